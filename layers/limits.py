@@ -1,0 +1,22 @@
+"""Caps on what one load may bring in; refusals name the limit that was hit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Input size limits for loading one layer.
+
+    The defaults let every bundled layer through (the largest, all 189,432 INEGI 2020
+    localities, is well under them) while refusing files that would exhaust a 2-core,
+    24 GiB server.
+    """
+
+    max_file_bytes: int = 512 * 1024**2
+    max_features: int = 2_000_000
+    max_vertices_per_geometry: int = 1_000_000
+    max_zip_entries: int = 1_000
+    max_zip_uncompressed_bytes: int = 2 * 1024**3
+    max_zip_ratio: float = 200.0
