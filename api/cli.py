@@ -1,0 +1,26 @@
+"""The ``trazo`` command line."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from api import cli_layers
+from api.demo import demo
+
+app = typer.Typer(
+    name="trazo",
+    help="Trazo: costed fiber routes for Mexico from real layers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cli_layers.app, name="layers")
+app.command("demo")(demo)
+
+
+@app.callback()
+def _configure(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens to stderr."),
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
