@@ -1,21 +1,140 @@
 """The embedded layer store: one GeoPackage holding every vector layer and a catalog.
 
-INTERFACE STUB — implementation pending.
+Layout
+------
+``Store(Path(".trazo/store.gpkg"))`` keeps:
+
+* every vector layer as a GeoPackage feature table named ``<layer>__v<8 hex>`` (the suffix
+  is the version written by one load; QGIS and ``ogrinfo`` show these tables, and
+  ``gpkg_contents.identifier`` carries the plain layer name);
+* the catalog table ``trazo_catalog``, one row per layer: name, kind, source, loaded_at,
+  feature_count, geometry_type, bbox (``min_lon`` … ``max_lat``), the validation report as
+  JSON, the column dtypes as JSON and ``physical``, the table or raster file holding the
+  current version. It is a plain SQLite table readable with ``sqlite3``; it is registered
+  in ``gpkg_contents`` under its own data type ``trazo_catalog`` so that GDAL (and so
+  QGIS) list only the layers, not the catalog;
+* rasters as GeoTIFF files ``<layer>__v<8 hex>.tif`` in the folder ``store.rasters``
+  beside the GeoPackage, catalogued in the same table.
+
+Atomic writes
+-------------
+A load writes a new physical table (or raster file) under a fresh versioned name, reads
+it back and checks it, and only then switches the catalog row to it in one SQLite
+transaction; the previous version is dropped afterwards. Until that transaction commits,
+readers and the catalog see only the previous version, so a failed or interrupted load
+leaves every layer as it was. Whatever a crashed load left behind is referenced by no
+catalog row, is never read, and is removed by the next write, delete or open.
+
+Concurrency
+-----------
+The GeoPackage is in WAL mode, so readers (other threads, processes, GDAL clients) are
+not blocked by a write and keep reading the previous version until the catalog switch.
+Writers exclude each other with an ``flock`` on ``<store>.lock``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import logging
+import math
+import re
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
+import pyogrio
+import pyogrio.errors
+
+from layers.errors import (
+    AlreadyExistsError,
+    LayerValidationError,
+    NotFoundError,
+    TrazoError,
+)
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-ExportFormat = Literal["geojson", "gpkg", "kml", "csv"]
+log = logging.getLogger(__name__)
+
+ExportFormat = Literal["geojson", "gpkg", "kml", "csv", "tif"]
+BBox = tuple[float, float, float, float]
+
+CATALOG_TABLE = "trazo_catalog"
+CATALOG_DATA_TYPE = "trazo_catalog"
+LAYER_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+
+_NAME_RE = re.compile(LAYER_NAME_PATTERN)
+_PHYSICAL_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}$")
+_RASTER_FILE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}\.tif$")
+_RASTER_TMP_RE = re.compile(r"^\.[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}\.tif\.tmp$")
+_NAMES_IN_MESSAGE = 10
+_CASTABLE_DTYPES = frozenset(
+    {
+        "Int8",
+        "Int16",
+        "Int32",
+        "Int64",
+        "UInt8",
+        "UInt16",
+        "UInt32",
+        "UInt64",
+        "Float32",
+        "Float64",
+        "boolean",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "float32",
+        "bool",
+    }
+)
+
+_CATALOG_DDL = f"""
+CREATE TABLE IF NOT EXISTS {CATALOG_TABLE} (
+    name TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    loaded_at TEXT NOT NULL,
+    feature_count INTEGER NOT NULL,
+    geometry_type TEXT,
+    min_lon REAL,
+    min_lat REAL,
+    max_lon REAL,
+    max_lat REAL,
+    report TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    physical TEXT NOT NULL UNIQUE
+)
+"""
+_CATALOG_FIELDS = (
+    "name, kind, source, loaded_at, feature_count, geometry_type, "
+    "min_lon, min_lat, max_lon, max_lat, report, columns, physical"
+)
+
+
+class StoreBusyError(TrazoError):
+    """Another load is writing to the store and did not finish in time."""
+
+    code = "store_busy"
+
+
+class StoreWriteError(TrazoError):
+    """Writing a layer failed; the store was left as it was."""
+
+    code = "store_write_failed"
 
 
 @dataclass(frozen=True)
@@ -32,22 +151,163 @@ class LayerInfo:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-class Store:
-    """A GeoPackage file of layers plus rasters in a folder beside it."""
+@dataclass(frozen=True)
+class _Row:
+    info: LayerInfo
+    physical: str
+    columns: dict[str, str]
 
-    def __init__(self, path: Path) -> None:
+
+def check_layer_name(name: str) -> str:
+    """Return ``name`` if it is a valid layer name, else raise ``LayerValidationError``.
+
+    Valid names are 1–63 characters: a lower-case ASCII letter, then lower-case letters,
+    digits and underscores.
+
+    Examples
+    --------
+    >>> check_layer_name("localities_tabasco")
+    'localities_tabasco'
+    """
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise LayerValidationError(
+            f"invalid layer name {name!r}: use 1-63 characters, a lower-case letter first, "
+            "then lower-case letters, digits or underscores (e.g. 'localities_tabasco')"
+        )
+    return name
+
+
+def _check_bbox(bbox: BBox | None) -> BBox | None:
+    if bbox is None:
+        return None
+    values = tuple(float(v) for v in bbox)
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise ValueError(
+            f"bbox must be 4 finite numbers (min lon, min lat, max lon, max lat), got {bbox!r}"
+        )
+    min_x, min_y, max_x, max_y = values
+    if min_x > max_x or min_y > max_y:
+        raise ValueError(f"bbox {bbox!r} is inverted: give (min lon, min lat, max lon, max lat)")
+    return (min_x, min_y, max_x, max_y)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """A GeoPackage file of layers plus rasters in a folder beside it.
+
+    Parameters
+    ----------
+    path
+        The GeoPackage file. It and its catalog are created by the first write; reading a
+        store that does not exist yet finds no layers.
+    lock_timeout
+        Seconds a write waits for another write to finish before raising
+        :class:`StoreBusyError`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = Store(Path(tempfile.mkdtemp()) / "store.gpkg")
+    >>> store.list_layers()
+    []
+    """
+
+    def __init__(self, path: Path, *, lock_timeout: float = 120.0) -> None:
         self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._clean_on_open()
+
+    # ------------------------------------------------------------------ locations
+
+    @property
+    def rasters_dir(self) -> Path:
+        """The folder holding this store's raster files."""
+        return self.path.with_name(f"{self.path.stem}.rasters")
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file writers hold while they write."""
+        return self.path.with_name(f"{self.path.name}.lock")
+
+    # ------------------------------------------------------------------ catalog reads
 
     def list_layers(self) -> list[LayerInfo]:
-        raise NotImplementedError
+        """Return every stored layer, sorted by name."""
+        return [row.info for row in self._rows()]
 
     def info(self, name: str) -> LayerInfo:
-        raise NotImplementedError
+        """Return the catalog row of layer ``name``; ``NotFoundError`` if there is none."""
+        return self._row(name).info
 
-    def read(
-        self, name: str, bbox: tuple[float, float, float, float] | None = None
+    def raster_path(self, name: str) -> Path:
+        """Return the GeoTIFF file of raster layer ``name``.
+
+        The file is replaced, not rewritten, when the layer is replaced: open it soon after
+        asking, or copy it with :meth:`export`.
+        """
+        row = self._row(name)
+        if row.info.kind is not LayerKind.RASTER:
+            raise NotFoundError(
+                f"layer {name!r} is a {row.info.kind.value} vector layer, not a raster; "
+                "use read() or export() instead"
+            )
+        return self.rasters_dir / row.physical
+
+    # ------------------------------------------------------------------ vector reads
+
+    def read(self, name: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        """Return layer ``name`` in EPSG:4326, indexed by its stable feature id ``fid``.
+
+        ``bbox`` (min lon, min lat, max lon, max lat) keeps the features whose geometry
+        intersects it.
+        """
+        box = _check_bbox(bbox)
+        return self._read_vector(name, {"bbox": box})
+
+    def count(self, name: str, bbox: BBox | None = None) -> int:
+        """Return how many features of ``name`` intersect ``bbox`` (all if ``None``)."""
+        box = _check_bbox(bbox)
+        row = self._vector_row(name)
+        if box is None:
+            return row.info.feature_count
+        return len(self._matching_fids(name, box))
+
+    def read_page(
+        self, name: str, bbox: BBox | None = None, limit: int = 10, offset: int = 0
     ) -> gpd.GeoDataFrame:
-        raise NotImplementedError
+        """Return at most ``limit`` features after skipping ``offset``, in ``fid`` order.
+
+        The features are those :meth:`read` would return for the same ``bbox``; paging
+        through them with ``offset += limit`` visits each exactly once while the layer is
+        not replaced.
+        """
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit and offset must be >= 0, got {limit} and {offset}")
+        box = _check_bbox(bbox)
+        fids = self._matching_fids(name, box)[offset : offset + limit]
+        if not fids:
+            # pyogrio reads everything for max_features=0: read one row, keep the schema.
+            return self._read_vector(name, {"max_features": 1}).iloc[:0]
+        return self._read_vector(name, {"fids": fids})
+
+    def feature(self, name: str, fid: int) -> gpd.GeoDataFrame:
+        """Return the one-row frame of feature ``fid`` of ``name``; ``NotFoundError`` if absent."""
+        try:
+            frame = self._read_vector(name, {"fids": [int(fid)]})
+        except pyogrio.errors.FeatureError:
+            frame = None
+        if frame is None or len(frame) == 0:
+            raise NotFoundError(f"layer {name!r} has no feature with fid {fid}")
+        return frame
+
+    # ------------------------------------------------------------------ writes
 
     def write_layer(
         self,
@@ -58,18 +318,536 @@ class Store:
         *,
         replace: bool = False,
     ) -> LayerInfo:
-        raise NotImplementedError
+        """Store ``frame`` (EPSG:4326) as vector layer ``name``, atomically.
+
+        Raises ``AlreadyExistsError`` if the layer exists and ``replace`` is false. On any
+        failure the store is left exactly as it was.
+        """
+        check_layer_name(name)
+        kind = LayerKind(kind)
+        if kind is LayerKind.RASTER:
+            raise LayerValidationError(
+                "raster layers are stored with write_raster(), not write_layer()"
+            )
+        self._check_frame(name, frame)
+        with self._write_lock():
+            self._ensure_store()
+            self._refuse_existing(name, replace)
+            self._clean_orphans()
+            physical = self._new_physical(name)
+            try:
+                info, columns = self._write_staging(name, kind, frame, report, physical)
+                old = self._switch(info, physical, columns, raster=False)
+            except BaseException:
+                self._discard_table(physical)
+                raise
+            if old is not None:
+                self._discard(old)
+        log.info("stored layer %s (%d features) as %s", name, info.feature_count, physical)
+        return info
 
     def write_raster(
         self, name: str, tif: Path, report: ValidationReport, *, replace: bool = False
     ) -> LayerInfo:
-        raise NotImplementedError
-
-    def raster_path(self, name: str) -> Path:
-        raise NotImplementedError
+        """Store GeoTIFF ``tif`` as raster layer ``name``, atomically (the file is copied)."""
+        check_layer_name(name)
+        tif = Path(tif)
+        if not tif.is_file():
+            raise NotFoundError(f"raster file {tif} does not exist")
+        with self._write_lock():
+            self._ensure_store()
+            self._refuse_existing(name, replace)
+            self._clean_orphans()
+            physical = f"{self._new_physical(name)}.tif"
+            self.rasters_dir.mkdir(parents=True, exist_ok=True)
+            final = self.rasters_dir / physical
+            tmp = self.rasters_dir / f".{physical}.tmp"
+            try:
+                shutil.copyfile(tif, tmp)
+                bbox = _raster_bbox(tmp, name)
+                tmp.replace(final)
+                info = LayerInfo(
+                    name=name,
+                    kind=LayerKind.RASTER,
+                    source=report.source,
+                    loaded_at=_now(),
+                    feature_count=0,
+                    geometry_type=None,
+                    bbox=bbox,
+                    report=report.to_dict(),
+                )
+                old = self._switch(info, physical, {}, raster=True)
+            except BaseException:
+                for leftover in (tmp, final):
+                    leftover.unlink(missing_ok=True)
+                raise
+            if old is not None:
+                self._discard(old)
+        log.info("stored raster %s as %s", name, physical)
+        return info
 
     def delete(self, name: str) -> None:
-        raise NotImplementedError
+        """Remove layer ``name``; ``NotFoundError`` if there is none."""
+        with self._write_lock():
+            row = self._row(name)
+            with self._transaction() as conn:
+                conn.execute(f"DELETE FROM {CATALOG_TABLE} WHERE name = ?", (name,))
+            self._discard(row)
+        log.info("deleted layer %s", name)
 
     def export(self, name: str, fmt: ExportFormat, out: Path) -> Path:
-        raise NotImplementedError
+        """Write layer ``name`` to ``out`` and return the file written.
+
+        Vector layers export to ``geojson`` (RFC 7946), ``gpkg``, ``kml`` or ``csv`` (WKT
+        geometry, plus ``lon``/``lat`` for point layers); raster layers to ``tif``. ``out``
+        is a file path, or an existing folder to write ``<name>.<ext>`` into. An existing
+        file is replaced only once the new one is complete.
+        """
+        from layers import export as _export
+
+        row = self._row(name)
+        if row.info.kind is LayerKind.RASTER:
+            return _export.export_raster(self.rasters_dir / row.physical, fmt, Path(out), name)
+        return _export.export_frame(
+            self.read(name), fmt, Path(out), name, geometry_type=row.info.geometry_type
+        )
+
+    # ------------------------------------------------------------------ internals: sqlite
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def _has_catalog(self, conn: sqlite3.Connection) -> bool:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (CATALOG_TABLE,)
+        ).fetchone()
+        return found is not None
+
+    def _rows(self, name: str | None = None) -> list[_Row]:
+        if not self.path.exists():
+            return []
+        conn = self._connect()
+        try:
+            if not self._has_catalog(conn):
+                return []
+            query = f"SELECT {_CATALOG_FIELDS} FROM {CATALOG_TABLE}"
+            if name is None:
+                records = conn.execute(query + " ORDER BY name").fetchall()
+            else:
+                records = conn.execute(query + " WHERE name = ?", (name,)).fetchall()
+        finally:
+            conn.close()
+        return [_row_from_record(record) for record in records]
+
+    def _row(self, name: str) -> _Row:
+        rows = self._rows(name)
+        if rows:
+            return rows[0]
+        names = [row.info.name for row in self._rows()]
+        if not names:
+            hint = "the store has no layers yet; load one with `trazo layers load`"
+        elif len(names) <= _NAMES_IN_MESSAGE:
+            hint = "stored layers: " + ", ".join(names)
+        else:
+            hint = f"{len(names)} layers are stored; see `trazo layers list`"
+        raise NotFoundError(f"no layer named {name!r}; {hint}")
+
+    def _vector_row(self, name: str) -> _Row:
+        row = self._row(name)
+        if row.info.kind is LayerKind.RASTER:
+            raise NotFoundError(
+                f"layer {name!r} is a raster; use raster_path() or export(..., 'tif')"
+            )
+        return row
+
+    # ------------------------------------------------------------------ internals: reads
+
+    def _read_vector(self, name: str, options: dict[str, Any]) -> gpd.GeoDataFrame:
+        """Read the current version of ``name`` with pyogrio ``options``.
+
+        If a write replaced the layer between looking it up and reading it, the old table
+        may be gone: look it up again once.
+        """
+        for attempt in range(2):
+            row = self._vector_row(name)
+            try:
+                frame = pyogrio.read_dataframe(
+                    self.path, layer=row.physical, fid_as_index=True, **options
+                )
+            except pyogrio.errors.DataLayerError:
+                if attempt == 0 and self._row(name).physical != row.physical:
+                    continue
+                raise
+            return _restore_dtypes(frame, row.columns)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _matching_fids(self, name: str, bbox: BBox | None) -> list[int]:
+        for attempt in range(2):
+            row = self._vector_row(name)
+            try:
+                _, fids, *_ = pyogrio.raw.read(
+                    self.path,
+                    layer=row.physical,
+                    bbox=bbox,
+                    columns=[],
+                    read_geometry=bbox is not None,
+                    return_fids=True,
+                )
+            except pyogrio.errors.DataLayerError:
+                if attempt == 0 and self._row(name).physical != row.physical:
+                    continue
+                raise
+            return sorted(int(fid) for fid in fids)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------ internals: writes
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock_path.open("a") as handle:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreBusyError(
+                            f"another load is writing to {self.path}; try again when it ends"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _ensure_store(self) -> None:
+        """Create the GeoPackage with its catalog (once), in WAL mode. Hold the lock."""
+        if not self.path.exists():
+            self._create_store()
+        conn = self._connect()
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            if not self._has_catalog(conn):
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(_CATALOG_DDL)
+                conn.execute(
+                    "INSERT OR IGNORE INTO gpkg_contents "
+                    "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
+                    (
+                        CATALOG_TABLE,
+                        CATALOG_DATA_TYPE,
+                        CATALOG_TABLE,
+                        "Trazo layer catalog: one row per stored layer",
+                    ),
+                )
+                conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def _create_store(self) -> None:
+        """Create an empty GeoPackage at ``self.path`` via a temporary file.
+
+        GDAL writes the GeoPackage header tables with a placeholder layer, which is then
+        dropped; the file appears at its final path only once complete.
+        """
+        import geopandas as gpd
+        from shapely.geometry import Point
+
+        tmp = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
+        try:
+            seed = gpd.GeoDataFrame(geometry=[Point(0.0, 0.0)], crs="EPSG:4326")
+            pyogrio.write_dataframe(seed, tmp, layer="seed__v00000000", driver="GPKG")
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                _drop_feature_table(conn, "seed__v00000000")
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            tmp.replace(self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _refuse_existing(self, name: str, replace: bool) -> None:
+        if not replace and self._rows(name):
+            raise AlreadyExistsError(
+                f"layer {name!r} already exists; pass replace=True (`--replace`) to replace it"
+            )
+
+    @staticmethod
+    def _new_physical(name: str) -> str:
+        return f"{name}__v{uuid.uuid4().hex[:8]}"
+
+    @staticmethod
+    def _check_frame(name: str, frame: gpd.GeoDataFrame) -> None:
+        crs = getattr(frame, "crs", None)
+        if crs is None or crs.to_epsg() != 4326:
+            raise LayerValidationError(
+                f"layer {name!r} must be in EPSG:4326 to be stored, not {crs}; "
+                "load it through the ingest pipeline, which reprojects it"
+            )
+        clashes = [c for c in frame.columns if str(c).lower() == "fid"]
+        if clashes:
+            raise LayerValidationError(
+                f"layer {name!r} has a column {clashes[0]!r}, which the store uses for feature "
+                "ids; rename it (e.g. to 'source_id')"
+            )
+
+    def _write_staging(
+        self,
+        name: str,
+        kind: LayerKind,
+        frame: gpd.GeoDataFrame,
+        report: ValidationReport,
+        physical: str,
+    ) -> tuple[LayerInfo, dict[str, str]]:
+        """Write ``frame`` to the new table ``physical`` and check it by reading it back."""
+        data = frame.reset_index(drop=True)
+        pyogrio.write_dataframe(data, self.path, layer=physical, driver="GPKG")
+        meta = pyogrio.read_info(self.path, layer=physical)
+        if int(meta["features"]) != len(data):
+            raise StoreWriteError(
+                f"layer {name!r} was not stored: {len(data)} features were written but "
+                f"{meta['features']} read back; the store is unchanged"
+            )
+        bbox: BBox | None = None
+        if len(data) and not data.geometry.is_empty.all() and data.geometry.notna().any():
+            bounds = data.total_bounds
+            bbox = (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
+        info = LayerInfo(
+            name=name,
+            kind=kind,
+            source=report.source,
+            loaded_at=_now(),
+            feature_count=len(data),
+            geometry_type=str(meta["geometry_type"]) if meta["geometry_type"] else None,
+            bbox=bbox,
+            report=report.to_dict(),
+        )
+        geometry = data.geometry.name
+        columns = {str(c): str(data[c].dtype) for c in data.columns if c != geometry}
+        return info, columns
+
+    def _switch(
+        self, info: LayerInfo, physical: str, columns: dict[str, str], *, raster: bool
+    ) -> _Row | None:
+        """Point the catalog row of ``info.name`` at ``physical`` in one transaction.
+
+        Returns the row it replaced, whose data the caller then discards.
+        """
+        bbox = info.bbox or (None, None, None, None)
+        with self._transaction() as conn:
+            old_records = conn.execute(
+                f"SELECT {_CATALOG_FIELDS} FROM {CATALOG_TABLE} WHERE name = ?", (info.name,)
+            ).fetchall()
+            conn.execute(
+                f"INSERT OR REPLACE INTO {CATALOG_TABLE} ({_CATALOG_FIELDS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    info.name,
+                    info.kind.value,
+                    info.source,
+                    info.loaded_at,
+                    info.feature_count,
+                    info.geometry_type,
+                    *bbox,
+                    json.dumps(info.report),
+                    json.dumps(columns),
+                    physical,
+                ),
+            )
+            if not raster:
+                # gpkg_contents.identifier must be unique: free the name, then take it.
+                conn.execute(
+                    "UPDATE gpkg_contents SET identifier = table_name WHERE identifier = ?",
+                    (info.name,),
+                )
+                conn.execute(
+                    "UPDATE gpkg_contents SET identifier = ?, description = ? WHERE table_name = ?",
+                    (info.name, f"Trazo {info.kind.value} layer {info.name}", physical),
+                )
+        return _row_from_record(old_records[0]) if old_records else None
+
+    def _discard(self, row: _Row) -> None:
+        """Remove the data of a row no longer in the catalog; failures are left as orphans."""
+        if row.info.kind is LayerKind.RASTER:
+            try:
+                (self.rasters_dir / row.physical).unlink(missing_ok=True)
+            except OSError:
+                log.warning("could not remove old raster %s; removed later", row.physical)
+        else:
+            self._discard_table(row.physical)
+
+    def _discard_table(self, physical: str) -> None:
+        if not self.path.exists():
+            return
+        try:
+            with self._transaction() as conn:
+                _drop_feature_table(conn, physical)
+        except sqlite3.Error:
+            log.warning("could not drop table %s; it is removed later", physical, exc_info=True)
+
+    def _orphans(self) -> tuple[list[str], list[Path]]:
+        """Physical tables and raster files no catalog row points at."""
+        tables: list[str] = []
+        referenced: set[str] = set()
+        if self.path.exists():
+            conn = self._connect()
+            try:
+                if self._has_catalog(conn):
+                    referenced = {
+                        r[0] for r in conn.execute(f"SELECT physical FROM {CATALOG_TABLE}")
+                    }
+                candidates = {
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
+                candidates |= {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+            finally:
+                conn.close()
+            tables = sorted(
+                t for t in candidates if _PHYSICAL_RE.fullmatch(t) and t not in referenced
+            )
+        files: list[Path] = []
+        if self.rasters_dir.is_dir():
+            for entry in self.rasters_dir.iterdir():
+                is_raster = _RASTER_FILE_RE.fullmatch(entry.name) is not None
+                is_tmp = _RASTER_TMP_RE.fullmatch(entry.name) is not None
+                if (is_raster and entry.name not in referenced) or is_tmp:
+                    files.append(entry)
+        return tables, sorted(files)
+
+    def _clean_orphans(self) -> None:
+        """Drop what interrupted writes left behind. Hold the write lock."""
+        tables, files = self._orphans()
+        for table in tables:
+            log.info("removing %s, left by an interrupted load", table)
+            self._discard_table(table)
+        for path in files:
+            log.info("removing %s, left by an interrupted load", path.name)
+            path.unlink(missing_ok=True)
+
+    def _clean_on_open(self) -> None:
+        """Clean orphans now if no write is under way; never wait, never fail."""
+        if not self.path.exists():
+            return
+        try:
+            with self.lock_path.open("a") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return
+                try:
+                    self._clean_orphans()
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        except (OSError, sqlite3.Error):
+            log.debug("skipped cleaning %s on open", self.path, exc_info=True)
+
+
+def _drop_feature_table(conn: sqlite3.Connection, table: str) -> None:
+    """Drop a GeoPackage feature table with its R-tree and metadata rows (in a transaction).
+
+    Triggers on the table go with it. Table names come from this module, never from users.
+    """
+    geometry_columns = [
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)",
+            (table,),
+        )
+    ]
+    for column in geometry_columns:
+        conn.execute(f"DROP TABLE IF EXISTS {_quote_ident(f'rtree_{table}_{column}')}")
+    conn.execute(f"DROP TABLE IF EXISTS {_quote_ident(table)}")
+    existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for meta in (
+        "gpkg_contents",
+        "gpkg_geometry_columns",
+        "gpkg_extensions",
+        "gpkg_ogr_contents",
+        "gpkg_data_columns",
+        "gpkg_metadata_reference",
+    ):
+        if meta in existing:
+            conn.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
+
+
+def _row_from_record(record: tuple[Any, ...]) -> _Row:
+    (
+        name,
+        kind,
+        source,
+        loaded_at,
+        feature_count,
+        geometry_type,
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+        report,
+        columns,
+        physical,
+    ) = record
+    bbox = None if min_lon is None else (min_lon, min_lat, max_lon, max_lat)
+    info = LayerInfo(
+        name=name,
+        kind=LayerKind(kind),
+        source=source,
+        loaded_at=loaded_at,
+        feature_count=int(feature_count),
+        geometry_type=geometry_type,
+        bbox=bbox,
+        report=json.loads(report),
+    )
+    return _Row(info=info, physical=physical, columns=json.loads(columns))
+
+
+def _restore_dtypes(frame: gpd.GeoDataFrame, columns: dict[str, str]) -> gpd.GeoDataFrame:
+    """Give back the dtypes GeoPackage cannot keep (nullable ints and booleans read as float)."""
+    for column, dtype in columns.items():
+        if column in frame.columns and str(frame[column].dtype) != dtype:
+            if dtype not in _CASTABLE_DTYPES:
+                continue
+            try:
+                frame[column] = frame[column].astype(dtype)
+            except (TypeError, ValueError):
+                log.debug("kept column %s as %s", column, frame[column].dtype)
+    return frame
+
+
+def _raster_bbox(tif: Path, name: str) -> BBox | None:
+    """Open ``tif`` with rasterio to check it is a readable GeoTIFF; return its EPSG:4326 bbox."""
+    import rasterio
+    import rasterio.errors
+    from rasterio.warp import transform_bounds
+
+    try:
+        with rasterio.open(tif) as src:
+            if src.driver != "GTiff":
+                raise StoreWriteError(f"raster {name!r} is {src.driver}, not a GeoTIFF")
+            if src.crs is None:
+                return None
+            left, bottom, right, top = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    except rasterio.errors.RasterioError as exc:
+        raise StoreWriteError(f"raster {name!r} could not be read back: {exc}") from exc
+    return (float(left), float(bottom), float(right), float(top))

@@ -1,0 +1,162 @@
+"""Write a stored layer out as a file others can open.
+
+Vector layers go to GeoJSON (RFC 7946: lon/lat in WGS 84, no ``crs`` member), GeoPackage,
+KML, or CSV (geometry as a ``wkt`` column, plus ``lon`` and ``lat`` for point layers).
+Raster layers are copied as GeoTIFF. Every export is written to a temporary file in the
+destination folder and moved into place only once complete, so an existing file is never
+left half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from layers.errors import TrazoError, UnsafeInputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+log = logging.getLogger(__name__)
+
+
+class ExportError(TrazoError):
+    """An export was asked for in a format or place Trazo cannot write."""
+
+    code = "export_failed"
+
+
+@dataclass(frozen=True)
+class _Format:
+    extension: str
+    description: str
+    write: Callable[[gpd.GeoDataFrame, Path, str, str | None], None]
+
+
+def _write_geojson(
+    frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None
+) -> None:
+    import pyogrio
+
+    pyogrio.write_dataframe(
+        frame, path, layer=layer, driver="GeoJSON", layer_options={"RFC7946": "YES"}
+    )
+
+
+def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
+    import pyogrio
+
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+
+
+def _write_kml(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
+    import pyogrio
+
+    options = {"NameField": "name"} if "name" in frame.columns else {}
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="KML", dataset_options=options)
+
+
+def _write_csv(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
+    import shapely
+
+    geometry = frame.geometry
+    table = frame.drop(columns=[geometry.name])
+    table = table.reset_index(drop=True)
+    if geometry_type == "Point":
+        table["lon"] = geometry.x.to_numpy()
+        table["lat"] = geometry.y.to_numpy()
+    # Full precision: shapely rounds to 6 decimals by default.
+    wkt = shapely.to_wkt(geometry.to_numpy(), rounding_precision=-1)
+    table["wkt"] = wkt
+    table.to_csv(path, index=False, lineterminator="\n")
+
+
+VECTOR_FORMATS: dict[str, _Format] = {
+    "geojson": _Format("geojson", "GeoJSON (RFC 7946)", _write_geojson),
+    "gpkg": _Format("gpkg", "GeoPackage", _write_gpkg),
+    "kml": _Format("kml", "KML", _write_kml),
+    "csv": _Format("csv", "CSV with WKT geometry", _write_csv),
+}
+RASTER_FORMATS: dict[str, str] = {"tif": "GeoTIFF"}
+
+
+def export_frame(
+    frame: gpd.GeoDataFrame,
+    fmt: str,
+    out: Path,
+    name: str,
+    *,
+    geometry_type: str | None = None,
+) -> Path:
+    """Write ``frame`` (EPSG:4326) as ``fmt`` to ``out`` and return the file written.
+
+    Parameters
+    ----------
+    frame
+        The layer, in EPSG:4326.
+    fmt
+        One of :data:`VECTOR_FORMATS`: ``geojson``, ``gpkg``, ``kml``, ``csv``.
+    out
+        The file to write, or an existing folder to write ``<name>.<ext>`` into. Its folder
+        must exist.
+    name
+        The layer name, used for the layer inside the file and the default file name.
+    geometry_type
+        The layer's geometry type as catalogued (``"Point"`` adds lon/lat columns to CSV).
+    """
+    spec = VECTOR_FORMATS.get(fmt)
+    if spec is None:
+        hint = " (raster layers export only to 'tif')" if fmt in RASTER_FORMATS else ""
+        raise ExportError(
+            f"cannot export vector layer {name!r} as {fmt!r}{hint}; "
+            f"use one of: {', '.join(VECTOR_FORMATS)}"
+        )
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        raise ExportError(f"layer {name!r} must be in EPSG:4326 to export, not {frame.crs}")
+    target = _target(out, name, spec.extension)
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.{spec.extension}")
+    try:
+        spec.write(frame, tmp, name, geometry_type)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("exported %s as %s to %s", name, fmt, target)
+    return target
+
+
+def export_raster(tif: Path, fmt: str, out: Path, name: str) -> Path:
+    """Copy raster ``tif`` to ``out`` (a file, or an existing folder) as GeoTIFF."""
+    if fmt not in RASTER_FORMATS:
+        raise ExportError(
+            f"cannot export raster layer {name!r} as {fmt!r}; use one of: "
+            f"{', '.join(RASTER_FORMATS)}"
+        )
+    target = _target(out, name, fmt)
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.{fmt}")
+    try:
+        shutil.copyfile(tif, tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("exported raster %s to %s", name, target)
+    return target
+
+
+def _target(out: Path, name: str, extension: str) -> Path:
+    """Resolve where an export goes; refuse GDAL virtual paths and missing folders."""
+    text = str(out)
+    if text.startswith("/vsi") or "://" in text:
+        raise UnsafeInputError(f"export to {text!r} refused: give a local file path")
+    out = Path(out)
+    if out.is_dir():
+        return out / f"{name}.{extension}"
+    if not out.parent.is_dir():
+        raise ExportError(
+            f"cannot write {out}: folder {out.parent} does not exist; create it first"
+        )
+    return out
