@@ -116,11 +116,11 @@ def test_source_must_not_be_empty(tmp_path: Path) -> None:
 
 
 def test_missing_and_malformed_files_are_cost_model_errors(tmp_path: Path) -> None:
-    with pytest.raises(CostModelError, match="not found: nowhere.toml"):
+    with pytest.raises(CostModelError, match=r"not found: nowhere\.toml"):
         load_cost_model(tmp_path / "nowhere.toml")
     broken = tmp_path / "broken.toml"
     broken.write_text("[deployment\nrail = ", encoding="utf-8")
-    with pytest.raises(CostModelError, match="broken.toml is not valid TOML"):
+    with pytest.raises(CostModelError, match=r"broken\.toml is not valid TOML"):
         load_cost_model(broken)
     assert issubclass(CostModelError, TrazoError)
 
@@ -147,7 +147,8 @@ def test_overrides_merge_over_defaults(model: CostModel) -> None:
 
 
 def test_overrides_are_validated(model: CostModel) -> None:
-    with pytest.raises(CostModelError, match=r"overrides: deployment\.rail\.usd_per_km must be > 0"):
+    message = r"overrides: deployment\.rail\.usd_per_km must be > 0"
+    with pytest.raises(CostModelError, match=message):
         model.with_overrides({"deployment": {"rail": {"usd_per_km": 0}}})
     with pytest.raises(CostModelError, match=r"deployment\.rial is not a known key"):
         model.with_overrides({"deployment.rial.usd_per_km": 1})
