@@ -1,0 +1,272 @@
+"""Load a user's file as a layer: safety checks, read, validate, then hand it to the store.
+
+:func:`read_layer` does everything but storing and touches no store, so a file can be
+checked on its own; :func:`ingest` stores what :func:`read_layer` accepted. The store is
+called only after the whole file has been validated. Work folders are always removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import unicodedata
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from layers._safety import SafeInput, check_file, extract_dataset, is_zip, remove_tree
+from layers.errors import LayerValidationError
+from layers.kinds import LayerKind
+from layers.limits import Limits
+from layers.read import DATASET_SUFFIXES, read_input
+from layers.report import ValidationReport
+from layers.validate import validate_raster, validate_vector
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from layers.store import LayerInfo
+
+logger = logging.getLogger(__name__)
+
+LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+LAYER_NAME_RULE = "a lower-case letter, then up to 62 lower-case letters, digits or underscores"
+
+
+class LayerStore(Protocol):
+    """What :func:`ingest` needs of a store (see :class:`layers.store.Store`)."""
+
+    def write_layer(
+        self,
+        name: str,
+        kind: LayerKind,
+        frame: gpd.GeoDataFrame,
+        report: ValidationReport,
+        *,
+        replace: bool = False,
+    ) -> LayerInfo: ...
+
+    def write_raster(
+        self, name: str, tif: Path, report: ValidationReport, *, replace: bool = False
+    ) -> LayerInfo: ...
+
+
+@dataclass
+class ValidatedLayer:
+    """A file that passed validation, ready to store.
+
+    Attributes
+    ----------
+    frame : GeoDataFrame or None
+        The features in EPSG:4326, for vector kinds.
+    raster : Path or None
+        The GeoTIFF in EPSG:4326, for the raster kind. It may live in a private work
+        folder that :meth:`close` (or leaving a ``with`` block) removes.
+    report : ValidationReport
+        What validation found and did.
+    """
+
+    frame: gpd.GeoDataFrame | None
+    raster: Path | None
+    report: ValidationReport
+    _workdir: Path | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._finalizer = (
+            weakref.finalize(self, remove_tree, self._workdir) if self._workdir else None
+        )
+
+    def close(self) -> None:
+        """Remove the work folder holding :attr:`raster`, if any."""
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def __enter__(self) -> ValidatedLayer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def default_layer_name(path: str | os.PathLike[str]) -> str:
+    """Derive a layer name from a file name.
+
+    The stem is lower-cased, accents are removed and every character outside
+    ``[a-z0-9_]`` becomes ``_``.
+
+    Examples
+    --------
+    >>> default_layer_name("/data/Municipios Tabasco.geojson")
+    'municipios_tabasco'
+    >>> default_layer_name("Población-2020.csv")
+    'poblacion_2020'
+    """
+    stem = Path(os.fspath(path)).stem
+    folded = unicodedata.normalize("NFKD", stem)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9_]", "_", folded.lower())
+
+
+def check_layer_name(name: str) -> str:
+    """Return ``name`` if it is a valid layer name; raise ``LayerValidationError`` if not."""
+    if not LAYER_NAME.match(name):
+        raise LayerValidationError(
+            f"layer name {name[:80]!r} is not allowed; a name is {LAYER_NAME_RULE} "
+            f"({LAYER_NAME.pattern})"
+        )
+    return name
+
+
+def read_layer(
+    path: str | os.PathLike[str],
+    kind: LayerKind | str,
+    *,
+    name: str | None = None,
+    limits: Limits | None = None,
+    source_layer: str | None = None,
+) -> ValidatedLayer:
+    """Check, read and validate a file without storing it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A local file: GeoJSON, GeoPackage, zipped shapefile, KML, FlatGeobuf, CSV with
+        longitude/latitude columns, GeoTIFF, or a zip holding one of these.
+    kind : LayerKind or str
+        What the layer describes; ``"raster"`` for a GeoTIFF.
+    name : str, optional
+        Layer name; default: derived from the file name (:func:`default_layer_name`).
+    limits : Limits, optional
+        Size limits; default ``Limits()``.
+    source_layer : str, optional
+        The layer to read from a file holding several (GeoPackage, KML).
+
+    Returns
+    -------
+    ValidatedLayer
+        Close it (or use it in a ``with`` block) when done with a raster.
+
+    Raises
+    ------
+    UnsafeInputError, LimitExceededError, LayerValidationError
+        With a message that says what is wrong and, for limits, which limit.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> fixture = Path("tests/data/layers/tabasco_localities.csv")
+    >>> layer = read_layer(fixture, "localities")
+    >>> layer.report.name, layer.report.features_kept, layer.frame.crs.to_epsg()
+    ('tabasco_localities', 6, 4326)
+    """
+    limits = limits or Limits()
+    layer_kind = _kind(kind)
+    checked = check_file(path, limits)
+    display_name = Path(os.fspath(path)).name
+    layer_name = check_layer_name(name if name is not None else default_layer_name(display_name))
+    workdir = Path(tempfile.mkdtemp(prefix="trazo-load-"))
+    keep_workdir = False
+    try:
+        if is_zip(checked):
+            source = extract_dataset(
+                checked,
+                limits,
+                workdir / "in",
+                display_name=display_name,
+                dataset_suffixes=DATASET_SUFFIXES,
+            )
+        else:
+            source = SafeInput(checked, display_name)
+        raw = read_input(source, limits, layer=source_layer)
+        report = ValidationReport(
+            name=layer_name,
+            kind=layer_kind.value,
+            source=source.source,
+            format=raw.format if source.member is None else f"{raw.format} (zip)",
+            crs_in=None,
+            warnings=list(raw.warnings),
+        )
+        if layer_kind is LayerKind.RASTER:
+            if raw.raster is None:
+                raise LayerValidationError(
+                    f"{source.source!r} is a {raw.format} vector file; the raster kind takes "
+                    "a GeoTIFF"
+                )
+            tif = validate_raster(raw.raster, report, workdir / "out")
+            keep_workdir = tif.is_relative_to(workdir)
+            return ValidatedLayer(None, tif, report, _workdir=workdir if keep_workdir else None)
+        if raw.frame is None:
+            raise LayerValidationError(
+                f"{source.source!r} is a raster; load it with the raster kind, not "
+                f"{layer_kind.value!r}"
+            )
+        frame = validate_vector(raw.frame, layer_kind, report)
+        return ValidatedLayer(frame, None, report)
+    finally:
+        if not keep_workdir:
+            remove_tree(workdir)
+
+
+def _kind(kind: LayerKind | str) -> LayerKind:
+    try:
+        return LayerKind(kind)
+    except ValueError:
+        known = ", ".join(k.value for k in LayerKind)
+        raise LayerValidationError(f"unknown layer kind {kind!r}; use one of: {known}") from None
+
+
+def ingest(
+    store: LayerStore,
+    path: str | os.PathLike[str],
+    kind: LayerKind | str,
+    *,
+    name: str | None = None,
+    replace: bool = False,
+    limits: Limits | None = None,
+    source_layer: str | None = None,
+) -> ValidationReport:
+    """Validate a file and store it as a layer.
+
+    Runs :func:`read_layer`, then ``store.write_layer`` (vectors) or
+    ``store.write_raster`` (rasters). Nothing reaches the store unless the whole file
+    validated.
+
+    Parameters
+    ----------
+    store : Store
+        Where the layer goes.
+    path, kind, name, limits, source_layer
+        As for :func:`read_layer`.
+    replace : bool
+        Replace a stored layer of the same name; otherwise the store refuses.
+
+    Returns
+    -------
+    ValidationReport
+        What validation found and did.
+    """
+    with read_layer(path, kind, name=name, limits=limits, source_layer=source_layer) as layer:
+        report = layer.report
+        if layer.raster is not None:
+            store.write_raster(report.name, layer.raster, report, replace=replace)
+        elif layer.frame is not None:
+            store.write_layer(
+                report.name, LayerKind(report.kind), layer.frame, report, replace=replace
+            )
+        logger.info(
+            "stored layer %s (%s, %d features kept of %d)",
+            report.name,
+            report.kind,
+            report.features_kept,
+            report.features_read,
+        )
+    return report
