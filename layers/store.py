@@ -374,7 +374,7 @@ class Store:
                     feature_count=0,
                     geometry_type=None,
                     bbox=bbox,
-                    report=report.to_dict(),
+                    report=_report_dict(report),
                 )
                 old = self._switch(info, physical, {}, raster=True)
             except BaseException:
@@ -393,6 +393,7 @@ class Store:
             with self._transaction() as conn:
                 conn.execute(f"DELETE FROM {CATALOG_TABLE} WHERE name = ?", (name,))
             self._discard(row)
+            self._clean_orphans()
         log.info("deleted layer %s", name)
 
     def export(self, name: str, fmt: ExportFormat, out: Path) -> Path:
@@ -641,7 +642,7 @@ class Store:
             feature_count=len(data),
             geometry_type=str(meta["geometry_type"]) if meta["geometry_type"] else None,
             bbox=bbox,
-            report=report.to_dict(),
+            report=_report_dict(report),
         )
         geometry = data.geometry.name
         columns = {str(c): str(data[c].dtype) for c in data.columns if c != geometry}
@@ -790,6 +791,12 @@ def _drop_feature_table(conn: sqlite3.Connection, table: str) -> None:
     ):
         if meta in existing:
             conn.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
+
+
+def _report_dict(report: ValidationReport) -> dict[str, Any]:
+    """The report as stored: JSON types (the bbox a list), as it reads back."""
+    result: dict[str, Any] = json.loads(json.dumps(report.to_dict()))
+    return result
 
 
 def _row_from_record(record: tuple[Any, ...]) -> _Row:
