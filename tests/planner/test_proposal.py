@@ -1,0 +1,410 @@
+"""Proposal value objects, their metrics and exports, checked against hand-worked values.
+
+Most lines run along the equator, where the geodesic between two points less than 180°
+apart is the equator itself, so its length is the WGS84 semi-major axis times the
+longitude difference: 6378.137 km × π/180 = 111.3194908 km per degree. Lengths, costs,
+shares and latencies below follow from that by arithmetic, not from pyproj.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+from shapely import LineString, box
+
+from planner.metrics import compute_metrics, longest_terminal_path_km
+from planner.places import Place
+from planner.proposal import (
+    DEPLOYMENT_TYPES,
+    Proposal,
+    Segment,
+    bill_of_quantities,
+    line_length_km,
+    proposal_frame,
+    proposal_from_geojson,
+    proposal_to_geojson,
+)
+
+KM_PER_DEGREE_EQUATOR = 6378.137 * math.pi / 180  # 111.3194908 km
+
+
+def equator(lon0: float, lon1: float) -> LineString:
+    return LineString([(lon0, 0.0), (lon1, 0.0)])
+
+
+def km(degrees: float) -> float:
+    return degrees * KM_PER_DEGREE_EQUATOR
+
+
+# USD/km of the three-segment route (round numbers, chosen for arithmetic by hand).
+RAIL, LEASE, TRENCH = 20_000.0, 5_000.0, 40_000.0
+
+
+@pytest.fixture
+def route() -> Proposal:
+    """Rail 0→2°, leased fiber 2→5°, greenfield 5→9° along the equator, and a 1-segment
+    alternative 0→9° of new highway duct; a splice-site node cost of 50,000 USD."""
+    primary = (
+        Segment(equator(0, 2), "rail", cost_usd=km(2) * RAIL, reuses_corridor=True),
+        Segment(equator(2, 5), "fiber_lease", cost_usd=km(3) * LEASE, reuses_fiber=True),
+        Segment(equator(5, 9), "greenfield", cost_usd=km(4) * TRENCH),
+    )
+    alternative = Segment(
+        LineString([(0, 0), (4.5, 0.0001), (9, 0)]),
+        "highway",
+        cost_usd=1_000_000,
+        reuses_corridor=True,
+        role="alternative-1",
+    )
+    return Proposal(
+        "route",
+        "demo route",
+        (*primary, alternative),
+        terminals=[Place("west", 0, 0), Place("east", 9, 0)],
+        node_costs_usd={"splice_sites": 50_000},
+        cost_model_source="data/cost_model.toml (test)",
+    )
+
+
+def test_line_length_matches_published_meridian_degree() -> None:
+    # 1° of meridian from the equator: 110.574 km (WGS84 meridian arc tables).
+    assert line_length_km(LineString([(0, 0), (0, 1)])) == pytest.approx(110.574, abs=5e-4)
+    assert line_length_km(equator(0, 1)) == pytest.approx(KM_PER_DEGREE_EQUATOR, rel=1e-9)
+
+
+def test_line_length_agrees_with_pyproj_on_a_polyline() -> None:
+    line = LineString([(-99.13, 19.43), (-96.72, 17.06), (-92.93, 17.99)])
+    expected = Geod(ellps="WGS84").geometry_length(line) / 1000
+    assert line_length_km(line) == pytest.approx(expected, rel=1e-12)
+
+
+def test_route_totals_costs_and_shares(route: Proposal) -> None:
+    m = compute_metrics(route)
+    primary = m.metrics_by_role["primary"]
+    assert primary.total_km == pytest.approx(km(9))  # 1001.875 km
+    assert primary.km_by_deployment == pytest.approx(
+        {"rail": km(2), "fiber_lease": km(3), "greenfield": km(4)}
+    )
+    assert primary.capex_usd == pytest.approx(km(2) * RAIL + km(3) * LEASE + km(4) * TRENCH)
+    assert primary.reuse_share == pytest.approx(5 / 9)
+    assert primary.fiber_reuse_share == pytest.approx(3 / 9)
+    assert primary.segment_count == 3
+    # 1001.875 km × 4.9 µs/km = 4.909 ms
+    assert m.one_way_latency_ms == pytest.approx(km(9) * 4.9 / 1000)
+    assert m.one_way_latency_ms == pytest.approx(4.909, abs=1e-3)
+
+    segment_capex = km(2) * RAIL + km(3) * LEASE + km(4) * TRENCH + 1_000_000
+    assert m.capex_usd_total == pytest.approx(segment_capex + 50_000)
+    assert m.capex_by_deployment["splice_sites"] == 50_000
+    assert m.capex_by_deployment["highway"] == 1_000_000
+    assert sum(m.km_by_deployment.values()) == pytest.approx(m.total_km)
+    assert m.segment_count == 4
+    assert m.states_crossed is None and m.municipality_count is None
+
+
+def test_alternative_is_measured_apart_from_the_primary(route: Proposal) -> None:
+    m = compute_metrics(route)
+    assert list(m.metrics_by_role) == ["primary", "alternative-1"]
+    alternative = m.metrics_by_role["alternative-1"]
+    assert alternative.total_km == pytest.approx(km(9), rel=1e-6)
+    assert alternative.reuse_share == 1.0
+    assert alternative.capex_usd == 1_000_000
+    assert alternative.one_way_latency_ms == pytest.approx(km(9) * 4.9 / 1000, rel=1e-6)
+
+
+def test_thousand_km_is_four_point_nine_ms() -> None:
+    thousand = 1000 / KM_PER_DEGREE_EQUATOR
+    seg = Segment(equator(0, thousand), "greenfield", cost_usd=0)
+    assert seg.length_km == pytest.approx(1000, abs=1e-6)
+    m = compute_metrics(Proposal("route", "1000 km", (seg,)))
+    assert m.one_way_latency_ms == pytest.approx(4.9, abs=1e-6)
+    assert compute_metrics(
+        Proposal("route", "1000 km", (seg,)), latency_us_per_km=5.0
+    ).one_way_latency_ms == pytest.approx(5.0, abs=1e-6)
+
+
+def test_diverse_pair_latency_is_the_worse_path() -> None:
+    a = Segment(equator(0, 1), "highway", role="diverse-a")
+    b = Segment(LineString([(0, 0), (0, 1), (1, 1), (1, 0)]), "rail", role="diverse-b")
+    m = compute_metrics(Proposal("route", "pair", (a, b)))
+    assert m.one_way_latency_ms == pytest.approx(b.length_km * 4.9 / 1000)
+
+
+@pytest.fixture
+def star() -> tuple[Segment, ...]:
+    """Arms from (0, 0): 1° east, 2° west along the equator, 1° north along the meridian."""
+    return (
+        Segment(equator(0, 1), "highway", role="backbone"),
+        Segment(equator(0, -2), "rail", role="backbone"),
+        Segment(LineString([(0, 0), (0, 1)]), "greenfield", role="backbone"),
+    )
+
+
+def test_backbone_latency_is_the_longest_terminal_path(star: tuple[Segment, ...]) -> None:
+    leaves = [Place("east", 1, 0), Place("west", -2, 0), Place("north", 0, 1)]
+    m = compute_metrics(Proposal("backbone", "star", star, terminals=leaves))
+    # east to west: 3° of equator = 333.958 km
+    assert m.one_way_latency_ms == pytest.approx(km(3) * 4.9 / 1000)
+    # with only east and north as terminals: 1° of equator + 1° of meridian
+    two = longest_terminal_path_km(star, [Place("east", 1, 0), Place("north", 0.001, 1)])
+    assert two == pytest.approx(km(1) + 110.574, abs=1e-3)
+    # without terminals the leaves stand in
+    assert longest_terminal_path_km(star) == pytest.approx(km(3))
+
+
+def test_backbone_with_a_ring_uses_shortest_paths() -> None:
+    ring = (
+        Segment(equator(0, 1), "highway", role="ring"),
+        Segment(LineString([(1, 0), (1, 1)]), "highway", role="ring"),
+        Segment(LineString([(1, 1), (0, 1)]), "highway", role="ring"),
+        Segment(LineString([(0, 1), (0, 0)]), "highway", role="ring"),
+    )
+    got = longest_terminal_path_km(ring, [Place("a", 0, 0), Place("b", 1, 0)])
+    assert got == pytest.approx(km(1))
+
+
+def test_backbone_falls_back_to_half_the_length_when_terminals_do_not_connect() -> None:
+    apart = (Segment(equator(0, 1), "highway"), Segment(equator(2, 4), "highway"))
+    proposal = Proposal("backbone", "apart", apart, terminals=[Place("a", 0, 0), Place("b", 4, 0)])
+    m = compute_metrics(proposal)
+    assert m.one_way_latency_ms == pytest.approx(km(3) / 2 * 4.9 / 1000)
+
+
+def test_last_mile_has_cost_per_person_and_no_latency() -> None:
+    seg = Segment(equator(0, 0.1), "fixed_wireless", cost_usd=80_000, role="last-mile")
+    proposal = Proposal(
+        "last_mile", "lm", (seg,), node_costs_usd={"towers": 20_000}, people_covered=2_500
+    )
+    m = compute_metrics(proposal)
+    assert m.one_way_latency_ms is None
+    assert m.usd_per_person == pytest.approx(100_000 / 2_500)
+    assert (
+        compute_metrics(Proposal("last_mile", "nobody", (seg,), people_covered=0)).usd_per_person
+        is None
+    )
+
+
+# Two "states" side by side across the equator: A spans lon 0..1, B lon 1..3. A line from
+# lon 0.5 to 4 runs 0.5° in A, 2° in B and 1° outside both.
+@pytest.fixture
+def states() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"cve_ent": ["01", "02"], "name": ["Alfa", "Beta"]},
+        geometry=[box(0, -1, 1, 1), box(1, -1, 3, 1)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def municipalities() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "cvegeo": ["01001", "02001", "02002"],
+            "name": ["Uno", "Dos", "Uno"],
+            "cve_ent": ["01", "02", "02"],
+            "state": ["Alfa", "Beta", "Beta"],
+        },
+        geometry=[box(0, -1, 1, 1), box(1, -1, 2, 1), box(2, -1, 3, 1)],
+        crs="EPSG:4326",
+    )
+
+
+def test_states_and_municipalities_crossed_with_km_by_construction(
+    states: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame
+) -> None:
+    crossing = Proposal(
+        "route",
+        "cross",
+        (Segment(equator(0.5, 2.5), "highway"), Segment(equator(2.5, 4), "subsea")),
+    )
+    m = compute_metrics(crossing, states, municipalities)
+    assert m.states_crossed is not None
+    assert [(s.name, s.code) for s in m.states_crossed] == [("Beta", "02"), ("Alfa", "01")]
+    assert [s.km for s in m.states_crossed] == pytest.approx([km(2), km(0.5)])
+    assert m.km_outside_states == pytest.approx(km(1))
+    assert m.municipality_count == 3
+    assert m.municipalities_crossed is not None
+    assert {(a.name, a.code): a.km for a in m.municipalities_crossed} == pytest.approx(
+        {
+            ("Dos, Beta", "02001"): km(1),
+            ("Uno, Beta", "02002"): km(1),
+            ("Uno, Alfa", "01001"): km(0.5),
+        }
+    )
+
+
+def test_overlays_reproject_other_crs(states: gpd.GeoDataFrame) -> None:
+    proposal = Proposal("route", "r", (Segment(equator(0.5, 2.5), "highway"),))
+    m = compute_metrics(proposal, states.to_crs(3857))
+    assert m.states_crossed is not None
+    assert [s.km for s in m.states_crossed] == pytest.approx([km(1.5), km(0.5)], rel=1e-6)
+
+
+def test_geojson_round_trip(route: Proposal, states: gpd.GeoDataFrame) -> None:
+    whole_dollars = Proposal(
+        "route",
+        route.name,
+        tuple(
+            Segment(
+                s.geometry,
+                s.deployment_type,
+                cost_usd=round(s.cost_usd),
+                reuses_corridor=s.reuses_corridor,
+                reuses_fiber=s.reuses_fiber,
+                role=s.role,
+                name="tramo",
+                corridor="rights_of_way:17",
+                source_layer="rights_of_way",
+                extra={"terrain": "flat", "factor": 1.2},
+            )
+            for s in route.segments
+        ),
+        terminals=[
+            Place(
+                "Villahermosa",
+                -92.93,
+                17.99,
+                "locality",
+                340_060,
+                "Tabasco",
+                {"cvegeo": "270040001"},
+            )
+        ],
+        node_costs_usd=route.node_costs_usd,
+        parameters={"alternatives": 1, "avoid": ["greenfield"]},
+        people_covered=None,
+        cost_model_source=route.cost_model_source,
+        notes=["primary reuses 56% of corridors"],
+    )
+    document = proposal_to_geojson(whole_dollars, compute_metrics(whole_dollars, states))
+    text = json.dumps(document, allow_nan=False)
+    back = proposal_from_geojson(json.loads(text))
+    assert back == whole_dollars
+    assert document["type"] == "FeatureCollection"
+    feature = document["features"][0]
+    assert feature["geometry"] == {"type": "LineString", "coordinates": [[0.0, 0.0], [2.0, 0.0]]}
+    assert feature["properties"]["length_km"] == round(km(2), 3)
+    assert feature["properties"]["cost_usd"] == round(km(2) * RAIL)
+    assert {
+        "deployment_type",
+        "role",
+        "source_layer",
+        "corridor",
+        "reuses_corridor",
+        "name",
+    } <= set(feature["properties"])
+    assert document["proposal"]["kind"] == "route"
+    assert document["metrics"]["capex_usd_total"] == round(
+        sum(s.cost_usd for s in whole_dollars.segments) + 50_000
+    )
+    assert [s["name"] for s in document["metrics"]["states_crossed"]] == ["Beta", "Alfa"]
+
+
+def test_from_geojson_refuses_other_documents() -> None:
+    with pytest.raises(ValueError, match="not a Trazo proposal"):
+        proposal_from_geojson({"type": "FeatureCollection", "features": []})
+
+
+def test_bill_of_quantities_totals_capex(route: Proposal) -> None:
+    m = compute_metrics(route)
+    boq = bill_of_quantities(route, m)
+    assert list(boq.columns) == ["item", "category", "km", "usd_per_km", "usd"]
+    total = boq.iloc[-1]
+    assert total["item"] == "total"
+    assert total["usd"] == pytest.approx(m.capex_usd_total)
+    assert boq.loc[boq["category"] != "total", "usd"].sum() == pytest.approx(m.capex_usd_total)
+    assert total["km"] == pytest.approx(m.total_km)
+    rows = boq.set_index("item")
+    assert rows.loc["rail", "usd_per_km"] == pytest.approx(RAIL)
+    assert rows.loc["fiber_lease", "km"] == pytest.approx(km(3))
+    assert rows.loc["splice_sites", "category"] == "node"
+    assert pd.isna(rows.loc["splice_sites", "km"])
+    assert boq.iloc[0]["item"] == "greenfield"  # most expensive first
+
+
+def test_proposal_frame_saves_to_geopackage(route: Proposal, tmp_path: Path) -> None:
+    frame = proposal_frame(route)
+    assert frame.crs is not None and frame.crs.to_epsg() == 4326
+    assert list(frame["role"]) == ["primary"] * 3 + ["alternative-1"]
+    assert frame["length_km"].sum() == pytest.approx(compute_metrics(route).total_km)
+    out = tmp_path / "route.gpkg"
+    frame.to_file(out, driver="GPKG")
+    back = gpd.read_file(out)
+    assert list(back["deployment_type"]) == ["rail", "fiber_lease", "greenfield", "highway"]
+    pd.testing.assert_series_equal(back["cost_usd"], frame["cost_usd"], check_names=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"length_km": 222_638.98}, "does not match the geodesic length"),
+        ({"length_km": 2.0}, "does not match the geodesic length"),
+        ({"cost_usd": -1.0}, "finite amount >= 0"),
+        ({"cost_usd": math.inf}, "finite amount >= 0"),
+    ],
+)
+def test_segment_refuses_wrong_units_and_costs(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Segment(equator(0, 2), "rail", **kwargs)
+
+
+def test_segment_keeps_a_given_length_close_to_the_geodesic() -> None:
+    seg = Segment(equator(0, 2), "rail", length_km=km(2) * 1.01)
+    assert seg.length_km == pytest.approx(km(2) * 1.01)
+
+
+def test_proposal_refuses_node_keys_that_repeat_a_deployment_type() -> None:
+    seg = Segment(equator(0, 1), "satellite", role="last-mile")
+    with pytest.raises(ValueError, match="satellite_terminals"):
+        Proposal("last_mile", "x", (seg,), node_costs_usd={"satellite": 1.0})
+    with pytest.raises(ValueError, match="unknown proposal kind"):
+        Proposal("ring", "x", (seg,))  # type: ignore[arg-type]
+
+
+lon_lat = st.tuples(st.floats(-118, -86), st.floats(14, 33))
+segments = st.builds(
+    lambda a, b, kind, usd_per_km, corridor, fiber, role: Segment.along(
+        LineString([a, b]),
+        kind,
+        usd_per_km=usd_per_km,
+        reuses_corridor=corridor,
+        reuses_fiber=fiber,
+        role=role,
+    ),
+    lon_lat,
+    lon_lat,
+    st.sampled_from(DEPLOYMENT_TYPES),
+    st.floats(0, 2_000_000),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["primary", "alternative-1", "backbone"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(segments, max_size=8),
+    st.sampled_from(["route", "backbone", "last_mile"]),
+    st.dictionaries(st.sampled_from(["pops", "landing"]), st.floats(0, 1e7)),
+)
+def test_metric_invariants(segs: list[Segment], kind: str, nodes: dict[str, float]) -> None:
+    proposal = Proposal(kind, "p", tuple(segs), node_costs_usd=nodes)  # type: ignore[arg-type]
+    m = compute_metrics(proposal)
+    assert m.capex_usd_total >= 0
+    assert m.capex_usd_total == pytest.approx(sum(m.capex_by_deployment.values()))
+    assert sum(m.km_by_deployment.values()) == pytest.approx(m.total_km)
+    assert 0.0 <= m.fiber_reuse_share <= m.reuse_share <= 1.0
+    assert sum(r.total_km for r in m.metrics_by_role.values()) == pytest.approx(m.total_km)
+    if m.one_way_latency_ms is not None:
+        assert m.one_way_latency_ms >= 0
+    boq = bill_of_quantities(proposal, m)
+    assert boq.iloc[-1]["usd"] == pytest.approx(m.capex_usd_total)
