@@ -109,16 +109,10 @@ def export_frame(
     geometry_type
         The layer's geometry type as catalogued (``"Point"`` adds lon/lat columns to CSV).
     """
-    spec = VECTOR_FORMATS.get(fmt)
-    if spec is None:
-        hint = " (raster layers export only to 'tif')" if fmt in RASTER_FORMATS else ""
-        raise ExportError(
-            f"cannot export vector layer {name!r} as {fmt!r}{hint}; "
-            f"use one of: {', '.join(VECTOR_FORMATS)}"
-        )
+    target = check_request(fmt, out, name, raster=False)
+    spec = VECTOR_FORMATS[fmt]
     if frame.crs is None or frame.crs.to_epsg() != 4326:
         raise ExportError(f"layer {name!r} must be in EPSG:4326 to export, not {frame.crs}")
-    target = _target(out, name, spec.extension)
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.{spec.extension}")
     try:
         spec.write(frame, tmp, name, geometry_type)
@@ -131,12 +125,7 @@ def export_frame(
 
 def export_raster(tif: Path, fmt: str, out: Path, name: str) -> Path:
     """Copy raster ``tif`` to ``out`` (a file, or an existing folder) as GeoTIFF."""
-    if fmt not in RASTER_FORMATS:
-        raise ExportError(
-            f"cannot export raster layer {name!r} as {fmt!r}; use one of: "
-            f"{', '.join(RASTER_FORMATS)}"
-        )
-    target = _target(out, name, fmt)
+    target = check_request(fmt, out, name, raster=True)
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.{fmt}")
     try:
         shutil.copyfile(tif, tmp)
@@ -145,6 +134,29 @@ def export_raster(tif: Path, fmt: str, out: Path, name: str) -> Path:
         tmp.unlink(missing_ok=True)
     log.info("exported raster %s to %s", name, target)
     return target
+
+
+def check_request(fmt: str, out: Path, name: str, *, raster: bool) -> Path:
+    """Check an export can be written before any data is read; return the target file.
+
+    Raises :class:`ExportError` for a format the layer cannot take or a missing folder,
+    :class:`UnsafeInputError` for a GDAL virtual path.
+    """
+    if raster:
+        if fmt not in RASTER_FORMATS:
+            raise ExportError(
+                f"cannot export raster layer {name!r} as {fmt!r}; use one of: "
+                f"{', '.join(RASTER_FORMATS)}"
+            )
+        return _target(out, name, fmt)
+    spec = VECTOR_FORMATS.get(fmt)
+    if spec is None:
+        hint = " (raster layers export only to 'tif')" if fmt in RASTER_FORMATS else ""
+        raise ExportError(
+            f"cannot export vector layer {name!r} as {fmt!r}{hint}; "
+            f"use one of: {', '.join(VECTOR_FORMATS)}"
+        )
+    return _target(out, name, spec.extension)
 
 
 def _target(out: Path, name: str, extension: str) -> Path:

@@ -407,7 +407,9 @@ class Store:
         from layers import export as _export
 
         row = self._row(name)
-        if row.info.kind is LayerKind.RASTER:
+        raster = row.info.kind is LayerKind.RASTER
+        _export.check_request(fmt, Path(out), name, raster=raster)
+        if raster:
             return _export.export_raster(self.rasters_dir / row.physical, fmt, Path(out), name)
         return _export.export_frame(
             self.read(name), fmt, Path(out), name, geometry_type=row.info.geometry_type
