@@ -448,10 +448,17 @@ def _pick(table: _Table, indices: list[int], text: str) -> Place:
     candidates = [table.label(i) for i in ranked[:_MAX_CANDIDATES]]
     more = f" (first {_MAX_CANDIDATES} shown)" if len(unique) > _MAX_CANDIDATES else ""
     name = table.names[unique[0]]
+    if table.kind == "locality":
+        what = "localities"
+        fix = (
+            f"Add the state ('{name}, State') or municipality and state "
+            f"('{name}, Municipality, State'), or give lon,lat"
+        )
+    else:
+        what = "landings"
+        fix = "Give the landing's lon,lat"
     raise AmbiguousPlaceError(
-        f"{text!r} matches {len(unique)} {table.kind}s{more}: {'; '.join(candidates)}. "
-        f"Add the state ('{name}, State') or municipality and state "
-        f"('{name}, Municipality, State'), or give lon,lat",
+        f"{text!r} matches {len(unique)} {what}{more}: {'; '.join(candidates)}. {fix}",
         candidates,
     )
 
