@@ -1,0 +1,267 @@
+"""Attach places (cities, landings, localities) to the corridor graph.
+
+A place joins the graph by a ``connector`` edge (greenfield build) to the nearest point
+on the nearest corridor edge, measured in EPSG:6372. That edge is split there into two
+edges that keep its attributes, with geometry cut at the point and ``length_km`` (and any
+other additive attribute) shared in proportion to the geodesic lengths of the halves, so
+they add up to the original. A point that projects onto an existing node does not split.
+Several places may fall on the same edge: later ones split the pieces of earlier splits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely import LineString, Point
+
+from planner.errors import NoRouteError
+from planner.graph import GRAPH_CRS, geodesic_km, to_analysis_crs
+
+EdgeKey = tuple[Hashable, Hashable, Any]
+ADDITIVE_ATTRIBUTES = ("length_km", "cost_usd")
+
+
+def _project(geoms: Any) -> Any:
+    transformer = to_analysis_crs()
+    return shapely.transform(
+        geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+    )
+
+
+class _EdgeIndex:
+    """Nearest corridor edge to a point, kept valid while edges are split."""
+
+    def __init__(self, graph: nx.MultiGraph) -> None:
+        self.graph = graph
+        self.keys: list[EdgeKey] = []
+        geoms = []
+        for u, v, k, d in graph.edges(keys=True, data=True):
+            if d.get("kind") == "connector" or d.get("geometry") is None:
+                continue
+            self.keys.append((u, v, k))
+            geoms.append(d["geometry"])
+        if not self.keys:
+            raise NoRouteError("the corridor graph has no edges to attach places to")
+        self.tree = shapely.STRtree(_project(np.asarray(geoms, dtype=object)))
+        self.pieces: dict[int, list[EdgeKey]] = {}
+
+    def nearest(self, point_m: Point) -> tuple[EdgeKey, int]:
+        """The current edge nearest ``point_m`` (EPSG:6372) and its original's position."""
+        original = int(self.tree.query_nearest(point_m)[0])
+        pieces = self.pieces.get(original, [self.keys[original]])
+        if len(pieces) == 1:
+            return pieces[0], original
+        geoms = _project(
+            np.asarray([self.graph.edges[e]["geometry"] for e in pieces], dtype=object)
+        )
+        return pieces[int(np.argmin(shapely.distance(geoms, point_m)))], original
+
+    def replace(self, original: int, old: EdgeKey, new: Sequence[EdgeKey]) -> None:
+        pieces = self.pieces.setdefault(original, [self.keys[original]])
+        pieces.remove(old)
+        pieces.extend(new)
+
+
+def attach_point(
+    graph: nx.MultiGraph,
+    lon: float,
+    lat: float,
+    *,
+    name: str,
+    max_connector_km: float | None = None,
+) -> Hashable:
+    """Connect a place to the graph and return its new node.
+
+    Parameters
+    ----------
+    graph
+        A corridor graph from :func:`planner.graph.build_corridor_graph`; changed in place.
+    lon, lat
+        Position of the place (EPSG:4326).
+    name
+        Name stored on the new node (``name``) and its connector.
+    max_connector_km
+        Refuse places farther than this from every corridor.
+
+    Returns
+    -------
+    Hashable
+        The id of the place's node; it has ``x``, ``y``, ``name`` and ``kind="place"``.
+
+    Raises
+    ------
+    NoRouteError
+        If the graph has no edges or the nearest corridor is beyond ``max_connector_km``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import LineString
+    >>> from planner.graph import build_corridor_graph
+    >>> row = gpd.GeoDataFrame({"row_type": ["highway"]},
+    ...     geometry=[LineString([(-93, 18), (-93, 19)])], crs="EPSG:4326")
+    >>> g = build_corridor_graph({"row": row})
+    >>> node = attach_point(g, -92.99, 18.5, name="Cárdenas")
+    >>> g.number_of_edges()
+    3
+    """
+    index = _EdgeIndex(graph)
+    return _attach(graph, index, float(lon), float(lat), name, max_connector_km)
+
+
+def attach_points(
+    graph: nx.MultiGraph,
+    points: gpd.GeoDataFrame,
+    *,
+    name_column: str = "name",
+    max_connector_km: float | None = None,
+) -> list[Hashable]:
+    """Attach every point of ``points`` (any CRS); return their node ids in row order.
+
+    Names come from ``name_column`` when present, else the row's index label.
+    """
+    if points.crs is not None and not points.crs.equals(GRAPH_CRS):
+        points = points.to_crs(GRAPH_CRS)
+    if len(points) == 0:
+        return []
+    index = _EdgeIndex(graph)
+    xy = shapely.get_coordinates(points.geometry.values)
+    names: Iterable[Any] = (
+        points[name_column].tolist() if name_column in points.columns else points.index.tolist()
+    )
+    return [
+        _attach(graph, index, float(x), float(y), str(name), max_connector_km)
+        for (x, y), name in zip(xy.tolist(), names, strict=True)
+    ]
+
+
+def _new_node(graph: nx.MultiGraph) -> int:
+    start = int(graph.graph.get("next_node", 0))
+    while start in graph:
+        start += 1
+    graph.graph["next_node"] = start + 1
+    return start
+
+
+def _attach(
+    graph: nx.MultiGraph,
+    index: _EdgeIndex,
+    lon: float,
+    lat: float,
+    name: str,
+    max_connector_km: float | None,
+) -> Hashable:
+    transformer = to_analysis_crs()
+    point_m = Point(*transformer.transform(lon, lat))
+    edge, original = index.nearest(point_m)
+    data = graph.edges[edge]
+    line: LineString = data["geometry"]
+    split_xy, segment, fraction = _nearest_on_line(line, point_m)
+    connector_km = float(geodesic_km(lon, lat, split_xy[0], split_xy[1]))
+    if max_connector_km is not None and connector_km > max_connector_km:
+        raise NoRouteError(
+            f"{name!r} at ({lon:.5f}, {lat:.5f}) is {connector_km:.1f} km from the nearest "
+            f"corridor, beyond max_connector_km={max_connector_km}; raise the limit or load "
+            "more rights-of-way"
+        )
+    joint = _split(graph, index, original, edge, split_xy, segment, fraction)
+    node = _new_node(graph)
+    graph.add_node(node, x=lon, y=lat, name=name, kind="place")
+    graph.add_edge(
+        node,
+        joint,
+        layer=None,
+        feature_id=None,
+        corridor=None,
+        kind="connector",
+        deployment="connector",
+        name=f"connector to {name}",
+        length_km=connector_km,
+        geometry=LineString([(lon, lat), split_xy]),
+    )
+    return node
+
+
+def _nearest_on_line(line: LineString, point_m: Point) -> tuple[tuple[float, float], int, float]:
+    """Nearest point of ``line`` to ``point_m`` as lon/lat, segment index and fraction.
+
+    The search runs in EPSG:6372; the point is placed at the same fraction of the same
+    segment in lon/lat, so it lies on the stored (lon/lat) geometry.
+    """
+    coords = np.asarray(line.coords)
+    xs, ys = to_analysis_crs().transform(coords[:, 0], coords[:, 1])
+    a = np.column_stack([xs[:-1], ys[:-1]])
+    b = np.column_stack([xs[1:], ys[1:]])
+    p = np.array([point_m.x, point_m.y])
+    ab = b - a
+    denom = np.einsum("ij,ij->i", ab, ab)
+    t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.where(denom > 0, denom, 1.0), 0.0, 1.0)
+    near = a + t[:, None] * ab
+    segment = int(np.argmin(np.hypot(*(near - p).T)))
+    fraction = float(t[segment])
+    lo, hi = coords[segment], coords[segment + 1]
+    if fraction <= 0.0:
+        xy = lo
+    elif fraction >= 1.0:
+        xy = hi
+    else:
+        xy = lo + fraction * (hi - lo)
+    return (float(xy[0]), float(xy[1])), segment, fraction
+
+
+def _split(
+    graph: nx.MultiGraph,
+    index: _EdgeIndex,
+    original: int,
+    edge: EdgeKey,
+    split_xy: tuple[float, float],
+    segment: int,
+    fraction: float,
+) -> Hashable:
+    """Split ``edge`` at ``split_xy`` (unless it is an end) and return the node there."""
+    u, v, key = edge
+    data = graph.edges[edge]
+    coords: npt.NDArray[np.float64] = np.asarray(data["geometry"].coords)
+    start, end = tuple(coords[0]), tuple(coords[-1])
+    # the stored geometry may run v -> u
+    node_at = {start: u, end: v} if _near(graph, u, start) else {start: v, end: u}
+    if split_xy in node_at:
+        return node_at[split_xy]
+    cut = segment + 1 if fraction < 1.0 else segment + 2
+    head = np.vstack([coords[:cut], [split_xy]])
+    tail = np.vstack([[split_xy], coords[cut:]])
+    head = head[np.r_[True, np.any(head[1:] != head[:-1], axis=1)]]
+    tail = tail[np.r_[True, np.any(tail[1:] != tail[:-1], axis=1)]]
+    km_head = _line_km(head)
+    km_tail = _line_km(tail)
+    share = km_head / (km_head + km_tail) if km_head + km_tail > 0 else 0.5
+    joint = _new_node(graph)
+    graph.add_node(joint, x=split_xy[0], y=split_xy[1])
+    graph.remove_edge(u, v, key)
+    first: dict[str, Any] = {}
+    second: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in ADDITIVE_ATTRIBUTES and isinstance(value, int | float):
+            first[name], second[name] = value * share, value * (1.0 - share)
+        else:
+            first[name] = second[name] = value
+    first["geometry"], second["geometry"] = LineString(head), LineString(tail)
+    k1 = graph.add_edge(node_at[start], joint, **first)
+    k2 = graph.add_edge(joint, node_at[end], **second)
+    index.replace(original, edge, [(node_at[start], joint, k1), (joint, node_at[end], k2)])
+    return joint
+
+
+def _near(graph: nx.MultiGraph, node: Hashable, xy: tuple[float, float]) -> bool:
+    attrs = graph.nodes[node]
+    return bool(abs(attrs["x"] - xy[0]) < 1e-6 and abs(attrs["y"] - xy[1]) < 1e-6)
+
+
+def _line_km(coords: npt.NDArray[np.float64]) -> float:
+    return float(np.sum(geodesic_km(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])))
