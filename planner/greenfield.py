@@ -116,7 +116,8 @@ class FrictionSurface:
         """Return the (row, col) holding a lon/lat point, or None if it is off the grid."""
         lon, lat = _check_lonlat(point)
         x, y = _TO_SURFACE.transform(lon, lat)
-        col_f, row_f = ~self.transform * (x, y)
+        col_f = (x - self.transform.c) / self.transform.a
+        row_f = (y - self.transform.f) / self.transform.e
         row, col = math.floor(row_f), math.floor(col_f)
         rows, cols = self.shape
         if 0 <= row < rows and 0 <= col < cols:
@@ -348,7 +349,7 @@ def build_friction_surface(
                 ) from None
             window = window.round_offsets(op="floor").round_lengths(op="ceil")
         data = src.read(1, window=window, masked=True)
-        win_transform = src.window_transform(window)
+        win_transform = _window_transform(src.transform, window)
     elevation = np.ma.filled(data.astype("float64"), np.nan)
 
     terrain = cost_model.slope_multiplier(slope_degrees(elevation, win_transform, src_crs))
@@ -526,6 +527,22 @@ def _link(
     return GreenfieldLink(geometry, length_km, cost_usd, mean_terrain, corridor_share)
 
 
+def _window_transform(transform: Affine, window: Window) -> Affine:
+    """Return the transform of a window of a north-up grid (without Affine ``*``)."""
+    from affine import Affine
+
+    if transform.b != 0 or transform.d != 0:
+        raise GreenfieldError("the elevation raster is rotated; warp it to a north-up grid")
+    return Affine(
+        transform.a,
+        0.0,
+        transform.c + window.col_off * transform.a,
+        0.0,
+        transform.e,
+        transform.f + window.row_off * transform.e,
+    )
+
+
 def _centres(
     transform: Affine, rows: np.ndarray, cols: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -572,8 +589,8 @@ def _window_for(bounds: Bounds, margin_deg: float, src_crs: CRS, src_transform: 
 def _to_surface_grid(
     terrain: np.ndarray, src_transform: Affine, src_crs: CRS, resolution: float | None
 ) -> tuple[np.ndarray, Affine, float]:
-    from rasterio.transform import array_bounds
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    from affine import Affine
+    from rasterio.warp import Resampling, reproject
 
     rows, cols = terrain.shape
     if src_crs.is_geographic:
@@ -600,16 +617,18 @@ def _to_surface_grid(
         return terrain, src_transform, cell
     dst_crs = f"EPSG:{SURFACE_EPSG}"
     src_wkt = src_crs.to_wkt()
-    west_south_east_north = array_bounds(rows, cols, src_transform)
-    left, bottom, right, top = (
-        west_south_east_north[0],
-        west_south_east_north[1],
-        west_south_east_north[2],
-        west_south_east_north[3],
-    )
-    dst_transform, width, height = calculate_default_transform(
-        src_wkt, dst_crs, cols, rows, left, bottom, right, top, resolution=(cell, cell)
-    )
+    # The destination grid: the source footprint (edges densified) in EPSG:6372, snapped
+    # outwards to whole cells.
+    to_surface = Transformer.from_crs(src_crs, SURFACE_EPSG, always_xy=True)
+    left = src_transform.c
+    top = src_transform.f
+    right = left + cols * src_transform.a
+    bottom = top + rows * src_transform.e
+    x0, y0, x1, y1 = to_surface.transform_bounds(left, bottom, right, top, densify_pts=21)
+    x0, y0 = math.floor(x0 / cell) * cell, math.floor(y0 / cell) * cell
+    x1, y1 = math.ceil(x1 / cell) * cell, math.ceil(y1 / cell) * cell
+    width, height = round((x1 - x0) / cell), round((y1 - y0) / cell)
+    dst_transform = Affine(cell, 0.0, x0, 0.0, -cell, y1)
     out = np.full((height, width), np.nan, dtype="float64")
     reproject(
         source=terrain,
