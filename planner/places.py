@@ -163,9 +163,10 @@ def normalize_name(text: str) -> str:
     >>> normalize_name("PEÑA  Blanca")
     'pena blanca'
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
 
 
 def _check_range(lon: float, lat: float) -> None:
@@ -247,8 +248,12 @@ class _Table:
         self.states = self._text_column("state")
         self.municipalities = self._text_column("municipality")
         self.by_name: dict[str, list[int]] = {}
+        normal: dict[str, str] = {}  # names repeat a lot; normalise each spelling once
         for index, name in enumerate(self.names):
-            self.by_name.setdefault(normalize_name(name), []).append(index)
+            key = normal.get(name)
+            if key is None:
+                key = normal[name] = normalize_name(name)
+            self.by_name.setdefault(key, []).append(index)
             if kind == "landing" and "," in name:
                 # TeleGeography-style "Town, Region": the town alone also finds it.
                 short = normalize_name(name.split(",", 1)[0])
@@ -258,7 +263,9 @@ class _Table:
     def _text_column(self, column: str) -> list[str | None]:
         if column not in self.frame.columns:
             return [None] * len(self.frame)
-        return [None if _clean(v) is None else str(v) for v in self.frame[column]]
+        values = self.frame[column]
+        present = values.notna().tolist()
+        return [str(v) if ok else None for v, ok in zip(values.tolist(), present, strict=True)]
 
     def by_code(self, code: str) -> int | None:
         if "cvegeo" not in self.frame.columns:
