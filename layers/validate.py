@@ -528,7 +528,6 @@ def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path
     """
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     name = report.source
     with warnings.catch_warnings():
@@ -557,34 +556,15 @@ def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path
             output = path
             width, height, bounds = src.width, src.height, src.bounds
         else:
-            transform, width, height = calculate_default_transform(
-                src.crs, WGS84, src.width, src.height, *src.bounds
-            )
-            profile = src.profile.copy()
-            profile.update(
-                driver="GTiff",
-                crs=WGS84,
-                transform=transform,
-                width=width,
-                height=height,
-                compress="deflate",
-            )
             output = workdir / "raster.tif"
             workdir.mkdir(parents=True, exist_ok=True)
-            with rasterio.open(output, "w", **profile) as dst:
-                for band in range(1, src.count + 1):
-                    reproject(
-                        source=rasterio.band(src, band),
-                        destination=rasterio.band(dst, band),
-                        src_transform=src.transform,
-                        src_crs=src.crs,
-                        dst_transform=transform,
-                        dst_crs=WGS84,
-                        src_nodata=nodata,
-                        dst_nodata=nodata,
-                        resampling=Resampling.nearest,
-                    )
-                bounds = dst.bounds
+            with warnings.catch_warnings():
+                # rasterio's warp composes affine transforms with ``*``, which affine >= 3
+                # flags as pending deprecation; the result is the same.
+                warnings.filterwarnings(
+                    "ignore", message="Use `@` matmul", category=PendingDeprecationWarning
+                )
+                width, height, bounds = _warp_to_wgs84(src, output)
             report.warnings.append(f"reprojected from {report.crs_in} to EPSG:4326 (nearest)")
         bands = src.count
     report.bbox = (float(bounds.left), float(bounds.bottom), float(bounds.right), float(bounds.top))
@@ -595,3 +575,36 @@ def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path
         f"{dtype}, nodata {nodata}"
     )
     return output
+
+
+def _warp_to_wgs84(src: Any, output: Path) -> tuple[int, int, Any]:
+    """Write every band of an open raster to ``output`` in EPSG:4326 (nearest neighbour)."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    transform, width, height = calculate_default_transform(
+        src.crs, WGS84, src.width, src.height, *src.bounds
+    )
+    profile = src.profile.copy()
+    profile.update(
+        driver="GTiff",
+        crs=WGS84,
+        transform=transform,
+        width=width,
+        height=height,
+        compress="deflate",
+    )
+    with rasterio.open(output, "w", **profile) as dst:
+        for band in range(1, src.count + 1):
+            reproject(
+                source=rasterio.band(src, band),
+                destination=rasterio.band(dst, band),
+                src_transform=src.transform,
+                src_crs=src.crs,
+                dst_transform=transform,
+                dst_crs=WGS84,
+                src_nodata=src.nodata,
+                dst_nodata=src.nodata,
+                resampling=Resampling.nearest,
+            )
+        return int(width), int(height), dst.bounds
