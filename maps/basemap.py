@@ -1,0 +1,585 @@
+"""The layers under a proposal: states, rights of way, fiber, subsea cables, localities.
+
+Each ``add_*`` function draws one layer kind from an EPSG:4326 GeoDataFrame onto a folium
+map (or feature group), adds its swatches to a :class:`~maps._html.Legend`, and returns the
+folium layer. Geometry is simplified to ``tolerance`` degrees and rounded to 5 decimals
+(about 1 m); only escaped popup and tooltip text travels with each feature, never the
+raw attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+
+from layers.kinds import LayerKind
+from maps import format as fmt
+from maps._elements import LocalityCluster, SafeGeoJson
+from maps._html import Legend, esc, fill_item, is_missing, line_item, popup, symbol_item
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from branca.element import Element
+
+logger = logging.getLogger(__name__)
+
+Bbox = tuple[float, float, float, float]
+
+LAND = "#f4f1ea"
+
+#: Color and dash pattern of each right-of-way type.
+ROW_STYLES: dict[str, dict[str, Any]] = {
+    "rail": {"color": "#5d4037", "dashArray": "10 3 2 3", "weight": 2.5},
+    "highway": {"color": "#e08214", "dashArray": None, "weight": 2.5},
+    "pipeline": {"color": "#7b3294", "dashArray": "7 5", "weight": 2},
+    "power": {"color": "#c51b7d", "dashArray": "2 4", "weight": 2},
+    "other": {"color": "#7f7f7f", "dashArray": "4 4", "weight": 1.5},
+}
+ROW_LABELS = {
+    "rail": "Rail",
+    "highway": "Highway",
+    "pipeline": "Pipeline",
+    "power": "Power line",
+    "other": "Other",
+}
+
+FIBER_STYLES: dict[str, dict[str, Any]] = {
+    "existing": {"color": "#1b9e77", "weight": 3, "dashArray": None},
+    "planned": {"color": "#1b9e77", "weight": 2, "dashArray": "6 4"},
+}
+SUBSEA_STYLE: dict[str, Any] = {"color": "#08519c", "weight": 2, "opacity": 0.85}
+LANDING_ICON = (
+    '<svg width="18" height="18" viewBox="0 0 18 18"><circle cx="9" cy="9" r="7" '
+    'fill="#08519c" stroke="#fff" stroke-width="2"/><path d="M9 4.5v9M5.5 9.5a3.5 3.5 0 0 0 7 0" '
+    'stroke="#fff" stroke-width="1.6" fill="none"/></svg>'
+)
+
+#: Sequential palettes (ColorBrewer) for the states choropleth.
+PALETTES = {
+    "blues": ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"],
+    "greens": ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"],
+    "reds": ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"],
+}
+LOCALITY_COLORS = {True: "#1a9850", False: "#d73027", None: "#6a51a3"}
+
+
+def feature_collection(
+    frame: gpd.GeoDataFrame,
+    properties: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    tolerance: float = 0.0,
+) -> dict[str, Any]:
+    """Turn a frame into a GeoJSON FeatureCollection carrying only ``properties(row)``.
+
+    Parameters
+    ----------
+    frame
+        Features in EPSG:4326.
+    properties
+        Builds each feature's properties from its attribute row (a dict without the
+        geometry); return escaped strings only (``_popup``, ``_tooltip``) and ``_style``.
+    tolerance
+        Simplification tolerance in degrees; 0 keeps every vertex.
+
+    Returns
+    -------
+    dict
+        A FeatureCollection; empty geometries are left out.
+    """
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, 5))
+    rows = frame.drop(columns=frame.geometry.name).to_dict("records")
+    features = [
+        {"type": "Feature", "geometry": geom.__geo_interface__, "properties": properties(row)}
+        for geom, row in zip(geoms, rows, strict=True)
+        if geom is not None and not geom.is_empty
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _get(row: dict[str, Any], key: str) -> Any:
+    value = row.get(key)
+    return None if is_missing(value) else value
+
+
+def _yes_no(value: Any) -> str | None:
+    if value is None:
+        return None
+    return "yes" if bool(value) else "no"
+
+
+def _breaks(values: np.ndarray, classes: int = 5) -> list[float]:
+    """Class limits: quantiles, merged where they coincide."""
+    limits = np.unique(np.quantile(values, np.linspace(0, 1, classes + 1)))
+    return [float(v) for v in limits]
+
+
+def add_states(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str = "States",
+    field: str | None = None,
+    attribution: str = "",
+    legend: Legend | None = None,
+    tolerance: float = 0.0,
+) -> SafeGeoJson:
+    """Draw state polygons as the light base of the map, shaded by ``field`` if given.
+
+    Parameters
+    ----------
+    parent
+        Map or feature group to add the layer to.
+    frame
+        A ``states`` layer.
+    name
+        Label in the layer control.
+    field
+        Numeric column for a five-class quantile choropleth (for example ``population``,
+        ``share_connected`` or ``population_unserved``); values between 0 and 1 read as
+        percentages. ``None`` draws plain land.
+    attribution
+        Credit line for the source.
+    legend
+        Legend to add the classes to.
+    tolerance
+        Simplification tolerance in degrees.
+
+    Returns
+    -------
+    SafeGeoJson
+        The layer, already added to ``parent``.
+
+    Raises
+    ------
+    ValueError
+        If ``field`` is not a numeric column of ``frame``.
+    """
+    colors: list[str] = []
+    limits: list[float] = []
+    formatter: Callable[[object], str] = fmt.number
+    if field is not None:
+        if field not in frame.columns:
+            known = ", ".join(c for c in frame.columns if c != frame.geometry.name)
+            raise ValueError(f"states have no column {field!r}; choose one of: {known}")
+        try:
+            values = frame[field].astype("float64").to_numpy()
+        except (TypeError, ValueError):
+            raise ValueError(f"column {field!r} is not numeric; choose a numeric column") from None
+        present = values[~np.isnan(values)]
+        if present.size:
+            limits = _breaks(present)
+            if present.min() >= 0 and present.max() <= 1:
+                formatter = fmt.share
+            lowered = field.lower()
+            palette = (
+                "reds" if "unserved" in lowered else "greens" if "connect" in lowered else "blues"
+            )
+            colors = PALETTES[palette][-max(len(limits) - 1, 1) :]
+
+    def color_of(value: Any) -> str:
+        if not colors or value is None:
+            return LAND
+        number = float(value)
+        if math.isnan(number):
+            return LAND
+        index = int(np.searchsorted(limits, number, side="right")) - 1
+        return colors[min(max(index, 0), len(colors) - 1)]
+
+    def properties(row: dict[str, Any]) -> dict[str, Any]:
+        title = _get(row, "name") or _get(row, "cve_ent") or "State"
+        rows: list[tuple[str, object]] = [("Population", fmt.count(_get(row, "population")))]
+        if field is not None and field != "population":
+            rows.append((field.replace("_", " "), formatter(_get(row, field))))
+        value = _get(row, field) if field is not None else None
+        return {
+            "_tooltip": esc(title),
+            "_popup": popup(title, rows),
+            "_style": {"fillColor": color_of(value)},
+        }
+
+    layer = SafeGeoJson(
+        feature_collection(frame, properties, tolerance=tolerance),
+        name=name,
+        style={"color": "#8d8d8d", "weight": 1, "fillOpacity": 0.6, "fillColor": LAND},
+        attribution=attribution,
+    )
+    layer.add_to(parent)
+    if legend is not None:
+        if colors:
+            items = [
+                fill_item(color, f"{formatter(limits[i])} – {formatter(limits[i + 1])}")
+                for i, color in enumerate(colors)
+            ]
+            items.append(fill_item(LAND, "no data"))
+            legend.section(f"{name}: {field.replace('_', ' ') if field else ''}", items)
+        if attribution:
+            legend.source(attribution)
+    return layer
+
+
+def add_municipalities(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str = "Municipalities",
+    attribution: str = "",
+    legend: Legend | None = None,
+    tolerance: float = 0.0,
+) -> SafeGeoJson:
+    """Draw municipality outlines, hidden until switched on (they are many)."""
+
+    def properties(row: dict[str, Any]) -> dict[str, Any]:
+        title = _get(row, "name") or _get(row, "cvegeo") or "Municipality"
+        return {
+            "_tooltip": esc(title),
+            "_popup": popup(
+                title,
+                [("State", _get(row, "state")), ("Population", fmt.count(_get(row, "population")))],
+            ),
+        }
+
+    layer = SafeGeoJson(
+        feature_collection(frame, properties, tolerance=tolerance),
+        name=name,
+        style={"color": "#b0b0b0", "weight": 0.6, "fill": False},
+        attribution=attribution,
+        show=False,
+    )
+    layer.add_to(parent)
+    if legend is not None and attribution:
+        legend.source(attribution)
+    return layer
+
+
+def add_rights_of_way(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str = "Rights of way",
+    attribution: str = "",
+    legend: Legend | None = None,
+    tolerance: float = 0.0,
+) -> SafeGeoJson:
+    """Draw rights of way, each ``row_type`` in its own color and dash pattern."""
+
+    def properties(row: dict[str, Any]) -> dict[str, Any]:
+        row_type = str(_get(row, "row_type") or "other").lower()
+        label = ROW_LABELS.get(row_type, row_type)
+        title = _get(row, "name") or f"{label} right of way"
+        style = ROW_STYLES.get(row_type, ROW_STYLES["other"])
+        return {
+            "_tooltip": esc(f"{label}: {title}"),
+            "_popup": popup(
+                title,
+                [
+                    ("Type", label),
+                    ("Owner", _get(row, "owner")),
+                    ("Status", _get(row, "status")),
+                ],
+            ),
+            "_style": {k: v for k, v in style.items() if v is not None},
+        }
+
+    layer = SafeGeoJson(
+        feature_collection(frame, properties, tolerance=tolerance),
+        name=name,
+        style={"opacity": 0.85},
+        attribution=attribution,
+    )
+    layer.add_to(parent)
+    if legend is not None:
+        present = {str(v).lower() for v in frame.get("row_type", []) if not is_missing(v)}
+        legend.section(
+            name,
+            [
+                line_item(style["color"], ROW_LABELS[kind], dash=style["dashArray"])
+                for kind, style in ROW_STYLES.items()
+                if kind in present
+            ],
+        )
+        if attribution:
+            legend.source(attribution)
+    return layer
+
+
+def add_fiber(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str = "Existing fiber",
+    attribution: str = "",
+    legend: Legend | None = None,
+    tolerance: float = 0.0,
+) -> SafeGeoJson:
+    """Draw fiber routes; planned ones dashed."""
+
+    def properties(row: dict[str, Any]) -> dict[str, Any]:
+        status = str(_get(row, "status") or "existing").lower()
+        operator = _get(row, "operator")
+        title = _get(row, "name") or operator or "Fiber route"
+        style = FIBER_STYLES.get(status, FIBER_STYLES["existing"])
+        return {
+            "_tooltip": esc(f"Fiber: {title}"),
+            "_popup": popup(
+                title,
+                [
+                    ("Operator", operator),
+                    ("Status", status),
+                    ("Lease available", _yes_no(_get(row, "lease_available"))),
+                    ("Fibers", fmt.count(_get(row, "fibers"))),
+                ],
+            ),
+            "_style": {k: v for k, v in style.items() if v is not None},
+        }
+
+    layer = SafeGeoJson(
+        feature_collection(frame, properties, tolerance=tolerance),
+        name=name,
+        attribution=attribution,
+    )
+    layer.add_to(parent)
+    if legend is not None:
+        statuses = {str(v).lower() for v in frame.get("status", []) if not is_missing(v)}
+        legend.section(
+            name,
+            [
+                line_item(style["color"], f"Fiber ({status})", dash=style["dashArray"])
+                for status, style in FIBER_STYLES.items()
+                if status in statuses or (status == "existing" and not statuses)
+            ],
+        )
+        if attribution:
+            legend.source(attribution)
+    return layer
+
+
+def add_subsea_cables(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str = "Subsea cables",
+    attribution: str = "",
+    legend: Legend | None = None,
+    tolerance: float = 0.0,
+) -> SafeGeoJson:
+    """Draw subsea cable routes."""
+
+    def properties(row: dict[str, Any]) -> dict[str, Any]:
+        title = _get(row, "name") or "Subsea cable"
+        return {
+            "_tooltip": esc(title),
+            "_popup": popup(
+                title,
+                [
+                    ("Ready for service", _get(row, "ready_for_service")),
+                    ("Length", fmt.km(_get(row, "length_km"))),
+                    ("Landings", _get(row, "landings")),
+                    ("Capacity", _tbps(_get(row, "capacity_tbps"))),
+                ],
+            ),
+        }
+
+    layer = SafeGeoJson(
+        feature_collection(frame, properties, tolerance=tolerance),
+        name=name,
+        style=SUBSEA_STYLE,
+        attribution=attribution,
+    )
+    layer.add_to(parent)
+    if legend is not None:
+        legend.section(name, [line_item(SUBSEA_STYLE["color"], "Subsea cable")])
+        if attribution:
+            legend.source(attribution)
+    return layer
+
+
+def _tbps(value: Any) -> str | None:
+    return None if value is None else f"{float(value):,.1f} Tbps"
+
+
+def add_landings(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str = "Cable landing points",
+    attribution: str = "",
+    legend: Legend | None = None,
+) -> SafeGeoJson:
+    """Draw subsea cable landing points as icons; popups list cables and ready-for-service year."""
+
+    def properties(row: dict[str, Any]) -> dict[str, Any]:
+        title = _get(row, "name") or "Landing point"
+        return {
+            "_tooltip": esc(title),
+            "_popup": popup(
+                title,
+                [
+                    ("Cables", _get(row, "cables")),
+                    ("Ready for service", _get(row, "ready_for_service")),
+                    ("Country", _get(row, "country")),
+                    ("Capacity", _tbps(_get(row, "capacity_tbps"))),
+                ],
+            ),
+        }
+
+    layer = SafeGeoJson(
+        feature_collection(frame, properties),
+        name=name,
+        attribution=attribution,
+        icon_html=LANDING_ICON,
+    )
+    layer.add_to(parent)
+    if legend is not None:
+        legend.section(name, [symbol_item(LANDING_ICON, "Cable landing point")])
+        if attribution:
+            legend.source(attribution)
+    return layer
+
+
+def locality_radius(population: float) -> float:
+    """Marker radius in pixels, growing with the logarithm of population.
+
+    Examples
+    --------
+    >>> locality_radius(100), locality_radius(10_000), locality_radius(1_000_000)
+    (3.0, 7.0, 11.0)
+    """
+    return round(3 + 2 * max(math.log10(max(population, 1)) - 2, 0), 1)
+
+
+def add_localities(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str = "Localities",
+    attribution: str = "",
+    legend: Legend | None = None,
+    bbox: Bbox | None = None,
+    min_population: int = 1000,
+    max_localities: int = 5000,
+) -> LocalityCluster | None:
+    """Cluster the localities in ``bbox`` with at least ``min_population`` people.
+
+    Markers are sized by population and colored by ``connected`` when the layer has it.
+    Mexico has about 189,000 localities; to keep the file small only the
+    ``max_localities`` most populous that pass the filters are drawn, and the legend says
+    how many were left out.
+
+    Returns
+    -------
+    LocalityCluster or None
+        The cluster layer, or ``None`` when no locality passes the filters.
+    """
+    points = frame
+    if bbox is not None:
+        minx, miny, maxx, maxy = bbox
+        points = points.cx[minx:maxx, miny:maxy]
+    population = points["population"].astype("float64").fillna(0)
+    points = points[population >= min_population]
+    eligible = len(points)
+    if eligible > max_localities:
+        order = points["population"].astype("float64").sort_values(ascending=False).index
+        points = points.loc[order[:max_localities]]
+    if points.empty:
+        logger.info("no locality with %d or more people in the map's area", min_population)
+        return None
+    has_connected = "connected" in points.columns and points["connected"].notna().any()
+    centroids = points.geometry.representative_point()
+    records = points.drop(columns=points.geometry.name).to_dict("records")
+    rows: list[list[Any]] = []
+    for record, point in zip(records, centroids, strict=True):
+        people = float(_get(record, "population") or 0)
+        connected = _get(record, "connected") if has_connected else None
+        body = popup(
+            _get(record, "name") or "Locality",
+            [
+                ("Population", fmt.count(people)),
+                ("Municipality", _get(record, "municipality")),
+                ("State", _get(record, "state")),
+                ("Connected", _yes_no(connected)),
+            ],
+        )
+        color = LOCALITY_COLORS[None if connected is None else bool(connected)]
+        rows.append([round(point.y, 5), round(point.x, 5), locality_radius(people), color, body])
+    layer = LocalityCluster(rows, name=name, attribution=attribution)
+    layer.add_to(parent)
+    if legend is not None:
+        items = (
+            [
+                symbol_item(_dot(LOCALITY_COLORS[True]), "Locality, connected"),
+                symbol_item(_dot(LOCALITY_COLORS[False]), "Locality, not connected"),
+            ]
+            if has_connected
+            else [symbol_item(_dot(LOCALITY_COLORS[None]), "Locality (size: population)")]
+        )
+        legend.section(name, items)
+        shown = f"{len(rows):,} of {eligible:,}" if eligible > len(rows) else f"{len(rows):,}"
+        legend.note(f"{name}: {shown} with {min_population:,}+ people shown, clustered.")
+        if attribution:
+            legend.source(attribution)
+    return layer
+
+
+def _dot(color: str) -> str:
+    return (
+        f'<svg width="14" height="14"><circle cx="7" cy="7" r="5" fill="{esc(color)}" '
+        'stroke="#333" stroke-width="1"/></svg>'
+    )
+
+
+def outline(frame: gpd.GeoDataFrame, *, tolerance: float) -> dict[str, Any]:
+    """A coarse outline of ``frame`` for the overview map."""
+    shapes = shapely.simplify(np.asarray(frame.geometry.values, dtype=object), tolerance)
+    return feature_collection(
+        frame.set_geometry(list(shapes), crs=frame.crs), lambda _row: {}, tolerance=0
+    )
+
+
+def add_layer(
+    parent: Element,
+    kind: LayerKind | str,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str,
+    attribution: str = "",
+    legend: Legend | None = None,
+    tolerance: float = 0.0,
+    choropleth_field: str | None = None,
+    bbox: Bbox | None = None,
+    min_population: int = 1000,
+    max_localities: int = 5000,
+) -> Element | None:
+    """Draw ``frame`` the way its kind is drawn; rasters are not drawn (returns ``None``)."""
+    layer_kind = LayerKind(kind)
+    common: dict[str, Any] = {"name": name, "attribution": attribution, "legend": legend}
+    if layer_kind is LayerKind.STATES:
+        return add_states(parent, frame, field=choropleth_field, tolerance=tolerance, **common)
+    if layer_kind is LayerKind.MUNICIPALITIES:
+        return add_municipalities(parent, frame, tolerance=tolerance, **common)
+    if layer_kind is LayerKind.RIGHTS_OF_WAY:
+        return add_rights_of_way(parent, frame, tolerance=tolerance, **common)
+    if layer_kind is LayerKind.FIBER_ROUTES:
+        return add_fiber(parent, frame, tolerance=tolerance, **common)
+    if layer_kind is LayerKind.SUBSEA_CABLES:
+        return add_subsea_cables(parent, frame, tolerance=tolerance, **common)
+    if layer_kind is LayerKind.SUBSEA_LANDINGS:
+        return add_landings(parent, frame, **common)
+    if layer_kind is LayerKind.LOCALITIES:
+        return add_localities(
+            parent,
+            frame,
+            bbox=bbox,
+            min_population=min_population,
+            max_localities=max_localities,
+            **common,
+        )
+    logger.info("layer %s is a %s layer; maps do not draw rasters", name, layer_kind.value)
+    return None

@@ -1,0 +1,366 @@
+"""A proposal on the map: its segments by deployment type and role, and its summary panel.
+
+A proposal is an RFC 7946 FeatureCollection whose features are segments with properties
+``deployment_type``, ``length_km``, ``cost_usd``, ``role``, ``source_layer``, ``corridor``
+and ``name``, plus the foreign members ``proposal`` (name, kind, parameters,
+cost_model_source, notes) and ``metrics`` (total_km, capex_usd_total, reuse_share,
+one_way_latency_ms, people_covered, usd_per_person, states_crossed, ...). Any of these may
+be missing; the map shows what is there.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+
+from layers.errors import TrazoError
+from maps import format as fmt
+from maps._elements import SafeGeoJson
+from maps._html import Legend, esc, is_missing, line_item, popup
+from maps.basemap import Bbox, feature_collection
+
+logger = logging.getLogger(__name__)
+
+DEPLOYMENT_COLORS: dict[str, str] = {
+    "fiber_lease": "#1f78b4",
+    "rail": "#8c510a",
+    "highway": "#ff7f00",
+    "pipeline": "#6a3d9a",
+    "power_aerial": "#e31a1c",
+    "greenfield": "#33a02c",
+    "subsea": "#0b3d91",
+    "connector": "#b15928",
+    "last_mile_fiber": "#f768a1",
+    "fixed_wireless": "#17becf",
+    "satellite": "#636363",
+}
+DEPLOYMENT_LABELS: dict[str, str] = {
+    "fiber_lease": "Leased fiber",
+    "rail": "Along rail",
+    "highway": "Along highway",
+    "pipeline": "Along pipeline",
+    "power_aerial": "Aerial on power line",
+    "greenfield": "Greenfield trench",
+    "subsea": "Subsea",
+    "connector": "Connector",
+    "last_mile_fiber": "Last-mile fiber",
+    "fixed_wireless": "Fixed wireless",
+    "satellite": "Satellite",
+}
+OTHER_COLOR = "#333333"
+
+
+def role_style(role: str) -> dict[str, Any]:
+    """Dash pattern and weight that tell a segment's role apart.
+
+    Examples
+    --------
+    >>> role_style("primary")
+    {'weight': 5}
+    >>> role_style("alternative-2")["dashArray"]
+    '12 8'
+    """
+    role = role.lower()
+    if role.startswith("alternative"):
+        return {"weight": 4, "dashArray": "12 8"}
+    if role == "diverse-b":
+        return {"weight": 4, "dashArray": "3 7", "lineCap": "round"}
+    if role in {"last-mile", "last_mile"}:
+        return {"weight": 3}
+    if role == "backbone":
+        return {"weight": 6}
+    return {"weight": 5}  # primary, diverse-a, ring
+
+
+class ProposalFormatError(TrazoError):
+    """A proposal file is not a GeoJSON FeatureCollection of segments."""
+
+    code = "invalid_proposal"
+
+
+def _members(proposal: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    info = proposal.get("proposal")
+    metrics = proposal.get("metrics")
+    return (
+        dict(info) if isinstance(info, Mapping) else {},
+        dict(metrics) if isinstance(metrics, Mapping) else {},
+    )
+
+
+def proposal_name(proposal: Mapping[str, Any], default: str = "Proposal") -> str:
+    """The proposal's name from its ``proposal`` member, or ``default``."""
+    info, _ = _members(proposal)
+    name = info.get("name")
+    return str(name) if name else default
+
+
+def segments(proposal: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    """Read a proposal's segments into an EPSG:4326 frame with every expected column.
+
+    Raises
+    ------
+    ProposalFormatError
+        If ``proposal`` is not a FeatureCollection or a feature has no valid geometry.
+    """
+    if not isinstance(proposal, Mapping) or proposal.get("type") != "FeatureCollection":
+        raise ProposalFormatError(
+            "a proposal must be a GeoJSON FeatureCollection (type: FeatureCollection); "
+            "export one with the planner"
+        )
+    features = proposal.get("features") or []
+    if not isinstance(features, Sequence) or isinstance(features, str):
+        raise ProposalFormatError("the proposal's features must be a list of GeoJSON features")
+    try:
+        frame = gpd.GeoDataFrame.from_features(list(features), crs="EPSG:4326")
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
+        raise ProposalFormatError(f"a proposal segment is not valid GeoJSON: {err}") from None
+    for column in (
+        "deployment_type",
+        "length_km",
+        "cost_usd",
+        "role",
+        "source_layer",
+        "corridor",
+        "name",
+    ):
+        if column not in frame.columns:
+            frame[column] = None
+    if frame.empty:
+        frame = frame.set_geometry(gpd.GeoSeries([], crs="EPSG:4326"))
+    return frame
+
+
+def bounds(proposal: Mapping[str, Any]) -> Bbox | None:
+    """The proposal's bounding box (west, south, east, north), or ``None`` when empty."""
+    frame = segments(proposal)
+    frame = frame[~(frame.geometry.is_empty | frame.geometry.isna())]
+    if frame.empty:
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    return (minx, miny, maxx, maxy)
+
+
+def _number(value: Any) -> float | None:
+    if is_missing(value):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _segment_properties(row: dict[str, Any]) -> dict[str, Any]:
+    deployment = str(row.get("deployment_type") or "unknown")
+    role = str(row.get("role") or "primary")
+    label = DEPLOYMENT_LABELS.get(deployment, deployment.replace("_", " "))
+    title = row.get("name") if not is_missing(row.get("name")) else label
+    style = {
+        "color": DEPLOYMENT_COLORS.get(deployment, OTHER_COLOR),
+        "opacity": 0.95,
+        "className": f"trazo-segment trazo-role-{_css_token(role)}",
+        **role_style(role),
+    }
+    details: list[tuple[str, object]] = [
+        ("Type", label),
+        ("Role", role),
+        ("Length", fmt.km(_number(row.get("length_km")))),
+        ("Cost", fmt.usd(_number(row.get("cost_usd")))),
+        ("Corridor", None if is_missing(row.get("corridor")) else row.get("corridor")),
+        ("Layer", None if is_missing(row.get("source_layer")) else row.get("source_layer")),
+    ]
+    return {
+        "_tooltip": esc(f"{label} · {fmt.km(_number(row.get('length_km')))}"),
+        "_popup": popup(title, details),
+        "_style": style,
+    }
+
+
+def _css_token(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "none"
+
+
+def _role_order(role: str) -> tuple[int, str]:
+    order = ["primary", "backbone", "ring", "diverse-a", "diverse-b", "last-mile"]
+    return (order.index(role) if role in order else len(order), role)
+
+
+def add_proposal(
+    m: folium.Map,
+    proposal: Mapping[str, Any],
+    *,
+    label: str | None = None,
+    legend: Legend | None = None,
+    halo: str = "#ffffff",
+) -> list[folium.FeatureGroup]:
+    """Draw a proposal's segments: one toggleable group per role.
+
+    Segments are colored by deployment type and dashed by role (alternatives dashed,
+    ``diverse-b`` dotted), over a halo in ``halo`` so they stand out from the base layers.
+    Each segment's popup gives its type, role, length and cost.
+
+    Parameters
+    ----------
+    m
+        The map.
+    proposal
+        The proposal FeatureCollection.
+    label
+        Name in the layer control; default: the proposal's name.
+    legend
+        Legend to add the deployment types and roles to.
+    halo
+        Outline color under the segments (tells two proposals apart on one map).
+
+    Returns
+    -------
+    list of folium.FeatureGroup
+        The groups added, one per role, in a stable order (primary first).
+    """
+    frame = segments(proposal)
+    label = label or proposal_name(proposal)
+    frame["role"] = frame["role"].where(frame["role"].notna(), "primary").astype(str)
+    roles = sorted(frame["role"].unique(), key=_role_order)
+    groups = []
+    for role in roles:
+        part = frame[frame["role"] == role]
+        name = label if len(roles) == 1 else f"{label}: {role}"
+        group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
+        width = max(role_style(role)["weight"] + 4, 7)
+
+        def under(_row: dict[str, Any], width: float = width) -> dict[str, Any]:
+            return {"_style": {"weight": width}}
+
+        SafeGeoJson(
+            feature_collection(part, under),
+            name=f"{name} outline",
+            style={"color": halo, "opacity": 0.9, "lineCap": "round"},
+            interactive=False,
+            control=False,
+        ).add_to(group)
+        SafeGeoJson(feature_collection(part, _segment_properties), name=name, control=False).add_to(
+            group
+        )
+        group.add_to(m)
+        groups.append(group)
+    if legend is not None:
+        add_legend(legend, [proposal])
+    return groups
+
+
+def add_legend(legend: Legend, proposals: Sequence[Mapping[str, Any]]) -> None:
+    """Add the deployment types and route roles used by ``proposals`` to ``legend``."""
+    deployments: set[str] = set()
+    roles: set[str] = set()
+    for item in proposals:
+        frame = segments(item)
+        deployments.update(str(d) for d in frame["deployment_type"].dropna())
+        roles.update(str(r) for r in frame["role"].dropna())
+    legend.section(
+        "Proposed deployment",
+        [
+            line_item(color, DEPLOYMENT_LABELS[deployment], weight=4)
+            for deployment, color in DEPLOYMENT_COLORS.items()
+            if deployment in deployments
+        ],
+    )
+    dashed = sorted((r for r in roles if "dashArray" in role_style(r)), key=_role_order)
+    if dashed:
+        legend.section(
+            "Route role",
+            [line_item("#333", "primary", weight=4)]
+            + [line_item("#333", r, dash=role_style(r)["dashArray"], weight=3) for r in dashed],
+        )
+
+
+# label, metric key, formatter
+METRIC_ROWS: list[tuple[str, str, Callable[[object], str]]] = [
+    ("Total length", "total_km", fmt.km),
+    ("Capex", "capex_usd_total", fmt.usd),
+    ("Reuse of existing routes", "reuse_share", fmt.share),
+    ("One-way latency", "one_way_latency_ms", fmt.ms),
+    ("People covered", "people_covered", fmt.count),
+    ("USD per person", "usd_per_person", fmt.usd),
+    ("States crossed", "states_crossed", lambda v: fmt.count(v)),
+]
+
+
+def metrics(proposal: Mapping[str, Any]) -> dict[str, Any]:
+    """The proposal's metrics, with totals worked out from the segments when missing.
+
+    ``total_km`` and ``capex_usd_total`` fall back to the sums of the segments'
+    ``length_km`` and ``cost_usd``; ``usd_per_person`` to capex over people covered;
+    a list in ``states_crossed`` counts its states.
+    """
+    _, values = _members(proposal)
+    frame = segments(proposal)
+    if _number(values.get("total_km")) is None and frame["length_km"].notna().any():
+        values["total_km"] = float(frame["length_km"].astype("float64").sum())
+    if _number(values.get("capex_usd_total")) is None and frame["cost_usd"].notna().any():
+        values["capex_usd_total"] = float(frame["cost_usd"].astype("float64").sum())
+    capex, people = _number(values.get("capex_usd_total")), _number(values.get("people_covered"))
+    if _number(values.get("usd_per_person")) is None and capex is not None and people:
+        values["usd_per_person"] = capex / people
+    crossed = values.get("states_crossed")
+    if isinstance(crossed, Sequence) and not isinstance(crossed, str):
+        values["states_crossed"] = len(crossed)
+    return values
+
+
+def summary_html(proposal: Mapping[str, Any]) -> str:
+    """The summary panel of one proposal: headline figures, then km and USD by deployment."""
+    info, _ = _members(proposal)
+    values = metrics(proposal)
+    rows = "".join(
+        f"<tr><th>{esc(label)}</th><td>{esc(formatter(values.get(key)))}</td></tr>"
+        for label, key, formatter in METRIC_ROWS
+    )
+    breakdown = _breakdown_rows(values)
+    parts = [f"<h3>{esc(proposal_name(proposal))}</h3>"]
+    if info.get("kind"):
+        parts.append(f'<div class="trazo-kind">{esc(str(info["kind"]).replace("_", " "))}</div>')
+    parts.append(f"<table>{rows}{breakdown}</table>")
+    if info.get("cost_model_source"):
+        parts.append(f'<div class="trazo-src">Costs: {esc(info["cost_model_source"])}</div>')
+    return "".join(parts)
+
+
+def _breakdown_rows(values: Mapping[str, Any]) -> str:
+    by_km = values.get("km_by_deployment")
+    by_usd = values.get("capex_by_deployment")
+    by_km = by_km if isinstance(by_km, Mapping) else {}
+    by_usd = by_usd if isinstance(by_usd, Mapping) else {}
+    rows = []
+    for deployment in [*by_km, *(d for d in by_usd if d not in by_km)]:
+        label = DEPLOYMENT_LABELS.get(str(deployment), str(deployment).replace("_", " "))
+        figures = " · ".join(
+            text
+            for text in (fmt.km(by_km.get(deployment)), fmt.usd(by_usd.get(deployment)))
+            if text != fmt.MISSING
+        )
+        rows.append(f'<tr class="trazo-sub"><th>{esc(label)}</th><td>{esc(figures)}</td></tr>')
+    return "".join(rows)
+
+
+def comparison_html(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str]) -> str:
+    """Two proposals' headline figures side by side."""
+    values = (metrics(a), metrics(b))
+    head = "".join(f"<th>{esc(label)}</th>" for label in labels)
+    rows = "".join(
+        f"<tr><th>{esc(label)}</th>"
+        + "".join(f"<td>{esc(formatter(v.get(key)))}</td>" for v in values)
+        + "</tr>"
+        for label, key, formatter in METRIC_ROWS
+    )
+    names = "".join(
+        f"<div>{esc(label)}: {esc(proposal_name(p))}</div>"
+        for label, p in zip(labels, (a, b), strict=True)
+    )
+    return (
+        f"<h3>Scenario comparison</h3>{names}"
+        f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    )
