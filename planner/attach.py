@@ -4,12 +4,14 @@ A place joins the graph by a ``connector`` edge (greenfield build) to the neares
 on the nearest corridor edge, measured in EPSG:6372. That edge is split there into two
 edges that keep its attributes, with geometry cut at the point and ``length_km`` (and any
 other additive attribute) shared in proportion to the geodesic lengths of the halves, so
-they add up to the original. A point that projects onto an existing node does not split.
+they add up to the original. A point that projects onto an existing node does not split;
+a point exactly on an edge becomes the node that splits it, with no connector.
 Several places may fall on the same edge: later ones split the pieces of earlier splits.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
@@ -162,7 +164,7 @@ def _attach(
     edge, original = index.nearest(point_m)
     data = graph.edges[edge]
     line: LineString = data["geometry"]
-    split_xy, segment, fraction = _nearest_on_line(line, point_m)
+    split_xy, segment, fraction = _nearest_on_line(line, lon, lat)
     connector_km = float(geodesic_km(lon, lat, split_xy[0], split_xy[1]))
     if max_connector_km is not None and connector_km > max_connector_km:
         raise NoRouteError(
@@ -171,6 +173,10 @@ def _attach(
             "more rights-of-way"
         )
     joint = _split(graph, index, original, edge, split_xy, segment, fraction)
+    if split_xy == (lon, lat):
+        # on the line itself: the place is the node there, no connector
+        graph.nodes[joint].update(name=name, kind="place")
+        return joint
     node = _new_node(graph)
     graph.add_node(node, x=lon, y=lat, name=name, kind="place")
     graph.add_edge(
@@ -188,17 +194,20 @@ def _attach(
     return node
 
 
-def _nearest_on_line(line: LineString, point_m: Point) -> tuple[tuple[float, float], int, float]:
+def _nearest_on_line(
+    line: LineString, lon: float, lat: float
+) -> tuple[tuple[float, float], int, float]:
     """Nearest point of ``line`` to ``point_m`` as lon/lat, segment index and fraction.
 
-    The search runs in EPSG:6372; the point is placed at the same fraction of the same
-    segment in lon/lat, so it lies on the stored (lon/lat) geometry.
+    Distances are measured in a local equirectangular frame centred on the point
+    (longitude scaled by the cosine of its latitude): an affine map of lon/lat, so the
+    stored straight lon/lat segments stay straight and the point found lies on them.
     """
     coords = np.asarray(line.coords)
-    xs, ys = to_analysis_crs().transform(coords[:, 0], coords[:, 1])
-    a = np.column_stack([xs[:-1], ys[:-1]])
-    b = np.column_stack([xs[1:], ys[1:]])
-    p = np.array([point_m.x, point_m.y])
+    scale = np.array([math.cos(math.radians(lat)), 1.0])
+    local = (coords - np.array([lon, lat])) * scale
+    a, b = local[:-1], local[1:]
+    p = np.zeros(2)
     ab = b - a
     denom = np.einsum("ij,ij->i", ab, ab)
     t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.where(denom > 0, denom, 1.0), 0.0, 1.0)

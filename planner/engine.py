@@ -610,8 +610,11 @@ def arc_search(
     Returns the distance to and the arc into every row (``-1``: none). Only rows settled
     before the search stopped are final. ``engine="networkx"`` runs the reference.
     """
-    if blocked is None:
-        blocked = np.zeros(tail.size, dtype=np.bool_)
+    blocked = (
+        np.zeros(tail.size, dtype=np.bool_)
+        if blocked is None
+        else np.asarray(blocked, dtype=np.bool_)
+    )
     if engine == "networkx":
         return _nx_arc_search(n, tail, head, cost, source, target, blocked)
     order = np.argsort(tail, kind="stable")
@@ -627,7 +630,9 @@ def arc_search(
         np.zeros(n, dtype=np.bool_),
         blocked[order],
     )
-    pred_arc = np.where(pred_entry >= 0, order[np.maximum(pred_entry, 0)], -1)
+    pred_arc = np.full(n, -1, dtype=np.int64)
+    reached = pred_entry >= 0
+    pred_arc[reached] = order[pred_entry[reached]]
     return dist, pred_arc
 
 

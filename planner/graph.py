@@ -292,12 +292,20 @@ def _intersections(
     pts = [shapely.get_coordinates(pieces[point])]
     owners = [pair[point]]
     if line.any():
+        # ends of an overlap run, not of each of its segments: drop ends seen twice
         lines = pieces[line]
-        pts += [
-            shapely.get_coordinates(shapely.get_point(lines, 0)),
-            shapely.get_coordinates(shapely.get_point(lines, -1)),
-        ]
-        owners += [pair[line], pair[line]]
+        ends = np.concatenate(
+            [
+                shapely.get_coordinates(shapely.get_point(lines, 0)),
+                shapely.get_coordinates(shapely.get_point(lines, -1)),
+            ]
+        )
+        owner_of_end = np.concatenate([pair[line], pair[line]])
+        key = np.column_stack([owner_of_end, ends])
+        _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        once = counts[inverse.ravel()] == 1
+        pts.append(ends[once])
+        owners.append(owner_of_end[once])
     where = np.concatenate(pts)
     owner = np.concatenate(owners)
     return np.concatenate([a[owner], b[owner]]), np.concatenate([where, where])

@@ -1,0 +1,131 @@
+"""The CSR engine agrees with the networkx reference model."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner.engine import (
+    ArcGraph,
+    CSRGraph,
+    arc_search,
+    distances_from,
+    nearest_sources,
+    nx_nearest_sources,
+    nx_shortest_path,
+    shortest_path,
+)
+
+
+def test_parallel_edges_collapse_to_the_cheapest() -> None:
+    g = nx.MultiGraph()
+    g.add_edge("a", "b", key="highway", w=5.0)
+    g.add_edge("a", "b", key="pipeline", w=3.0)
+    g.add_edge("b", "c", key="rail", w=1.0)
+    csr = CSRGraph.from_networkx(g, "w")
+    assert csr.matrix.toarray().tolist() == [[0, 3, 0], [3, 0, 1], [0, 1, 0]]
+    k = csr.entry(csr.row("b"), csr.row("a"))
+    assert csr.edges[csr.entry_edge[k]][2] == "pipeline"
+    assert csr.twin[csr.twin[k]] == k
+    assert shortest_path(csr, "a", "c") == (4.0, ["a", "b", "c"])
+
+
+def test_bad_weights_are_refused() -> None:
+    g = nx.Graph()
+    g.add_edge(1, 2, w=-1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        CSRGraph.from_networkx(g, "w")
+    g.add_edge(2, 3)
+    with pytest.raises(ValueError, match="no 'w'"):
+        CSRGraph.from_networkx(nx.Graph([(1, 2)]), "w")
+
+
+def test_unreachable_target_raises_like_networkx() -> None:
+    g = nx.Graph()
+    g.add_edge(1, 2, w=1.0)
+    g.add_edge(3, 4, w=1.0)
+    with pytest.raises(nx.NetworkXNoPath):
+        shortest_path(CSRGraph.from_networkx(g, "w"), 1, 4)
+    with pytest.raises(nx.NetworkXNoPath):
+        nx_shortest_path(g, 1, 4, "w")
+
+
+@st.composite
+def weighted_graphs(draw: st.DrawFn) -> nx.MultiGraph:
+    """Random multigraphs, half of them with lon/lat so the potential is exercised."""
+    n = draw(st.integers(2, 25))
+    m = draw(st.integers(1, 3 * n))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    g = nx.MultiGraph()
+    with_xy = draw(st.booleans())
+    for i in range(n):
+        attrs = {"x": -118 + 32 * rng.random(), "y": 14 + 19 * rng.random()} if with_xy else {}
+        g.add_node(i, **attrs)
+    for _ in range(m):
+        u, v = (int(x) for x in rng.integers(0, n, 2))
+        g.add_edge(u, v, w=float(rng.uniform(0, 100)) if rng.random() > 0.05 else 0.0)
+    return g
+
+
+@settings(max_examples=80, deadline=None)
+@given(weighted_graphs(), st.data())
+def test_shortest_path_agrees_with_networkx(g: nx.MultiGraph, data: st.DataObject) -> None:
+    csr = CSRGraph.from_networkx(g, "w")
+    s = data.draw(st.sampled_from(list(g.nodes)))
+    t = data.draw(st.sampled_from(list(g.nodes)))
+    try:
+        expected, path = nx_shortest_path(g, s, t, "w")
+    except nx.NetworkXNoPath:
+        with pytest.raises(nx.NetworkXNoPath):
+            shortest_path(csr, s, t)
+        return
+    cost, got = shortest_path(csr, s, t)
+    assert cost == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert got[0] == s and got[-1] == t
+    assert all(g.has_edge(u, v) for u, v in itertools.pairwise(got))
+    if len(list(nx.all_shortest_paths(nx.Graph(g), s, t, weight=_min_weight(g)))) == 1:
+        assert got == path
+
+
+def _min_weight(g: nx.MultiGraph):  # type: ignore[no-untyped-def]
+    def weight(u, v, d):  # type: ignore[no-untyped-def]
+        return min(e["w"] for e in g[u][v].values())
+
+    return weight
+
+
+@settings(max_examples=60, deadline=None)
+@given(weighted_graphs(), st.data())
+def test_nearest_sources_agree_with_networkx(g: nx.MultiGraph, data: st.DataObject) -> None:
+    csr = CSRGraph.from_networkx(g, "w")
+    sources = data.draw(st.sets(st.sampled_from(list(g.nodes)), min_size=1, max_size=4))
+    got = nearest_sources(csr, sources)
+    expected = nx_nearest_sources(g, list(sources), "w")
+    for node in g.nodes:
+        i = csr.row(node)
+        if node not in expected:
+            assert math.isinf(got.distance[i])
+            continue
+        d, _, _ = expected[node]
+        assert got.distance[i] == pytest.approx(d, rel=1e-9, abs=1e-12)
+        nearest = csr.nodes[got.source[i]]
+        assert distances_from(csr, nearest)[i] == pytest.approx(d, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(weighted_graphs(), st.data())
+def test_arc_search_engines_agree(g: nx.MultiGraph, data: st.DataObject) -> None:
+    arcs = ArcGraph.from_networkx(g, "w", risk="edge")
+    cost = np.repeat(arcs.weight, 2)
+    s = data.draw(st.integers(0, arcs.n - 1))
+    blocked = np.asarray(data.draw(st.lists(st.booleans(), min_size=cost.size, max_size=cost.size)))
+    fast, _ = arc_search(arcs.n, arcs.tail, arcs.head, cost, s, blocked=blocked)
+    ref, _ = arc_search(arcs.n, arcs.tail, arcs.head, cost, s, blocked=blocked, engine="networkx")
+    np.testing.assert_allclose(fast, ref, rtol=1e-9, atol=1e-12)
