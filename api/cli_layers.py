@@ -47,10 +47,15 @@ def _counted(total: int, reasons: dict[str, int]) -> str:
 @app.command("load")
 @user_errors
 def load(
-    path: Annotated[Path, typer.Argument(help="File to load (GeoJSON, GPKG, zipped SHP, KML, FGB, CSV, GeoTIFF).")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="File to load (GeoJSON, GPKG, zipped SHP, KML, FGB, CSV, GeoTIFF)."),
+    ],
     kind: Annotated[LayerKind, typer.Option(help="What the layer describes.")],
     name: Annotated[str | None, typer.Option(help="Layer name; default: the file name.")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace a layer of the same name.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a layer of the same name.")
+    ] = False,
 ) -> None:
     """Validate a file, reproject it to EPSG:4326 and store it as a layer."""
     report = ingest(open_store(), path, kind, name=name, replace=replace, limits=limits())

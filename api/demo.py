@@ -43,7 +43,9 @@ def demo() -> None:
 def _layer_table(store: Store, loaded: list[tuple[BundledLayer, ValidationReport]]) -> Table:
     table = Table(title="Bundled layers")
     for column in ("layer", "kind", "features", "length (geodesic km)", "credit"):
-        table.add_column(column, justify="right" if column in {"features", "length (geodesic km)"} else "left")
+        table.add_column(
+            column, justify="right" if column in {"features", "length (geodesic km)"} else "left"
+        )
     for entry, report in loaded:
         km = ""
         if entry.kind in LINE_KINDS:

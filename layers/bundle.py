@@ -57,9 +57,13 @@ def read_manifest(data_dir: Path) -> list[BundledLayer]:
                 notes=row.get("notes", ""),
             )
         except (KeyError, ValueError) as err:
-            raise LayerValidationError(f"data manifest entry {row!r} is incomplete: {err}") from None
+            raise LayerValidationError(
+                f"data manifest entry {row!r} is incomplete: {err}"
+            ) from None
         if not entry.path.is_file():
-            raise LayerValidationError(f"bundled layer {entry.name!r}: file {entry.path} is missing")
+            raise LayerValidationError(
+                f"bundled layer {entry.name!r}: file {entry.path} is missing"
+            )
         entries.append(entry)
     return entries
 

@@ -38,9 +38,9 @@ def _write(path: Path, data: object) -> Path:
 
 def invoke(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
-        result.exception
-    )
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), result.exception
     return result.exit_code, result.output
 
 
@@ -88,10 +88,19 @@ def test_failed_load_keeps_the_stored_layer(store_env: Path, tmp_path: Path) -> 
     source = _write(tmp_path / "row.geojson", ROW_GEOJSON)
     assert invoke("layers", "load", str(source), "--kind", "rights_of_way", "--name", "row")[0] == 0
 
-    bad = {**ROW_GEOJSON, "features": [{**ROW_GEOJSON["features"][0], "properties": {"row_type": "canal"}}]}  # type: ignore[index, dict-item]
+    bad = {
+        **ROW_GEOJSON,
+        "features": [{**ROW_GEOJSON["features"][0], "properties": {"row_type": "canal"}}],
+    }  # type: ignore[index, dict-item]
     code, out = invoke(
-        "layers", "load", str(_write(tmp_path / "bad.geojson", bad)), "--kind", "rights_of_way",
-        "--name", "row", "--replace",
+        "layers",
+        "load",
+        str(_write(tmp_path / "bad.geojson", bad)),
+        "--kind",
+        "rights_of_way",
+        "--name",
+        "row",
+        "--replace",
     )
     assert code == 2 and "canal" in out
 
