@@ -51,7 +51,9 @@ def _layer_table(store: Store, loaded: list[tuple[BundledLayer, ValidationReport
         if entry.kind in LINE_KINDS:
             km = f"{geodesic_length_km(store.read(entry.name)).sum():,.0f}"
         features = "raster" if entry.kind is LayerKind.RASTER else f"{report.features_kept:,}"
-        table.add_row(entry.name, entry.kind.value, features, km, entry.attribution)
+        table.add_row(entry.name, entry.kind.value, features, km)
+    credits = sorted({entry.attribution for entry, _ in loaded if entry.attribution})
+    table.caption = "Data: " + " · ".join(credits)
     return table
 
 
