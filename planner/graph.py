@@ -19,7 +19,9 @@ How lines are noded:
 
 Every edge keeps where it came from (``layer``, ``feature_id``, ``corridor`` = (layer,
 feature id), the shared-risk group), what it is (``kind``, ``deployment``: the
-``row_type`` for rights of way, ``"fiber"`` for fiber routes), its attributes, its
+``row_type`` for rights of way, ``"fiber"`` for fiber routes), the attributes of its
+kind (``row_type``, ``status``, ``name``, ``owner`` or ``operator``, ``status``,
+``lease_available``, ``fibers``, ``name``; ``None`` when unknown), its
 geodesic ``length_km`` on the WGS84 ellipsoid and its ``geometry`` (EPSG:4326).
 """
 
@@ -50,7 +52,9 @@ ANALYSIS_CRS = "EPSG:6372"
 DEFAULT_SNAP_TOLERANCE_M = 50.0
 _NODE_EPSILON_DEG = 1e-7  # about 1 cm: ends closer than this are one node
 _GEOD = Geod(ellps="WGS84")
-_EDGE_ATTRIBUTES = ("row_type", "status", "name", "owner", "operator", "lease_available", "fibers")
+_ROW_ATTRIBUTES = ("row_type", "status", "name", "owner")
+_FIBER_ATTRIBUTES = ("operator", "status", "lease_available", "fibers", "name")
+_EDGE_ATTRIBUTES = (*_ROW_ATTRIBUTES, "operator", "lease_available", "fibers")
 
 Corridor = tuple[str, Hashable]
 LineInput: TypeAlias = (
@@ -186,11 +190,13 @@ def _records(layer: str, frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
         else:
             values = [None] * n
         columns[col] = values
+    # only the attributes of the layer's kind: a million edges pay for every key
+    wanted = _ROW_ATTRIBUTES if kind == "rights_of_way" else _FIBER_ATTRIBUTES
     out = []
     for i in range(n):
         rec: dict[str, Any] = {"layer": layer, "feature_id": ids[i], "kind": kind}
         rec["corridor"] = (layer, ids[i])
-        for col in _EDGE_ATTRIBUTES:
+        for col in wanted:
             rec[col] = columns[col][i]
         rec["deployment"] = rec["row_type"] if kind == "rights_of_way" else "fiber"
         out.append(rec)
@@ -282,6 +288,7 @@ def _intersections(
     a, b = tree.query(parts, predicate="intersects")
     upper = a < b
     a, b = a[upper], b[upper]
+    a, b = _skip_plain_joints(parts, a, b)
     if a.size == 0:
         return np.empty(0, dtype=np.int64), np.empty((0, 2))
     inter = shapely.intersection(parts[a], parts[b])
@@ -309,6 +316,33 @@ def _intersections(
     where = np.concatenate(pts)
     owner = np.concatenate(owners)
     return np.concatenate([a[owner], b[owner]]), np.concatenate([where, where])
+
+
+def _skip_plain_joints(
+    parts: npt.NDArray[Any], a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Drop pairs of two-vertex parts that only share an end (nothing to cut there).
+
+    Two straight segments sharing an end meet nowhere else unless they overlap, which
+    needs them to point the same way from the shared end.
+    """
+    two = shapely.get_num_points(parts) == 2
+    both = two[a] & two[b]
+    if not both.any():
+        return a, b
+    ends = np.stack([shapely.get_coordinates(shapely.get_point(parts, i)) for i in (0, -1)], 1)
+    pa, pb = ends[a[both]], ends[b[both]]
+    keep_both = np.ones(pa.shape[0], dtype=bool)
+    for i in (0, 1):
+        for j in (0, 1):
+            shared = np.all(pa[:, i] == pb[:, j], axis=1)
+            da, db = pa[:, 1 - i] - pa[:, i], pb[:, 1 - j] - pb[:, j]
+            cross = da[:, 0] * db[:, 1] - da[:, 1] * db[:, 0]
+            dot = np.einsum("ij,ij->i", da, db)
+            keep_both &= ~(shared & ~((cross == 0) & (dot > 0)))
+    keep = np.ones(a.size, dtype=bool)
+    keep[np.flatnonzero(both)] = keep_both
+    return a[keep], b[keep]
 
 
 def _cut(
@@ -404,25 +438,37 @@ def _assemble(
     graph.add_nodes_from(
         (i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(node_xy.tolist())
     )
+    keep = ~drop
+    u, v, piece_feature, length_km, geometry = (
+        u[keep],
+        v[keep],
+        piece_feature[keep],
+        length_km[keep],
+        geometry[keep],
+    )
+    # explicit keys (0, 1, ... per node pair) spare networkx a key search per edge
+    pair = np.minimum(u, v) * n_nodes + np.maximum(u, v)
+    order = np.argsort(pair, kind="stable")
+    sorted_pair = pair[order]
+    run_start = np.r_[True, sorted_pair[1:] != sorted_pair[:-1]]
+    first_of_run = np.maximum.accumulate(np.where(run_start, np.arange(pair.size), 0))
+    key = np.empty(pair.size, dtype=np.int64)
+    key[order] = np.arange(pair.size) - first_of_run
     graph.add_edges_from(
-        (a, b, {**records[f], "length_km": km, "geometry": g})
-        for a, b, f, km, g, skip in zip(
+        (a, b, k, {**records[f], "length_km": km, "geometry": g})
+        for a, b, k, f, km, g in zip(
             u.tolist(),
             v.tolist(),
+            key.tolist(),
             piece_feature.tolist(),
             length_km.tolist(),
             geometry,
-            drop.tolist(),
             strict=True,
         )
-        if not skip
     )
     graph.graph["next_node"] = n_nodes
     logger.info(
-        "corridor graph: %d nodes, %d edges from %d features",
-        n_nodes,
-        graph.number_of_edges(),
-        len(records),
+        "corridor graph: %d nodes, %d edges from %d features", n_nodes, u.size, len(records)
     )
     return graph
 
