@@ -136,7 +136,7 @@ KIND_SPECS: dict[LayerKind, KindSpec] = {
         (
             AttributeSpec("name", "str", required=True, aliases=("nom_loc", "nombre", "nomgeo")),
             AttributeSpec("population", "int", required=True, aliases=("pobtot", "poblacion")),
-            AttributeSpec("cvegeo", "str", aliases=("id", "cve_loc")),
+            AttributeSpec("cvegeo", "str", aliases=("id",)),
             AttributeSpec("state", "str", aliases=("nom_ent",)),
             AttributeSpec("cve_ent", "str"),
             AttributeSpec("municipality", "str", aliases=("nom_mun",)),

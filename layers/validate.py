@@ -73,6 +73,7 @@ _TYPE_NAMES = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
+_NUMBER_PLACEHOLDERS = frozenset({"*", "N/D", "ND", "N/A", "NA"})
 _TRUE = frozenset({"true", "yes", "si", "sí", "1", "t", "y"})
 _FALSE = frozenset({"false", "no", "0", "f", "n"})
 _SHOWN_VALUES = 5
@@ -407,7 +408,8 @@ def conform_attributes(
     extras = [column for column in columns if column not in taken and column not in values]
     data = pd.DataFrame(values, index=frame.index)
     for column in extras:
-        data[column] = frame[column]
+        # The store numbers features itself in "fid" (GeoPackage's feature id column).
+        data["source_fid" if column.lower() == "fid" else column] = frame[column]
     return gpd.GeoDataFrame(data, geometry=frame.geometry, crs=frame.crs)
 
 
@@ -417,6 +419,11 @@ def _is_blank(value: Any) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+def _is_placeholder(value: Any) -> bool:
+    """INEGI's marks for a withheld or unavailable figure ("*" confidential, "N/D")."""
+    return isinstance(value, str) and value.strip().upper() in _NUMBER_PLACEHOLDERS
 
 
 def _refuse(column: str, problem: str, bad: list[Any]) -> LayerValidationError:
@@ -453,8 +460,9 @@ def _typed(series: pd.Series, attribute: AttributeSpec, column: str) -> pd.Serie
     numbers: list[float | None] = []
     bad_numbers: list[Any] = []
     for v in raw:
-        number = None if _is_blank(v) else _as_number(v)
-        unparsed = number is None and not _is_blank(v)
+        missing = _is_blank(v) or _is_placeholder(v)
+        number = None if missing else _as_number(v)
+        unparsed = number is None and not missing
         fractional = number is not None and attribute.type == "int" and not number.is_integer()
         if unparsed or fractional:
             bad_numbers.append(v)

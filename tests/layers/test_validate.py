@@ -586,3 +586,21 @@ def test_report_bbox_is_the_kept_features_bounds() -> None:
     report = _report()
     validate_vector(_points([(-93.0, 17.5), (-92.5, 18.25)], "EPSG:4326"), "localities", report)
     assert report.bbox == (-93.0, 17.5, -92.5, 18.25)
+
+
+@pytest.mark.parametrize("placeholder", ["*", "N/D", " n/d "])
+def test_inegi_placeholders_in_numbers_become_null(placeholder: str) -> None:
+    # INEGI publishes "*" for a withheld figure and "N/D" for one not available.
+    frame = _points(
+        [VILLAHERMOSA, VILLAHERMOSA], "EPSG:4326", name=["a", "b"], population=["12", placeholder]
+    )
+    clean = validate_vector(frame, LayerKind.LOCALITIES, _report())
+    assert clean["population"].tolist()[0] == 12
+    assert clean["population"].isna().tolist() == [False, True]
+
+
+def test_a_source_fid_column_is_kept_under_another_name() -> None:
+    frame = _points([VILLAHERMOSA], "EPSG:4326", name=["a"], population=[1], fid=[77])
+    clean = validate_vector(frame, LayerKind.LOCALITIES, _report())
+    assert "fid" not in clean.columns
+    assert clean["source_fid"].tolist() == [77]
