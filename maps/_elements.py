@@ -162,9 +162,11 @@ class SafeGeoJson(Layer):
 
 
 class LocalityCluster(MarkerCluster):
-    """Clustered circle markers from rows ``[lat, lon, radius, color, popup_html]``.
+    """Clustered circle markers from compact rows, popups built on click.
 
-    The rows are one JSON array, much smaller than one folium ``Marker`` per locality.
+    Each row is ``[lat, lon, radius, color, name, population, municipality, state,
+    connected]``; the text fields must already be HTML-escaped. One JSON array is much
+    smaller than one folium ``Marker`` (or one popup string) per locality.
     """
 
     _template = Template(
@@ -172,15 +174,25 @@ class LocalityCluster(MarkerCluster):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function () {
             var rows = {{ this.rows|tojson }};
+            var labels = ["Population", "Municipality", "State", "Connected"];
+            function popupOf(r) {
+                var html = '<div class="trazo-popup"><b>' + r[4] + '</b><table>';
+                for (var j = 0; j < labels.length; j++) {
+                    var value = r[5 + j];
+                    if (value !== null && value !== "") {
+                        html += "<tr><th>" + labels[j] + "</th><td>" + value + "</td></tr>";
+                    }
+                }
+                return html + "</table></div>";
+            }
             var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
             var markers = [];
-            for (var i = 0; i < rows.length; i++) {
-                var r = rows[i];
+            rows.forEach(function (r) {
                 var marker = L.circleMarker([r[0], r[1]], {radius: r[2], color: "#333",
                     weight: 1, fillColor: r[3], fillOpacity: 0.75});
-                marker.bindPopup(r[4]);
+                marker.bindPopup(function () { return popupOf(r); });
                 markers.push(marker);
-            }
+            });
             cluster.addLayers(markers);
             return cluster;
         })();

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 Bbox = tuple[float, float, float, float]
 
 LAND = "#f4f1ea"
+BASE_DECIMALS = 4  # about 11 m, finer than any simplification tolerance used
 
 #: Color and dash pattern of each right-of-way type.
 ROW_STYLES: dict[str, dict[str, Any]] = {
@@ -73,6 +74,7 @@ def feature_collection(
     properties: Callable[[dict[str, Any]], dict[str, Any]],
     *,
     tolerance: float = 0.0,
+    decimals: int = 5,
 ) -> dict[str, Any]:
     """Turn a frame into a GeoJSON FeatureCollection carrying only ``properties(row)``.
 
@@ -85,6 +87,8 @@ def feature_collection(
         geometry); return escaped strings only (``_popup``, ``_tooltip``) and ``_style``.
     tolerance
         Simplification tolerance in degrees; 0 keeps every vertex.
+    decimals
+        Coordinates are rounded to this many decimals (5: about 1 m; 4: about 11 m).
 
     Returns
     -------
@@ -94,7 +98,7 @@ def feature_collection(
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if tolerance > 0:
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
-    geoms = shapely.transform(geoms, lambda xy: np.round(xy, 5))
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
     rows = frame.drop(columns=frame.geometry.name).to_dict("records")
     features = [
         {"type": "Feature", "geometry": geom.__geo_interface__, "properties": properties(row)}
@@ -176,6 +180,8 @@ def add_states(
         present = values[~np.isnan(values)]
         if present.size:
             limits = _breaks(present)
+            if len(limits) == 1:  # every state has the same value: one class
+                limits = limits * 2
             if present.min() >= 0 and present.max() <= 1:
                 formatter = fmt.share
             lowered = field.lower()
@@ -206,7 +212,7 @@ def add_states(
         }
 
     layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance),
+        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
         style={"color": "#8d8d8d", "weight": 1, "fillOpacity": 0.6, "fillColor": LAND},
         attribution=attribution,
@@ -215,7 +221,7 @@ def add_states(
     if legend is not None:
         if colors:
             items = [
-                fill_item(color, f"{formatter(limits[i])} – {formatter(limits[i + 1])}")
+                fill_item(color, _class_label(formatter, limits[i], limits[i + 1]))
                 for i, color in enumerate(colors)
             ]
             items.append(fill_item(LAND, "no data"))
@@ -223,6 +229,10 @@ def add_states(
         if attribution:
             legend.source(attribution)
     return layer
+
+
+def _class_label(formatter: Callable[[object], str], low: float, high: float) -> str:
+    return formatter(low) if low == high else f"{formatter(low)} – {formatter(high)}"
 
 
 def add_municipalities(
@@ -247,7 +257,7 @@ def add_municipalities(
         }
 
     layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance),
+        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
         style={"color": "#b0b0b0", "weight": 0.6, "fill": False},
         attribution=attribution,
@@ -289,7 +299,7 @@ def add_rights_of_way(
         }
 
     layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance),
+        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
         style={"opacity": 0.85},
         attribution=attribution,
@@ -341,7 +351,7 @@ def add_fiber(
         }
 
     layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance),
+        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
         attribution=attribution,
     )
@@ -388,7 +398,7 @@ def add_subsea_cables(
         }
 
     layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance),
+        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
         style=SUBSEA_STYLE,
         attribution=attribution,
@@ -498,17 +508,20 @@ def add_localities(
     for record, point in zip(records, centroids, strict=True):
         people = float(_get(record, "population") or 0)
         connected = _get(record, "connected") if has_connected else None
-        body = popup(
-            _get(record, "name") or "Locality",
-            [
-                ("Population", fmt.count(people)),
-                ("Municipality", _get(record, "municipality")),
-                ("State", _get(record, "state")),
-                ("Connected", _yes_no(connected)),
-            ],
-        )
         color = LOCALITY_COLORS[None if connected is None else bool(connected)]
-        rows.append([round(point.y, 5), round(point.x, 5), locality_radius(people), color, body])
+        rows.append(
+            [
+                round(point.y, 5),
+                round(point.x, 5),
+                locality_radius(people),
+                color,
+                esc(_get(record, "name") or "Locality"),
+                esc(fmt.count(people)),
+                _esc_or_none(_get(record, "municipality")),
+                _esc_or_none(_get(record, "state")),
+                _esc_or_none(_yes_no(connected)),
+            ]
+        )
     layer = LocalityCluster(rows, name=name, attribution=attribution)
     layer.add_to(parent)
     if legend is not None:
@@ -526,6 +539,10 @@ def add_localities(
         if attribution:
             legend.source(attribution)
     return layer
+
+
+def _esc_or_none(value: Any) -> str | None:
+    return None if value is None else esc(value)
 
 
 def _dot(color: str) -> str:

@@ -142,7 +142,12 @@ def _draw_frames(
         if layer_kind is LayerKind.RASTER or frame.empty:
             continue
         # Whole features near the area (not cut at its edge), so panning out still shows them.
-        part = frame if layer_kind is LayerKind.LOCALITIES else frame[frame.intersects(nearby)]
+        if layer_kind is LayerKind.LOCALITIES:
+            part = frame
+        elif layer_kind is LayerKind.MUNICIPALITIES:  # many polygons: only those in the area
+            part = frame[frame.intersects(box(*area))]
+        else:
+            part = frame[frame.intersects(nearby)]
         if part.empty:
             continue
         default = KIND_LABELS.get(layer_kind, name)
@@ -468,13 +473,14 @@ def store_map(
     store: Store,
     proposal_geojson: Mapping[str, Any] | None = None,
     *,
+    compare_with: Mapping[str, Any] | None = None,
     title: str | None = None,
     attributions: Mapping[str, str] | Iterable[str] | None = None,
     focus_bbox: Bbox | None = None,
     layer_names: Iterable[str] | None = None,
     **options: Any,
 ) -> folium.Map:
-    """A map of the store's vector layers, with a proposal on top if given.
+    """A map of the store's vector layers, with a proposal (or two, compared) on top.
 
     Parameters
     ----------
@@ -482,6 +488,8 @@ def store_map(
         The layer store; every vector layer (or those in ``layer_names``) is drawn.
     proposal_geojson
         Optional proposal FeatureCollection.
+    compare_with
+        A second proposal: draws :func:`comparison_map` of the two.
     title
         Default: the proposal's name, or "Trazo layers".
     attributions
@@ -499,9 +507,11 @@ def store_map(
     folium.Map
     """
     wanted = set(layer_names) if layer_names is not None else None
+    if compare_with is not None and proposal_geojson is None:
+        raise ValueError("compare_with needs a first proposal")
     area = focus_bbox
     if area is None and proposal_geojson is not None:
-        extent = proposal.bounds(proposal_geojson)
+        extent = _union(proposal.bounds(p) for p in (proposal_geojson, compare_with) if p)
         area = _grow(extent, 0.15) if extent else None
     read_box = _grow(area, 0.5) if area else None
     frames: dict[str, tuple[LayerKind | str, gpd.GeoDataFrame]] = {}
@@ -509,6 +519,16 @@ def store_map(
         if info.kind is LayerKind.RASTER or (wanted is not None and info.name not in wanted):
             continue
         frames[info.name] = (info.kind, store.read(info.name, bbox=read_box))
+    if proposal_geojson is not None and compare_with is not None:
+        return comparison_map(
+            proposal_geojson,
+            compare_with,
+            frames,
+            title=title,
+            attributions=attributions,
+            focus_bbox=area,
+            **options,
+        )
     if proposal_geojson is not None:
         return proposal_map(
             proposal_geojson,

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Test modules import the shared layers in map_fixtures.py by name (pytest imports test
+# files by path, so their folder is not on sys.path by itself).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

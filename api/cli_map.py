@@ -1,0 +1,125 @@
+"""``trazo map``: one self-contained HTML map of the stored layers and a proposal."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api._console import console, limits, open_store, user_errors
+from api.settings import StoreSettings
+from layers.errors import LayerValidationError, LimitExceededError, NotFoundError
+from maps.proposal import ProposalFormatError
+from maps.render import manifest_attributions, save_map, store_map
+
+Bbox = tuple[float, float, float, float]
+
+
+def parse_bbox(text: str | None) -> Bbox | None:
+    """Parse ``"west,south,east,north"`` in degrees; ``ValueError`` says what is wrong."""
+    if text is None:
+        return None
+    try:
+        west, south, east, north = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(
+            "bbox must be four numbers west,south,east,north, e.g. -94.2,17.2,-90.9,18.7"
+        ) from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValueError("bbox needs west < east within ±180 and south < north within ±90")
+    return (west, south, east, north)
+
+
+def _bbox_option(text: str | None) -> Bbox | None:
+    try:
+        return parse_bbox(text)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+def read_proposal(path: Path) -> dict[str, Any]:
+    """Read a proposal GeoJSON file (as exported by the planner)."""
+    if not path.is_file():
+        raise NotFoundError(f"no proposal file at {path}")
+    size, cap = path.stat().st_size, limits().max_file_bytes
+    if size > cap:
+        raise LimitExceededError(
+            f"{path} is {size:,} bytes, over the {cap:,}-byte limit (TRAZO_LIMIT_MAX_FILE_BYTES)"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ProposalFormatError(f"{path} is not a JSON file: {err}") from None
+    if not isinstance(data, dict):
+        raise ProposalFormatError(f"{path} does not hold a GeoJSON FeatureCollection")
+    return data
+
+
+@user_errors
+def map_command(
+    proposal: Annotated[
+        Path | None, typer.Argument(help="Proposal GeoJSON file (FeatureCollection of segments).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("map.html"),
+    compare: Annotated[
+        Path | None, typer.Option(help="A second proposal file, shown side by side.")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title; default: the proposal's name.")] = None,
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            help="Area of interest west,south,east,north in degrees (e.g. Tabasco: "
+            "-94.2,17.2,-90.9,18.7); default: around the proposal, else all of Mexico."
+        ),
+    ] = None,
+    choropleth: Annotated[
+        str | None, typer.Option(help="Numeric state column to shade states by, e.g. population.")
+    ] = None,
+    min_population: Annotated[
+        int, typer.Option(min=0, help="Show localities with at least this many people.")
+    ] = 1000,
+    max_localities: Annotated[
+        int, typer.Option(min=0, help="Show at most this many localities (the most populous).")
+    ] = 5000,
+    tiles_url: Annotated[
+        str | None,
+        typer.Option(help="Optional online basemap, https://.../{z}/{x}/{y}.png (needs network)."),
+    ] = None,
+    tiles_attribution: Annotated[str, typer.Option(help="Credit line of the online basemap.")] = "",
+) -> None:
+    """Write one HTML map that opens anywhere, with no network: layers, proposal, summary."""
+    area = _bbox_option(bbox)
+    if compare is not None and proposal is None:
+        raise typer.BadParameter("--compare needs a first proposal file")
+    first = read_proposal(proposal) if proposal is not None else None
+    second = read_proposal(compare) if compare is not None else None
+    try:
+        credits, labels = manifest_attributions(StoreSettings().data_dir)
+    except LayerValidationError:
+        credits, labels = {}, {}
+    started = time.perf_counter()
+    try:
+        m = store_map(
+            open_store(),
+            first,
+            compare_with=second,
+            title=title,
+            attributions=credits,
+            labels=labels,
+            focus_bbox=area,
+            choropleth_field=choropleth,
+            min_population=min_population,
+            max_localities=max_localities,
+            tiles_url=tiles_url,
+            tiles_attribution=tiles_attribution,
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    written = save_map(m, out)
+    console.print(
+        f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB, "
+        f"{time.perf_counter() - started:.1f} s); open it in any browser, no network needed"
+    )
