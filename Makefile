@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
+	./.ci/install-browser.sh
 	$(BIN)/pytest
 
 bench: $(STAMP)

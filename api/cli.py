@@ -7,6 +7,7 @@ import logging
 import typer
 
 from api import cli_layers
+from api.cli_map import map_command
 from api.demo import demo
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(cli_layers.app, name="layers")
 app.command("demo")(demo)
+app.command("map")(map_command)
 
 
 @app.callback()
