@@ -231,7 +231,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
     """Mehlhorn's 2-approximation: MST of the Voronoi-boundary distance network.
 
     Returns the tree (pruned MST of the union of the chosen shortest paths) as an edge
-    list. All terminals must be in one connected component.
+    list, and whether it joins all terminals (False if they are not all connected).
     """
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
@@ -286,6 +286,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
     order = np.argsort(bc[:nb], kind="mergesort")
     nt = terms.shape[0]
     uf = np.arange(nt)
+    joined = 1
     used = np.zeros(n, np.bool_)  # pred edge of x already taken
     eu = np.empty(1024, np.int64)
     ev = np.empty(1024, np.int64)
@@ -298,6 +299,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
         if ra == rb:
             continue
         uf[ra] = rb
+        joined += 1
         need = ne + 1
         eu = _grow_i(eu, need)
         ev = _grow_i(ev, need)
@@ -319,7 +321,8 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
                 ew[ne] = predw[x]
                 ne += 1
                 x = pred[x]
-    return kruskal_prune(eu[:ne], ev[:ne], ew[:ne], is_term, loc)
+    tu, tv, tw = kruskal_prune(eu[:ne], ev[:ne], ew[:ne], is_term, loc)
+    return tu, tv, tw, joined == nt
 
 
 @njit(cache=True)
@@ -509,7 +512,7 @@ def _edges_without(nodes, parent, pw, drop, au, av, aw, na):  # type: ignore[no-
 
 @njit(cache=True)
 def _reconnect(  # type: ignore[no-untyped-def]
-    indptr, indices, w, nodes, comp, ncomp, big, limit, loc, dist, lab, pred, done
+    indptr, indices, w, nodes, comp, ncomp, big, limit, loc, dist, lab, pred, done, max_settle
 ):
     """Cheapest way (Voronoi/MST bound) to join the ``ncomp`` tree components again.
 
@@ -518,7 +521,8 @@ def _reconnect(  # type: ignore[no-untyped-def]
     once by one multi-source Dijkstra; ``big`` (the largest, usually) is only a target,
     so the work is proportional to the smaller parts and the region explored. The parts
     are joined along an MST of the boundary edges found; exact for two components. The
-    search stops as soon as no join cheaper than ``limit`` remains possible.
+    search stops as soon as no join cheaper than ``limit`` remains possible, or after
+    ``max_settle`` settled nodes.
 
     Returns ``(ok, cost, au, av, aw)`` with the edges to add.
     """
@@ -546,6 +550,7 @@ def _reconnect(  # type: ignore[no-untyped-def]
     cc = np.empty(64)
     nc = 0
     best = np.inf
+    settled = 0
     while size > 0:
         d, u, size = _pop(hk, hv, size)
         if done[u]:
@@ -553,9 +558,10 @@ def _reconnect(  # type: ignore[no-untyped-def]
         bound = limit
         if ncomp == 2 and best < bound:
             bound = best
-        if d >= bound:
+        if d >= bound or settled >= max_settle:
             break
         done[u] = True
+        settled += 1
         lu = lab[u]
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
@@ -667,6 +673,48 @@ def _reconnect(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _near(start, label, lim, comp, parent, pw, size, near):  # type: ignore[no-untyped-def]
+    """Flag tree nodes of component ``label`` within tree distance ``lim`` of ``start``."""
+    k = comp.shape[0]
+    stack = np.empty(64, np.int64)
+    sd = np.empty(64)
+    stack[0] = start
+    sd[0] = 0.0
+    top = 1
+    near[start] = True
+    while top > 0:
+        top -= 1
+        x = stack[top]
+        dx = sd[top]
+        p = parent[x]
+        # neighbours: parent, then children (preorder: x+1, then by subtree sizes)
+        c = x + 1
+        nxt = p
+        first = True
+        while True:
+            if first:
+                first = False
+                z = nxt
+                ok = z >= 0 and dx + pw[x] <= lim
+                dz = dx + pw[x]
+            else:
+                if c >= x + size[x] or c >= k:
+                    break
+                z = c
+                dz = dx + pw[c]
+                ok = dz <= lim
+                c += size[c]
+            if ok and not near[z] and comp[z] == label:
+                near[z] = True
+                stack = _grow_i(stack, top + 1)
+                sd = _grow_f(sd, top + 1)
+                stack[top] = z
+                sd[top] = dz
+                top += 1
+    return near
+
+
+@njit(cache=True)
 def _apply(nodes, parent, pw, drop, au, av, aw, is_term, loc):  # type: ignore[no-untyped-def]
     nu, nv, nw = _edges_without(nodes, parent, pw, drop, au, av, aw, au.shape[0])
     for x in range(nodes.shape[0]):
@@ -676,7 +724,22 @@ def _apply(nodes, parent, pw, drop, au, av, aw, is_term, loc):  # type: ignore[n
 
 @njit(cache=True)
 def key_pass(  # type: ignore[no-untyped-def]
-    indptr, indices, w, is_term, tu, tv, tw, loc, dist, lab, pred, done, vertex_mode, max_moves
+    indptr,
+    indices,
+    w,
+    is_term,
+    tu,
+    tv,
+    tw,
+    loc,
+    dist,
+    lab,
+    pred,
+    done,
+    vertex_mode,
+    max_moves,
+    local,
+    max_settle,
 ):
     """One sweep of key-path exchange (``vertex_mode=False``) or key-vertex elimination.
 
@@ -685,6 +748,10 @@ def key_pass(  # type: ignore[no-untyped-def]
     elimination removes a Steiner node of degree three or more with all its key paths
     and reconnects the parts. A move is kept only if the pruned MST of the result is
     cheaper. Returns the new tree and the number of improving moves.
+
+    With ``local`` (for big graphs) only tree nodes within the removed cost of the cut,
+    measured along the tree, start the reconnecting search, and no search settles more
+    than ``max_settle`` nodes; the moves found are still exact improvements.
     """
     nodes, parent, pw, size, _depth, deg = root_tree(tu, tv, tw, is_term, loc)
     cur = tw.sum()
@@ -702,6 +769,10 @@ def key_pass(  # type: ignore[no-untyped-def]
         drop = np.zeros(k, np.bool_)
         comp = np.empty(k, np.int64)
         rc = 0.0
+        v = here
+        hi = here
+        nch = 0
+        y = here
         if not vertex_mode:
             lo = here
             hi = here + size[here]
@@ -758,10 +829,31 @@ def key_pass(  # type: ignore[no-untyped-def]
                 rc += pw[y]
                 comp[y] = -1
                 y = parent[y]
+        if local:
+            near = np.zeros(k, np.bool_)
+            if not vertex_mode:
+                _near(here if big == 1 else y, 1 - big, rc, comp, parent, pw, size, near)
+            else:
+                c = v + 1
+                idx = 0
+                while c < hi:
+                    z = c
+                    while not _is_key(z, nodes, deg, is_term):
+                        z = z + 1
+                    if idx != big:
+                        _near(z, idx, rc, comp, parent, pw, size, near)
+                    idx += 1
+                    c += size[c]
+                if nch != big:
+                    _near(y, nch, rc, comp, parent, pw, size, near)
+            for z in range(k):
+                if comp[z] >= 0 and comp[z] != big and not near[z]:
+                    comp[z] = -1
         limit = rc - _EPS * max(1.0, rc)
         ok, _total, au, av, aw = _reconnect(
-            indptr, indices, w, nodes, comp, ncomp, big, limit, loc, dist, lab, pred, done
-        )
+            indptr, indices, w, nodes, comp, ncomp, big, limit, loc, dist, lab, pred, done,
+            max_settle,
+        )  # fmt: skip
         if not ok:
             continue
         nu, nv, nw = _apply(nodes, parent, pw, drop, au, av, aw, is_term, loc)

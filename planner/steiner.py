@@ -194,11 +194,10 @@ class UnreachableTerminalsError(ValueError):
         self.terminals = terminals
 
 
-def _check_connected(g: _Graph, terms: np.ndarray) -> None:
+def _raise_unreachable(g: _Graph, terms: np.ndarray) -> None:
     seen = _k.reach(g.indptr, g.indices, terms[0])
     lost = terms[~seen[terms]]
-    if lost.size:
-        raise UnreachableTerminalsError(int(terms[0]), [int(x) for x in lost])
+    raise UnreachableTerminalsError(int(terms[0]), [int(x) for x in lost])
 
 
 def _cost(tree: _Tree) -> float:
@@ -214,35 +213,51 @@ def _local_search(
     *,
     large: bool,
 ) -> tuple[_Tree, int]:
-    """Run the moves until none improves or the deadline passes."""
+    """Run the moves until none improves or the deadline is near.
+
+    On big graphs the key-path exchange runs in its local form and key-vertex
+    elimination is skipped (it rarely pays there); a sweep is started only if the last
+    one of its kind would still fit before the deadline.
+    """
     tu, tv, tw = tree
     max_moves = 1_000_000
     max_walk = 5_000 if large else 1_000_000
+    max_settle = 20_000 if large else 1 << 62
+    modes = (False,) if large else (False, True)
+    took: dict[str, float] = {}
     passes = 0
+
+    def fits(name: str) -> bool:
+        return time.perf_counter() + took.get(name, 0.0) < deadline
+
     while True:
         passes += 1
         improved = 0
-        tu, tv, tw, k = _k.insertion_pass(
-            g.indptr, g.indices, g.weights, is_term, tu, tv, tw, work.loc, work.lab,
-            max_moves, max_walk,
-        )  # fmt: skip
-        improved += k
-        if time.perf_counter() > deadline:
-            break
-        for vertex_mode in (False, True):
+        if fits("insert"):
+            t = time.perf_counter()
+            tu, tv, tw, k = _k.insertion_pass(
+                g.indptr, g.indices, g.weights, is_term, tu, tv, tw, work.loc, work.lab,
+                max_moves, max_walk,
+            )  # fmt: skip
+            took["insert"] = time.perf_counter() - t
+            improved += k
+        for vertex_mode in modes:
+            name = f"key{vertex_mode}"
+            if not fits(name):
+                continue
+            t = time.perf_counter()
             tu, tv, tw, k = _k.key_pass(
                 g.indptr, g.indices, g.weights, is_term, tu, tv, tw, work.loc, work.dist,
-                work.lab, work.pred, work.done, vertex_mode, max_moves,
+                work.lab, work.pred, work.done, vertex_mode, max_moves, large, max_settle,
             )  # fmt: skip
+            took[name] = time.perf_counter() - t
             improved += k
-            if time.perf_counter() > deadline:
-                break
         before = float(tw.sum())
         nu, nv, nw = _k.mst_induced(g.indptr, g.indices, g.weights, is_term, tu, tv, tw, work.loc)
         if float(nw.sum()) < before - 1e-9 * max(1.0, before):
             tu, tv, tw = nu, nv, nw
             improved += 1
-        if improved == 0 or time.perf_counter() > deadline:
+        if improved == 0 or time.perf_counter() >= deadline:
             break
     return (tu, tv, tw), passes
 
@@ -294,11 +309,12 @@ def mehlhorn_tree_csr(matrix: Any, terminals: Iterable[int] | np.ndarray) -> Ste
     terms = _as_terminals(terminals, g.n)
     if terms.size == 1:
         return _empty(terms, t0)
-    _check_connected(g, terms)
     is_term = np.zeros(g.n, np.bool_)
     is_term[terms] = True
     loc = np.full(g.n, -1, np.int64)
-    tree = _k.mehlhorn(g.indptr, g.indices, g.weights, terms, is_term, loc)
+    *tree, joined = _k.mehlhorn(g.indptr, g.indices, g.weights, terms, is_term, loc)
+    if not joined:
+        _raise_unreachable(g, terms)
     stats = {"seconds": time.perf_counter() - t0, "starts": 1}
     return _solution(tree, terms, stats, g.n)
 
@@ -365,7 +381,6 @@ def steiner_tree_csr(
     terms = _as_terminals(terminals, g.n)
     if terms.size == 1:
         return _empty(terms, t0)
-    _check_connected(g, terms)
     small = g.n <= multistart_max_nodes
     budget = time_budget_s
     if budget is None:
@@ -375,7 +390,10 @@ def steiner_tree_csr(
     is_term[terms] = True
     work = _Work.for_nodes(g.n)
 
-    tree: _Tree = _k.mehlhorn(g.indptr, g.indices, g.weights, terms, is_term, work.loc)
+    *start, joined = _k.mehlhorn(g.indptr, g.indices, g.weights, terms, is_term, work.loc)
+    if not joined:
+        _raise_unreachable(g, terms)
+    tree: _Tree = (start[0], start[1], start[2])
     mehlhorn_cost = _cost(tree)
     best, passes = _local_search(g, is_term, tree, work, deadline, large=not small)
     best_cost = _cost(best)
