@@ -375,6 +375,11 @@ def _role_metrics(proposal: Proposal, role: str, latency_us_per_km: float) -> Ro
     )
 
 
+def is_built(role: str) -> bool:
+    """Whether segments of ``role`` are part of what the proposal builds (not an alternative)."""
+    return not role.startswith("alternative")
+
+
 def compute_metrics(
     proposal: Proposal,
     states: gpd.GeoDataFrame | None = None,
@@ -383,6 +388,8 @@ def compute_metrics(
 ) -> ProposalMetrics:
     """Measure a proposal.
 
+    - Totals count what is built: segments whose role is an ``"alternative-N"`` are options
+      and appear only in ``metrics_by_role``.
     - ``total_km``, ``km_by_deployment``: geodesic km of the segments, per deployment type.
     - ``capex_usd_total``: segment costs plus node costs; ``capex_by_deployment`` holds one
       entry per deployment type and one per node-cost key.
@@ -393,7 +400,7 @@ def compute_metrics(
     - ``one_way_latency_ms`` (fiber propagation only, no equipment delay):
 
       * route: km of the ``"primary"`` role times ``latency_us_per_km``; with no primary
-        role (e.g. a diverse pair), the worst of the roles;
+        role (e.g. a diverse pair), the worst of the built roles;
       * backbone: the longest shortest path between two terminals through the segment
         network (:func:`longest_terminal_path_km`); if the terminals do not connect through
         the segments, half the total km, the path length of a single chain between two ends;
@@ -428,7 +435,9 @@ def compute_metrics(
     """
     if latency_us_per_km < 0:
         raise ValueError("latency_us_per_km must be >= 0")
-    segments = proposal.segments
+    # Alternatives are options to compare, not part of what is built: they have their own
+    # figures in metrics_by_role and stay out of the totals.
+    segments = tuple(s for s in proposal.segments if is_built(s.role))
     total, reuse, fiber = _shares(segments)
     km_by_deployment = _sum_by(segments, "length_km")
     capex_by_deployment = _sum_by(segments, "cost_usd")
@@ -442,7 +451,10 @@ def compute_metrics(
         if "primary" in by_role:
             latency = by_role["primary"].one_way_latency_ms
         else:
-            latency = max(r.one_way_latency_ms or 0.0 for r in by_role.values())
+            latency = max(
+                (r.one_way_latency_ms or 0.0 for r in by_role.values() if is_built(r.role)),
+                default=None,
+            )
     elif proposal.kind == "backbone" and segments:
         path_km = longest_terminal_path_km(segments, proposal.terminals)
         if path_km is None:

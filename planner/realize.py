@@ -1,0 +1,162 @@
+"""From routed graph edges to proposal segments a planner can read.
+
+Consecutive edges of one corridor and deployment type become one segment (a route along
+40 km of the same highway is one line, not twenty). Greenfield pieces longer than
+``min_terrain_km`` are re-routed over the friction surface built from the elevation raster,
+so their geometry follows the terrain and their cost carries its slope multiplier; where
+that cannot be done (the piece crosses the sea, or there is no elevation raster) the
+straight flat-rate estimate stays and a note says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import shapely
+from shapely import LineString
+
+from layers.errors import TrazoError
+from planner.greenfield import build_friction_surface, greenfield_path
+from planner.network import PlanningNetwork
+from planner.proposal import Segment, line_length_km
+
+logger = logging.getLogger(__name__)
+
+EdgeKey = tuple[Hashable, Hashable, Any]
+
+DEFAULT_MIN_TERRAIN_KM = 1.0
+
+
+def segments_from_edges(
+    network: PlanningNetwork,
+    edges: Iterable[EdgeKey],
+    *,
+    role: str,
+    notes: list[str] | None = None,
+    min_terrain_km: float = DEFAULT_MIN_TERRAIN_KM,
+) -> list[Segment]:
+    """Turn graph edges (in route order, or any order for a tree) into segments.
+
+    Parameters
+    ----------
+    network
+        The network the edges belong to.
+    edges
+        ``(u, v, key)`` edge keys.
+    role
+        Role of every segment ("primary", "backbone", ...).
+    notes
+        Collects notes about greenfield pieces that could not follow the terrain.
+    min_terrain_km
+        Greenfield pieces at least this long are re-routed over the terrain.
+    """
+    graph = network.graph
+    runs: list[tuple[tuple[Any, ...], list[dict[str, Any]], list[LineString]]] = []
+    for u, v, key in edges:
+        data = graph.edges[u, v, key]
+        group = (data.get("corridor"), data["deployment_type"], data.get("kind"))
+        geometry = _oriented(data["geometry"], graph.nodes[u])
+        if runs and runs[-1][0] == group and group[0] is not None:
+            runs[-1][1].append(data)
+            runs[-1][2].append(geometry)
+        else:
+            runs.append((group, [data], [geometry]))
+    segments = []
+    for (_, deployment, kind), datas, lines in runs:
+        first = datas[0]
+        parts = _merged(lines)
+        total_km = sum(float(d["length_km"]) for d in datas)
+        total_usd = sum(float(d["cost_usd"]) for d in datas)
+        part_km = [total_km] if len(parts) == 1 else [line_length_km(p) for p in parts]
+        for part, km in zip(parts, part_km, strict=True):
+            share = km / sum(part_km) if sum(part_km) > 0 else 1.0 / len(parts)
+            segment = Segment(
+                geometry=part,
+                deployment_type=deployment,
+                length_km=km,
+                cost_usd=total_usd * share,
+                source_layer=first.get("layer"),
+                corridor=_corridor_label(first.get("corridor")),
+                reuses_corridor=bool(first.get("reuses_corridor")),
+                reuses_fiber=bool(first.get("reuses_fiber")),
+                role=role,
+                name=first.get("name"),
+                extra={"edge_kind": kind} if kind else {},
+            )
+            if deployment == "greenfield" and segment.length_km >= min_terrain_km:
+                segment = follow_terrain(network, segment, notes)
+            segments.append(segment)
+    return segments
+
+
+def follow_terrain(
+    network: PlanningNetwork, segment: Segment, notes: list[str] | None = None
+) -> Segment:
+    """Re-route a straight greenfield segment as a least-cost path over the terrain."""
+    if network.elevation is None:
+        _note(notes, "no elevation raster: greenfield links are straight lines at the flat rate")
+        return segment
+    coords = list(segment.geometry.coords)
+    start, end = coords[0], coords[-1]
+    bounds = (
+        min(start[0], end[0]),
+        min(start[1], end[1]),
+        max(start[0], end[0]),
+        max(start[1], end[1]),
+    )
+    try:
+        surface = build_friction_surface(network.elevation, None, bounds, network.cost_model)
+        link = greenfield_path(surface, (start[0], start[1]), (end[0], end[1]))
+    except TrazoError as err:
+        logger.info("greenfield link kept straight: %s", err)
+        _note(
+            notes,
+            f"a {segment.length_km:.1f} km greenfield link could not follow the terrain "
+            f"({err.message}); it is a straight line at the flat rate",
+        )
+        return segment
+    extra = dict(segment.extra)
+    extra["terrain_multiplier"] = round(link.mean_terrain_multiplier, 3)
+    return Segment(
+        geometry=link.geometry,
+        deployment_type="greenfield",
+        length_km=link.length_km,
+        cost_usd=link.cost_usd,
+        source_layer=None,
+        corridor=None,
+        role=segment.role,
+        name=segment.name,
+        extra=extra,
+    )
+
+
+def _note(notes: list[str] | None, text: str) -> None:
+    if notes is not None and text not in notes:
+        notes.append(text)
+
+
+def _oriented(line: LineString, start_node: dict[str, Any]) -> LineString:
+    """The edge geometry running away from ``start_node``."""
+    x, y = line.coords[0]
+    if abs(x - start_node["x"]) < 1e-6 and abs(y - start_node["y"]) < 1e-6:
+        return line
+    return shapely.reverse(line)
+
+
+def _merged(lines: list[LineString]) -> list[LineString]:
+    """Consecutive pieces of one corridor joined into as few lines as they allow."""
+    if len(lines) == 1:
+        return lines
+    merged = shapely.line_merge(shapely.MultiLineString(lines))
+    if isinstance(merged, LineString):
+        return [merged]
+    return [part for part in shapely.get_parts(merged) if isinstance(part, LineString)]
+
+
+def _corridor_label(corridor: Any) -> str | None:
+    if corridor is None:
+        return None
+    layer, feature = corridor
+    return f"{layer}:{feature}"

@@ -1,0 +1,90 @@
+"""Route proposals: the least-cost route between two places, alternatives, a diverse pair."""
+
+from __future__ import annotations
+
+from planner.assemble import make_proposal, node_costs
+from planner.network import PlanningNetwork, attach_place
+from planner.places import Place
+from planner.proposal import Proposal, Segment
+from planner.realize import segments_from_edges
+from planner.routes import diverse_pair, k_alternatives, shortest_route
+
+WEIGHT = "cost_usd"
+
+
+def plan_route(
+    network: PlanningNetwork,
+    origin: Place,
+    destination: Place,
+    *,
+    alternatives: int = 0,
+    diverse: bool = False,
+    name: str | None = None,
+) -> Proposal:
+    """Propose the least-cost fiber route between two places.
+
+    Parameters
+    ----------
+    network
+        The priced planning network; the places are attached to it.
+    origin, destination
+        Where the route starts and ends.
+    alternatives
+        How many next-cheapest loopless routes to add as options (role
+        ``alternative-1``, ...); they are not counted in the totals.
+    diverse
+        Instead of one route, build two corridor-disjoint routes of least total cost
+        (roles ``diverse-a`` and ``diverse-b``): no corridor feature carries both, so one
+        cut cannot sever the link.
+    name
+        Proposal name; default ``route-<origin>-<destination>``.
+
+    Raises
+    ------
+    planner.errors.NoRouteError
+        When the places are not connected (or no corridor-disjoint pair exists).
+    """
+    if alternatives < 0:
+        raise ValueError("alternatives must be 0 or more")
+    source = attach_place(network, origin)
+    target = attach_place(network, destination)
+    graph = network.graph
+    notes: list[str] = []
+    segments: list[Segment] = []
+    parameters: dict[str, object] = {
+        "from": origin.name,
+        "to": destination.name,
+        "alternatives": alternatives,
+        "diverse": diverse,
+        "weight": WEIGHT,
+    }
+    if diverse:
+        pair = diverse_pair(graph, source, target, WEIGHT, risk="corridor")
+        parameters["diverse_method"] = pair.method
+        if pair.method == "heuristic":
+            notes.append("the diverse pair is the best found, not proven least-cost")
+        for role, route in (("diverse-a", pair.first), ("diverse-b", pair.second)):
+            segments += segments_from_edges(network, route.edges, role=role, notes=notes)
+    else:
+        primary = shortest_route(graph, source, target, WEIGHT)
+        segments += segments_from_edges(network, primary.edges, role="primary", notes=notes)
+    built = list(segments)
+    if alternatives:
+        routes = k_alternatives(graph, source, target, alternatives + 1, WEIGHT)
+        for i, route in enumerate(routes[1:], start=1):
+            segments += segments_from_edges(
+                network, route.edges, role=f"alternative-{i}", notes=notes
+            )
+        if len(routes) - 1 < alternatives:
+            notes.append(f"only {len(routes) - 1} alternative routes exist")
+    terminals = [origin, destination]
+    return make_proposal(
+        network,
+        "route",
+        name or f"route-{origin.name}-{destination.name}",
+        segments,
+        terminals,
+        parameters=parameters,
+        node_costs_usd=node_costs(network, built, terminals),
+        notes=notes,
+    )
