@@ -73,6 +73,7 @@ BBox = tuple[float, float, float, float]
 
 CATALOG_TABLE = "trazo_catalog"
 CATALOG_DATA_TYPE = "trazo_catalog"
+PROPOSALS_TABLE = "trazo_proposals"
 LAYER_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 
 _NAME_RE = re.compile(LAYER_NAME_PATTERN)
@@ -119,6 +120,14 @@ CREATE TABLE IF NOT EXISTS {CATALOG_TABLE} (
     physical TEXT NOT NULL UNIQUE
 )
 """
+_PROPOSALS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {PROPOSALS_TABLE} (
+    name TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    document TEXT NOT NULL
+)
+"""
 _CATALOG_FIELDS = (
     "name, kind, source, loaded_at, feature_count, geometry_type, "
     "min_lon, min_lat, max_lon, max_lat, report, columns, physical"
@@ -149,6 +158,16 @@ class LayerInfo:
     geometry_type: str | None  # raster: None
     bbox: tuple[float, float, float, float] | None  # EPSG:4326
     report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredProposal:
+    """A proposal kept in the store: its GeoJSON document (segments, metrics, parameters)."""
+
+    name: str
+    kind: str
+    created_at: str
+    document: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -414,6 +433,90 @@ class Store:
         return _export.export_frame(
             self.read(name), fmt, Path(out), name, geometry_type=row.info.geometry_type
         )
+
+    # ------------------------------------------------------------------ proposals
+
+    def write_proposal(
+        self, name: str, kind: str, document: dict[str, Any], *, replace: bool = False
+    ) -> StoredProposal:
+        """Store a proposal's GeoJSON document under ``name`` in one transaction.
+
+        Raises ``AlreadyExistsError`` when the name is taken and ``replace`` is false.
+        """
+        check_layer_name(name)
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False)
+        created = str(document.get("proposal", {}).get("created_at") or _now())
+        with self._write_lock():
+            self._ensure_store()
+            with self._transaction() as conn:
+                conn.execute(_PROPOSALS_DDL)
+                # registered with a private data type, like the catalog, so that GDAL (and
+                # so QGIS) does not list it as a layer
+                conn.execute(
+                    "INSERT OR IGNORE INTO gpkg_contents "
+                    "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
+                    (
+                        PROPOSALS_TABLE,
+                        PROPOSALS_TABLE,
+                        PROPOSALS_TABLE,
+                        "Trazo proposals: one GeoJSON document per proposal",
+                    ),
+                )
+                taken = conn.execute(
+                    f"SELECT 1 FROM {PROPOSALS_TABLE} WHERE name = ?", (name,)
+                ).fetchone()
+                if taken and not replace:
+                    raise AlreadyExistsError(
+                        f"proposal {name!r} already exists; pass replace=True (`--replace`) "
+                        "or choose another --name"
+                    )
+                conn.execute(
+                    f"INSERT OR REPLACE INTO {PROPOSALS_TABLE} VALUES (?, ?, ?, ?)",
+                    (name, kind, created, text),
+                )
+        return StoredProposal(name, kind, created, document)
+
+    def list_proposals(self) -> list[StoredProposal]:
+        """Return every stored proposal (documents included), sorted by name."""
+        return [self._proposal_from(record) for record in self._proposal_records()]
+
+    def proposal(self, name: str) -> StoredProposal:
+        """Return proposal ``name``; ``NotFoundError`` if there is none."""
+        records = self._proposal_records(name)
+        if not records:
+            names = [record[0] for record in self._proposal_records()]
+            known = f"stored: {', '.join(names[:_NAMES_IN_MESSAGE])}" if names else "none stored"
+            raise NotFoundError(f"no proposal named {name!r} ({known}; see `trazo proposals list`)")
+        return self._proposal_from(records[0])
+
+    def delete_proposal(self, name: str) -> None:
+        """Remove proposal ``name``; ``NotFoundError`` if there is none."""
+        self.proposal(name)
+        with self._write_lock(), self._transaction() as conn:
+            conn.execute(f"DELETE FROM {PROPOSALS_TABLE} WHERE name = ?", (name,))
+
+    def _proposal_records(self, name: str | None = None) -> list[tuple[Any, ...]]:
+        if not self.path.exists():
+            return []
+        conn = self._connect()
+        try:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (PROPOSALS_TABLE,),
+            ).fetchone()
+            if found is None:
+                return []
+            query = f"SELECT name, kind, created_at, document FROM {PROPOSALS_TABLE}"
+            if name is None:
+                return list(conn.execute(query + " ORDER BY name").fetchall())
+            return list(conn.execute(query + " WHERE name = ?", (name,)).fetchall())
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _proposal_from(record: tuple[Any, ...]) -> StoredProposal:
+        name, kind, created, text = record
+        return StoredProposal(str(name), str(kind), str(created), json.loads(text))
 
     # ------------------------------------------------------------------ internals: sqlite
 
