@@ -49,6 +49,7 @@ __all__ = [
     "read_orlib",
     "steiner_tree",
     "steiner_tree_csr",
+    "two_edge_connect",
 ]
 
 log = logging.getLogger(__name__)
@@ -514,3 +515,98 @@ def steiner_tree(
         if weight not in data:
             tree.edges[a, b][weight] = float(wt)
     return tree
+
+
+def two_edge_connect(matrix: Any, tree_edges: np.ndarray | Iterable[tuple[int, int]]) -> np.ndarray:
+    """Add cheap paths to a backbone until every edge lies on a cycle (a "ring").
+
+    A heuristic for the 2-edge-connected augmentation problem (NP-hard). While the
+    subgraph has a bridge, take one (pendant edges first, as covering a leaf's edge tends
+    to cover a whole branch), and add the cheapest path between the two sides of that
+    bridge that avoids it, where edges already in the subgraph cost nothing. Each added
+    path closes a cycle through the bridge and usually through several others. Bridges of
+    the graph itself cannot be covered and stay.
+
+    Each step is one Dijkstra over the whole graph, so this suits backbones of up to a few
+    thousand edges on graphs of up to about a million edges.
+
+    Parameters
+    ----------
+    matrix
+        The graph, as for :func:`steiner_tree_csr`.
+    tree_edges
+        ``(k, 2)`` node index pairs of the backbone, e.g. ``SteinerSolution.edges``; each
+        must be an edge of ``matrix``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k', 2)`` int64 node pairs ``u < v``, sorted: the backbone's edges plus the
+        added ones. It is 2-edge-connected whenever the graph allows it.
+
+    Raises
+    ------
+    ValueError
+        If a backbone edge is not an edge of the graph.
+
+    Examples
+    --------
+    A path 0-1-2 on a triangle gets the closing edge 0-2:
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> m = sp.csr_array(np.array([[0, 1, 5], [1, 0, 1], [5, 1, 0]], dtype=float))
+    >>> two_edge_connect(m, np.array([[0, 1], [1, 2]])).tolist()
+    [[0, 1], [0, 2], [1, 2]]
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    g = _as_graph(matrix)
+    rows = np.repeat(np.arange(g.n, dtype=np.int64), np.diff(g.indptr))
+    pairs = np.asarray(tree_edges, dtype=np.int64).reshape(-1, 2)
+
+    def arc(x: int, y: int) -> int:
+        lo, hi = g.indptr[x], g.indptr[x + 1]
+        hit = np.flatnonzero(g.indices[lo:hi] == y)
+        if hit.size == 0:
+            raise ValueError(f"backbone edge ({x}, {y}) is not an edge of the graph")
+        return int(lo + hit[0])
+
+    sub = nx.Graph()
+    free = np.zeros(g.weights.size, np.bool_)
+    for x, y in pairs.tolist():
+        if x != y:
+            sub.add_edge(x, y)
+            free[arc(x, y)] = free[arc(y, x)] = True
+    stuck: set[tuple[int, int]] = set()
+    while True:
+        bridges = [(min(b), max(b)) for b in nx.bridges(sub)]
+        bridges = [b for b in bridges if b not in stuck]
+        if not bridges:
+            break
+        bridges.sort(key=lambda b: (min(sub.degree[b[0]], sub.degree[b[1]]) != 1, b))
+        u, v = bridges[0]
+        sub.remove_edge(u, v)
+        side = nx.node_connected_component(sub, u)
+        if 2 * len(side) > sub.number_of_nodes():
+            side = nx.node_connected_component(sub, v)
+        sub.add_edge(u, v)
+        keep = np.ones(g.weights.size, np.bool_)
+        keep[[arc(u, v), arc(v, u)]] = False
+        weights = np.where(free, 0.0, g.weights)[keep]
+        graph = sp.csr_array((weights, (rows[keep], g.indices[keep])), shape=(g.n, g.n))
+        sources = np.fromiter(side, dtype=np.int64)
+        dist, pred, _ = dijkstra(graph, indices=sources, min_only=True, return_predecessors=True)
+        others = np.fromiter((x for x in sub.nodes if x not in side), dtype=np.int64)
+        target = int(others[np.argmin(dist[others])])
+        if not np.isfinite(dist[target]):
+            stuck.add((u, v))
+            continue
+        x = target
+        while x not in side:
+            p = int(pred[x])
+            if not sub.has_edge(x, p):
+                sub.add_edge(x, p)
+                free[arc(x, p)] = free[arc(p, x)] = True
+            x = p
+    out = np.array(sorted((min(e), max(e)) for e in sub.edges), dtype=np.int64)
+    return out.reshape(-1, 2)
