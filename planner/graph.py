@@ -293,6 +293,9 @@ def _intersections(
         return np.empty(0, dtype=np.int64), np.empty((0, 2))
     inter = shapely.intersection(parts[a], parts[b])
     pieces, pair = shapely.get_parts(inter, return_index=True)
+    # GEOS can return empty parts (e.g. LINESTRING EMPTY) in a collection: they have no ends
+    solid = ~shapely.is_empty(pieces)
+    pieces, pair = pieces[solid], pair[solid]
     kinds = shapely.get_type_id(pieces)
     point = kinds == 0
     line = kinds == 1

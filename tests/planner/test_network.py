@@ -1,0 +1,124 @@
+"""The priced planning network and the segments proposals are made of."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import pytest
+from shapely import LineString
+
+from planner.cost_model import load_cost_model
+from planner.network import attach_place, build_network
+from planner.places import Place
+from planner.realize import segments_from_edges
+from planner.route_plan import plan_route
+
+# Length of one degree of latitude between 17° and 18° N on the WGS84 ellipsoid: 110.67 km
+# (meridian arc tables give 110.649 km per degree at 15° and 110.704 km at 20°).
+DEGREE_17_18_KM = 110.67
+COSTS = load_cost_model()
+
+
+def frame(lines: list[LineString], **columns: list[object]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(columns, geometry=lines, crs="EPSG:4326")
+
+
+def meridian(lon: float, lat0: float, lat1: float) -> LineString:
+    return LineString([(lon, lat0), (lon, lat1)])
+
+
+def test_edges_are_priced_by_their_corridor_type() -> None:
+    row = frame([meridian(-93.0, 17.0, 18.0)], row_type=["highway"])
+    fiber = frame(
+        [meridian(-92.0, 17.0, 18.0), meridian(-91.0, 17.0, 18.0)],
+        operator=["CFE", "CFE"],
+        status=["existing", "planned"],
+        lease_available=[True, True],
+    )
+    network = build_network({"roads": row, "fiber": fiber}, COSTS, max_bridge_km=0)
+    by_layer = {(d["layer"], d["feature_id"]): d for _, _, d in network.graph.edges(data=True)}
+    road = by_layer[("roads", 0)]
+    assert road["deployment_type"] == "highway"
+    assert road["length_km"] == pytest.approx(DEGREE_17_18_KM, abs=0.05)
+    assert road["cost_usd"] == pytest.approx(18_000 * road["length_km"])
+    assert road["reuses_corridor"] and not road["reuses_fiber"]
+    leased = by_layer[("fiber", 0)]
+    assert leased["deployment_type"] == "fiber_lease" and leased["reuses_fiber"]
+    # planned fiber cannot be leased yet: a new cable on an unknown right of way
+    assert by_layer[("fiber", 1)]["deployment_type"] == "greenfield"
+
+
+def test_separate_corridor_networks_are_bridged_at_their_nearest_ends() -> None:
+    # two highways on one meridian with a 0.1° gap (17.9° to 18.0°): an 11.07 km bridge
+    row = frame(
+        [meridian(-93.0, 17.0, 17.9), meridian(-93.0, 18.0, 18.5)], row_type=["highway"] * 2
+    )
+    network = build_network({"roads": row}, COSTS)
+    assert network.bridges == 1
+    assert nx.is_connected(network.graph)
+    (bridge,) = [d for _, _, d in network.graph.edges(data=True) if d["kind"] == "bridge"]
+    assert bridge["deployment_type"] == "greenfield"
+    assert bridge["length_km"] == pytest.approx(0.1 * DEGREE_17_18_KM, abs=0.02)
+    assert bridge["cost_usd"] == pytest.approx(30_000 * bridge["length_km"])
+
+
+def test_bridges_stop_at_the_limit() -> None:
+    row = frame(
+        [meridian(-93.0, 17.0, 17.5), meridian(-93.0, 18.0, 18.5)], row_type=["highway"] * 2
+    )
+    network = build_network({"roads": row}, COSTS, max_bridge_km=50)
+    assert network.bridges == 0
+    assert nx.number_connected_components(network.graph) == 2
+
+
+def test_a_place_is_attached_once_and_its_drop_is_priced() -> None:
+    row = frame([meridian(-93.0, 17.0, 18.0)], row_type=["rail"])
+    network = build_network({"rail": row}, COSTS)
+    # 0.01° of longitude east of the line at 17.5° N: 1.062 km (111.32 km · cos 17.5° / 100)
+    town = Place("Pueblo", -92.99, 17.5)
+    node = attach_place(network, town)
+    assert attach_place(network, town) == node
+    ((_, _, drop),) = network.graph.edges(node, data=True)
+    assert drop["deployment_type"] == "connector"
+    assert drop["length_km"] == pytest.approx(1.062, abs=0.005)
+    assert drop["cost_usd"] == pytest.approx(25_000 * drop["length_km"])
+
+
+def test_consecutive_pieces_of_one_corridor_make_one_segment() -> None:
+    # a rail line cut in three by two crossing highways, routed end to end
+    rail = frame([meridian(-93.0, 17.0, 18.0)], row_type=["rail"])
+    roads = frame(
+        [LineString([(-93.5, 17.3), (-92.5, 17.3)]), LineString([(-93.5, 17.6), (-92.5, 17.6)])],
+        row_type=["highway", "highway"],
+    )
+    network = build_network({"rail": rail, "roads": roads}, COSTS)
+    start, end = Place("Sur", -93.0, 17.0), Place("Norte", -93.0, 18.0)
+    proposal = plan_route(network, start, end)
+    (segment,) = proposal.segments
+    assert segment.deployment_type == "rail" and segment.corridor == "rail:0"
+    assert segment.length_km == pytest.approx(DEGREE_17_18_KM, abs=0.05)
+    assert segment.cost_usd == pytest.approx(16_000 * segment.length_km)
+    assert list(segment.geometry.coords)[0] == (-93.0, 17.0)
+
+
+def test_route_takes_the_cheaper_corridor_and_counts_its_nodes() -> None:
+    # rail (16k/km) straight north vs highway (18k/km) on the same course: rail wins
+    rail = frame([meridian(-93.0, 17.0, 18.0)], row_type=["rail"])
+    road = frame(
+        [LineString([(-93.0, 17.0), (-92.999, 17.5), (-93.0, 18.0)])], row_type=["highway"]
+    )
+    network = build_network({"rail": rail, "road": road}, COSTS)
+    proposal = plan_route(network, Place("Sur", -93.0, 17.0), Place("Norte", -93.0, 18.0))
+    assert {s.deployment_type for s in proposal.segments} == {"rail"}
+    # one splice site per 90 km of new cable (floor(110.67 / 90) = 1) and two terminal PoPs
+    assert proposal.node_costs_usd == {"splice_sites": 150_000, "terminal_pops": 200_000}
+
+
+def test_segments_from_edges_orients_each_piece_along_the_route() -> None:
+    rail = frame([meridian(-93.0, 17.0, 18.0)], row_type=["rail"])
+    network = build_network({"rail": rail}, COSTS)
+    ((u, v, key),) = network.graph.edges(keys=True)
+    north_first = u if network.graph.nodes[u]["y"] == 18.0 else v
+    south = v if north_first == u else u
+    (segment,) = segments_from_edges(network, [(north_first, south, key)], role="primary")
+    assert list(segment.geometry.coords) == [(-93.0, 18.0), (-93.0, 17.0)]
