@@ -98,7 +98,7 @@ def test_consecutive_pieces_of_one_corridor_make_one_segment() -> None:
     assert segment.deployment_type == "rail" and segment.corridor == "rail:0"
     assert segment.length_km == pytest.approx(DEGREE_17_18_KM, abs=0.05)
     assert segment.cost_usd == pytest.approx(16_000 * segment.length_km)
-    assert list(segment.geometry.coords)[0] == (-93.0, 17.0)
+    assert segment.geometry.coords[0] == (-93.0, 17.0)
 
 
 def test_route_takes_the_cheaper_corridor_and_counts_its_nodes() -> None:
