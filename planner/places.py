@@ -298,7 +298,10 @@ class _Table:
         parts = [self.names[index], self.municipalities[index], self.states[index]]
         text = ", ".join(p for p in parts if p)
         population = self.population(index)
-        return f"{text} (pop. {population:,})" if population is not None else text
+        details = [f"pop. {population:,}"] if population is not None else []
+        if "cvegeo" in self.frame.columns and _clean(key := self.frame["cvegeo"].iloc[index]):
+            details.append(f"INEGI {key}")
+        return f"{text} ({'; '.join(details)})" if details else text
 
     def state_is(self, index: int, qualifier: str) -> bool:
         state = self.states[index]
@@ -451,6 +454,9 @@ def _pick(table: _Table, indices: list[int], text: str) -> Place:
     unique = list(dict.fromkeys(indices))
     if len(unique) == 1:
         return table.place(unique[0])
+    seat = _municipal_seat(table, unique)
+    if seat is not None:
+        return table.place(seat)
     ranked = sorted(unique, key=lambda i: (-(table.population(i) or 0), table.label(i)))
     candidates = [table.label(i) for i in ranked[:_MAX_CANDIDATES]]
     more = f" (first {_MAX_CANDIDATES} shown)" if len(unique) > _MAX_CANDIDATES else ""
@@ -459,7 +465,7 @@ def _pick(table: _Table, indices: list[int], text: str) -> Place:
         what = "localities"
         fix = (
             f"Add the state ('{name}, State') or municipality and state "
-            f"('{name}, Municipality, State'), or give lon,lat"
+            f"('{name}, Municipality, State'), or give its INEGI key or lon,lat"
         )
     else:
         what = "landings"
@@ -468,6 +474,23 @@ def _pick(table: _Table, indices: list[int], text: str) -> Place:
         f"{text!r} matches {len(unique)} {what}{more}: {'; '.join(candidates)}. {fix}",
         candidates,
     )
+
+
+def _municipal_seat(table: _Table, indices: list[int]) -> int | None:
+    """The one municipal seat among same-named localities of one state, if there is one.
+
+    INEGI numbers the seat (cabecera municipal) of every municipality locality 0001, so its
+    9-digit key ends in ``0001``. Within one state the seat is what a planner means by a
+    town's name ("Cárdenas, Tabasco" is the city of 80,000, not the hamlet of 186 with the
+    same name); across states the name stays ambiguous.
+    """
+    if table.kind != "locality" or "cvegeo" not in table.frame.columns:
+        return None
+    if len({table.states[i] for i in indices}) != 1:
+        return None
+    codes = table.frame["cvegeo"]
+    seats = [i for i in indices if _clean(codes.iloc[i]) and str(codes.iloc[i]).endswith("0001")]
+    return seats[0] if len(seats) == 1 else None
 
 
 def _suggest(tables: Sequence[_Table], text: str) -> list[str]:

@@ -157,8 +157,8 @@ def test_shared_name_is_refused_with_candidates(index: PlaceIndex) -> None:
     ) as err:
         index.resolve("emiliano zapata")
     assert err.value.candidates == [
-        "Emiliano Zapata, Emiliano Zapata, Morelos (pop. 27,000)",
-        "Emiliano Zapata, Emiliano Zapata, Tabasco (pop. 20,000)",
+        "Emiliano Zapata, Emiliano Zapata, Morelos (pop. 27,000; INEGI 170080001)",
+        "Emiliano Zapata, Emiliano Zapata, Tabasco (pop. 20,000; INEGI 270070001)",
     ]
     assert "lon,lat" in err.value.message
 
@@ -320,3 +320,39 @@ def test_a_string_is_never_opened_as_a_file(index: PlaceIndex, tmp_path: Path) -
 def test_place_round_trips_through_a_dict() -> None:
     place = Place("Cancún", -86.85, 21.17, "landing", None, None, {"cables": "AMX-1"})
     assert Place.from_dict(json.loads(json.dumps(place.to_dict()))) == place
+
+
+# Cárdenas, Tabasco: the municipal seat (INEGI locality 0001, 80,454 people in 2020) and a
+# hamlet of 186 people with the same name in the same municipality.
+CARDENAS = [
+    ("Cárdenas", "Cárdenas", "Tabasco", "270020001", 80_454, -93.3750, 18.0017),
+    ("Cárdenas", "Cárdenas", "Tabasco", "", 186, -93.5012, 18.0833),
+]
+
+
+def _towns(rows: list[tuple[str, str, str, str, int, float, float]]) -> PlaceIndex:
+    names, muns, states, codes, pops, lons, lats = zip(*rows, strict=True)
+    frame = gpd.GeoDataFrame(
+        {"name": names, "population": pops, "cvegeo": codes, "state": states, "municipality": muns},
+        geometry=[Point(x, y) for x, y in zip(lons, lats, strict=True)],
+        crs="EPSG:4326",
+    )
+    return PlaceIndex(frame)
+
+
+@pytest.mark.parametrize("text", ["Cárdenas", "Cárdenas, Tabasco", "cardenas, cardenas, tabasco"])
+def test_the_municipal_seat_wins_among_namesakes_of_one_state(text: str) -> None:
+    place = _towns(CARDENAS).resolve(text)
+    assert (place.population, place.attributes["cvegeo"]) == (80_454, "270020001")
+
+
+def test_namesakes_without_a_seat_stay_ambiguous() -> None:
+    hamlets = [(*CARDENAS[1][:3], "", 95, -93.6, 18.1), CARDENAS[1]]
+    with pytest.raises(AmbiguousPlaceError, match="INEGI key or lon,lat"):
+        _towns(hamlets).resolve("Cárdenas, Tabasco")
+
+
+def test_seats_of_two_states_stay_ambiguous(index: PlaceIndex) -> None:
+    # both Emiliano Zapata localities are seats (…0001), but in different states
+    with pytest.raises(AmbiguousPlaceError):
+        index.resolve("Emiliano Zapata")
