@@ -740,6 +740,8 @@ def key_pass(  # type: ignore[no-untyped-def]
     max_moves,
     local,
     max_settle,
+    start,
+    max_evals,
 ):
     """One sweep of key-path exchange (``vertex_mode=False``) or key-vertex elimination.
 
@@ -749,6 +751,10 @@ def key_pass(  # type: ignore[no-untyped-def]
     and reconnects the parts. A move is kept only if the pruned MST of the result is
     cheaper. Returns the new tree and the number of improving moves.
 
+    The sweep starts at preorder position ``start`` and returns, as a fifth value, the
+    position to resume from after ``max_evals`` evaluated moves (-1 when it finished),
+    so the caller can watch the clock between slices.
+
     With ``local`` (for big graphs) only tree nodes within the removed cost of the cut,
     measured along the tree, start the reconnecting search, and no search settles more
     than ``max_settle`` nodes; the moves found are still exact improvements.
@@ -756,8 +762,11 @@ def key_pass(  # type: ignore[no-untyped-def]
     nodes, parent, pw, size, _depth, deg = root_tree(tu, tv, tw, is_term, loc)
     cur = tw.sum()
     moves = 0
-    x = 1
+    x = max(start, 1)
+    evals = 0
     while x < nodes.shape[0] and moves < max_moves:
+        if evals >= max_evals:
+            break
         k = nodes.shape[0]
         here = x
         x += 1
@@ -850,6 +859,7 @@ def key_pass(  # type: ignore[no-untyped-def]
                 if comp[z] >= 0 and comp[z] != big and not near[z]:
                     comp[z] = -1
         limit = rc - _EPS * max(1.0, rc)
+        evals += 1
         ok, _total, au, av, aw = _reconnect(
             indptr, indices, w, nodes, comp, ncomp, big, limit, loc, dist, lab, pred, done,
             max_settle,
@@ -866,7 +876,8 @@ def key_pass(  # type: ignore[no-untyped-def]
         nodes, parent, pw, size, _depth, deg = root_tree(tu, tv, tw, is_term, loc)
     for z in range(nodes.shape[0]):
         loc[nodes[z]] = -1
-    return tu, tv, tw, moves
+    stop = x if x < nodes.shape[0] and evals >= max_evals else -1
+    return tu, tv, tw, moves, stop
 
 
 @njit(cache=True)
