@@ -22,6 +22,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from shapely import LineString
 
+from layers.errors import TrazoError
 from planner.attach import attach_point, attach_points
 from planner.cost_model import CostModel
 from planner.graph import build_corridor_graph, geodesic_km, to_analysis_crs
@@ -96,6 +97,7 @@ def build_network(
     graph = build_corridor_graph(dict(corridors), snap_tolerance_m=snap_tolerance_m)
     for _, _, data in graph.edges(data=True):
         price_edge(data, cost_model)
+    share_physical_corridors(graph)
     bridges = bridge_components(graph, cost_model, max_bridge_km=max_bridge_km)
     logger.info(
         "planning network: %d nodes, %d edges, %d bridges",
@@ -128,6 +130,33 @@ def price_edge(data: dict[str, Any], cost_model: CostModel) -> None:
     data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"]))
     data["reuses_fiber"] = deployment == "fiber_lease"
     data["reuses_corridor"] = deployment in REUSED_DEPLOYMENTS
+
+
+def share_physical_corridors(graph: nx.MultiGraph, *, tolerance: float = 0.005) -> int:
+    """Give fiber that runs on a right of way that right of way's corridor; return how many.
+
+    A fiber route strung on the same towers or laid in the same trench as a right of way
+    (CFE's OPGW on its transmission lines) is cut by the same backhoe or storm: one shared
+    risk. Parallel edges between the same two nodes whose lengths agree within
+    ``tolerance`` are taken to be the same path. The fiber edge keeps its own corridor in
+    ``fiber_corridor``.
+    """
+    shared = 0
+    for u, v in {(min(a, b), max(a, b)) for a, b in graph.edges() if a != b}:
+        parallel = graph.get_edge_data(u, v)
+        if len(parallel) < 2:
+            continue
+        ways = [d for d in parallel.values() if d.get("kind") == "rights_of_way"]
+        for data in parallel.values():
+            if data.get("kind") != "fiber_routes":
+                continue
+            for way in ways:
+                if abs(way["length_km"] - data["length_km"]) <= tolerance * way["length_km"]:
+                    data["fiber_corridor"] = data["corridor"]
+                    data["corridor"] = way["corridor"]
+                    shared += 1
+                    break
+    return shared
 
 
 def bridge_components(
@@ -209,6 +238,65 @@ def attach_place(
     )
     _register(network, key, node, place.name, connector_km)
     return node
+
+
+def attach_multihomed(
+    network: PlanningNetwork,
+    place: Place,
+    *,
+    homes: int = 3,
+    radius_km: float = 30.0,
+    connector_km: float = DEFAULT_CONNECTOR_KM,
+) -> Hashable:
+    """Attach a place to its nearest corridor and to up to ``homes - 1`` other corridors.
+
+    Diverse routing needs two ways out of a place: attached to one corridor only, both
+    routes would leave along the same corridor. Each extra drop goes to the nearest point
+    of the nearest corridor not yet reached from the place, within ``radius_km``.
+    """
+    node = attach_place(network, place, connector_km=connector_km)
+    graph = network.graph
+    reached = _corridors_near(graph, node)
+    for _ in range(homes - 1):
+        hidden = [
+            (u, v, k, d)
+            for u, v, k, d in graph.edges(keys=True, data=True)
+            if d.get("corridor") in reached or d.get("kind") in {"connector", "bridge"}
+        ]
+        graph.remove_edges_from([(u, v, k) for u, v, k, _ in hidden])
+        try:
+            extra = attach_point(
+                graph, place.lon, place.lat, name=place.name, max_connector_km=radius_km
+            )
+        except TrazoError:
+            extra = None
+        finally:
+            graph.add_edges_from(hidden)
+        if extra is None:
+            break
+        joints = []
+        for _, joint, data in list(graph.edges(extra, data=True)):
+            data["deployment_type"] = (
+                "connector" if data["length_km"] <= connector_km else "greenfield"
+            )
+            price_edge(data, network.cost_model)
+            graph.add_edge(node, joint, **data)
+            joints.append(joint)
+        graph.remove_node(extra)
+        for joint in joints:
+            reached |= _corridors_near(graph, joint)
+    return node
+
+
+def _corridors_near(graph: nx.MultiGraph, node: Hashable) -> set[Any]:
+    """Corridors of the edges at ``node`` and at the far ends of its drops."""
+    corridors: set[Any] = set()
+    for _, other, data in graph.edges(node, data=True):
+        corridors.add(data.get("corridor"))
+        if data.get("kind") == "connector":
+            corridors |= {d.get("corridor") for _, _, d in graph.edges(other, data=True)}
+    corridors.discard(None)
+    return corridors
 
 
 def attach_places(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from planner.assemble import make_proposal, node_costs
-from planner.network import PlanningNetwork, attach_place
+from planner.network import PlanningNetwork, attach_multihomed, attach_place
 from planner.places import Place
 from planner.proposal import Proposal, Segment
 from planner.realize import segments_from_edges
@@ -46,8 +46,9 @@ def plan_route(
     """
     if alternatives < 0:
         raise ValueError("alternatives must be 0 or more")
-    source = attach_place(network, origin)
-    target = attach_place(network, destination)
+    attach = attach_multihomed if diverse else attach_place
+    source = attach(network, origin)
+    target = attach(network, destination)
     graph = network.graph
     notes: list[str] = []
     segments: list[Segment] = []

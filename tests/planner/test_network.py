@@ -122,3 +122,36 @@ def test_segments_from_edges_orients_each_piece_along_the_route() -> None:
     south = v if north_first == u else u
     (segment,) = segments_from_edges(network, [(north_first, south, key)], role="primary")
     assert list(segment.geometry.coords) == [(-93.0, 18.0), (-93.0, 17.0)]
+
+
+def test_fiber_on_a_power_line_shares_its_corridor() -> None:
+    line = meridian(-93.0, 17.0, 18.0)
+    power = frame([line], row_type=["power"])
+    fiber = frame([line], operator=["CFE"], status=["existing"], lease_available=[True])
+    network = build_network({"power": power, "fiber": fiber}, COSTS)
+    edges = {d["layer"]: d for _, _, d in network.graph.edges(data=True)}
+    assert edges["fiber"]["corridor"] == edges["power"]["corridor"] == ("power", 0)
+    assert edges["fiber"]["fiber_corridor"] == ("fiber", 0)
+
+
+def test_a_diverse_pair_leaves_a_place_by_two_corridors() -> None:
+    # two highways 0.1° apart, joined at both ends; the towns sit between them, nearer the
+    # west one: attached to one corridor only, both routes would have to share it.
+    west, east = meridian(-93.0, 17.0, 18.0), meridian(-92.9, 17.0, 18.0)
+    ties = [LineString([(-93.0, 17.0), (-92.9, 17.0)]), LineString([(-93.0, 18.0), (-92.9, 18.0)])]
+    roads = frame([west, east, *ties], row_type=["highway"] * 4)
+    network = build_network({"roads": roads}, COSTS)
+    south, north = Place("Sur", -92.96, 17.5), Place("Norte", -92.96, 17.7)
+    proposal = plan_route(network, south, north, diverse=True)
+    corridors = {
+        role: {s.corridor for s in proposal.segments if s.role == role and s.corridor}
+        for role in ("diverse-a", "diverse-b")
+    }
+    assert corridors == {"diverse-a": {"roads:0"}, "diverse-b": {"roads:1"}}
+    # each route: two drops east or west (0.04° or 0.06° of longitude at 17.5-17.7° N,
+    # 4.25 / 6.37 km) and 0.2° of latitude (22.13 km) along its highway
+    km = {
+        role: sum(s.length_km for s in proposal.segments if s.role == role)
+        for role in ("diverse-a", "diverse-b")
+    }
+    assert sorted(km.values()) == pytest.approx([2 * 4.25 + 22.13, 2 * 6.37 + 22.13], abs=0.1)

@@ -1,0 +1,107 @@
+"""Backbone proposals: a near-optimal Steiner tree over terminals, optionally closed into rings."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+
+from planner.assemble import make_proposal, node_costs
+from planner.engine import CSRGraph
+from planner.errors import NoRouteError
+from planner.network import PlanningNetwork, attach_places
+from planner.places import Place
+from planner.proposal import Proposal
+from planner.realize import segments_from_edges
+from planner.steiner import UnreachableTerminalsError, steiner_tree_csr, two_edge_connect
+
+WEIGHT = "cost_usd"
+
+
+def plan_backbone(
+    network: PlanningNetwork,
+    terminals: Sequence[Place],
+    *,
+    ring: bool = False,
+    name: str | None = None,
+    time_budget_s: float | None = None,
+) -> Proposal:
+    """Propose a least-cost backbone joining every terminal.
+
+    The backbone is a Steiner tree over the priced network (Mehlhorn's construction improved
+    by local search; see :mod:`planner.steiner`), so it may branch at any junction. With
+    ``ring``, cheap extra links are added until no single cut separates the network
+    (2-edge-connected), role ``ring``.
+
+    Parameters
+    ----------
+    network
+        The priced planning network; terminals are attached to it.
+    terminals
+        Cities, landings, data centres or sites to join (at least two distinct ones).
+    ring
+        Close the tree into rings.
+    name
+        Proposal name; default ``backbone-<n>-terminals``.
+    time_budget_s
+        Seconds the Steiner search may spend (default: the solver's own).
+    """
+    unique = list({(t.name, t.lon, t.lat): t for t in terminals}.values())
+    if len(unique) < 2:
+        raise NoRouteError("a backbone needs at least two distinct terminals")
+    nodes = attach_places(network, unique)
+    csr = CSRGraph.from_networkx(network.graph, weight=WEIGHT)
+    rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)
+    try:
+        tree = steiner_tree_csr(csr.matrix, rows, time_budget_s=time_budget_s)
+    except UnreachableTerminalsError as err:
+        raise NoRouteError(_unreachable_message(err, csr, nodes, unique)) from None
+    notes: list[str] = []
+    tree_edges = [_edge_key(csr, int(i), int(j)) for i, j in tree.edges]
+    segments = segments_from_edges(network, tree_edges, role="backbone", notes=notes)
+    parameters: dict[str, Any] = {
+        "terminals": [t.name for t in unique],
+        "ring": ring,
+        "weight": WEIGHT,
+        "steiner_cost_usd": round(tree.cost),
+        "mehlhorn_cost_usd": round(float(tree.stats.get("mehlhorn_cost", tree.cost))),
+    }
+    if ring:
+        in_tree = {(min(i, j), max(i, j)) for i, j in tree.edges.tolist()}
+        ringed = two_edge_connect(csr.matrix, tree.edges).tolist()
+        extra = [_edge_key(csr, i, j) for i, j in ringed if (i, j) not in in_tree]
+        segments += segments_from_edges(network, extra, role="ring", notes=notes)
+        parameters["ring_links"] = len(extra)
+    return make_proposal(
+        network,
+        "backbone",
+        name or f"backbone-{len(unique)}-terminals",
+        segments,
+        unique,
+        parameters=parameters,
+        node_costs_usd=node_costs(network, segments, unique),
+        notes=notes,
+    )
+
+
+def _edge_key(csr: CSRGraph, i: int, j: int) -> tuple[Hashable, Hashable, Any]:
+    """The cheapest networkx edge between rows ``i`` and ``j``, oriented i -> j."""
+    u, v, key = csr.edges[int(csr.entry_edge[csr.entry(i, j)])]
+    return (u, v, key) if csr.index[u] == i else (v, u, key)
+
+
+def _unreachable_message(
+    err: UnreachableTerminalsError,
+    csr: CSRGraph,
+    nodes: Sequence[Hashable],
+    places: Sequence[Place],
+) -> str:
+    rows = set(err.terminals)
+    names = [p.name for p, n in zip(places, nodes, strict=True) if csr.index[n] in rows]
+    if not names:
+        return f"the terminals are not all connected by the corridors: {err}"
+    return (
+        f"no corridor connects {', '.join(names)} to the other terminals; "
+        "load more rights of way or raise the bridge distance"
+    )
