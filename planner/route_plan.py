@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from planner.alternatives import distinct_alternatives
 from planner.assemble import make_proposal, node_costs
 from planner.network import PlanningNetwork, attach_multihomed, attach_place
 from planner.places import Place
 from planner.proposal import Proposal, Segment
 from planner.realize import segments_from_edges
-from planner.routes import diverse_pair, k_alternatives, shortest_route
+from planner.routes import diverse_pair, shortest_route
 
 WEIGHT = "cost_usd"
 
@@ -19,6 +20,7 @@ def plan_route(
     *,
     alternatives: int = 0,
     diverse: bool = False,
+    max_overlap: float = 0.6,
     name: str | None = None,
 ) -> Proposal:
     """Propose the least-cost fiber route between two places.
@@ -30,12 +32,16 @@ def plan_route(
     origin, destination
         Where the route starts and ends.
     alternatives
-        How many next-cheapest loopless routes to add as options (role
-        ``alternative-1``, ...); they are not counted in the totals.
+        How many alternative routes to add as options (role ``alternative-1``, ...): the
+        cheapest routes that share at most ``max_overlap`` of their length with the
+        cheapest route and each other (:mod:`planner.alternatives`); they are not counted
+        in the totals.
     diverse
         Instead of one route, build two corridor-disjoint routes of least total cost
         (roles ``diverse-a`` and ``diverse-b``): no corridor feature carries both, so one
-        cut cannot sever the link.
+        cut cannot sever the link. Each place is then joined to its nearest few corridors.
+    max_overlap
+        Largest share of an alternative's length on cheaper routes (0-1).
     name
         Proposal name; default ``route-<origin>-<destination>``.
 
@@ -66,18 +72,24 @@ def plan_route(
             notes.append("the diverse pair is the best found, not proven least-cost")
         for role, route in (("diverse-a", pair.first), ("diverse-b", pair.second)):
             segments += segments_from_edges(network, route.edges, role=role, notes=notes)
-    else:
-        primary = shortest_route(graph, source, target, WEIGHT)
+    primary = shortest_route(graph, source, target, WEIGHT)
+    if not diverse:
         segments += segments_from_edges(network, primary.edges, role="primary", notes=notes)
     built = list(segments)
     if alternatives:
-        routes = k_alternatives(graph, source, target, alternatives + 1, WEIGHT)
-        for i, route in enumerate(routes[1:], start=1):
+        options = distinct_alternatives(
+            graph, source, target, alternatives, WEIGHT, primary=primary, max_overlap=max_overlap
+        )
+        for i, route in enumerate(options, start=1):
             segments += segments_from_edges(
                 network, route.edges, role=f"alternative-{i}", notes=notes
             )
-        if len(routes) - 1 < alternatives:
-            notes.append(f"only {len(routes) - 1} alternative routes exist")
+        parameters["max_overlap"] = max_overlap
+        if len(options) < alternatives:
+            notes.append(
+                f"only {len(options)} alternative routes share at most {max_overlap:.0%} "
+                "of their length with the cheaper ones"
+            )
     terminals = [origin, destination]
     return make_proposal(
         network,
