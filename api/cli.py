@@ -8,6 +8,7 @@ import typer
 
 from api import cli_layers
 from api.cli_map import map_command
+from api.cli_serve import serve
 from api.demo import demo
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(cli_layers.app, name="layers")
 app.command("demo")(demo)
 app.command("map")(map_command)
+app.command("serve")(serve)
 
 
 @app.callback()

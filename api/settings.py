@@ -6,8 +6,9 @@ Only ``api/`` reads configuration; library code takes explicit arguments.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from layers.limits import Limits
@@ -44,3 +45,52 @@ class LimitSettings(BaseSettings):
     def to_limits(self) -> Limits:
         """Return the library's limits object."""
         return Limits(**self.model_dump())
+
+
+class PlannerSettings(BaseSettings):
+    """What planning runs with by default."""
+
+    model_config = SettingsConfigDict(env_prefix="TRAZO_", env_file=".env", extra="ignore")
+
+    cost_model: Path | None = Field(
+        default=None,
+        description="Cost model TOML used when a request names none; default data/cost_model.toml.",
+    )
+
+
+Role = Literal["viewer", "planner", "gis"]
+PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "secret", "password", "example", "test"})
+
+
+class ServiceSettings(BaseSettings):
+    """The HTTP service: who may do what, and how much one request may ask for."""
+
+    model_config = SettingsConfigDict(env_prefix="TRAZO_", env_file=".env", extra="ignore")
+
+    mode: Literal["development", "production"] = Field(
+        default="production",
+        description="development allows anonymous viewers and makes a local gis key.",
+    )
+    api_keys: dict[str, Role] = Field(
+        default_factory=dict,
+        description='API key to role, as JSON: {"key": "viewer"|"planner"|"gis"}.',
+    )
+    max_upload_bytes: int = Field(default=Limits.max_file_bytes, gt=0)
+    max_items_per_page: int = Field(default=1000, gt=0, le=100_000)
+    default_items_per_page: int = Field(default=100, gt=0)
+    max_bbox_area_deg2: float = Field(default=2_000.0, gt=0)
+    max_concurrent_jobs: int = Field(default=2, gt=0, le=32)
+
+    @model_validator(mode="after")
+    def _refuse_weak_keys(self) -> ServiceSettings:
+        if self.mode == "production":
+            weak = [k for k in self.api_keys if k.lower() in PLACEHOLDER_KEYS or len(k) < 16]
+            if weak:
+                raise ValueError(
+                    "TRAZO_API_KEYS holds placeholder or short keys (fewer than 16 "
+                    "characters); generate keys with `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(24))'`"
+                )
+        if self.default_items_per_page > self.max_items_per_page:
+            raise ValueError("default_items_per_page must not exceed max_items_per_page")
+        return self

@@ -1,0 +1,78 @@
+"""The assembled Trazo HTTP service: ``create_app()`` for uvicorn, tests and tools."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+import pyogrio
+import pyproj
+import shapely
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from api.errors import add_exception_handlers
+from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
+from layers.store import Store
+
+logger = logging.getLogger("trazo.api")
+
+
+class Health(BaseModel):
+    """Versions of Trazo and of the geospatial libraries it runs on."""
+
+    status: str = Field(examples=["ok"])
+    trazo: str = Field(examples=["0.1.0"])
+    gdal: str = Field(examples=["3.12.4"])
+    proj: str = Field(examples=["9.5.1"])
+    geos: str = Field(examples=["3.14.1"])
+
+
+def create_app(
+    service: ServiceSettings | None = None,
+    store: StoreSettings | None = None,
+    limits: LimitSettings | None = None,
+    planner: PlannerSettings | None = None,
+) -> FastAPI:
+    """Build the service; settings default to the environment (``TRAZO_*``)."""
+    service = service or ServiceSettings()
+    store = store or StoreSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if service.mode == "development" and not service.api_keys:
+            key = secrets.token_urlsafe(24)
+            service.api_keys[key] = "gis"
+            logger.warning("development mode: local gis key %s (anonymous callers may read)", key)
+        yield
+
+    app = FastAPI(
+        title="Trazo",
+        version=version("trazo"),
+        summary="Costed fiber route proposals for Mexico from real layers.",
+        lifespan=lifespan,
+    )
+    store.store.parent.mkdir(parents=True, exist_ok=True)
+    app.state.settings = service
+    app.state.store = Store(Path(store.store))
+    app.state.data_dir = store.data_dir
+    app.state.limits = (limits or LimitSettings()).to_limits()
+    app.state.planner = planner or PlannerSettings()
+    add_exception_handlers(app)
+
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    def healthz() -> Health:
+        """Liveness, with the versions of Trazo, GDAL, PROJ and GEOS (no key needed)."""
+        return Health(
+            status="ok",
+            trazo=version("trazo"),
+            gdal=pyogrio.__gdal_version_string__,
+            proj=pyproj.proj_version_str,
+            geos=shapely.geos_version_string,
+        )
+
+    return app
