@@ -1,0 +1,118 @@
+"""What a planning request needs from the store: the priced network, places, admin layers.
+
+Shared by the command line and the HTTP service so both plan on the same inputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.errors import NotFoundError
+from layers.kinds import LayerKind
+from layers.store import Store
+from planner.cost_model import load_cost_model
+from planner.metrics import ProposalMetrics, compute_metrics
+from planner.network import PlanningNetwork, build_network
+from planner.places import PlaceIndex
+from planner.proposal import Proposal, proposal_to_geojson
+
+logger = logging.getLogger(__name__)
+
+CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
+
+
+@dataclass
+class PlanningContext:
+    """The inputs of every proposal, read once from the store."""
+
+    store: Store
+    network: PlanningNetwork
+    places: PlaceIndex
+    states: gpd.GeoDataFrame | None
+    municipalities: gpd.GeoDataFrame | None
+    localities: gpd.GeoDataFrame | None
+
+
+def planning_context(store: Store, cost_model_path: Path | None = None) -> PlanningContext:
+    """Build the priced network from every stored corridor layer, and the place index.
+
+    Raises ``NotFoundError`` when the store holds no rights of way or fiber routes.
+    """
+    cost_model = load_cost_model(cost_model_path)
+    corridors = {
+        info.name: store.read(info.name)
+        for info in store.list_layers()
+        if info.kind in CORRIDOR_KINDS
+    }
+    if not corridors:
+        raise NotFoundError(
+            "the store holds no rights_of_way or fiber_routes layers to route on; "
+            "run `trazo demo` or load some with `trazo layers load`"
+        )
+    network = build_network(corridors, cost_model, elevation=_elevation(store))
+    localities = _concat(store, LayerKind.LOCALITIES)
+    return PlanningContext(
+        store=store,
+        network=network,
+        places=PlaceIndex(localities, _concat(store, LayerKind.SUBSEA_LANDINGS)),
+        states=_concat(store, LayerKind.STATES),
+        municipalities=_concat(store, LayerKind.MUNICIPALITIES),
+        localities=localities,
+    )
+
+
+def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:
+    """The proposal's metrics, with states and municipalities crossed."""
+    return compute_metrics(
+        proposal,
+        context.states,
+        context.municipalities,
+        latency_us_per_km=context.network.cost_model.latency.us_per_km,
+    )
+
+
+def save_proposal(
+    store: Store, proposal: Proposal, metrics: ProposalMetrics, name: str, *, replace: bool
+) -> dict[str, object]:
+    """Store the proposal's GeoJSON document under ``name`` and return the document."""
+    document = proposal_to_geojson(proposal, metrics)
+    store.write_proposal(name, proposal.kind, document, replace=replace)
+    return document
+
+
+def proposal_slug(text: str) -> str:
+    """A store name for a proposal title.
+
+    Examples
+    --------
+    >>> proposal_slug("route-Villahermosa, Tabasco-Cancún")
+    'route_villahermosa_tabasco_cancun'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    if not slug or not slug[0].isalpha():
+        slug = f"p_{slug}"
+    return slug[:63].rstrip("_")
+
+
+def _elevation(store: Store) -> Path | None:
+    rasters = [info.name for info in store.list_layers() if info.kind is LayerKind.RASTER]
+    if not rasters:
+        return None
+    return store.raster_path("elevation" if "elevation" in rasters else rasters[0])
+
+
+def _concat(store: Store, kind: LayerKind) -> gpd.GeoDataFrame | None:
+    frames = [store.read(info.name) for info in store.list_layers() if info.kind is kind]
+    if not frames:
+        return None
+    if len(frames) == 1:
+        return frames[0]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
