@@ -102,12 +102,14 @@ def test_route_totals_costs_and_shares(route: Proposal) -> None:
     assert m.one_way_latency_ms == pytest.approx(km(9) * 4.9 / 1000)
     assert m.one_way_latency_ms == pytest.approx(4.909, abs=1e-3)
 
-    segment_capex = km(2) * RAIL + km(3) * LEASE + km(4) * TRENCH + 1_000_000
+    # the alternative is an option, not part of what is built: out of the totals
+    segment_capex = km(2) * RAIL + km(3) * LEASE + km(4) * TRENCH
     assert m.capex_usd_total == pytest.approx(segment_capex + 50_000)
     assert m.capex_by_deployment["splice_sites"] == 50_000
-    assert m.capex_by_deployment["highway"] == 1_000_000
+    assert "highway" not in m.capex_by_deployment
+    assert m.total_km == pytest.approx(km(9))
     assert sum(m.km_by_deployment.values()) == pytest.approx(m.total_km)
-    assert m.segment_count == 4
+    assert m.segment_count == 3
     assert m.states_crossed is None and m.municipality_count is None
 
 
@@ -303,9 +305,8 @@ def test_geojson_round_trip(route: Proposal, states: gpd.GeoDataFrame) -> None:
         "name",
     } <= set(feature["properties"])
     assert document["proposal"]["kind"] == "route"
-    assert document["metrics"]["capex_usd_total"] == round(
-        sum(s.cost_usd for s in whole_dollars.segments) + 50_000
-    )
+    built = [s for s in whole_dollars.segments if not s.role.startswith("alternative")]
+    assert document["metrics"]["capex_usd_total"] == round(sum(s.cost_usd for s in built) + 50_000)
     assert [s["name"] for s in document["metrics"]["states_crossed"]] == ["Beta", "Alfa"]
 
 
@@ -335,7 +336,9 @@ def test_proposal_frame_saves_to_geopackage(route: Proposal, tmp_path: Path) -> 
     frame = proposal_frame(route)
     assert frame.crs is not None and frame.crs.to_epsg() == 4326
     assert list(frame["role"]) == ["primary"] * 3 + ["alternative-1"]
-    assert frame["length_km"].sum() == pytest.approx(compute_metrics(route).total_km)
+    # the frame keeps every segment, alternatives included; the totals count what is built
+    built = frame[frame["role"] == "primary"]
+    assert built["length_km"].sum() == pytest.approx(compute_metrics(route).total_km)
     out = tmp_path / "route.gpkg"
     frame.to_file(out, driver="GPKG")
     back = gpd.read_file(out)
@@ -403,7 +406,8 @@ def test_metric_invariants(segs: list[Segment], kind: str, nodes: dict[str, floa
     assert m.capex_usd_total == pytest.approx(sum(m.capex_by_deployment.values()))
     assert sum(m.km_by_deployment.values()) == pytest.approx(m.total_km)
     assert 0.0 <= m.fiber_reuse_share <= m.reuse_share <= 1.0
-    assert sum(r.total_km for r in m.metrics_by_role.values()) == pytest.approx(m.total_km)
+    built = [r for role, r in m.metrics_by_role.items() if not role.startswith("alternative")]
+    assert sum(r.total_km for r in built) == pytest.approx(m.total_km)
     if m.one_way_latency_ms is not None:
         assert m.one_way_latency_ms >= 0
     boq = bill_of_quantities(proposal, m)
