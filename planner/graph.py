@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -62,9 +63,20 @@ LineInput: TypeAlias = (
 )
 
 
+_TRANSFORMERS = threading.local()
+
+
 def to_analysis_crs() -> Transformer:
-    """The lon/lat to EPSG:6372 (Mexico LCC, metres) transformer used for distances."""
-    return Transformer.from_crs(GRAPH_CRS, ANALYSIS_CRS, always_xy=True)
+    """The lon/lat to EPSG:6372 (Mexico LCC, metres) transformer used for distances.
+
+    Building a transformer costs milliseconds and attaching each place needs one, so each
+    thread keeps its own (pyproj transformers must not be shared across threads).
+    """
+    transformer: Transformer | None = getattr(_TRANSFORMERS, "to_analysis", None)
+    if transformer is None:
+        transformer = Transformer.from_crs(GRAPH_CRS, ANALYSIS_CRS, always_xy=True)
+        _TRANSFORMERS.to_analysis = transformer
+    return transformer
 
 
 def geodesic_km(
