@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from api import cli_layers
+from api import cli_layers, cli_plan, cli_proposals
 from api.cli_map import map_command
 from api.cli_serve import serve
 from api.demo import demo
@@ -18,6 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cli_layers.app, name="layers")
+app.add_typer(cli_plan.app, name="plan")
+app.add_typer(cli_proposals.app, name="proposals")
 app.command("demo")(demo)
 app.command("map")(map_command)
 app.command("serve")(serve)

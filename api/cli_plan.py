@@ -1,0 +1,160 @@
+"""``trazo plan``: route, backbone and last-mile proposals from the stored layers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api._console import console, open_store, user_errors
+from api._summary import summary_table
+from api.planning import (
+    PlanningContext,
+    measure,
+    planning_context,
+    proposal_slug,
+    save_proposal,
+)
+from api.settings import PlannerSettings
+from layers.errors import NotFoundError
+from planner.backbone import plan_backbone
+from planner.demand import select_area
+from planner.last_mile import plan_last_mile
+from planner.places import resolve_places
+from planner.proposal import Proposal
+from planner.route_plan import plan_route
+
+app = typer.Typer(help="Propose fiber routes, backbones and last-mile connections.")
+
+NameOption = Annotated[
+    str | None, typer.Option(help="Name to store the proposal under; default from its places.")
+]
+OutOption = Annotated[Path | None, typer.Option(help="Also write the proposal as GeoJSON here.")]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Replace a stored proposal of the same name.")
+]
+CostModelOption = Annotated[
+    Path | None, typer.Option(help="Cost model TOML; default data/cost_model.toml.")
+]
+
+
+def _context(cost_model: Path | None) -> PlanningContext:
+    with console.status("building the priced corridor network..."):
+        return planning_context(open_store(), cost_model or PlannerSettings().cost_model)
+
+
+def _finish(
+    context: PlanningContext,
+    proposal: Proposal,
+    name: str | None,
+    out: Path | None,
+    replace: bool,
+) -> None:
+    metrics = measure(context, proposal)
+    stored_name = name or proposal_slug(proposal.name)
+    document = save_proposal(context.store, proposal, metrics, stored_name, replace=replace)
+    console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
+    for note in proposal.notes:
+        console.print(f"[dim]note:[/] {note}")
+    console.print(f"cost model: {proposal.cost_model_source}")
+    console.print(f"stored as {stored_name!r} (`trazo proposals show {stored_name}`)")
+    if out is not None:
+        out.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+@app.command("route")
+@user_errors
+def route(
+    origin: Annotated[str, typer.Option("--from", help="PLACE: locality, landing or lon,lat.")],
+    destination: Annotated[str, typer.Option("--to", help="PLACE: locality, landing or lon,lat.")],
+    alternatives: Annotated[
+        int, typer.Option(min=0, max=10, help="Next-cheapest routes to show as options.")
+    ] = 0,
+    diverse: Annotated[
+        bool, typer.Option("--diverse", help="Two corridor-disjoint routes instead of one.")
+    ] = False,
+    name: NameOption = None,
+    out: OutOption = None,
+    replace: ReplaceOption = False,
+    cost_model: CostModelOption = None,
+) -> None:
+    """Least-cost route between two places, with alternatives or a diverse pair."""
+    context = _context(cost_model)
+    start, end = context.places.resolve(origin), context.places.resolve(destination)
+    with console.status("routing..."):
+        proposal = plan_route(
+            context.network, start, end, alternatives=alternatives, diverse=diverse
+        )
+    _finish(context, proposal, name, out, replace)
+
+
+@app.command("backbone")
+@user_errors
+def backbone(
+    terminals: Annotated[
+        str,
+        typer.Option(
+            help="PLACEs separated by ';' (e.g. 'Villahermosa; Teapa; -92.6,18.5'), "
+            "or a .txt/.csv/.geojson file of them."
+        ),
+    ],
+    ring: Annotated[bool, typer.Option("--ring", help="Close the tree into rings.")] = False,
+    name: NameOption = None,
+    out: OutOption = None,
+    replace: ReplaceOption = False,
+    cost_model: CostModelOption = None,
+) -> None:
+    """Near-optimal Steiner backbone joining every terminal."""
+    context = _context(cost_model)
+    places = resolve_places(_terminals_source(terminals), index=context.places)
+    with console.status(f"solving the backbone over {len(places)} terminals..."):
+        proposal = plan_backbone(context.network, places, ring=ring)
+    _finish(context, proposal, name, out, replace)
+
+
+TERMINAL_FILE_SUFFIXES = frozenset({".txt", ".csv", ".geojson", ".json"})
+
+
+def _terminals_source(text: str) -> str | Path:
+    """A terminals file when ``text`` names one (by its suffix), else the list itself."""
+    candidate = Path(text)
+    if ";" not in text and candidate.suffix.lower() in TERMINAL_FILE_SUFFIXES:
+        if not candidate.is_file():
+            raise NotFoundError(f"no terminals file {text!r}")
+        return candidate
+    return text
+
+
+@app.command("last-mile")
+@user_errors
+def last_mile(
+    area: Annotated[
+        str, typer.Option(help="A state, 'Municipality, State', a cvegeo or a WKT polygon.")
+    ],
+    min_population: Annotated[int, typer.Option(min=1, help="Smallest locality served.")] = 250,
+    budget: Annotated[
+        float | None, typer.Option(min=0, help="USD budget: connect the most people within it.")
+    ] = None,
+    name: NameOption = None,
+    out: OutOption = None,
+    replace: ReplaceOption = False,
+    cost_model: CostModelOption = None,
+) -> None:
+    """Connect the unconnected localities of an area to the backbone, by cost per person."""
+    context = _context(cost_model)
+    if context.localities is None:
+        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+    selection = select_area(area, context.states, context.municipalities)
+    inside = context.localities[context.localities.intersects(selection.geometry)]
+    with console.status(f"planning the last mile for {len(inside):,} localities..."):
+        proposal = plan_last_mile(
+            context.network,
+            inside,
+            area_name=selection.name,
+            min_population=min_population,
+            budget_usd=budget,
+        )
+    _finish(context, proposal, name, out, replace)

@@ -1,0 +1,124 @@
+"""``trazo plan`` and ``trazo proposals`` on a tiny store with hand-worked answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+
+runner = CliRunner()
+
+# 1° of latitude between 17° and 18° N is 110.67 km (meridian arc tables); 1° of longitude
+# at 18° N is 105.89 km (111.32 km · cos 18° on the ellipsoid: 105.88-105.90).
+NORTH_KM = 110.67
+EAST_KM = 105.89
+HIGHWAY, RAIL = 18_000, 16_000  # USD/km, data/cost_model.toml
+
+
+def feature(coords: list[list[float]], **props: object) -> dict[str, object]:
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "LineString", "coordinates": coords}}  # fmt: skip
+
+
+@pytest.fixture
+def tiny_store(store_env: Path, tmp_path: Path) -> Path:
+    roads = {"type": "FeatureCollection", "features": [
+        feature([[-93.0, 17.0], [-93.0, 18.0]], row_type="highway", name="MEX-N"),
+        feature([[-93.0, 18.0], [-92.0, 18.0]], row_type="rail", name="FC-E"),
+    ]}  # fmt: skip
+    (tmp_path / "roads.geojson").write_text(json.dumps(roads), encoding="utf-8")
+    (tmp_path / "towns.csv").write_text(
+        "name,state,population,lon,lat\n"
+        "Sur,Tabasco,5000,-93.0,17.0\n"
+        "Norte,Tabasco,3000,-93.0,18.0\n"
+        "Este,Tabasco,800,-92.0,18.0\n",
+        encoding="utf-8",
+    )
+    for file, kind in (("roads.geojson", "rights_of_way"), ("towns.csv", "localities")):
+        result = runner.invoke(app, ["layers", "load", str(tmp_path / file), "--kind", kind])
+        assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def test_route_is_costed_stored_and_exported(tiny_store: Path) -> None:
+    out = tiny_store / "route.geojson"
+    result = runner.invoke(
+        app, ["plan", "route", "--from", "Sur", "--to", "Norte", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "110.7 km" in result.output and "route_sur_norte" in result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    metrics = document["metrics"]
+    assert metrics["total_km"] == pytest.approx(NORTH_KM, abs=0.05)
+    # highway build + one splice site (floor(110.67 / 90)) + two terminal PoPs
+    expected = HIGHWAY * metrics["total_km"] + 150_000 + 2 * 100_000
+    # total_km is rounded to the metre: USD 18 per metre of slack
+    assert metrics["capex_usd_total"] == pytest.approx(expected, abs=20)
+
+    listed = runner.invoke(app, ["proposals", "list"])
+    assert "route_sur_norte" in listed.output
+    boq_file = tiny_store / "boq.csv"
+    exported = runner.invoke(
+        app, ["proposals", "export", "route_sur_norte", "--format", "csv", "--out", str(boq_file)]
+    )
+    assert exported.exit_code == 0, exported.output
+    boq = pd.read_csv(boq_file)
+    assert boq.iloc[-1]["usd"] == pytest.approx(metrics["capex_usd_total"], abs=1)
+
+
+def test_backbone_joins_three_towns(tiny_store: Path) -> None:
+    result = runner.invoke(
+        app, ["plan", "backbone", "--terminals", "Sur; Norte; Este", "--name", "tres"]
+    )
+    assert result.exit_code == 0, result.output
+    stored = runner.invoke(app, ["proposals", "export", "tres", "--format", "geojson",
+                                 "--out", str(tiny_store / "tres.geojson")])  # fmt: skip
+    assert stored.exit_code == 0
+    metrics = json.loads((tiny_store / "tres.geojson").read_text(encoding="utf-8"))["metrics"]
+    assert metrics["total_km"] == pytest.approx(NORTH_KM + EAST_KM, abs=0.1)
+    assert metrics["km_by_deployment"]["rail"] == pytest.approx(EAST_KM, abs=0.05)
+
+
+def test_last_mile_covers_at_most_the_people_there(tiny_store: Path) -> None:
+    fiber = {"type": "FeatureCollection", "features": [
+        feature([[-93.0, 18.0], [-92.0, 18.0]], operator="CFE", status="existing",
+                lease_available=True),
+    ]}  # fmt: skip
+    (tiny_store / "fiber.geojson").write_text(json.dumps(fiber), encoding="utf-8")
+    loaded = runner.invoke(
+        app, ["layers", "load", str(tiny_store / "fiber.geojson"), "--kind", "fiber_routes"]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    area = "POLYGON((-93.5 16.5, -91.5 16.5, -91.5 18.5, -93.5 18.5, -93.5 16.5))"
+    result = runner.invoke(app, ["plan", "last-mile", "--area", area, "--min-population", "500"])
+    assert result.exit_code == 0, result.output
+    stored = runner.invoke(app, ["proposals", "export", "last_mile_polygon", "--format", "geojson",
+                                 "--out", str(tiny_store / "lm.geojson")])  # fmt: skip
+    assert stored.exit_code == 0, stored.output
+    metrics = json.loads((tiny_store / "lm.geojson").read_text(encoding="utf-8"))["metrics"]
+    assert 0 < metrics["people_covered"] <= 5000 + 3000 + 800
+    assert metrics["usd_per_person"] == pytest.approx(
+        metrics["capex_usd_total"] / metrics["people_covered"], rel=1e-3
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "route", "--from", "Sur", "--to", "Nowhere"], "Nowhere"),
+        (["plan", "route", "--from", "Sur", "--to", "17.0,-93.0"], "lat,lon"),
+        (["plan", "backbone", "--terminals", "Sur"], "at least two"),
+        (["plan", "backbone", "--terminals", "missing.txt"], "missing.txt"),
+        (["proposals", "show", "nothing"], "nothing"),
+    ],
+)
+def test_planning_errors_are_one_line(tiny_store: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and message in result.output
+    assert "Traceback" not in result.output
