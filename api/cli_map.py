@@ -41,7 +41,9 @@ def _bbox_option(text: str | None) -> Bbox | None:
 
 
 def read_proposal(path: Path) -> dict[str, Any]:
-    """Read a proposal GeoJSON file (as exported by the planner)."""
+    """Read a proposal: a stored proposal's name, or a GeoJSON file exported by the planner."""
+    if path.suffix.lower() not in {".json", ".geojson"} and not path.is_file():
+        return open_store().proposal(str(path)).document
     if not path.is_file():
         raise NotFoundError(f"no proposal file at {path}")
     size, cap = path.stat().st_size, limits().max_file_bytes
@@ -61,11 +63,12 @@ def read_proposal(path: Path) -> dict[str, Any]:
 @user_errors
 def map_command(
     proposal: Annotated[
-        Path | None, typer.Argument(help="Proposal GeoJSON file (FeatureCollection of segments).")
+        Path | None,
+        typer.Argument(help="A stored proposal's name, or a proposal GeoJSON file."),
     ] = None,
     out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("map.html"),
     compare: Annotated[
-        Path | None, typer.Option(help="A second proposal file, shown side by side.")
+        Path | None, typer.Option(help="A second proposal (name or file), shown side by side.")
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title; default: the proposal's name.")] = None,
     bbox: Annotated[

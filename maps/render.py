@@ -355,15 +355,16 @@ def comparison_map(
     title: str | None = None,
     attributions: Mapping[str, str] | Iterable[str] | None = None,
     focus_bbox: Bbox | None = None,
-    labels: tuple[str, str] = ("A", "B"),
+    scenario_labels: tuple[str, str] = ("A", "B"),
     **options: Any,
 ) -> folium.Map:
     """Two proposals on one map, each a toggleable group, with their figures side by side.
 
     Scenario A's segments are outlined in white, B's in dark grey; both keep the colors
-    of their deployment types.
+    of their deployment types. ``options`` go to the base layers (e.g. their ``labels``).
     """
     name_a, name_b = proposal.proposal_name(a), proposal.proposal_name(b)
+    labels = scenario_labels
     return _proposals_map(
         [(a, f"{labels[0]}: {name_a}", "#ffffff"), (b, f"{labels[1]}: {name_b}", "#222222")],
         frames or {},
