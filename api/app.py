@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from api.errors import add_exception_handlers
+from api.routes_features import router as features_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.store import Store
 
@@ -75,4 +76,5 @@ def create_app(
             geos=shapely.geos_version_string,
         )
 
+    app.include_router(features_router)
     return app

@@ -1,0 +1,85 @@
+"""Fixtures for the service tests: the real server, run by uvicorn on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT_S = 30.0
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with opener.open(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer in {START_TIMEOUT_S} s")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], str]]:
+    """Start ``trazo``'s app under uvicorn on 127.0.0.1 with ``TRAZO_*`` settings; return its URL.
+
+    The listening socket is made here and handed to uvicorn (``--fd``), so there is no
+    race for a free port. Every server started is stopped when the test ends.
+    """
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(settings: dict[str, str]) -> str:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        port = listener.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRAZO_")}
+        env.update(settings)
+        log = tmp_path / f"server-{port}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:create_app",
+            "--fd",
+            str(listener.fileno()),
+            "--log-level",
+            "warning",
+        ]
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=tmp_path,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
+            )
+        listener.close()
+        started.append(process)
+        base = f"http://127.0.0.1:{port}"
+        _wait_healthy(base, process, log)
+        return base
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
