@@ -1,0 +1,736 @@
+"""Proposals as durable jobs: recorded in the store before they run, run off the request.
+
+Durability
+----------
+Every job is a row of ``trazo_jobs`` in the store's GeoPackage, written before any work
+starts and updated as it runs: ``queued`` → ``running`` → ``succeeded`` or ``failed``,
+with progress (0-1), a message, the error code and the stored proposal's name. The table
+is registered in ``gpkg_contents`` under its own data type, like the layer catalog, so
+GDAL (and so QGIS) does not list it. Writes are ``BEGIN IMMEDIATE`` transactions on the
+WAL-mode file, so readers never wait and layer loads are not disturbed.
+
+Each service process (an *owner*) holds an ``flock`` on ``<store stem>.jobs/<owner>.lock``
+while it runs. On startup, :func:`running_jobs` fails every unfinished job whose owner no
+longer holds its lock (a crash, a kill, a restart) with :data:`RESTART_MESSAGE`; jobs of
+sibling processes that are alive (``uvicorn --workers``) are left alone. A process that
+shuts down cleanly fails its own unfinished jobs with the same message and stops its
+workers, so no job is left ``running`` forever.
+
+Workers
+-------
+Jobs run in a pool of ``max_concurrent_jobs`` worker processes (``spawn``ed, so the
+server's threads and locks are not copied): planning is CPU-heavy and partly pure Python,
+and in a separate process it cannot hold the server's GIL, so the API keeps answering
+while a national last-mile job runs. Each worker keeps the priced network of the store
+version it last built (the catalog's ``loaded_at`` values and the cost model) and gives
+every job its own copy, so a second job on unchanged layers skips the network build.
+``TRAZO_JOB_EXECUTOR=thread`` runs jobs in threads of the server process instead (tests,
+debugging).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import multiprocessing
+import pickle
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api._proposal_requests import REQUESTS, JobKind
+from api.planning import PlanningContext, measure, planning_context, proposal_slug, save_proposal
+from layers.errors import AlreadyExistsError, NotFoundError, TrazoError
+from layers.store import Store, StoreBusyError
+from planner.metrics import ProposalMetrics
+from planner.proposal import Proposal
+
+logger = logging.getLogger("trazo.jobs")
+
+JOBS_TABLE = "trazo_jobs"
+JOBS_DATA_TYPE = "trazo_jobs"
+RESTART_MESSAGE = "interrupted by a server restart; submit it again"
+INTERNAL_MESSAGE = "the job failed unexpectedly; the server log has the details"
+_OWNER_RE = re.compile(r"^[0-9a-f]{32}$")
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+UNFINISHED: tuple[JobStatus, ...] = ("queued", "running")
+
+_JOBS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {JOBS_TABLE} (
+    id TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    request TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    idempotency_key TEXT UNIQUE,
+    owner TEXT,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+    progress REAL NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),
+    message TEXT NOT NULL DEFAULT '',
+    error_code TEXT,
+    details TEXT,
+    proposal TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+)
+"""
+_JOBS_INDEX = f"CREATE INDEX IF NOT EXISTS {JOBS_TABLE}_status ON {JOBS_TABLE} (status, owner)"
+_FIELDS = (
+    "id, kind, request, idempotency_key, owner, status, progress, message, error_code, "
+    "details, proposal, created_at, started_at, finished_at"
+)
+
+
+class JobSettings(BaseSettings):
+    """How proposal jobs run (environment prefix ``TRAZO_JOB_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRAZO_JOB_", env_file=".env", extra="ignore")
+
+    executor: Literal["process", "thread"] = Field(
+        default="process",
+        description="Run jobs in worker processes (keeps the API responsive) or in threads.",
+    )
+    wait_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long `?wait=true` waits for a job before answering 202.",
+    )
+
+
+class IdempotencyKeyReusedError(TrazoError):
+    """An ``Idempotency-Key`` already names a job with a different request (a 422)."""
+
+    code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of the jobs table."""
+
+    id: str
+    kind: JobKind
+    request: dict[str, Any]
+    idempotency_key: str | None
+    owner: str | None
+    status: JobStatus
+    progress: float
+    message: str
+    error_code: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+    proposal: str | None = None
+    created_at: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job succeeded or failed."""
+        return self.status not in UNFINISHED
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def request_hash(kind: str, request: dict[str, Any]) -> str:
+    """A digest of a job's kind and request, equal for equal requests.
+
+    Examples
+    --------
+    >>> request_hash("route", {"to": "b", "from": "a"}) == request_hash(
+    ...     "route", {"from": "a", "to": "b"})
+    True
+    """
+    text = json.dumps([kind, request], sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class JobStore:
+    """The ``trazo_jobs`` table of a store's GeoPackage, read and written with sqlite3.
+
+    Parameters
+    ----------
+    path
+        The store's GeoPackage. Reading a store that does not exist, or has no jobs table
+        yet, finds no jobs; recording a job needs the store to exist (a store with no
+        layers has nothing to plan on).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> JobStore(Path(tempfile.mkdtemp()) / "store.gpkg").recent()
+    []
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # ------------------------------------------------------------------ writes
+
+    def submit(
+        self,
+        kind: JobKind,
+        request: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        owner: str | None = None,
+    ) -> tuple[Job, bool]:
+        """Record a queued job, or find the job an ``idempotency_key`` already names.
+
+        Returns
+        -------
+        tuple of (Job, bool)
+            The job, and whether it was created by this call.
+
+        Raises
+        ------
+        IdempotencyKeyReusedError
+            When the key names a job of another kind or request.
+        """
+        digest = request_hash(kind, request)
+        with self._transaction(create=True) as conn:
+            if idempotency_key is not None:
+                found = conn.execute(
+                    f"SELECT {_FIELDS}, request_hash FROM {JOBS_TABLE} WHERE idempotency_key = ?",
+                    (idempotency_key,),
+                ).fetchone()
+                if found is not None:
+                    if found[-1] != digest:
+                        raise IdempotencyKeyReusedError(
+                            f"Idempotency-Key {idempotency_key!r} was used for job {found[0]} "
+                            "with a different request; send a new key for a new request"
+                        )
+                    return _job(found[:-1]), False
+            job_id = uuid.uuid4().hex
+            conn.execute(
+                f"INSERT INTO {JOBS_TABLE} (id, kind, request, request_hash, idempotency_key, "
+                "owner, status, progress, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?)",
+                (
+                    job_id,
+                    kind,
+                    json.dumps(request, ensure_ascii=False, allow_nan=False),
+                    digest,
+                    idempotency_key,
+                    owner,
+                    "queued",
+                    0.0,
+                    "queued",
+                    _now(),
+                ),
+            )
+            row = conn.execute(
+                f"SELECT {_FIELDS} FROM {JOBS_TABLE} WHERE id = ?", (job_id,)
+            ).fetchone()
+        return _job(row), True
+
+    def start(self, job_id: str, message: str = "started") -> bool:
+        """Mark a queued job running; False when it is no longer queued (e.g. failed)."""
+        return self._update(
+            job_id,
+            ("queued",),
+            status="running",
+            started_at=_now(),
+            progress=0.05,
+            message=message,
+        )
+
+    def progress(self, job_id: str, fraction: float, message: str) -> bool:
+        """Record how far a running job is (0-1) and what it is doing."""
+        return self._update(
+            job_id, ("running",), progress=min(max(fraction, 0.0), 1.0), message=message
+        )
+
+    def succeed(self, job_id: str, proposal: str, message: str) -> bool:
+        """Mark a running job succeeded with the name of the proposal it stored."""
+        return self._update(
+            job_id,
+            ("running",),
+            status="succeeded",
+            progress=1.0,
+            message=message,
+            proposal=proposal,
+            finished_at=_now(),
+        )
+
+    def fail(
+        self, job_id: str, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> bool:
+        """Mark an unfinished job failed; a finished job keeps its outcome."""
+        return self._update(
+            job_id,
+            UNFINISHED,
+            status="failed",
+            message=message,
+            error_code=code,
+            details=json.dumps(details or {}, ensure_ascii=False),
+            finished_at=_now(),
+        )
+
+    def fail_unfinished(self, message: str, owners: Iterable[str | None] | None = None) -> int:
+        """Fail every queued or running job (of ``owners``, if given); return how many."""
+        if not self._has_table():
+            return 0
+        chosen = None if owners is None else list(owners)
+        with self._transaction() as conn:
+            query = (
+                f"UPDATE {JOBS_TABLE} SET status = 'failed', message = ?, error_code = "
+                "'interrupted', finished_at = ? WHERE status IN ('queued', 'running')"
+            )
+            if chosen is None:
+                return conn.execute(query, (message, _now())).rowcount
+            count = 0
+            for owner in chosen:
+                count += conn.execute(query + " AND owner IS ?", (message, _now(), owner)).rowcount
+            return count
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, job_id: str) -> Job:
+        """Return job ``job_id``; ``NotFoundError`` if there is none."""
+        rows = self._select(" WHERE id = ?", (job_id,)) if self._has_table() else []
+        if not rows:
+            raise NotFoundError(f"no job {job_id!r}; submitted jobs are listed at /jobs")
+        return rows[0]
+
+    def recent(self, *, status: JobStatus | None = None, limit: int = 100) -> list[Job]:
+        """Return the most recent jobs first, optionally only those in ``status``."""
+        if not self._has_table():
+            return []
+        if status is None:
+            return self._select(" ORDER BY created_at DESC LIMIT ?", (limit,))
+        return self._select(" WHERE status = ? ORDER BY created_at DESC LIMIT ?", (status, limit))
+
+    def unfinished_owners(self) -> list[str | None]:
+        """The owners of every queued or running job."""
+        if not self._has_table():
+            return []
+        conn = self._connect()
+        try:
+            rows = conn.execute(
+                f"SELECT DISTINCT owner FROM {JOBS_TABLE} WHERE status IN ('queued', 'running')"
+            ).fetchall()
+        finally:
+            conn.close()
+        return [row[0] for row in rows]
+
+    # ------------------------------------------------------------------ internals
+
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Job]:
+        conn = self._connect()
+        try:
+            rows = conn.execute(f"SELECT {_FIELDS} FROM {JOBS_TABLE}{where}", params).fetchall()
+        finally:
+            conn.close()
+        return [_job(row) for row in rows]
+
+    def _update(self, job_id: str, when: tuple[str, ...], **values: Any) -> bool:
+        columns = ", ".join(f"{name} = ?" for name in values)
+        marks = ", ".join("?" for _ in when)
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                f"UPDATE {JOBS_TABLE} SET {columns} WHERE id = ? AND status IN ({marks})",
+                (*values.values(), job_id, *when),
+            )
+            return cursor.rowcount == 1
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise NotFoundError(
+                "the store holds no layers to plan on; run `trazo demo` or load some with "
+                "`trazo layers load`"
+            )
+        uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
+        return sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+
+    def _has_table(self) -> bool:
+        if not self.path.exists():
+            return False
+        conn = self._connect()
+        try:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (JOBS_TABLE,)
+            ).fetchone()
+        finally:
+            conn.close()
+        return found is not None
+
+    @contextlib.contextmanager
+    def _transaction(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                raise StoreBusyError(
+                    "the store is busy with another write; try again in a few seconds"
+                ) from err
+            try:
+                if create:
+                    self._create_table(conn)
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _create_table(conn: sqlite3.Connection) -> None:
+        conn.execute(_JOBS_DDL)
+        conn.execute(_JOBS_INDEX)
+        # a private data type, like the layer catalog's, so that GDAL does not list it
+        conn.execute(
+            "INSERT OR IGNORE INTO gpkg_contents "
+            "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
+            (JOBS_TABLE, JOBS_DATA_TYPE, JOBS_TABLE, "Trazo proposal jobs: one row per job"),
+        )
+
+
+def _job(row: tuple[Any, ...]) -> Job:
+    (
+        job_id,
+        kind,
+        request,
+        key,
+        owner,
+        status,
+        progress,
+        message,
+        code,
+        details,
+        proposal,
+        created,
+        started,
+        finished,
+    ) = row
+    return Job(
+        id=job_id,
+        kind=kind,
+        request=json.loads(request),
+        idempotency_key=key,
+        owner=owner,
+        status=status,
+        progress=float(progress),
+        message=message,
+        error_code=code,
+        details=json.loads(details) if details else {},
+        proposal=proposal,
+        created_at=created,
+        started_at=started,
+        finished_at=finished,
+    )
+
+
+# ---------------------------------------------------------------------- owners
+
+
+def owners_dir(store_path: Path) -> Path:
+    """The folder of the lock files service processes hold while they run jobs."""
+    return store_path.with_name(f"{store_path.stem}.jobs")
+
+
+def _hold(lock: Path) -> IO[str] | None:
+    """Take ``lock`` without waiting; the open handle keeps it, None if another holds it."""
+    handle = lock.open("a")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def recover(jobs: JobStore) -> int:
+    """Fail the unfinished jobs of owners that are gone; return how many were failed.
+
+    An owner is gone when nothing holds its lock file: its process ended (cleanly or not).
+    Jobs without an owner are failed too.
+    """
+    gone: list[str | None] = []
+    for owner in jobs.unfinished_owners():
+        lock = owners_dir(jobs.path) / f"{owner}.lock"
+        if owner is None or not _OWNER_RE.fullmatch(owner) or not lock.exists():
+            gone.append(owner)
+            continue
+        handle = _hold(lock)
+        if handle is None:
+            continue  # a live sibling process runs these
+        gone.append(owner)
+        handle.close()
+        lock.unlink(missing_ok=True)
+    if not gone:
+        return 0
+    count = jobs.fail_unfinished(RESTART_MESSAGE, gone)
+    if count:
+        logger.warning("failed %d job(s) left unfinished by a stopped server", count)
+    return count
+
+
+# ---------------------------------------------------------------------- running jobs
+
+
+class JobRunner:
+    """Queues jobs on a worker pool and records them in the store.
+
+    Parameters
+    ----------
+    store_path
+        The store's GeoPackage.
+    cost_model
+        Cost model TOML, or None for the bundled one.
+    workers
+        How many jobs run at once.
+    settings
+        Executor kind and the ``?wait=true`` limit.
+    """
+
+    def __init__(
+        self, store_path: Path, cost_model: Path | None, workers: int, settings: JobSettings
+    ) -> None:
+        self.jobs = JobStore(store_path)
+        self.cost_model = cost_model
+        self.workers = workers
+        self.settings = settings
+        self.owner = uuid.uuid4().hex
+        self._futures: dict[str, Future[None]] = {}
+        self._guard = threading.Lock()
+        self._closed = False
+        directory = owners_dir(store_path)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._lock_path = directory / f"{self.owner}.lock"
+        handle = _hold(self._lock_path)
+        if handle is None:  # pragma: no cover - owners are fresh uuids
+            raise RuntimeError(f"cannot lock {self._lock_path}")
+        self._lock = handle
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> Executor:
+        if self.settings.executor == "thread":
+            return ThreadPoolExecutor(self.workers, thread_name_prefix="trazo-job")
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(logging.getLogger().getEffectiveLevel(),),
+        )
+
+    def submit(
+        self,
+        kind: JobKind,
+        request: dict[str, Any],
+        places: list[dict[str, Any]],
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
+        """Record a job and queue it; a known ``idempotency_key`` returns its job instead."""
+        job, created = self.jobs.submit(
+            kind, request, idempotency_key=idempotency_key, owner=self.owner
+        )
+        if not created:
+            return job, False
+        args = (self.jobs.path, self.cost_model, job.id, kind, request, places)
+        with self._guard:
+            if self._closed:
+                self.jobs.fail(job.id, "interrupted", RESTART_MESSAGE)
+                return self.jobs.get(job.id), True
+            try:
+                future = self._executor.submit(run_job, *args)
+            except RuntimeError:  # a broken process pool: start a new one, once
+                logger.warning("the job worker pool broke; starting a new one")
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+                future = self._executor.submit(run_job, *args)
+            self._futures[job.id] = future
+        future.add_done_callback(lambda done: self._settle(job.id, done))
+        return job, True
+
+    def wait(self, job_id: str, timeout: float) -> Job:
+        """Wait up to ``timeout`` seconds for a job queued here to finish; return it."""
+        with self._guard:
+            future = self._futures.get(job_id)
+        if future is not None:
+            wait_futures([future], timeout=timeout)
+            return self.jobs.get(job_id)
+        deadline = time.monotonic() + timeout  # queued by another process: poll its row
+        job = self.jobs.get(job_id)
+        while not job.finished and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(deadline - time.monotonic(), 0.0)))
+            job = self.jobs.get(job_id)
+        return job
+
+    def _settle(self, job_id: str, future: Future[None]) -> None:
+        """Fail a job whose worker died or was cancelled before recording an outcome."""
+        with self._guard:
+            self._futures.pop(job_id, None)
+        if future.cancelled() or self._closed:
+            with contextlib.suppress(TrazoError, sqlite3.Error):
+                self.jobs.fail(job_id, "interrupted", RESTART_MESSAGE)
+            return
+        error = future.exception()
+        if error is not None:
+            logger.error("job %s: its worker failed", job_id, exc_info=error)
+            self.jobs.fail(job_id, "internal_error", INTERNAL_MESSAGE)
+
+    def close(self) -> None:
+        """Stop the workers, fail this process's unfinished jobs and release its lock."""
+        with self._guard:
+            self._closed = True
+            executor = self._executor
+        with contextlib.suppress(TrazoError, sqlite3.Error):
+            count = self.jobs.fail_unfinished(RESTART_MESSAGE, [self.owner])
+            if count:
+                logger.warning("stopping: failed %d unfinished job(s)", count)
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        # Planning cannot be interrupted from inside; a stopping server ends its workers.
+        for process in processes:
+            process.terminate()
+        self._lock.close()
+        self._lock_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
+    """Run the service's jobs for the app's lifetime; call from its lifespan.
+
+    Fails the jobs a stopped server left unfinished, starts the worker pool as
+    ``app.state.jobs`` and, on exit, stops it (see :class:`JobRunner`).
+    """
+    store: Store = app.state.store
+    settings: JobSettings = getattr(app.state, "job_settings", None) or JobSettings()
+    with contextlib.suppress(sqlite3.Error):
+        recover(JobStore(store.path))
+    runner = JobRunner(
+        store.path,
+        app.state.planner.cost_model,
+        app.state.settings.max_concurrent_jobs,
+        settings,
+    )
+    app.state.jobs = runner
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+# ---------------------------------------------------------------------- in the worker
+
+_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext, bytes]] = {}
+_contexts_guard = threading.Lock()
+
+
+def _worker_init(level: int) -> None:
+    """Log from worker processes at the server's level."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _store_version(store: Store, cost_model: Path | None) -> tuple[Any, ...]:
+    layers = tuple((i.name, i.kind.value, i.loaded_at) for i in store.list_layers())
+    model = None
+    if cost_model is not None and cost_model.exists():
+        model = (str(cost_model), cost_model.stat().st_mtime_ns)
+    return layers, model
+
+
+def cached_context(store: Store, cost_model: Path | None) -> PlanningContext:
+    """The planning context of the store's current layers, with a network of its own.
+
+    The context is built once per store version (layers' ``loaded_at``, cost model file)
+    and process; every call gets a fresh copy of the network, which planning changes.
+    """
+    key = (str(store.path.absolute()), str(cost_model))
+    version = _store_version(store, cost_model)
+    with _contexts_guard:
+        cached = _contexts.get(key)
+    if cached is None or cached[0] != version:
+        context = planning_context(store, cost_model)
+        blob = pickle.dumps(context.network, protocol=pickle.HIGHEST_PROTOCOL)
+        with _contexts_guard:
+            _contexts[key] = (version, context, blob)
+    else:
+        _, context, blob = cached
+    return replace(context, network=pickle.loads(blob))
+
+
+def run_job(
+    store_path: Path,
+    cost_model: Path | None,
+    job_id: str,
+    kind: JobKind,
+    request: dict[str, Any],
+    places: list[dict[str, Any]],
+) -> None:
+    """Plan one job and record its outcome; runs in a worker. Never raises."""
+    jobs = JobStore(store_path)
+    try:
+        if not jobs.start(job_id, "building the priced corridor network"):
+            return  # failed while queued (a shutdown)
+        model = REQUESTS[kind].model_validate(request)
+
+        def progress(fraction: float, message: str) -> None:
+            with contextlib.suppress(TrazoError, sqlite3.Error):
+                jobs.progress(job_id, fraction, message)
+
+        store = Store(store_path)
+        context = cached_context(store, cost_model)
+        proposal = model.plan(context, places, progress)
+        progress(0.9, "measuring and storing the proposal")
+        metrics = measure(context, proposal)
+        if jobs.get(job_id).status != "running":
+            return  # failed meanwhile (a shutdown): store nothing
+        name = _store(context, proposal, metrics, model.name, replace=model.replace)
+        jobs.succeed(job_id, name, f"stored as proposal {name!r}")
+        logger.info("job %s (%s) stored proposal %s", job_id, kind, name)
+    except TrazoError as err:
+        logger.info("job %s (%s) failed: %s %s", job_id, kind, err.code, err.message)
+        details = {
+            key: list(value)
+            for key in ("candidates", "suggestions")
+            if (value := getattr(err, key, None))
+        }
+        jobs.fail(job_id, err.code, err.message, details)
+    except Exception:
+        logger.exception("job %s (%s) failed unexpectedly", job_id, kind)
+        jobs.fail(job_id, "internal_error", f"{INTERNAL_MESSAGE} (job {job_id})")
+
+
+def _store(
+    context: PlanningContext,
+    proposal: Proposal,
+    metrics: ProposalMetrics,
+    name: str | None,
+    *,
+    replace: bool,
+) -> str:
+    """Save under ``name``, or under the proposal's slug with _2, _3, ... if it is taken."""
+    if name is not None:
+        save_proposal(context.store, proposal, metrics, name, replace=replace)
+        return name
+    base = proposal_slug(proposal.name)
+    for n in range(1, 1000):
+        candidate = base if n == 1 else f"{base[:58]}_{n}"
+        try:
+            save_proposal(context.store, proposal, metrics, candidate, replace=False)
+        except AlreadyExistsError:
+            continue
+        return candidate
+    raise AlreadyExistsError(f"too many proposals named {base!r}; give a name")
