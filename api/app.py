@@ -16,7 +16,9 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from api.errors import add_exception_handlers
+from api.jobs import JobSettings, running_jobs
 from api.routes_features import router as features_router
+from api.routes_proposals import router as proposals_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.store import Store
 
@@ -49,7 +51,8 @@ def create_app(
             key = secrets.token_urlsafe(24)
             service.api_keys[key] = "gis"
             logger.warning("development mode: local gis key %s (anonymous callers may read)", key)
-        yield
+        with running_jobs(app):
+            yield
 
     app = FastAPI(
         title="Trazo",
@@ -63,6 +66,7 @@ def create_app(
     app.state.data_dir = store.data_dir
     app.state.limits = (limits or LimitSettings()).to_limits()
     app.state.planner = planner or PlannerSettings()
+    app.state.job_settings = JobSettings()
     add_exception_handlers(app)
 
     @app.get("/healthz", response_model=Health, tags=["service"])
@@ -77,4 +81,5 @@ def create_app(
         )
 
     app.include_router(features_router)
+    app.include_router(proposals_router)
     return app
