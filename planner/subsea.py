@@ -1,0 +1,426 @@
+"""Subsea cables as edges of the planning network: one edge between consecutive landings.
+
+A submarine cable that lands at two or more Mexican points is also a domestic link between
+them (Tijuana–Mazatlán on the Pan-American Crossing, La Paz–Topolobampo on the Gulf of
+California Cable). :func:`add_subsea_links` adds, for every cable of a ``subsea_cables``
+layer, one edge of deployment type ``subsea`` between each pair of its Mexican landings
+that are consecutive along the cable, and attaches every landing it uses to the terrestrial
+network (:func:`planner.network.attach_place`, kind ``landing``), so a route or backbone can
+go ashore there.
+
+How an edge gets its geometry:
+
+1. the cable's parts are merged (``shapely.line_merge``) and joined where a branch ends
+   within :data:`JUNCTION_KM` of the trunk; each landing is projected on its nearest part
+   (``line_locate_point``), and the edge follows the cable's parts between two landings
+   (``shapely.ops.substring`` of each part, along the shortest way through the branches),
+   with each landing's own point at its end so the edge starts and ends at the landing
+   nodes. Landings are taken in order along the cable (on a branched cable: from one end
+   of the farthest pair, nearest next);
+2. when that cannot be done (a landing lies more than :data:`MAX_LANDING_OFFSET_KM` from the
+   cable, or the parts do not join), the edge is the geodesic (great circle) between the
+   two landings, sampled every :data:`GREAT_CIRCLE_STEP_KM`; the link records
+   ``method = "great circle"``. A great circle may cross land: it is a length estimate,
+   not a route.
+
+The edge's ``length_km`` is the geodesic length of that geometry on the WGS84 ellipsoid,
+and its cost is the cost model's ``deployment.subsea.usd_per_km`` times that length. A
+cable already in service carries traffic as bought capacity rather than as a new build: the
+edge is marked ``reuses_fiber`` (so no amplifier sites are added for it and it counts as
+reuse) and its price is whatever the cost model says a subsea km costs; a scenario that
+prices capacity on an existing cable as a lease overrides ``deployment.subsea.usd_per_km``
+with its own source. A planned cable is a new build (``reuses_fiber`` false). Every edge
+has the corridor ``("subsea_cables", <cable id>)``, so the two halves of a diverse pair
+never share one cable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import shapely
+from pyproj import Geod
+from shapely import LineString, MultiLineString, Point
+from shapely.ops import substring
+
+from planner.cost_model import CostModel
+from planner.network import PlanningNetwork, attach_place, price_edge
+from planner.places import Place, normalize_name
+
+logger = logging.getLogger(__name__)
+
+SUBSEA_LAYER = "subsea_cables"
+"""Layer name recorded on subsea edges (``layer`` and the first part of ``corridor``)."""
+
+MAX_LANDING_OFFSET_KM = 50.0
+"""A landing farther than this from its cable's drawn route is not cut out of the route."""
+
+GREAT_CIRCLE_STEP_KM = 25.0
+"""Vertex spacing of a great-circle fallback edge."""
+
+JUNCTION_KM = 25.0
+"""A part of a cable ending this close to another part is joined to it (a branch)."""
+
+_GEOD = Geod(ellps="WGS84")
+
+LinkMethod = Literal["along cable", "great circle"]
+
+
+@dataclass(frozen=True)
+class SubseaLink:
+    """One subsea edge added to the network.
+
+    Attributes
+    ----------
+    cable
+        The cable's name.
+    cable_id
+        Its identifier in the layer (``cable_id`` column, else the row label).
+    landing_a, landing_b
+        Landing names, in order along the cable.
+    node_a, node_b
+        Their network nodes.
+    length_km
+        Geodesic length of the edge.
+    cost_usd
+        Its price from the cost model.
+    method
+        ``"along cable"`` or ``"great circle"`` (see the module documentation).
+    existing
+        The cable is in service (not marked planned).
+    """
+
+    cable: str
+    cable_id: str
+    landing_a: str
+    landing_b: str
+    node_a: Hashable
+    node_b: Hashable
+    length_km: float
+    cost_usd: float
+    method: LinkMethod
+    existing: bool
+
+
+def geodesic_line_km(line: LineString) -> float:
+    """Geodesic length in km of an EPSG:4326 line (WGS84 ellipsoid).
+
+    Examples
+    --------
+    >>> round(geodesic_line_km(LineString([(0, 0), (1, 0)])), 3)
+    111.319
+    """
+    return float(_GEOD.geometry_length(line)) / 1000.0
+
+
+def great_circle(a: tuple[float, float], b: tuple[float, float]) -> LineString:
+    """The geodesic between two lon/lat points, with a vertex every ~25 km.
+
+    Examples
+    --------
+    >>> line = great_circle((-110.3, 24.1), (-109.05, 25.6))
+    >>> line.coords[0], line.coords[-1]
+    ((-110.3, 24.1), (-109.05, 25.6))
+    """
+    _, _, metres = _GEOD.inv(a[0], a[1], b[0], b[1])
+    steps = max(math.ceil(metres / 1000.0 / GREAT_CIRCLE_STEP_KM) - 1, 0)
+    middle = _GEOD.npts(a[0], a[1], b[0], b[1], steps) if steps else []
+    return LineString([a, *middle, b])
+
+
+def add_subsea_links(
+    network: PlanningNetwork,
+    cables: gpd.GeoDataFrame,
+    landings: gpd.GeoDataFrame,
+    *,
+    cost_model: CostModel | None = None,
+) -> list[SubseaLink]:
+    """Add a ``subsea`` edge between consecutive Mexican landings of every cable.
+
+    See the module documentation for the geometry and the price.
+
+    Parameters
+    ----------
+    network
+        The planning network; landings are attached to it and the edges added (it changes).
+    cables
+        A ``subsea_cables`` layer (EPSG:4326): ``name``, ``landings`` (the Mexican landing
+        names, comma-separated), optionally ``cable_id`` and ``planned``.
+    landings
+        A ``subsea_landings`` layer (EPSG:4326 points with ``name``).
+    cost_model
+        Prices the edges; default the network's.
+
+    Returns
+    -------
+    list of SubseaLink
+        The edges added, cable by cable. A cable with fewer than two landings found in
+        ``landings`` adds none.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import LineString, Point
+    >>> from planner.cost_model import load_cost_model
+    >>> from planner.network import build_network
+    >>> roads = gpd.GeoDataFrame({"row_type": ["highway", "highway"]},
+    ...     geometry=[LineString([(-110.4, 24.0), (-110.2, 24.2)]),
+    ...               LineString([(-109.1, 25.5), (-108.9, 25.7)])], crs="EPSG:4326")
+    >>> network = build_network({"roads": roads}, load_cost_model())
+    >>> cables = gpd.GeoDataFrame({"name": ["Gulf"], "landings": ["La Paz, Topolobampo"]},
+    ...     geometry=[LineString([(-110.3, 24.1), (-109.05, 25.6)])], crs="EPSG:4326")
+    >>> points = gpd.GeoDataFrame({"name": ["La Paz", "Topolobampo"]},
+    ...     geometry=[Point(-110.3, 24.1), Point(-109.05, 25.6)], crs="EPSG:4326")
+    >>> [link] = add_subsea_links(network, cables, points)
+    >>> link.landing_a, link.landing_b, link.method, round(link.length_km)
+    ('La Paz', 'Topolobampo', 'along cable', 209)
+    """
+    model = cost_model or network.cost_model
+    cables = _in_4326(cables)
+    landings = _in_4326(landings)
+    by_name = _landing_places(landings)
+    planned_edges: list[tuple[str, str, bool, Place, Place, LineString, LinkMethod]] = []
+    for row_label, row in cables.iterrows():
+        names = _split_names(row.get("landings"))
+        places = list(dict.fromkeys(p for n in names if (p := by_name.get(normalize_name(n)))))
+        if len(places) < 2 or row.geometry is None or row.geometry.is_empty:
+            continue
+        cable = str(row.get("name") or row_label)
+        cable_id = _text(row.get("cable_id")) or str(row_label)
+        existing = not _truthy(row.get("planned"))
+        for (a, b), (line, method) in _consecutive(places, row.geometry):
+            planned_edges.append((cable, cable_id, existing, a, b, line, method))
+    # Every landing joins the land network before any subsea edge exists, so none is
+    # attached to another cable's line out at sea.
+    nodes = {
+        place_key: attach_place(network, place)
+        for _, _, _, a, b, _, _ in planned_edges
+        for place_key, place in ((a.name, a), (b.name, b))
+    }
+    added: list[SubseaLink] = []
+    for cable, cable_id, existing, a, b, line, method in planned_edges:
+        km = geodesic_line_km(line)
+        data: dict[str, Any] = {
+            "layer": SUBSEA_LAYER,
+            "feature_id": cable_id,
+            "corridor": (SUBSEA_LAYER, cable_id),
+            "kind": "subsea",
+            "deployment_type": "subsea",
+            "name": cable,
+            "length_km": km,
+            "geometry": line,
+            "subsea_method": method,
+        }
+        price_edge(data, model)
+        data["reuses_fiber"] = existing
+        network.graph.add_edge(nodes[a.name], nodes[b.name], **data)
+        added.append(
+            SubseaLink(
+                cable=cable,
+                cable_id=cable_id,
+                landing_a=a.name,
+                landing_b=b.name,
+                node_a=nodes[a.name],
+                node_b=nodes[b.name],
+                length_km=km,
+                cost_usd=float(data["cost_usd"]),
+                method=method,
+                existing=existing,
+            )
+        )
+    logger.info("added %d subsea links", len(added))
+    return added
+
+
+def _consecutive(
+    places: list[Place], geometry: Any
+) -> list[tuple[tuple[Place, Place], tuple[LineString, LinkMethod]]]:
+    """Pairs of landings consecutive along the cable, each with its edge geometry."""
+    parts = _parts(geometry)
+    points = [(p.lon, p.lat) for p in places]
+    graph, stops = _cable_graph(parts, points)
+
+    def along(i: int, j: int) -> float | None:
+        a, b = stops[i], stops[j]
+        if a is None or b is None or not nx.has_path(graph, a, b):
+            return None
+        return float(nx.shortest_path_length(graph, a, b, weight="km"))
+
+    def distance(i: int, j: int) -> float:
+        km = along(i, j)
+        return km if km is not None else geodesic_line_km(LineString([points[i], points[j]]))
+
+    pairs: list[tuple[tuple[Place, Place], tuple[LineString, LinkMethod]]] = []
+    for i, j in itertools.pairwise(_chain(len(points), distance)):
+        a, b = places[i], places[j]
+        piece = None
+        if along(i, j) is not None:
+            piece = _path_line(graph, stops[i], stops[j], points[i], points[j])
+        if piece is None:
+            pairs.append(((a, b), (great_circle(points[i], points[j]), "great circle")))
+        else:
+            pairs.append(((a, b), (piece, "along cable")))
+    return pairs
+
+
+Stop = tuple[int, float]
+
+
+def _cable_graph(
+    parts: list[LineString], points: list[tuple[float, float]]
+) -> tuple[nx.Graph, list[Stop | None]]:
+    """The cable's parts as a graph: pieces between stops, branches joined to the trunk.
+
+    A published cable is often a trunk and branches that stop just short of it; each part's
+    end within :data:`JUNCTION_KM` of another part is joined to the nearest point of that
+    part. Each landing is a stop on its nearest part (None when farther than
+    :data:`MAX_LANDING_OFFSET_KM`). Nodes are ``(part, position along it)``.
+    """
+    stops: dict[int, set[float]] = {i: {0.0, part.length} for i, part in enumerate(parts)}
+    joints: list[tuple[Stop, Stop, LineString]] = []
+    for i, part in enumerate(parts):
+        for end_position in (0.0, part.length):
+            tip = part.interpolate(end_position)
+            for j, other in enumerate(parts):
+                if j == i:
+                    continue
+                position = other.project(tip)
+                on = other.interpolate(position)
+                joint = LineString([(tip.x, tip.y), (on.x, on.y)])
+                if geodesic_line_km(joint) <= JUNCTION_KM:
+                    stops[j].add(position)
+                    joints.append(((i, end_position), (j, position), joint))
+    landing_stops: list[Stop | None] = []
+    for xy in points:
+        index, km = _nearest_part(parts, xy)
+        if index < 0 or km > MAX_LANDING_OFFSET_KM:
+            landing_stops.append(None)
+            continue
+        position = parts[index].project(Point(xy))
+        stops[index].add(position)
+        landing_stops.append((index, position))
+    graph = nx.Graph()
+    for i, part in enumerate(parts):
+        ordered = sorted(stops[i])
+        graph.add_nodes_from((i, p) for p in ordered)
+        for low, high in itertools.pairwise(ordered):
+            piece = substring(part, low, high)
+            if high > low and isinstance(piece, LineString):
+                graph.add_edge((i, low), (i, high), km=geodesic_line_km(piece), line=piece)
+    for a, b, joint in joints:
+        if a != b and not graph.has_edge(a, b):
+            graph.add_edge(a, b, km=geodesic_line_km(joint), line=joint)
+    return graph, landing_stops
+
+
+def _path_line(
+    graph: nx.Graph,
+    source: Stop | None,
+    target: Stop | None,
+    a: tuple[float, float],
+    b: tuple[float, float],
+) -> LineString | None:
+    """The cable from landing ``a`` to landing ``b`` along the graph's shortest path."""
+    if source is None or target is None or source == target:
+        return None
+    nodes = nx.shortest_path(graph, source, target, weight="km")
+    coords: list[tuple[float, float]] = [a]
+    for u, v in itertools.pairwise(nodes):
+        piece = [(float(c[0]), float(c[1])) for c in graph.edges[u, v]["line"].coords]
+        here = coords[-1]
+        if _planar(piece[-1], here) < _planar(piece[0], here):
+            piece.reverse()
+        coords.extend(c for c in piece if c != coords[-1])
+    if coords[-1] != b:
+        coords.append(b)
+    return LineString(coords) if len(coords) >= 2 else None
+
+
+def _planar(p: tuple[float, float], q: tuple[float, float]) -> float:
+    return math.hypot(p[0] - q[0], p[1] - q[1])
+
+
+def _parts(geometry: Any) -> list[LineString]:
+    merged = shapely.line_merge(geometry) if isinstance(geometry, MultiLineString) else geometry
+    return [p for p in shapely.get_parts(merged) if isinstance(p, LineString) and not p.is_empty]
+
+
+def _nearest_part(parts: list[LineString], xy: tuple[float, float]) -> tuple[int, float]:
+    """Index of the part nearest a point, and the geodesic km to it."""
+    best, best_km = -1, math.inf
+    point = Point(xy)
+    for index, part in enumerate(parts):
+        on = part.interpolate(part.project(point))
+        _, _, metres = _GEOD.inv(xy[0], xy[1], on.x, on.y)
+        if metres / 1000.0 < best_km:
+            best, best_km = index, metres / 1000.0
+    return best, best_km
+
+
+def _chain(n: int, distance: Callable[[int, int], float]) -> list[int]:
+    """An order through ``n`` landings: from one end of the farthest pair, nearest next.
+
+    On a cable without branches this is the order along the cable.
+    """
+    if n < 3:
+        return list(range(n))
+    start = max(((i, j) for i in range(n) for j in range(i + 1, n)), key=lambda p: distance(*p))[0]
+    order, left = [start], set(range(n)) - {start}
+    while left:
+        nearest = min(left, key=lambda j: distance(order[-1], j))
+        order.append(nearest)
+        left.remove(nearest)
+    return order
+
+
+def _landing_places(landings: gpd.GeoDataFrame) -> dict[str, Place]:
+    """Landings by normalised name, as places of kind ``landing`` (also by the town alone)."""
+    out: dict[str, Place] = {}
+    for _, row in landings.iterrows():
+        geometry = row.geometry
+        if geometry is None or geometry.is_empty or "name" not in landings.columns:
+            continue
+        point = shapely.point_on_surface(geometry)
+        name = str(row["name"])
+        place = Place(name=name, lon=float(point.x), lat=float(point.y), kind="landing")
+        out.setdefault(normalize_name(name), place)
+        if "," in name:
+            out.setdefault(normalize_name(name.split(",", 1)[0]), place)
+    return out
+
+
+def _split_names(value: Any) -> list[str]:
+    text = _text(value)
+    if not text:
+        return []
+    separator = ";" if ";" in text else ","
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return bool(value)
+
+
+def _in_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        return frame.to_crs(4326)
+    return frame
