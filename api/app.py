@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from api.errors import add_exception_handlers
 from api.jobs import JobSettings, running_jobs
 from api.routes_features import router as features_router
+from api.routes_layers import router as layers_router
 from api.routes_proposals import router as proposals_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.store import Store
@@ -81,5 +82,6 @@ def create_app(
         )
 
     app.include_router(features_router)
+    app.include_router(layers_router)
     app.include_router(proposals_router)
     return app
