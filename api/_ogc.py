@@ -28,6 +28,9 @@ HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 BBox = tuple[float, float, float, float]
+_NUMBER = r"-?[0-9]+(\.[0-9]+)?"
+BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+"""The shape of a bbox, documented in OpenAPI; :func:`check_bbox_text` checks the values."""
 
 
 class GeoJSONResponse(JSONResponse):
@@ -211,6 +214,7 @@ BBoxQuery = Annotated[
     str | None,
     AfterValidator(check_bbox_text),
     Query(
+        json_schema_extra={"pattern": BBOX_PATTERN},
         description=(
             "Only features whose geometry intersects this box: min lon, min lat, max lon, "
             "max lat in CRS84 (WGS 84 degrees), min < max; its area is capped "

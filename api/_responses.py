@@ -36,4 +36,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     >>> sorted(error_responses(401, 404))
     [401, 404]
     """
-    return {status: {"model": ErrorBody, "description": _WHY[status]} for status in statuses}
+    schema = ErrorBody.model_json_schema()
+    return {
+        status: {"description": _WHY[status], "content": {"application/json": {"schema": schema}}}
+        for status in statuses
+    }
