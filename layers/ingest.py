@@ -24,6 +24,7 @@ from layers.kinds import LayerKind
 from layers.limits import Limits
 from layers.read import DATASET_SUFFIXES, read_input
 from layers.report import ValidationReport
+from layers.store import check_layer_name
 from layers.validate import validate_raster, validate_vector
 
 if TYPE_CHECKING:
@@ -32,9 +33,6 @@ if TYPE_CHECKING:
     from layers.store import LayerInfo
 
 logger = logging.getLogger(__name__)
-
-LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-LAYER_NAME_RULE = "a lower-case letter, then up to 62 lower-case letters, digits or underscores"
 
 
 class LayerStore(Protocol):
@@ -114,16 +112,6 @@ def default_layer_name(path: str | os.PathLike[str]) -> str:
     folded = unicodedata.normalize("NFKD", stem)
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return re.sub(r"[^a-z0-9_]", "_", folded.lower())
-
-
-def check_layer_name(name: str) -> str:
-    """Return ``name`` if it is a valid layer name; raise ``LayerValidationError`` if not."""
-    if not LAYER_NAME.match(name):
-        raise LayerValidationError(
-            f"layer name {name[:80]!r} is not allowed; a name is {LAYER_NAME_RULE} "
-            f"({LAYER_NAME.pattern})"
-        )
-    return name
 
 
 def read_layer(

@@ -189,9 +189,10 @@ def check_layer_name(name: str) -> str:
     'localities_tabasco'
     """
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        shown = name[:80] if isinstance(name, str) else name
         raise LayerValidationError(
-            f"invalid layer name {name!r}: use 1-63 characters, a lower-case letter first, "
-            "then lower-case letters, digits or underscores (e.g. 'localities_tabasco')"
+            f"layer name {shown!r} is not allowed: use 1-63 characters, a lower-case letter "
+            "first, then lower-case letters, digits or underscores (e.g. 'localities_tabasco')"
         )
     return name
 

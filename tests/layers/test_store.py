@@ -281,7 +281,7 @@ def test_valid_names(name: str) -> None:
     "name", ["", "Localities", "2020_localities", "_x", "a-b", "a b", "../x", "x" * 64, "ñu"]
 )
 def test_invalid_names_refused(store: Store, name: str) -> None:
-    with pytest.raises(LayerValidationError, match="invalid layer name"):
+    with pytest.raises(LayerValidationError, match="is not allowed"):
         store.write_layer(name, LayerKind.LOCALITIES, localities(), report("x"))
     assert not store.path.exists()
 
