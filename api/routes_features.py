@@ -7,6 +7,12 @@ stored vector layer and proposal (see :mod:`api._collections`), and
 ``OAPIF:http://host:port/``. Every route needs the viewer role (anonymous in development
 mode). Responses are JSON (GeoJSON for features) unless ``f=html`` or the Accept header
 asks for HTML.
+
+Paging: ``limit`` defaults to ``TRAZO_DEFAULT_ITEMS_PER_PAGE``; a ``limit`` above
+``TRAZO_MAX_ITEMS_PER_PAGE`` is lowered to it rather than refused, as the standard asks,
+and the links carry the size used. Invalid parameters (a malformed or too large ``bbox``,
+``limit`` < 1, ``offset`` < 0) are answered by the service's one validation error, 422
+with a message naming the problem, where the standard asks for 400.
 """
 
 from __future__ import annotations
