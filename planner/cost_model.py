@@ -16,7 +16,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 from pydantic import (
@@ -42,16 +42,7 @@ DeploymentType = Literal[
     "subsea",
     "connector",
 ]
-DEPLOYMENT_TYPES: tuple[str, ...] = (
-    "fiber_lease",
-    "rail",
-    "highway",
-    "pipeline",
-    "power_aerial",
-    "greenfield",
-    "subsea",
-    "connector",
-)
+DEPLOYMENT_TYPES: tuple[str, ...] = get_args(DeploymentType)
 
 _ROW_TO_DEPLOYMENT: dict[str, str] = {
     "rail": "rail",

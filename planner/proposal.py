@@ -29,6 +29,7 @@ from pyproj import Geod
 from shapely import LineString
 from shapely.geometry import shape
 
+from planner.cost_model import DEPLOYMENT_TYPES as BACKBONE_DEPLOYMENT_TYPES
 from planner.places import Place
 
 if TYPE_CHECKING:
@@ -48,14 +49,7 @@ PROPOSAL_KINDS: tuple[str, ...] = get_args(ProposalKind)
 #: - ``connector``: short link from a terminal or landing to the network;
 #: - ``last_mile_fiber``, ``fixed_wireless``, ``satellite``: access to a locality.
 DEPLOYMENT_TYPES: tuple[str, ...] = (
-    "fiber_lease",
-    "rail",
-    "highway",
-    "pipeline",
-    "power_aerial",
-    "greenfield",
-    "subsea",
-    "connector",
+    *BACKBONE_DEPLOYMENT_TYPES,
     "last_mile_fiber",
     "fixed_wireless",
     "satellite",
