@@ -1,0 +1,90 @@
+"""The shipped Mexican layers, loaded by ``trazo demo`` and planned on, checked against facts.
+
+Expectations come from outside Trazo: the published Tren Maya length, the size of Mexico's
+rail and 230/400 kV grids, and the great-circle distance between the two cities.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.planning import measure, planning_context
+from layers.store import Store
+from planner.route_plan import plan_route
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    store = folder / "store.gpkg"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRAZO_STORE", str(store))
+        patch.setenv("TRAZO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "data"))
+        result = runner.invoke(app, ["demo"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return store
+
+
+def row_km(output: str, row_type: str, layer: str) -> float:
+    match = re.search(rf"{row_type}\s*│\s*{layer}\s*│\s*([\d,]+)", output)
+    assert match, output
+    return float(match.group(1).replace(",", ""))
+
+
+def test_demo_loads_every_bundled_layer(demo_store: Path) -> None:
+    layers = {info.name: info for info in Store(demo_store).list_layers()}
+    counts = {name: info.feature_count for name, info in layers.items()}
+    # counts published by the sources (data/README.md): 32 states, 2,478 municipalities,
+    # 189,432 INEGI 2020 localities with coordinates, 12 Mexican landings, 10 cables
+    assert counts["states"] == 32
+    assert counts["municipalities"] == 2_478
+    assert counts["localities"] == 189_432
+    assert counts["subsea_landings"] == 12
+    assert counts["subsea_cables"] == 10
+    assert {"railways", "tren_maya", "highways", "power_lines", "cfe_fiber", "pipelines"} <= set(
+        layers
+    )
+    assert layers["elevation"].kind.value == "raster"
+
+
+def test_demo_prints_plausible_lengths(demo_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAZO_STORE", str(demo_store))
+    monkeypatch.setenv("TRAZO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "data"))
+    output = runner.invoke(app, ["demo"], terminal_width=200).output
+    # Tren Maya: 1,554 km of main line (FONATUR); OSM track adds sidings and yards
+    assert 1_400 <= row_km(output, "rail", "tren_maya") <= 1_900
+    # Mexico has about 26,700 km of railway (SICT); Natural Earth 10m keeps the main lines
+    assert 10_000 <= row_km(output, "rail", "railways") <= 27_000
+    # CFE's 400 kV and 230 kV lines: roughly 25,000 + 30,000 km of circuits; the OSM-derived
+    # corridors merge parallel circuits and straighten lines
+    assert 20_000 <= row_km(output, "power", "power_lines") <= 60_000
+
+
+def test_villahermosa_to_cancun(demo_store: Path) -> None:
+    context = planning_context(Store(demo_store))
+    start = context.places.resolve("Villahermosa, Tabasco")
+    end = context.places.resolve("Cancún")
+    proposal = plan_route(context.network, start, end)
+    metrics = measure(context, proposal)
+    # great circle Villahermosa (17.99 N, 92.93 W) - Cancún (21.16 N, 86.85 W): about 730 km
+    # (haversine below); the road is about 900 km. A route on corridors lies in between.
+    lat1, lon1, lat2, lon2 = map(math.radians, (17.99, -92.93, 21.16, -86.85))
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    great_circle_km = 2 * 6371.0 * math.asin(math.sqrt(a))
+    assert great_circle_km == pytest.approx(730, abs=15)
+    assert great_circle_km < metrics.total_km < 1.5 * great_circle_km
+    assert metrics.one_way_latency_ms == pytest.approx(metrics.total_km * 4.9 / 1000)
+    crossed = {area.name for area in metrics.states_crossed or ()}
+    assert {"Tabasco", "Campeche", "Quintana Roo"} <= crossed
+    assert metrics.reuse_share > 0.8
