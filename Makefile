@@ -26,8 +26,13 @@ test: lint
 	./.ci/install-browser.sh
 	$(BIN)/pytest
 
+# Benchmarks (not tests): each prints a table with a same-run baseline. The OR-Library
+# instances come from the shared benchmark folder beside the repository (STEINER_DIR).
+STEINER_DIR ?= ../shared/benchmarks/steiner
 bench: $(STAMP)
-	$(BIN)/python bench/steiner.py --no-baseline ../shared/benchmarks/steiner/*.txt
+	$(BIN)/python bench/steiner.py $(STEINER_DIR)/*.txt
+	$(BIN)/python bench/steiner_large.py
+	$(BIN)/python bench/routing.py
 
 clean:
 	rm -rf $(VENV) .trazo .mypy_cache .ruff_cache .pytest_cache
