@@ -82,12 +82,13 @@ def run_command(
                     spec, store, out, lambda text: status.update(text), workspace=workspace
                 )
             )
-            _print(results[-1])
+            print_result(results[-1])
     elapsed = time.perf_counter() - started
     console.print(f"{len(results)} scenario(s) in {elapsed:.0f} s; outputs in {out}")
 
 
-def _print(result: ScenarioResult) -> None:
+def print_result(result: ScenarioResult) -> None:
+    """Print a scenario's figures per step and where its summary and map are."""
     table = Table(title=f"{result.spec.name}: {result.spec.title}", title_justify="left")
     for column in ("step", "km", "capex", "reuse", "latency", "people", "USD/person", "s"):
         table.add_column(column, justify="left" if column == "step" else "right")

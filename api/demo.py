@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
 from rich.table import Table
 
 from api._console import console, limits, open_store, user_errors
+from api.cli_scenario import print_result
+from api.scenarios import run_scenario
 from api.settings import StoreSettings
 from layers.bundle import BundledLayer, load_bundle
 from layers.kinds import LayerKind
 from layers.measure import geodesic_length_km, length_km_by
 from layers.report import ValidationReport
 from layers.store import Store
+from planner.scenario import find_scenario, load_scenario
 
 LINE_KINDS = {LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES, LayerKind.SUBSEA_CABLES}
 
 
+DEMO_SCENARIO = "tabasco"
+
+
 @user_errors
-def demo() -> None:
-    """Load the bundled layers into the store and print what they hold."""
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the scenario's outputs.")] = Path("out"),
+) -> None:
+    """Load the bundled layers, summarize them and plan the Tabasco scenario with its map."""
     settings = StoreSettings()
     store = open_store()
     console.print(f"Loading the bundled layers from {settings.data_dir} into {store.path}")
@@ -33,10 +45,18 @@ def demo() -> None:
 
     console.print(_layer_table(store, loaded))
     console.print(_row_table(store, loaded))
+
+    spec = load_scenario(find_scenario(DEMO_SCENARIO, settings.data_dir / "scenarios"))
+    console.print(f"\nPlanning the {spec.title} scenario ({DEMO_SCENARIO})...")
+    with console.status("planning...") as status:
+        result = run_scenario(spec, store, out, lambda text: status.update(text))
+    print_result(result)
     console.print(
         f"\nStore: {store.path.resolve()}\n"
-        "Next: `trazo layers list`, `trazo layers show NAME`, "
-        "`trazo layers export NAME --format geojson --out NAME.geojson`."
+        f"Map: {result.files['map'].resolve()} (open it in any browser; no network needed)\n"
+        f"Summary: {result.files['summary'].resolve()}\n"
+        "Next: `trazo layers list`, `trazo proposals list`, `trazo scenario list`, "
+        '`trazo plan route --from "Villahermosa, Tabasco" --to Cancún`, `trazo serve`.'
     )
 
 

@@ -24,10 +24,11 @@ PAGE_CSS = """
 .trazo-box { background: rgba(255,255,255,0.94); border-radius: 6px; padding: 8px 10px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.35); color: #222; }
 .trazo-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
-  z-index: 1000; font-size: 17px; font-weight: 600; max-width: 46%; text-align: center;
+  z-index: 1000; font-size: 17px; font-weight: 600; max-width: 30%; text-align: center;
   pointer-events: none; }
 .trazo-summary { width: 275px; max-height: 46vh; overflow-y: auto; }
 .trazo-summary.trazo-compare { width: 340px; }
+.trazo-summary.trazo-steps { width: 430px; }
 .trazo-summary h3 { margin: 0 0 2px; font-size: 14px; }
 .trazo-summary .trazo-kind { color: #555; margin-bottom: 4px; }
 .trazo-summary table { border-collapse: collapse; width: 100%; }

@@ -335,7 +335,7 @@ def proposal_map(
     -------
     folium.Map
     """
-    return _proposals_map(
+    return proposals_map(
         [(proposal_geojson, None, "#ffffff")],
         frames or {},
         title=title or proposal.proposal_name(proposal_geojson),
@@ -365,7 +365,7 @@ def comparison_map(
     """
     name_a, name_b = proposal.proposal_name(a), proposal.proposal_name(b)
     labels = scenario_labels
-    return _proposals_map(
+    return proposals_map(
         [(a, f"{labels[0]}: {name_a}", "#ffffff"), (b, f"{labels[1]}: {name_b}", "#222222")],
         frames or {},
         title=title or f"{name_a} vs {name_b}",
@@ -378,7 +378,7 @@ def comparison_map(
     )
 
 
-def _proposals_map(
+def proposals_map(
     proposals: list[tuple[Mapping[str, Any], str | None, str]],
     frames: Frames,
     *,
@@ -396,6 +396,19 @@ def _proposals_map(
     max_localities: int = 5000,
     simplify_tolerance: float | None = None,
 ) -> folium.Map:
+    """Several proposals on one map, each a toggleable group, over the base layers.
+
+    Parameters
+    ----------
+    proposals
+        ``(proposal GeoJSON, group label, halo colour)`` for each proposal.
+    frames
+        Base layers by name: ``(kind, EPSG:4326 frame)``.
+    summary, summary_class
+        HTML of the figures panel (escaped by the caller) and its CSS classes.
+    **others
+        As for :func:`layers_map`.
+    """
     per_layer, general = _sources(attributions)
     extent = _union(proposal.bounds(p) for p, _label, _halo in proposals)
     area = focus_bbox or (_grow(extent, 0.15) if extent else None)

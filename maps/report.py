@@ -25,7 +25,7 @@ import folium
 from maps import format as fmt
 from maps import proposal as proposal_layer
 from maps._html import esc
-from maps.render import Frames, _proposals_map
+from maps.render import Frames, proposals_map
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2430;
@@ -259,23 +259,22 @@ def save_report(report: ScenarioReport, path: Path | str) -> Path:
 
 
 def steps_summary_html(documents: Sequence[tuple[Mapping[str, Any], str]]) -> str:
-    """The map's panel: each step's length, capex and people, escaped."""
+    """The map's panel: a step per row with its length, capex and people, escaped."""
     rows = []
     for document, label in documents:
         values = proposal_layer.metrics(document)
-        figures = " · ".join(
-            text
-            for text in (
-                fmt.km(values.get("total_km")),
-                fmt.usd(values.get("capex_usd_total")),
-                fmt.count(values.get("people_covered")) + " people"
-                if values.get("people_covered")
-                else "",
-            )
-            if text and text != fmt.MISSING
+        people = values.get("people_covered")
+        cells = (
+            fmt.km(values.get("total_km")),
+            fmt.usd(values.get("capex_usd_total")),
+            fmt.count(people) if people else fmt.MISSING,
         )
-        rows.append(f"<tr><th>{esc(label)}</th><td>{esc(figures)}</td></tr>")
-    return f"<h3>Steps</h3><table>{''.join(rows)}</table>"
+        rows.append(
+            f"<tr class='trazo-sub'><th colspan='3'>{esc(label)}</th></tr>"
+            f"<tr>{''.join(f'<td>{esc(cell)}</td>' for cell in cells)}</tr>"
+        )
+    head = "<thead><tr><th>km</th><th>capex</th><th>people</th></tr></thead>"
+    return f"<h3>Steps</h3><table>{head}{''.join(rows)}</table>"
 
 
 def scenario_map(
@@ -313,13 +312,13 @@ def scenario_map(
     proposals: list[tuple[Mapping[str, Any], str | None, str]] = [
         (document, label, halos[i % len(halos)]) for i, (document, label) in enumerate(documents)
     ]
-    return _proposals_map(
+    return proposals_map(
         proposals,
         frames or {},
         title=title,
         attributions=attributions,
         focus_bbox=None,
         summary=steps_summary_html(documents),
-        summary_class="trazo-box trazo-summary",
+        summary_class="trazo-box trazo-summary trazo-steps",
         **options,
     )
