@@ -36,6 +36,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import os
 import pickle
 import re
 import sqlite3
@@ -531,7 +532,7 @@ class JobRunner:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_init,
-            initargs=(logging.getLogger().getEffectiveLevel(),),
+            initargs=(logging.getLogger().getEffectiveLevel(), os.getpid()),
         )
 
     def submit(
@@ -638,9 +639,20 @@ _contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext, bytes]]
 _contexts_guard = threading.Lock()
 
 
-def _worker_init(level: int) -> None:
-    """Log from worker processes at the server's level."""
+def _worker_init(level: int, server_pid: int) -> None:
+    """Log at the server's level, and end this worker if the server process dies.
+
+    A killed server cannot stop its workers; without this they would wait for work
+    forever (a pool's queues hold both pipe ends, so no end-of-file tells them).
+    """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def watch() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(1.0)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="trazo-server-watch", daemon=True).start()
 
 
 def _store_version(store: Store, cost_model: Path | None) -> tuple[Any, ...]:
