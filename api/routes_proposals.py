@@ -429,7 +429,17 @@ def list_proposals(request: Request) -> list[ProposalSummary]:
     },
     summary="Export a proposal",
 )
-def export_proposal(request: Request, name: ProposalId, fmt: ExportFormat) -> Response:
+def export_proposal(
+    request: Request,
+    name: ProposalId,
+    fmt: Annotated[
+        ExportFormat,
+        PathParam(
+            description="geojson, gpkg or kml: the segments; csv: the bill of quantities.",
+            openapi_examples={"csv": {"value": "csv"}, "gpkg": {"value": "gpkg"}},
+        ),
+    ],
+) -> Response:
     """A proposal as a file to download."""
     document = _store(request).proposal(name).document
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
