@@ -229,6 +229,15 @@ def test_last_mile_area_needs_admin_layers_or_a_polygon(client: TestClient) -> N
     assert bad.status_code == 422 and bad.json()["message"].startswith("area: ")
 
 
+def test_last_mile_job_without_fiber_fails_with_the_planner_message(client: TestClient) -> None:
+    body = {"area": "POLYGON((-93 16.9, -92.4 16.9, -92.4 18.1, -93 18.1, -93 16.9))"}
+    response = client.post("/proposals/last-mile?wait=true", json=body, headers=PLANNER)
+    job = JobOut.model_validate(response.json())
+    assert response.status_code == 200 and job.status == "failed"
+    assert job.error is not None and job.error.code == "no_backbone"
+    assert "fiber_routes" in job.error.message and job.request["min_population"] == 250
+
+
 def test_errors_inside_a_job_fail_it_with_the_message(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
