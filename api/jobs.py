@@ -209,17 +209,9 @@ class JobStore:
         digest = request_hash(kind, request)
         with self._transaction(create=True) as conn:
             if idempotency_key is not None:
-                found = conn.execute(
-                    f"SELECT {_FIELDS}, request_hash FROM {JOBS_TABLE} WHERE idempotency_key = ?",
-                    (idempotency_key,),
-                ).fetchone()
+                found = _keyed(conn, idempotency_key, digest)
                 if found is not None:
-                    if found[-1] != digest:
-                        raise IdempotencyKeyReusedError(
-                            f"Idempotency-Key {idempotency_key!r} was used for job {found[0]} "
-                            "with a different request; send a new key for a new request"
-                        )
-                    return _job(found[:-1]), False
+                    return found, False
             job_id = uuid.uuid4().hex
             conn.execute(
                 f"INSERT INTO {JOBS_TABLE} (id, kind, request, request_hash, idempotency_key, "
@@ -242,6 +234,16 @@ class JobStore:
                 f"SELECT {_FIELDS} FROM {JOBS_TABLE} WHERE id = ?", (job_id,)
             ).fetchone()
         return _job(row), True
+
+    def for_key(self, idempotency_key: str, kind: JobKind, request: dict[str, Any]) -> Job | None:
+        """The job ``idempotency_key`` names, or None; raises if it was for another request."""
+        if not self._has_table():
+            return None
+        conn = self._connect()
+        try:
+            return _keyed(conn, idempotency_key, request_hash(kind, request))
+        finally:
+            conn.close()
 
     def start(self, job_id: str, message: str = "started") -> bool:
         """Mark a queued job running; False when it is no longer queued (e.g. failed)."""
@@ -405,6 +407,20 @@ class JobStore:
             "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
             (JOBS_TABLE, JOBS_DATA_TYPE, JOBS_TABLE, "Trazo proposal jobs: one row per job"),
         )
+
+
+def _keyed(conn: sqlite3.Connection, key: str, digest: str) -> Job | None:
+    found = conn.execute(
+        f"SELECT {_FIELDS}, request_hash FROM {JOBS_TABLE} WHERE idempotency_key = ?", (key,)
+    ).fetchone()
+    if found is None:
+        return None
+    if found[-1] != digest:
+        raise IdempotencyKeyReusedError(
+            f"Idempotency-Key {key!r} was used for job {found[0]} with a different request; "
+            "send a new key for a new request"
+        )
+    return _job(found[:-1])
 
 
 def _job(row: tuple[Any, ...]) -> Job:
@@ -618,8 +634,10 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
     """
     store: Store = app.state.store
     settings: JobSettings = getattr(app.state, "job_settings", None) or JobSettings()
-    with contextlib.suppress(sqlite3.Error):
+    try:
         recover(JobStore(store.path))
+    except (TrazoError, sqlite3.Error):
+        logger.warning("could not check for interrupted jobs; next start will", exc_info=True)
     runner = JobRunner(
         store.path,
         app.state.planner.cost_model,

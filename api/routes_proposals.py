@@ -267,15 +267,24 @@ def _submit(
     idempotency_key: str | None,
 ) -> JobOut:
     store = _store(request)
+    runner = _runner(request)
+    document = body.model_dump(mode="json", by_alias=True)
+    known = runner.jobs.for_key(idempotency_key, body.kind, document) if idempotency_key else None
+    if known is not None:  # a retry: answer with the job, not with checks it already passed
+        return _answer(request, response, runner, known, wait)
     if body.name is not None and not body.replace and _stored(store, body.name):
         raise AlreadyExistsError(
             f'proposal {body.name!r} already exists; send "replace": true or another name'
         )
     places = body.check(_lookups(store))
-    runner = _runner(request)
-    job, _ = runner.submit(
-        body.kind, body.model_dump(mode="json", by_alias=True), places, idempotency_key
-    )
+    job, _ = runner.submit(body.kind, document, places, idempotency_key)
+    return _answer(request, response, runner, job, wait)
+
+
+def _answer(
+    request: Request, response: Response, runner: JobRunner, job: Job, wait: bool
+) -> JobOut:
+    """202 with the job while it runs (after waiting, if asked), 200 once it has finished."""
     if wait and not job.finished:
         job = runner.wait(job.id, runner.settings.wait_seconds)
     response.status_code = 200 if job.finished else 202

@@ -175,6 +175,18 @@ def test_idempotency_key_maps_a_retry_to_the_same_job(store_path: Path) -> None:
         assert len(JobStore(store_path).recent()) == 1
 
 
+def test_a_retry_after_success_returns_the_job_not_a_name_conflict(store_path: Path) -> None:
+    with TestClient(make_app(store_path)) as client:
+        headers = {**PLANNER, "Idempotency-Key": "retry-after-success"}
+        body = {**ROUTE, "name": "once"}
+        first = client.post("/proposals/route?wait=true", json=body, headers=headers)
+        assert first.status_code == 200 and first.json()["status"] == "succeeded"
+        again = client.post("/proposals/route", json=body, headers=headers)
+        assert again.status_code == 200 and again.json()["job_id"] == first.json()["job_id"]
+        fresh = client.post("/proposals/route", json=body, headers=PLANNER)
+        assert fresh.status_code == 409
+
+
 def test_defaults_count_as_the_same_request(store_path: Path) -> None:
     jobs = JobStore(store_path)
     first, created = jobs.submit("route", {"from": "a", "to": "b"}, idempotency_key="k")
