@@ -25,7 +25,7 @@ from planner.places import Place, PlaceIndex, resolve_places
 from planner.proposal import Proposal
 from planner.route_plan import plan_route
 
-JobKind = Literal["route", "backbone", "last-mile"]
+JobKind = Literal["route", "backbone", "last-mile", "scenario"]
 Progress = Callable[[float, str], None]
 """Called with the fraction done (0-1) and what the job is doing."""
 

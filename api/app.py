@@ -20,6 +20,7 @@ from api.jobs import JobSettings, running_jobs
 from api.routes_features import router as features_router
 from api.routes_layers import router as layers_router
 from api.routes_proposals import router as proposals_router
+from api.routes_scenarios import router as scenarios_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.store import Store
 
@@ -84,4 +85,5 @@ def create_app(
     app.include_router(features_router)
     app.include_router(layers_router)
     app.include_router(proposals_router)
+    app.include_router(scenarios_router)
     return app

@@ -43,7 +43,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field, replace
@@ -58,10 +58,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api._proposal_requests import REQUESTS, JobKind
 from api.planning import PlanningContext, measure, planning_context, proposal_slug, save_proposal
+from api.scenarios import ScenarioWorkspace, run_scenario
 from layers.errors import AlreadyExistsError, NotFoundError, TrazoError
 from layers.store import Store, StoreBusyError
 from planner.metrics import ProposalMetrics
 from planner.proposal import Proposal
+from planner.scenario import find_scenario, load_scenario
 
 logger = logging.getLogger("trazo.jobs")
 
@@ -714,11 +716,17 @@ def run_job(
     try:
         if not jobs.start(job_id, "building the priced corridor network"):
             return  # failed while queued (a shutdown)
-        model = REQUESTS[kind].model_validate(request)
 
         def progress(fraction: float, message: str) -> None:
             with contextlib.suppress(TrazoError, sqlite3.Error):
                 jobs.progress(job_id, fraction, message)
+
+        if kind == "scenario":
+            first, message = run_scenario_job(Store(store_path), cost_model, request, progress)
+            if jobs.get(job_id).status == "running":
+                jobs.succeed(job_id, first, message)
+            return
+        model = REQUESTS[kind].model_validate(request)
 
         store = Store(store_path)
         context = cached_context(store, cost_model)
@@ -741,6 +749,31 @@ def run_job(
     except Exception:
         logger.exception("job %s (%s) failed unexpectedly", job_id, kind)
         jobs.fail(job_id, "internal_error", f"{INTERNAL_MESSAGE} (job {job_id})")
+
+
+def scenario_outputs(store_path: Path) -> Path:
+    """Where scenario runs write their files: a folder beside the store, one per scenario."""
+    return store_path.with_name(f"{store_path.stem}.scenarios")
+
+
+def run_scenario_job(
+    store: Store,
+    cost_model: Path | None,
+    request: dict[str, Any],
+    progress: Callable[[float, str], None],
+) -> tuple[str, str]:
+    """Run a bundled scenario; return its first stored proposal and a message naming all."""
+    spec = load_scenario(find_scenario(str(request["scenario"])))
+    workspace = ScenarioWorkspace(store, cost_model)
+    result = run_scenario(
+        spec,
+        store,
+        scenario_outputs(store.path),
+        lambda text: progress(0.5, text),
+        workspace=workspace,
+    )
+    names = [step.store_name for step in result.steps]
+    return names[0], f"stored proposals {', '.join(names)}"
 
 
 def _store(

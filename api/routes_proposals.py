@@ -137,17 +137,17 @@ class ProposalSummary(BaseModel):
     links: list[Link]
 
 
-def _runner(request: Request) -> JobRunner:
+def job_runner(request: Request) -> JobRunner:
     runner: JobRunner = request.app.state.jobs
     return runner
 
 
-def _store(request: Request) -> Store:
+def request_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def _job_out(request: Request, job: Job) -> JobOut:
+def job_out(request: Request, job: Job) -> JobOut:
     links = [
         Link(
             href=str(request.url_for("get_job", job_id=job.id)),
@@ -266,22 +266,22 @@ def _submit(
     wait: bool,
     idempotency_key: str | None,
 ) -> JobOut:
-    store = _store(request)
-    runner = _runner(request)
+    store = request_store(request)
+    runner = job_runner(request)
     document = body.model_dump(mode="json", by_alias=True)
     known = runner.jobs.for_key(idempotency_key, body.kind, document) if idempotency_key else None
     if known is not None:  # a retry: answer with the job, not with checks it already passed
-        return _answer(request, response, runner, known, wait)
+        return answer_job(request, response, runner, known, wait)
     if body.name is not None and not body.replace and _stored(store, body.name):
         raise AlreadyExistsError(
             f'proposal {body.name!r} already exists; send "replace": true or another name'
         )
     places = body.check(_lookups(store))
     job, _ = runner.submit(body.kind, document, places, idempotency_key)
-    return _answer(request, response, runner, job, wait)
+    return answer_job(request, response, runner, job, wait)
 
 
-def _answer(
+def answer_job(
     request: Request, response: Response, runner: JobRunner, job: Job, wait: bool
 ) -> JobOut:
     """202 with the job while it runs (after waiting, if asked), 200 once it has finished."""
@@ -289,7 +289,7 @@ def _answer(
         job = runner.wait(job.id, runner.settings.wait_seconds)
     response.status_code = 200 if job.finished else 202
     response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
-    return _job_out(request, job)
+    return job_out(request, job)
 
 
 _SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -373,8 +373,8 @@ def list_jobs(
     ] = 100,
 ) -> list[JobOut]:
     """The most recent jobs first."""
-    jobs = _runner(request).jobs.recent(status=status, limit=limit)
-    return [_job_out(request, job) for job in jobs]
+    jobs = job_runner(request).jobs.recent(status=status, limit=limit)
+    return [job_out(request, job) for job in jobs]
 
 
 @router.get(
@@ -396,7 +396,7 @@ def get_job(
     ],
 ) -> JobOut:
     """Status, progress and message; links to the proposal when it succeeded."""
-    return _job_out(request, _runner(request).jobs.get(job_id))
+    return job_out(request, job_runner(request).jobs.get(job_id))
 
 
 @router.get(
@@ -408,7 +408,7 @@ def get_job(
 def list_proposals(request: Request) -> list[ProposalSummary]:
     """Every stored proposal with its headline figures, by name."""
     summaries = []
-    for stored in _store(request).list_proposals():
+    for stored in request_store(request).list_proposals():
         metrics = stored.document.get("metrics") or {}
         summaries.append(
             ProposalSummary(
@@ -450,7 +450,7 @@ def export_proposal(
     ],
 ) -> Response:
     """A proposal as a file to download."""
-    document = _store(request).proposal(name).document
+    document = request_store(request).proposal(name).document
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
     if fmt == "geojson":
         return JSONResponse(document, media_type=GEOJSON, headers=headers)
@@ -481,7 +481,7 @@ def export_proposal(
 )
 def get_proposal(request: Request, name: ProposalId) -> JSONResponse:
     """The proposal's segments, parameters and metrics."""
-    document = _store(request).proposal(name).document
+    document = request_store(request).proposal(name).document
     return JSONResponse(document, media_type=GEOJSON)
 
 
@@ -497,7 +497,7 @@ def proposal_map(request: Request, name: ProposalId) -> HTMLResponse:
     """One self-contained HTML map of the proposal over the stored layers (no network)."""
     from maps.render import manifest_attributions, save_map, store_map
 
-    store = _store(request)
+    store = request_store(request)
     document = store.proposal(name).document
     try:
         credits, labels = manifest_attributions(request.app.state.data_dir)
