@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -29,6 +28,7 @@ from pydantic import (
 )
 
 from layers.errors import TrazoError
+from planner._toml import read_toml
 
 DEFAULT_COST_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "cost_model.toml"
 
@@ -501,16 +501,8 @@ def load_cost_model(path: Path | None = None) -> CostModel:
     True
     """
     file = DEFAULT_COST_MODEL_PATH if path is None else Path(path)
-    label = file.name
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CostModelError(f"cost model file not found: {label}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise CostModelError(f"cannot read cost model file {label}: {err}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise CostModelError(f"{label} is not valid TOML: {err}") from None
-    return _validate(raw, label)
+    raw = read_toml(file, what="cost model file", error=CostModelError)
+    return _validate(raw, file.name)
 
 
 def _validate(raw: dict[str, Any], label: str) -> CostModel:

@@ -29,7 +29,6 @@ and the key, e.g. ``tabasco.toml: steps[1].ring: must be true or false``.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -44,6 +43,7 @@ from pydantic import (
 )
 
 from layers.errors import NotFoundError, TrazoError
+from planner._toml import read_toml
 from planner.cost_model import CostModelError, load_cost_model
 
 DEFAULT_SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
@@ -247,14 +247,7 @@ def load_scenario(path: Path) -> Scenario:
     """
     path = Path(path)
     label = path.name
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioNotFoundError(f"scenario file not found: {label}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"cannot read scenario file {label}: {err}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{label} is not valid TOML: {err}") from None
+    raw = read_toml(path, what="scenario file", error=ScenarioError, missing=ScenarioNotFoundError)
     try:
         spec = Scenario.model_validate(raw)
     except ValidationError as err:
