@@ -25,7 +25,7 @@ from shapely import LineString
 from layers.errors import TrazoError
 from planner.attach import attach_point, attach_points
 from planner.cost_model import CostModel
-from planner.graph import build_corridor_graph, geodesic_km, to_analysis_crs
+from planner.graph import GRAPH_CRS, build_corridor_graph, geodesic_km, to_analysis_crs
 from planner.places import Place
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,36 @@ class PlanningNetwork:
     layers: tuple[str, ...] = ()
     bridges: int = 0
     places: dict[str, Hashable] = field(default_factory=dict)
+    corridor_lines: gpd.GeoDataFrame | None = None
+
+    def corridors_near(
+        self, bounds: tuple[float, float, float, float], margin_deg: float
+    ) -> gpd.GeoDataFrame | None:
+        """Corridor lines (with their ``deployment`` type) within ``margin_deg`` of ``bounds``.
+
+        Greenfield links are routed over a friction surface on which these are cheaper
+        ground, so a new trench may run alongside an existing right of way.
+        """
+        if self.corridor_lines is None:
+            self.corridor_lines = _corridor_lines(self.graph)
+        west, south, east, north = bounds
+        near = self.corridor_lines.cx[
+            west - margin_deg : east + margin_deg, south - margin_deg : north + margin_deg
+        ]
+        return near if len(near) else None
+
+
+def _corridor_lines(graph: nx.MultiGraph) -> gpd.GeoDataFrame:
+    """The graph's corridor edges (no drops or bridges) as lines with a ``deployment``."""
+    rows = [
+        (data["deployment_type"], data["geometry"])
+        for _, _, data in graph.edges(data=True)
+        if data.get("kind") in {"rights_of_way", "fiber_routes"}
+    ]
+    deployments = [deployment for deployment, _ in rows]
+    return gpd.GeoDataFrame(
+        {"deployment": deployments}, geometry=[geometry for _, geometry in rows], crs=GRAPH_CRS
+    )
 
 
 def build_network(

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 EdgeKey = tuple[Hashable, Hashable, Any]
 
 DEFAULT_MIN_TERRAIN_KM = 1.0
+TERRAIN_MARGIN_DEG = 0.1
+"""Room around a greenfield link's ends for its path to detour (about 11 km)."""
 
 
 def segments_from_edges(
@@ -100,14 +102,22 @@ def follow_terrain(
         return segment
     coords = list(segment.geometry.coords)
     start, end = coords[0], coords[-1]
+    pad = 1e-4  # a link due north or due east still spans a region of non-zero width
     bounds = (
-        min(start[0], end[0]),
-        min(start[1], end[1]),
-        max(start[0], end[0]),
-        max(start[1], end[1]),
+        min(start[0], end[0]) - pad,
+        min(start[1], end[1]) - pad,
+        max(start[0], end[0]) + pad,
+        max(start[1], end[1]) + pad,
     )
+    corridors = network.corridors_near(bounds, TERRAIN_MARGIN_DEG)
     try:
-        surface = build_friction_surface(network.elevation, None, bounds, network.cost_model)
+        surface = build_friction_surface(
+            network.elevation,
+            corridors,
+            bounds,
+            network.cost_model,
+            margin_deg=TERRAIN_MARGIN_DEG,
+        )
         link = greenfield_path(surface, (start[0], start[1]), (end[0], end[1]))
     except TrazoError as err:
         logger.info("greenfield link kept straight: %s", err)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import networkx as nx
 import pytest
@@ -155,3 +157,39 @@ def test_a_diverse_pair_leaves_a_place_by_two_corridors() -> None:
         for role in ("diverse-a", "diverse-b")
     }
     assert sorted(km.values()) == pytest.approx([2 * 4.25 + 22.13, 2 * 6.37 + 22.13], abs=0.1)
+
+
+ELEVATION = (
+    Path(__file__).resolve().parents[1] / "data" / "raster" / "tabasco_chiapas_elevation_1km.tif"
+)
+
+
+def test_a_greenfield_bridge_in_a_route_follows_the_terrain() -> None:
+    # two highways on 92.9° W that stop 0.2° of latitude apart (17.6° to 17.8° N, about
+    # 22.1 km): the route crosses the gap by a greenfield link re-routed over the
+    # elevation clip, so its line bends through cells and costs at least the flat rate
+    # over the straight distance.
+    roads = frame(
+        [meridian(-92.9, 17.4, 17.6), meridian(-92.9, 17.8, 18.0)], row_type=["highway"] * 2
+    )
+    network = build_network({"roads": roads}, COSTS, elevation=ELEVATION)
+    proposal = plan_route(network, Place("Sur", -92.9, 17.4), Place("Norte", -92.9, 18.0))
+    (bridge,) = [s for s in proposal.segments if s.deployment_type == "greenfield"]
+    assert len(bridge.geometry.coords) > 2
+    assert bridge.geometry.coords[0] == pytest.approx((-92.9, 17.6))
+    assert bridge.geometry.coords[-1] == pytest.approx((-92.9, 17.8))
+    straight_km = 0.2 * DEGREE_17_18_KM
+    assert straight_km <= bridge.length_km < 1.3 * straight_km
+    assert bridge.cost_usd >= 30_000 * straight_km * 0.999
+    assert "terrain_multiplier" in bridge.extra
+
+
+def test_without_elevation_the_bridge_stays_straight_and_a_note_says_so() -> None:
+    roads = frame(
+        [meridian(-92.9, 17.4, 17.6), meridian(-92.9, 17.8, 18.0)], row_type=["highway"] * 2
+    )
+    network = build_network({"roads": roads}, COSTS)
+    proposal = plan_route(network, Place("Sur", -92.9, 17.4), Place("Norte", -92.9, 18.0))
+    (bridge,) = [s for s in proposal.segments if s.deployment_type == "greenfield"]
+    assert len(bridge.geometry.coords) == 2
+    assert any("no elevation raster" in note for note in proposal.notes)
