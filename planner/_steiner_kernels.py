@@ -130,13 +130,15 @@ def reach(indptr, indices, start):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def kruskal_prune(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
-    """Minimum spanning forest of an edge list, then prune non-terminal leaves.
+def _relabel(tu, tv, loc, capacity):  # type: ignore[no-untyped-def]
+    """Number the endpoints of an edge list 0, 1, ... in order of first appearance.
 
-    ``loc`` is an all -1 workspace of graph size and is restored before returning.
+    Returns ``nodes`` (``capacity`` long, the first ``k`` used: local id -> node), the
+    local endpoints ``cu``, ``cv`` and ``k``. Leaves ``loc[node]`` = local id; the caller
+    restores ``loc``.
     """
     m = tu.shape[0]
-    nodes = np.empty(2 * m, np.int64)
+    nodes = np.empty(capacity, np.int64)
     k = 0
     cu = np.empty(m, np.int64)
     cv = np.empty(m, np.int64)
@@ -153,6 +155,41 @@ def kruskal_prune(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
             k += 1
         cu[i] = loc[a]
         cv[i] = loc[b]
+    return nodes, cu, cv, k
+
+
+@njit(cache=True)
+def _local_adjacency(cu, cv, keep, k):  # type: ignore[no-untyped-def]
+    """Edge ids by local node (CSR ``ptr``, ``adj``) over the edges with ``keep[i]``."""
+    m = cu.shape[0]
+    ptr = np.zeros(k + 1, np.int64)
+    kept = 0
+    for i in range(m):
+        if keep[i]:
+            ptr[cu[i] + 1] += 1
+            ptr[cv[i] + 1] += 1
+            kept += 1
+    for i in range(k):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:-1].copy()
+    adj = np.empty(2 * kept, np.int64)
+    for i in range(m):
+        if keep[i]:
+            adj[fill[cu[i]]] = i
+            fill[cu[i]] += 1
+            adj[fill[cv[i]]] = i
+            fill[cv[i]] += 1
+    return ptr, adj
+
+
+@njit(cache=True)
+def kruskal_prune(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
+    """Minimum spanning forest of an edge list, then prune non-terminal leaves.
+
+    ``loc`` is an all -1 workspace of graph size and is restored before returning.
+    """
+    m = tu.shape[0]
+    nodes, cu, cv, k = _relabel(tu, tv, loc, 2 * m)
     for i in range(k):
         loc[nodes[i]] = -1
     order = np.argsort(tw, kind="mergesort")
@@ -171,21 +208,7 @@ def kruskal_prune(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
             deg[cv[i]] += 1
             nk += 1
     # local adjacency of the kept edges, for pruning
-    ptr = np.zeros(k + 1, np.int64)
-    for i in range(m):
-        if keep[i]:
-            ptr[cu[i] + 1] += 1
-            ptr[cv[i] + 1] += 1
-    for i in range(k):
-        ptr[i + 1] += ptr[i]
-    fill = ptr[:-1].copy()
-    adj_e = np.empty(2 * nk, np.int64)
-    for i in range(m):
-        if keep[i]:
-            adj_e[fill[cu[i]]] = i
-            fill[cu[i]] += 1
-            adj_e[fill[cv[i]]] = i
-            fill[cv[i]] += 1
+    ptr, adj_e = _local_adjacency(cu, cv, keep, k)
     queue = np.empty(k, np.int64)
     qh = 0
     qt = 0
@@ -401,36 +424,8 @@ def root_tree(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
     """
     m = tu.shape[0]
     k = m + 1
-    tmp = np.empty(k, np.int64)
-    c = 0
-    cu = np.empty(m, np.int64)
-    cv = np.empty(m, np.int64)
-    for i in range(m):
-        a = tu[i]
-        if loc[a] < 0:
-            loc[a] = c
-            tmp[c] = a
-            c += 1
-        b = tv[i]
-        if loc[b] < 0:
-            loc[b] = c
-            tmp[c] = b
-            c += 1
-        cu[i] = loc[a]
-        cv[i] = loc[b]
-    ptr = np.zeros(k + 1, np.int64)
-    for i in range(m):
-        ptr[cu[i] + 1] += 1
-        ptr[cv[i] + 1] += 1
-    for i in range(k):
-        ptr[i + 1] += ptr[i]
-    fill = ptr[:-1].copy()
-    adj = np.empty(2 * m, np.int64)
-    for i in range(m):
-        adj[fill[cu[i]]] = i
-        fill[cu[i]] += 1
-        adj[fill[cv[i]]] = i
-        fill[cv[i]] += 1
+    tmp, cu, cv, _ = _relabel(tu, tv, loc, k)
+    ptr, adj = _local_adjacency(cu, cv, np.ones(m, np.bool_), k)
     r = 0
     for i in range(k):
         if is_term[tmp[i]]:
