@@ -72,8 +72,9 @@ def plan_route(
             notes.append("the diverse pair is the best found, not proven least-cost")
         for role, route in (("diverse-a", pair.first), ("diverse-b", pair.second)):
             segments += segments_from_edges(network, route.edges, role=role, notes=notes)
-    primary = shortest_route(graph, source, target, WEIGHT)
+    primary = None
     if not diverse:
+        primary = shortest_route(graph, source, target, WEIGHT)
         segments += segments_from_edges(network, primary.edges, role="primary", notes=notes)
     built = list(segments)
     if alternatives:
