@@ -28,7 +28,8 @@ def plan_route(
     Parameters
     ----------
     network
-        The priced planning network; the places are attached to it.
+        The priced planning network; the places are attached to a copy of it, so it is not
+        changed and the proposal depends only on the network, the places and the options.
     origin, destination
         Where the route starts and ends.
     alternatives
@@ -52,6 +53,7 @@ def plan_route(
     """
     if alternatives < 0:
         raise ValueError("alternatives must be 0 or more")
+    network = network.copy()
     attach = attach_multihomed if diverse else attach_place
     source = attach(network, origin)
     target = attach(network, destination)
