@@ -75,6 +75,7 @@ from planner.demand import (
     estimate_demand,
     households_for,
     load_household_internet,
+    require_localities,
 )
 from planner.engine import CSRGraph, NearestSources, nearest_sources
 from planner.graph import GRAPH_CRS, to_analysis_crs
@@ -216,6 +217,7 @@ def plan_last_mile(
         raise ValueError("budget_usd must be an amount >= 0")
     if min_population < 0:
         raise ValueError("min_population must be 0 or more")
+    require_localities(localities, area_name=area_name, min_population=min_population)
     network = network.copy()
     graph = network.graph
     model = network.cost_model
