@@ -160,7 +160,8 @@ def test_comparison_map_shows_both_summaries(browser: Any, artifacts: Path, tmp_
     for figure in ("1,234 km", "100 km", "USD 12.3 M", "USD 3.3 M", "433,400", "120,000"):
         assert figure in summary
     labels = _text(browser, ".leaflet-control-layers")
-    assert "A: Villahermosa–Palenque backbone (main route)" in labels and "B: Costa y Sierra" in labels
+    assert "A: Villahermosa–Palenque backbone (main route)" in labels
+    assert "B: Costa y Sierra" in labels
 
 
 def test_layers_map_without_a_proposal(browser: Any, artifacts: Path, tmp_path: Path) -> None:
