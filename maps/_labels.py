@@ -5,8 +5,11 @@ leaves the dot to the layer it belongs to (landings, which have their own icon),
 writes its name beside it. The names are placed in the browser, at the opening zoom and
 again after every zoom: most important first (route ends and terminals before landings,
 larger places first), each at the first of eight spots around its point that overlaps no
+panel,
 name already placed and no other place's dot; a name with no free spot is hidden until
-the reader zooms in (its dot still names the place on hover).
+the reader zooms in (its dot still names the place on hover). When the spots beside the
+point are taken, spots farther out are tried, the name then joined to its point by a thin
+leader line.
 """
 
 from __future__ import annotations
@@ -42,22 +45,30 @@ class PlaceLabels(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map) {
             var rows = {{ this.rows|tojson }};
-            var labels = rows.map(function (r) {
+            var labels = rows.map(function (r, index) {
                 var latlng = L.latLng(r[0], r[1]);
                 if (r[4] !== "landing") {
-                    L.circleMarker(latlng, {pane: "trazo-terminals", radius: 5, weight: 2,
-                        color: "#1a1a1a", fillColor: "#ffffff", fillOpacity: 1,
+                    var dot = L.circleMarker(latlng, {pane: "trazo-terminals", radius: 5,
+                        weight: 2, color: "#1a1a1a", fillColor: "#ffffff", fillOpacity: 1,
                         className: "trazo-terminal trazo-terminal-" + r[4]})
                         .bindTooltip(r[2]).addTo(map);
+                    dot.getElement().setAttribute("data-place", String(index));
                 }
                 var marker = L.marker(latlng, {pane: "trazo-labels", interactive: false,
                     keyboard: false, icon: L.divIcon({className: "trazo-label-anchor",
                         iconSize: [0, 0], html: ""})}).addTo(map);
                 var span = document.createElement("span");
                 span.className = "trazo-label trazo-label-" + r[4];
+                span.setAttribute("data-place", String(index));
                 span.innerHTML = r[2];  // escaped in Python
+                var leader = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+                leader.setAttribute("class", "trazo-leader");
+                var line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+                leader.appendChild(line);
+                marker.getElement().appendChild(leader);
                 marker.getElement().appendChild(span);
-                return {latlng: latlng, span: span, priority: r[3], kind: r[4]};
+                return {latlng: latlng, span: span, line: line, leader: leader,
+                    priority: r[3], kind: r[4]};
             });
             labels.sort(function (a, b) { return b.priority - a.priority; });
             function place() {
@@ -90,26 +101,49 @@ class PlaceLabels(MacroElement):
                 order.forEach(function (i) {
                     var label = labels[i], span = label.span;
                     span.classList.remove("trazo-label-hidden");
-                    var w = span.offsetWidth, h = span.offsetHeight, r = 7;
+                    label.leader.style.display = "none";
+                    var w = span.offsetWidth, h = span.offsetHeight;
                     var p = map.latLngToContainerPoint(label.latlng);
-                    var spots = [[r, -h / 2], [-r - w, -h / 2], [-w / 2, -r - h], [-w / 2, r],
-                        [r - 2, -h - 2], [r - 2, 2], [-r - w + 2, -h - 2], [-r - w + 2, 2]];
-                    for (var k = 0; k < spots.length; k++) {
-                        var box = {left: p.x + spots[k][0], top: p.y + spots[k][1]};
-                        box.right = box.left + w;
-                        box.bottom = box.top + h;
-                        if (free(box, i)) {
-                            span.style.left = spots[k][0] + "px";
-                            span.style.top = spots[k][1] + "px";
-                            taken.push(box);
-                            return;
+                    // Beside the dot first; farther out, with a leader line, when crowded.
+                    for (var ring = 0; ring < RINGS.length; ring++) {
+                        var r = RINGS[ring];
+                        var spots = [[r, -h / 2], [-r - w, -h / 2], [-w / 2, -r - h],
+                            [-w / 2, r], [r * 0.7, -r * 0.7 - h], [r * 0.7, r * 0.7],
+                            [-r * 0.7 - w, -r * 0.7 - h], [-r * 0.7 - w, r * 0.7]];
+                        for (var k = 0; k < spots.length; k++) {
+                            var box = {left: p.x + spots[k][0], top: p.y + spots[k][1]};
+                            box.right = box.left + w;
+                            box.bottom = box.top + h;
+                            if (free(box, i)) {
+                                span.style.left = spots[k][0] + "px";
+                                span.style.top = spots[k][1] + "px";
+                                taken.push(box);
+                                if (ring > 0) { lead(label, spots[k], w, h); }
+                                return;
+                            }
                         }
                     }
                     span.classList.add("trazo-label-hidden");
                 });
+                map.getContainer().setAttribute("data-trazo-placed", String(Date.now()));
+            }
+            var RINGS = [7, 24, 44];
+            function lead(label, spot, w, h) {  // from the dot to the nearest point of the name
+                var x = Math.max(spot[0], Math.min(0, spot[0] + w));
+                var y = Math.max(spot[1], Math.min(0, spot[1] + h));
+                var d = Math.sqrt(x * x + y * y) || 1;
+                label.line.setAttribute("x1", String(x * 5 / d));
+                label.line.setAttribute("y1", String(y * 5 / d));
+                label.line.setAttribute("x2", String(x));
+                label.line.setAttribute("y2", String(y));
+                label.leader.style.display = "";
             }
             map.whenReady(place);
-            map.on("zoomend resize trazolayout", place);
+            map.on("zoomend moveend resize trazolayout", place);
+            if (document.fonts) {  // names are measured in the page's font, once it is in
+                document.fonts.ready.then(place);
+                document.fonts.addEventListener("loadingdone", place);
+            }
         })({{ this._parent.get_name() }});
         {% endmacro %}
         """

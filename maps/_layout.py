@@ -12,11 +12,11 @@ changes size: the title is a band across the top and every control starts below 
 layer list (top right) and legend (bottom right) share the right column, the steps panel
 (top left) and overview map (bottom left) the left one, each panel scrolling inside its
 share. Each panel folds to its heading with a click; a layer list that would cover more
-than a tenth of the map opens folded. On a small screen (narrower than
-700 px or lower than 520 px) panels open folded, the overview map is hidden, and opening
-one panel folds the others. Whatever the size, when two panels would still overlap, the
-less needed one folds (layer list first, then steps, then legend). The opening view is
-fitted into the part of the map the open panels leave free.
+than a tenth of the map, or leave less than 45 % of its width free, opens folded. On a
+small screen (narrower than 700 px or lower than 520 px) panels open folded, the overview
+map is hidden, and opening one panel folds the others. Whatever the size, when two panels
+would still overlap, the less needed one folds (layer list first, then steps, then
+legend). The opening view is fitted into the part of the map the open panels leave free.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ LAYOUT_CSS = """
   0 0 3px #fff, 0 0 4px #fff; }
 .trazo-label.trazo-label-landing { color: #0b3d75; font-style: italic; font-weight: 500; }
 .trazo-label-hidden { visibility: hidden; }
+.trazo-leader { position: absolute; left: 0; top: 0; width: 1px; height: 1px;
+  overflow: visible; pointer-events: none; }
+.trazo-leader line { stroke: #333; stroke-width: 1; }
 """
 
 
@@ -108,7 +111,7 @@ class Layout(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map) {
             var box = map.getContainer();
-            var GAP = 10, MIN_BODY = 60, LIST_SHARE = 0.1;
+            var GAP = 10, MIN_BODY = 60, LIST_SHARE = 0.1, FREE = 0.45;
             var touched = false, mode = null;
             var FOLD_FIRST = ["trazo-layers", "trazo-summary", "trazo-legend-panel"];
             function all(selector) {
@@ -258,19 +261,29 @@ class Layout(MacroElement):
                     if (!event.target.closest(".leaflet-control")) { moved = true; }
                 }, {passive: true});
             });
-            function frame() {  // the opening view, clear of the panels where room allows
-                if (!view || moved) { return; }
-                var outer = box.getBoundingClientRect();
-                var left = 0, right = 0, top = 0;
-                var title = box.querySelector(".trazo-title");
-                if (title) { top = title.offsetHeight; }
+            function margins() {  // how far the open panels reach in from each side
+                var outer = box.getBoundingClientRect(), left = 0, right = 0;
                 all(".leaflet-left .trazo-panel").filter(isOpen).filter(shown)
                     .forEach(function (el) { left = Math.max(left, rect(el).right - outer.left); });
                 all(".leaflet-right .trazo-panel").filter(isOpen).filter(shown)
                     .forEach(function (el) {
                         right = Math.max(right, outer.right - rect(el).left);
                     });
-                if (outer.width - left - right < 0.45 * outer.width) { left = right = 0; }
+                return [left, right, outer.width];
+            }
+            function frame() {  // the opening view, clear of the panels where room allows
+                if (!view || moved) { return; }
+                var title = box.querySelector(".trazo-title");
+                var top = title ? title.offsetHeight : 0;
+                var m = margins();
+                var list = box.querySelector(".trazo-layers");
+                if (m[2] - m[0] - m[1] < FREE * m[2] && list && isOpen(list) && !touched) {
+                    setOpen(list, false);  // the plan matters more than the layer list
+                    fit();
+                    m = margins();
+                }
+                var left = m[0], right = m[1];
+                if (m[2] - left - right < FREE * m[2]) { left = right = 0; }
                 map.fitBounds([[view[1], view[0]], [view[3], view[2]]], {animate: false,
                     paddingTopLeft: [left + GAP, top + GAP],
                     paddingBottomRight: [right + GAP, GAP]});
@@ -286,6 +299,8 @@ class Layout(MacroElement):
                 fit();
                 frame();
                 map.fire("trazolayout");
+                // Which size the panels were last laid out for (tests wait on it).
+                box.setAttribute("data-trazo-layout", box.clientWidth + "x" + box.clientHeight);
             }
             relayout();
             map.on("resize", relayout);

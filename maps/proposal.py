@@ -163,8 +163,9 @@ def title(proposal: Mapping[str, Any]) -> str:
     parameters = _mapping(info.get("parameters"))
     ends = [str(t["name"]) for t in terminals(proposal)]
     if kind == "route":
-        origin = parameters.get("from") or (ends[0] if ends else "?")
-        destination = parameters.get("to") or (ends[-1] if len(ends) > 1 else "?")
+        # the places as resolved (``Mérida``), else as asked (``Mérida, Yucatán``)
+        origin = ends[0] if len(ends) > 1 else parameters.get("from") or "?"
+        destination = ends[-1] if len(ends) > 1 else parameters.get("to") or "?"
         text = f"Route {origin} – {destination}"
         alternatives = int(_number(parameters.get("alternatives")) or 0)
         if parameters.get("diverse"):
@@ -253,13 +254,19 @@ def segments(proposal: Mapping[str, Any]) -> gpd.GeoDataFrame:
 
 
 def bounds(proposal: Mapping[str, Any]) -> Bbox | None:
-    """The proposal's bounding box (west, south, east, north), or ``None`` when empty."""
+    """The bounding box (west, south, east, north) of the proposal's segments and terminals
+    (a plan of wireless links alone has terminals and no segment), or ``None``."""
     frame = segments(proposal)
     frame = frame[~(frame.geometry.is_empty | frame.geometry.isna())]
-    if frame.empty:
+    xs = [float(t["lon"]) for t in terminals(proposal)]
+    ys = [float(t["lat"]) for t in terminals(proposal)]
+    if not frame.empty:
+        minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+        xs += [minx, maxx]
+        ys += [miny, maxy]
+    if not xs:
         return None
-    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
-    return (minx, miny, maxx, maxy)
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _number(value: Any) -> float | None:
@@ -351,14 +358,15 @@ def add_proposal(
         group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
         width = role_style(role)["weight"] + 3
 
-        def under(_row: dict[str, Any], width: float = width) -> dict[str, Any]:
-            return {"_style": {"weight": width}}
+        def under(row: dict[str, Any], width: float = width) -> dict[str, Any]:
+            # The casing answers clicks like its segment: a wider target, and no gap in a
+            # dashed line through which a click would reach the layer below.
+            return {**_segment_properties(row), "_style": {"weight": width}}
 
         SafeGeoJson(
             feature_collection(part, under),
             name=f"{name} outline",
             style={"color": casing, "opacity": 0.95, "lineCap": "round", "lineJoin": "round"},
-            interactive=False,
             control=False,
             pane="trazo-proposal-casing",
         ).add_to(group)

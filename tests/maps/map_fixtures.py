@@ -323,3 +323,42 @@ def proposal_b() -> dict[str, Any]:
         "proposal": {"name": "Costa y Sierra", "kind": "route"},
         "metrics": {"people_covered": 120_000},
     }
+
+
+def route_proposal() -> dict[str, Any]:
+    """Cárdenas to Palenque along the rail of :func:`rights_of_way`, with its two ends.
+
+    The planner's made-up name (``route-…``) stands in the document, as when a route is
+    planned without ``--name``.
+    """
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            _segment(
+                [CARDENAS, VILLAHERMOSA, PALENQUE],
+                deployment_type="rail",
+                length_km=210.0,
+                cost_usd=3_360_000,
+                role="primary",
+                source_layer="rights_of_way",
+                corridor="Ferrocarril del Sureste",
+            ),
+            _segment(
+                [CARDENAS, COMALCALCO, PARAISO],
+                deployment_type="highway",
+                length_km=52.0,
+                cost_usd=1_040_000,
+                role="primary",
+                source_layer="rights_of_way",
+            ),
+        ],
+        "proposal": {
+            "name": "route-Paraíso-Palenque",
+            "kind": "route",
+            "parameters": {"from": "Paraíso, Tabasco", "to": "Palenque", "alternatives": 1},
+            "terminals": [
+                {"name": "Paraíso", "lon": PARAISO[0], "lat": PARAISO[1], "population": 26_000},
+                {"name": "Palenque", "lon": PALENQUE[0], "lat": PALENQUE[1]},
+            ],
+        },
+    }

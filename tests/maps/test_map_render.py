@@ -183,3 +183,56 @@ def test_store_map_reads_vector_layers_around_the_proposal(tmp_path: Path) -> No
     west, south, east, north = store.bboxes[0]
     assert west < -93.37 and east > -91.98 and south < 17.51 and north > 18.05
     assert "Villahermosa–Palenque backbone" in text
+
+
+def test_titles_are_written_from_the_request() -> None:
+    route = fx.route_proposal()
+    assert proposal_module.title(route) == "Route Paraíso – Palenque, with 1 alternative"
+    route["proposal"]["parameters"] = {"diverse": True}
+    assert proposal_module.title(route) == "Route Paraíso – Palenque, corridor-disjoint pair"
+    ring = {
+        "type": "FeatureCollection",
+        "features": [],
+        "proposal": {
+            "name": "backbone-3-terminals",
+            "kind": "backbone",
+            "parameters": {"terminals": ["A", "B", "C"], "ring": True},
+        },
+    }
+    assert proposal_module.title(ring) == "Ring over 3 places"
+    last_mile = {
+        "type": "FeatureCollection",
+        "features": [],
+        "proposal": {
+            "name": "last-mile-Tabasco",
+            "kind": "last_mile",
+            "parameters": {"area": "Tabasco", "min_population": 250, "budget_usd": 7e6},
+        },
+    }
+    assert proposal_module.title(last_mile) == (
+        "Last mile in Tabasco, localities of 250+ people, budget USD 7.0 M"
+    )
+    # a name somebody chose stays
+    assert proposal_module.title(fx.proposal()) == "Villahermosa–Palenque backbone"
+
+
+def test_route_ends_are_labelled_places_and_bound_the_view() -> None:
+    places = proposal_module.places(fx.route_proposal())
+    assert [(p.name, p.kind) for p in places] == [("Paraíso", "end"), ("Palenque", "end")]
+    # Paraíso (26,000 people) outranks Palenque (unknown) when names compete for room
+    assert places[0].priority > places[1].priority
+    # a plan of terminals alone (wireless) still has an extent: its terminals'
+    only_ends = {**fx.route_proposal(), "features": []}
+    west, north = fx.PARAISO
+    east, south = fx.PALENQUE
+    assert proposal_module.bounds(only_ends) == (west, south, east, north)
+
+
+def test_base_layers_the_plan_does_not_use_start_off(tmp_path: Path) -> None:
+    # The route runs on rights_of_way only: the fiber layer starts off and the legend says
+    # so; the Dos Bocas landing and its cable are in the route's view, so they stay on.
+    text = _html(proposal_map(fx.route_proposal(), fx.frames()), tmp_path)
+    start = text.index("Off until ticked in Layers: ")
+    assert text[start : text.index("\\u003c", start)] == (
+        "Off until ticked in Layers: Fiber routes (not used by this plan or not in view)."
+    )
