@@ -294,6 +294,7 @@ def _finish(
     summary_class: str = "trazo-summary",
     summary_heading: str = "Summary",
     places: list[Place] | None = None,
+    view: Bbox | None = None,
 ) -> folium.Map:
     for source in extra_sources:
         legend.source(source)
@@ -317,7 +318,7 @@ def _finish(
     ).add_to(m)
     OutlineMiniMap(_outline(frames, area)).add_to(m)
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
-    Layout(area).add_to(m)
+    Layout(view or area).add_to(m)
     return m
 
 
@@ -578,6 +579,9 @@ def proposals_map(
         summary_class=summary_class,
         summary_heading=summary_heading,
         places=_labelled_places(documents, frames, area),
+        # the opening view: the proposals and a little room for their names (the area
+        # around them, read for the base layers, is larger)
+        view=_grow(extent, 0.04) if extent and not focus_bbox else area,
     )
 
 
