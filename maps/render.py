@@ -560,7 +560,7 @@ def proposals_map(
         tolerance=_tolerance(area, simplify_tolerance),
         min_population=min_population,
         max_localities=max_localities,
-        used_layers=used,
+        used_layers=used or None,  # a plan on no corridor (wireless): what is in view
     )
     for geojson, label, casing in proposals:
         proposal.add_proposal(m, geojson, label=label, casing=casing)
