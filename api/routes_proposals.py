@@ -40,6 +40,7 @@ from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundErro
 from layers.export import export_frame
 from layers.kinds import LayerKind
 from layers.store import Store
+from planner.land import Land
 from planner.places import PlaceIndex
 from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 
@@ -227,9 +228,14 @@ def _cached_lookups(path: str, version: tuple[tuple[str, str, str], ...]) -> Loo
         return gpd.GeoDataFrame(pd.concat(found, ignore_index=True), crs="EPSG:4326")
 
     localities = one(LayerKind.LOCALITIES)
+    states = one(LayerKind.STATES)
     return Lookups(
-        places=PlaceIndex(localities, one(LayerKind.SUBSEA_LANDINGS)),
-        states=one(LayerKind.STATES),
+        places=PlaceIndex(
+            localities,
+            one(LayerKind.SUBSEA_LANDINGS),
+            area=Land(states) if states is not None else None,
+        ),
+        states=states,
         municipalities=one(LayerKind.MUNICIPALITIES),
         localities=localities,
     )

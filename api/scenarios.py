@@ -191,6 +191,7 @@ class ScenarioWorkspace:
                 {name: self.frame(name) for name in layers},
                 model,
                 elevation=self.base.network.elevation,
+                land=self.base.network.land,
             )
             links: list[SubseaLink] = []
             if spec.subsea:

@@ -85,7 +85,7 @@ def segments_from_edges(
                 reuses_fiber=bool(first.get("reuses_fiber")),
                 role=role,
                 name=first.get("name"),
-                extra={"edge_kind": kind} if kind else {},
+                extra=_extra(kind, datas),
             )
             if deployment == "greenfield" and segment.length_km >= min_terrain_km:
                 segment = follow_terrain(network, segment, notes)
@@ -117,6 +117,7 @@ def follow_terrain(
             bounds,
             network.cost_model,
             margin_deg=TERRAIN_MARGIN_DEG,
+            land=network.land,
         )
         link = greenfield_path(surface, (start[0], start[1]), (end[0], end[1]))
     except TrazoError as err:
@@ -140,6 +141,17 @@ def follow_terrain(
         name=segment.name,
         extra=extra,
     )
+
+
+def _extra(kind: str | None, datas: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a segment says beyond its columns: edge kind, a new subsea crossing's landings."""
+    extra: dict[str, Any] = {"edge_kind": kind} if kind else {}
+    landings = sum(int(d.get("landings") or 0) for d in datas)
+    if landings:
+        # cost_usd = length_km x the subsea rate + landings x usd_per_landing
+        extra["landings"] = landings
+        extra["usd_per_landing"] = float(datas[0]["usd_per_landing"])
+    return extra
 
 
 def _note(notes: list[str] | None, text: str) -> None:
