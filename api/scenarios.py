@@ -54,6 +54,7 @@ from maps.report import (
 from planner.backbone import plan_backbone
 from planner.cost_model import CostModel
 from planner.demand import load_household_internet, localities_in_area, select_area
+from planner.land import COASTAL_TOLERANCE_KM
 from planner.last_mile import plan_last_mile
 from planner.metrics import ProposalMetrics, is_built
 from planner.network import PlanningNetwork, attach_place, build_network
@@ -92,6 +93,8 @@ class StepResult:
     files: dict[str, Path]
     seconds: float
     budget_usd: float | None = None
+    km_off_land: float | None = None
+    """Km of land deployments farther than the coastal tolerance from land (should be 0)."""
 
 
 @dataclass
@@ -337,6 +340,13 @@ def _run_step(
         budget = _budget(spec, step, earlier)
         proposal = _last_mile(step, context, earlier, budget)
     metrics = measure(context, proposal)
+    off_land = None
+    if network.land is not None:
+        off_land = network.land.km_off_land_of(proposal.segments)
+        if off_land > 0:
+            logger.warning(
+                "%s: %s has %.1f km of land deployment at sea", spec.name, step.name, off_land
+            )
     store_name = f"{spec.name}_{step.name}"
     document = save_proposal(context.store, proposal, metrics, store_name, replace=True)
     files = _write_step_files(proposal, document, store_name, folder / step.name)
@@ -353,6 +363,7 @@ def _run_step(
         files=files,
         seconds=seconds,
         budget_usd=budget,
+        km_off_land=off_land,
     )
 
 
@@ -748,6 +759,14 @@ def _report(result: ScenarioResult) -> ScenarioReport:
                     f"{parameters.get('localities_served', 0):,} of "
                     f"{parameters.get('localities_with_demand', 0):,} with people unserved "
                     f"(≥ {parameters.get('min_population')} people)",
+                )
+            )
+        if step.km_off_land is not None:
+            extra.append(
+                (
+                    "Land deployment off land",
+                    f"{step.km_off_land:,.1f} km beyond the {COASTAL_TOLERANCE_KM:g} km "
+                    "coastal tolerance",
                 )
             )
         if step.kind == "backbone":

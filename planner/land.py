@@ -44,10 +44,11 @@ COASTAL_TOLERANCE_KM = 1.0
 AREA_MARGIN_KM = 22.224
 """The planning area reaches this far beyond the land: 12 nautical miles (territorial sea)."""
 
+WATER_DEPLOYMENTS = frozenset({"subsea"})
+"""Deployment types that may cross water; every other one is a land deployment."""
+
 _SIMPLIFY_M = 100.0
 """The coast is simplified this much before buffering (speed); the buffer shrinks to match."""
-
-_ENDS_M = 1e-9  # in degrees: a water stretch whose end is the line's end leads out to sea
 
 
 class OutsidePlanningAreaError(TrazoError):
@@ -161,6 +162,18 @@ class Land:
             return 0.0
         return _km(shapely.difference(line, self.near))
 
+    def km_off_land_of(self, segments: Sequence[Any]) -> float:
+        """Km of land deployments among ``segments`` beyond the coastal tolerance.
+
+        Every segment but a ``subsea`` one is a land deployment; each has ``geometry`` and
+        ``deployment_type``.
+        """
+        return sum(
+            self.km_off_land(segment.geometry)
+            for segment in segments
+            if segment.deployment_type not in WATER_DEPLOYMENTS
+        )
+
     def clip_lines(self, frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, float]:
         """Cut corridor lines at the coast; return the land corridors and the km cut off.
 
@@ -226,15 +239,14 @@ class Land:
                 start, end = end, start
             stretches.append((float(start), part, on_land))
         stretches.sort(key=lambda item: item[0])
-        total = line.length
         pieces: list[Piece] = []
-        for position, part, on_land in stretches:
+        for _, part, on_land in stretches:
             if on_land:
                 pieces.append(Piece(part, True))
                 continue
-            at_start = position <= _ENDS_M
-            at_end = abs(position + part.length - total) <= _ENDS_M * max(1.0, total)
-            shores = int(not at_start) + int(not at_end)
+            ends = shapely.points(np.asarray(part.coords)[[0, -1]])
+            # an end at the coast (or within the tolerance of it) lands the cable there
+            shores = int(np.count_nonzero(shapely.covers(self.near, ends)))
             if bool(self.allows(part)):
                 # a bridge, or the few hundred metres between a coastal place and the shore
                 pieces.append(Piece(part, True))
