@@ -21,8 +21,12 @@ from pyproj import Transformer
 from shapely import LineString, box
 
 from planner.cost_model import load_cost_model
-from planner.greenfield import NoGreenfieldPathError, OutsideSurfaceError, build_friction_surface
-from planner.greenfield import greenfield_path
+from planner.greenfield import (
+    NoGreenfieldPathError,
+    OutsideSurfaceError,
+    build_friction_surface,
+    greenfield_path,
+)
 from planner.land import Land, OutsidePlanningAreaError
 from planner.network import attach_place, build_network
 from planner.places import Place, PlaceIndex
@@ -223,6 +227,6 @@ def test_places_in_mexico_and_just_off_its_coast_are_accepted(
 
 def test_the_resolver_refuses_a_typed_place_outside_the_area(mexico: Land) -> None:
     index = PlaceIndex(area=mexico)
-    with pytest.raises(OutsidePlanningAreaError, match="'-77.03,38.9' at"):
+    with pytest.raises(OutsidePlanningAreaError, match=r"'-77\.03,38\.9' at"):
         index.resolve("-77.03,38.90")
     assert index.resolve("-99.1332,19.4326").lat == 19.4326
