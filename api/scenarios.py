@@ -61,12 +61,18 @@ from planner.proposal import Proposal, line_length_km, proposal_frame
 from planner.route_plan import plan_route
 from planner.scenario import (
     BackboneStep,
+    CableStep,
     LastMileStep,
     LatencyTable,
     RouteStep,
     Scenario,
 )
-from planner.subsea import SubseaLink, add_subsea_links
+from planner.subsea import (
+    PUBLISHED_LENGTH_SOURCE,
+    SubseaLink,
+    add_subsea_links,
+    cable_proposal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +315,7 @@ def run_scenario(
 
 def _run_step(
     spec: Scenario,
-    step: RouteStep | BackboneStep | LastMileStep,
+    step: RouteStep | BackboneStep | LastMileStep | CableStep,
     context: PlanningContext,
     workspace: ScenarioWorkspace,
     earlier: list[StepResult],
@@ -334,6 +340,8 @@ def _run_step(
         proposal = plan_backbone(
             network, terminals, ring=step.ring, name=step.title, time_budget_s=step.time_budget_s
         )
+    elif isinstance(step, CableStep):
+        proposal = _cable(step, context, workspace)
     else:
         budget = _budget(spec, step, earlier)
         proposal = _last_mile(step, context, earlier, budget)
@@ -446,6 +454,29 @@ def _budget(spec: Scenario, step: LastMileStep, earlier: list[StepResult]) -> fl
         return None
     spent = sum(r.metrics.capex_usd_total for r in earlier if r.name in step.budget_after_steps)
     return max(spec.funding_usd - spent, 0.0)
+
+
+def _cable(step: CableStep, context: PlanningContext, workspace: ScenarioWorkspace) -> Proposal:
+    """The submarine cable a scenario proposes, from the stored cables and landings."""
+    cables = workspace.frames_of(LayerKind.SUBSEA_CABLES)
+    landings = workspace.frames_of(LayerKind.SUBSEA_LANDINGS)
+    if not cables or not landings:
+        raise NotFoundError(
+            "a cable step needs a subsea_cables and a subsea_landings layer; run `trazo demo`"
+        )
+    return cable_proposal(
+        gpd.GeoDataFrame(
+            pd.concat([workspace.frame(n) for n in cables], ignore_index=True), crs="EPSG:4326"
+        ),
+        gpd.GeoDataFrame(
+            pd.concat([workspace.frame(n) for n in landings], ignore_index=True), crs="EPSG:4326"
+        ),
+        step.cable,
+        context.network.cost_model,
+        cost_usd=step.cost_usd,
+        cost_source=step.cost_source,
+        name=step.title,
+    )
 
 
 def _last_mile(
@@ -714,6 +745,19 @@ def _scenario_notes(spec: Scenario, variant: _Variant, workspace: ScenarioWorksp
             for link in variant.subsea_links
         ]
         notes.append("subsea links added: " + "; ".join(parts))
+        lengths = {
+            link.cable: (link.cable_drawn_km, link.cable_published_km)
+            for link in variant.subsea_links
+        }
+        notes.append(
+            "subsea cable lengths, drawn (the layer's route) / published: "
+            + "; ".join(
+                f"{cable}: {drawn:,.0f} km / "
+                + (f"{published:,.0f} km" if published is not None else "n/a (international)")
+                for cable, (drawn, published) in lengths.items()
+            )
+            + f"; domestic cables are priced on their published length ({PUBLISHED_LENGTH_SOURCE})"
+        )
     return notes
 
 

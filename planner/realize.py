@@ -160,6 +160,11 @@ def _extra(kind: str | None, datas: list[dict[str, Any]]) -> dict[str, Any]:
         # cost_usd = length_km x the subsea rate + landings x usd_per_landing
         extra["landings"] = landings
         extra["usd_per_landing"] = float(datas[0]["usd_per_landing"])
+    if "length_factor" in datas[0]:
+        # a cable priced on its published length: cost_usd = length_km x rate x length_factor
+        extra["published_km"] = round(sum(float(d["published_km"]) for d in datas), 3)
+        extra["length_factor"] = float(datas[0]["length_factor"])
+        extra["length_source"] = str(datas[0]["length_source"])
     return extra
 
 
