@@ -63,7 +63,13 @@ def planning_context(store: Store, cost_model_path: Path | None = None) -> Plann
         )
     states = _concat(store, LayerKind.STATES)
     land = Land(states) if states is not None else None
-    network = build_network(corridors, cost_model, elevation=_elevation(store), land=land)
+    network = build_network(
+        corridors,
+        cost_model,
+        elevation=_elevation(store),
+        caveats=layer_caveats(store),
+        land=land,
+    )
     localities = _concat(store, LayerKind.LOCALITIES)
     return PlanningContext(
         store=store,
@@ -73,6 +79,16 @@ def planning_context(store: Store, cost_model_path: Path | None = None) -> Plann
         municipalities=_concat(store, LayerKind.MUNICIPALITIES),
         localities=localities,
     )
+
+
+def layer_caveats(store: Store) -> dict[str, str]:
+    """The catalog's caveat of each stored layer that has one (a proxy, an assumption)."""
+    caveats = {}
+    for info in store.list_layers():
+        caveat = info.report.get("caveat")
+        if caveat:
+            caveats[info.name] = str(caveat)
+    return caveats
 
 
 def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:

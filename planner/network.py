@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,13 @@ class PlanningNetwork:
         Names of the corridor layers in the graph.
     bridges
         Number of greenfield bridges added to join separate corridor networks.
+    places
+        Node of each attached place, by :func:`place_key`.
+    corridor_lines
+        The corridor edges as lines, for the terrain surface (built on first use).
+    caveats
+        Layer name to what the layer really is when it stands in for something else (from
+        the store's catalog); proposals reusing such a layer say so.
     land
         The land (states) the network was cut to; None when built without it.
     offshore_km
@@ -85,6 +93,7 @@ class PlanningNetwork:
     bridges: int = 0
     places: dict[str, Hashable] = field(default_factory=dict)
     corridor_lines: gpd.GeoDataFrame | None = None
+    caveats: Mapping[str, str] = field(default_factory=dict)
     land: Land | None = None
     offshore_km: float = 0.0
     subsea_bridges: int = 0
@@ -156,6 +165,7 @@ def build_network(
     snap_tolerance_m: float = 50.0,
     max_bridge_km: float = DEFAULT_MAX_BRIDGE_KM,
     land: Land | None = None,
+    caveats: Mapping[str, str] | None = None,
 ) -> PlanningNetwork:
     """Build the priced planning network from corridor layers.
 
@@ -175,6 +185,8 @@ def build_network(
         The land the network is built on: corridor lines are cut at its coast, bridges and
         drops obey it, places outside its planning area are refused. None plans without
         knowing land from water.
+    caveats
+        Layer name to its caveat (e.g. a fiber layer that is a proxy); kept for proposals.
 
     Returns
     -------
@@ -199,6 +211,7 @@ def build_network(
         layers=tuple(corridors),
         land=land,
         offshore_km=offshore_km,
+        caveats={k: v for k, v in (caveats or {}).items() if k in corridors},
     )
     network.bridges, network.subsea_bridges = bridge_components(
         graph, cost_model, max_bridge_km=max_bridge_km, network=network
@@ -226,10 +239,13 @@ def price_edge(data: dict[str, Any], cost_model: CostModel) -> None:
     else:
         deployment = str(data.get("deployment_type") or data.get("deployment") or "greenfield")
     data["deployment_type"] = deployment
-    data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"]))
+    # stated factors on the rate (none on corridors today); a segment restates them
+    factor = math.prod(float(v) for v in (data.get("multipliers") or {}).values())
+    data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"])) * factor
     landings = int(data.get("landings") or 0)
     if landings:
-        # a new subsea crossing lands its cable at each shore it reaches
+        # a new subsea crossing lands its cable at each shore it reaches: a lump sum on
+        # the edge for routing; a proposal states it as its node cost "subsea_landings"
         data["usd_per_landing"] = cost_model.nodes.landing.usd_each
         data["cost_usd"] += landings * data["usd_per_landing"]
     data["reuses_fiber"] = deployment == "fiber_lease"

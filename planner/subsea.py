@@ -28,10 +28,10 @@ Published routes are schematic, so a cable's drawn length differs from its publi
 (the Gulf of California Cable: 217 km drawn, 250 km published). When the cable is domestic
 (every landing in ``all_landings`` is in Mexico) and the layer gives its published
 ``length_km``, each of its edges is priced on its share of the published length: the edge
-records ``published_km`` (its drawn km x published / drawn cable km) and
-``length_factor`` (published / drawn), and costs the cost model's
-``deployment.subsea.usd_per_km`` x ``length_km`` x ``length_factor``; otherwise
-``length_factor`` is 1 and the drawn length is priced. A
+records ``published_km`` (its drawn km x published / drawn cable km) and the multiplier
+``published_length`` (published / drawn), and costs the cost model's
+``deployment.subsea.usd_per_km`` x ``length_km`` x ``published_length``; otherwise the
+drawn length is priced. A
 cable already in service carries traffic as bought capacity rather than as a new build: the
 edge is marked ``reuses_fiber`` (so no amplifier sites are added for it and it counts as
 reuse) and its price is whatever the cost model says a subsea km costs; a scenario that
@@ -244,12 +244,11 @@ def add_subsea_links(
             "geometry": line,
             "subsea_method": method,
         }
-        price_edge(data, model)
         if published is not None:
             data["published_km"] = km * factor
-            data["length_factor"] = factor
+            data["multipliers"] = {"published_length": factor}
             data["length_source"] = PUBLISHED_LENGTH_SOURCE
-            data["cost_usd"] *= factor
+        price_edge(data, model)
         data["reuses_fiber"] = existing
         network.graph.add_edge(nodes[a.name], nodes[b.name], **data)
         added.append(
@@ -533,20 +532,26 @@ def cable_proposal(
     if published is not None:
         extra_all.update(published_km=published, length_source=length_source)
     node_costs: dict[str, float] = {}
+    priced: dict[str, Any] = {}
     if cost_usd is not None:
-        total = float(cost_usd)
         extra_all.update(cost_source=cost_source, cost_basis="published cost of the cable")
     else:
+        # the cost model's price of the published length: km x rate x published / drawn
         factor = published / drawn if published is not None and drawn > 0 else 1.0
-        total = cost_model.edge_cost_usd("subsea", drawn) * factor
-        extra_all["length_factor"] = factor
+        priced = {
+            "rate_usd_per_km": cost_model.usd_per_km("subsea"),
+            "multipliers": {"published_length": factor} if factor != 1.0 else {},
+        }
         node_costs["cable_landings"] = n_landings * cost_model.nodes.landing.usd_each
     segments = [
         Segment(
             geometry=part,
             deployment_type="subsea",
             length_km=geodesic_line_km(part),
-            cost_usd=total * geodesic_line_km(part) / drawn if drawn > 0 else 0.0,
+            cost_usd=float(cost_usd) * geodesic_line_km(part) / drawn
+            if cost_usd is not None and drawn > 0
+            else 0.0,
+            **priced,
             source_layer=SUBSEA_LAYER,
             corridor=f"{SUBSEA_LAYER}:{_text(row.get('cable_id')) or position}",
             reuses_fiber=False,

@@ -99,7 +99,9 @@ def test_an_island_network_is_joined_by_one_subsea_link_costed_as_one(land: Land
     proposal = plan_route(network, south, north)
     [subsea] = [s for s in proposal.segments if s.deployment_type == "subsea"]
     assert subsea.extra["landings"] == 2 and subsea.extra["usd_per_landing"] == LANDING
-    assert subsea.cost_usd == pytest.approx(subsea.length_km * SUBSEA + 2 * LANDING, rel=1e-9)
+    # the cable is the segment, its two landings a node cost of the proposal
+    assert subsea.cost_usd == pytest.approx(STRAIT_KM * SUBSEA, abs=400)
+    assert proposal.node_costs_usd["subsea_landings"] == 2 * LANDING
     assert land.km_off_land_of(proposal.segments) == 0.0
 
 
