@@ -1,0 +1,101 @@
+"""Record tables (e.g. the service's jobs) inside a store's GeoPackage, with sqlite3.
+
+Each table is registered in ``gpkg_contents`` under a data type of its own name, like the
+layer catalog, so GDAL (and so QGIS) does not list it as a layer. Writes are
+``BEGIN IMMEDIATE`` transactions on the WAL-mode file: readers never wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from layers.errors import NotFoundError
+from layers.store import StoreBusyError, StoreWriteError
+
+NO_STORE_MESSAGE = (
+    "the store holds no layers to plan on; run `trazo demo` or load some with "
+    "`trazo layers load`"
+)
+
+
+class _Session:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, tuple(params))
+
+
+class GeoPackageRecords:
+    """The record tables of the GeoPackage at ``path`` (see the module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def exists(self, table: str) -> bool:
+        """Whether ``table`` has been created."""
+        if not self.path.exists():
+            return False
+        with self.session() as session:
+            found = session.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+        return found is not None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[_Session]:
+        """A read session."""
+        conn = self._connect()
+        try:
+            yield _Session(conn)
+        except sqlite3.Error as err:
+            raise StoreWriteError(f"the store could not be read: {err}") from err
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def transaction(
+        self, *, create: tuple[str, Sequence[str], str] | None = None
+    ) -> Iterator[_Session]:
+        """A ``BEGIN IMMEDIATE`` transaction, creating ``create``'s table first if given."""
+        conn = self._connect()
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                raise StoreBusyError(
+                    "the store is busy with another write; try again in a few seconds"
+                ) from err
+            try:
+                if create is not None:
+                    self._create(conn, *create)
+                yield _Session(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as err:
+            raise StoreBusyError(f"the store is busy; try again in a few seconds ({err})") from err
+        finally:
+            conn.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise NotFoundError(NO_STORE_MESSAGE)
+        uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
+        return sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+
+    @staticmethod
+    def _create(conn: sqlite3.Connection, table: str, ddl: Sequence[str], description: str) -> None:
+        for statement in ddl:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT OR IGNORE INTO gpkg_contents "
+            "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
+            (table, table, table, description),
+        )
