@@ -18,8 +18,7 @@ from layers.errors import NotFoundError
 from layers.store import StoreBusyError, StoreWriteError
 
 NO_STORE_MESSAGE = (
-    "the store holds no layers to plan on; run `trazo demo` or load some with "
-    "`trazo layers load`"
+    "the store holds no layers to plan on; run `trazo demo` or load some with `trazo layers load`"
 )
 
 
@@ -53,6 +52,8 @@ class GeoPackageRecords:
         conn = self._connect()
         try:
             yield _Session(conn)
+        except sqlite3.OperationalError as err:
+            raise StoreBusyError(f"the store is busy; try again in a few seconds ({err})") from err
         except sqlite3.Error as err:
             raise StoreWriteError(f"the store could not be read: {err}") from err
         finally:
@@ -81,6 +82,8 @@ class GeoPackageRecords:
             conn.execute("COMMIT")
         except sqlite3.OperationalError as err:
             raise StoreBusyError(f"the store is busy; try again in a few seconds ({err})") from err
+        except sqlite3.Error as err:
+            raise StoreWriteError(f"the store's records could not be written: {err}") from err
         finally:
             conn.close()
 

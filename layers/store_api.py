@@ -96,6 +96,10 @@ class RecordTables(Protocol):
 class LayerStore(Protocol):
     """A store of layers, rasters, proposals and record tables (see the module docstring)."""
 
+    def __hash__(self) -> int:
+        """Stores are hashed by identity (caches key on the open store)."""
+        ...
+
     @property
     def location(self) -> str:
         """Where the store is: a file path, or a PostgreSQL URL without its password."""
@@ -204,7 +208,6 @@ class LayerStore(Protocol):
     def close(self) -> None:
         """Release connections this object holds (a no-op for a GeoPackage)."""
         ...
-
 
 
 def fingerprint_of(versions: Iterable[tuple[str, str, str]]) -> str:

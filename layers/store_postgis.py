@@ -279,8 +279,7 @@ class PostgisStore:
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         # The store's schema first, then whatever the role already searches (PostGIS).
         conn.execute(
-            "SELECT set_config('search_path', %s || ', ' || current_setting('search_path'), "
-            "false)",
+            "SELECT set_config('search_path', %s || ', ' || current_setting('search_path'), false)",
             (f'"{self.schema}"',),
         )
         conn.commit()
@@ -323,8 +322,9 @@ class PostgisStore:
             ) from err
         except psycopg.OperationalError as err:
             if isinstance(err, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled):
+                reason = err.diag.message_primary
                 raise StoreBusyError(
-                    f"the PostGIS store {self.location} is busy; try again ({err.diag.message_primary})"
+                    f"the PostGIS store {self.location} is busy; try again ({reason})"
                 ) from err
             raise StoreBusyError(
                 f"the PostGIS store {self.location} is unavailable: {err}"
@@ -586,7 +586,7 @@ class PostgisStore:
         attributes = [str(c) for c in data.columns if c != geometry.name]
         columns = {c: str(data[c].dtype) for c in attributes}
         geometry_type, promote = _geometry_type(data)
-        definitions = [sql.SQL("fid bigint PRIMARY KEY")]
+        definitions: list[sql.Composable] = [sql.SQL("fid bigint PRIMARY KEY")]
         definitions += [
             sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(data[c].dtype)))
             for c in attributes
@@ -618,8 +618,7 @@ class PostgisStore:
             typmod = f"{geometry_type}{'Z' if has_z else ''}"
             conn.execute(
                 sql.SQL(
-                    f"ALTER TABLE {{}} ALTER COLUMN {GEOMETRY_COLUMN} "
-                    f"TYPE geometry({typmod}, 4326)"
+                    f"ALTER TABLE {{}} ALTER COLUMN {GEOMETRY_COLUMN} TYPE geometry({typmod}, 4326)"
                 ).format(sql.Identifier(physical))
             )
         conn.execute(
@@ -948,7 +947,7 @@ class _RecordSession:
         self._conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))  # type: ignore[arg-type]
+        return self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
 
 
 class PostgisRecords:
@@ -995,7 +994,7 @@ class PostgisRecords:
             if create is not None:
                 table, ddl, description = create
                 for statement in ddl:
-                    conn.execute(statement)  # type: ignore[arg-type]
+                    conn.execute(statement)
                 conn.execute(
                     sql.SQL("COMMENT ON TABLE {} IS {}").format(
                         sql.Identifier(table), sql.Literal(description)
@@ -1102,4 +1101,3 @@ def _frame(
         except (TypeError, ValueError):
             frame[column] = frame[column].infer_objects()
     return _restore_dtypes(frame, dtypes)
-

@@ -144,9 +144,7 @@ def copy_store(
     proposals = source.list_proposals()
     if not replace:
         taken = sorted({i.name for i in target.list_layers()} & {i.name for i in layers})
-        taken += sorted(
-            {p.name for p in target.list_proposals()} & {p.name for p in proposals}
-        )
+        taken += sorted({p.name for p in target.list_proposals()} & {p.name for p in proposals})
         if taken:
             raise AlreadyExistsError(
                 f"the destination already holds {', '.join(taken[:10])}; pass --replace to "
@@ -169,8 +167,7 @@ def copy_store(
             got = frame_digest(back)
             if len(back) != len(frame):
                 raise StoreCopyError(
-                    f"layer {info.name!r}: {len(frame)} features copied but {len(back)} "
-                    "read back"
+                    f"layer {info.name!r}: {len(frame)} features copied but {len(back)} read back"
                 )
             item = CopiedItem(info.name, info.kind.value, len(back), expected)
         if got != expected:

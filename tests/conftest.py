@@ -16,7 +16,7 @@ from layers.stores import open_store
 # Test modules import shared helpers by name (pytest imports test files by path).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from postgis_cluster import missing_reason, running_cluster  # noqa: E402
+from postgis_cluster import missing_reason, running_cluster
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ("geopackage", "postgis")

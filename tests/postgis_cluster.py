@@ -13,7 +13,6 @@ fail on CI (``CI=true``), so a CI run can never pass without them.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import pwd
 import shutil
@@ -28,11 +27,11 @@ USER = "trazo"
 
 def find_bindir() -> Path | None:
     """The newest PostgreSQL server bin folder that has PostGIS, or None."""
-    for bindir in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        major = Path(bindir).parent.name
+    for bindir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        major = bindir.parent.name
         control = Path(f"/usr/share/postgresql/{major}/extension/postgis.control")
-        if (Path(bindir) / "initdb").is_file() and control.is_file():
-            return Path(bindir)
+        if (bindir / "initdb").is_file() and control.is_file():
+            return bindir
     return None
 
 
@@ -98,8 +97,19 @@ def running_cluster() -> Iterator[str]:
         )
         subprocess.run(
             _as_server_user(
-                [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
-                + ["-w", "-t", "60", "start"]
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
             ),
             check=True,
             capture_output=True,

@@ -209,9 +209,7 @@ def test_bad_names_and_frames_refused(any_store: LayerStore) -> None:
     with pytest.raises(LayerValidationError, match="not allowed"):
         any_store.write_layer("Bad Name", LayerKind.LOCALITIES, localities(), report("x"))
     with pytest.raises(LayerValidationError, match="EPSG:4326"):
-        any_store.write_layer(
-            "utm", LayerKind.LOCALITIES, localities().to_crs(6372), report("utm")
-        )
+        any_store.write_layer("utm", LayerKind.LOCALITIES, localities().to_crs(6372), report("utm"))
     assert any_store.list_layers() == []
 
 
@@ -345,7 +343,9 @@ def test_killed_load_leaves_every_layer_as_it_was(
     assert loaded.read("localities")["name"].tolist() == [p[0] for p in PLACES]
 
 
-def test_readers_see_the_old_version_until_the_switch(loaded: LayerStore, store_location: str, tmp_path: Path) -> None:
+def test_readers_see_the_old_version_until_the_switch(
+    loaded: LayerStore, store_location: str, tmp_path: Path
+) -> None:
     staged, go = threading.Event(), threading.Event()
 
     def pause() -> None:
@@ -358,7 +358,10 @@ def test_readers_see_the_old_version_until_the_switch(loaded: LayerStore, store_
     def write() -> None:
         try:
             writer.write_layer(
-                "localities", LayerKind.LOCALITIES, localities(PLACES[:2]), hooked(pause),
+                "localities",
+                LayerKind.LOCALITIES,
+                localities(PLACES[:2]),
+                hooked(pause),
                 replace=True,
             )
         except BaseException as exc:
@@ -547,4 +550,6 @@ def test_open_store_picks_the_backend_from_the_location(tmp_path: Path) -> None:
     assert pg.side_folder("scenarios") == tmp_path / "scenarios"
     secret = open_store("postgresql://u:hunter2@localhost/db", work_dir=tmp_path)
     assert "hunter2" not in secret.location
-    assert os.fspath(open_store(tmp_path / "a.gpkg").side_folder("jobs")) == str(tmp_path / "a.jobs")
+    assert os.fspath(open_store(tmp_path / "a.gpkg").side_folder("jobs")) == str(
+        tmp_path / "a.jobs"
+    )
