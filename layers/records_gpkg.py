@@ -2,7 +2,8 @@
 
 Each table is registered in ``gpkg_contents`` under a data type of its own name, like the
 layer catalog, so GDAL (and so QGIS) does not list it as a layer. Writes are
-``BEGIN IMMEDIATE`` transactions on the WAL-mode file: readers never wait.
+``BEGIN IMMEDIATE`` transactions on the WAL-mode file: readers never wait. Every
+connection goes through the store's gate (:func:`layers.store.sqlite_connection`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from layers.errors import NotFoundError
-from layers.store import StoreBusyError, StoreWriteError
+from layers.store import StoreBusyError, StoreWriteError, sqlite_connection
 
 NO_STORE_MESSAGE = (
     "the store holds no layers to plan on; run `trazo demo` or load some with `trazo layers load`"
@@ -49,29 +49,16 @@ class GeoPackageRecords:
     @contextlib.contextmanager
     def session(self) -> Iterator[_Session]:
         """A read session."""
-        conn = self._connect()
-        try:
+        with self._errors(), self._connect() as conn:
             yield _Session(conn)
-        except sqlite3.OperationalError as err:
-            raise StoreBusyError(f"the store is busy; try again in a few seconds ({err})") from err
-        except sqlite3.Error as err:
-            raise StoreWriteError(f"the store could not be read: {err}") from err
-        finally:
-            conn.close()
 
     @contextlib.contextmanager
     def transaction(
         self, *, create: tuple[str, Sequence[str], str] | None = None
     ) -> Iterator[_Session]:
         """A ``BEGIN IMMEDIATE`` transaction, creating ``create``'s table first if given."""
-        conn = self._connect()
-        try:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as err:
-                raise StoreBusyError(
-                    "the store is busy with another write; try again in a few seconds"
-                ) from err
+        with self._errors(), self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 if create is not None:
                     self._create(conn, *create)
@@ -80,18 +67,24 @@ class GeoPackageRecords:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-        except sqlite3.OperationalError as err:
-            raise StoreBusyError(f"the store is busy; try again in a few seconds ({err})") from err
-        except sqlite3.Error as err:
-            raise StoreWriteError(f"the store's records could not be written: {err}") from err
-        finally:
-            conn.close()
 
-    def _connect(self) -> sqlite3.Connection:
+    @staticmethod
+    @contextlib.contextmanager
+    def _errors() -> Iterator[None]:
+        """SQLite's errors as the store's: busy (locked) or failed, never a bare sqlite3 one."""
+        try:
+            yield
+        except sqlite3.OperationalError as err:
+            raise StoreBusyError(
+                f"the store is busy with another write; try again in a few seconds ({err})"
+            ) from err
+        except sqlite3.Error as err:
+            raise StoreWriteError(f"the store's records could not be used: {err}") from err
+
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         if not self.path.exists():
             raise NotFoundError(NO_STORE_MESSAGE)
-        uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
-        return sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+        return sqlite_connection(self.path)
 
     @staticmethod
     def _create(conn: sqlite3.Connection, table: str, ddl: Sequence[str], description: str) -> None:
