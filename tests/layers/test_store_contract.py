@@ -410,7 +410,7 @@ def test_concurrent_replace_loads_serialise_and_readers_see_whole_versions(
 
         rows = int(sys.argv[1])
         store = open_store({store_location!r}, work_dir=Path({str(tmp_path / "work")!r}))
-        for _ in range(3):
+        for _ in range(2):
             store.write_layer("localities", LayerKind.LOCALITIES, localities(PLACES[:rows]),
                               report("localities"), replace=True)
         store.close()
