@@ -647,6 +647,12 @@ class Store:
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _proposal_records(self, name: str | None = None) -> list[tuple[Any, ...]]:
         if not self.path.exists():
             return []

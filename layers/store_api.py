@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -207,6 +207,14 @@ class LayerStore(Protocol):
 
     def close(self) -> None:
         """Release connections this object holds (a no-op for a GeoPackage)."""
+        ...
+
+    def __enter__(self) -> Self:
+        """The store itself; it is closed when the block ends."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         ...
 
 

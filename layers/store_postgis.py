@@ -286,8 +286,20 @@ class PostgisStore:
 
     def _get_pool(self) -> psycopg_pool.ConnectionPool:
         if self._pool is None:
+            import psycopg
             import psycopg_pool
 
+            # One plain connection first: a wrong host, user or password fails at once with
+            # libpq's reason, instead of a pool retrying until its timeout.
+            try:
+                psycopg.connect(self._url, connect_timeout=10).close()
+            except psycopg.Error as err:
+                reason = (
+                    str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+                )
+                raise StoreBusyError(
+                    f"cannot connect to the PostGIS store {self.location}: {reason}"
+                ) from err
             self._pool = psycopg_pool.ConnectionPool(
                 self._url,
                 min_size=1,
