@@ -18,6 +18,14 @@ export DEBIAN_FRONTEND=noninteractive
 # Debian's postgresql-common would create and start a cluster on install: the tests want none.
 $sudo mkdir -p /etc/postgresql-common/createcluster.d
 echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/trazo.conf >/dev/null
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends \
-  "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" >/dev/null
+# Refresh the package lists only when they do not know PostGIS yet (another install step
+# of `make test` may just have refreshed them).
+if ! apt-cache show "postgresql-$PG_MAJOR-postgis-3" >/dev/null 2>&1; then
+  $sudo apt-get update -qq
+fi
+packages=("postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3")
+if ! $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
+  # lists older than the mirror: refresh them once and try again
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi

@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from layers.errors import (
     AlreadyExistsError,
@@ -147,8 +147,8 @@ def split_location(location: str) -> tuple[str, str]:
     --------
     >>> split_location("postgresql://planner@db:5432/gis?schema=team&sslmode=require")
     ('postgresql://planner@db:5432/gis?sslmode=require', 'team')
-    >>> split_location("postgresql:///gis")
-    ('postgresql:///gis', 'trazo')
+    >>> split_location("postgresql:///gis?host=/var/run/postgresql")
+    ('postgresql:///gis?host=%2Fvar%2Frun%2Fpostgresql', 'trazo')
     """
     parts = urlsplit(location)
     if parts.scheme not in POSTGRES_SCHEMES:
@@ -164,7 +164,12 @@ def split_location(location: str) -> tuple[str, str]:
             "underscores, a letter or underscore first (e.g. ?schema=trazo)"
         )
     rest = urlencode([(key, value) for key, value in query if key != "schema"])
-    return urlunsplit(parts._replace(query=rest)), schema
+    return _unsplit(parts.scheme, parts.netloc, parts.path, rest), schema
+
+
+def _unsplit(scheme: str, netloc: str, path: str, query: str) -> str:
+    # urlunsplit drops an empty host ("postgresql:///db", a Unix socket): libpq needs "//".
+    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
 
 
 def redact(location: str) -> str:
@@ -180,7 +185,7 @@ def redact(location: str) -> str:
         return location
     host = parts.netloc.rsplit("@", 1)[-1]
     user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+    return _unsplit(parts.scheme, f"{user}@{host}", parts.path, parts.query)
 
 
 def _pg_type(dtype: Any) -> str:
