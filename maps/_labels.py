@@ -102,7 +102,10 @@ class PlaceLabels(MacroElement):
                     var label = labels[i], span = label.span;
                     span.classList.remove("trazo-label-hidden");
                     label.leader.style.display = "none";
-                    var w = span.offsetWidth, h = span.offsetHeight;
+                    // fractional sizes (offsetWidth rounds, and may round down), plus a
+                    // margin so that neighbouring names never touch
+                    var size = span.getBoundingClientRect();
+                    var w = size.width + 2 * MARGIN, h = size.height + 2 * MARGIN;
                     var p = map.latLngToContainerPoint(label.latlng);
                     // Beside the dot first; farther out, with a leader line, when crowded.
                     for (var ring = 0; ring < RINGS.length; ring++) {
@@ -115,8 +118,8 @@ class PlaceLabels(MacroElement):
                             box.right = box.left + w;
                             box.bottom = box.top + h;
                             if (free(box, i)) {
-                                span.style.left = spots[k][0] + "px";
-                                span.style.top = spots[k][1] + "px";
+                                span.style.left = spots[k][0] + MARGIN + "px";
+                                span.style.top = spots[k][1] + MARGIN + "px";
                                 taken.push(box);
                                 if (ring > 0) { lead(label, spots[k], w, h); }
                                 return;
@@ -127,7 +130,7 @@ class PlaceLabels(MacroElement):
                 });
                 map.getContainer().setAttribute("data-trazo-placed", String(Date.now()));
             }
-            var RINGS = [7, 24, 44];
+            var RINGS = [7, 24, 44, 66], MARGIN = 0.5;
             function lead(label, spot, w, h) {  // from the dot to the nearest point of the name
                 var x = Math.max(spot[0], Math.min(0, spot[0] + w));
                 var y = Math.max(spot[1], Math.min(0, spot[1] + h));

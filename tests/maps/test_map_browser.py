@@ -159,7 +159,7 @@ def test_comparison_map_shows_both_summaries(browser: Any, artifacts: Path, tmp_
     summary = _text(browser, ".trazo-summary")
     for figure in ("1,234 km", "100 km", "USD 12.3 M", "USD 3.3 M", "433,400", "120,000"):
         assert figure in summary
-    labels = _text(browser, ".leaflet-control-layers")
+    labels = _content(browser, ".leaflet-control-layers")  # the list may open folded
     assert "A: Villahermosa–Palenque backbone (main route)" in labels
     assert "B: Costa y Sierra" in labels
 
