@@ -14,6 +14,7 @@ import pyproj
 import shapely
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import add_exception_handlers
 from api.jobs import JobSettings, running_jobs
@@ -23,6 +24,7 @@ from api.routes_proposals import router as proposals_router
 from api.routes_scenarios import router as scenarios_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.store import Store
+from layers.workdirs import sweep_stale_workdirs
 
 logger = logging.getLogger("trazo.api")
 
@@ -53,6 +55,8 @@ def create_app(
             key = secrets.token_urlsafe(24)
             service.api_keys[key] = "gis"
             logger.warning("development mode: local gis key %s (anonymous callers may read)", key)
+        # work folders of server processes that were killed or crashed
+        await run_in_threadpool(sweep_stale_workdirs)
         with running_jobs(app):
             yield
 
