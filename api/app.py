@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from api._http import HeadAsGet, PublicBaseURL
 from api.errors import add_exception_handlers
 from api.jobs import JobSettings, running_jobs
 from api.routes_features import router as features_router
@@ -74,6 +75,9 @@ def create_app(
     app.state.planner = planner or PlannerSettings()
     app.state.job_settings = JobSettings()
     add_exception_handlers(app)
+    app.add_middleware(HeadAsGet)
+    public_url = str(service.public_url) if service.public_url is not None else None
+    app.add_middleware(PublicBaseURL, public_url=public_url)
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:
