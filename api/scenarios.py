@@ -190,6 +190,7 @@ class ScenarioWorkspace:
                 {name: self.frame(name) for name in layers},
                 model,
                 elevation=self.base.network.elevation,
+                caveats=self.base.network.caveats,
             )
             links: list[SubseaLink] = []
             if spec.subsea:
