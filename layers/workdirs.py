@@ -13,6 +13,7 @@ owners existed are removed once a day old.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import logging
@@ -61,6 +62,7 @@ def _owner_token() -> str:
         handle = pending.open("w")
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         pending.rename(_lock_path(Path(folder), token))
+        atexit.register(handle.close)  # the lock goes with the process, closed tidily
         _owner = (os.getpid(), folder, token, handle)
         return token
 
