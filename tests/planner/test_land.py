@@ -198,6 +198,10 @@ def mexico() -> Land:
         # the open Pacific due south of Isla Socorro (Revillagigedo, Colima; its south
         # cape at 18.72 N, 110.95 W): 6.22 degrees of latitude x 110.6 km = 688 km
         ("-111,12.5", -111.0, 12.5, 670, 705),
+        # Boca Raton, Florida (GigNet-1's landing abroad) is a cable end, never a trench end:
+        # from Quintana Roo's north-east tip (Cabo Catoche, 21.6 N, 87.1 W) 4.8 degrees of
+        # latitude and 7.0 of longitude: about 890 km by haversine
+        ("Boca Raton", -80.08, 26.36, 820, 900),
     ],
 )
 def test_places_outside_the_planning_area_are_refused(
