@@ -85,6 +85,7 @@ from layers.report import ValidationReport
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from layers.owners import FileOwners
     from layers.records_gpkg import GeoPackageRecords
 
 log = logging.getLogger(__name__)
@@ -658,6 +659,12 @@ class Store:
         from layers.records_gpkg import GeoPackageRecords
 
         return GeoPackageRecords(self.path)
+
+    def service_owners(self) -> FileOwners:
+        """Service processes' locks: files in the ``jobs`` folder beside the GeoPackage."""
+        from layers.owners import FileOwners
+
+        return FileOwners(self.side_folder("jobs"))
 
     def side_folder(self, purpose: str) -> Path:
         """The folder ``<stem>.<purpose>`` beside the GeoPackage (not created here)."""

@@ -873,6 +873,10 @@ class PostgisStore:
         """The service's record tables in this store's schema."""
         return PostgisRecords(self)
 
+    def service_owners(self) -> PostgisOwners:
+        """Service processes' locks: session advisory locks in this database."""
+        return PostgisOwners(self)
+
     def side_folder(self, purpose: str) -> Path:
         """The folder ``<work dir>/<purpose>`` (not created here)."""
         return self.work_dir / purpose
@@ -1023,6 +1027,55 @@ class PostgisRecords:
                     "with `trazo layers load`"
                 )
             yield _RecordSession(conn)
+
+
+class _HeldAdvisoryLock:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def release(self) -> None:
+        self._conn.close()  # the server lets a session's advisory locks go with it
+
+
+class PostgisOwners:
+    """Owner locks as session advisory locks on (store schema, owner), held on a connection
+    of their own for the owner's lifetime: a process that dies loses its connection, and
+    with it the lock, on whichever host it ran."""
+
+    def __init__(self, store: PostgisStore) -> None:
+        self._store = store
+
+    def _key(self, owner: str) -> tuple[str, str]:
+        return (f"trazo:{self._store.schema}:owners", owner)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        try:
+            return psycopg.connect(self._store._url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as err:
+            raise StoreBusyError(
+                f"cannot connect to the PostGIS store {self._store.location}"
+            ) from err
+
+    def hold(self, owner: str) -> _HeldAdvisoryLock | None:
+        """Take ``owner``'s lock on a connection kept open; None if another holds it."""
+        conn = self._connect()
+        got = conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", self._key(owner)
+        ).fetchone()
+        if got is None or not got[0]:
+            conn.close()
+            return None
+        return _HeldAdvisoryLock(conn)
+
+    def alive(self, owner: str) -> bool:
+        """Whether some session (a live service process) holds ``owner``'s lock."""
+        with self._connect() as conn:
+            got = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", self._key(owner)
+            ).fetchone()
+            return not (got is not None and got[0])  # taken here: nobody had it
 
 
 # ---------------------------------------------------------------------- helpers
