@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install Debian's QGIS Python bindings and data providers (its OAPIF client lives in
+# qgis-providers) and GDAL 3.6's command-line tools (ogrinfo), the clients of
+# tests/api/test_gis_clients.py, once. Idempotent and quiet: does
+# nothing when the QGIS core bindings already import with the system Python.
+set -euo pipefail
+
+if /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 \
+  && ls /usr/lib/qgis/plugins/libprovider_wfs.so >/dev/null 2>&1 \
+  && [ -x /usr/bin/ogrinfo ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+else
+  sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Wait for another apt run (the PostgreSQL install) rather than fail on its lock.
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-qgis qgis-providers gdal-bin >/dev/null
