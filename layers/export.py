@@ -1,7 +1,9 @@
 """Write a stored layer out as a file others can open.
 
-Vector layers go to GeoJSON (RFC 7946: lon/lat in WGS 84, no ``crs`` member), GeoPackage,
-KML, or CSV (geometry as a ``wkt`` column, plus ``lon`` and ``lat`` for point layers).
+Vector layers go to GeoJSON (RFC 7946: lon/lat in WGS 84, no ``crs`` member), GeoPackage
+(version 1.2, which GDAL 3.6 and QGIS 3.22 read without a warning), KML, or CSV (UTF-8 with
+a byte-order mark so Excel reads accents right; geometry as a ``wkt`` column, plus ``lon``
+and ``lat`` for point layers).
 Raster layers are copied as GeoTIFF. Every export is written to a temporary file in the
 destination folder and moved into place only once complete, so an existing file is never
 left half-written.
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 log = logging.getLogger(__name__)
+
+GPKG_VERSION = "1.2"
 
 
 class ExportError(TrazoError):
@@ -51,7 +55,11 @@ def _write_geojson(
 def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
     import pyogrio
 
-    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+    # GDAL 3.7+ writes GeoPackage 1.4 by default; GDAL 3.6 (Debian 12, QGIS 3.22) warns it
+    # "may only be partially supported". 1.2 is what GDAL 3.6 itself writes.
+    pyogrio.write_dataframe(
+        frame, path, layer=layer, driver="GPKG", dataset_options={"VERSION": GPKG_VERSION}
+    )
 
 
 def _write_kml(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
@@ -73,7 +81,9 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: s
     # Full precision: shapely rounds to 6 decimals by default.
     wkt = shapely.to_wkt(geometry.to_numpy(), rounding_precision=-1)
     table["wkt"] = wkt
-    table.to_csv(path, index=False, lineterminator="\n")
+    # The byte-order mark is how Excel knows the file is UTF-8 ("Cancún", not "CancÃºn");
+    # GDAL, pandas and Python's csv module with utf-8-sig skip it.
+    table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8-sig")
 
 
 VECTOR_FORMATS: dict[str, _Format] = {
