@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 test: lint
 	./.ci/install-browser.sh
+	./.ci/install-qgis.sh
 	$(BIN)/pytest
 
 # Benchmarks (not tests): each prints a table with a same-run baseline. The OR-Library
