@@ -189,7 +189,7 @@ def read_layer(
                     f"{source.source!r} is a {raw.format} vector file; the raster kind takes "
                     "a GeoTIFF"
                 )
-            tif = validate_raster(raw.raster, report, workdir / "out")
+            tif = validate_raster(raw.raster, report, workdir / "out", limits=limits)
             keep_workdir = tif.is_relative_to(workdir)
             return ValidatedLayer(None, tif, report, _workdir=workdir if keep_workdir else None)
         if raw.frame is None:
