@@ -176,6 +176,21 @@ def test_system_gdal_reads_the_service_with_a_key(
     assert "Warning" not in done.stderr
 
 
+def test_system_ogr2ogr_copies_a_collection_to_a_geopackage(
+    ogrinfo: str, base: str, tmp_path: Path
+) -> None:
+    """The README's ogr2ogr recipe for GDAL 3.6: every page of the layer lands in the file."""
+    target = tmp_path / "localities.gpkg"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GDAL_")}
+    env["GDAL_HTTP_HEADERS"] = f"X-API-Key: {KEY}"
+    command = [str(Path(ogrinfo).with_name("ogr2ogr")), "-f", "GPKG", str(target)]
+    command += [f"OAPIF:{base}/", "localities"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    copied = pyogrio.read_dataframe(target)
+    assert len(copied) == 6 and "Villahermosa" in set(copied["name"])
+
+
 def test_system_gdal_without_a_key_is_refused(ogrinfo: str, base: str) -> None:
     done = _ogrinfo(ogrinfo, "-so", f"OAPIF:{base}/", "localities")
     assert done.returncode != 0 and "401" in done.stderr
