@@ -89,6 +89,54 @@ def feature(store: Store, collection_id: str, feature_id: str) -> dict[str, Any]
     return frame_features(store.feature(collection_id, fid))[0]
 
 
+def property_types(store: Store, collection_id: str) -> dict[str, str]:
+    """Each property of a collection and its JSON type (``string``, ``number``, …).
+
+    Layers give the stored column types (an attribute empty in every feature still has
+    one); proposals the types of their segments' values.
+    """
+    proposal = _proposal_name(collection_id)
+    if proposal is not None:
+        types: dict[str, str] = {}
+        for source in store.proposal(proposal).document.get("features") or []:
+            for key, value in (source.get("properties") or {}).items():
+                if value is not None:
+                    types.setdefault(str(key), _json_type_of_value(value))
+        return types
+    _vector_layer(store, collection_id)
+    empty = store.read_page(collection_id, None, 0, 0)
+    geometry = empty.geometry.name
+    return {
+        str(column): _json_type_of_dtype(empty[column].dtype)
+        for column in empty.columns
+        if column != geometry
+    }
+
+
+def _json_type_of_dtype(dtype: Any) -> str:
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    return "string"
+
+
+def _json_type_of_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
 def frame_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """GeoJSON features of a frame indexed by fid, with JSON-safe property values.
 

@@ -28,6 +28,7 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+JSON_SCHEMA = "application/schema+json"
 
 BBox = tuple[float, float, float, float]
 

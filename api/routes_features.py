@@ -34,6 +34,7 @@ from api._ogc import (
     HTML,
     ITEMS_PARAMETERS,
     JSON,
+    JSON_SCHEMA,
     OPENAPI,
     Collection,
     Collections,
@@ -46,6 +47,7 @@ from api._ogc import (
     LandingPage,
     Link,
     SpatialExtent,
+    check_parameters,
     clamp_limit,
     dump,
     format_query,
@@ -120,6 +122,16 @@ def _collection_model(request: Request, info: CollectionInfo, fmt: Format) -> Co
             title=f"Features of {info.id} as HTML",
         ),
     ]
+    links.append(
+        Link(
+            href=url(request, f"{path}/schema"),
+            # Relation types compare case-insensitively (RFC 8288), but GDAL 3.6's OAPIF
+            # driver only takes this spelling; current GDAL takes either.
+            rel="describedBy",
+            type=JSON_SCHEMA,
+            title=f"JSON Schema of the features of {info.id}",
+        )
+    )
     extent = None
     if info.bbox is not None:
         extent = Extent(spatial=SpatialExtent(bbox=[list(info.bbox)], crs=CRS84))
@@ -283,6 +295,43 @@ async def collection_items(request: Request, collection_id: CollectionId) -> Res
             _ogc_html.items(page.model_copy(update={"features": features}), collection_id)
         )
     return GeoJSONResponse({**dump(page), "features": features})
+
+
+@router.get(
+    "/collections/{collectionId}/schema",
+    responses={
+        200: {"content": {JSON_SCHEMA: {"schema": {"type": "object"}}}},
+        **_READ_ERRORS,
+        **error_responses(404),
+    },
+    response_class=JSONResponse,
+    summary="The JSON Schema of a collection's features",
+)
+def collection_schema(request: Request, collection_id: CollectionId) -> Response:
+    """A GeoJSON Feature schema naming each property's type.
+
+    GDAL's OAPIF driver (the collection's ``describedby`` link) takes the field types
+    from it, so an attribute keeps its type even where a page holds only nulls.
+    """
+    check_parameters(request, ())
+    types = _collections.property_types(_store(request), collection_id)
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url(request, f"/collections/{collection_id}/schema"),
+        "title": collection_id,
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": ["object", "null"]},
+            "properties": {
+                "type": "object",
+                "properties": {name: {"type": kind} for name, kind in types.items()},
+            },
+        },
+    }
+    return JSONResponse(document, media_type=JSON_SCHEMA)
 
 
 @router.get(

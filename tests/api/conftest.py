@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 START_TIMEOUT_S = 30.0
+# Run by Debian's system Python with QGIS's bindings, never imported by pytest.
+collect_ignore = ["qgis_oapif_read.py"]
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:

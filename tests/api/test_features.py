@@ -191,6 +191,24 @@ def test_bbox_filters_proposal_segments(client: TestClient) -> None:
     assert [f["geometry"]["coordinates"] for f in features] == SEGMENTS
 
 
+def test_schema_gives_each_property_its_stored_type(client: TestClient) -> None:
+    collection = client.get("/collections/localities").json()
+    described = [link for link in collection["links"] if link["rel"].lower() == "describedby"]
+    assert [link["type"] for link in described] == ["application/schema+json"]
+    response = client.get(described[0]["href"])
+    assert response.headers["content-type"] == "application/schema+json"
+    properties = response.json()["properties"]["properties"]["properties"]
+    assert properties["name"] == {"type": "string"}
+    assert properties["population"] == {"type": "integer"}
+    assert properties["connected"] == {"type": "boolean"}
+    proposal = client.get("/collections/proposal-ring/schema").json()
+    assert proposal["properties"]["properties"]["properties"] == {
+        "segment": {"type": "integer"},
+        "extra": {"type": "object"},
+    }
+    assert client.get("/collections/roads/schema").status_code == 404
+
+
 def test_one_feature_matches_its_page_entry(client: TestClient) -> None:
     page = client.get("/collections/localities/items?limit=1").json()
     response = client.get("/collections/localities/items/1")

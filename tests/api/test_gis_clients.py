@@ -28,6 +28,7 @@ from layers.ingest import ingest
 from layers.store import Store
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "layers"
+BUNDLE = Path(__file__).resolve().parents[2] / "data" / "layers"
 QGIS_SCRIPT = Path(__file__).resolve().parent / "qgis_oapif_read.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 OGRINFO = "/usr/bin/ogrinfo"
@@ -50,6 +51,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     store = Store(tmp_path_factory.mktemp("clients") / "store.gpkg")
     ingest(store, DATA / "tabasco_localities.csv", "localities", name="localities")
     ingest(store, DATA / "southeast_railways.fgb", "rights_of_way", name="railways")
+    # The bundled cables: capacity_tbps is a number with no value in any of the 10 cables.
+    ingest(store, BUNDLE / "subsea_cables.fgb", "subsea_cables", name="subsea_cables")
     return store
 
 
@@ -83,7 +86,8 @@ def test_owslib_reads_collections_and_items_with_basic_auth(base: str) -> None:
         in (client.conformance()["conformsTo"])
     )
     assert client.api()["openapi"] == "3.0.3"
-    assert [c["id"] for c in client.collections()["collections"]] == ["localities", "railways"]
+    collections = [c["id"] for c in client.collections()["collections"]]
+    assert collections == ["localities", "railways", "subsea_cables"]
     page = client.collection_items("localities", limit=4, bbox=[-92.95, 17.95, -92.85, 18.2])
     names = {f["properties"]["name"] for f in page["features"]}
     assert names == {"Villahermosa", "Ocuiltzapotlán", "Macultepec"}
@@ -176,6 +180,17 @@ def test_system_gdal_reads_the_service_with_a_key(
     assert "Warning" not in done.stderr
 
 
+def test_system_gdal_types_an_attribute_empty_in_every_feature(ogrinfo: str, base: str) -> None:
+    """GDAL reads field types from the collection's JSON Schema (describedBy link): an
+    attribute with no value in any feature stays a number instead of becoming text."""
+    done = _ogrinfo(
+        ogrinfo, "-so", f"OAPIF:{base}/", "subsea_cables", GDAL_HTTP_HEADERS=f"X-API-Key: {KEY}"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "capacity_tbps: Real" in done.stdout
+    assert "ready_for_service: Integer" in done.stdout and "name: String" in done.stdout
+
+
 def test_system_ogr2ogr_copies_a_collection_to_a_geopackage(
     ogrinfo: str, base: str, tmp_path: Path
 ) -> None:
@@ -219,6 +234,8 @@ def bearer_config() -> Iterator[None]:
 
 
 def test_current_gdal_reads_with_a_bearer_token(bearer_config: None, base: str) -> None:
+    info = pyogrio.read_info(f"OAPIF:{base}/", layer="subsea_cables")
+    assert dict(zip(info["fields"], info["dtypes"], strict=True))["capacity_tbps"] == "float64"
     read = pyogrio.read_dataframe(f"OAPIF:{base}/", layer="localities")
     assert len(read) == 6
     villahermosa = read[read["name"] == "Villahermosa"].geometry.iloc[0]
