@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 test: lint
 	./.ci/install-browser.sh
+	./.ci/install-postgis.sh
 	./.ci/install-qgis.sh
 	$(BIN)/pytest
 
@@ -34,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/steiner.py $(STEINER_DIR)/*.txt
 	$(BIN)/python bench/steiner_large.py
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/store_backends.py
 
 clean:
 	rm -rf $(VENV) .trazo .mypy_cache .ruff_cache .pytest_cache

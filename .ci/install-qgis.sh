@@ -16,6 +16,15 @@ else
   sudo=
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Wait for another apt run (the PostgreSQL install) rather than fail on its lock.
-$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
-$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-qgis qgis-providers gdal-bin >/dev/null
+apt=(apt-get -o DPkg::Lock::Timeout=600)  # wait for another apt run rather than fail
+packages=(python3-qgis qgis-providers gdal-bin)
+# Refresh the package lists only when they do not know QGIS yet (another install step of
+# `make test` may just have refreshed them).
+if ! apt-cache show python3-qgis >/dev/null 2>&1; then
+  $sudo "${apt[@]}" update -qq
+fi
+if ! $sudo "${apt[@]}" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
+  # lists older than the mirror: refresh them once and try again
+  $sudo "${apt[@]}" update -qq
+  $sudo "${apt[@]}" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi

@@ -439,29 +439,6 @@ def test_bad_bbox_refused(loaded: Store, bbox: Any) -> None:
         loaded.read("localities", bbox=bbox)
 
 
-def test_bbox_across_the_antimeridian_selects_both_sides_once(tmp_path: Path) -> None:
-    # Fiji lies at 178°E, Tonga's Vava'u at 174°W (-174), London far from both. A cable
-    # stored as one line from 178°E to 174°W runs, in plain coordinates, across every
-    # longitude: it touches both parts of the box 177°E..173°W and must count once.
-    frame = gpd.GeoDataFrame(
-        {"name": ["fiji", "vavau", "london", "cable"]},
-        geometry=[
-            Point(178.4, -18.1),
-            Point(-174.0, -18.6),
-            Point(-0.1, 51.5),
-            LineString([(178.4, -18.1), (-174.0, -18.6)]),
-        ],
-        crs="EPSG:4326",
-    )
-    store = Store(tmp_path / "store.gpkg")
-    store.write_layer("mixed", LayerKind.SUBSEA_CABLES, frame, report("mixed"))
-    across = (177.0, -20.0, -173.0, -17.0)
-    assert store.count("mixed", across) == 3
-    assert store.read("mixed", bbox=across)["name"].tolist() == ["fiji", "vavau", "cable"]
-    pages = [store.read_page("mixed", across, 2, offset) for offset in (0, 2)]
-    assert [p.index.tolist() for p in pages] == [[1, 2], [4]]
-
-
 def test_pages_visit_each_feature_once_in_fid_order(loaded: Store) -> None:
     pages = [loaded.read_page("localities", None, 2, offset) for offset in (0, 2, 4)]
     assert [p.index.tolist() for p in pages] == [[1, 2], [3, 4], [5]]
