@@ -16,7 +16,9 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from api._http import HeadAsGet, PublicBaseURL
 from api._ogc import OPENAPI
 from api._openapi import openapi_document
 from api.auth import viewer
@@ -28,6 +30,7 @@ from api.routes_proposals import router as proposals_router
 from api.routes_scenarios import router as scenarios_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.stores import open_store
+from layers.workdirs import sweep_stale_workdirs
 
 logger = logging.getLogger("trazo.api")
 
@@ -58,6 +61,8 @@ def create_app(
             key = secrets.token_urlsafe(24)
             service.api_keys[key] = "gis"
             logger.warning("development mode: local gis key %s (anonymous callers may read)", key)
+        # work folders of server processes that were killed or crashed
+        await run_in_threadpool(sweep_stale_workdirs)
         with running_jobs(app):
             yield
 
@@ -78,6 +83,9 @@ def create_app(
     app.state.planner = planner or PlannerSettings()
     app.state.job_settings = JobSettings()
     add_exception_handlers(app)
+    app.add_middleware(HeadAsGet)
+    public_url = str(service.public_url) if service.public_url is not None else None
+    app.add_middleware(PublicBaseURL, public_url=public_url)
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:
