@@ -20,7 +20,7 @@ How lines are noded:
 Every edge keeps where it came from (``layer``, ``feature_id``, ``corridor`` = (layer,
 feature id), the shared-risk group), what it is (``kind``, ``deployment``: the
 ``row_type`` for rights of way, ``"fiber"`` for fiber routes), the attributes of its
-kind (``row_type``, ``status``, ``name``, ``owner`` or ``operator``, ``status``,
+kind (``row_type``, ``road_class``, ``status``, ``name``, ``owner`` or ``operator``, ``status``,
 ``lease_available``, ``fibers``, ``name``; ``None`` when unknown), its
 geodesic ``length_km`` on the WGS84 ellipsoid and its ``geometry`` (EPSG:4326).
 """
@@ -53,7 +53,7 @@ ANALYSIS_CRS = "EPSG:6372"
 DEFAULT_SNAP_TOLERANCE_M = 50.0
 _NODE_EPSILON_DEG = 1e-7  # about 1 cm: ends closer than this are one node
 _GEOD = Geod(ellps="WGS84")
-_ROW_ATTRIBUTES = ("row_type", "status", "name", "owner")
+_ROW_ATTRIBUTES = ("row_type", "road_class", "status", "name", "owner")
 _FIBER_ATTRIBUTES = ("operator", "status", "lease_available", "fibers", "name")
 _EDGE_ATTRIBUTES = (*_ROW_ATTRIBUTES, "operator", "lease_available", "fibers")
 

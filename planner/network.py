@@ -157,7 +157,10 @@ def price_edge(data: dict[str, Any], cost_model: CostModel) -> None:
     else:
         deployment = str(data.get("deployment_type") or data.get("deployment") or "greenfield")
     data["deployment_type"] = deployment
-    data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"]))
+    road_class = data.get("road_class") if deployment == "highway" else None
+    data["cost_usd"] = cost_model.corridor_usd_per_km(deployment, road_class) * float(
+        data["length_km"]
+    )
     data["reuses_fiber"] = deployment == "fiber_lease"
     data["reuses_corridor"] = deployment in REUSED_DEPLOYMENTS
 
