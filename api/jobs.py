@@ -37,7 +37,6 @@ import json
 import logging
 import multiprocessing
 import os
-import pickle
 import re
 import sqlite3
 import threading
@@ -655,7 +654,7 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
 
 # ---------------------------------------------------------------------- in the worker
 
-_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext, bytes]] = {}
+_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext]] = {}
 _contexts_guard = threading.Lock()
 
 
@@ -686,8 +685,10 @@ def _store_version(store: Store, cost_model: Path | None) -> tuple[Any, ...]:
 def cached_context(store: Store, cost_model: Path | None) -> PlanningContext:
     """The planning context of the store's current layers, with a network of its own.
 
-    The context is built once per store version (layers' ``loaded_at``, cost model file)
-    and process; every call gets a fresh copy of the network, which planning changes.
+    The context is loaded once per store version (layers' ``loaded_at``, cost model file)
+    and process, from the inputs built once beside the store (so concurrent cold workers
+    build them once: :mod:`planner.persist`); every call gets its own shallow copy of the
+    network graph (planning attaches places to it), sharing geometries and lookups.
     """
     key = (str(store.path.absolute()), str(cost_model))
     version = _store_version(store, cost_model)
@@ -695,12 +696,11 @@ def cached_context(store: Store, cost_model: Path | None) -> PlanningContext:
         cached = _contexts.get(key)
     if cached is None or cached[0] != version:
         context = planning_context(store, cost_model)
-        blob = pickle.dumps(context.network, protocol=pickle.HIGHEST_PROTOCOL)
         with _contexts_guard:
-            _contexts[key] = (version, context, blob)
+            _contexts[key] = (version, context)
     else:
-        _, context, blob = cached
-    return replace(context, network=pickle.loads(blob))
+        _, context = cached
+    return replace(context, network=context.network.copy())
 
 
 def run_job(

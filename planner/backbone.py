@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from planner.assemble import make_proposal, node_costs
-from planner.engine import CSRGraph
+from planner.engine import CSRGraph, csr_of
 from planner.errors import NoRouteError
 from planner.network import PlanningNetwork, attach_places
 from planner.places import Place
@@ -51,7 +51,7 @@ def plan_backbone(
     if len(unique) < 2:
         raise NoRouteError("a backbone needs at least two distinct terminals")
     nodes = attach_places(network, unique)
-    csr = CSRGraph.from_networkx(network.graph, weight=WEIGHT)
+    csr = csr_of(network.graph, WEIGHT)
     rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)
     try:
         tree = steiner_tree_csr(csr.matrix, rows, time_budget_s=time_budget_s)

@@ -66,6 +66,61 @@ LineInput: TypeAlias = (
 _TRANSFORMERS = threading.local()
 
 
+class CorridorGraph(nx.MultiGraph):
+    """A ``MultiGraph`` that counts its structural changes in :attr:`version`.
+
+    Every node or edge added or removed bumps the count, so a compiled snapshot of the
+    graph (:func:`planner.engine.csr_of`) is reused while the count is unchanged and taken
+    again after places are attached. Edge weights are set before an edge is searched and
+    never changed in place afterwards.
+    """
+
+    version: int = 0
+
+    def _changed(self) -> None:
+        self.version = self.version + 1
+
+    def add_node(self, node_for_adding: Any, **attr: Any) -> None:
+        self._changed()
+        super().add_node(node_for_adding, **attr)
+
+    def add_nodes_from(self, nodes_for_adding: Any, **attr: Any) -> None:
+        self._changed()
+        super().add_nodes_from(nodes_for_adding, **attr)
+
+    def remove_node(self, n: Any) -> None:
+        self._changed()
+        super().remove_node(n)
+
+    def remove_nodes_from(self, nodes: Any) -> None:
+        self._changed()
+        super().remove_nodes_from(nodes)
+
+    def add_edge(self, u_for_edge: Any, v_for_edge: Any, key: Any = None, **attr: Any) -> Any:
+        self._changed()
+        return super().add_edge(u_for_edge, v_for_edge, key, **attr)
+
+    def add_edges_from(self, ebunch_to_add: Any, **attr: Any) -> Any:
+        self._changed()
+        return super().add_edges_from(ebunch_to_add, **attr)
+
+    def remove_edge(self, u: Any, v: Any, key: Any = None) -> None:
+        self._changed()
+        super().remove_edge(u, v, key)
+
+    def remove_edges_from(self, ebunch: Any) -> None:
+        self._changed()
+        super().remove_edges_from(ebunch)
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+    def clear_edges(self) -> None:
+        self._changed()
+        super().clear_edges()
+
+
 def to_analysis_crs() -> Transformer:
     """The lon/lat to EPSG:6372 (Mexico LCC, metres) transformer used for distances.
 
@@ -444,7 +499,7 @@ def _assemble(
     length_km = np.add.reduceat(seg_km, first)
     geometry = _lines(xy, piece_of)
     drop = (u == v) & (length_km <= 1e-9)
-    graph = nx.MultiGraph(
+    graph = CorridorGraph(
         crs=GRAPH_CRS,
         analysis_crs=ANALYSIS_CRS,
         length_units="km",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,14 @@ class PlanningNetwork:
     bridges: int = 0
     places: dict[str, Hashable] = field(default_factory=dict)
     corridor_lines: gpd.GeoDataFrame | None = None
+
+    def copy(self) -> PlanningNetwork:
+        """A copy whose graph can take attachments without changing this one.
+
+        Nodes and edges get their own attribute dicts; geometries (immutable) and the cost
+        model are shared.
+        """
+        return replace(self, graph=self.graph.copy(), places=dict(self.places))
 
     def corridors_near(
         self, bounds: tuple[float, float, float, float], margin_deg: float
