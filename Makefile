@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/steiner.py $(STEINER_DIR)/*.txt
 	$(BIN)/python bench/steiner_large.py
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/roads.py bundled
+	$(BIN)/python bench/roads.py synthetic --segments 1000000
 
 clean:
 	rm -rf $(VENV) .trazo .mypy_cache .ruff_cache .pytest_cache

@@ -12,11 +12,9 @@ Each proposal is also stored as ``<scenario>_<step>``, replacing an earlier run.
 
 The store is read once per :class:`ScenarioWorkspace`; a priced network is built once per
 distinct (corridor layers, cost-model overrides, subsea links) combination and shared by
-the steps and scenarios that plan on it. Planning attaches places to a network (it splits
-corridor edges and adds drops), which leaves every route's cost unchanged, so sharing is
-safe; a place attached with several drops (a diverse route's end) adds paths between
-corridors through that place, so a scenario run alone and the same scenario run after
-others can differ by such shortcuts.
+the steps and scenarios that plan on it. That shared network is never changed: every step
+plans on its own copy (places are attached to the copy), so a step gives the same proposal
+run alone, inside its scenario or after every other scenario.
 """
 
 from __future__ import annotations
@@ -56,7 +54,7 @@ from planner.cost_model import CostModel
 from planner.demand import load_household_internet, localities_in_area, select_area
 from planner.last_mile import plan_last_mile
 from planner.metrics import ProposalMetrics, is_built
-from planner.network import PlanningNetwork, attach_place, build_network
+from planner.network import PlanningNetwork, attach_place, attach_places, build_network
 from planner.places import Place, resolve_places
 from planner.proposal import Proposal, line_length_km, proposal_frame
 from planner.route_plan import plan_route
@@ -450,12 +448,17 @@ def _last_mile(
         )
     area = select_area(step.area, context.states, context.municipalities)
     inside = localities_in_area(context.localities, area)
+    network = context.network
     backbone: list[Hashable] | None = None
     if step.backbone_step is not None:
         source = next(r for r in earlier if r.name == step.backbone_step)
-        backbone = proposal_nodes(context.network, source.proposal)
+        # the backbone was planned on a copy: attach its terminals to a copy again (the
+        # same attachments, so the same nodes) to find the nodes its segments pass through
+        network = network.copy()
+        attach_places(network, list(source.proposal.terminals))
+        backbone = proposal_nodes(network, source.proposal)
     return plan_last_mile(
-        context.network,
+        network,
         inside,
         area_name=area.name,
         min_population=step.min_population,
@@ -527,6 +530,7 @@ def _latency_table(
     )
     if table.to_landings:
         destinations += _landing_places(workspace)
+    network = network.copy()
     graph = network.graph
     origin_nodes = [attach_place(network, p) for p in origins]
     target_nodes = [attach_place(network, p) for p in destinations]

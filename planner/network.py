@@ -10,9 +10,10 @@ terrain (:mod:`planner.realize`), which can only make it dearer than the flat es
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,20 @@ class PlanningNetwork:
     corridor_lines: gpd.GeoDataFrame | None = None
 
     def copy(self) -> PlanningNetwork:
-        """A copy whose graph can take attachments without changing this one.
+        """A working copy that a request may change without changing this network.
 
-        Nodes and edges get their own attribute dicts; geometries (immutable) and the cost
-        model are shared.
+        Planning attaches places: it splits corridor edges, adds drops and, for a diverse
+        route, extra drops that join corridors through the place. Done on a shared network,
+        one request's attachments would change the graph the next request sees (its node
+        numbering, its tie-breaks, its shortcuts), so a proposal would depend on what was
+        planned before it. Every planning function works on a copy instead. Edge and node
+        attribute dicts are copied; their values (numbers, strings, immutable shapely
+        geometries) are shared.
         """
-        return replace(self, graph=self.graph.copy(), places=dict(self.places))
+        if self.corridor_lines is None:
+            # computed once from the untouched corridors, before any attachment splits them
+            self.corridor_lines = _corridor_lines(self.graph)
+        return dataclasses.replace(self, graph=self.graph.copy(), places=dict(self.places))
 
     def corridors_near(
         self, bounds: tuple[float, float, float, float], margin_deg: float

@@ -11,6 +11,7 @@ straight flat-rate estimate stays and a note says so.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -55,16 +56,24 @@ def segments_from_edges(
         Greenfield pieces at least this long are re-routed over the terrain.
     """
     graph = network.graph
+    edges = list(edges)
+    # a run continues only through a node where nothing else joins: a tree's branch point
+    # (a drop to a terminal, another corridor) ends the segment so the branch meets a vertex
+    degree = Counter(node for u, v, _ in edges for node in (u, v))
     runs: list[tuple[tuple[Any, ...], list[dict[str, Any]], list[LineString]]] = []
+    last: tuple[Hashable, Hashable] | None = None
     for u, v, key in edges:
         data = graph.edges[u, v, key]
         group = (data.get("corridor"), data["deployment_type"], data.get("kind"))
         geometry = _oriented(data["geometry"], graph.nodes[u])
-        if runs and runs[-1][0] == group and group[0] is not None:
+        through = set(last or ()) & {u, v}
+        chained = any(degree[node] == 2 for node in through)
+        if runs and runs[-1][0] == group and group[0] is not None and chained:
             runs[-1][1].append(data)
             runs[-1][2].append(geometry)
         else:
             runs.append((group, [data], [geometry]))
+        last = (u, v)
     segments = []
     for (_, deployment, kind), datas, lines in runs:
         first = datas[0]
