@@ -110,12 +110,15 @@ def capex(out: Path) -> float:
 
 def median_runs(
     store: Path, args: list[str], out: Path, cache: bool, n: int
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
+    """Median wall and CPU seconds of ``n`` runs, and the proposal's segment cost."""
     walls = []
+    cpus = []
     for _ in range(n):
         wall, _, _ = trazo(store, *args, "--out", str(out), "--replace", cache=cache)
         walls.append(wall)
-    return statistics.median(walls), capex(out)
+        cpus.append(CPU[-1])
+    return statistics.median(walls), statistics.median(cpus), capex(out)
 
 
 # ---------------------------------------------------------------------------- bundled
@@ -256,25 +259,26 @@ def synthetic(segments: int) -> None:
         store = Path(tmp) / "store.gpkg"
         size = f"{n:,} segments"
         load, load_peak, _ = trazo(store, "layers", "load", str(layer), "--kind", "rights_of_way")
+        load_cpu = CPU[-1]
         row("load the layer (trazo layers load)", size, load, None, f"s; peak {load_peak:,.0f} MB")
-        route = ["plan", "route", "--from", origin, "--to", destination]
+        route = ["plan", "route", f"--from={origin}", f"--to={destination}"]
         cold, cold_peak, _ = trazo(store, *route)
+        cold_cpu = CPU[-1]
         row("first build + route (cold)", size, cold, None, f"s; peak {cold_peak:,.0f} MB")
-        row(
-            "load + first build",
-            size,
-            load + cold,
-            None,
-            f"s; peak {max(load_peak, cold_peak):,.0f} MB",
-        )
-        warm = []
+        peak = max(load_peak, cold_peak)
+        row("load + first build", size, load + cold, None, f"wall s; peak {peak:,.0f} MB")
+        row("load + first build", size, load_cpu + cold_cpu, None, "CPU s (user+system)")
+        warm: list[float] = []
+        warm_cpu: list[float] = []
         warm_peak = 0.0
         for _ in range(3):
             wall, peak, _ = trazo(store, *route, "--replace")
             warm.append(wall)
+            warm_cpu.append(CPU[-1])
             warm_peak = max(warm_peak, peak)
-        ours = statistics.median(warm)
-        row("route, warm (median of 3)", size, ours, cold, f"s vs cold; peak {warm_peak:,.0f} MB")
+        note = f"wall s vs cold; peak {warm_peak:,.0f} MB"
+        row("route, warm (median of 3)", size, statistics.median(warm), cold, note)
+        row("route, warm (median of 3)", size, statistics.median(warm_cpu), cold_cpu, "CPU s")
         cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").glob("*.pickle"))
         print(f"  cache beside the store: {cache / 1e6:,.0f} MB", flush=True)
     print_table(f"Synthetic road layer, {n:,} segments (baseline: the cold first build)")

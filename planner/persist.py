@@ -24,11 +24,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import json
 import logging
 import os
 import pickle
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -116,8 +116,8 @@ class BuildCache:
                 return _load_entry(handle)
         except FileNotFoundError:
             return None
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as err:
-            # a file from another version of the code: rebuild rather than fail
+        except Exception as err:
+            # a truncated file or one from another version of the code: rebuild, not fail
             logger.warning("ignoring unreadable cache entry %s: %r", path.name, err)
             return None
 
@@ -134,8 +134,8 @@ class BuildCache:
     def _write(self, path: Path, value: Any) -> None:
         fd, temp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=self.folder)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                _dump_entry(value, handle)
+            with os.fdopen(fd, "wb") as handle, tempfile.TemporaryFile(dir=self.folder) as body:
+                _dump_entry(value, handle, body)
             Path(temp).replace(path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
@@ -177,13 +177,20 @@ class _GeometryUnpickler(pickle.Unpickler):
         return self.geometries[pid]
 
 
-def _dump_entry(value: Any, handle: IO[bytes]) -> None:
-    body = io.BytesIO()
+def _dump_entry(value: Any, handle: IO[bytes], body: IO[bytes]) -> None:
+    """Write ``value`` to ``handle``: its geometries' WKB array, then the pickle.
+
+    The pickle goes to ``body`` (a scratch file) first, since the geometries are known
+    only once it is written; memory holds neither the pickle nor a copy of it.
+    """
     pickler = _GeometryPickler(body)
     pickler.dump(value)
     wkb = shapely.to_wkb(np.asarray(pickler.geometries, dtype=object))
+    pickler.geometries.clear()
     pickle.dump(wkb, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    handle.write(body.getbuffer())
+    del wkb
+    body.seek(0)
+    shutil.copyfileobj(body, handle, 16 * 1024**2)
 
 
 def _load_entry(handle: IO[bytes]) -> Any:

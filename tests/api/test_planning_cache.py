@@ -136,3 +136,11 @@ def test_concurrent_cold_requests_build_once(tmp_path: Path) -> None:
         thread.join()
     assert results == ["built"] * 6
     assert builds == [1]
+
+
+def test_an_unreadable_entry_is_rebuilt(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path / "cache")
+    assert cache.get("lookup", "k1", lambda: {"n": 1}) == {"n": 1}
+    cache.path("lookup", "k1").write_bytes(b"not a pickle at all")
+    assert cache.get("lookup", "k1", lambda: {"n": 2}) == {"n": 2}
+    assert cache.get("lookup", "k1", lambda: {"n": 3}) == {"n": 2}  # the rebuilt one is kept
