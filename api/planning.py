@@ -108,6 +108,7 @@ def planning_context(
         [*corridors, *([elevation] if elevation else [])],
         lambda: _build_network(store, corridors, cost_model, elevation),
         cost_model=cost_model.model_dump(mode="json"),
+        caveats=layer_caveats(store),
     )
     localities_infos = _of_kind(infos, LayerKind.LOCALITIES)
     landing_infos = _of_kind(infos, LayerKind.SUBSEA_LANDINGS)
@@ -155,7 +156,17 @@ def _build_network(
 ) -> PlanningNetwork:
     frames = {info.name: store.read(info.name) for info in corridors}
     path = None if elevation is None else store.raster_path(elevation.name)
-    return build_network(frames, cost_model, elevation=path)
+    return build_network(frames, cost_model, elevation=path, caveats=layer_caveats(store))
+
+
+def layer_caveats(store: Store) -> dict[str, str]:
+    """The catalog's caveat of each stored layer that has one (a proxy, an assumption)."""
+    caveats = {}
+    for info in store.list_layers():
+        caveat = info.report.get("caveat")
+        if caveat:
+            caveats[info.name] = str(caveat)
+    return caveats
 
 
 def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:

@@ -37,11 +37,11 @@ import pandas as pd
 import shapely
 
 from api.planning import PlanningContext, measure, planning_context, save_proposal
-from layers.errors import NotFoundError
+from layers.errors import LayerValidationError, NotFoundError
 from layers.export import export_frame
 from layers.kinds import LayerKind
 from layers.store import Store
-from maps.render import save_map
+from maps.render import manifest_attributions, save_map
 from maps.report import (
     ReportStep,
     ReportTable,
@@ -59,6 +59,7 @@ from planner.places import Place, resolve_places
 from planner.proposal import Proposal, line_length_km, proposal_frame
 from planner.route_plan import plan_route
 from planner.scenario import (
+    DEFAULT_SCENARIO_DIR,
     BackboneStep,
     LastMileStep,
     LatencyTable,
@@ -189,6 +190,7 @@ class ScenarioWorkspace:
                 {name: self.frame(name) for name in layers},
                 model,
                 elevation=self.base.network.elevation,
+                caveats=self.base.network.caveats,
             )
             links: list[SubseaLink] = []
             if spec.subsea:
@@ -706,7 +708,7 @@ def _scenario_notes(spec: Scenario, variant: _Variant, workspace: ScenarioWorksp
 
 
 def _write_map(result: ScenarioResult, workspace: ScenarioWorkspace, folder: Path) -> Path:
-    documents = [(step.document, f"{step.name}: {step.title}") for step in result.steps]
+    documents = [(step.document, step.title) for step in result.steps]
     frames: dict[str, tuple[LayerKind | str, gpd.GeoDataFrame]] = {}
     for name in workspace.frames_of(LayerKind.STATES):
         frames[name] = (LayerKind.STATES, workspace.frame(name))
@@ -720,8 +722,19 @@ def _write_map(result: ScenarioResult, workspace: ScenarioWorkspace, folder: Pat
         frames = {
             n: f for n, f in frames.items() if f[0] not in CORRIDOR_KINDS or n in result.layers
         }
-    m = scenario_map(documents, frames, title=result.spec.title)
+    credits, labels = _layer_credits()
+    m = scenario_map(
+        documents, frames, title=result.spec.title, attributions=credits, labels=labels
+    )
     return save_map(m, folder / "map.html")
+
+
+def _layer_credits() -> tuple[dict[str, str], dict[str, str]]:
+    """Credits and titles of the bundled layers (the scenarios plan on them), if present."""
+    try:
+        return manifest_attributions(DEFAULT_SCENARIO_DIR.parent)
+    except (LayerValidationError, OSError):
+        return {}, {}
 
 
 def _report(result: ScenarioResult) -> ScenarioReport:

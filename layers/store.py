@@ -77,6 +77,7 @@ from layers.errors import (
     LayerValidationError,
     NotFoundError,
     TrazoError,
+    disk_full_as_error,
 )
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
@@ -93,6 +94,10 @@ CATALOG_TABLE = "trazo_catalog"
 CATALOG_DATA_TYPE = "trazo_catalog"
 PROPOSALS_TABLE = "trazo_proposals"
 LAYER_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+#: Name beginnings GeoPackage (``gpkg``) and SQLite (``sqlite_``) keep for themselves.
+RESERVED_NAME_PREFIXES = ("gpkg", "sqlite_")
+#: The geometry column of every stored table (GDAL's GeoPackage default).
+GEOMETRY_COLUMN = "geom"
 
 _NAME_RE = re.compile(LAYER_NAME_PATTERN)
 _PHYSICAL_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}$")
@@ -102,6 +107,7 @@ _NAMES_IN_MESSAGE = 10
 # A read looks the layer up, then opens its table; a replacement in between drops that
 # table, and the read looks again. Two writers in a row may move it twice.
 _READ_ATTEMPTS = 3
+_MAX_FID = 2**31 - 1
 _CASTABLE_DTYPES = frozenset(
     {
         "Int8",
@@ -214,6 +220,12 @@ def check_layer_name(name: str) -> str:
         raise LayerValidationError(
             f"layer name {shown!r} is not allowed: use 1-63 characters, a lower-case letter "
             "first, then lower-case letters, digits or underscores (e.g. 'localities_tabasco')"
+        )
+    if name.startswith(RESERVED_NAME_PREFIXES):
+        raise LayerValidationError(
+            f"layer name {name!r} is not allowed: names starting with 'gpkg' or 'sqlite_' are "
+            "reserved by GeoPackage and SQLite; choose another name (the form's 'name' "
+            "field, or --name)"
         )
     return name
 
@@ -442,6 +454,11 @@ class Store:
 
     def feature(self, name: str, fid: int) -> gpd.GeoDataFrame:
         """Return the one-row frame of feature ``fid`` of ``name``; ``NotFoundError`` if absent."""
+        # The store numbers features 1, 2, ...; GDAL takes fids as 32-bit integers, and a
+        # larger one would overflow rather than find nothing.
+        if not 0 <= int(fid) <= _MAX_FID:
+            self._vector_row(name)
+            raise NotFoundError(f"layer {name!r} has no feature with fid {fid}")
         try:
             frame = self._read_vector(name, {"fids": [int(fid)]})
         except pyogrio.errors.FeatureError:
@@ -473,7 +490,7 @@ class Store:
                 "raster layers are stored with write_raster(), not write_layer()"
             )
         self._check_frame(name, frame)
-        with self._write_lock():
+        with disk_full_as_error(f"layer {name!r}"), self._write_lock():
             self._ensure_store()
             self._refuse_existing(name, replace)
             self._clean_orphans()
@@ -497,7 +514,7 @@ class Store:
         tif = Path(tif)
         if not tif.is_file():
             raise NotFoundError(f"raster file {tif} does not exist")
-        with self._write_lock():
+        with disk_full_as_error(f"raster {name!r}"), self._write_lock():
             self._ensure_store()
             self._refuse_existing(name, replace)
             self._clean_orphans()
@@ -823,12 +840,28 @@ class Store:
                 f"layer {name!r} must be in EPSG:4326 to be stored, not {crs}; "
                 "load it through the ingest pipeline, which reprojects it"
             )
-        clashes = [c for c in frame.columns if str(c).lower() == "fid"]
+        geometry = frame.geometry.name
+        columns = [str(c) for c in frame.columns if c != geometry]
+        clashes = [c for c in columns if c.lower() == "fid"]
         if clashes:
             raise LayerValidationError(
                 f"layer {name!r} has a column {clashes[0]!r}, which the store uses for feature "
                 "ids; rename it (e.g. to 'source_id')"
             )
+        clashes = [c for c in columns if c.lower() == GEOMETRY_COLUMN]
+        if clashes:
+            raise LayerValidationError(
+                f"layer {name!r} has a column {clashes[0]!r}, which the store uses for "
+                "geometries; rename it (e.g. to 'source_geom')"
+            )
+        seen: dict[str, str] = {}
+        for column in columns:
+            first = seen.setdefault(column.lower(), column)
+            if first != column:
+                raise LayerValidationError(
+                    f"layer {name!r} has columns {first!r} and {column!r}, which differ only in "
+                    "case; GeoPackage column names ignore case, so rename one of them"
+                )
 
     def _write_staging(
         self,

@@ -73,7 +73,7 @@ def test_route_is_costed_stored_and_exported(tiny_store: Path) -> None:
 
 def test_backbone_joins_three_towns(tiny_store: Path) -> None:
     result = runner.invoke(
-        app, ["plan", "backbone", "--terminals", "Sur; Norte; Este", "--name", "tres"]
+        app, ["plan", "backbone", "--terminals", "Sur; Norte; Este, Tabasco", "--name", "tres"]
     )
     assert result.exit_code == 0, result.output
     stored = runner.invoke(app, ["proposals", "export", "tres", "--format", "geojson",
