@@ -640,6 +640,7 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
 
 _contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext]] = {}
 _contexts_guard = threading.Lock()
+_contexts_loading = threading.Lock()
 
 
 def _worker_init(level: int, server_pid: int) -> None:
@@ -676,15 +677,17 @@ def cached_context(store: Store, cost_model: Path | None) -> PlanningContext:
     """
     key = (str(store.path.absolute()), str(cost_model))
     version = _store_version(store, cost_model)
-    with _contexts_guard:
-        cached = _contexts.get(key)
-    if cached is None or cached[0] != version:
+    # one loader at a time: concurrent jobs in threads wait for it and share its context
+    # instead of each holding a copy of the network
+    with _contexts_loading:
+        with _contexts_guard:
+            cached = _contexts.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         context = planning_context(store, cost_model)
         with _contexts_guard:
             _contexts[key] = (version, context)
-    else:
-        _, context = cached
-    return context
+        return context
 
 
 def run_job(

@@ -194,7 +194,7 @@ def route_search(store: Path, pairs: int = 30, seed: int = 7) -> None:
 
 
 def road_layer(segments: int, seed: int = 11) -> tuple[object, tuple[str, str]]:
-    """A seeded road-like layer of about ``segments`` two-point lines, and two far places.
+    """A seeded road-like layer of ``segments`` three-point lines, and two far places.
 
     A square grid of streets 0.005° apart near Mexico City, each street one segment whose
     interior is jittered by up to 0.001° (so it is not straight), 10% of streets removed,
@@ -204,7 +204,7 @@ def road_layer(segments: int, seed: int = 11) -> tuple[object, tuple[str, str]]:
     import geopandas as gpd
     import shapely
 
-    side = math.isqrt(segments // 2) + 1
+    side = math.isqrt(int(segments / 1.8)) + 2  # 2 side^2 streets, 90% of them kept
     rng = np.random.default_rng(seed)
     i, j = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
     lon = -99.9 + j * 0.005
@@ -224,8 +224,7 @@ def road_layer(segments: int, seed: int = 11) -> tuple[object, tuple[str, str]]:
         j[:-1, :].ravel(),
     )
     x0, y0, x1, y1, line = (np.concatenate(pair) for pair in zip(horizontal, vertical, strict=True))
-    keep = rng.random(x0.size) > 0.10
-    keep &= np.arange(x0.size) < segments / 0.9  # about `segments` kept
+    keep = np.flatnonzero(rng.random(x0.size) > 0.10)[:segments]  # exactly `segments`
     x0, y0, x1, y1, line = x0[keep], y0[keep], x1[keep], y1[keep], line[keep]
     mx = (x0 + x1) / 2 + rng.uniform(-0.001, 0.001, x0.size) * (y0 != y1)
     my = (y0 + y1) / 2 + rng.uniform(-0.001, 0.001, x0.size) * (x0 != x1)
