@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 test: lint
 	./.ci/install-browser.sh
+	./.ci/install-postgis.sh
 	$(BIN)/pytest
 
 # Benchmarks (not tests): each prints a table with a same-run baseline. The OR-Library
@@ -35,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/roads.py bundled
 	$(BIN)/python bench/roads.py synthetic --segments 1000000
+	$(BIN)/python bench/store_backends.py
 
 clean:
 	rm -rf $(VENV) .trazo .mypy_cache .ruff_cache .pytest_cache

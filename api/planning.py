@@ -20,8 +20,10 @@ import pandas as pd
 
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
-from layers.store import LayerInfo, Store
+from layers.store import LayerInfo
+from layers.store_api import LayerStore
 from planner.cost_model import CostModel, load_cost_model
+from planner.land import Land
 from planner.metrics import ProposalMetrics, compute_metrics
 from planner.network import PlanningNetwork, build_network
 from planner.persist import BuildCache, content_key
@@ -42,7 +44,7 @@ class PlanningContext:
     loaded the first time they are used (a route needs no localities frame).
     """
 
-    store: Store
+    store: LayerStore
     network: PlanningNetwork
     lookups: Callable[[str], Any] = field(repr=False)
     """Loads ``"places"``, ``"admin"`` (states, municipalities) or ``"localities"``."""
@@ -76,11 +78,15 @@ class PlanningContext:
 
 
 def planning_context(
-    store: Store, cost_model_path: Path | None = None, *, cache: bool = True
+    store: LayerStore, cost_model_path: Path | None = None, *, cache: bool = True
 ) -> PlanningContext:
     """The priced network from every stored corridor layer, the place index, admin layers.
 
-    Each is built once per store content and cost model and kept beside the store
+    The stored states are the land: corridors are cut at their coast and places outside
+    them (and their margin) are refused; without a states layer the planner cannot tell
+    land from water and plans as before.
+
+    Each input is built once per store content and cost model and kept beside the store
     (:func:`cache_folder`); later calls, in any process, load it. ``cache=False`` builds
     everything from the layers and keeps nothing (the reference path).
 
@@ -102,17 +108,28 @@ def planning_context(
         key = content_key(layers=[_fingerprint(info) for info in layers], **extra)
         return builds.get(name, key, build)
 
+    state_infos = _of_kind(infos, LayerKind.STATES)
+    municipality_infos = _of_kind(infos, LayerKind.MUNICIPALITIES)
+    localities_infos = _of_kind(infos, LayerKind.LOCALITIES)
+    landing_infos = _of_kind(infos, LayerKind.SUBSEA_LANDINGS)
+
+    @functools.cache
+    def states() -> gpd.GeoDataFrame | None:
+        return cached("states", state_infos, lambda: _concat(store, state_infos))
+
+    @functools.cache
+    def land() -> Land | None:
+        frame = states()
+        return Land(frame) if frame is not None else None
+
     elevation = _elevation_info(infos)
     network = cached(
         "network",
-        [*corridors, *([elevation] if elevation else [])],
-        lambda: _build_network(store, corridors, cost_model, elevation),
+        [*corridors, *state_infos, *([elevation] if elevation else [])],
+        lambda: _build_network(store, corridors, cost_model, elevation, land()),
         cost_model=cost_model.model_dump(mode="json"),
         caveats=layer_caveats(store),
     )
-    localities_infos = _of_kind(infos, LayerKind.LOCALITIES)
-    landing_infos = _of_kind(infos, LayerKind.SUBSEA_LANDINGS)
-    admin_infos = [*_of_kind(infos, LayerKind.STATES), *_of_kind(infos, LayerKind.MUNICIPALITIES)]
 
     def localities() -> gpd.GeoDataFrame | None:
         return cached("localities", localities_infos, lambda: _concat(store, localities_infos))
@@ -123,17 +140,14 @@ def planning_context(
         if name == "places":
             return cached(
                 "places",
-                [*localities_infos, *landing_infos],
-                lambda: PlaceIndex(localities(), _concat(store, landing_infos)),
+                [*localities_infos, *landing_infos, *state_infos],
+                lambda: PlaceIndex(localities(), _concat(store, landing_infos), area=land()),
             )
         if name == "admin":
-            return cached(
-                "admin",
-                admin_infos,
-                lambda: (
-                    _concat(store, _of_kind(admin_infos, LayerKind.STATES)),
-                    _concat(store, _of_kind(admin_infos, LayerKind.MUNICIPALITIES)),
-                ),
+            return states(), cached(
+                "municipalities",
+                municipality_infos,
+                lambda: _concat(store, municipality_infos),
             )
         raise KeyError(name)
 
@@ -141,9 +155,20 @@ def planning_context(
     return PlanningContext(store=store, network=network, lookups=functools.cache(lookups))
 
 
-def cache_folder(store: Store) -> Path:
-    """Where the store's built planning inputs are kept: ``<store stem>.cache`` beside it."""
-    return store.path.with_name(f"{store.path.stem}.cache")
+def layer_caveats(store: LayerStore) -> dict[str, str]:
+    """The catalog's caveat of each stored layer that has one (a proxy, an assumption)."""
+    caveats = {}
+    for info in store.list_layers():
+        caveat = info.report.get("caveat")
+        if caveat:
+            caveats[info.name] = str(caveat)
+    return caveats
+
+
+def cache_folder(store: LayerStore) -> Path:
+    """Where the store's built planning inputs are kept (beside a GeoPackage:
+    ``<store stem>.cache``)."""
+    return store.side_folder("cache")
 
 
 def _fingerprint(info: LayerInfo) -> list[object]:
@@ -152,21 +177,17 @@ def _fingerprint(info: LayerInfo) -> list[object]:
 
 
 def _build_network(
-    store: Store, corridors: list[LayerInfo], cost_model: CostModel, elevation: LayerInfo | None
+    store: LayerStore,
+    corridors: list[LayerInfo],
+    cost_model: CostModel,
+    elevation: LayerInfo | None,
+    land: Land | None,
 ) -> PlanningNetwork:
     frames = {info.name: store.read(info.name) for info in corridors}
     path = None if elevation is None else store.raster_path(elevation.name)
-    return build_network(frames, cost_model, elevation=path, caveats=layer_caveats(store))
-
-
-def layer_caveats(store: Store) -> dict[str, str]:
-    """The catalog's caveat of each stored layer that has one (a proxy, an assumption)."""
-    caveats = {}
-    for info in store.list_layers():
-        caveat = info.report.get("caveat")
-        if caveat:
-            caveats[info.name] = str(caveat)
-    return caveats
+    return build_network(
+        frames, cost_model, elevation=path, caveats=layer_caveats(store), land=land
+    )
 
 
 def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:
@@ -180,7 +201,7 @@ def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:
 
 
 def save_proposal(
-    store: Store, proposal: Proposal, metrics: ProposalMetrics, name: str, *, replace: bool
+    store: LayerStore, proposal: Proposal, metrics: ProposalMetrics, name: str, *, replace: bool
 ) -> dict[str, object]:
     """Store the proposal's GeoJSON document under ``name`` and return the document."""
     document = proposal_to_geojson(proposal, metrics)
@@ -215,7 +236,7 @@ def _of_kind(infos: list[LayerInfo], kind: LayerKind) -> list[LayerInfo]:
     return [info for info in infos if info.kind is kind]
 
 
-def _concat(store: Store, infos: list[LayerInfo]) -> gpd.GeoDataFrame | None:
+def _concat(store: LayerStore, infos: list[LayerInfo]) -> gpd.GeoDataFrame | None:
     frames = [store.read(info.name) for info in infos]
     if not frames:
         return None
