@@ -360,4 +360,12 @@ def test_tabasco_on_the_bundled_data(tmp_path: Path) -> None:
     after = result.step("last_mile_after_backbone")
     assert after.budget_usd == pytest.approx(max(7_000_000 - backbone.metrics.capex_usd_total, 0))
     assert (result.step("last_mile").metrics.people_covered or 0) > 1_000_000
+    # no land deployment runs more than 1 km off the states (the offshore Southeast
+    # Gateway pipeline is not a land corridor)
+    assert [step.km_off_land for step in result.steps] == [0.0] * len(result.steps)
+    assert not any(
+        "Southeast Gateway" in (s.name or "")
+        for step in result.steps
+        for s in step.proposal.segments
+    )
     assert time.perf_counter() - started < 120
