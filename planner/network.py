@@ -412,8 +412,8 @@ def add_greenfield_candidates(
     network's shortest way between them is at least :data:`SHORTCUT_RATIO` times the
     straight line: a real shortcut, not a trench beside a corridor that is already there
     (two paths side by side share every backhoe and are no ring). The ``per_node`` shortest
-    become ``greenfield`` edges of kind ``candidate``, priced at the flat rate here and
-    re-routed over the terrain if a proposal uses them.
+    over land become ``greenfield`` edges of kind ``candidate``, priced at the flat rate
+    here and re-routed over the terrain if a proposal uses them.
     """
     graph = network.graph
     model = network.cost_model
@@ -445,10 +445,18 @@ def add_greenfield_candidates(
             pair = (min(node, other, key=str), max(node, other, key=str))
             if detour >= SHORTCUT_RATIO * km and pair not in pairs:
                 offers.append((km, str(other), other))
-        for _, _, other in sorted(offers)[:per_node]:
+        taken = 0
+        for _, _, other in sorted(offers):
+            if taken == per_node:
+                break
+            line = _straight(graph, node, other)
+            pieces = [Piece(line, True)] if network.land is None else network.land.pieces(line)
+            if any(not piece.on_land for piece in pieces):
+                continue  # a ring's new trench stays on land
             pairs.add((min(node, other, key=str), max(node, other, key=str)))
-            add_greenfield_edge(graph, node, other, model, kind="candidate")
+            add_link(graph, node, other, pieces, model, kind="candidate")
             added += 1
+            taken += 1
     return added
 
 

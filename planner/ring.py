@@ -39,8 +39,11 @@ from scipy.sparse.csgraph import dijkstra
 
 Edge = tuple[int, int]
 
-#: Randomised starts after the two deterministic ones (tree, tour).
+#: Randomised starts after the two deterministic ones (tree, tour), on rings of up to
+#: ``MANY_TERMINALS`` terminals; larger ones (a national ring of 230 sites) get the tree
+#: start alone, as their local search already takes seconds.
 RANDOM_STARTS = 6
+MANY_TERMINALS = 60
 #: Weight perturbation of the randomised starts: each weight times U(1, 1 + NOISE).
 NOISE = 0.3
 
@@ -217,26 +220,27 @@ def _prune(problem: _Problem, edges: set[Edge]) -> set[Edge]:
         )
         edges = {e for e in edges if e[0] in keep}
     improved = True
-    while improved:
+    while improved:  # rounds over the key paths, dearest first, until a round drops none
         improved = False
         paths = sorted(_key_paths(problem, edges), key=lambda p: -problem.cost(p))
         for path in paths:
+            if not set(path) <= edges:
+                continue
             trial = edges - set(path)
             if problem.feasible(trial):
                 edges = trial
                 improved = True
-                break
     return edges
 
 
 def _exchange(problem: _Problem, edges: set[Edge]) -> set[Edge]:
     """Replace key paths by cheaper paths between their ends that avoid the rest."""
     improved = True
-    while improved:
+    while improved:  # rounds over the key paths, dearest first, until a round finds none
         improved = False
         for path in sorted(_key_paths(problem, edges), key=lambda p: -problem.cost(p)):
             a, b = _ends(path)
-            if a == b:
+            if a == b or not set(path) <= edges:
                 continue
             rest = edges - set(path)
             dist, pred = dijkstra(problem.matrix_without(rest), indices=a, return_predecessors=True)
@@ -247,9 +251,10 @@ def _exchange(problem: _Problem, edges: set[Edge]) -> set[Edge]:
                 continue
             trial = rest | set(route)
             if problem.feasible(trial):
-                edges = _prune(problem, trial)
+                edges = trial
                 improved = True
-                break
+        if improved:
+            edges = _prune(problem, edges)
     return edges
 
 
@@ -334,7 +339,7 @@ def ring_subgraph(
     *,
     tree_edges: np.ndarray | None = None,
     seed: int = 0,
-    random_starts: int = RANDOM_STARTS,
+    random_starts: int | None = None,
 ) -> RingSolution:
     """A near-optimal least-cost subgraph giving every two terminals two disjoint paths.
 
@@ -350,7 +355,8 @@ def ring_subgraph(
     seed
         Seed of the randomised starts.
     random_starts
-        How many starts on perturbed weights follow the tree and tour starts.
+        How many starts on perturbed weights follow the tree and tour starts; default
+        :data:`RANDOM_STARTS`, or none (and no tour) above :data:`MANY_TERMINALS` terminals.
 
     Returns
     -------
@@ -377,6 +383,9 @@ def ring_subgraph(
     problem = _Problem(matrix, terminals)
     if len(problem.terminals) < 2:
         return RingSolution(np.empty((0, 2), np.int64), 0.0, {"starts": 0})
+    many = len(problem.terminals) > MANY_TERMINALS
+    if random_starts is None:
+        random_starts = 0 if many else RANDOM_STARTS
     starts: list[set[Edge]] = []
     if tree_edges is not None:
         from planner.steiner import two_edge_connect
@@ -385,7 +394,8 @@ def ring_subgraph(
         starts.append({_key(int(u), int(v)) for u, v in closed.tolist()})
     else:
         starts.append(_from_tree(problem, None, seed))
-    starts.append(_from_tour(problem, None))
+    if not many:
+        starts.append(_from_tour(problem, None))
     rng = np.random.default_rng(seed)
     best: set[Edge] | None = None
     costs: list[float] = []
