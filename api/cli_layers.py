@@ -15,6 +15,7 @@ from layers.ingest import ingest
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
 from layers.store import ExportFormat
+from layers.workdirs import sweep_stale_workdirs
 
 app = typer.Typer(help="Load, inspect and export layers.", no_args_is_help=True)
 
@@ -65,6 +66,7 @@ def load(
     An OpenStreetMap extract (``.osm.pbf``) or an INEGI Red Nacional de Caminos layer
     loaded as ``rights_of_way`` gets row types and road classes from data/roads/.
     """
+    sweep_stale_workdirs()  # what killed loads and servers left behind
     with Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
