@@ -77,6 +77,11 @@ class PlannerSettings(BaseSettings):
         default=None,
         description="Cost model TOML used when a request names none; default data/cost_model.toml.",
     )
+    planning_cache: bool = Field(
+        default=True,
+        description="Keep the priced network and place index built once beside the store "
+        "(<store>.cache/); false rebuilds them from the layers on every command.",
+    )
 
 
 Role = Literal["viewer", "planner", "gis"]
