@@ -39,7 +39,6 @@ import json
 import logging
 import multiprocessing
 import os
-import pickle
 import re
 import threading
 import time
@@ -47,7 +46,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -596,8 +595,9 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
 
 # ---------------------------------------------------------------------- in the worker
 
-_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext, bytes]] = {}
+_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext]] = {}
 _contexts_guard = threading.Lock()
+_contexts_loading = threading.Lock()
 
 
 def _worker_init(level: int, server_pid: int) -> None:
@@ -625,23 +625,26 @@ def _store_version(store: LayerStore, cost_model: Path | None) -> tuple[Any, ...
 
 
 def cached_context(store: LayerStore, cost_model: Path | None) -> PlanningContext:
-    """The planning context of the store's current layers, with a network of its own.
+    """The planning context of the store's current layers, shared by every job.
 
-    The context is built once per store version (its fingerprint, cost model file)
-    and process; every call gets a fresh copy of the network, which planning changes.
+    The context is loaded once per store version (its fingerprint, cost model file) and
+    process, from the inputs built once beside the store (concurrent cold workers build
+    them once: :mod:`planner.persist`). Jobs only read it: planning works on its own copy
+    of the network.
     """
     key = (store.location, str(cost_model))
     version = _store_version(store, cost_model)
-    with _contexts_guard:
-        cached = _contexts.get(key)
-    if cached is None or cached[0] != version:
-        context = planning_context(store, cost_model)
-        blob = pickle.dumps(context.network, protocol=pickle.HIGHEST_PROTOCOL)
+    # one loader at a time: concurrent jobs in threads wait for it and share its context
+    # instead of each holding a copy of the network
+    with _contexts_loading:
         with _contexts_guard:
-            _contexts[key] = (version, context, blob)
-    else:
-        _, context, blob = cached
-    return replace(context, network=pickle.loads(blob))
+            cached = _contexts.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        context = planning_context(store, cost_model)
+        with _contexts_guard:
+            _contexts[key] = (version, context)
+        return context
 
 
 def run_job(

@@ -15,7 +15,8 @@ The contract, held by both (the same test-suite runs against both):
 * two writers of one layer serialise (the second waits up to the store's lock timeout,
   then gets :class:`layers.store.StoreBusyError` naming the layer);
 * feature ids (``fid``) are stable for a layer version, start at 1 and page in ``fid``
-  order; ``bbox`` keeps the features whose geometry intersects it;
+  order; ``bbox`` keeps the features whose geometry intersects it (min lon > max lon
+  crosses the antimeridian: the part east of min lon and the part west of max lon);
 * proposals (GeoJSON documents) and the service's record tables (jobs) live in the store,
   and so do the locks that tell which service processes are alive.
 """

@@ -71,6 +71,7 @@ from layers.store import (
     StoredProposal,
     StoreWriteError,
     _check_bbox,
+    _halves,
     _now,
     _raster_bbox,
     _report_dict,
@@ -456,10 +457,8 @@ class PostgisStore:
                 try:
                     with conn.transaction():
                         found = conn.execute(
-                            f'SELECT count(*) FROM "{row.physical}" WHERE '
-                            f"ST_Intersects({GEOMETRY_COLUMN}, "
-                            "ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
-                            box,
+                            f'SELECT count(*) FROM "{row.physical}" WHERE {_intersects(box)}',
+                            [v for half in _halves(box) for v in half],
                         ).fetchone()
                     return int(found[0]) if found else 0
                 except _undefined_table() as err:
@@ -515,13 +514,8 @@ class PostgisStore:
                 where: list[sql.Composable] = []
                 params: list[Any] = []
                 if box is not None:
-                    where.append(
-                        sql.SQL(
-                            f"ST_Intersects({GEOMETRY_COLUMN}, "
-                            "ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
-                        )
-                    )
-                    params.extend(box)
+                    where.append(sql.SQL(_intersects(box)))
+                    params.extend(v for half in _halves(box) for v in half)
                 if fid is not None:
                     where.append(sql.SQL("fid = %s"))
                     params.append(fid)
@@ -1171,3 +1165,15 @@ def _frame(
         except (TypeError, ValueError):
             frame[column] = frame[column].infer_objects()
     return _restore_dtypes(frame, dtypes)
+
+
+def _intersects(box: BBox) -> str:
+    """SQL keeping geometries that intersect ``box``; one across 180° is its two halves.
+
+    The placeholders take the halves' numbers in order (see ``layers.store._halves``).
+    """
+    tests = [
+        f"ST_Intersects({GEOMETRY_COLUMN}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+        for _ in _halves(box)
+    ]
+    return "(" + " OR ".join(tests) + ")"
