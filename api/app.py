@@ -7,13 +7,21 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
+from typing import Any
 
 import pyogrio
 import pyproj
 import shapely
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from api._http import HeadAsGet, PublicBaseURL
+from api._ogc import OPENAPI
+from api._openapi import openapi_document
+from api.auth import viewer
 from api.errors import add_exception_handlers
 from api.jobs import JobSettings, running_jobs
 from api.routes_features import router as features_router
@@ -22,6 +30,7 @@ from api.routes_proposals import router as proposals_router
 from api.routes_scenarios import router as scenarios_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.stores import open_store
+from layers.workdirs import sweep_stale_workdirs
 
 logger = logging.getLogger("trazo.api")
 
@@ -52,6 +61,8 @@ def create_app(
             key = secrets.token_urlsafe(24)
             service.api_keys[key] = "gis"
             logger.warning("development mode: local gis key %s (anonymous callers may read)", key)
+        # work folders of server processes that were killed or crashed
+        await run_in_threadpool(sweep_stale_workdirs)
         with running_jobs(app):
             yield
 
@@ -60,6 +71,10 @@ def create_app(
         version=version("trazo"),
         summary="Costed fiber route proposals for Mexico from real layers.",
         lifespan=lifespan,
+        # Served below behind the viewer role: only /healthz is open in production.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = service
     app.state.store = open_store(store.store, work_dir=store.work_dir)
@@ -68,6 +83,9 @@ def create_app(
     app.state.planner = planner or PlannerSettings()
     app.state.job_settings = JobSettings()
     add_exception_handlers(app)
+    app.add_middleware(HeadAsGet)
+    public_url = str(service.public_url) if service.public_url is not None else None
+    app.add_middleware(PublicBaseURL, public_url=public_url)
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:
@@ -84,4 +102,33 @@ def create_app(
     app.include_router(layers_router)
     app.include_router(proposals_router)
     app.include_router(scenarios_router)
+    _add_api_definition(app, service)
     return app
+
+
+def _add_api_definition(app: FastAPI, service: ServiceSettings) -> None:
+    """Serve the OpenAPI 3.0 document, Swagger UI and ReDoc to viewers.
+
+    They need a key in production like every route but ``/healthz``; a browser asks
+    for it with its login prompt (any user name, the key as password).
+    """
+    cached: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not cached:
+            cached.update(openapi_document(app, service))
+        return cached
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[viewer])
+    def openapi_json() -> JSONResponse:
+        return JSONResponse(app.openapi(), media_type=OPENAPI)
+
+    @app.get("/docs", include_in_schema=False, dependencies=[viewer])
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Trazo – Swagger UI")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[viewer])
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="Trazo – ReDoc")

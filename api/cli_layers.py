@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api._console import console, limits, open_store, user_errors
@@ -14,6 +15,7 @@ from layers.ingest import ingest
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
 from layers.store import ExportFormat
+from layers.workdirs import sweep_stale_workdirs
 
 app = typer.Typer(help="Load, inspect and export layers.", no_args_is_help=True)
 
@@ -49,7 +51,9 @@ def _counted(total: int, reasons: dict[str, int]) -> str:
 def load(
     path: Annotated[
         Path,
-        typer.Argument(help="File to load (GeoJSON, GPKG, zipped SHP, KML, FGB, CSV, GeoTIFF)."),
+        typer.Argument(
+            help="File to load (GeoJSON, GPKG, zipped SHP, KML, FGB, CSV, GeoTIFF, OSM .pbf)."
+        ),
     ],
     kind: Annotated[LayerKind, typer.Option(help="What the layer describes.")],
     name: Annotated[str | None, typer.Option(help="Layer name; default: the file name.")] = None,
@@ -57,8 +61,33 @@ def load(
         bool, typer.Option("--replace", help="Replace a layer of the same name.")
     ] = False,
 ) -> None:
-    """Validate a file, reproject it to EPSG:4326 and store it as a layer."""
-    report = ingest(open_store(), path, kind, name=name, replace=replace, limits=limits())
+    """Validate a file, reproject it to EPSG:4326 and store it as a layer.
+
+    An OpenStreetMap extract (``.osm.pbf``) or an INEGI Red Nacional de Caminos layer
+    loaded as ``rights_of_way`` gets row types and road classes from data/roads/.
+    """
+    sweep_stale_workdirs()  # what killed loads and servers left behind
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"reading {path.name}", total=None)
+
+        def progress(features: int) -> None:
+            bar.update(task, description=f"reading {path.name}: {features:,} features")
+
+        report = ingest(
+            open_store(),
+            path,
+            kind,
+            name=name,
+            replace=replace,
+            limits=limits(),
+            progress=progress,
+        )
     console.print(report_table(report))
 
 

@@ -85,6 +85,7 @@ from layers.report import ValidationReport
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from layers.owners import FileOwners
     from layers.records_gpkg import GeoPackageRecords
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ _NAMES_IN_MESSAGE = 10
 # table, and the read looks again. Two writers in a row may move it twice.
 _READ_ATTEMPTS = 3
 _MAX_FID = 2**31 - 1
+_WRITE_BATCH = 20_000  # features GDAL writes per turn of the gate
+_MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 _CASTABLE_DTYPES = frozenset(
     {
         "Int8",
@@ -241,9 +244,18 @@ def _check_bbox(bbox: BBox | None) -> BBox | None:
             f"bbox must be 4 finite numbers (min lon, min lat, max lon, max lat), got {bbox!r}"
         )
     min_x, min_y, max_x, max_y = values
-    if min_x > max_x or min_y > max_y:
+    if min_y > max_y:
         raise ValueError(f"bbox {bbox!r} is inverted: give (min lon, min lat, max lon, max lat)")
     return (min_x, min_y, max_x, max_y)
+
+
+def _halves(bbox: BBox) -> list[BBox]:
+    """``bbox`` as plain boxes: a box with min lon > max lon crosses the antimeridian and
+    is the union of its part east of ``min lon`` and its part west of ``max lon``."""
+    min_x, min_y, max_x, max_y = bbox
+    if min_x <= max_x:
+        return [bbox]
+    return [(min_x, min_y, 180.0, max_y), (-180.0, min_y, max_x, max_y)]
 
 
 def _now() -> str:
@@ -423,9 +435,14 @@ class Store:
         """Return layer ``name`` in EPSG:4326, indexed by its stable feature id ``fid``.
 
         ``bbox`` (min lon, min lat, max lon, max lat) keeps the features whose geometry
-        intersects it.
+        intersects it; a box whose min lon exceeds its max lon crosses the antimeridian.
         """
         box = _check_bbox(bbox)
+        if box is not None and len(_halves(box)) > 1:
+            fids = self._matching_fids(name, box)
+            if not fids:
+                return self._read_vector(name, {"max_features": 1}).iloc[:0]
+            return self._read_vector(name, {"fids": fids})
         return self._read_vector(name, {"bbox": box})
 
     def count(self, name: str, bbox: BBox | None = None) -> int:
@@ -448,6 +465,10 @@ class Store:
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be >= 0, got {limit} and {offset}")
         box = _check_bbox(bbox)
+        if box is None and limit > 0:
+            # A GeoPackage table reads in rowid (fid) order: skip rather than list every fid,
+            # which costs a full scan per page of a national layer.
+            return self._read_vector(name, {"skip_features": offset, "max_features": limit})
         fids = self._matching_fids(name, box)[offset : offset + limit]
         if not fids:
             # pyogrio reads everything for max_features=0: read one row, keep the schema.
@@ -657,6 +678,12 @@ class Store:
 
         return GeoPackageRecords(self.path)
 
+    def service_owners(self) -> FileOwners:
+        """Service processes' locks: files in the ``jobs`` folder beside the GeoPackage."""
+        from layers.owners import FileOwners
+
+        return FileOwners(self.side_folder("jobs"))
+
     def side_folder(self, purpose: str) -> Path:
         """The folder ``<stem>.<purpose>`` beside the GeoPackage (not created here)."""
         return self.path.with_name(f"{self.path.stem}.{purpose}")
@@ -769,6 +796,9 @@ class Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _matching_fids(self, name: str, bbox: BBox | None) -> list[int]:
+        if bbox is not None and len(halves := _halves(bbox)) > 1:
+            # A feature touching both sides of the antimeridian is counted once.
+            return sorted({fid for half in halves for fid in self._matching_fids(name, half)})
         for attempt in range(_READ_ATTEMPTS):
             row = self._vector_row(name)
             try:
@@ -907,8 +937,23 @@ class Store:
     ) -> tuple[LayerInfo, dict[str, str]]:
         """Write ``frame`` to the new table ``physical`` and check it by reading it back."""
         data = frame.reset_index(drop=True)
+        # In batches, leaving the gate between them: while GDAL writes, Python's sqlite3
+        # (every catalog lookup of every request) waits, so one long write of a big layer
+        # would stall the service. The table is in no catalog row until the switch, so
+        # nobody reads it half-written.
+        geometry_type, promote = _layer_geometry_type(data)
+        for start in range(0, max(len(data), 1), _WRITE_BATCH):
+            with gdal_access(self.path):
+                pyogrio.write_dataframe(
+                    data.iloc[start : start + _WRITE_BATCH],
+                    self.path,
+                    layer=physical,
+                    driver="GPKG",
+                    append=start > 0,
+                    geometry_type=geometry_type,
+                    promote_to_multi=promote,
+                )
         with gdal_access(self.path):
-            pyogrio.write_dataframe(data, self.path, layer=physical, driver="GPKG")
             meta = pyogrio.read_info(self.path, layer=physical)
         if int(meta["features"]) != len(data):
             raise StoreWriteError(
@@ -1073,6 +1118,22 @@ def _drop_feature_table(conn: sqlite3.Connection, table: str) -> None:
     ):
         if meta in existing:
             conn.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
+
+
+def _layer_geometry_type(frame: gpd.GeoDataFrame) -> tuple[str, bool]:
+    """The GeoPackage geometry type of the whole layer, and whether to promote to multi.
+
+    Decided once for all batches of a write (as pyogrio would for one write), so that a
+    batch of Polygons after one of MultiPolygons does not meet a column of another type.
+    """
+    types = {str(t) for t in frame.geometry.geom_type.dropna().unique()}
+    z = " Z" if len(frame) and bool(frame.geometry.has_z.any()) else ""
+    if len(types) == 1:
+        return types.pop() + z, False
+    singles = {t for t in types if t in _MULTI}
+    if len(types) == 2 and len(singles) == 1 and _MULTI[next(iter(singles))] in types:
+        return _MULTI[next(iter(singles))] + z, True
+    return "Unknown", False
 
 
 def _report_dict(report: ValidationReport) -> dict[str, Any]:

@@ -29,12 +29,14 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from shapely import LineString
 
 from layers.errors import TrazoError
 from planner.attach import attach_point, attach_points
 from planner.cost_model import CostModel
+from planner.engine import CSRGraph
 from planner.graph import GRAPH_CRS, build_corridor_graph, geodesic_km, to_analysis_crs
 from planner.land import Land, Piece
 from planner.places import Place
@@ -239,9 +241,12 @@ def price_edge(data: dict[str, Any], cost_model: CostModel) -> None:
     else:
         deployment = str(data.get("deployment_type") or data.get("deployment") or "greenfield")
     data["deployment_type"] = deployment
+    road_class = data.get("road_class") if deployment == "highway" else None
     # stated factors on the rate (none on corridors today); a segment restates them
     factor = math.prod(float(v) for v in (data.get("multipliers") or {}).values())
-    data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"])) * factor
+    data["cost_usd"] = (
+        cost_model.corridor_usd_per_km(deployment, road_class) * float(data["length_km"]) * factor
+    )
     landings = int(data.get("landings") or 0)
     if landings:
         # a new subsea crossing lands its cable at each shore it reaches: a lump sum on
@@ -387,6 +392,75 @@ def add_link(
         price_edge(data, cost_model)
         graph.add_edge(here, there, **data)
         here = there
+
+
+DEFAULT_CANDIDATE_KM = 75.0
+"""Longest new-build link a ring may add between two points of the network."""
+SHORTCUT_RATIO = 1.3
+"""A new-build link is offered only where the network's way round is this much longer."""
+
+
+def add_greenfield_candidates(
+    network: PlanningNetwork,
+    nodes: Sequence[Hashable],
+    *,
+    max_km: float = DEFAULT_CANDIDATE_KM,
+    per_node: int = 4,
+) -> int:
+    """Offer straight new-build links from ``nodes`` to nearby nodes; return how many.
+
+    A ring closed over corridors alone may run hundreds of kilometres round to find a
+    second way between two towns 50 km apart; a short new trench may be far cheaper. From
+    each node, the nearest nodes within ``max_km`` (EPSG:6372) are candidates when the
+    network's shortest way between them is at least :data:`SHORTCUT_RATIO` times the
+    straight line: a real shortcut, not a trench beside a corridor that is already there
+    (two paths side by side share every backhoe and are no ring). The ``per_node`` shortest
+    over land become ``greenfield`` edges of kind ``candidate``, priced at the flat rate
+    here and re-routed over the terrain if a proposal uses them.
+    """
+    graph = network.graph
+    model = network.cost_model
+    order = list(graph.nodes)
+    row_of = {node: i for i, node in enumerate(order)}
+    to_metric = to_analysis_crs()
+    xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in order])
+    mx, my = to_metric.transform(xy[:, 0], xy[:, 1])
+    metric = np.column_stack([mx, my])
+    tree = cKDTree(metric)
+    csr = CSRGraph.from_networkx(graph, weight="length_km")
+    added = 0
+    pairs: set[tuple[Hashable, Hashable]] = set()
+    for node in dict.fromkeys(nodes):
+        i = row_of[node]
+        _, near = tree.query(metric[i], k=4 * per_node + 1, distance_upper_bound=max_km * 1000)
+        near = [int(j) for j in np.atleast_1d(near) if j < len(order) and j != i]
+        if not near:
+            continue
+        reach = dijkstra(csr.matrix, indices=csr.row(node), limit=max_km * SHORTCUT_RATIO)
+        offers = []
+        for j in near:
+            other = order[j]
+            start, end = xy[i], xy[j]
+            km = float(geodesic_km(start[0], start[1], end[0], end[1]))
+            if km < 0.5:
+                continue  # a few hundred metres: a connector's job, not a ring's
+            detour = float(reach[csr.row(other)])  # inf beyond the search limit
+            pair = (min(node, other, key=str), max(node, other, key=str))
+            if detour >= SHORTCUT_RATIO * km and pair not in pairs:
+                offers.append((km, str(other), other))
+        taken = 0
+        for _, _, other in sorted(offers):
+            if taken == per_node:
+                break
+            line = _straight(graph, node, other)
+            pieces = [Piece(line, True)] if network.land is None else network.land.pieces(line)
+            if any(not piece.on_land for piece in pieces):
+                continue  # a ring's new trench stays on land
+            pairs.add((min(node, other, key=str), max(node, other, key=str)))
+            add_link(graph, node, other, pieces, model, kind="candidate")
+            added += 1
+            taken += 1
+    return added
 
 
 def attach_place(
