@@ -7,7 +7,7 @@ from typing import Any
 
 from planner.network import PlanningNetwork
 from planner.places import Place
-from planner.proposal import Proposal, ProposalKind, Segment
+from planner.proposal import Marker, Proposal, ProposalKind, Segment
 
 
 def node_costs(
@@ -41,6 +41,7 @@ def make_proposal(
     node_costs_usd: Mapping[str, float],
     notes: Sequence[str] = (),
     people_covered: int | None = None,
+    markers: Sequence[Marker] = (),
 ) -> Proposal:
     """Build the proposal with the cost model's source and the network's caveats noted."""
     all_notes = list(notes)
@@ -58,4 +59,5 @@ def make_proposal(
         people_covered=people_covered,
         cost_model_source=network.cost_model.meta.source,
         notes=tuple(all_notes),
+        markers=tuple(markers),
     )

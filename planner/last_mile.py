@@ -63,8 +63,6 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from layers.errors import TrazoError
 from planner.assemble import make_proposal
@@ -80,9 +78,11 @@ from planner.engine import CSRGraph, NearestSources, nearest_sources
 from planner.graph import GRAPH_CRS, to_analysis_crs
 from planner.network import PlanningNetwork, attach_places
 from planner.places import Place
-from planner.proposal import Proposal
+from planner.proposal import Marker, Proposal
+from planner.radio import ElevationGrid
 from planner.realize import EdgeKey, segments_from_edges
 from planner.steiner import steiner_tree_csr
+from planner.wireless import Candidates, WirelessPlan, WirelessSite, candidate_sites, plan_wireless
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,9 @@ targets.
 
 STREET_KM_PER_KM2 = 20.0
 """Street length per km² of built-up area: a grid of 100 m blocks (10 streets each way)."""
+
+SITE_TIME_LIMIT_S = 20.0
+"""Seconds HiGHS may spend choosing the wireless sites before it reports its gap."""
 
 STEINER_TIME_BUDGET_S = 5.0
 """Seconds the Steiner search may spend on the shared-trench tree."""
@@ -154,9 +157,9 @@ class _Locality:
     costs: TechnologyCosts
     technology: str | None = None
     added_usd: float = math.nan
-    fed_by: int | None = None  # position of the fiber locality feeding a wireless site
+    site: int | None = None  # position of its wireless site in the plan
+    margin_m: float = math.nan  # clearance of its radio path to the site
     served: bool = False
-    wireless_in_range: bool = False
 
 
 def plan_last_mile(
@@ -170,6 +173,7 @@ def plan_last_mile(
     household_internet: pd.DataFrame | None = None,
     connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
     name: str | None = None,
+    time_limit_s: float = SITE_TIME_LIMIT_S,
 ) -> Proposal:
     """Propose the last mile for the unserved localities of an area.
 
@@ -199,6 +203,9 @@ def plan_last_mile(
         Distance rule of the demand estimate (see :func:`planner.demand.estimate_demand`).
     name
         Proposal name; default ``last-mile-<area_name>``.
+    time_limit_s
+        Seconds the exact site selection may take; past it, the best plan found and its
+        optimality gap are reported.
 
     Returns
     -------
@@ -251,16 +258,33 @@ def plan_last_mile(
         notes.append(f"{already} localities have nobody left to connect")
 
     places = [_place(demand, int(i), lon[positions[i]], lat[positions[i]]) for i in wanted]
+    item_lon = np.array([p.lon for p in places], dtype=float)
+    item_lat = np.array([p.lat for p in places], dtype=float)
+    grid = elevation_grid(network, item_lon, item_lat)
+    radio = model.last_mile.radio
+    cand_lon, cand_lat, cand_loc, at_locality = candidate_sites(
+        grid, item_lon, item_lat, radio.high_point_radius_km
+    )
+    high = [
+        Place(
+            name=f"high point near {places[int(cand_loc[c])].name}",
+            lon=float(cand_lon[c]),
+            lat=float(cand_lat[c]),
+            kind="point",
+        )
+        for c in range(len(places), cand_lon.size)
+    ]
     before = set(graph.nodes)
-    nodes = attach_places(network, places) if places else []
+    nodes = attach_places(network, [*places, *high]) if places else []
     backbone = _backbone_after_attach(graph, backbone, before, given)
     csr = CSRGraph.from_networkx(graph, WEIGHT)
     backbone_rows = np.array(sorted(csr.row(b) for b in backbone), dtype=np.int64)
     reach = nearest_sources(csr, [csr.nodes[r] for r in backbone_rows])
+    cand_rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)
 
     items: list[_Locality] = []
     for k, i in enumerate(wanted):
-        row = csr.row(nodes[k])
+        row = int(cand_rows[k])
         feeder = float(reach.distance[row])
         people = int(demand["people_unserved"].iloc[i])
         population = int(demand["population"].iloc[i])
@@ -278,19 +302,31 @@ def plan_last_mile(
                 ),
             )
         )
-    neighbours = _neighbours(items, model.last_mile.fixed_wireless.max_range_km)
-    budget = math.inf if budget_usd is None else float(budget_usd)
-    grown_edges, grown_cost = _select(items, neighbours, csr, reach, model, budget)
-    fiber_rows = [item.row for item in items if item.served and item.technology == "fiber"]
-    tree_edges, tree_info = _shared_tree(
-        csr, reach, backbone_rows, fiber_rows, grown_edges, grown_cost
+    budget = None if budget_usd is None else float(budget_usd)
+    wireless = _choose(
+        items,
+        grid,
+        model,
+        reach,
+        cand_rows,
+        cand_lon,
+        cand_lat,
+        cand_loc,
+        at_locality,
+        graph,
+        backbone,
+        budget,
+        time_limit_s,
     )
+    fiber_rows = [item.row for item in items if item.served and item.technology == "fiber"]
+    fiber_rows += [int(cand_rows[s.candidate]) for s in wireless.sites if s.backhaul == "fiber"]
+    tree_edges, tree_info = _shared_tree(csr, reach, backbone_rows, fiber_rows)
 
     ordered = _ordered_edges(csr, tree_edges, backbone)
     segments = segments_from_edges(
         network, ordered, role=ROLE, notes=notes, min_terrain_km=math.inf
     )
-    costs = _node_costs(items, model)
+    costs = _node_costs(items, wireless, model)
     capex = sum(s.cost_usd for s in segments) + sum(costs.values())
     if budget_usd is not None and capex > budget_usd * (1 + 1e-9) + 1e-6:
         raise AssertionError(f"last-mile capex {capex:.2f} exceeds the budget {budget_usd:.2f}")
@@ -301,6 +337,7 @@ def plan_last_mile(
     notes.append(_backbone_note(given, len(backbone)))
     notes.append(_split_note(split))
     notes.append(_tree_note(tree_info, len(fiber_rows)))
+    notes.append(_wireless_note(wireless, model))
     if any(s.deployment_type == "greenfield" for s in segments):
         notes.append(
             "greenfield feeders are priced at the flat rate as straight lines (no terrain "
@@ -338,7 +375,9 @@ def plan_last_mile(
         "town_people_per_km2": TOWN_PEOPLE_PER_KM2,
         "street_km_per_km2": STREET_KM_PER_KM2,
         "weight": WEIGHT,
-        "localities": [_record(item, items) for item in items],
+        "wireless": _wireless_parameters(wireless, model, budget_usd is not None),
+        "wireless_sites": [_site_record(site, items) for site in wireless.sites],
+        "localities": [_record(item, wireless.sites, model) for item in items],
     }
     return make_proposal(
         network,
@@ -350,6 +389,7 @@ def plan_last_mile(
         node_costs_usd=costs,
         notes=notes,
         people_covered=people_covered,
+        markers=_markers(items, wireless),
     )
 
 
@@ -505,115 +545,98 @@ def _backbone_after_attach(
 # ---------------------------------------------------------------------------- choice
 
 
-def _neighbours(items: Sequence[_Locality], range_km: float) -> list[list[int]]:
-    """For each locality, the others within ``range_km`` (EPSG:6372 distance)."""
-    if not items:
-        return []
-    transformer = to_analysis_crs()
-    x, y = transformer.transform(
-        np.array([i.place.lon for i in items]), np.array([i.place.lat for i in items])
+def elevation_grid(
+    network: PlanningNetwork, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+) -> ElevationGrid:
+    """The network's elevation raster around the points; sea-level ground without one."""
+    if lon.size == 0:
+        bounds = (0.0, 0.0, 0.0, 0.0)
+    else:
+        bounds = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+    if network.elevation is not None:
+        try:
+            return ElevationGrid.from_raster(network.elevation, bounds)
+        except TrazoError as err:
+            logger.info("radio paths over sea-level ground: %s", err)
+    margin = 0.5
+    rows = max(int((bounds[3] - bounds[1] + 2 * margin) / 0.01), 1)
+    cols = max(int((bounds[2] - bounds[0] + 2 * margin) / 0.01), 1)
+    return ElevationGrid(
+        values=np.zeros((rows, cols)),
+        west=bounds[0] - margin,
+        north=bounds[3] + margin,
+        dlon=0.01,
+        dlat=0.01,
+        source="no elevation raster (sea-level ground)",
     )
-    tree = cKDTree(np.column_stack([x, y]))
-    found = tree.query_ball_point(np.column_stack([x, y]), r=range_km * 1000.0)
-    return [[j for j in near if j != k] for k, near in enumerate(found)]
 
 
-def _select(
+def _choose(
     items: list[_Locality],
-    neighbours: Sequence[Sequence[int]],
-    csr: CSRGraph,
-    reach: NearestSources,
+    grid: ElevationGrid,
     model: CostModel,
-    budget: float,
-) -> tuple[set[int], float]:
-    """Serve localities cheapest per person first, each by its cheapest means at that moment.
+    reach: NearestSources,
+    cand_rows: npt.NDArray[np.int64],
+    cand_lon: npt.NDArray[np.float64],
+    cand_lat: npt.NDArray[np.float64],
+    cand_loc: npt.NDArray[np.int64],
+    at_locality: npt.NDArray[np.bool_],
+    graph: nx.MultiGraph,
+    backbone: set[Hashable],
+    budget: float | None,
+    time_limit_s: float,
+) -> WirelessPlan:
+    """Decide every locality's technology: shared wireless sites against fiber or satellite.
 
-    A locality's fiber feeder is priced from the backbone *or the tree built so far*, so a
-    town down the road from one already fed pays only for the rest of the way; a fiber-fed
-    town becomes a possible wireless site for the towns in range. Localities whose cost no
-    longer fits the budget are skipped. Returns the tree's edges (positions in
-    ``csr.edges``) and its cost, the sum of the feeders as they were added.
+    Each locality's alternative is the cheaper of its own fiber (standalone feeder from
+    the backbone) and satellite; :func:`planner.wireless.plan_wireless` then opens the
+    wireless sites that beat it, with their backhaul, exactly or with a stated gap.
     """
     n = len(items)
-    if n == 0:
-        return set(), 0.0
-    range_km = model.last_mile.fixed_wireless.max_range_km
-    rows = np.array([item.row for item in items], dtype=np.int64)
-    people = np.array([item.people for item in items], dtype=np.float64)
-    access = np.array(
-        [
-            item.costs.fiber - item.costs.feeder_usd
-            if item.costs.fiber is not None and item.costs.feeder_usd is not None
-            else math.inf
-            for item in items
-        ]
-    )
-    wireless = np.array([item.costs.fixed_wireless or 0.0 for item in items])
+    people = np.array([item.people for item in items], dtype=float)
+    households = np.array([item.costs.households for item in items], dtype=float)
+    fiber = np.array([math.inf if item.costs.fiber is None else item.costs.fiber for item in items])
     satellite = np.array([item.costs.satellite for item in items])
-    in_range = np.array([item.backbone_km <= range_km for item in items])
-    fed_by = np.full(n, -1, dtype=np.int64)
-    served = np.zeros(n, dtype=bool)
-    distance = reach.distance.copy()
-    predecessor = reach.predecessor.copy()
-    edges: set[int] = set()
-    tree_cost = 0.0
-    remaining = budget
-    while True:
-        feeder = distance[rows]
-        options = np.column_stack(
-            [feeder + access, np.where(in_range, wireless, math.inf), satellite]
-        )
-        choice = np.argmin(options, axis=1)  # ties go to the first: fiber, wireless, satellite
-        cost = options[np.arange(n), choice]
-        fits = ~served & (cost <= remaining + _SLACK_USD)
-        if not fits.any():
-            break
-        k = int(np.argmin(np.where(fits, cost / np.maximum(people, 1.0), math.inf)))
+    alternative = np.minimum(fiber, satellite)
+    feeder = reach.distance[cand_rows] if cand_rows.size else np.zeros(0)
+    backbone_nodes = sorted(backbone, key=str)
+    fiber_lon = np.array([graph.nodes[b]["x"] for b in backbone_nodes], dtype=float)
+    fiber_lat = np.array([graph.nodes[b]["y"] for b in backbone_nodes], dtype=float)
+    plan = plan_wireless(
+        grid,
+        model,
+        loc_lon=np.array([item.place.lon for item in items], dtype=float),
+        loc_lat=np.array([item.place.lat for item in items], dtype=float),
+        people=people,
+        households=households,
+        alternative_usd=alternative,
+        candidates=Candidates(
+            lon=cand_lon,
+            lat=cand_lat,
+            locality=cand_loc,
+            at_locality=at_locality,
+            feeder_usd=np.asarray(feeder, dtype=float),
+        ),
+        fiber_lon=fiber_lon,
+        fiber_lat=fiber_lat,
+        budget_usd=budget,
+        time_limit_s=time_limit_s,
+    )
+    cpe = model.last_mile.fixed_wireless.usd_per_subscriber
+    for k in range(n):
         item = items[k]
-        item.technology = TECHNOLOGIES[int(choice[k])]
-        item.added_usd = float(cost[k])
-        item.served = served[k] = True
-        remaining -= float(cost[k])
-        if item.technology == "fixed_wireless":
-            item.fed_by = None if item.backbone_km <= range_km else int(fed_by[k])
-        if item.technology != "fiber":
+        if plan.site_of[k] >= 0:
+            item.technology = "fixed_wireless"
+            item.site = int(plan.site_of[k])
+            item.added_usd = float(households[k] * cpe)
+            item.margin_m = float(plan.margin_m[k])
+        elif plan.alternative[k]:
+            item.technology = "fiber" if fiber[k] <= satellite[k] else "satellite"
+            item.added_usd = float(alternative[k])
+        else:
             continue
-        path_rows, path_edges = _path_to_tree(csr, predecessor, int(rows[k]))
-        edges.update(path_edges)
-        tree_cost += float(feeder[k])
-        for j in neighbours[k]:
-            if not in_range[j]:
-                in_range[j] = True
-                fed_by[j] = k
-        if path_rows and not served.all():
-            grown, grown_pred, _ = dijkstra(
-                csr.matrix,
-                directed=True,
-                indices=np.asarray(path_rows, dtype=np.int64),
-                min_only=True,
-                return_predecessors=True,
-            )
-            better = grown < distance
-            distance[better] = grown[better]
-            predecessor[better] = grown_pred[better]
-    for k, item in enumerate(items):
-        item.wireless_in_range = bool(in_range[k])
-    return edges, tree_cost
-
-
-def _path_to_tree(
-    csr: CSRGraph, predecessor: npt.NDArray[np.int64], row: int
-) -> tuple[list[int], list[int]]:
-    """Rows and edges from ``row`` back to the tree (the first row without a predecessor)."""
-    path_rows = [row]
-    path_edges: list[int] = []
-    node = row
-    while predecessor[node] >= 0:
-        previous = int(predecessor[node])
-        path_edges.append(int(csr.entry_edge[csr.entry(previous, node)]))
-        path_rows.append(previous)
-        node = previous
-    return path_rows, path_edges
+        item.served = True
+    return plan
 
 
 # ---------------------------------------------------------------------------- trees
@@ -663,35 +686,28 @@ def _shared_tree(
     reach: NearestSources,
     backbone_rows: npt.NDArray[np.int64],
     rows: Sequence[int],
-    grown: set[int],
-    grown_cost: float,
 ) -> tuple[frozenset[int], dict[str, Any]]:
-    """The cheapest tree joining ``rows`` to the backbone.
+    """The cheaper of two trees joining ``rows`` to the backbone.
 
-    Candidates: the tree grown while choosing (its cost is what the choice and the budget
-    counted, so keeping the cheapest never breaks either), the Steiner tree over ``rows``
-    and a virtual terminal standing for the whole backbone, and the shortest-path forest
-    from the backbone.
+    Candidates: the Steiner tree over ``rows`` and a virtual terminal standing for the
+    whole backbone, and the shortest-path forest from the backbone, whose cost is at most
+    the sum of the standalone feeders the choice and the budget counted.
     """
     if not rows:
         return frozenset(), {"method": "none", "cost_usd": 0.0, "separate_usd": 0.0}
     candidates = {
         "steiner": _steiner(csr, backbone_rows, rows),
-        "grown": set(grown),
         "shortest-path forest": _forest(csr, reach.predecessor, rows),
     }
     weights = _edge_weights(csr)
     costs = {name: float(sum(weights[e] for e in edges)) for name, edges in candidates.items()}
     order = list(candidates)
     best = min(order, key=lambda name: (costs[name], order.index(name)))
-    if costs["grown"] > grown_cost * (1 + 1e-9) + _SLACK_USD:
-        raise AssertionError("the grown tree costs more than the feeders counted for it")
     info = {
         "method": best,
         "cost_usd": costs[best],
         "separate_usd": float(sum(reach.distance[r] for r in set(rows))),
         "steiner_usd": costs["steiner"],
-        "grown_usd": costs["grown"],
         "forest_usd": costs["shortest-path forest"],
     }
     return frozenset(candidates[best]), info
@@ -716,9 +732,10 @@ def _ordered_edges(csr: CSRGraph, edges: Iterable[int], backbone: set[Hashable])
 # ---------------------------------------------------------------------------- reporting
 
 
-def _node_costs(items: Iterable[_Locality], model: CostModel) -> dict[str, float]:
-    """Per-locality costs of the served localities, by kind (no feeder cable: that is in
-    the segments)."""
+def _node_costs(
+    items: Iterable[_Locality], wireless: WirelessPlan, model: CostModel
+) -> dict[str, float]:
+    """Per-locality and per-site costs, by kind (no feeder cable: that is in the segments)."""
     lm = model.last_mile
     costs = dict.fromkeys(
         (
@@ -726,6 +743,8 @@ def _node_costs(items: Iterable[_Locality], model: CostModel) -> dict[str, float
             "fiber_distribution",
             "fixed_wireless_sites",
             "fixed_wireless_cpe",
+            "microwave_links",
+            "microwave_relays",
             "satellite_terminals_and_service",
         ),
         0.0,
@@ -738,12 +757,17 @@ def _node_costs(items: Iterable[_Locality], model: CostModel) -> dict[str, float
             costs["fiber_households"] += households * lm.fiber.usd_per_household
             costs["fiber_distribution"] += distribution_km(item.population) * lm.fiber.usd_per_km
         elif item.technology == "fixed_wireless":
-            costs["fixed_wireless_sites"] += item.costs.sites * lm.fixed_wireless.usd_per_site
             costs["fixed_wireless_cpe"] += households * lm.fixed_wireless.usd_per_subscriber
         else:
             costs["satellite_terminals_and_service"] += households * (
                 lm.satellite.usd_per_terminal + lm.satellite.usd_per_year * lm.horizon.years
             )
+    for site in wireless.sites:
+        costs["fixed_wireless_sites"] += (
+            lm.fixed_wireless.usd_per_site + (site.radios - 1) * lm.radio.usd_per_extra_radio
+        )
+        costs["microwave_links"] += len(site.hops) * lm.microwave.usd_per_link
+        costs["microwave_relays"] += len(site.hops) * lm.microwave.usd_per_relay
     return {key: value for key, value in costs.items() if value > 0}
 
 
@@ -754,6 +778,126 @@ def _split(items: Iterable[_Locality]) -> dict[str, dict[str, int]]:
             split[item.technology]["localities"] += 1
             split[item.technology]["people"] += item.people
     return split
+
+
+def _wireless_note(plan: WirelessPlan, model: CostModel) -> str:
+    radio = model.last_mile.radio
+    solution = plan.solution
+    served = int((plan.site_of >= 0).sum())
+    if not plan.sites:
+        return (
+            f"no wireless site pays: {plan.pairs} clear site-locality paths among "
+            f"{plan.candidates} candidates"
+        )
+    gap = "proven optimal" if solution.gap == 0 else f"optimality gap {solution.gap:.2%}"
+    microwave = sum(1 for s in plan.sites if s.backhaul == "microwave")
+    return (
+        f"fixed wireless: {len(plan.sites)} shared sites serve {served} localities "
+        f"({microwave} fed by microwave, {len(plan.sites) - microwave} by fiber); coverage "
+        f"by {radio.method} (k = {radio.k_factor:.3g}, {radio.fresnel_clearance:.0%} of the "
+        f"first Fresnel zone at {radio.frequency_ghz:g} GHz, mast {radio.mast_height_m:g} m, "
+        f"subscriber antenna {radio.cpe_height_m:g} m, "
+        f"{model.last_mile.fixed_wireless.max_range_km:g} km) over {plan.grid_source}; "
+        f"sites chosen by {solution.method} ({solution.status}, {gap}) in "
+        f"{solution.seconds:.1f} s"
+    )
+
+
+def _wireless_parameters(plan: WirelessPlan, model: CostModel, budgeted: bool) -> dict[str, Any]:
+    lm = model.last_mile
+    solution = plan.solution
+    return {
+        "coverage_method": lm.radio.method,
+        "radio": lm.radio.model_dump(),
+        "microwave": lm.microwave.model_dump(),
+        "max_range_km": lm.fixed_wireless.max_range_km,
+        "elevation": plan.grid_source,
+        "candidates": plan.candidates,
+        "clear_pairs": plan.pairs,
+        "sites": len(plan.sites),
+        "wireless_localities": int((plan.site_of >= 0).sum()),
+        "selection_method": solution.method,
+        "selection_status": solution.status,
+        "objective": "most people within the budget" if budgeted else "least cost",
+        "optimality_gap": None if math.isnan(solution.gap) else round(solution.gap, 6),
+        "bound": None if math.isnan(solution.bound) else round(solution.bound, 2),
+        "selection_seconds": round(solution.seconds, 2),
+    }
+
+
+def _site_record(site: WirelessSite, items: Sequence[_Locality]) -> dict[str, Any]:
+    return {
+        "site_id": site.site_id,
+        "lon": site.lon,
+        "lat": site.lat,
+        "ground_m": round(site.ground_m, 1),
+        "mast_height_m": site.mast_height_m,
+        "backhaul": site.backhaul,
+        "backhaul_usd": round(site.backhaul_usd, 2),
+        "radios": site.radios,
+        "people_covered": site.people_covered,
+        "cost_usd": round(site.cost_usd, 2),
+        "localities": [items[k].place.name for k in site.localities],
+        "microwave_hops": len(site.hops),
+    }
+
+
+def _markers(items: Sequence[_Locality], plan: WirelessPlan) -> list[Marker]:
+    """One point per wireless site and served locality, one line per microwave hop.
+
+    A site's ``cost_usd`` is its mast, radios and backhaul (fiber feeder or microwave
+    hops); a hop's is its link and the mast at its far end.
+    """
+    markers: list[Marker] = []
+    for site in plan.sites:
+        markers.append(
+            Marker(
+                geometry=shapely.Point(site.lon, site.lat),
+                role="wireless_site",
+                properties={
+                    "site_id": site.site_id,
+                    "mast_height_m": site.mast_height_m,
+                    "backhaul": site.backhaul,
+                    "people_covered": site.people_covered,
+                    "cost_usd": round(site.cost_usd, 2),
+                    "radios": site.radios,
+                    "localities": len(site.localities),
+                },
+            )
+        )
+        for hop_index, hop in enumerate(site.hops):
+            markers.append(
+                Marker(
+                    geometry=shapely.LineString([hop["from"], hop["to"]]),
+                    role="microwave_link",
+                    properties={
+                        "site_id": site.site_id,
+                        "hop": hop_index + 1,
+                        "km": round(hop["km"], 3),
+                        "cost_usd": round(hop["cost_usd"], 2),
+                        "to_backbone": hop["to_backbone"],
+                    },
+                )
+            )
+    for item in items:
+        if not item.served:
+            continue
+        markers.append(
+            Marker(
+                geometry=shapely.Point(item.place.lon, item.place.lat),
+                role="locality",
+                properties={
+                    "cvegeo": item.place.attributes.get("cvegeo"),
+                    "name": item.place.name,
+                    "technology": item.technology,
+                    "site_id": None if item.site is None else plan.sites[item.site].site_id,
+                    "people_unserved": item.people,
+                    "demand_method": item.method,
+                    "cost_usd": round(item.added_usd, 2),
+                },
+            )
+        )
+    return markers
 
 
 def _demand_note(counts: dict[str, int], within_km: float) -> str:
@@ -809,7 +953,7 @@ def _place(demand: pd.DataFrame, i: int, lon: float, lat: float) -> Place:
     )
 
 
-def _record(item: _Locality, items: Sequence[_Locality]) -> dict[str, Any]:
+def _record(item: _Locality, sites: Sequence[WirelessSite], model: CostModel) -> dict[str, Any]:
     chosen = item.added_usd
     feeder = item.costs.feeder_usd
     return {
@@ -825,17 +969,13 @@ def _record(item: _Locality, items: Sequence[_Locality]) -> dict[str, Any]:
         "technology": item.technology if item.served else None,
         "cost_usd": round(chosen, 2) if item.served else None,
         "usd_per_person": round(chosen / item.people, 2) if item.served else None,
-        "fed_by": (
-            None
-            if item.technology != "fixed_wireless"
-            else ("backbone" if item.fed_by is None else items[item.fed_by].place.name)
-        ),
+        "site_id": None if item.site is None else sites[item.site].site_id,
+        "radio_margin_m": None if math.isnan(item.margin_m) else round(item.margin_m, 1),
         "options_usd": {
             "fiber": None if item.costs.fiber is None else round(item.costs.fiber, 2),
-            "fixed_wireless": (
-                round(item.costs.fixed_wireless, 2)
-                if item.wireless_in_range and item.costs.fixed_wireless is not None
-                else None
+            "fixed_wireless_cpe": round(
+                item.costs.households * model.last_mile.fixed_wireless.usd_per_subscriber,
+                2,
             ),
             "satellite": round(item.costs.satellite, 2),
         },
