@@ -1,31 +1,37 @@
-"""Which wireless sites to build: a capacitated facility-location problem solved with HiGHS.
+"""Which wireless sites to build: a facility-location problem solved with HiGHS.
 
 Every locality ``l`` with people to connect is served either by an *alternative* of known
 cost ``alt[l]`` (its own fiber or satellite, whichever is cheaper) or by one open wireless
 site ``s`` that reaches it (a clear radio path, see :mod:`planner.radio`) at a per-locality
 cost ``cpe[l]`` (customer equipment). Opening a site costs ``site[s]`` (mast, first sector
-and backhaul); each further ``capacity`` people on a site need one more sector radio at
-``radio``. The problem (binary ``y[s]`` open, ``x[s,l]`` served by, ``a[l]`` alternative,
-integer ``z[s]`` extra radios)::
+radio and backhaul); a site with ``L`` people needs ``ceil(L / capacity) - 1`` more sector
+radios at ``radio`` each (:func:`plan_cost` prices a plan exactly so).
 
-    minimise   sum site[s] y[s] + sum cpe[l] x[s,l] + sum alt[l] a[l] + radio sum z[s]
-    subject to sum_s x[s,l] + a[l] = 1                       every locality
-               x[s,l] <= y[s]                                 every reachable pair
-               sum_l people[l] x[s,l] <= capacity (y[s] + z[s])   every site
+The integer programme (binary ``y[s]`` open, ``x[s,l]`` served by, ``a[l]`` alternative)::
 
-With a budget, a locality may also stay unserved (``u[l]``), the capex is held at or below
-the budget and the objective is the most people served, ties going to the cheaper plan
-(the cost enters with a weight below one person, so it never trades people for dollars).
+    minimise   sum site[s] y[s] + sum (cpe[l] + radio / capacity x people[l]) x[s,l]
+               + sum alt[l] a[l]
+    subject to sum_s x[s,l] + a[l] = 1          every locality
+               x[s,l] <= y[s]                    every reachable pair
 
-:func:`select_sites` solves it exactly with ``scipy.optimize.milp`` (HiGHS branch and cut)
-when the problem has at most ``max_exact_pairs`` reachable pairs, within a time limit, and
-reports HiGHS's own dual bound and gap. Larger problems get the greedy heuristic
-(:func:`greedy_sites`: open the site with the largest net saving, or for a budget the most
-people per dollar, until none helps) and the bound of the linear relaxation solved by HiGHS.
+prices the extra radios per person, which never undercharges a plan; the same programme
+with one radio taken off every site never overcharges one, so its optimum (or HiGHS's
+bound on it) is a lower bound of the true optimum and the gap is stated against it. With a
+budget, a locality may also stay unserved (``u[l]``), the (never undercharged) capex is
+held at or below the budget and the objective is the most people served, ties going to
+the cheaper plan (the cost enters with a weight below one person).
+
+:func:`select_sites` splits a problem without a budget into its independent groups of
+localities. A group with at most ``max_exact_pairs`` reachable pairs is solved with
+``scipy.optimize.milp`` (HiGHS branch and cut) within the time limit; the plan kept is the
+better of HiGHS's and the greedy one. Larger groups, and budgets over large problems, get
+the greedy heuristic (:func:`greedy_sites`) and a Lagrangian bound
+(:func:`lagrangian_bound`).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from dataclasses import dataclass, field
@@ -33,13 +39,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 from scipy.sparse.csgraph import connected_components
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-DEFAULT_MAX_EXACT_PAIRS = 60_000
+DEFAULT_MAX_EXACT_PAIRS = 5_000
 DEFAULT_TIME_LIMIT_S = 30.0
 
 
@@ -111,7 +117,7 @@ class SiteSolution:
         Relative optimality gap, ``|objective - bound| / |objective|`` (0: proven optimal).
     method
         ``"milp"`` (HiGHS, with ``status`` saying whether optimality was proven) or
-        ``"greedy + LP bound"``.
+        ``"greedy + Lagrangian bound"``.
     """
 
     open_sites: IntArray
@@ -167,10 +173,10 @@ def select_sites(
         solution = _solve_milp(problem, time_limit_s)
     else:
         solution = greedy_sites(problem)
-        bound = _lp_bound(problem, time_limit_s)
+        bound = _lp_bound(problem, time_limit_s, solution)
         solution.bound = bound
         solution.gap = _gap(_objective(problem, solution), bound)
-        solution.method = "greedy + LP bound"
+        solution.method = "greedy + Lagrangian bound"
         solution.status = "heuristic"
     solution.seconds = time.perf_counter() - started
     return solution
@@ -243,7 +249,12 @@ def _solve_parts(
     gap = _gap(solution.cost_usd, bound)
     solution.gap = 0.0 if gap < 1e-6 else gap
     solution.method = " and ".join(sorted(methods)) or "milp"
-    solution.status = "optimal" if statuses <= {"optimal"} else "time limit"
+    if solution.gap == 0 or statuses <= {"optimal"}:
+        solution.status = "optimal"
+    elif "time limit" in statuses:
+        solution.status = "time limit"
+    else:
+        solution.status = "heuristic" if "heuristic" in statuses else "gap"
     solution.details = {"parts": float(len(parts))}
     return solution
 
@@ -263,28 +274,40 @@ def _objective(problem: SiteProblem, solution: SiteSolution) -> float:
     return solution.people_served
 
 
-def _layout(problem: SiteProblem) -> tuple[int, int, int, int, int]:
-    """Column offsets: y, x, a, z, u (u only with a budget) and the column count."""
+def _layout(problem: SiteProblem) -> tuple[int, int, int, int]:
+    """Column offsets: y, x, a, u (u only with a budget) and the column count."""
     n_s, n_p, n_l = problem.n_sites, problem.pair_site.size, problem.n_localities
-    x0, a0, z0 = n_s, n_s + n_p, n_s + n_p + n_l
-    u0 = z0 + n_s
+    x0, a0 = n_s, n_s + n_p
+    u0 = a0 + n_l
     total = u0 + (n_l if problem.budget_usd is not None else 0)
-    return x0, a0, z0, u0, total
+    return x0, a0, u0, total
+
+
+def _linear_costs(problem: SiteProblem, lower: bool) -> tuple[FloatArray, FloatArray]:
+    """Site and pair costs with the sector radios priced per person.
+
+    A site with ``L`` people needs ``ceil(L / capacity) - 1`` extra radios, which lies
+    between ``L / capacity - 1`` and ``L / capacity``. Charging ``radio / capacity`` per
+    person served on top of the CPE therefore never undercharges a plan (``lower`` False:
+    the model the plan is chosen with, so a budget is never exceeded), and taking the
+    price of one radio off each site as well never overcharges one (``lower`` True: the
+    model whose optimum bounds the true optimum).
+    """
+    per_person = problem.radio_usd / problem.capacity
+    pair = (
+        problem.cpe_usd[problem.pair_locality] + per_person * problem.people[problem.pair_locality]
+    )
+    site = problem.site_usd - (problem.radio_usd if lower else 0.0)
+    return site, pair
 
 
 def _model(
-    problem: SiteProblem,
+    problem: SiteProblem, lower: bool = False
 ) -> tuple[FloatArray, list[LinearConstraint], Bounds, FloatArray]:
-    n_s, n_p, n_l = problem.n_sites, problem.pair_site.size, problem.n_localities
-    x0, a0, z0, u0, n_cols = _layout(problem)
-    cost = np.concatenate(
-        [
-            problem.site_usd,
-            problem.cpe_usd[problem.pair_locality],
-            problem.alternative_usd,
-            np.full(n_s, problem.radio_usd),
-        ]
-    )
+    n_p, n_l = problem.pair_site.size, problem.n_localities
+    x0, a0, u0, n_cols = _layout(problem)
+    site, pair = _linear_costs(problem, lower)
+    cost = np.concatenate([site, pair, problem.alternative_usd])
     cost = np.concatenate([cost, np.zeros(n_cols - cost.size)])
     if problem.budget_usd is None:
         objective = cost
@@ -311,65 +334,74 @@ def _model(
         ),
         shape=(n_p, n_cols),
     )
-    # people x - capacity (y + z) <= 0
-    sites = np.arange(n_s)
-    load = sp.csr_array(
-        (
-            np.concatenate(
-                [problem.people[problem.pair_locality], np.full(2 * n_s, -problem.capacity)]
-            ),
-            (
-                np.concatenate([problem.pair_site, sites, sites]),
-                np.concatenate([x0 + pairs, sites, z0 + sites]),
-            ),
-        ),
-        shape=(n_s, n_cols),
-    )
-    constraints = [
-        LinearConstraint(assign, 1.0, 1.0),
-        LinearConstraint(link, -np.inf, 0.0),
-        LinearConstraint(load, -np.inf, 0.0),
-    ]
+    constraints = [LinearConstraint(assign, 1.0, 1.0), LinearConstraint(link, -np.inf, 0.0)]
     if problem.budget_usd is not None:
         constraints.append(LinearConstraint(cost[None, :], -np.inf, problem.budget_usd))
-    upper = np.ones(n_cols)
-    upper[z0 : z0 + n_s] = np.inf
-    return objective, constraints, Bounds(np.zeros(n_cols), upper), cost
+    return objective, constraints, Bounds(np.zeros(n_cols), np.ones(n_cols)), cost
 
 
-def _solve_milp(problem: SiteProblem, time_limit_s: float) -> SiteSolution:
-    objective, constraints, bounds, _ = _model(problem)
-    result: OptimizeResult = milp(
+def _run_milp(problem: SiteProblem, lower: bool, time_limit_s: float) -> OptimizeResult:
+    objective, constraints, bounds, _ = _model(problem, lower)
+    return milp(
         objective,
         constraints=constraints,
         integrality=np.ones(objective.size),
         bounds=bounds,
-        options={"time_limit": time_limit_s, "mip_rel_gap": 1e-6},
+        options={"time_limit": max(time_limit_s, 0.5), "mip_rel_gap": 1e-7},
     )
-    if result.x is None:
-        # no incumbent in the time allowed: fall back to the greedy plan
-        solution = greedy_sites(problem)
-        solution.bound = _lp_bound(problem, time_limit_s)
-        solution.gap = _gap(_objective(problem, solution), solution.bound)
-        solution.method = "greedy + LP bound"
-        solution.status = f"HiGHS found no plan in {time_limit_s:g} s"
-        return solution
-    solution = _read(problem, np.round(result.x))
+
+
+def _milp_bound(problem: SiteProblem, result: OptimizeResult) -> float:
+    """The bound a finished or stopped HiGHS run proves, in cost or in people."""
     bound = float(getattr(result, "mip_dual_bound", math.nan))
-    if problem.budget_usd is not None:
-        # the objective is unserved people + weighted cost; turn the bound into people
-        total = float(problem.people.sum())
-        bound = total - bound if math.isfinite(bound) else total
+    if result.status == 0 and result.fun is not None:
+        bound = float(result.fun)
+    if problem.budget_usd is None:
+        return bound
+    # the objective is unserved people + weighted cost (below one person): people served
+    # are at most everyone minus the bound, rounded down to whole people plus the weight
+    total = float(problem.people.sum())
+    if not math.isfinite(bound):
+        return total
+    most = total - bound + 0.5
+    whole = bool(np.all(problem.people == np.round(problem.people)))
+    return math.floor(most + 1e-9) if whole else most
+
+
+def _better(problem: SiteProblem, a: SiteSolution, b: SiteSolution) -> bool:
+    """Whether plan ``a`` is better than ``b`` (cheaper, or more people within a budget)."""
+    if problem.budget_usd is None:
+        return a.cost_usd < b.cost_usd - 1e-6
+    if a.people_served != b.people_served:
+        return a.people_served > b.people_served
+    return a.cost_usd < b.cost_usd - 1e-6
+
+
+def _solve_milp(problem: SiteProblem, time_limit_s: float) -> SiteSolution:
+    """Choose the sites with HiGHS on the per-person radio model; bound with the lower one."""
+    deadline = time.perf_counter() + time_limit_s
+    result = _run_milp(problem, False, time_limit_s)
+    greedy = greedy_sites(problem)
+    solution = greedy
+    if result.x is not None:
+        chosen = _read(problem, np.round(result.x))
+        if not _better(problem, greedy, chosen):
+            solution = chosen
+    lower = _run_milp(problem, True, deadline - time.perf_counter())
+    bound = _milp_bound(problem, lower)
+    if not math.isfinite(bound):
+        bound = _lp_bound(problem, max(deadline - time.perf_counter(), 1.0), solution)
     solution.bound = bound
     gap = _gap(_objective(problem, solution), bound)
-    solution.gap = 0.0 if result.status == 0 and not gap > 1e-6 else gap
+    solution.gap = 0.0 if gap < 1e-6 else gap
     solution.method = "milp"
-    solution.status = "optimal" if result.status == 0 else "time limit"
+    finished = result.status == 0 and lower.status == 0
+    solution.status = "optimal" if solution.gap == 0 else ("gap" if finished else "time limit")
     return solution
 
 
 def _read(problem: SiteProblem, values: FloatArray) -> SiteSolution:
-    x0, a0, _, _, _ = _layout(problem)
+    x0, a0, _, _ = _layout(problem)
     n_p, n_l = problem.pair_site.size, problem.n_localities
     chosen = np.flatnonzero(values[x0 : x0 + n_p] > 0.5)
     site_of = np.full(n_l, -1, dtype=np.int64)
@@ -412,47 +444,126 @@ def _gap(value: float, bound: float) -> float:
     return max(abs(value - bound) / abs(value), 0.0)
 
 
-def _lp_bound(problem: SiteProblem, time_limit_s: float) -> float:
-    """Bound from the linear relaxation (HiGHS); NaN when it does not finish."""
-    objective, constraints, bounds, _ = _model(problem)
-    a_ub, b_ub, a_eq, b_eq = [], [], [], []
-    for c in constraints:
-        matrix = sp.csr_array(c.A)
-        lb, ub = np.broadcast_to(c.lb, matrix.shape[0]), np.broadcast_to(c.ub, matrix.shape[0])
-        if np.array_equal(lb, ub):
-            a_eq.append(matrix)
-            b_eq.append(ub)
-        else:
-            a_ub.append(matrix)
-            b_ub.append(ub)
-    result = linprog(
-        objective,
-        A_ub=sp.vstack(a_ub),
-        b_ub=np.concatenate(b_ub),
-        A_eq=sp.vstack(a_eq),
-        b_eq=np.concatenate(b_eq),
-        bounds=np.column_stack([bounds.lb, bounds.ub]),
-        method="highs",
-        options={"time_limit": time_limit_s},
-    )
-    if result.status != 0:
-        return math.nan
+def _lp_bound(problem: SiteProblem, time_limit_s: float, plan: SiteSolution | None = None) -> float:
+    """Bound of the problem from its Lagrangian relaxation (see :func:`lagrangian_bound`).
+
+    Without a budget, a lower bound of the cost; with one, an upper bound of the people
+    served: for any price ``mu`` >= 0 of a dollar in people, people served <= ``mu`` x
+    budget - min(``mu`` x cost - people served), and the minimum is bounded below by the
+    Lagrangian bound of the same problem with those costs. Prices are tried on a
+    log-spaced grid, then refined around the best.
+    """
+    deadline = time.perf_counter() + time_limit_s
+    greedy = plan or greedy_sites(problem)
+    site, pair = _linear_costs(problem, lower=True)
+    # per locality, the cheapest way a site can serve it (the lower model's pair cost
+    # depends on the locality only)
+    serve = np.zeros(problem.n_localities)
+    serve[problem.pair_locality] = pair
     if problem.budget_usd is None:
-        return float(result.fun)
-    return float(problem.people.sum()) - float(result.fun)
+        return lagrangian_bound(
+            site,
+            problem.pair_site,
+            problem.pair_locality,
+            serve,
+            problem.alternative_usd,
+            upper=greedy.cost_usd,
+            deadline=deadline,
+        )
+    budget = float(problem.budget_usd)
+    people = problem.people
+
+    def bound_at(mu: float) -> float:
+        plan_value = mu * greedy.cost_usd - greedy.people_served
+        low = lagrangian_bound(
+            mu * site,
+            problem.pair_site,
+            problem.pair_locality,
+            mu * serve - people,
+            np.minimum(mu * problem.alternative_usd - people, 0.0),
+            upper=plan_value,
+            iterations=250,
+            deadline=deadline,
+        )
+        return mu * budget - low
+
+    best_mu, best = 0.0, float(people.sum())
+    for mu in np.geomspace(1e-8, 1e-1, 15):
+        value = bound_at(float(mu))
+        if value < best:
+            best_mu, best = float(mu), value
+    if best_mu > 0:
+        for mu in best_mu * np.geomspace(0.4, 2.5, 9):
+            best = min(best, bound_at(float(mu)))
+    return max(best, float(greedy.people_served))
+
+
+def lagrangian_bound(
+    site_usd: FloatArray,
+    pair_site: IntArray,
+    pair_locality: IntArray,
+    serve_usd: FloatArray,
+    alternative_usd: FloatArray,
+    *,
+    upper: float,
+    iterations: int = 1000,
+    deadline: float = math.inf,
+) -> float:
+    """Lower bound of an uncapacitated facility-location problem by Lagrangian relaxation.
+
+    The problem (:func:`select_sites` passes the lower model, whose optimum is at most the
+    true one): minimise ``sum site[s] y[s] + sum serve[l] x[s,l] + sum alt[l] a[l]`` with
+    ``sum_s x[s,l] + a[l] = 1`` and ``x[s,l] <= y[s]``. Relaxing each locality's equation
+    with a multiplier ``lam[l]`` leaves ``sum lam + sum_s min(0, site[s] + sum_l min(0,
+    serve[l] - lam[l])) + sum_l min(0, alt[l] - lam[l])``, a lower bound for any ``lam``
+    (Cornuejols, Fisher and Nemhauser 1977); subgradient steps towards ``upper``, the
+    value of a known plan (Held and Karp's step, halved when the bound stalls), raise it
+    towards the bound of the linear relaxation.
+    """
+    n_sites, n_loc = site_usd.size, alternative_usd.size
+    if n_loc == 0:
+        return 0.0
+    lam = np.minimum(alternative_usd, serve_usd).astype(float)  # nothing opens yet
+    best = -math.inf
+    theta = 2.0
+    stall = 0
+    for _ in range(iterations):
+        reduced = np.minimum(serve_usd[pair_locality] - lam[pair_locality], 0.0)
+        value = site_usd + np.bincount(pair_site, weights=reduced, minlength=n_sites)
+        opened = value < 0
+        alt_reduced = alternative_usd - lam
+        bound = float(lam.sum() + value[opened].sum() + np.minimum(alt_reduced, 0.0).sum())
+        if not math.isfinite(best) or bound > best + 1e-9 * max(abs(best), 1.0):
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 25:
+                theta, stall = theta / 2, 0
+        served = opened[pair_site] & (reduced < 0)
+        cover = np.bincount(pair_locality[served], minlength=n_loc) + (alt_reduced < 0)
+        gradient = 1.0 - cover
+        norm = float(gradient @ gradient)
+        if norm == 0 or theta < 1e-6 or time.perf_counter() > deadline:
+            break
+        step = theta * max(upper - bound, 1e-6 * abs(upper) + 1e-9) / norm
+        lam = lam + step * gradient
+    return best
 
 
 # ---------------------------------------------------------------------------- heuristic
 
 
 def greedy_sites(problem: SiteProblem) -> SiteSolution:
-    """Open sites one at a time while one helps (see the module documentation).
+    """Open sites one at a time while one helps, then close the sites that do not pay.
 
     Without a budget every locality starts on its alternative and each round opens the
     site whose localities save the most (alternative minus CPE, best first, until its
-    radios stop paying) net of the site's cost. With a budget localities start unserved;
-    each round takes the best people-per-dollar move that still fits: open a site for the
-    localities it reaches, or give one locality its alternative.
+    radios stop paying) net of the site's cost; a last pass closes any open site whose
+    localities are served more cheaply by the other open sites or their alternatives.
+    With a budget localities start unserved; each round takes the best people-per-dollar
+    move that still fits: open a site for the localities it reaches, or give one locality
+    its alternative. A site's value only falls as its localities are taken, so values are
+    recomputed lazily (a stale value at the top of the queue is refreshed before use).
     """
     n_s, n_l = problem.n_sites, problem.n_localities
     by_site: list[list[int]] = [[] for _ in range(n_s)]
@@ -461,38 +572,79 @@ def greedy_sites(problem: SiteProblem) -> SiteSolution:
     site_of = np.full(n_l, -1, dtype=np.int64)
     budgeted = problem.budget_usd is not None
     alternative = np.zeros(n_l, dtype=bool) if budgeted else np.ones(n_l, dtype=bool)
-    is_open = np.zeros(n_s, dtype=bool)
     remaining = problem.budget_usd if budgeted else math.inf
     assert remaining is not None
+
+    def move(s: int) -> tuple[float, list[int], float] | None:
+        free = [j for j in by_site[s] if site_of[j] < 0 and not (budgeted and alternative[j])]
+        return _site_move(problem, s, free, budgeted, remaining) if free else None
+
+    queue = []
+    for s in range(n_s):
+        found = move(s) if by_site[s] else None
+        if found is not None:
+            queue.append((-found[0], s))
+    heapq.heapify(queue)
     while True:
         best: tuple[float, int, list[int], float] | None = None
-        for s in range(n_s):
-            if is_open[s] or not by_site[s]:
+        while queue:
+            _, s = heapq.heappop(queue)
+            found = move(s)
+            if found is None:
                 continue
-            free = [j for j in by_site[s] if site_of[j] < 0 and not (budgeted and alternative[j])]
-            if not free:
-                continue
-            move = _site_move(problem, s, free, budgeted, remaining)
-            if move is not None and (best is None or move[0] > best[0]):
-                best = (move[0], s, move[1], move[2])
+            if not queue or found[0] >= -queue[0][0] - 1e-12:
+                best = (found[0], s, found[1], found[2])
+                break
+            heapq.heappush(queue, (-found[0], s))
         if budgeted:
             unserved = np.flatnonzero((site_of < 0) & ~alternative)
             fits = unserved[problem.alternative_usd[unserved] <= remaining + 1e-6]
             if fits.size:
                 ratio = problem.people[fits] / np.maximum(problem.alternative_usd[fits], 1e-9)
-                k = int(fits[int(np.argmax(ratio))])
                 if best is None or float(ratio.max()) > best[0]:
+                    k = int(fits[int(np.argmax(ratio))])
                     alternative[k] = True
                     remaining -= float(problem.alternative_usd[k])
+                    if best is not None:
+                        heapq.heappush(queue, (-best[0], best[1]))
                     continue
         if best is None:
             break
         _, s, members, spend = best
-        is_open[s] = True
         site_of[members] = s
         alternative[members] = False
         remaining -= spend
+    if not budgeted:
+        _close_unpaying(problem, by_site, site_of, alternative)
     return _solution(problem, site_of, alternative)
+
+
+def _close_unpaying(
+    problem: SiteProblem,
+    by_site: list[list[int]],
+    site_of: IntArray,
+    alternative: npt.NDArray[np.bool_],
+) -> None:
+    """Close each open site whose localities cost less elsewhere (in place)."""
+    covering: dict[int, list[int]] = {}
+    for s, members in enumerate(by_site):
+        for j in members:
+            covering.setdefault(j, []).append(s)
+    current = plan_cost(problem, site_of, alternative)
+    for s in np.unique(site_of[site_of >= 0]).tolist():
+        trial_site, trial_alt = site_of.copy(), alternative.copy()
+        open_now = set(np.unique(trial_site[trial_site >= 0]).tolist()) - {s}
+        for j in np.flatnonzero(site_of == s).tolist():
+            other = [t for t in covering.get(j, []) if t in open_now]
+            if other and problem.cpe_usd[j] < problem.alternative_usd[j]:
+                trial_site[j] = other[0]
+            else:
+                trial_site[j] = -1
+                trial_alt[j] = True
+        cost = plan_cost(problem, trial_site, trial_alt)
+        if cost < current - 1e-6:
+            site_of[:], alternative[:] = trial_site, trial_alt
+            current = cost
 
 
 def _site_move(
