@@ -20,7 +20,7 @@ from api.planning import (
 from api.settings import PlannerSettings
 from layers.errors import NotFoundError
 from planner.backbone import plan_backbone
-from planner.demand import select_area
+from planner.demand import load_state_coverage, select_area
 from planner.last_mile import plan_last_mile
 from planner.places import resolve_places
 from planner.proposal import Proposal
@@ -138,12 +138,24 @@ def last_mile(
     budget: Annotated[
         float | None, typer.Option(min=0, help="USD budget: connect the most people within it.")
     ] = None,
+    state_coverage: Annotated[
+        bool,
+        typer.Option(
+            "--state-coverage",
+            help="Take each state's mobile coverage share (Red Compartida, southern "
+            "states) out of the demand where no coverage layer covers a locality.",
+        ),
+    ] = False,
     name: NameOption = None,
     out: OutOption = None,
     replace: ReplaceOption = False,
     cost_model: CostModelOption = None,
 ) -> None:
-    """Connect the unconnected localities of an area to the backbone, by cost per person."""
+    """Connect the unserved localities of an area: shared wireless sites, fiber or satellite.
+
+    Localities inside a stored ``coverage`` layer's polygons of 4G, 5G, fixed wireless,
+    fiber or cable count as served.
+    """
     context = _context(cost_model)
     if context.localities is None:
         raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
@@ -156,5 +168,7 @@ def last_mile(
             area_name=selection.name,
             min_population=min_population,
             budget_usd=budget,
+            coverage=context.coverage,
+            state_coverage=load_state_coverage() if state_coverage else None,
         )
     _finish(context, proposal, name, out, replace)

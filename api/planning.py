@@ -38,6 +38,8 @@ class PlanningContext:
     states: gpd.GeoDataFrame | None
     municipalities: gpd.GeoDataFrame | None
     localities: gpd.GeoDataFrame | None
+    coverage: gpd.GeoDataFrame | None = None
+    sites: gpd.GeoDataFrame | None = None
 
 
 def planning_context(store: Store, cost_model_path: Path | None = None) -> PlanningContext:
@@ -65,6 +67,8 @@ def planning_context(store: Store, cost_model_path: Path | None = None) -> Plann
         states=_concat(store, LayerKind.STATES),
         municipalities=_concat(store, LayerKind.MUNICIPALITIES),
         localities=localities,
+        coverage=_concat(store, LayerKind.COVERAGE),
+        sites=_concat(store, LayerKind.SITES),
     )
 
 

@@ -53,12 +53,18 @@ from maps.report import (
 )
 from planner.backbone import plan_backbone
 from planner.cost_model import CostModel
-from planner.demand import load_household_internet, localities_in_area, select_area
+from planner.demand import (
+    load_household_internet,
+    load_state_coverage,
+    localities_in_area,
+    select_area,
+)
 from planner.last_mile import plan_last_mile
 from planner.metrics import ProposalMetrics, is_built
 from planner.network import PlanningNetwork, attach_place, build_network
 from planner.places import Place, resolve_places
 from planner.proposal import Proposal, line_length_km, proposal_frame
+from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
 from planner.route_plan import plan_route
 from planner.scenario import (
     BackboneStep,
@@ -454,6 +460,18 @@ def _last_mile(
     if step.backbone_step is not None:
         source = next(r for r in earlier if r.name == step.backbone_step)
         backbone = proposal_nodes(context.network, source.proposal)
+    if step.public_sites:
+        sites = None if context.sites is None else sites_in_area(context.sites, area.geometry)
+        stand_ins = sites is None or sites.empty
+        return plan_public_sites(
+            context.network,
+            seat_stand_ins(inside) if stand_ins else sites,
+            area_name=area.name,
+            budget_usd=budget,
+            backbone_nodes=backbone,
+            stand_ins=stand_ins,
+            name=step.title,
+        )
     return plan_last_mile(
         context.network,
         inside,
@@ -462,6 +480,8 @@ def _last_mile(
         budget_usd=budget,
         backbone_nodes=backbone,
         name=step.title,
+        coverage=context.coverage,
+        state_coverage=load_state_coverage() if step.state_coverage else None,
     )
 
 

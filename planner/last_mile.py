@@ -68,7 +68,9 @@ from layers.errors import TrazoError
 from planner.assemble import make_proposal
 from planner.cost_model import CostModel
 from planner.demand import (
+    COUNTED_AS_SERVED,
     DEFAULT_CONNECTED_WITHIN_KM,
+    apply_coverage,
     demand_method_counts,
     estimate_demand,
     households_for,
@@ -153,6 +155,7 @@ class _Locality:
     population: int
     people: int
     method: str
+    coverage: str | None
     backbone_km: float
     costs: TechnologyCosts
     technology: str | None = None
@@ -174,6 +177,9 @@ def plan_last_mile(
     connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
     name: str | None = None,
     time_limit_s: float = SITE_TIME_LIMIT_S,
+    coverage: gpd.GeoDataFrame | None = None,
+    counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
+    state_coverage: pd.DataFrame | None = None,
 ) -> Proposal:
     """Propose the last mile for the unserved localities of an area.
 
@@ -206,6 +212,15 @@ def plan_last_mile(
     time_limit_s
         Seconds the exact site selection may take; past it, the best plan found and its
         optimality gap are reported.
+    coverage
+        Existing coverage (a ``coverage`` layer: polygons with ``technology``). People in
+        localities inside a polygon whose technology is in ``counted_as_served`` are not
+        demand.
+    counted_as_served
+        The coverage technologies the plan counts as serving people.
+    state_coverage
+        State-level coverage shares (:func:`planner.demand.load_state_coverage`); each
+        locality not inside a coverage polygon keeps ``1 - share`` of its unserved people.
 
     Returns
     -------
@@ -249,10 +264,15 @@ def plan_last_mile(
         backbone_distance_km=backbone_km,
         connected_within_km=connected_within_km,
     )
+    inside = _inside_coverage(demand, coverage, counted_as_served)
+    if inside is not None or state_coverage is not None:
+        demand = apply_coverage(demand, inside=inside, state_coverage=state_coverage)
     method_counts = demand_method_counts(demand)
     positions = demand.index.to_numpy()
     wanted = np.flatnonzero(demand["people_unserved"].to_numpy() > 0)
     notes = [_demand_note(method_counts, connected_within_km)]
+    if "coverage" in demand.columns:
+        notes.append(_coverage_note(demand, counted_as_served, state_coverage))
     already = len(demand) - wanted.size
     if already:
         notes.append(f"{already} localities have nobody left to connect")
@@ -296,6 +316,7 @@ def plan_last_mile(
                 population=population,
                 people=people,
                 method=str(demand["demand_method"].iloc[i]),
+                coverage=_text(demand, "coverage", int(i)),
                 backbone_km=float(backbone_km[positions[i]]),
                 costs=technology_costs(
                     model, people, population, feeder if math.isfinite(feeder) else None
@@ -366,6 +387,9 @@ def plan_last_mile(
         "backbone_nodes": len(backbone),
         "connected_within_km": connected_within_km,
         "demand_methods": method_counts,
+        "coverage_layer": coverage is not None and not coverage.empty,
+        "counted_as_served": list(counted_as_served),
+        "state_coverage_share": state_coverage is not None,
         "localities_considered": len(demand),
         "localities_with_demand": len(items),
         "localities_served": len(served),
@@ -893,11 +917,56 @@ def _markers(items: Sequence[_Locality], plan: WirelessPlan) -> list[Marker]:
                     "site_id": None if item.site is None else plan.sites[item.site].site_id,
                     "people_unserved": item.people,
                     "demand_method": item.method,
+                    "coverage": item.coverage,
                     "cost_usd": round(item.added_usd, 2),
                 },
             )
         )
     return markers
+
+
+def _inside_coverage(
+    demand: pd.DataFrame, coverage: gpd.GeoDataFrame | None, counted: Sequence[str]
+) -> npt.NDArray[np.bool_] | None:
+    """Which localities lie inside a coverage polygon of a counted technology."""
+    if coverage is None or coverage.empty:
+        return None
+    wanted = {t.lower() for t in counted}
+    technology = coverage["technology"].astype(str).str.lower()
+    polygons = coverage[technology.isin(wanted)]
+    if coverage.crs is not None and not coverage.crs.equals(GRAPH_CRS):
+        polygons = polygons.to_crs(GRAPH_CRS)
+    if polygons.empty:
+        return np.zeros(len(demand), dtype=bool)
+    tree = shapely.STRtree(np.asarray(polygons.geometry.values, dtype=object))
+    points = np.asarray(demand.geometry.values, dtype=object)
+    hits, _ = tree.query(points, predicate="intersects")
+    inside = np.zeros(len(demand), dtype=bool)
+    inside[np.unique(hits)] = True
+    return inside
+
+
+def _coverage_note(
+    demand: pd.DataFrame, counted: Sequence[str], state_coverage: pd.DataFrame | None
+) -> str:
+    column = demand["coverage"]
+    polygons = int((column == "inside a coverage polygon").sum())
+    shared = int(column.astype(str).str.startswith("state mobile").sum())
+    parts = [
+        f"existing coverage: {polygons} localities inside coverage polygons of "
+        f"{', '.join(counted)} count as served"
+    ]
+    if state_coverage is not None:
+        source = (
+            str(state_coverage["source"].iloc[0])
+            if "source" in state_coverage.columns and len(state_coverage)
+            else "state coverage table"
+        )
+        parts.append(
+            f"{shared} localities keep only the people outside their state's mobile coverage "
+            f"share ({source})"
+        )
+    return "; ".join(parts)
 
 
 def _demand_note(counts: dict[str, int], within_km: float) -> str:
@@ -934,6 +1003,13 @@ def _tree_note(info: dict[str, Any], count: int) -> str:
     )
 
 
+def _text(frame: pd.DataFrame, column: str, i: int) -> str | None:
+    if column not in frame.columns:
+        return None
+    value = frame[column].iloc[i]
+    return None if value is None or pd.isna(value) else str(value)
+
+
 def _place(demand: pd.DataFrame, i: int, lon: float, lat: float) -> Place:
     row = demand.iloc[i]
 
@@ -965,6 +1041,7 @@ def _record(item: _Locality, sites: Sequence[WirelessSite], model: CostModel) ->
         "people_unserved": item.people,
         "households": item.costs.households,
         "demand_method": item.method,
+        "coverage": item.coverage,
         "served": item.served,
         "technology": item.technology if item.served else None,
         "cost_usd": round(chosen, 2) if item.served else None,

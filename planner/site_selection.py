@@ -274,41 +274,40 @@ def _objective(problem: SiteProblem, solution: SiteSolution) -> float:
     return solution.people_served
 
 
-def _layout(problem: SiteProblem) -> tuple[int, int, int, int]:
-    """Column offsets: y, x, a, u (u only with a budget) and the column count."""
+def _layout(problem: SiteProblem) -> tuple[int, int, int, int, int]:
+    """Column offsets: y, x, a, r (radios), u (only with a budget) and the column count."""
     n_s, n_p, n_l = problem.n_sites, problem.pair_site.size, problem.n_localities
     x0, a0 = n_s, n_s + n_p
-    u0 = a0 + n_l
+    r0 = a0 + n_l
+    u0 = r0 + n_s
     total = u0 + (n_l if problem.budget_usd is not None else 0)
-    return x0, a0, u0, total
+    return x0, a0, r0, u0, total
 
 
-def _linear_costs(problem: SiteProblem, lower: bool) -> tuple[FloatArray, FloatArray]:
-    """Site and pair costs with the sector radios priced per person.
-
-    A site with ``L`` people needs ``ceil(L / capacity) - 1`` extra radios, which lies
-    between ``L / capacity - 1`` and ``L / capacity``. Charging ``radio / capacity`` per
-    person served on top of the CPE therefore never undercharges a plan (``lower`` False:
-    the model the plan is chosen with, so a budget is never exceeded), and taking the
-    price of one radio off each site as well never overcharges one (``lower`` True: the
-    model whose optimum bounds the true optimum).
-    """
-    per_person = problem.radio_usd / problem.capacity
-    pair = (
-        problem.cpe_usd[problem.pair_locality] + per_person * problem.people[problem.pair_locality]
-    )
-    site = problem.site_usd - (problem.radio_usd if lower else 0.0)
-    return site, pair
+Mode = str  # "exact", "upper" or "lower"
 
 
 def _model(
-    problem: SiteProblem, lower: bool = False
-) -> tuple[FloatArray, list[LinearConstraint], Bounds, FloatArray]:
-    n_p, n_l = problem.pair_site.size, problem.n_localities
-    x0, a0, u0, n_cols = _layout(problem)
-    site, pair = _linear_costs(problem, lower)
-    cost = np.concatenate([site, pair, problem.alternative_usd])
-    cost = np.concatenate([cost, np.zeros(n_cols - cost.size)])
+    problem: SiteProblem, mode: Mode = "exact"
+) -> tuple[FloatArray, list[LinearConstraint], Bounds, FloatArray, FloatArray]:
+    """The programme in one of three forms, differing only in how radios are counted.
+
+    ``exact``: ``r[s]`` integer extra radios with ``people x <= capacity (y + r)``.
+    ``upper``: no ``r``; ``radio / capacity`` per person served on top of the CPE, which
+    never undercharges (``ceil(L / capacity) - 1 <= L / capacity``).
+    ``lower``: ``r[s]`` continuous, the same constraint: at most the exact count, so its
+    optimum bounds the exact one from below.
+    """
+    n_s, n_p, n_l = problem.n_sites, problem.pair_site.size, problem.n_localities
+    x0, a0, r0, u0, n_cols = _layout(problem)
+    pair = problem.cpe_usd[problem.pair_locality].astype(float)
+    if mode == "upper":
+        pair = pair + problem.radio_usd / problem.capacity * problem.people[problem.pair_locality]
+    cost = np.zeros(n_cols)
+    cost[:n_s] = problem.site_usd
+    cost[x0:a0] = pair
+    cost[a0:r0] = problem.alternative_usd
+    cost[r0:u0] = 0.0 if mode == "upper" else problem.radio_usd
     if problem.budget_usd is None:
         objective = cost
     else:
@@ -335,17 +334,39 @@ def _model(
         shape=(n_p, n_cols),
     )
     constraints = [LinearConstraint(assign, 1.0, 1.0), LinearConstraint(link, -np.inf, 0.0)]
+    upper = np.ones(n_cols)
+    upper[r0:u0] = 0.0
+    integrality = np.ones(n_cols)
+    if mode != "upper":
+        # people x - capacity (y + r) <= 0
+        sites = np.arange(n_s)
+        load = sp.csr_array(
+            (
+                np.concatenate(
+                    [problem.people[problem.pair_locality], np.full(2 * n_s, -problem.capacity)]
+                ),
+                (
+                    np.concatenate([problem.pair_site, sites, sites]),
+                    np.concatenate([x0 + pairs, sites, r0 + sites]),
+                ),
+            ),
+            shape=(n_s, n_cols),
+        )
+        constraints.append(LinearConstraint(load, -np.inf, 0.0))
+        upper[r0:u0] = np.inf
+        if mode == "lower":
+            integrality[r0:u0] = 0
     if problem.budget_usd is not None:
         constraints.append(LinearConstraint(cost[None, :], -np.inf, problem.budget_usd))
-    return objective, constraints, Bounds(np.zeros(n_cols), np.ones(n_cols)), cost
+    return objective, constraints, Bounds(np.zeros(n_cols), upper), cost, integrality
 
 
-def _run_milp(problem: SiteProblem, lower: bool, time_limit_s: float) -> OptimizeResult:
-    objective, constraints, bounds, _ = _model(problem, lower)
+def _run_milp(problem: SiteProblem, mode: Mode, time_limit_s: float) -> OptimizeResult:
+    objective, constraints, bounds, _, integrality = _model(problem, mode)
     return milp(
         objective,
         constraints=constraints,
-        integrality=np.ones(objective.size),
+        integrality=integrality,
         bounds=bounds,
         options={"time_limit": max(time_limit_s, 0.5), "mip_rel_gap": 1e-7},
     )
@@ -377,17 +398,25 @@ def _better(problem: SiteProblem, a: SiteSolution, b: SiteSolution) -> bool:
     return a.cost_usd < b.cost_usd - 1e-6
 
 
+EXACT_RADIO_PAIRS = 400
+"""Up to this many pairs, the programme with integer radios is solved as it is."""
+
+
 def _solve_milp(problem: SiteProblem, time_limit_s: float) -> SiteSolution:
-    """Choose the sites with HiGHS on the per-person radio model; bound with the lower one."""
+    """Choose the sites with HiGHS; see the module documentation."""
     deadline = time.perf_counter() + time_limit_s
-    result = _run_milp(problem, False, time_limit_s)
     greedy = greedy_sites(problem)
     solution = greedy
+    if problem.pair_site.size <= EXACT_RADIO_PAIRS:
+        result = _run_milp(problem, "exact", time_limit_s)
+        lower = result
+    else:
+        result = _run_milp(problem, "upper", time_limit_s)
+        lower = _run_milp(problem, "lower", deadline - time.perf_counter())
     if result.x is not None:
         chosen = _read(problem, np.round(result.x))
         if not _better(problem, greedy, chosen):
             solution = chosen
-    lower = _run_milp(problem, True, deadline - time.perf_counter())
     bound = _milp_bound(problem, lower)
     if not math.isfinite(bound):
         bound = _lp_bound(problem, max(deadline - time.perf_counter(), 1.0), solution)
@@ -401,7 +430,7 @@ def _solve_milp(problem: SiteProblem, time_limit_s: float) -> SiteSolution:
 
 
 def _read(problem: SiteProblem, values: FloatArray) -> SiteSolution:
-    x0, a0, _, _ = _layout(problem)
+    x0, a0, _, _, _ = _layout(problem)
     n_p, n_l = problem.pair_site.size, problem.n_localities
     chosen = np.flatnonzero(values[x0 : x0 + n_p] > 0.5)
     site_of = np.full(n_l, -1, dtype=np.int64)
@@ -455,11 +484,11 @@ def _lp_bound(problem: SiteProblem, time_limit_s: float, plan: SiteSolution | No
     """
     deadline = time.perf_counter() + time_limit_s
     greedy = plan or greedy_sites(problem)
-    site, pair = _linear_costs(problem, lower=True)
-    # per locality, the cheapest way a site can serve it (the lower model's pair cost
-    # depends on the locality only)
-    serve = np.zeros(problem.n_localities)
-    serve[problem.pair_locality] = pair
+    # extra radios are at least radio x (L / capacity - 1) on a site of L people: charge
+    # them per person and take one radio off every site, which never overcharges a plan
+    per_person = problem.radio_usd / problem.capacity
+    site = problem.site_usd - problem.radio_usd
+    serve = problem.cpe_usd + per_person * problem.people
     if problem.budget_usd is None:
         return lagrangian_bound(
             site,

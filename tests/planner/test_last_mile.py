@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely import LineString
+from shapely import LineString, box
 
 from planner.cost_model import load_cost_model
 from planner.graph import geodesic_km
@@ -402,3 +402,27 @@ def test_invariants(towns: list[tuple[float, float, int]], budget: float | None)
         if marker.role == "microwave_link":
             assert marker.properties["km"] <= hops.max_hop_km
         assert not math.isnan(record["usd_per_person"])
+
+
+def test_coverage_polygon_and_state_share_take_people_out_of_demand() -> None:
+    # a 4G polygon around C: C has nobody left; a 3G polygon around A does not count;
+    # with Tabasco's 35% state share A keeps rint(2000 x 0.65) = 1300 and B 390
+    cover = gpd.GeoDataFrame(
+        {"technology": ["4g", "3g"]},
+        geometry=[box(-93.05, 18.05, -92.95, 18.15), box(-92.75, 18.1, -92.65, 18.2)],
+        crs="EPSG:4326",
+    )
+    shares = pd.DataFrame(
+        {"cve_ent": ["27"], "coverage_share": [0.35], "source": ["USTDA table 5"]}
+    )
+    proposal = plan_last_mile(
+        network(), localities(FOUR[:3]), area_name="t", coverage=cover, state_coverage=shares
+    )
+    recs = records(proposal)
+    assert "C" not in recs
+    assert recs["A"]["people_unserved"] == 1300
+    assert recs["B"]["people_unserved"] == 390
+    assert recs["A"]["coverage"] == "state mobile coverage share 35%"
+    assert proposal.parameters["demand_methods"]["coverage layer"] == 1
+    assert any("1 localities inside coverage polygons" in n for n in proposal.notes)
+    assert any("USTDA table 5" in n for n in proposal.notes)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner import site_selection
 from planner.site_selection import SiteProblem, greedy_sites, plan_cost, select_sites
 
 
@@ -83,14 +84,27 @@ def test_capacity_adds_radios_by_hand() -> None:
     solution = select_sites(p)
     assert solution.cost_usd == pytest.approx(88_000)
     assert solution.radios.tolist() == [2]
-    # bound: the lower model charges 8,000 / 1,500 per person and 8,000 less per site:
-    # 52,000 + 20,000 + 2,000 x 5.333 = 82,667, 6% under the plan
-    assert solution.bound == pytest.approx(52_000 + 20_000 + 2000 * 8000 / 1500, rel=1e-6)
+    assert solution.gap == 0.0
+
+
+def test_linear_radio_models_bracket_the_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same instance through the per-person (upper) and continuous-radio (lower)
+    # programmes: the plan is still one site with two radios (88,000); the lower bound
+    # counts 2,000 / 1,500 - 1 = 1/3 of a radio: 60,000 + 20,000 + 2,667 = 82,667
+    monkeypatch.setattr(site_selection, "EXACT_RADIO_PAIRS", 0)
+    p = problem(
+        [60_000], [(0, 0), (0, 1)], [1000, 1000], [10_000, 10_000], [60_000, 60_000], 1500, 8000
+    )
+    solution = select_sites(p)
+    assert solution.cost_usd == pytest.approx(88_000)
+    assert solution.bound == pytest.approx(80_000 + 8000 / 3, rel=1e-6)
+    assert solution.gap == pytest.approx((88_000 - 82_666.667) / 88_000, rel=1e-4)
+    assert solution.status == "gap"
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_milp_matches_brute_force(data: st.DataObject) -> None:
+@given(st.data(), st.sampled_from([0, 400]))
+def test_milp_matches_brute_force(data: st.DataObject, exact_pairs: int) -> None:
     n_s = data.draw(st.integers(1, 4))
     n_l = data.draw(st.integers(1, 5))
     pairs = sorted(
@@ -115,7 +129,12 @@ def test_milp_matches_brute_force(data: st.DataObject) -> None:
         budget=budget,
     )
     best_cost, best_people = brute_force(p)
-    solution = select_sites(p)
+    original = site_selection.EXACT_RADIO_PAIRS
+    site_selection.EXACT_RADIO_PAIRS = exact_pairs  # 0: linear radio programmes only
+    try:
+        solution = select_sites(p)
+    finally:
+        site_selection.EXACT_RADIO_PAIRS = original
     # the plan is feasible and its bound brackets the true optimum; with no extra radios
     # to price (or no site over one radio's capacity) it is the optimum
     if budget is None:
@@ -124,7 +143,7 @@ def test_milp_matches_brute_force(data: st.DataObject) -> None:
     else:
         assert solution.people_served <= best_people <= solution.bound + 1e-6
         assert solution.cost_usd <= budget + 1e-6
-    if radio_free:
+    if radio_free or exact_pairs:
         assert solution.status == "optimal"
         if budget is None:
             assert solution.cost_usd == pytest.approx(best_cost, rel=1e-6)
