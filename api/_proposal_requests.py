@@ -19,11 +19,11 @@ from api.planning import PlanningContext
 from layers.errors import NotFoundError, TrazoError
 from layers.store import LAYER_NAME_PATTERN
 from planner.backbone import plan_backbone
-from planner.demand import AreaSelection, select_area
+from planner.demand import AreaSelection, require_localities, select_area
 from planner.last_mile import plan_last_mile
 from planner.places import Place, PlaceIndex, resolve_places
 from planner.proposal import Proposal
-from planner.route_plan import plan_route
+from planner.route_plan import plan_route, require_distinct
 
 JobKind = Literal["route", "backbone", "last-mile", "scenario"]
 Progress = Callable[[float, str], None]
@@ -116,6 +116,7 @@ class RouteRequest(ProposalRequest):
                 places.append(lookups.places.resolve(text).to_dict())
             except TrazoError as err:
                 raise RequestFieldError(field, err) from None
+        require_distinct(*(Place.from_dict(p) for p in places))
         return places
 
     def plan(
@@ -204,7 +205,9 @@ class LastMileRequest(ProposalRequest):
             raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
         _check_admin_layers(self.area, lookups.states, lookups.municipalities)
         try:
-            _area(self.area, lookups.states, lookups.municipalities)
+            selection = _area(self.area, lookups.states, lookups.municipalities)
+            inside = lookups.localities[lookups.localities.intersects(selection.geometry)]
+            require_localities(inside, area_name=selection.name, min_population=self.min_population)
         except TrazoError as err:
             raise RequestFieldError("area", err) from None
         return []

@@ -40,6 +40,10 @@ CostModelOption = Annotated[
 ]
 
 
+PLACES_SHOWN = 12
+"""Places listed after a plan; the stored proposal lists them all."""
+
+
 def _context(cost_model: Path | None) -> PlanningContext:
     with console.status("building the priced corridor network..."):
         return planning_context(open_store(), cost_model or PlannerSettings().cost_model)
@@ -56,6 +60,11 @@ def _finish(
     stored_name = name or proposal_slug(proposal.name)
     document = save_proposal(context.store, proposal, metrics, stored_name, replace=replace)
     console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
+    places = [str(p) for p in proposal.parameters.get("places") or []]
+    if places:
+        shown = "; ".join(places[:PLACES_SHOWN])
+        more = f" and {len(places) - PLACES_SHOWN} more" if len(places) > PLACES_SHOWN else ""
+        console.print(f"[dim]places:[/] {shown}{more}")
     for note in proposal.notes:
         console.print(f"[dim]note:[/] {note}")
     console.print(f"cost model: {proposal.cost_model_source}")

@@ -50,7 +50,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
-from urllib.parse import quote
 
 from fastapi import FastAPI
 from pydantic import Field
@@ -60,7 +59,7 @@ from api._proposal_requests import REQUESTS, JobKind
 from api.planning import PlanningContext, measure, planning_context, proposal_slug, save_proposal
 from api.scenarios import ScenarioWorkspace, run_scenario
 from layers.errors import AlreadyExistsError, NotFoundError, TrazoError
-from layers.store import Store, StoreBusyError
+from layers.store import Store, StoreBusyError, sqlite_connection
 from planner.metrics import ProposalMetrics
 from planner.proposal import Proposal
 from planner.scenario import find_scenario, load_scenario
@@ -241,11 +240,8 @@ class JobStore:
         """The job ``idempotency_key`` names, or None; raises if it was for another request."""
         if not self._has_table():
             return None
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             return _keyed(conn, idempotency_key, request_hash(kind, request))
-        finally:
-            conn.close()
 
     def start(self, job_id: str, message: str = "started") -> bool:
         """Mark a queued job running; False when it is no longer queued (e.g. failed)."""
@@ -328,23 +324,17 @@ class JobStore:
         """The owners of every queued or running job."""
         if not self._has_table():
             return []
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT DISTINCT owner FROM {JOBS_TABLE} WHERE status IN ('queued', 'running')"
             ).fetchall()
-        finally:
-            conn.close()
         return [row[0] for row in rows]
 
     # ------------------------------------------------------------------ internals
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[Job]:
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             rows = conn.execute(f"SELECT {_FIELDS} FROM {JOBS_TABLE}{where}", params).fetchall()
-        finally:
-            conn.close()
         return [_job(row) for row in rows]
 
     def _update(self, job_id: str, when: tuple[str, ...], **values: Any) -> bool:
@@ -357,31 +347,27 @@ class JobStore:
             )
             return cursor.rowcount == 1
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A connection through the store's gate (see :mod:`layers.store`, Concurrency)."""
         if not self.path.exists():
             raise NotFoundError(
                 "the store holds no layers to plan on; run `trazo demo` or load some with "
                 "`trazo layers load`"
             )
-        uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
-        return sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+        return sqlite_connection(self.path)
 
     def _has_table(self) -> bool:
         if not self.path.exists():
             return False
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             found = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (JOBS_TABLE,)
             ).fetchone()
-        finally:
-            conn.close()
         return found is not None
 
     @contextlib.contextmanager
     def _transaction(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:
@@ -396,8 +382,6 @@ class JobStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-        finally:
-            conn.close()
 
     @staticmethod
     def _create_table(conn: sqlite3.Connection) -> None:

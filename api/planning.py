@@ -58,7 +58,9 @@ def planning_context(store: Store, cost_model_path: Path | None = None) -> Plann
             "the store holds no rights_of_way or fiber_routes layers to route on; "
             "run `trazo demo` or load some with `trazo layers load`"
         )
-    network = build_network(corridors, cost_model, elevation=_elevation(store))
+    network = build_network(
+        corridors, cost_model, elevation=_elevation(store), caveats=layer_caveats(store)
+    )
     localities = _concat(store, LayerKind.LOCALITIES)
     return PlanningContext(
         store=store,
@@ -70,6 +72,16 @@ def planning_context(store: Store, cost_model_path: Path | None = None) -> Plann
         coverage=_concat(store, LayerKind.COVERAGE),
         sites=_concat(store, LayerKind.SITES),
     )
+
+
+def layer_caveats(store: Store) -> dict[str, str]:
+    """The catalog's caveat of each stored layer that has one (a proxy, an assumption)."""
+    caveats = {}
+    for info in store.list_layers():
+        caveat = info.report.get("caveat")
+        if caveat:
+            caveats[info.name] = str(caveat)
+    return caveats
 
 
 def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:

@@ -12,11 +12,9 @@ Each proposal is also stored as ``<scenario>_<step>``, replacing an earlier run.
 
 The store is read once per :class:`ScenarioWorkspace`; a priced network is built once per
 distinct (corridor layers, cost-model overrides, subsea links) combination and shared by
-the steps and scenarios that plan on it. Planning attaches places to a network (it splits
-corridor edges and adds drops), which leaves every route's cost unchanged, so sharing is
-safe; a place attached with several drops (a diverse route's end) adds paths between
-corridors through that place, so a scenario run alone and the same scenario run after
-others can differ by such shortcuts.
+the steps and scenarios that plan on it. That shared network is never changed: every step
+plans on its own copy (places are attached to the copy), so a step gives the same proposal
+run alone, inside its scenario or after every other scenario.
 """
 
 from __future__ import annotations
@@ -39,11 +37,11 @@ import pandas as pd
 import shapely
 
 from api.planning import PlanningContext, measure, planning_context, save_proposal
-from layers.errors import NotFoundError
+from layers.errors import LayerValidationError, NotFoundError
 from layers.export import export_frame
 from layers.kinds import LayerKind
 from layers.store import Store
-from maps.render import save_map
+from maps.render import manifest_attributions, save_map
 from maps.report import (
     ReportStep,
     ReportTable,
@@ -61,12 +59,13 @@ from planner.demand import (
 )
 from planner.last_mile import plan_last_mile
 from planner.metrics import ProposalMetrics, is_built
-from planner.network import PlanningNetwork, attach_place, build_network
+from planner.network import PlanningNetwork, attach_place, attach_places, build_network
 from planner.places import Place, resolve_places
 from planner.proposal import Proposal, line_length_km, proposal_frame
 from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
 from planner.route_plan import plan_route
 from planner.scenario import (
+    DEFAULT_SCENARIO_DIR,
     BackboneStep,
     LastMileStep,
     LatencyTable,
@@ -197,6 +196,7 @@ class ScenarioWorkspace:
                 {name: self.frame(name) for name in layers},
                 model,
                 elevation=self.base.network.elevation,
+                caveats=self.base.network.caveats,
             )
             links: list[SubseaLink] = []
             if spec.subsea:
@@ -456,15 +456,20 @@ def _last_mile(
         )
     area = select_area(step.area, context.states, context.municipalities)
     inside = localities_in_area(context.localities, area)
+    network = context.network
     backbone: list[Hashable] | None = None
     if step.backbone_step is not None:
         source = next(r for r in earlier if r.name == step.backbone_step)
-        backbone = proposal_nodes(context.network, source.proposal)
+        # the backbone was planned on a copy: attach its terminals to a copy again (the
+        # same attachments, so the same nodes) to find the nodes its segments pass through
+        network = network.copy()
+        attach_places(network, list(source.proposal.terminals))
+        backbone = proposal_nodes(network, source.proposal)
     if step.public_sites:
         sites = None if context.sites is None else sites_in_area(context.sites, area.geometry)
         stand_ins = sites is None or sites.empty
         return plan_public_sites(
-            context.network,
+            network,
             seat_stand_ins(inside) if stand_ins else sites,
             area_name=area.name,
             budget_usd=budget,
@@ -473,7 +478,7 @@ def _last_mile(
             name=step.title,
         )
     return plan_last_mile(
-        context.network,
+        network,
         inside,
         area_name=area.name,
         min_population=step.min_population,
@@ -547,6 +552,7 @@ def _latency_table(
     )
     if table.to_landings:
         destinations += _landing_places(workspace)
+    network = network.copy()
     graph = network.graph
     origin_nodes = [attach_place(network, p) for p in origins]
     target_nodes = [attach_place(network, p) for p in destinations]
@@ -722,7 +728,7 @@ def _scenario_notes(spec: Scenario, variant: _Variant, workspace: ScenarioWorksp
 
 
 def _write_map(result: ScenarioResult, workspace: ScenarioWorkspace, folder: Path) -> Path:
-    documents = [(step.document, f"{step.name}: {step.title}") for step in result.steps]
+    documents = [(step.document, step.title) for step in result.steps]
     frames: dict[str, tuple[LayerKind | str, gpd.GeoDataFrame]] = {}
     for name in workspace.frames_of(LayerKind.STATES):
         frames[name] = (LayerKind.STATES, workspace.frame(name))
@@ -736,8 +742,19 @@ def _write_map(result: ScenarioResult, workspace: ScenarioWorkspace, folder: Pat
         frames = {
             n: f for n, f in frames.items() if f[0] not in CORRIDOR_KINDS or n in result.layers
         }
-    m = scenario_map(documents, frames, title=result.spec.title)
+    credits, labels = _layer_credits()
+    m = scenario_map(
+        documents, frames, title=result.spec.title, attributions=credits, labels=labels
+    )
     return save_map(m, folder / "map.html")
+
+
+def _layer_credits() -> tuple[dict[str, str], dict[str, str]]:
+    """Credits and titles of the bundled layers (the scenarios plan on them), if present."""
+    try:
+        return manifest_attributions(DEFAULT_SCENARIO_DIR.parent)
+    except (LayerValidationError, OSError):
+        return {}, {}
 
 
 def _report(result: ScenarioResult) -> ScenarioReport:

@@ -41,6 +41,11 @@ class LimitSettings(BaseSettings):
     max_zip_entries: int = Field(default=Limits.max_zip_entries, gt=0)
     max_zip_uncompressed_bytes: int = Field(default=Limits.max_zip_uncompressed_bytes, gt=0)
     max_zip_ratio: float = Field(default=Limits.max_zip_ratio, gt=1)
+    max_raster_cells: int = Field(
+        default=Limits.max_raster_cells,
+        gt=0,
+        description="Width x height x bands a raster may have (read from its header).",
+    )
 
     def to_limits(self) -> Limits:
         """Return the library's limits object."""

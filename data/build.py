@@ -98,6 +98,7 @@ class Layer:
     km_lambert: float | None = None
     km_by: dict[str, float] = field(default_factory=dict)
     km_by_field: str = ""
+    caveat: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -701,6 +702,10 @@ def build_power(shared: Path) -> tuple[Layer, Layer, dict]:
         "Internet para Todos, status existing, lease_available true, fibers empty and an "
         "assumption column.",
     )
+    fiber_layer.caveat = (
+        "an assumption, not a fiber map: CFE's high-voltage transmission corridors stand in "
+        "for CFE's OPGW fiber (no public route map exists)"
+    )
     _fill_stats(fiber_layer, fiber)
     return power_layer, fiber_layer, facts
 
@@ -1009,8 +1014,11 @@ def write_manifest(layers: list[Layer]) -> None:
     ]
     for layer in layers:
         lines += ["[[layer]]"]
-        for key in ("name", "kind", "file", "title", "source", "attribution", "license", "notes"):
+        for key in ("name", "kind", "file", "title", "source", "attribution", "license"):
             lines.append(f"{key} = {_toml_str(getattr(layer, key))}")
+        if layer.caveat:  # repeated by every proposal that reuses the layer
+            lines.append(f"caveat = {_toml_str(layer.caveat)}")
+        lines.append(f"notes = {_toml_str(layer.notes)}")
         lines.append("")
     (DATA / "manifest.toml").write_text("\n".join(lines), encoding="utf-8")
 

@@ -29,6 +29,7 @@ class BundledLayer:
     attribution: str
     license: str
     notes: str = ""
+    caveat: str | None = None
 
 
 def read_manifest(data_dir: Path) -> list[BundledLayer]:
@@ -55,6 +56,7 @@ def read_manifest(data_dir: Path) -> list[BundledLayer]:
                 attribution=row.get("attribution", ""),
                 license=row.get("license", ""),
                 notes=row.get("notes", ""),
+                caveat=row.get("caveat"),
             )
         except (KeyError, ValueError) as err:
             raise LayerValidationError(
@@ -82,7 +84,13 @@ def load_bundle(
     reports = []
     for entry in read_manifest(data_dir):
         report = ingest(
-            store, entry.path, entry.kind, name=entry.name, replace=True, limits=limits or Limits()
+            store,
+            entry.path,
+            entry.kind,
+            name=entry.name,
+            replace=True,
+            limits=limits or Limits(),
+            caveat=entry.caveat,
         )
         logger.info("loaded bundled layer %s (%d features)", entry.name, report.features_kept)
         if on_loaded is not None:

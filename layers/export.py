@@ -5,14 +5,21 @@ KML, or CSV (geometry as a ``wkt`` column, plus ``lon`` and ``lat`` for point la
 Raster layers are copied as GeoTIFF. Every export is written to a temporary file in the
 destination folder and moved into place only once complete, so an existing file is never
 left half-written.
+
+Exports are opened by other programs, so what a layer's attributes hold must not act in
+them: in CSV, a text cell or column name starting with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return gets a leading ``'`` (OWASP's rule against formula injection:
+spreadsheets show it as text); in KML, column names become XML names (letters, digits,
+``_``), since GDAL writes them unescaped into ``<SimpleField name=...>``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +30,10 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 log = logging.getLogger(__name__)
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_XML_NAME_BAD = re.compile(r"[^A-Za-z0-9_]")
 
 
 class ExportError(TrazoError):
@@ -57,12 +68,54 @@ def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: 
 def _write_kml(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
     import pyogrio
 
+    frame = frame.rename(columns=kml_field_names(frame.columns, frame.geometry.name))
     options = {"NameField": "name"} if "name" in frame.columns else {}
     pyogrio.write_dataframe(frame, path, layer=layer, driver="KML", dataset_options=options)
 
 
+def kml_field_names(columns: Iterable[object], geometry: str) -> dict[object, str]:
+    """Map column names to distinct XML names GDAL can write into KML unescaped.
+
+    Examples
+    --------
+    >>> kml_field_names(["name", 'a"><x', "2020", "a___x"], "geometry")
+    {'a"><x': 'a___x_2', '2020': '_2020'}
+    """
+    renames: dict[object, str] = {}
+    taken = {str(c) for c in columns if _XML_NAME_BAD.sub("_", str(c)) == str(c)}
+    for column in columns:
+        text = str(column)
+        if column == geometry:
+            continue
+        safe = _XML_NAME_BAD.sub("_", text) or "_"
+        if not (safe[0].isalpha() or safe[0] == "_"):
+            safe = f"_{safe}"
+        if safe == text:
+            continue
+        candidate, n = safe, 2
+        while candidate in taken:
+            candidate, n = f"{safe}_{n}", n + 1
+        taken.add(candidate)
+        renames[column] = candidate
+    return renames
+
+
+def neutralise_formula(value: object) -> object:
+    """Prefix a text that a spreadsheet would run as a formula with ``'``; keep the rest.
+
+    Examples
+    --------
+    >>> [neutralise_formula(v) for v in ("=HYPERLINK(1)", "Villahermosa", -3)]
+    ["'=HYPERLINK(1)", 'Villahermosa', -3]
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def _write_csv(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
     import shapely
+    from pandas.api.types import is_numeric_dtype
 
     geometry = frame.geometry
     table = frame.drop(columns=[geometry.name])
@@ -73,7 +126,13 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: s
     # Full precision: shapely rounds to 6 decimals by default.
     wkt = shapely.to_wkt(geometry.to_numpy(), rounding_precision=-1)
     table["wkt"] = wkt
-    table.to_csv(path, index=False, lineterminator="\n")
+    for column in table.columns:
+        if not is_numeric_dtype(table[column].dtype):  # numbers (e.g. -92.9) are not formulas
+            table[column] = table[column].map(neutralise_formula, na_action="ignore")
+    table.columns = [str(neutralise_formula(str(column))) for column in table.columns]
+    # RFC 4180 line ends: with CRLF as the terminator, a value holding a lone CR is quoted
+    # rather than written raw, where spreadsheets would start a new row.
+    table.to_csv(path, index=False, lineterminator="\r\n")
 
 
 VECTOR_FORMATS: dict[str, _Format] = {

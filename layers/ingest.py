@@ -189,7 +189,7 @@ def read_layer(
                     f"{source.source!r} is a {raw.format} vector file; the raster kind takes "
                     "a GeoTIFF"
                 )
-            tif = validate_raster(raw.raster, report, workdir / "out")
+            tif = validate_raster(raw.raster, report, workdir / "out", limits=limits)
             keep_workdir = tif.is_relative_to(workdir)
             return ValidatedLayer(None, tif, report, _workdir=workdir if keep_workdir else None)
         if raw.frame is None:
@@ -221,6 +221,7 @@ def ingest(
     replace: bool = False,
     limits: Limits | None = None,
     source_layer: str | None = None,
+    caveat: str | None = None,
 ) -> ValidationReport:
     """Validate a file and store it as a layer.
 
@@ -236,6 +237,9 @@ def ingest(
         As for :func:`read_layer`.
     replace : bool
         Replace a stored layer of the same name; otherwise the store refuses.
+    caveat : str, optional
+        What the layer really is when it stands in for something else (kept in the
+        catalog with the report; proposals that reuse the layer repeat it).
 
     Returns
     -------
@@ -244,6 +248,7 @@ def ingest(
     """
     with read_layer(path, kind, name=name, limits=limits, source_layer=source_layer) as layer:
         report = layer.report
+        report.caveat = caveat
         if layer.raster is not None:
             store.write_raster(report.name, layer.raster, report, replace=replace)
         elif layer.frame is not None:

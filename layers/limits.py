@@ -20,3 +20,7 @@ class Limits:
     max_zip_entries: int = 1_000
     max_zip_uncompressed_bytes: int = 2 * 1024**3
     max_zip_ratio: float = 200.0
+    #: Width x height x bands of a raster, checked from its header before any cell is read
+    #: (and again for the size it has once reprojected to EPSG:4326); 200 million cells is
+    #: 800 MB of float32, over 50 times the bundled elevation model.
+    max_raster_cells: int = 200_000_000

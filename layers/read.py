@@ -66,6 +66,9 @@ _ACCEPTED_DRIVERS = {"KML": {"KML", "LIBKML"}}
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _SHP_MAGIC = b"\x00\x00\x27\x0a"
 _SNIFF_BYTES = 64 * 1024
+_SHP_HEADER_BYTES = 100  # .shp and .shx headers
+_SHX_RECORD_BYTES = 8  # one (offset, length) pair per shape
+_GPKG_CHECK_STEPS = 10_000  # x 1000 SQLite instructions for listing a GeoPackage's tables
 _MESSAGE_CHARS = 300
 
 
@@ -239,6 +242,8 @@ def read_input(source: SafeInput, limits: Limits, *, layer: str | None = None) -
     driver = detect_format(path, source.source)
     if driver == "GTiff":
         return RawLayer(format=driver, raster=path)
+    if driver == "GPKG":
+        _check_gpkg_tables(path, source.source)
     notes: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -268,6 +273,69 @@ def _check_shapefile_parts(path: Path, name: str) -> None:
             f"part{'s' if len(missing) > 1 else ''}; zip all the parts "
             "(.shp, .shx, .dbf and .prj) together"
         )
+    shapes, records = _shapefile_records(path)
+    if shapes is not None and records is not None and shapes != records:
+        raise LayerValidationError(
+            f"shapefile {name!r}: its .dbf has {records:,} attribute records but its .shp "
+            f"has {shapes:,} shapes, so features would lose their attributes or be dropped; "
+            "the parts do not belong together - export the shapefile again"
+        )
+
+
+def _shapefile_records(path: Path) -> tuple[int | None, int | None]:
+    """The shape count from the .shx index and the record count from the .dbf header."""
+    shx = path.with_suffix(".shx")
+    shapes = (shx.stat().st_size - _SHP_HEADER_BYTES) // _SHX_RECORD_BYTES
+    with path.with_suffix(".dbf").open("rb") as handle:
+        header = handle.read(8)
+    records = int.from_bytes(header[4:8], "little") if len(header) == 8 else None
+    return (shapes if shapes >= 0 else None), records
+
+
+def _check_gpkg_tables(path: Path, display_name: str) -> None:
+    """Refuse a GeoPackage whose layers are not plain tables, before GDAL opens it.
+
+    A layer registered in ``gpkg_contents`` may be a view, whose SQL runs on every read:
+    a recursive one never ends, and GDAL cannot be interrupted while it counts. Only plain
+    tables are read. The file is opened read-only and immutable (no locks, no journal),
+    and SQLite is stopped if the check itself runs long.
+    """
+    import sqlite3
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1"
+    budget = [_GPKG_CHECK_STEPS]
+
+    def spend() -> int:
+        budget[0] -= 1
+        return 1 if budget[0] <= 0 else 0
+
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return  # GDAL then says what is wrong with the file
+    try:
+        conn.set_progress_handler(spend, 1000)
+        rows = conn.execute(
+            "SELECT c.table_name, m.type, m.sql FROM gpkg_contents AS c LEFT JOIN sqlite_master "
+            "AS m ON lower(m.name) = lower(c.table_name) WHERE c.data_type IN "
+            "('features', 'attributes')"
+        ).fetchall()
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()
+    for table, kind, sql in rows:
+        if kind == "view":
+            raise LayerValidationError(
+                f"{display_name!r}: layer {table!r} is an SQL view; Trazo reads only tables "
+                "(save the view's result as a table, e.g. with ogr2ogr)"
+            )
+        if kind == "table" and str(sql or "").lstrip().upper().startswith("CREATE VIRTUAL"):
+            raise LayerValidationError(
+                f"{display_name!r}: layer {table!r} is a virtual table; Trazo reads only "
+                "plain tables"
+            )
 
 
 def _choose_layer(path: Path, display_name: str, layer: str | None) -> str | None:

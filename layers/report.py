@@ -27,6 +27,9 @@ class ValidationReport:
     drop_reasons: dict[str, int] = field(default_factory=dict)
     bbox: tuple[float, float, float, float] | None = None
     warnings: list[str] = field(default_factory=list)
+    caveat: str | None = None
+    """What the layer stands for when it is not what its kind says (a proxy, an
+    assumption); every figure computed from it carries this sentence."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""

@@ -30,6 +30,23 @@ Concurrency
 The GeoPackage is in WAL mode, so readers (other threads, processes, GDAL clients) are
 not blocked by a write and keep reading the previous version until the catalog switch.
 Writers exclude each other with an ``flock`` on ``<store>.lock``.
+
+Two SQLite libraries reach the file in one process: Python's ``sqlite3`` (catalog,
+proposals, jobs) and the copy linked into GDAL (features, through pyogrio). SQLite's
+locks are POSIX advisory locks, which never conflict within one process and are all
+dropped when *any* descriptor of the file is closed; each library works around that only
+for its own connections (SQLite's "How To Corrupt" page, section 2.2). So when one library
+opened the file while the other had it open, it took itself for the only user, truncated
+the WAL index under the other's memory map (SIGBUS) or checkpointed under its readers.
+Every access to the file therefore goes through :func:`sqlite_connection` or
+:func:`gdal_access`, which hold a process-wide gate per file (:class:`LibraryGate`):
+any number of threads of one library may be inside at once (SQLite arbitrates among
+its own connections), never both libraries. Serialising both libraries behind one
+readers/writer lock would be simpler but would make every read of one library wait for
+every read of the other; moving all access to one library is not possible, since GDAL
+offers no SQL transactions through pyogrio and Python's ``sqlite3`` cannot write
+GeoPackage features. Between processes the usual SQLite locking (and the write flock)
+applies, as each process then has its own descriptors.
 """
 
 from __future__ import annotations
@@ -42,6 +59,7 @@ import math
 import re
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -59,6 +77,7 @@ from layers.errors import (
     LayerValidationError,
     NotFoundError,
     TrazoError,
+    disk_full_as_error,
 )
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
@@ -75,12 +94,20 @@ CATALOG_TABLE = "trazo_catalog"
 CATALOG_DATA_TYPE = "trazo_catalog"
 PROPOSALS_TABLE = "trazo_proposals"
 LAYER_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+#: Name beginnings GeoPackage (``gpkg``) and SQLite (``sqlite_``) keep for themselves.
+RESERVED_NAME_PREFIXES = ("gpkg", "sqlite_")
+#: The geometry column of every stored table (GDAL's GeoPackage default).
+GEOMETRY_COLUMN = "geom"
 
 _NAME_RE = re.compile(LAYER_NAME_PATTERN)
 _PHYSICAL_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}$")
 _RASTER_FILE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}\.tif$")
 _RASTER_TMP_RE = re.compile(r"^\.[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}\.tif\.tmp$")
 _NAMES_IN_MESSAGE = 10
+# A read looks the layer up, then opens its table; a replacement in between drops that
+# table, and the read looks again. Two writers in a row may move it twice.
+_READ_ATTEMPTS = 3
+_MAX_FID = 2**31 - 1
 _CASTABLE_DTYPES = frozenset(
     {
         "Int8",
@@ -194,6 +221,12 @@ def check_layer_name(name: str) -> str:
             f"layer name {shown!r} is not allowed: use 1-63 characters, a lower-case letter "
             "first, then lower-case letters, digits or underscores (e.g. 'localities_tabasco')"
         )
+    if name.startswith(RESERVED_NAME_PREFIXES):
+        raise LayerValidationError(
+            f"layer name {name!r} is not allowed: names starting with 'gpkg' or 'sqlite_' are "
+            "reserved by GeoPackage and SQLite; choose another name (the form's 'name' "
+            "field, or --name)"
+        )
     return name
 
 
@@ -217,6 +250,108 @@ def _now() -> str:
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+SqliteLibrary = Literal["sqlite3", "gdal"]
+
+
+class LibraryGate:
+    """Lets threads of one SQLite library at a time have one GeoPackage open in a process.
+
+    Any number of threads using the same library may hold the gate together; a thread of
+    the other library waits until they have all left. Once a thread of the other library
+    waits, newcomers of the library inside wait behind it; when the gate empties, the
+    threads of the other library that were waiting go in together, so neither library
+    starves the other and each turn still admits a whole batch.
+
+    A thread inside may enter again for the same library (nested store calls); entering
+    for the other library from inside would wait for itself, and raises instead.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._inside: SqliteLibrary | None = None
+        self._holders = 0
+        self._turn: SqliteLibrary | None = None
+        self._batch = 0  # waiters of ``_turn`` let in ahead of the other library
+        self._waiting: dict[SqliteLibrary, int] = {"sqlite3": 0, "gdal": 0}
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def hold(self, library: SqliteLibrary) -> Iterator[None]:
+        """Keep the file for ``library`` while the ``with`` block runs."""
+        held: SqliteLibrary | None = getattr(self._local, "library", None)
+        if held == library:
+            yield
+            return
+        if held is not None:
+            raise RuntimeError(f"{library} access to a GeoPackage nested in {held} access")
+        other: SqliteLibrary = "gdal" if library == "sqlite3" else "sqlite3"
+        with self._cond:
+            self._waiting[library] += 1
+            try:
+                while not self._may_enter(library, other):
+                    self._cond.wait()
+            finally:
+                self._waiting[library] -= 1
+            self._inside = library
+            self._holders += 1
+            self._turn = None
+            self._batch = max(self._batch - 1, 0)
+        self._local.library = library
+        try:
+            yield
+        finally:
+            self._local.library = None
+            with self._cond:
+                self._holders -= 1
+                if self._holders == 0:
+                    self._inside = None
+                    self._turn = other if self._waiting[other] else None
+                    self._batch = self._waiting[other]
+                self._cond.notify_all()
+
+    def _may_enter(self, library: SqliteLibrary, other: SqliteLibrary) -> bool:
+        if self._holders == 0:
+            return self._turn in (None, library)
+        if self._inside != library:
+            return False
+        return not self._waiting[other] or self._batch > 0
+
+
+_GATES: dict[str, LibraryGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def library_gate(path: Path) -> LibraryGate:
+    """The process-wide gate of the GeoPackage at ``path`` (one per real file)."""
+    key = str(Path(path).resolve())
+    with _GATES_LOCK:
+        gate = _GATES.get(key)
+        if gate is None:
+            gate = _GATES[key] = LibraryGate()
+        return gate
+
+
+@contextlib.contextmanager
+def sqlite_connection(path: Path, *, timeout: float = 30.0) -> Iterator[sqlite3.Connection]:
+    """An autocommit ``sqlite3`` connection to the existing GeoPackage ``path``, gated.
+
+    Every use of Python's ``sqlite3`` on a store file goes through here (see the module
+    notes on concurrency); the connection is closed when the block ends.
+    """
+    uri = f"file:{quote(str(Path(path).absolute()))}?mode=rw"
+    with library_gate(path).hold("sqlite3"):
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def gdal_access(path: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the gate of GeoPackage ``path`` for GDAL (pyogrio) while the block runs."""
+    return library_gate(path).hold("gdal")
 
 
 class Store:
@@ -319,6 +454,11 @@ class Store:
 
     def feature(self, name: str, fid: int) -> gpd.GeoDataFrame:
         """Return the one-row frame of feature ``fid`` of ``name``; ``NotFoundError`` if absent."""
+        # The store numbers features 1, 2, ...; GDAL takes fids as 32-bit integers, and a
+        # larger one would overflow rather than find nothing.
+        if not 0 <= int(fid) <= _MAX_FID:
+            self._vector_row(name)
+            raise NotFoundError(f"layer {name!r} has no feature with fid {fid}")
         try:
             frame = self._read_vector(name, {"fids": [int(fid)]})
         except pyogrio.errors.FeatureError:
@@ -350,7 +490,7 @@ class Store:
                 "raster layers are stored with write_raster(), not write_layer()"
             )
         self._check_frame(name, frame)
-        with self._write_lock():
+        with disk_full_as_error(f"layer {name!r}"), self._write_lock():
             self._ensure_store()
             self._refuse_existing(name, replace)
             self._clean_orphans()
@@ -374,7 +514,7 @@ class Store:
         tif = Path(tif)
         if not tif.is_file():
             raise NotFoundError(f"raster file {tif} does not exist")
-        with self._write_lock():
+        with disk_full_as_error(f"raster {name!r}"), self._write_lock():
             self._ensure_store()
             self._refuse_existing(name, replace)
             self._clean_orphans()
@@ -499,8 +639,7 @@ class Store:
     def _proposal_records(self, name: str | None = None) -> list[tuple[Any, ...]]:
         if not self.path.exists():
             return []
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             found = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                 (PROPOSALS_TABLE,),
@@ -511,8 +650,6 @@ class Store:
             if name is None:
                 return list(conn.execute(query + " ORDER BY name").fetchall())
             return list(conn.execute(query + " WHERE name = ?", (name,)).fetchall())
-        finally:
-            conn.close()
 
     @staticmethod
     def _proposal_from(record: tuple[Any, ...]) -> StoredProposal:
@@ -521,15 +658,12 @@ class Store:
 
     # ------------------------------------------------------------------ internals: sqlite
 
-    def _connect(self) -> sqlite3.Connection:
-        uri = f"file:{quote(str(self.path.absolute()))}?mode=rw"
-        conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
-        return conn
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return sqlite_connection(self.path)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -537,8 +671,6 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-        finally:
-            conn.close()
 
     def _has_catalog(self, conn: sqlite3.Connection) -> bool:
         found = conn.execute(
@@ -549,8 +681,7 @@ class Store:
     def _rows(self, name: str | None = None) -> list[_Row]:
         if not self.path.exists():
             return []
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             if not self._has_catalog(conn):
                 return []
             query = f"SELECT {_CATALOG_FIELDS} FROM {CATALOG_TABLE}"
@@ -558,8 +689,6 @@ class Store:
                 records = conn.execute(query + " ORDER BY name").fetchall()
             else:
                 records = conn.execute(query + " WHERE name = ?", (name,)).fetchall()
-        finally:
-            conn.close()
         return [_row_from_record(record) for record in records]
 
     def _row(self, name: str) -> _Row:
@@ -591,33 +720,35 @@ class Store:
         If a write replaced the layer between looking it up and reading it, the old table
         may be gone: look it up again once.
         """
-        for attempt in range(2):
+        for attempt in range(_READ_ATTEMPTS):
             row = self._vector_row(name)
             try:
-                frame = pyogrio.read_dataframe(
-                    self.path, layer=row.physical, fid_as_index=True, **options
-                )
+                with gdal_access(self.path):
+                    frame = pyogrio.read_dataframe(
+                        self.path, layer=row.physical, fid_as_index=True, **options
+                    )
             except pyogrio.errors.DataLayerError:
-                if attempt == 0 and self._row(name).physical != row.physical:
+                if attempt < _READ_ATTEMPTS - 1 and self._row(name).physical != row.physical:
                     continue
                 raise
             return _restore_dtypes(frame, row.columns)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _matching_fids(self, name: str, bbox: BBox | None) -> list[int]:
-        for attempt in range(2):
+        for attempt in range(_READ_ATTEMPTS):
             row = self._vector_row(name)
             try:
-                _, fids, *_ = pyogrio.raw.read(
-                    self.path,
-                    layer=row.physical,
-                    bbox=bbox,
-                    columns=[],
-                    read_geometry=bbox is not None,
-                    return_fids=True,
-                )
+                with gdal_access(self.path):
+                    _, fids, *_ = pyogrio.raw.read(
+                        self.path,
+                        layer=row.physical,
+                        bbox=bbox,
+                        columns=[],
+                        read_geometry=bbox is not None,
+                        return_fids=True,
+                    )
             except pyogrio.errors.DataLayerError:
-                if attempt == 0 and self._row(name).physical != row.physical:
+                if attempt < _READ_ATTEMPTS - 1 and self._row(name).physical != row.physical:
                     continue
                 raise
             return sorted(int(fid) for fid in fids)
@@ -649,8 +780,7 @@ class Store:
         """Create the GeoPackage with its catalog (once), in WAL mode. Hold the lock."""
         if not self.path.exists():
             self._create_store()
-        conn = self._connect()
-        try:
+        with self._connect() as conn:
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
             if not self._has_catalog(conn):
@@ -667,8 +797,6 @@ class Store:
                     ),
                 )
                 conn.execute("COMMIT")
-        finally:
-            conn.close()
 
     def _create_store(self) -> None:
         """Create an empty GeoPackage at ``self.path`` via a temporary file.
@@ -712,12 +840,28 @@ class Store:
                 f"layer {name!r} must be in EPSG:4326 to be stored, not {crs}; "
                 "load it through the ingest pipeline, which reprojects it"
             )
-        clashes = [c for c in frame.columns if str(c).lower() == "fid"]
+        geometry = frame.geometry.name
+        columns = [str(c) for c in frame.columns if c != geometry]
+        clashes = [c for c in columns if c.lower() == "fid"]
         if clashes:
             raise LayerValidationError(
                 f"layer {name!r} has a column {clashes[0]!r}, which the store uses for feature "
                 "ids; rename it (e.g. to 'source_id')"
             )
+        clashes = [c for c in columns if c.lower() == GEOMETRY_COLUMN]
+        if clashes:
+            raise LayerValidationError(
+                f"layer {name!r} has a column {clashes[0]!r}, which the store uses for "
+                "geometries; rename it (e.g. to 'source_geom')"
+            )
+        seen: dict[str, str] = {}
+        for column in columns:
+            first = seen.setdefault(column.lower(), column)
+            if first != column:
+                raise LayerValidationError(
+                    f"layer {name!r} has columns {first!r} and {column!r}, which differ only in "
+                    "case; GeoPackage column names ignore case, so rename one of them"
+                )
 
     def _write_staging(
         self,
@@ -729,8 +873,9 @@ class Store:
     ) -> tuple[LayerInfo, dict[str, str]]:
         """Write ``frame`` to the new table ``physical`` and check it by reading it back."""
         data = frame.reset_index(drop=True)
-        pyogrio.write_dataframe(data, self.path, layer=physical, driver="GPKG")
-        meta = pyogrio.read_info(self.path, layer=physical)
+        with gdal_access(self.path):
+            pyogrio.write_dataframe(data, self.path, layer=physical, driver="GPKG")
+            meta = pyogrio.read_info(self.path, layer=physical)
         if int(meta["features"]) != len(data):
             raise StoreWriteError(
                 f"layer {name!r} was not stored: {len(data)} features were written but "
@@ -818,8 +963,7 @@ class Store:
         tables: list[str] = []
         referenced: set[str] = set()
         if self.path.exists():
-            conn = self._connect()
-            try:
+            with self._connect() as conn:
                 if self._has_catalog(conn):
                     referenced = {
                         r[0] for r in conn.execute(f"SELECT physical FROM {CATALOG_TABLE}")
@@ -829,8 +973,6 @@ class Store:
                     for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                 }
                 candidates |= {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
-            finally:
-                conn.close()
             tables = sorted(
                 t for t in candidates if _PHYSICAL_RE.fullmatch(t) and t not in referenced
             )

@@ -37,8 +37,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from layers.errors import LayerValidationError
+from layers.errors import LayerValidationError, LimitExceededError
 from layers.kinds import AttributeSpec, GeometryFamily, LayerKind, kind_spec
+from layers.limits import Limits
 from layers.report import ValidationReport
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ _NUMBER_PLACEHOLDERS = frozenset({"*", "N/D", "ND", "N/A", "NA"})
 _TRUE = frozenset({"true", "yes", "si", "sí", "1", "t", "y"})
 _FALSE = frozenset({"false", "no", "0", "f", "n"})
 _SHOWN_VALUES = 5
+#: Whole numbers are stored as 64-bit integers (GeoPackage INTEGER).
+_INT64_MAX = 2**63 - 1
 
 
 def crs_label(crs: CRS) -> str:
@@ -85,6 +88,48 @@ def crs_label(crs: CRS) -> str:
     if authority is not None:
         return f"{authority[0]}:{authority[1]}"
     return str(crs.name)
+
+
+def earth_crs(crs: Any, what: str, sample: tuple[float, float]) -> CRS:
+    """Return ``crs`` (pyproj, rasterio or WKT) as a pyproj CRS that can reach EPSG:4326.
+
+    ``sample`` is a point of the data in ``crs`` (e.g. the centre of its bounds); it must
+    transform to finite lon/lat.
+
+    Raises
+    ------
+    LayerValidationError
+        For a CRS PROJ cannot read, a local (engineering) CRS not tied to the Earth, and
+        one with no transformation to EPSG:4326 (e.g. a unit of 1e-300 metres).
+    """
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError, ProjError
+
+    wkt = crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
+    try:
+        parsed = CRS.from_user_input(wkt)
+    except (CRSError, ProjError):
+        raise LayerValidationError(
+            f"{what} has a CRS that PROJ cannot read; save it with a standard CRS "
+            "(e.g. EPSG:4326 or EPSG:6372)"
+        ) from None
+    label = crs_label(parsed)
+    if parsed.is_engineering or not (parsed.is_geographic or parsed.is_projected):
+        raise LayerValidationError(
+            f"{what} has a local CRS ({label!r}) that is not tied to the Earth; save it "
+            "in a geographic or projected CRS (e.g. EPSG:4326 or EPSG:6372)"
+        )
+    try:
+        transformer = Transformer.from_crs(parsed, WGS84, always_xy=True)
+        probe = transformer.transform(*sample)
+    except (CRSError, ProjError):
+        probe = (math.nan, math.nan)
+    if not all(math.isfinite(float(value)) for value in probe):
+        raise LayerValidationError(
+            f"{what} has a CRS ({label!r}) that cannot be transformed to EPSG:4326 (check "
+            "its units and parameters); save it with a standard CRS"
+        )
+    return parsed
 
 
 def validate_vector(
@@ -242,9 +287,11 @@ def to_wgs84(frame: gpd.GeoDataFrame, report: ValidationReport) -> gpd.GeoDataFr
             )
         report.warnings.append("the file has no CRS; its coordinates were taken as EPSG:4326")
         return frame.set_crs(WGS84)
-    report.crs_in = crs_label(frame.crs)
-    if not frame.crs.equals(WGS84):
-        frame = frame.to_crs(WGS84)
+    xs, ys = _centres(frame)
+    crs = earth_crs(frame.crs, "the layer", (float(np.median(xs)), float(np.median(ys))))
+    report.crs_in = crs_label(crs)
+    if not crs.equals(WGS84):
+        frame = _reproject(frame, report.crs_in)
         check_finite(frame)
     _check_not_swapped(frame)
     if not _in_lonlat_range(frame):
@@ -254,6 +301,18 @@ def to_wgs84(frame: gpd.GeoDataFrame, report: ValidationReport) -> gpd.GeoDataFr
             "coordinates are in"
         )
     return frame
+
+
+def _reproject(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    from pyproj.exceptions import ProjError
+
+    try:
+        return frame.to_crs(WGS84)
+    except ProjError:
+        raise LayerValidationError(
+            f"the layer's coordinates cannot be transformed from its CRS ({label!r}) to "
+            "EPSG:4326; check that the CRS is the one its coordinates are in"
+        ) from None
 
 
 def _parts(geom: BaseGeometry) -> Iterable[BaseGeometry]:
@@ -471,6 +530,13 @@ def _typed(series: pd.Series, attribute: AttributeSpec, column: str) -> pd.Serie
         what = "whole numbers" if attribute.type == "int" else "numbers"
         raise _refuse(column, f"has values that are not {what}", bad_numbers)
     if attribute.type == "int":
+        huge = [
+            v for v, n in zip(raw, numbers, strict=True) if n is not None and abs(n) > _INT64_MAX
+        ]
+        if huge:
+            raise _refuse(
+                column, f"has values too large for a whole number (over {_INT64_MAX:.3g})", huge
+            )
         ints = [None if n is None else int(n) for n in numbers]
         return pd.Series(pd.array(ints, dtype="Int64"), index=series.index)
     floats = [np.nan if n is None else float(n) for n in numbers]
@@ -511,8 +577,14 @@ def _as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path:
-    """Check a GeoTIFF's georeferencing and bring it to EPSG:4326.
+def validate_raster(
+    path: Path, report: ValidationReport, workdir: Path, *, limits: Limits | None = None
+) -> Path:
+    """Check a GeoTIFF's size and georeferencing and bring it to EPSG:4326.
+
+    The size (width x height x bands) and the pixel size are checked from the header
+    before any cell is read, so a sparse file claiming billions of cells is refused at
+    once.
 
     Parameters
     ----------
@@ -529,10 +601,16 @@ def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path
         ``path`` itself if it is in EPSG:4326 already, else the reprojected copy. Cells are
         resampled by nearest neighbour, so values (and nodata) are never blended.
 
+    limits : Limits, optional
+        ``max_raster_cells`` is enforced here; default ``Limits()``.
+
     Raises
     ------
     LayerValidationError
-        For an unreadable file, no CRS, no geotransform or no bands.
+        For an unreadable file, no CRS or a CRS not tied to the Earth, no geotransform, a
+        zero or negative pixel size, or no bands.
+    LimitExceededError
+        For more cells than ``max_raster_cells``, as stored or once reprojected.
     """
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -545,22 +623,33 @@ def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path
         except RasterioIOError as err:
             logger.info("cannot open raster %s: %s", path, err)
             raise LayerValidationError(f"{name!r} cannot be read as a GeoTIFF") from None
+    limits = limits or Limits()
     with src:
         if src.count < 1:
             raise LayerValidationError(f"raster {name!r} has no bands")
-        if src.crs is None:
+        _check_cells(name, src.width, src.height, src.count, limits)
+        if src.transform.is_identity and src.gcps[0]:
+            # GDAL reads a zero pixel size in the GeoTIFF tags as a lone tie point
             raise LayerValidationError(
-                f"raster {name!r} has no CRS; save it as a GeoTIFF with its CRS"
+                f"raster {name!r} has no pixel size (it is zero, or the raster has only "
+                f"{len(src.gcps[0])} ground control points); give it a geotransform"
             )
-        if src.transform.is_identity and not src.gcps[0]:
+        if src.transform.is_identity:
             raise LayerValidationError(
                 f"raster {name!r} has no geotransform (cell size and origin); "
                 "georeference it before loading"
             )
-        report.crs_in = crs_label(src.crs)
+        _check_pixel_size(name, src.transform)
+        if src.crs is None:
+            raise LayerValidationError(
+                f"raster {name!r} has no CRS; save it as a GeoTIFF with its CRS"
+            )
+        centre = src.xy(src.height / 2, src.width / 2, offset="ul")
+        crs = earth_crs(src.crs, f"raster {name!r}", (float(centre[0]), float(centre[1])))
+        report.crs_in = crs_label(crs)
         dtype = src.dtypes[0]
         nodata = src.nodata
-        if src.crs.to_epsg() == 4326:
+        if crs.to_epsg() == 4326:
             output = path
             width, height, bounds = src.width, src.height, src.bounds
         else:
@@ -572,7 +661,7 @@ def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path
                 warnings.filterwarnings(
                     "ignore", message="Use `@` matmul", category=PendingDeprecationWarning
                 )
-                width, height, bounds = _warp_to_wgs84(src, output)
+                width, height, bounds = _warp_to_wgs84(src, output, name, limits)
             report.warnings.append(f"reprojected from {report.crs_in} to EPSG:4326 (nearest)")
         bands = src.count
     report.bbox = (float(bounds.left), float(bounds.bottom), float(bounds.right), float(bounds.top))
@@ -585,14 +674,41 @@ def validate_raster(path: Path, report: ValidationReport, workdir: Path) -> Path
     return output
 
 
-def _warp_to_wgs84(src: Any, output: Path) -> tuple[int, int, Any]:
+def _check_cells(name: str, width: int, height: int, bands: int, limits: Limits) -> None:
+    cells = int(width) * int(height) * int(bands)
+    if cells > limits.max_raster_cells:
+        raise LimitExceededError(
+            f"raster {name!r} has {width:,} x {height:,} cells x {bands} band"
+            f"{'s' if bands > 1 else ''} = {cells:,}, over the {limits.max_raster_cells:,} "
+            "limit (max_raster_cells); crop or resample it"
+        )
+
+
+def _check_pixel_size(name: str, transform: Any) -> None:
+    """Refuse a geotransform whose cells have no width or height, or run right to left."""
+    a, e = float(transform.a), float(transform.e)
+    if not (math.isfinite(a) and math.isfinite(e)) or a <= 0 or e == 0:
+        raise LayerValidationError(
+            f"raster {name!r} has a pixel size of {a:g} x {e:g}; it must be positive across "
+            "(west to east) and non-zero down; fix its geotransform"
+        )
+
+
+def _warp_to_wgs84(src: Any, output: Path, name: str, limits: Limits) -> tuple[int, int, Any]:
     """Write every band of an open raster to ``output`` in EPSG:4326 (nearest neighbour)."""
     import rasterio
+    from rasterio.errors import CRSError
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-    transform, width, height = calculate_default_transform(
-        src.crs, WGS84, src.width, src.height, *src.bounds
-    )
+    try:
+        transform, width, height = calculate_default_transform(
+            src.crs, WGS84, src.width, src.height, *src.bounds
+        )
+    except CRSError:
+        raise LayerValidationError(
+            f"raster {name!r} cannot be reprojected from its CRS to EPSG:4326"
+        ) from None
+    _check_cells(name, width, height, src.count, limits)
     profile = src.profile.copy()
     profile.update(
         driver="GTiff",

@@ -23,12 +23,11 @@ PAGE_CSS = """
   Roboto, "Helvetica Neue", Arial, sans-serif; }
 .trazo-box { background: rgba(255,255,255,0.94); border-radius: 6px; padding: 8px 10px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.35); color: #222; }
-.trazo-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
-  z-index: 1000; font-size: 17px; font-weight: 600; max-width: 30%; text-align: center;
-  pointer-events: none; }
-.trazo-summary { width: 275px; max-height: 46vh; overflow-y: auto; }
-.trazo-summary.trazo-compare { width: 340px; }
-.trazo-summary.trazo-steps { width: 430px; }
+.trazo-summary .trazo-body { width: 275px; }
+.trazo-summary.trazo-compare .trazo-body { width: 340px; }
+.trazo-summary.trazo-steps .trazo-body { width: 400px; }
+.trazo-closed .trazo-body { width: auto; }
+.trazo-step-swatch { vertical-align: middle; margin-right: 4px; }
 .trazo-summary h3 { margin: 0 0 2px; font-size: 14px; }
 .trazo-summary .trazo-kind { color: #555; margin-bottom: 4px; }
 .trazo-summary table { border-collapse: collapse; width: 100%; }
@@ -39,9 +38,15 @@ PAGE_CSS = """
 .trazo-summary .trazo-sub th, .trazo-summary .trazo-sub td { font-weight: normal;
   font-size: 12px; color: #555; }
 .trazo-summary .trazo-src { margin-top: 4px; font-size: 11px; color: #666; }
-.trazo-legend { max-height: 50vh; overflow-y: auto; width: 215px; }
-.trazo-legend h4 { margin: 6px 0 2px; font-size: 12px; }
-.trazo-legend h4:first-child { margin-top: 0; }
+.trazo-legend { width: 215px; }
+.trazo-legend h4 { margin: 6px 0 2px; font-size: 12px; text-transform: uppercase;
+  letter-spacing: 0.04em; color: #444; }
+.trazo-legend h5 { margin: 3px 0 1px; font-size: 12px; font-weight: 600; }
+.trazo-legend .trazo-group:first-child h4 { margin-top: 0; }
+.trazo-legend .trazo-proposed { border-left: 3px solid #1a1a1a; padding-left: 6px;
+  margin-bottom: 4px; }
+.trazo-sources-box summary { cursor: pointer; font-size: 12px; font-weight: 600;
+  margin-top: 6px; }
 .trazo-item { display: flex; align-items: center; gap: 6px; font-size: 12px; line-height: 17px; }
 .trazo-item i { width: 14px; height: 12px; display: inline-block; border: 1px solid #999; }
 .trazo-item svg { flex: none; }
@@ -118,12 +123,16 @@ class SafeGeoJson(Layer):
         var {{ this.get_name() }} = L.geoJson({{ this.data|tojson }}, {
             attribution: {{ this.attribution|tojson }},
             interactive: {{ this.interactive|tojson }},
+            {%- if this.pane %}
+            pane: {{ this.pane|tojson }},
+            {%- endif %}
             style: function (feature) {
                 return Object.assign({}, {{ this.style|tojson }}, feature.properties._style || {});
             },
             pointToLayer: function (feature, latlng) {
                 {%- if this.icon_html %}
-                return L.marker(latlng, {icon: L.divIcon({
+                return L.marker(latlng, {pane: {{ (this.pane or "markerPane")|tojson }},
+                    icon: L.divIcon({
                     html: {{ this.icon_html|tojson }}, className: "trazo-icon",
                     iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -8]})});
                 {%- else %}
@@ -152,9 +161,11 @@ class SafeGeoJson(Layer):
         interactive: bool = True,
         control: bool = True,
         show: bool = True,
+        pane: str | None = None,
     ) -> None:
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "SafeGeoJson"
+        self.pane = pane
         self.data = data
         self.style = style or {}
         self.attribution = html.escape(attribution)  # Leaflet's attribution box is HTML
@@ -190,6 +201,7 @@ class LocalityCluster(MarkerCluster):
             var markers = [];
             rows.forEach(function (r) {
                 var marker = L.circleMarker([r[0], r[1]], {radius: r[2], color: "#333",
+                    pane: {{ this.pane|tojson }},
                     weight: 1, fillColor: r[3], fillOpacity: 0.75});
                 marker.bindPopup(function () { return popupOf(r); });
                 markers.push(marker);
@@ -202,16 +214,30 @@ class LocalityCluster(MarkerCluster):
     )
 
     def __init__(
-        self, rows: list[list[Any]], *, name: str, attribution: str = "", show: bool = True
+        self,
+        rows: list[list[Any]],
+        *,
+        name: str,
+        attribution: str = "",
+        show: bool = True,
+        pane: str = "markerPane",
     ) -> None:
-        options = {"maxClusterRadius": 45, "attribution": html.escape(attribution)}
+        options = {
+            "maxClusterRadius": 45,
+            "attribution": html.escape(attribution),
+            "clusterPane": pane,
+        }
         super().__init__(name=name, show=show, options=options)
         self._name = "LocalityCluster"
         self.rows = rows
+        self.pane = pane
 
 
 class OutlineMiniMap(MiniMap):
-    """The overview map drawn from an outline GeoJSON instead of online tiles."""
+    """The overview map drawn from an outline GeoJSON instead of online tiles.
+
+    It shows where the main view is and follows it; it does not steer the main map.
+    """
 
     _template = Template(
         """
@@ -221,6 +247,13 @@ class OutlineMiniMap(MiniMap):
                 style: {color: "#666", weight: 1, fillColor: "#f4f1ea", fillOpacity: 1}}),
             {{ this.options|tojavascript }}
         );
+        // The overview only follows the main map. Left to itself it also moves the main
+        // map to its own centre when two moves of the main map come quickly (the opening
+        // view's second fit), undoing the second one.
+        {{ this.get_name() }}._onMiniMapMoved = function () {
+            this._mainMapMoving = false;
+            this._miniMapMoving = false;
+        };
         {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
         {% endmacro %}
         """
@@ -236,4 +269,12 @@ class OutlineMiniMap(MiniMap):
             height=120,
             zoom_level_offset=-4,
             toggle_display=True,
+            map_options={
+                "dragging": False,
+                "scrollWheelZoom": False,
+                "doubleClickZoom": False,
+                "touchZoom": False,
+                "boxZoom": False,
+                "keyboard": False,
+            },
         )

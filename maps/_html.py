@@ -54,20 +54,41 @@ def is_missing(value: object) -> bool:
 
 @dataclass
 class Legend:
-    """The legend box: titled sections of swatches, then the data sources."""
+    """The legend box: what the plan proposes, then what exists, then notes and sources.
+
+    Two groups keep proposed and existing things apart, so a reader never has to guess
+    which is which: :meth:`proposed` sections come first under "Proposed", then the
+    base layers under "Existing" (their line and symbol swatches merged into one list,
+    duplicates once), then titled sections such as a choropleth's classes. Other feature
+    roles (sites, links, served places) add their own :meth:`proposed` section.
+    """
 
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    proposed_sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    existing_items: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
+    def proposed(self, title: str, items: list[str]) -> None:
+        """Add a section of the proposal's symbols (``items`` from the ``*_item`` helpers)."""
+        if items:
+            self.proposed_sections.append((title, items))
+
+    def existing(self, items: list[str]) -> None:
+        """Add base-layer symbols to the one "Existing" list; a symbol already there is skipped."""
+        for item in items:
+            if item not in self.existing_items:
+                self.existing_items.append(item)
+
     def section(self, title: str, items: list[str]) -> None:
-        """Add a section (``items`` from the ``*_item`` helpers) unless it is empty."""
+        """Add a titled section after the existing symbols (e.g. choropleth classes)."""
         if items:
             self.sections.append((title, items))
 
     def note(self, text: str) -> None:
         """Add a line of plain text under the sections."""
-        self.notes.append(text)
+        if text not in self.notes:
+            self.notes.append(text)
 
     def source(self, text: str) -> None:
         """Credit a data source once."""
@@ -75,14 +96,27 @@ class Legend:
             self.sources.append(text)
 
     def html(self) -> str:
-        """Render the legend; every label is escaped."""
+        """Render the legend; every label is escaped. Sources fold away (they are long)."""
         parts = ['<div class="trazo-legend">']
+        if self.proposed_sections:
+            parts.append('<div class="trazo-group trazo-proposed"><h4>Proposed</h4>')
+            for title, items in self.proposed_sections:
+                parts.append(f"<h5>{esc(title)}</h5>{''.join(items)}")
+            parts.append("</div>")
+        if self.existing_items:
+            parts.append(
+                '<div class="trazo-group trazo-existing"><h4>Existing</h4>'
+                f"{''.join(self.existing_items)}</div>"
+            )
         for title, items in self.sections:
             parts.append(f"<h4>{esc(title)}</h4>{''.join(items)}")
         parts.extend(f'<div class="trazo-note">{esc(note)}</div>' for note in self.notes)
         if self.sources:
             credits = "".join(f"<li>{esc(source)}</li>" for source in self.sources)
-            parts.append(f'<h4>Sources</h4><ul class="trazo-sources">{credits}</ul>')
+            parts.append(
+                f'<details class="trazo-sources-box"><summary>Sources ({len(self.sources)})'
+                f'</summary><ul class="trazo-sources">{credits}</ul></details>'
+            )
         parts.append("</div>")
         return "".join(parts)
 
@@ -92,12 +126,30 @@ def fill_item(color: str, label: str) -> str:
     return f'<div class="trazo-item"><i style="background:{esc(color)}"></i>{esc(label)}</div>'
 
 
-def line_item(color: str, label: str, *, dash: str | None = None, weight: float = 3) -> str:
-    """A legend row with a short line in the given color and dash pattern."""
+def line_item(
+    color: str,
+    label: str,
+    *,
+    dash: str | None = None,
+    weight: float = 3,
+    casing: str | None = None,
+    opacity: float = 1.0,
+) -> str:
+    """A legend row with a short line in the given color and dash pattern.
+
+    ``casing`` draws a wider line of that color under it, as proposals are drawn.
+    """
     dash_attr = f' stroke-dasharray="{esc(dash)}"' if dash else ""
+    under = (
+        f'<line x1="2" y1="6" x2="32" y2="6" stroke="{esc(casing)}" '
+        f'stroke-width="{weight + 3}" stroke-linecap="round"/>'
+        if casing
+        else ""
+    )
     svg = (
-        '<svg width="34" height="10"><line x1="1" y1="5" x2="33" y2="5" '
-        f'stroke="{esc(color)}" stroke-width="{weight}"{dash_attr}/></svg>'
+        f'<svg width="34" height="12">{under}<line x1="2" y1="6" x2="32" y2="6" '
+        f'stroke="{esc(color)}" stroke-width="{weight}" stroke-opacity="{opacity}"'
+        f"{dash_attr}/></svg>"
     )
     return f'<div class="trazo-item">{svg}{esc(label)}</div>'
 

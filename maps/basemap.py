@@ -33,13 +33,15 @@ Bbox = tuple[float, float, float, float]
 LAND = "#f4f1ea"
 BASE_DECIMALS = 4  # about 11 m, finer than any simplification tolerance used
 
-#: Color and dash pattern of each right-of-way type.
+#: Color and dash pattern of each right-of-way type. Existing corridors are thin, light
+#: and muted so that a proposal along the same corridor (thick, saturated, dark-cased,
+#: see :mod:`maps.proposal`) never reads as the same line.
 ROW_STYLES: dict[str, dict[str, Any]] = {
-    "rail": {"color": "#5d4037", "dashArray": "10 3 2 3", "weight": 2.5},
-    "highway": {"color": "#e08214", "dashArray": None, "weight": 2.5},
-    "pipeline": {"color": "#7b3294", "dashArray": "7 5", "weight": 2},
-    "power": {"color": "#c51b7d", "dashArray": "2 4", "weight": 2},
-    "other": {"color": "#7f7f7f", "dashArray": "4 4", "weight": 1.5},
+    "rail": {"color": "#8a7a70", "dashArray": "8 3 2 3", "weight": 1.6},
+    "highway": {"color": "#e3b98a", "dashArray": None, "weight": 1.8},
+    "pipeline": {"color": "#b9a3cc", "dashArray": "6 4", "weight": 1.5},
+    "power": {"color": "#dca3c3", "dashArray": "2 4", "weight": 1.5},
+    "other": {"color": "#a6a6a6", "dashArray": "4 4", "weight": 1.2},
 }
 ROW_LABELS = {
     "rail": "Rail",
@@ -50,10 +52,15 @@ ROW_LABELS = {
 }
 
 FIBER_STYLES: dict[str, dict[str, Any]] = {
-    "existing": {"color": "#1b9e77", "weight": 3, "dashArray": None},
-    "planned": {"color": "#1b9e77", "weight": 2, "dashArray": "6 4"},
+    "existing": {"color": "#7fbfb1", "weight": 1.8, "dashArray": None},
+    "planned": {"color": "#7fbfb1", "weight": 1.5, "dashArray": "6 4"},
 }
-SUBSEA_STYLE: dict[str, Any] = {"color": "#08519c", "weight": 2, "opacity": 0.85}
+SUBSEA_STYLE: dict[str, Any] = {"color": "#7d9cc4", "weight": 1.5, "opacity": 0.8}
+BASE_OPACITY = 0.8
+
+#: Leaflet pane of places drawn under the proposal (localities, landings); see
+#: :data:`maps._elements.PANES` for the whole stacking order.
+PLACES_PANE = "trazo-places"
 LANDING_ICON = (
     '<svg width="18" height="18" viewBox="0 0 18 18"><circle cx="9" cy="9" r="7" '
     'fill="#08519c" stroke="#fff" stroke-width="2"/><path d="M9 4.5v9M5.5 9.5a3.5 3.5 0 0 0 7 0" '
@@ -134,6 +141,7 @@ def add_states(
     attribution: str = "",
     legend: Legend | None = None,
     tolerance: float = 0.0,
+    show: bool = True,
 ) -> SafeGeoJson:
     """Draw state polygons as the light base of the map, shaded by ``field`` if given.
 
@@ -216,6 +224,7 @@ def add_states(
         name=name,
         style={"color": "#8d8d8d", "weight": 1, "fillOpacity": 0.6, "fillColor": LAND},
         attribution=attribution,
+        show=show,
     )
     layer.add_to(parent)
     if legend is not None:
@@ -243,6 +252,7 @@ def add_municipalities(
     attribution: str = "",
     legend: Legend | None = None,
     tolerance: float = 0.0,
+    show: bool = False,
 ) -> SafeGeoJson:
     """Draw municipality outlines, hidden until switched on (they are many)."""
 
@@ -259,9 +269,9 @@ def add_municipalities(
     layer = SafeGeoJson(
         feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
-        style={"color": "#b0b0b0", "weight": 0.6, "fill": False},
+        style={"color": "#9a9a9a", "weight": 0.8, "fill": False},
         attribution=attribution,
-        show=False,
+        show=show,
     )
     layer.add_to(parent)
     if legend is not None and attribution:
@@ -277,6 +287,7 @@ def add_rights_of_way(
     attribution: str = "",
     legend: Legend | None = None,
     tolerance: float = 0.0,
+    show: bool = True,
 ) -> SafeGeoJson:
     """Draw rights of way, each ``row_type`` in its own color and dash pattern."""
 
@@ -301,19 +312,19 @@ def add_rights_of_way(
     layer = SafeGeoJson(
         feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
-        style={"opacity": 0.85},
+        style={"opacity": BASE_OPACITY},
         attribution=attribution,
+        show=show,
     )
     layer.add_to(parent)
     if legend is not None:
         present = {str(v).lower() for v in frame.get("row_type", []) if not is_missing(v)}
-        legend.section(
-            name,
+        legend.existing(
             [
-                line_item(style["color"], ROW_LABELS[kind], dash=style["dashArray"])
+                line_item(style["color"], ROW_LABELS[kind], dash=style["dashArray"], weight=2)
                 for kind, style in ROW_STYLES.items()
                 if kind in present
-            ],
+            ]
         )
         if attribution:
             legend.source(attribution)
@@ -328,6 +339,7 @@ def add_fiber(
     attribution: str = "",
     legend: Legend | None = None,
     tolerance: float = 0.0,
+    show: bool = True,
 ) -> SafeGeoJson:
     """Draw fiber routes; planned ones dashed."""
 
@@ -353,18 +365,24 @@ def add_fiber(
     layer = SafeGeoJson(
         feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
         name=name,
+        style={"opacity": BASE_OPACITY},
         attribution=attribution,
+        show=show,
     )
     layer.add_to(parent)
     if legend is not None:
         statuses = {str(v).lower() for v in frame.get("status", []) if not is_missing(v)}
-        legend.section(
-            name,
+        legend.existing(
             [
-                line_item(style["color"], f"Fiber ({status})", dash=style["dashArray"])
+                line_item(
+                    style["color"],
+                    "Fiber" if status == "existing" else "Fiber (planned by others)",
+                    dash=style["dashArray"],
+                    weight=2,
+                )
                 for status, style in FIBER_STYLES.items()
                 if status in statuses or (status == "existing" and not statuses)
-            ],
+            ]
         )
         if attribution:
             legend.source(attribution)
@@ -379,6 +397,7 @@ def add_subsea_cables(
     attribution: str = "",
     legend: Legend | None = None,
     tolerance: float = 0.0,
+    show: bool = True,
 ) -> SafeGeoJson:
     """Draw subsea cable routes."""
 
@@ -402,10 +421,11 @@ def add_subsea_cables(
         name=name,
         style=SUBSEA_STYLE,
         attribution=attribution,
+        show=show,
     )
     layer.add_to(parent)
     if legend is not None:
-        legend.section(name, [line_item(SUBSEA_STYLE["color"], "Subsea cable")])
+        legend.existing([line_item(SUBSEA_STYLE["color"], "Subsea cable", weight=2)])
         if attribution:
             legend.source(attribution)
     return layer
@@ -422,6 +442,7 @@ def add_landings(
     name: str = "Cable landing points",
     attribution: str = "",
     legend: Legend | None = None,
+    show: bool = True,
 ) -> SafeGeoJson:
     """Draw subsea cable landing points as icons; popups list cables and ready-for-service year."""
 
@@ -445,10 +466,12 @@ def add_landings(
         name=name,
         attribution=attribution,
         icon_html=LANDING_ICON,
+        pane=PLACES_PANE,
+        show=show,
     )
     layer.add_to(parent)
     if legend is not None:
-        legend.section(name, [symbol_item(LANDING_ICON, "Cable landing point")])
+        legend.existing([symbol_item(LANDING_ICON, "Cable landing point")])
         if attribution:
             legend.source(attribution)
     return layer
@@ -475,6 +498,7 @@ def add_localities(
     bbox: Bbox | None = None,
     min_population: int = 1000,
     max_localities: int = 5000,
+    show: bool = True,
 ) -> LocalityCluster | None:
     """Cluster the localities in ``bbox`` with at least ``min_population`` people.
 
@@ -522,7 +546,7 @@ def add_localities(
                 _esc_or_none(_yes_no(connected)),
             ]
         )
-    layer = LocalityCluster(rows, name=name, attribution=attribution)
+    layer = LocalityCluster(rows, name=name, attribution=attribution, pane=PLACES_PANE, show=show)
     layer.add_to(parent)
     if legend is not None:
         items = (
@@ -573,10 +597,20 @@ def add_layer(
     bbox: Bbox | None = None,
     min_population: int = 1000,
     max_localities: int = 5000,
+    show: bool = True,
 ) -> Element | None:
-    """Draw ``frame`` the way its kind is drawn; rasters are not drawn (returns ``None``)."""
+    """Draw ``frame`` the way its kind is drawn; rasters are not drawn (returns ``None``).
+
+    ``show`` is whether the layer is on when the map opens (it is in the layer list either
+    way).
+    """
     layer_kind = LayerKind(kind)
-    common: dict[str, Any] = {"name": name, "attribution": attribution, "legend": legend}
+    common: dict[str, Any] = {
+        "name": name,
+        "attribution": attribution,
+        "legend": legend,
+        "show": show,
+    }
     if layer_kind is LayerKind.STATES:
         return add_states(parent, frame, field=choropleth_field, tolerance=tolerance, **common)
     if layer_kind is LayerKind.MUNICIPALITIES:

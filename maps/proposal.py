@@ -10,7 +10,9 @@ be missing; the map shows what is there.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,6 +24,7 @@ from layers.errors import TrazoError
 from maps import format as fmt
 from maps._elements import SafeGeoJson
 from maps._html import Legend, esc, fill_item, is_missing, line_item, popup
+from maps._labels import Place
 from maps.basemap import Bbox, feature_collection
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,9 @@ DEPLOYMENT_LABELS: dict[str, str] = {
     "satellite": "Satellite",
 }
 OTHER_COLOR = "#333333"
+#: The dark outline under a proposal's lines: with their saturated colors and width it
+#: sets them apart from the thin, muted base layers of the same corridor type.
+CASING = "#1a1a1a"
 
 #: Last-mile features that are not lines to build, drawn over the segments.
 MARKER_ROLES: tuple[str, ...] = ("microwave_link", "locality", "wireless_site")
@@ -112,6 +118,117 @@ def proposal_name(proposal: Mapping[str, Any], default: str = "Proposal") -> str
     info, _ = _members(proposal)
     name = info.get("name")
     return str(name) if name else default
+
+
+# Names the planner makes up when it is given none (``route-Mérida-Cancún``,
+# ``backbone-17-terminals``, ``last-mile-Tabasco``): ids, not titles.
+_MADE_UP_NAME = re.compile(r"^(route|backbone|last-mile)-")
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def terminals(proposal: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The proposal's terminals that have a name and a place (``lon``, ``lat``)."""
+    info, _ = _members(proposal)
+    items = info.get("terminals") or []
+    if isinstance(items, str):
+        try:
+            items = json.loads(items)
+        except ValueError:
+            items = []
+    found = []
+    for item in items if isinstance(items, Sequence) else []:
+        if not isinstance(item, Mapping):
+            continue
+        lon, lat = _number(item.get("lon")), _number(item.get("lat"))
+        if lon is not None and lat is not None and item.get("name"):
+            found.append({**item, "lon": lon, "lat": lat})
+    return found
+
+
+def title(proposal: Mapping[str, Any]) -> str:
+    """A title a reader understands: the proposal's name, unless the planner made it up.
+
+    A made-up name (``route-Mérida-Cancún``) is replaced by a sentence built from the
+    request: ``Route Mérida – Cancún, corridor-disjoint pair``, ``Ring over 16 places``,
+    ``Last mile in Tabasco, localities of 250+ people``.
+
+    Examples
+    --------
+    >>> title({"type": "FeatureCollection", "features": [], "proposal": {
+    ...     "name": "route-Mérida-Cancún", "kind": "route",
+    ...     "parameters": {"from": "Mérida, Yucatán", "to": "Cancún", "diverse": True}}})
+    'Route Mérida, Yucatán – Cancún, corridor-disjoint pair'
+    >>> title({"type": "FeatureCollection", "features": [],
+    ...        "proposal": {"name": "State backbone"}})
+    'State backbone'
+    """
+    info, _ = _members(proposal)
+    name = str(info.get("name") or "")
+    if name and not _MADE_UP_NAME.match(name):
+        return name
+    kind = str(info.get("kind") or "")
+    parameters = _mapping(info.get("parameters"))
+    ends = [str(t["name"]) for t in terminals(proposal)]
+    if kind == "route":
+        origin = parameters.get("from") or (ends[0] if ends else "?")
+        destination = parameters.get("to") or (ends[-1] if len(ends) > 1 else "?")
+        text = f"Route {origin} – {destination}"
+        alternatives = int(_number(parameters.get("alternatives")) or 0)
+        if parameters.get("diverse"):
+            text += ", corridor-disjoint pair"
+        elif alternatives:
+            text += f", with {alternatives} alternative{'s' if alternatives > 1 else ''}"
+        return text
+    if kind == "backbone":
+        count = len(parameters.get("terminals") or ends)
+        shape = "Ring" if parameters.get("ring") else "Backbone"
+        return f"{shape} over {count} places" if count else shape
+    if kind == "last_mile":
+        area = parameters.get("area")
+        text = f"Last mile in {area}" if area else "Last mile"
+        least = _number(parameters.get("min_population"))
+        if least is not None:
+            text += f", localities of {least:,.0f}+ people"
+        budget = _number(parameters.get("budget_usd"))
+        if budget:
+            text += f", budget {fmt.usd(budget)}"
+        return text
+    return name or "Proposal"
+
+
+#: Labelled places of a last mile: its most populous served localities (the others are
+#: many; the last-mile layers show them).
+LAST_MILE_LABELS = 6
+
+
+def places(proposal: Mapping[str, Any]) -> list[Place]:
+    """The places to name on the map: a route's two ends, a backbone's terminals, a last
+    mile's largest localities; larger places first when names compete for room."""
+    info, _ = _members(proposal)
+    kind = str(info.get("kind") or "")
+    found = terminals(proposal)
+    if kind == "last_mile":
+        found = sorted(found, key=lambda t: -(_number(t.get("population")) or 0))
+        found = found[:LAST_MILE_LABELS]
+    rank = {"route": 3.0, "backbone": 2.0, "last_mile": 0.5}.get(kind, 1.0)
+    return [
+        Place(
+            name=str(t["name"]),
+            lon=float(t["lon"]),
+            lat=float(t["lat"]),
+            kind="end" if kind == "route" else "terminal",
+            priority=rank + math.log10(max(_number(t.get("population")) or 1.0, 1.0)) / 10,
+        )
+        for t in found
+    ]
 
 
 def segments(proposal: Mapping[str, Any]) -> gpd.GeoDataFrame:
@@ -210,13 +327,14 @@ def add_proposal(
     *,
     label: str | None = None,
     legend: Legend | None = None,
-    halo: str = "#ffffff",
+    casing: str = CASING,
 ) -> list[folium.FeatureGroup]:
-    """Draw a proposal's segments: one toggleable group per role.
+    """Draw a proposal's segments: one toggleable group per role, above every base layer.
 
     Segments are colored by deployment type and dashed by role (alternatives dashed,
-    ``diverse-b`` dotted), over a halo in ``halo`` so they stand out from the base layers.
-    Each segment's popup gives its type, role, length and cost.
+    ``diverse-b`` dotted), over a wider ``casing`` line, in the proposal panes of
+    :mod:`maps._layout` (above base layers, localities and landings). Each segment's popup
+    gives its type, role, length and cost.
 
     Parameters
     ----------
@@ -225,10 +343,10 @@ def add_proposal(
     proposal
         The proposal FeatureCollection.
     label
-        Name in the layer control; default: the proposal's name.
+        Name in the layer control; default: the proposal's title.
     legend
         Legend to add the deployment types and roles to.
-    halo
+    casing
         Outline color under the segments (tells two proposals apart on one map).
 
     Returns
@@ -237,7 +355,7 @@ def add_proposal(
         The groups added, one per role, in a stable order (primary first).
     """
     frame = segments(proposal)
-    label = label or proposal_name(proposal)
+    label = label or title(proposal)
     frame["role"] = frame["role"].where(frame["role"].notna(), "primary").astype(str)
     marked = frame["role"].isin(MARKER_ROLES)
     markers, frame = frame[marked], frame[~marked]
@@ -245,9 +363,10 @@ def add_proposal(
     groups = []
     for role in roles:
         part = frame[frame["role"] == role]
-        name = label if len(roles) == 1 else f"{label}: {role}"
+        role_label = ROLE_LABELS.get(role, role.replace("-", " "))
+        name = label if len(roles) == 1 else f"{label} ({role_label})"
         group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
-        width = max(role_style(role)["weight"] + 4, 7)
+        width = role_style(role)["weight"] + 3
 
         def under(_row: dict[str, Any], width: float = width) -> dict[str, Any]:
             return {"_style": {"weight": width}}
@@ -255,13 +374,17 @@ def add_proposal(
         SafeGeoJson(
             feature_collection(part, under),
             name=f"{name} outline",
-            style={"color": halo, "opacity": 0.9, "lineCap": "round"},
+            style={"color": casing, "opacity": 0.95, "lineCap": "round", "lineJoin": "round"},
             interactive=False,
             control=False,
+            pane="trazo-proposal-casing",
         ).add_to(group)
-        SafeGeoJson(feature_collection(part, _segment_properties), name=name, control=False).add_to(
-            group
-        )
+        SafeGeoJson(
+            feature_collection(part, _segment_properties),
+            name=name,
+            control=False,
+            pane="trazo-proposal",
+        ).add_to(group)
         group.add_to(m)
         groups.append(group)
     for role in MARKER_ROLES:
@@ -270,9 +393,12 @@ def add_proposal(
             continue
         name = f"{label}: {MARKER_GROUP_NAMES[role]}"
         group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
-        SafeGeoJson(feature_collection(part, _marker_properties), name=name, control=False).add_to(
-            group
-        )
+        SafeGeoJson(
+            feature_collection(part, _marker_properties),
+            name=name,
+            control=False,
+            pane="trazo-proposal",
+        ).add_to(group)
         group.add_to(m)
         groups.append(group)
     if legend is not None:
@@ -308,6 +434,7 @@ def _marker_properties(row: dict[str, Any]) -> dict[str, Any]:
                 "fillColor": SITE_COLOR,
                 "fillOpacity": 1.0,
                 "className": "trazo-marker trazo-role-wireless-site",
+                "pane": "trazo-terminals",
             },
         }
     if role == "microwave_link":
@@ -344,11 +471,28 @@ def _marker_properties(row: dict[str, Any]) -> dict[str, Any]:
             "fillColor": TECHNOLOGY_COLORS.get(technology, OTHER_COLOR),
             "fillOpacity": 0.8,
             "className": f"trazo-marker trazo-technology-{_css_token(technology)}",
+            "pane": "trazo-proposal",
         },
     }
 
 
-def add_legend(legend: Legend, proposals: Sequence[Mapping[str, Any]]) -> None:
+#: How roles read in the layer list and legend.
+ROLE_LABELS = {
+    "primary": "main route",
+    "backbone": "backbone",
+    "ring": "ring closure",
+    "diverse-a": "route A",
+    "diverse-b": "route B",
+    "last-mile": "last mile",
+}
+
+
+_ROLE_LEGEND = {"diverse-b": "route B, sharing no corridor with A"}
+
+
+def add_legend(
+    legend: Legend, proposals: Sequence[Mapping[str, Any]], casing: str = CASING
+) -> None:
     """Add the deployment types and route roles used by ``proposals`` to ``legend``."""
     deployments: set[str] = set()
     roles: set[str] = set()
@@ -361,10 +505,10 @@ def add_legend(legend: Legend, proposals: Sequence[Mapping[str, Any]]) -> None:
         if "technology" in frame.columns:
             localities = frame[frame["role"] == "locality"]
             technologies.update(str(t) for t in localities["technology"].dropna())
-    legend.section(
-        "Proposed deployment",
+    legend.proposed(
+        "Fiber by deployment type",
         [
-            line_item(color, DEPLOYMENT_LABELS[deployment], weight=4)
+            line_item(color, DEPLOYMENT_LABELS[deployment], weight=4, casing=casing)
             for deployment, color in DEPLOYMENT_COLORS.items()
             if deployment in deployments
         ],
@@ -379,16 +523,26 @@ def add_legend(legend: Legend, proposals: Sequence[Mapping[str, Any]]) -> None:
     if "microwave_link" in roles:
         last_mile.append(line_item(MICROWAVE_COLOR, "Microwave backhaul hop", dash="6 4"))
     if last_mile:
-        legend.section("Last mile", last_mile)
+        legend.proposed("Last mile", last_mile)
     dashed = sorted(
         (r for r in roles if r not in MARKER_ROLES and "dashArray" in role_style(r)),
         key=_role_order,
     )
+    solid = ROLE_LABELS["diverse-a"] if "diverse-b" in roles else ROLE_LABELS["primary"]
     if dashed:
-        legend.section(
+        legend.proposed(
             "Route role",
-            [line_item("#333", "primary", weight=4)]
-            + [line_item("#333", r, dash=role_style(r)["dashArray"], weight=3) for r in dashed],
+            [line_item("#555", solid, weight=4, casing=casing)]
+            + [
+                line_item(
+                    "#555",
+                    _ROLE_LEGEND.get(r, ROLE_LABELS.get(r, r.replace("-", " "))),
+                    dash=role_style(r)["dashArray"],
+                    weight=3,
+                    casing=casing,
+                )
+                for r in dashed
+            ],
         )
 
 
@@ -436,7 +590,7 @@ def summary_html(proposal: Mapping[str, Any]) -> str:
         for label, key, formatter in METRIC_ROWS
     )
     breakdown = _breakdown_rows(values)
-    parts = [f"<h3>{esc(proposal_name(proposal))}</h3>"]
+    parts = [f"<h3>{esc(title(proposal))}</h3>"]
     if info.get("kind"):
         parts.append(f'<div class="trazo-kind">{esc(str(info["kind"]).replace("_", " "))}</div>')
     parts.append(f"<table>{rows}{breakdown}</table>")
@@ -473,8 +627,7 @@ def comparison_html(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[st
         for label, key, formatter in METRIC_ROWS
     )
     names = "".join(
-        f"<div>{esc(label)}: {esc(proposal_name(p))}</div>"
-        for label, p in zip(labels, (a, b), strict=True)
+        f"<div>{esc(label)}: {esc(title(p))}</div>" for label, p in zip(labels, (a, b), strict=True)
     )
     return (
         f"<h3>Scenario comparison</h3>{names}"

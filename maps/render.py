@@ -7,6 +7,7 @@ script and stylesheet is inlined from ``maps/vendor/`` when the map is saved.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,6 +22,8 @@ from layers.kinds import LayerKind
 from maps import basemap, proposal
 from maps._elements import HtmlBox, OutlineMiniMap, PageStyle
 from maps._html import Legend, esc
+from maps._labels import Place, PlaceLabels
+from maps._layout import Layout, Panes, panel_html
 from maps.offline import OfflineAssetError, external_references, inline_assets
 
 if TYPE_CHECKING:
@@ -98,9 +101,12 @@ def _new_map(title: str, view: Bbox, tiles_url: str | None, tiles_attribution: s
         prefer_canvas=False,
     )
     # folium gives zoom limits only to tile layers; without tiles the map needs its own
-    # (marker clusters refuse a map with no maxZoom).
-    m.options.update(maxZoom=18, minZoom=3)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    # (marker clusters refuse a map with no maxZoom). Quarter zoom steps let the opening
+    # view fill the window instead of jumping to half its size.
+    m.options.update(maxZoom=18, minZoom=3, zoomSnap=0.25, zoomDelta=0.5)
+    Panes().add_to(m)
+    # No fit_bounds here: the layout script fits the view once the panels are placed (an
+    # earlier animated fit would finish after it and undo it).
     figure = m.get_root()
     figure.title = esc(title)  # type: ignore[attr-defined]
     if tiles_url:
@@ -118,6 +124,54 @@ def _new_map(title: str, view: Bbox, tiles_url: str | None, tiles_attribution: s
     return m
 
 
+#: Above this many km across, a view is national; below :data:`CITY_KM`, a city.
+NATIONAL_KM = 900.0
+CITY_KM = 120.0
+
+
+def view_km(area: Bbox) -> float:
+    """The larger of the view's width and height in km (degrees scaled at its middle).
+
+    Examples
+    --------
+    >>> round(view_km((-99.4, 19.0, -98.9, 19.6)))
+    67
+    """
+    minx, miny, maxx, maxy = area
+    middle = math.radians((miny + maxy) / 2)
+    return max((maxx - minx) * 111.32 * math.cos(middle), (maxy - miny) * 110.57)
+
+
+def scale_of(area: Bbox) -> str:
+    """``"city"``, ``"regional"`` or ``"national"``, by :func:`view_km`."""
+    km = view_km(area)
+    return "city" if km < CITY_KM else "national" if km > NATIONAL_KM else "regional"
+
+
+def shown_at_opening(
+    kind: LayerKind,
+    name: str,
+    frame: gpd.GeoDataFrame,
+    area: Bbox,
+    used_layers: set[str] | None,
+) -> bool:
+    """Whether a base layer is on when the map opens (it is in the layer list either way).
+
+    On: states; municipalities at city scale (there they are the districts a reader
+    knows); localities; a corridor layer the proposal runs on (with no proposal: one with
+    a feature in view); anything else only with a feature in view. So a city map does not
+    draw the national pipelines, grid or subsea cables its plan does not use, and a
+    national map does not draw every corridor layer at once.
+    """
+    if kind is LayerKind.STATES or kind is LayerKind.LOCALITIES:
+        return True
+    if kind is LayerKind.MUNICIPALITIES:
+        return scale_of(area) == "city"
+    if kind in (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES) and used_layers is not None:
+        return name in used_layers
+    return bool(frame.intersects(box(*area)).any())
+
+
 def _draw_frames(
     m: folium.Map,
     frames: Frames,
@@ -130,6 +184,7 @@ def _draw_frames(
     tolerance: float,
     min_population: int,
     max_localities: int,
+    used_layers: set[str] | None = None,
 ) -> None:
     nearby = box(*_grow(area, 0.5))
     kinds = [LayerKind(kind) for kind, _frame in frames.values()]
@@ -141,6 +196,7 @@ def _draw_frames(
             else len(_KIND_ORDER)
         ),
     )
+    hidden: list[str] = []
     for name, (kind, frame) in ordered:
         layer_kind = LayerKind(kind)
         if layer_kind is LayerKind.RASTER or frame.empty:
@@ -157,19 +213,62 @@ def _draw_frames(
         default = KIND_LABELS.get(layer_kind, name)
         if kinds.count(layer_kind) > 1:
             default = f"{default}: {name}"
+        label = labels.get(name, default)
+        show = shown_at_opening(layer_kind, name, part, area, used_layers)
+        if not show:
+            hidden.append(label)
         basemap.add_layer(
             m,
             layer_kind,
             part,
-            name=esc(labels.get(name, default)),
+            name=esc(label),
             attribution=attributions.get(name, ""),
-            legend=legend,
+            legend=legend if show else None,
             tolerance=tolerance,
             choropleth_field=choropleth_field if layer_kind is LayerKind.STATES else None,
             bbox=area,
             min_population=min_population,
             max_localities=max_localities,
+            show=show,
         )
+        if not show and attributions.get(name):
+            legend.source(attributions[name])
+    if hidden:
+        why = " (not used by this plan or not in view)" if used_layers is not None else ""
+        legend.note("Off until ticked in Layers: " + ", ".join(hidden) + why + ".")
+
+
+def _landing_places(frames: Frames, area: Bbox) -> list[Place]:
+    places = []
+    for kind, frame in frames.values():
+        if LayerKind(kind) is not LayerKind.SUBSEA_LANDINGS or frame.empty:
+            continue
+        inside = frame[frame.intersects(box(*area))]
+        if "name" not in inside.columns:
+            continue
+        for name, point in zip(inside["name"], inside.geometry.representative_point(), strict=True):
+            if isinstance(name, str) and name:
+                places.append(Place(name, float(point.x), float(point.y), "landing", 1.5))
+    return places
+
+
+def _labelled_places(
+    proposals: Iterable[Mapping[str, Any]], frames: Frames, area: Bbox
+) -> list[Place]:
+    """Terminals of every proposal, then landings in view that are not terminals too."""
+    chosen: list[Place] = []
+    for document in proposals:
+        for place in proposal.places(document):
+            if not any(_same_place(place, other) for other in chosen):
+                chosen.append(place)
+    for landing in _landing_places(frames, area):
+        if not any(_same_place(landing, other) for other in chosen):
+            chosen.append(landing)
+    return chosen
+
+
+def _same_place(a: Place, b: Place) -> bool:
+    return abs(a.lon - b.lon) < 0.02 and abs(a.lat - b.lat) < 0.02
 
 
 def _outline(frames: Frames, area: Bbox) -> dict[str, Any]:
@@ -196,20 +295,33 @@ def _finish(
     area: Bbox,
     extra_sources: Iterable[str],
     summary: str | None,
-    summary_class: str = "trazo-box trazo-summary",
+    summary_class: str = "trazo-summary",
+    summary_heading: str = "Summary",
+    places: list[Place] | None = None,
 ) -> folium.Map:
     for source in extra_sources:
         legend.source(source)
+    if places:
+        PlaceLabels(places).add_to(m)
     HtmlBox(esc(title), position="topcenter", css_class="trazo-box trazo-title").add_to(m)
     plugins.Fullscreen(position="topleft").add_to(m)
     plugins.MeasureControl(
         position="topleft", primary_length_unit="kilometers", primary_area_unit="hectares"
     ).add_to(m)
     if summary:
-        HtmlBox(summary, position="topleft", css_class=summary_class).add_to(m)
-    HtmlBox(legend.html(), position="bottomright", css_class="trazo-box").add_to(m)
+        HtmlBox(
+            panel_html(summary_heading, summary),
+            position="topleft",
+            css_class=f"trazo-box trazo-panel {summary_class}",
+        ).add_to(m)
+    HtmlBox(
+        panel_html("Legend", legend.html()),
+        position="bottomright",
+        css_class="trazo-box trazo-panel trazo-legend-panel",
+    ).add_to(m)
     OutlineMiniMap(_outline(frames, area)).add_to(m)
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    Layout(area).add_to(m)
     return m
 
 
@@ -301,7 +413,14 @@ def layers_map(
     )
     extra = [*general, tiles_attribution] if tiles_url else general
     return _finish(
-        m, title=title, legend=legend, frames=frames, area=area, extra_sources=extra, summary=None
+        m,
+        title=title,
+        legend=legend,
+        frames=frames,
+        area=area,
+        extra_sources=extra,
+        summary=None,
+        places=_labelled_places([], frames, area),
     )
 
 
@@ -340,13 +459,14 @@ def proposal_map(
     folium.Map
     """
     return proposals_map(
-        [(proposal_geojson, None, "#ffffff")],
+        [(proposal_geojson, None, proposal.CASING)],
         frames or {},
-        title=title or proposal.proposal_name(proposal_geojson),
+        title=title or proposal.title(proposal_geojson),
         attributions=attributions,
         focus_bbox=focus_bbox,
         summary=proposal.summary_html(proposal_geojson),
-        summary_class="trazo-box trazo-summary",
+        summary_class="trazo-summary",
+        summary_heading="Summary",
         **options,
     )
 
@@ -364,20 +484,24 @@ def comparison_map(
 ) -> folium.Map:
     """Two proposals on one map, each a toggleable group, with their figures side by side.
 
-    Scenario A's segments are outlined in white, B's in dark grey; both keep the colors
+    Scenario A's segments are cased in dark grey, B's in white; both keep the colors
     of their deployment types. ``options`` go to the base layers (e.g. their ``labels``).
     """
-    name_a, name_b = proposal.proposal_name(a), proposal.proposal_name(b)
+    name_a, name_b = proposal.title(a), proposal.title(b)
     labels = scenario_labels
     return proposals_map(
-        [(a, f"{labels[0]}: {name_a}", "#ffffff"), (b, f"{labels[1]}: {name_b}", "#222222")],
+        [
+            (a, f"{labels[0]}: {name_a}", proposal.CASING),
+            (b, f"{labels[1]}: {name_b}", "#ffffff"),
+        ],
         frames or {},
         title=title or f"{name_a} vs {name_b}",
         attributions=attributions,
         focus_bbox=focus_bbox,
         summary=proposal.comparison_html(a, b, labels),
-        summary_class="trazo-box trazo-summary trazo-compare",
-        notes=[f"{labels[0]}: white outline · {labels[1]}: dark outline"],
+        summary_class="trazo-summary trazo-compare",
+        summary_heading="Comparison",
+        notes=[f"{labels[0]}: dark outline · {labels[1]}: white outline"],
         **options,
     )
 
@@ -391,6 +515,7 @@ def proposals_map(
     focus_bbox: Bbox | None,
     summary: str,
     summary_class: str,
+    summary_heading: str = "Summary",
     notes: Iterable[str] = (),
     choropleth_field: str | None = None,
     tiles_url: str | None = None,
@@ -405,16 +530,24 @@ def proposals_map(
     Parameters
     ----------
     proposals
-        ``(proposal GeoJSON, group label, halo colour)`` for each proposal.
+        ``(proposal GeoJSON, group label, casing colour)`` for each proposal; the label
+        defaults to the proposal's title.
     frames
-        Base layers by name: ``(kind, EPSG:4326 frame)``.
-    summary, summary_class
-        HTML of the figures panel (escaped by the caller) and its CSS classes.
+        Base layers by name: ``(kind, EPSG:4326 frame)``. Corridor layers the proposals
+        do not run on start switched off (see :func:`shown_at_opening`).
+    summary, summary_class, summary_heading
+        HTML of the figures panel (escaped by the caller), its CSS class and heading.
     **others
         As for :func:`layers_map`.
     """
     per_layer, general = _sources(attributions)
-    extent = _union(proposal.bounds(p) for p, _label, _halo in proposals)
+    documents = [geojson for geojson, _label, _casing in proposals]
+    used = {
+        str(layer)
+        for document in documents
+        for layer in proposal.segments(document)["source_layer"].dropna()
+    }
+    extent = _union(proposal.bounds(p) for p in documents)
     area = focus_bbox or (_grow(extent, 0.15) if extent else None)
     area = area or _frames_bbox(frames) or MEXICO_BBOX
     m = _new_map(title, area, tiles_url, tiles_attribution)
@@ -430,10 +563,11 @@ def proposals_map(
         tolerance=_tolerance(area, simplify_tolerance),
         min_population=min_population,
         max_localities=max_localities,
+        used_layers=used,
     )
-    for geojson, label, halo in proposals:
-        proposal.add_proposal(m, geojson, label=label, halo=halo)
-    proposal.add_legend(legend, [geojson for geojson, _label, _halo in proposals])
+    for geojson, label, casing in proposals:
+        proposal.add_proposal(m, geojson, label=label, casing=casing)
+    proposal.add_legend(legend, documents)
     for note in notes:
         legend.note(note)
     extra = [*general, tiles_attribution] if tiles_url else general
@@ -446,6 +580,8 @@ def proposals_map(
         extra_sources=extra,
         summary=summary,
         summary_class=summary_class,
+        summary_heading=summary_heading,
+        places=_labelled_places(documents, frames, area),
     )
 
 

@@ -258,10 +258,28 @@ def save_report(report: ScenarioReport, path: Path | str) -> Path:
     return out
 
 
-def steps_summary_html(documents: Sequence[tuple[Mapping[str, Any], str]]) -> str:
-    """The map's panel: a step per row with its length, capex and people, escaped."""
+#: Casing colors of a scenario's steps, in order: the first step is cased dark like a
+#: single proposal, the next ones in colors the steps panel repeats beside each step.
+STEP_CASINGS = ["#1a1a1a", "#ffffff", "#f2c14e", "#6cc3f0", "#f08fb8", "#9be08a"]
+
+
+def _casing_swatch(color: str) -> str:
+    return (
+        '<svg width="22" height="10" class="trazo-step-swatch"><line x1="2" y1="5" x2="20" '
+        f'y2="5" stroke="{esc(color)}" stroke-width="7" stroke-linecap="round"/><line x1="2" '
+        'y1="5" x2="20" y2="5" stroke="#888" stroke-width="3"/></svg>'
+    )
+
+
+def steps_summary_html(
+    documents: Sequence[tuple[Mapping[str, Any], str]], casings: Sequence[str] = ()
+) -> str:
+    """The map's panel: a step per row with its length, capex and people, escaped.
+
+    ``casings`` (one per step) puts a swatch of the step's outline color before its name.
+    """
     rows = []
-    for document, label in documents:
+    for i, (document, label) in enumerate(documents):
         values = proposal_layer.metrics(document)
         people = values.get("people_covered")
         cells = (
@@ -269,12 +287,13 @@ def steps_summary_html(documents: Sequence[tuple[Mapping[str, Any], str]]) -> st
             fmt.usd(values.get("capex_usd_total")),
             fmt.count(people) if people else fmt.MISSING,
         )
+        swatch = _casing_swatch(casings[i]) if i < len(casings) else ""
         rows.append(
-            f"<tr class='trazo-sub'><th colspan='3'>{esc(label)}</th></tr>"
+            f"<tr class='trazo-sub'><th colspan='3'>{swatch}{esc(label)}</th></tr>"
             f"<tr>{''.join(f'<td>{esc(cell)}</td>' for cell in cells)}</tr>"
         )
     head = "<thead><tr><th>km</th><th>capex</th><th>people</th></tr></thead>"
-    return f"<h3>Steps</h3><table>{head}{''.join(rows)}</table>"
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def scenario_map(
@@ -298,19 +317,17 @@ def scenario_map(
     attributions
         Layer name -> credit line.
     **options
-        Passed on (``min_population``, ``max_localities``, ...).
+        Passed on (``labels``, ``min_population``, ``max_localities``, ...).
 
     Returns
     -------
     folium.Map
         Save it with :func:`maps.render.save_map`.
     """
-    if len(documents) == 1:
-        halos = ["#ffffff"]
-    else:
-        halos = ["#ffffff", "#222222", "#ffe08a", "#b8e0ff", "#f4b6c2", "#c8f0c0"]
+    casings = [STEP_CASINGS[i % len(STEP_CASINGS)] for i in range(len(documents))]
     proposals: list[tuple[Mapping[str, Any], str | None, str]] = [
-        (document, label, halos[i % len(halos)]) for i, (document, label) in enumerate(documents)
+        (document, label, casing)
+        for (document, label), casing in zip(documents, casings, strict=True)
     ]
     return proposals_map(
         proposals,
@@ -318,7 +335,8 @@ def scenario_map(
         title=title,
         attributions=attributions,
         focus_bbox=None,
-        summary=steps_summary_html(documents),
-        summary_class="trazo-box trazo-summary trazo-steps",
+        summary=steps_summary_html(documents, casings if len(documents) > 1 else ()),
+        summary_class="trazo-summary trazo-steps",
+        summary_heading="Steps",
         **options,
     )

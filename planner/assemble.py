@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from planner.metrics import is_built
 from planner.network import PlanningNetwork
 from planner.places import Place
 from planner.proposal import Marker, Proposal, ProposalKind, Segment
@@ -30,6 +31,28 @@ def node_costs(
     return {key: value for key, value in costs.items() if value > 0}
 
 
+def reuse_caveats(network: PlanningNetwork, segments: Sequence[Segment]) -> list[str]:
+    """One note per reused layer that is an assumption, with the share of km it carries.
+
+    The bundled ``cfe_fiber`` layer is CFE's transmission corridors standing in for its
+    fiber: a "96% existing fiber" figure is only as good as that assumption, so the
+    proposal says so, in the words of the layer's catalog entry.
+    """
+    built = [s for s in segments if is_built(s.role)]
+    total = sum(s.length_km for s in built)
+    km: dict[str, float] = {}
+    for segment in built:
+        layer = segment.source_layer
+        reused = segment.reuses_fiber or segment.reuses_corridor
+        if layer is not None and layer in network.caveats and reused:
+            km[layer] = km.get(layer, 0.0) + segment.length_km
+    return [
+        f"{share:.0%} of the length reuses {layer}, which is {network.caveats[layer]}"
+        for layer, length in sorted(km.items())
+        if (share := length / total if total > 0 else 0.0) > 0
+    ]
+
+
 def make_proposal(
     network: PlanningNetwork,
     kind: ProposalKind,
@@ -43,8 +66,18 @@ def make_proposal(
     people_covered: int | None = None,
     markers: Sequence[Marker] = (),
 ) -> Proposal:
-    """Build the proposal with the cost model's source and the network's caveats noted."""
-    all_notes = list(notes)
+    """Build the proposal with the cost model's source and the network's caveats noted.
+
+    The places used are named in ``parameters["places"]`` (route and backbone), and each one
+    found by anything but its exact spelling (an alias, a municipal seat among namesakes)
+    gets a note saying what was typed, which INEGI locality it became and why.
+    """
+    all_notes = [f"place {t.describe()}" for t in terminals if t.match is not None]
+    all_notes += list(notes)
+    all_notes += reuse_caveats(network, segments)
+    parameters = dict(parameters)
+    if kind != "last_mile":  # a last mile lists its localities in its own records
+        parameters.setdefault("places", [t.describe() for t in terminals])
     if network.bridges:
         all_notes.append(
             f"{network.bridges} greenfield bridges join corridor networks that do not touch"
@@ -55,7 +88,7 @@ def make_proposal(
         segments=tuple(segments),
         terminals=tuple(terminals),
         node_costs_usd=dict(node_costs_usd),
-        parameters=dict(parameters),
+        parameters=parameters,
         people_covered=people_covered,
         cost_model_source=network.cost_model.meta.source,
         notes=tuple(all_notes),

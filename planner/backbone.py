@@ -37,7 +37,8 @@ def plan_backbone(
     Parameters
     ----------
     network
-        The priced planning network; terminals are attached to it.
+        The priced planning network; terminals are attached to a copy of it (it is not
+        changed).
     terminals
         Cities, landings, data centres or sites to join (at least two distinct ones).
     ring
@@ -50,6 +51,7 @@ def plan_backbone(
     unique = list({(t.name, t.lon, t.lat): t for t in terminals}.values())
     if len(unique) < 2:
         raise NoRouteError("a backbone needs at least two distinct terminals")
+    network = network.copy()
     nodes = attach_places(network, unique)
     csr = CSRGraph.from_networkx(network.graph, weight=WEIGHT)
     rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)

@@ -34,6 +34,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from layers.errors import NotFoundError, TrazoError
+from planner.errors import DegenerateRequestError
 from planner.places import _STATE_ALIASES, normalize_name
 
 AreaKind = Literal["state", "municipality", "polygon"]
@@ -387,6 +388,33 @@ def localities_in_area(localities: gpd.GeoDataFrame, area: AreaSelection) -> gpd
     points = shapely.point_on_surface(np.asarray(localities.geometry.values, dtype=object))
     inside = shapely.intersects_xy(geometry, shapely.get_x(points), shapely.get_y(points))
     return localities[np.asarray(inside, dtype=bool)]
+
+
+def require_localities(
+    localities: pd.DataFrame, *, area_name: str, min_population: int = 0
+) -> None:
+    """Refuse an area without a single locality of at least ``min_population`` people.
+
+    Such a request (a polygon drawn at sea or abroad, a threshold above the largest town)
+    has nothing to plan; answering it with an empty USD 0 proposal would hide the mistake.
+
+    Raises
+    ------
+    planner.errors.DegenerateRequestError
+        Naming the area, how many localities it holds and the threshold.
+    """
+    if len(localities) and (localities["population"] >= min_population).any():
+        return
+    if not len(localities):
+        raise DegenerateRequestError(
+            f"{area_name} holds no localities: nothing to connect (is the area inside Mexico, "
+            "in lon/lat order?)"
+        )
+    largest = int(localities["population"].max())
+    raise DegenerateRequestError(
+        f"{area_name} holds no locality of at least {min_population:,} people (its largest has "
+        f"{largest:,}): nothing to connect; lower min_population"
+    )
 
 
 def load_household_internet(path: Path | None = None) -> pd.DataFrame:

@@ -21,3 +21,10 @@ class GraphBuildError(TrazoError):
     """The line layers cannot be turned into a corridor graph (empty, wrong CRS, ...)."""
 
     code = "invalid_graph"
+
+
+class DegenerateRequestError(TrazoError):
+    """A request that has nothing to plan: a route from a place to itself, an area with no
+    locality to serve. A user error: nothing is planned or stored."""
+
+    code = "degenerate_request"

@@ -75,6 +75,7 @@ from planner.demand import (
     estimate_demand,
     households_for,
     load_household_internet,
+    require_localities,
 )
 from planner.engine import CSRGraph, NearestSources, nearest_sources
 from planner.graph import GRAPH_CRS, to_analysis_crs
@@ -106,9 +107,6 @@ STREET_KM_PER_KM2 = 20.0
 
 SITE_TIME_LIMIT_S = 20.0
 """Seconds HiGHS may spend choosing the wireless sites before it reports its gap."""
-
-STEINER_TIME_BUDGET_S = 5.0
-"""Seconds the Steiner search may spend on the shared-trench tree."""
 
 _SLACK_USD = 1e-6
 
@@ -188,7 +186,8 @@ def plan_last_mile(
     Parameters
     ----------
     network
-        The priced planning network; the localities are attached to it (it changes).
+        The priced planning network; the localities are attached to a copy of it (it is
+        not changed). ``backbone_nodes`` are nodes of this network.
     localities
         The area's localities (a ``localities`` layer clipped to the area, e.g. with
         :func:`planner.demand.localities_in_area`): points with ``name``, ``population``
@@ -240,6 +239,8 @@ def plan_last_mile(
         raise ValueError("budget_usd must be an amount >= 0")
     if min_population < 0:
         raise ValueError("min_population must be 0 or more")
+    require_localities(localities, area_name=area_name, min_population=min_population)
+    network = network.copy()
     graph = network.graph
     model = network.cost_model
     if localities.crs is not None and not localities.crs.equals(GRAPH_CRS):
@@ -696,7 +697,8 @@ def _steiner(csr: CSRGraph, backbone_rows: npt.NDArray[np.int64], rows: Sequence
     w = np.concatenate([base.data, np.zeros(2 * backbone_rows.size)])
     matrix = sp.csr_array((w, (r, c)), shape=(n + 1, n + 1))
     terminals = np.array([*sorted(set(rows)), n], dtype=np.int64)
-    solution = steiner_tree_csr(matrix, terminals, time_budget_s=STEINER_TIME_BUDGET_S)
+    # bounded by work, not the clock: the same localities give the same tree on any machine
+    solution = steiner_tree_csr(matrix, terminals)
     edges: set[int] = set()
     for i, j in solution.edges.tolist():
         if i == n or j == n:

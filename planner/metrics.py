@@ -102,7 +102,7 @@ class ProposalMetrics:
     metrics_by_role: Mapping[str, RoleMetrics] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the metrics as JSON-friendly values, km to 3 decimals and USD to the dollar.
+        """Return the metrics as JSON-friendly values, km to 3 decimals and USD to the cent.
 
         Returns
         -------
@@ -113,7 +113,7 @@ class ProposalMetrics:
 
 
 _NAME_KEYED = frozenset({"km_by_deployment", "capex_by_deployment"})
-_WHOLE_DOLLARS = frozenset({"capex_usd_total", "capex_by_deployment", "capex_usd"})
+_CENTS = frozenset({"capex_usd_total", "capex_by_deployment", "capex_usd"})
 
 
 def _rounded(key: str, value: Any) -> Any:
@@ -127,8 +127,8 @@ def _rounded(key: str, value: Any) -> Any:
         return [_rounded(key, v) for v in value]
     if isinstance(value, bool) or not isinstance(value, float):
         return value
-    if key in _WHOLE_DOLLARS:
-        return round(value)
+    if key in _CENTS:
+        return round(value, 2)
     if key == "usd_per_person":
         return round(value, 2)
     if "share" in key:

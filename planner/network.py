@@ -10,7 +10,9 @@ terrain (:mod:`planner.realize`), which can only make it dearer than the flat es
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +59,13 @@ class PlanningNetwork:
         Names of the corridor layers in the graph.
     bridges
         Number of greenfield bridges added to join separate corridor networks.
+    places
+        Node of each attached place, by :func:`place_key`.
+    corridor_lines
+        The corridor edges as lines, for the terrain surface (built on first use).
+    caveats
+        Layer name to what the layer really is when it stands in for something else (from
+        the store's catalog); proposals reusing such a layer say so.
     """
 
     graph: nx.MultiGraph
@@ -66,6 +75,23 @@ class PlanningNetwork:
     bridges: int = 0
     places: dict[str, Hashable] = field(default_factory=dict)
     corridor_lines: gpd.GeoDataFrame | None = None
+    caveats: Mapping[str, str] = field(default_factory=dict)
+
+    def copy(self) -> PlanningNetwork:
+        """A working copy that a request may change without changing this network.
+
+        Planning attaches places: it splits corridor edges, adds drops and, for a diverse
+        route, extra drops that join corridors through the place. Done on a shared network,
+        one request's attachments would change the graph the next request sees (its node
+        numbering, its tie-breaks, its shortcuts), so a proposal would depend on what was
+        planned before it. Every planning function works on a copy instead. Edge and node
+        attribute dicts are copied; their values (numbers, strings, immutable shapely
+        geometries) are shared.
+        """
+        if self.corridor_lines is None:
+            # computed once from the untouched corridors, before any attachment splits them
+            self.corridor_lines = _corridor_lines(self.graph)
+        return dataclasses.replace(self, graph=self.graph.copy(), places=dict(self.places))
 
     def corridors_near(
         self, bounds: tuple[float, float, float, float], margin_deg: float
@@ -104,6 +130,7 @@ def build_network(
     elevation: Path | None = None,
     snap_tolerance_m: float = 50.0,
     max_bridge_km: float = DEFAULT_MAX_BRIDGE_KM,
+    caveats: Mapping[str, str] | None = None,
 ) -> PlanningNetwork:
     """Build the priced planning network from corridor layers.
 
@@ -119,6 +146,8 @@ def build_network(
         Line ends closer than this are joined (see :func:`planner.graph.build_corridor_graph`).
     max_bridge_km
         Longest greenfield bridge added between separate corridor networks.
+    caveats
+        Layer name to its caveat (e.g. a fiber layer that is a proxy); kept for proposals.
 
     Returns
     -------
@@ -141,6 +170,7 @@ def build_network(
         elevation=elevation,
         layers=tuple(corridors),
         bridges=bridges,
+        caveats={k: v for k, v in (caveats or {}).items() if k in corridors},
     )
 
 
@@ -157,7 +187,9 @@ def price_edge(data: dict[str, Any], cost_model: CostModel) -> None:
     else:
         deployment = str(data.get("deployment_type") or data.get("deployment") or "greenfield")
     data["deployment_type"] = deployment
-    data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"]))
+    # stated factors on the rate (none on corridors today); a segment restates them
+    factor = math.prod(float(v) for v in (data.get("multipliers") or {}).values())
+    data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"])) * factor
     data["reuses_fiber"] = deployment == "fiber_lease"
     data["reuses_corridor"] = deployment in REUSED_DEPLOYMENTS
 

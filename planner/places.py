@@ -13,9 +13,20 @@ A PLACE is one of, tried in this order:
    ``"Name, Municipality, State"``, or give ``lon,lat``. The most populous candidate is never
    picked silently.
 
+Before 3 and 4, the names people use for cities are looked up in ``data/place_aliases.toml``
+(:func:`load_place_aliases`): "Querétaro, Querétaro" is Santiago de Querétaro, "CDMX" is the
+seat of Cuauhtémoc, each by its INEGI key, with the alias file's source.
+
 Names compare without accents, case or repeated spaces. A prefix ``landing:``, ``locality:``
 or ``point:`` restricts the lookup to that kind (``locality:Tijuana`` skips the landing of the
 same name). Unknown names raise :class:`PlaceNotFoundError` with up to five close names.
+
+Every place found by anything but its exact spelling (an alias, another accent or case, a
+municipal seat picked among namesakes) carries a ``match`` record saying what was typed,
+which place it became (name, state, INEGI key) and why, and proposals list it. A bare name
+whose only match is a rural locality (fewer than 2,500 people, INEGI's urban threshold) that
+is not a municipal seat is a *weak* match ("Houston" is a ranch of 2 people in Tulum): it is
+refused with the candidates unless qualified by state or municipality, or given by key.
 
 A list of terminals (:func:`resolve_places`) is separated by ``;`` or new lines, never by
 commas, because commas belong to ``lon,lat`` and ``Name, State``. Files are read only when
@@ -59,6 +70,11 @@ _STATE_ALIASES: dict[str, str] = {
     "michoacan": "michoacan de ocampo",
     "veracruz": "veracruz de ignacio de la llave",
 }
+ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.toml"
+"""The bundled names people use for cities (state capitals, Mexico City), with INEGI keys."""
+URBAN_POPULATION = 2_500
+"""INEGI's threshold between rural and urban localities: a bare name matching only a smaller
+locality (not a municipal seat) is a weak match."""
 _MAX_CANDIDATES = 10
 _MAX_SUGGESTIONS = 5
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -93,6 +109,86 @@ class PlaceNotFoundError(NotFoundError):
         self.suggestions = list(suggestions)
 
 
+class WeakPlaceMatchError(TrazoError):
+    """A bare name whose only match is a small rural locality; ``candidates`` lists it (and
+    close names of towns) so the user can qualify it."""
+
+    code = "weak_place_match"
+
+    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
+class PlaceAliasError(TrazoError):
+    """The place alias file is missing, malformed or names a key twice."""
+
+    code = "invalid_place_aliases"
+
+
+@dataclass(frozen=True)
+class PlaceAlias:
+    """A name people use for a locality: ``alias`` (as typed) for INEGI key ``cvegeo``."""
+
+    alias: str
+    cvegeo: str
+    name: str
+    state: str
+
+
+@dataclass(frozen=True)
+class PlaceAliases:
+    """The alias file: every alias and the source the keys come from."""
+
+    entries: tuple[PlaceAlias, ...]
+    source: str
+    file: str
+
+    def find(self, text: str) -> PlaceAlias | None:
+        """The alias ``text`` means: ``"Alias"`` or ``"Alias, State"`` (accents/case free)."""
+        wanted = normalize_name(text)
+        for entry in self.entries:
+            alias = normalize_name(entry.alias)
+            if wanted == alias:
+                return entry
+            head, _, tail = wanted.rpartition(",")
+            state = normalize_name(entry.state)
+            tail = tail.strip()
+            if head.strip() == alias and (tail == state or _STATE_ALIASES.get(tail) == state):
+                return entry
+        return None
+
+
+def load_place_aliases(path: Path | None = None) -> PlaceAliases:
+    """Read an alias file (default: the bundled ``data/place_aliases.toml``).
+
+    Each ``[[place]]`` gives ``cvegeo``, the official ``name``, ``state`` and ``aliases``;
+    ``[meta] source`` says where the keys come from.
+
+    Raises
+    ------
+    PlaceAliasError
+        When the file is missing or malformed, or an entry lacks a field.
+    """
+    from planner._toml import read_toml
+
+    path = path or ALIASES_FILE
+    raw = read_toml(path, what="place alias file", error=PlaceAliasError)
+    source = str((raw.get("meta") or {}).get("source") or "")
+    entries: list[PlaceAlias] = []
+    for number, row in enumerate(raw.get("place") or [], 1):
+        try:
+            cvegeo, name, state = str(row["cvegeo"]), str(row["name"]), str(row["state"])
+            aliases = [str(a) for a in row.get("aliases") or []]
+        except (KeyError, TypeError) as err:
+            raise PlaceAliasError(f"{path.name}: place {number} lacks {err}") from None
+        if not _CVEGEO.match(cvegeo):
+            raise PlaceAliasError(f"{path.name}: place {number}: {cvegeo!r} is not an INEGI key")
+        # the official name alone finds the capital too ("Mérida" is not the hamlet)
+        entries += [PlaceAlias(alias, cvegeo, name, state) for alias in [name, *aliases]]
+    return PlaceAliases(tuple(entries), source, path.name)
+
+
 @dataclass(frozen=True)
 class Place:
     """A resolved place: a point with a name and what it is.
@@ -110,6 +206,10 @@ class Place:
         State of a locality.
     attributes : mapping
         The layer's other attributes (``cvegeo``, ``municipality``, ``cables``, ...).
+    match : mapping or None
+        How a typed name became this place when it was not its exact spelling: ``typed``,
+        ``name``, ``state``, ``cvegeo``, ``how`` (``alias``, ``spelling``, ``municipal_seat``)
+        and ``why`` (a sentence). None for an exact match, a key or coordinates.
     """
 
     name: str
@@ -119,6 +219,7 @@ class Place:
     population: int | None = None
     state: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    match: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_range(float(self.lon), float(self.lat))
@@ -136,6 +237,7 @@ class Place:
             "population": self.population,
             "state": self.state,
             "attributes": dict(self.attributes),
+            "match": None if self.match is None else dict(self.match),
         }
 
     @classmethod
@@ -150,7 +252,32 @@ class Place:
             population=None if population is None else int(population),
             state=data.get("state"),
             attributes=data.get("attributes") or {},
+            match=data.get("match"),
         )
+
+    @property
+    def cvegeo(self) -> str | None:
+        """The INEGI locality key, when the place is a locality that has one."""
+        value = self.attributes.get("cvegeo")
+        return None if value in (None, "", "None") else str(value)
+
+    def describe(self) -> str:
+        """``"Name, State (INEGI key)"`` with the parts the place has, and how it was found.
+
+        Examples
+        --------
+        >>> Place("Teapa", -92.95, 17.55, "locality", state="Tabasco",
+        ...       attributes={"cvegeo": "270120001"}).describe()
+        'Teapa, Tabasco (INEGI 270120001)'
+        """
+        text = ", ".join(p for p in (self.name, self.state) if p)
+        if self.cvegeo:
+            text += f" (INEGI {self.cvegeo})"
+        elif self.kind != "locality":
+            text += f" ({self.kind} at {self.lon:.5f},{self.lat:.5f})"
+        if self.match is not None:
+            text = f"{self.match.get('typed')!r} → {text}: {self.match.get('why')}"
+        return text
 
 
 def normalize_name(text: str) -> str:
@@ -245,6 +372,11 @@ class _Table:
         self.lon = shapely.get_x(points)
         self.lat = shapely.get_y(points)
         self.names = [str(n) for n in self.frame["name"].fillna("")]
+        self.populations: list[float] = (
+            pd.to_numeric(self.frame["population"], errors="coerce").fillna(0).tolist()
+            if "population" in self.frame.columns
+            else [0.0] * len(self.frame)
+        )
         self.states = self._text_column("state")
         self.municipalities = self._text_column("municipality")
         self.by_name: dict[str, list[int]] = {}
@@ -340,9 +472,11 @@ class PlaceIndex:
         self,
         localities: gpd.GeoDataFrame | None = None,
         landings: gpd.GeoDataFrame | None = None,
+        aliases: PlaceAliases | None = None,
     ) -> None:
         self.localities = None if localities is None else _Table(localities, "locality")
         self.landings = None if landings is None else _Table(landings, "landing")
+        self.aliases = aliases if aliases is not None else load_place_aliases()
 
     def resolve(self, text: str) -> Place:
         """Resolve one PLACE string; see the module documentation for the rules.
@@ -388,6 +522,22 @@ class PlaceIndex:
             if index is not None:
                 return self.localities.place(index)
 
+        if only in (None, "locality") and self.localities is not None:
+            alias = self.aliases.find(text)
+            index = None if alias is None else self.localities.by_code(alias.cvegeo)
+            if alias is not None and index is not None:
+                place = self.localities.place(index)
+                if " ".join(text.split()) == f"{place.name}, {place.state}":
+                    return place
+                if normalize_name(alias.alias) == normalize_name(alias.name):
+                    why = (
+                        f"{alias.name}, {alias.state} is listed in {self.aliases.file} (state "
+                        "capitals and Mexico City): the name alone means it, not its namesakes"
+                    )
+                else:
+                    why = f"{alias.alias!r} is what people call {alias.name} ({self.aliases.file})"
+                return _matched(place, text, "alias", why, source=self.aliases.source)
+
         tables = [
             t for t in (self.landings, self.localities) if t is not None and only in (None, t.kind)
         ]
@@ -402,7 +552,7 @@ class PlaceIndex:
         for table in tables:
             found, hint = _lookup(table, text)
             if found is not None:
-                return found
+                return _check_weak(table, found, text, tables)
             mismatch = mismatch or hint
         suggestions = _suggest(tables, text)
         message = mismatch or f"no place named {text!r}"
@@ -450,13 +600,60 @@ def _lookup(table: _Table, text: str) -> tuple[Place | None, str | None]:
     return None, hint
 
 
+def _matched(place: Place, typed: str, how: str, why: str, source: str | None = None) -> Place:
+    """``place`` with the record of how ``typed`` became it."""
+    record: dict[str, Any] = {
+        "typed": typed,
+        "name": place.name,
+        "state": place.state,
+        "cvegeo": place.cvegeo,
+        "how": how,
+        "why": why,
+    }
+    if source:
+        record["source"] = source
+    return Place(
+        place.name,
+        place.lon,
+        place.lat,
+        place.kind,
+        place.population,
+        place.state,
+        place.attributes,
+        match=record,
+    )
+
+
+def _spelled_exactly(place: Place, typed: str) -> bool:
+    text = " ".join(typed.split())
+    return text in {place.name, f"{place.name}, {place.state}"} or (
+        place.attributes.get("municipality") is not None
+        and text
+        in {
+            f"{place.name}, {place.attributes['municipality']}",
+            f"{place.name}, {place.attributes['municipality']}, {place.state}",
+        }
+    )
+
+
 def _pick(table: _Table, indices: list[int], text: str) -> Place:
     unique = list(dict.fromkeys(indices))
     if len(unique) == 1:
-        return table.place(unique[0])
+        place = table.place(unique[0])
+        if _spelled_exactly(place, text):
+            return place
+        return _matched(
+            place, text, "spelling", "the only place of that name, ignoring accents and case"
+        )
     seat = _municipal_seat(table, unique)
     if seat is not None:
-        return table.place(seat)
+        return _matched(
+            table.place(seat),
+            text,
+            "municipal_seat",
+            f"the municipal seat (INEGI locality 0001) among {len(unique)} localities of "
+            "that name in the state",
+        )
     ranked = sorted(unique, key=lambda i: (-(table.population(i) or 0), table.label(i)))
     candidates = [table.label(i) for i in ranked[:_MAX_CANDIDATES]]
     more = f" (first {_MAX_CANDIDATES} shown)" if len(unique) > _MAX_CANDIDATES else ""
@@ -472,6 +669,30 @@ def _pick(table: _Table, indices: list[int], text: str) -> Place:
         fix = "Give the landing's lon,lat"
     raise AmbiguousPlaceError(
         f"{text!r} matches {len(unique)} {what}{more}: {'; '.join(candidates)}. {fix}",
+        candidates,
+    )
+
+
+def _check_weak(table: _Table, place: Place, text: str, tables: Sequence[_Table]) -> Place:
+    """Refuse a bare name whose match is a small rural locality that is not a seat."""
+    qualified = "," in text
+    small = place.population is not None and place.population < URBAN_POPULATION
+    seat = bool(place.cvegeo and place.cvegeo.endswith("0001"))
+    if table.kind != "locality" or qualified or not small or seat:
+        return place
+    index = table.by_name[normalize_name(text)][0]
+    towns = [
+        name
+        for name in _suggest(tables, text, min_population=URBAN_POPULATION)
+        if normalize_name(name) != normalize_name(text)
+    ]
+    candidates = [table.label(index), *towns]
+    raise WeakPlaceMatchError(
+        f"{text!r} only matches {table.label(index)}, a rural locality that is not a "
+        f"municipal seat: too weak a match to plan on. If that is the place, write "
+        f"'{place.name}, {place.state}' or its INEGI key"
+        + (f"; towns with close names: {'; '.join(towns)}" if towns else "")
+        + "; a place outside Mexico needs lon,lat",
         candidates,
     )
 
@@ -493,11 +714,14 @@ def _municipal_seat(table: _Table, indices: list[int]) -> int | None:
     return seats[0] if len(seats) == 1 else None
 
 
-def _suggest(tables: Sequence[_Table], text: str) -> list[str]:
+def _suggest(tables: Sequence[_Table], text: str, min_population: int = 0) -> list[str]:
     wanted = normalize_name(text.split(",", 1)[0])
     spelled: dict[str, str] = {}
     for table in tables:
         for normal, indices in table.by_name.items():
+            small = min_population and table.kind == "locality"
+            if small and max(table.populations[i] for i in indices) < min_population:
+                continue
             spelled.setdefault(normal, table.names[indices[0]])
     close = difflib.get_close_matches(wanted, list(spelled), n=_MAX_SUGGESTIONS, cutoff=0.75)
     return [spelled[c] for c in close]
@@ -562,8 +786,12 @@ def resolve_places(
         :class:`pathlib.Path` to a file:
 
         - ``.txt``: one PLACE per line, ``#`` comments and blank lines skipped;
-        - ``.csv``: a ``name`` (or ``place``) column of PLACEs, or ``lon``/``lat`` columns
-          (``longitude``/``latitude`` also read) with an optional ``name``;
+        - ``.csv`` with a header row, either
+          one column ``place`` (or ``name``): every following line is one whole PLACE,
+          commas included (``Villahermosa, Tabasco`` needs no quotes), ``#`` lines skipped;
+          or several columns: a ``place``/``name`` column of PLACEs (quoted when they hold a
+          comma) and/or ``lon`` and ``lat`` columns (``longitude``/``latitude``/``lng``
+          also read) for points, named by ``name`` when present;
         - ``.geojson`` / ``.json``: Point features, named by their ``name`` property.
 
         A string is never opened as a file.
@@ -599,6 +827,8 @@ def resolve_places(
             places.append(entry if isinstance(entry, Place) else index.resolve(entry))
         except AmbiguousPlaceError as err:
             raise AmbiguousPlaceError(f"{where}: {err.message}", err.candidates) from None
+        except WeakPlaceMatchError as err:
+            raise WeakPlaceMatchError(f"{where}: {err.message}", err.candidates) from None
         except PlaceNotFoundError as err:
             raise PlaceNotFoundError(f"{where}: {err.message}", err.suggestions) from None
         except InvalidPlaceError as err:
@@ -627,6 +857,20 @@ def _read_file(path: Path) -> list[tuple[str, str | Place]]:
 
 
 def _read_csv(label: str, text: str) -> list[tuple[str, str | Place]]:
+    """Read a terminals CSV: see :func:`resolve_places` for the layout."""
+    lines = text.splitlines()
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].strip().strip('"').strip().lower() in {"place", "name"}:
+        # one column of PLACEs: each line is a whole PLACE, commas and all, so an unquoted
+        # "Villahermosa, Tabasco" is not split into two fields
+        entries: list[tuple[str, str | Place]] = []
+        for number, line in enumerate(lines[first + 1 :], first + 2):
+            item = line.strip()
+            if item.startswith('"') and item.endswith('"') and len(item) > 1:
+                item = item[1:-1].replace('""', '"').strip()
+            if item and not item.startswith("#"):
+                entries.append((f"{label} line {number}", item))
+        return entries
     reader = csv.DictReader(io.StringIO(text))
     columns = {c.strip().lower(): c for c in reader.fieldnames or []}
     lon_col = columns.get("lon") or columns.get("longitude") or columns.get("lng")
@@ -637,9 +881,15 @@ def _read_csv(label: str, text: str) -> list[tuple[str, str | Place]]:
             f"{label} needs a 'name' column of places or 'lon' and 'lat' columns; "
             f"it has: {', '.join(columns) or 'no header'}"
         )
-    entries: list[tuple[str, str | Place]] = []
+    entries = []
     for number, row in enumerate(reader, 2):
         where = f"{label} line {number}"
+        if row.get(None):
+            raise InvalidPlaceError(
+                f"{where} has more fields than the header ({', '.join(columns)}): quote a "
+                'PLACE that holds a comma ("Villahermosa, Tabasco"), or give a one-column '
+                "file whose header is 'place'"
+            )
         name = (row.get(name_col) or "").strip() if name_col else ""
         lon = (row.get(lon_col) or "").strip() if lon_col else ""
         lat = (row.get(lat_col) or "").strip() if lat_col else ""

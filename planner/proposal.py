@@ -56,6 +56,13 @@ DEPLOYMENT_TYPES: tuple[str, ...] = (
     "satellite",
 )
 
+BOQ_KM_DECIMALS = 3
+"""A bill of quantities gives lengths to the metre."""
+USD_DECIMALS = 2
+"""Costs are kept to the cent."""
+MULTIPLIER_DECIMALS = 4
+"""Rate multipliers are kept to 4 decimals (a hundredth of a percent)."""
+
 _GEOD = Geod(ellps="WGS84")
 #: A length given to :class:`Segment` may differ this much (relative) from the geodesic length
 #: of its geometry, so planar lengths in EPSG:6372 pass while degrees or metres are refused.
@@ -116,6 +123,17 @@ class Segment:
         A label for maps and tables.
     extra : dict
         Anything else worth keeping (JSON-serialisable values travel through GeoJSON).
+    rate_usd_per_km : float or None
+        The cost model's USD/km for ``deployment_type``. When given, ``cost_usd`` is not
+        taken as given but computed: ``length_km × rate_usd_per_km × every multiplier``,
+        so each segment's cost can be redone by hand from its own properties.
+    multipliers : dict of str to float
+        Named factors on the rate (``terrain``: slope of the ground crossed,
+        ``corridor_ground``: the share of a new trench laid beside an existing right of way
+        at that right of way's rate, ...); 4 decimals.
+
+    Costs are kept to the cent, so the costs people read add up to the proposal's totals
+    exactly.
 
     Examples
     --------
@@ -136,6 +154,8 @@ class Segment:
     role: str = "primary"
     name: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    rate_usd_per_km: float | None = None
+    multipliers: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.geometry, LineString) or self.geometry.is_empty:
@@ -157,10 +177,22 @@ class Segment:
                     f"({geodesic:.3f} km); give km on the ellipsoid or leave length_km out"
                 )
             object.__setattr__(self, "length_km", given)
+        multipliers = {
+            str(k): round(float(v), MULTIPLIER_DECIMALS) for k, v in self.multipliers.items()
+        }
+        if any(not (math.isfinite(v) and v > 0) for v in multipliers.values()):
+            raise ValueError(f"multipliers must be finite numbers > 0, got {self.multipliers!r}")
+        object.__setattr__(self, "multipliers", multipliers)
         cost = float(self.cost_usd)
+        if self.rate_usd_per_km is not None:
+            rate = float(self.rate_usd_per_km)
+            if not math.isfinite(rate) or rate < 0:
+                raise ValueError(f"rate_usd_per_km must be an amount >= 0, got {rate!r}")
+            object.__setattr__(self, "rate_usd_per_km", rate)
+            cost = self.length_km * rate * math.prod(multipliers.values())
         if not math.isfinite(cost) or cost < 0:
             raise ValueError(f"cost_usd must be a finite amount >= 0, got {self.cost_usd!r}")
-        object.__setattr__(self, "cost_usd", cost)
+        object.__setattr__(self, "cost_usd", round(cost, USD_DECIMALS))
         object.__setattr__(self, "extra", dict(self.extra))
 
     @classmethod
@@ -189,12 +221,10 @@ class Segment:
         -------
         Segment
         """
-        length = line_length_km(geometry)
         return cls(
             geometry=geometry,
             deployment_type=deployment_type,
-            length_km=length,
-            cost_usd=usd_per_km * length,
+            rate_usd_per_km=usd_per_km,
             **fields,
         )
 
@@ -303,7 +333,7 @@ class Proposal:
             amount = float(value)
             if not math.isfinite(amount) or amount < 0:
                 raise ValueError(f"node cost {key!r} must be a finite amount >= 0, got {value!r}")
-            costs[str(key)] = amount
+            costs[str(key)] = round(amount, USD_DECIMALS)
         clash = sorted(set(costs) & {s.deployment_type for s in self.segments})
         if clash:
             raise ValueError(
@@ -347,8 +377,10 @@ def _jsonable(value: Any) -> Any:
 def _segment_properties(seg: Segment) -> dict[str, Any]:
     return {
         "deployment_type": seg.deployment_type,
-        "length_km": round(seg.length_km, 3),
-        "cost_usd": round(seg.cost_usd),
+        "length_km": seg.length_km,
+        "rate_usd_per_km": seg.rate_usd_per_km,
+        "multipliers": dict(seg.multipliers),
+        "cost_usd": seg.cost_usd,
         "role": seg.role,
         "source_layer": seg.source_layer,
         "corridor": seg.corridor,
@@ -364,8 +396,10 @@ def proposal_to_geojson(
 ) -> dict[str, Any]:
     """Return a proposal as an RFC 7946 FeatureCollection.
 
-    One Feature per segment, with properties ``deployment_type``, ``length_km`` (km, 3
-    decimals), ``cost_usd`` (whole dollars), ``role``, ``source_layer``, ``corridor``,
+    One Feature per segment, with properties ``deployment_type``, ``length_km`` (geodesic
+    km, full precision), ``rate_usd_per_km`` and ``multipliers`` (when the segment is
+    priced at a rate, ``cost_usd = length_km × rate_usd_per_km × each multiplier``),
+    ``cost_usd`` (to the cent), ``role``, ``source_layer``, ``corridor``,
     ``reuses_corridor``, ``reuses_fiber``, ``name`` and ``extra``. Two foreign members (allowed
     by RFC 7946 section 6.1) carry the rest: ``"proposal"`` (name, kind, parameters,
     cost_model_source, notes, created_at, terminals, node_costs_usd, people_covered) and
@@ -381,7 +415,7 @@ def proposal_to_geojson(
     -------
     dict
         A JSON-serialisable FeatureCollection; :func:`proposal_from_geojson` reads it back
-        (costs rounded to whole dollars).
+        with the same lengths and costs.
     """
     if metrics is None:
         from planner.metrics import compute_metrics
@@ -427,9 +461,9 @@ def proposal_to_geojson(
 def proposal_from_geojson(document: Mapping[str, Any]) -> Proposal:
     """Read a proposal back from :func:`proposal_to_geojson` output.
 
-    Segment lengths are recomputed from the coordinates (the rounded ``length_km`` property is
-    for people); the ``"metrics"`` member is ignored, recompute it with
-    :func:`planner.metrics.compute_metrics`.
+    Segment lengths and costs are read as stored, so the
+    proposal's totals are the ones it was stored with; the ``"metrics"`` member is ignored,
+    recompute it with :func:`planner.metrics.compute_metrics`.
 
     Parameters
     ----------
@@ -469,11 +503,15 @@ def proposal_from_geojson(document: Mapping[str, Any]) -> Proposal:
                 f"feature {index} is a {geometry.geom_type}; proposal segments are LineStrings"
             )
         props = feature.get("properties") or {}
+        length = props.get("length_km")
         segments.append(
             Segment(
                 geometry=geometry,
                 deployment_type=str(props["deployment_type"]),
+                length_km=math.nan if length is None else float(length),
                 cost_usd=float(props.get("cost_usd") or 0.0),
+                rate_usd_per_km=props.get("rate_usd_per_km"),
+                multipliers=props.get("multipliers") or {},
                 source_layer=props.get("source_layer"),
                 corridor=props.get("corridor"),
                 reuses_corridor=bool(props.get("reuses_corridor", False)),
@@ -505,6 +543,8 @@ _FRAME_COLUMNS = [
     "role",
     "deployment_type",
     "length_km",
+    "rate_usd_per_km",
+    "multipliers",
     "cost_usd",
     "usd_per_km",
     "source_layer",
@@ -520,9 +560,10 @@ def proposal_frame(proposal: Proposal) -> gpd.GeoDataFrame:
     """Return the segments as an EPSG:4326 GeoDataFrame, one row per segment.
 
     Columns are plain types GeoPackage, KML and CSV can hold: ``proposal``, ``kind``,
-    ``segment`` (0-based order), ``role``, ``deployment_type``, ``length_km``, ``cost_usd``,
-    ``usd_per_km``, ``source_layer``, ``corridor``, ``reuses_corridor``, ``reuses_fiber``,
-    ``name`` and ``extra`` (a JSON string).
+    ``segment`` (0-based order), ``role``, ``deployment_type``, ``length_km``,
+    ``rate_usd_per_km``, ``multipliers`` (a JSON object), ``cost_usd``, ``usd_per_km``,
+    ``source_layer``, ``corridor``, ``reuses_corridor``, ``reuses_fiber``, ``name`` and
+    ``extra`` (a JSON string).
 
     Parameters
     ----------
@@ -540,8 +581,10 @@ def proposal_frame(proposal: Proposal) -> gpd.GeoDataFrame:
             "role": seg.role,
             "deployment_type": seg.deployment_type,
             "length_km": seg.length_km,
+            "rate_usd_per_km": seg.rate_usd_per_km,
+            "multipliers": json.dumps(seg.multipliers, sort_keys=True),
             "cost_usd": seg.cost_usd,
-            "usd_per_km": seg.usd_per_km,
+            "usd_per_km": None if seg.usd_per_km is None else round(seg.usd_per_km, USD_DECIMALS),
             "source_layer": seg.source_layer,
             "corridor": seg.corridor,
             "reuses_corridor": seg.reuses_corridor,
@@ -585,11 +628,13 @@ def _marker_technology(marker: Marker) -> str:
 
 
 def bill_of_quantities(proposal: Proposal, metrics: ProposalMetrics | None = None) -> pd.DataFrame:
-    """Return the proposal's bill of quantities.
+    """Return the proposal's bill of quantities, rounded for people.
 
     One row per deployment type (km, effective USD/km, USD; most expensive first), one per
     node cost (USD only) and a final ``total`` row whose USD equals the proposal's capex and
-    whose USD/km is capex over total km, nodes included.
+    whose USD/km is capex over total km, nodes included. Kilometres are given to the metre
+    (3 decimals) and dollars to the cent; segments are kept at that precision, so the rows
+    add up exactly to the total, and the total is the proposal's ``capex_usd_total``.
 
     Parameters
     ----------
@@ -607,33 +652,24 @@ def bill_of_quantities(proposal: Proposal, metrics: ProposalMetrics | None = Non
         from planner.metrics import compute_metrics
 
         metrics = compute_metrics(proposal)
-    rows: list[dict[str, Any]] = []
-    for deployment, km in sorted(
-        metrics.km_by_deployment.items(),
-        key=lambda item: (-metrics.capex_by_deployment.get(item[0], 0.0), item[0]),
-    ):
-        usd = metrics.capex_by_deployment.get(deployment, 0.0)
-        rows.append(
-            {
-                "item": deployment,
-                "category": "segment",
-                "km": km,
-                "usd_per_km": usd / km if km > 0 else math.nan,
-                "usd": usd,
-            }
-        )
-    for node, usd in proposal.node_costs_usd.items():
-        rows.append(
-            {"item": node, "category": "node", "km": math.nan, "usd_per_km": math.nan, "usd": usd}
-        )
-    total_km = metrics.total_km
-    rows.append(
-        {
-            "item": "total",
-            "category": "total",
-            "km": total_km,
-            "usd_per_km": metrics.capex_usd_total / total_km if total_km > 0 else math.nan,
-            "usd": metrics.capex_usd_total,
+
+    def row(item: str, category: str, km: float, usd: float) -> dict[str, Any]:
+        per_km = round(usd / km, USD_DECIMALS) if km > 0 else math.nan
+        return {
+            "item": item,
+            "category": category,
+            "km": round(km, BOQ_KM_DECIMALS) if math.isfinite(km) else math.nan,
+            "usd_per_km": per_km,
+            "usd": round(usd, USD_DECIMALS),
         }
-    )
+
+    rows = [
+        row(deployment, "segment", km, metrics.capex_by_deployment.get(deployment, 0.0))
+        for deployment, km in sorted(
+            metrics.km_by_deployment.items(),
+            key=lambda item: (-metrics.capex_by_deployment.get(item[0], 0.0), item[0]),
+        )
+    ]
+    rows += [row(node, "node", math.nan, usd) for node, usd in proposal.node_costs_usd.items()]
+    rows.append(row("total", "total", metrics.total_km, metrics.capex_usd_total))
     return pd.DataFrame(rows, columns=["item", "category", "km", "usd_per_km", "usd"])

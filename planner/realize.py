@@ -11,6 +11,7 @@ straight flat-rate estimate stays and a note says so.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -18,7 +19,7 @@ import shapely
 from shapely import LineString
 
 from layers.errors import TrazoError
-from planner.greenfield import build_friction_surface, greenfield_path
+from planner.greenfield import GreenfieldLink, build_friction_surface, greenfield_path
 from planner.network import PlanningNetwork
 from planner.proposal import Segment, line_length_km
 
@@ -55,30 +56,39 @@ def segments_from_edges(
         Greenfield pieces at least this long are re-routed over the terrain.
     """
     graph = network.graph
+    edges = list(edges)
+    # a run continues only through a node where nothing else joins: a tree's branch point
+    # (a drop to a terminal, another corridor) ends the segment so the branch meets a vertex
+    degree = Counter(node for u, v, _ in edges for node in (u, v))
     runs: list[tuple[tuple[Any, ...], list[dict[str, Any]], list[LineString]]] = []
+    last: tuple[Hashable, Hashable] | None = None
     for u, v, key in edges:
         data = graph.edges[u, v, key]
         group = (data.get("corridor"), data["deployment_type"], data.get("kind"))
         geometry = _oriented(data["geometry"], graph.nodes[u])
-        if runs and runs[-1][0] == group and group[0] is not None:
+        through = set(last or ()) & {u, v}
+        chained = any(degree[node] == 2 for node in through)
+        if runs and runs[-1][0] == group and group[0] is not None and chained:
             runs[-1][1].append(data)
             runs[-1][2].append(geometry)
         else:
             runs.append((group, [data], [geometry]))
+        last = (u, v)
     segments = []
+    model = network.cost_model
     for (_, deployment, kind), datas, lines in runs:
         first = datas[0]
         parts = _merged(lines)
         total_km = sum(float(d["length_km"]) for d in datas)
-        total_usd = sum(float(d["cost_usd"]) for d in datas)
         part_km = [total_km] if len(parts) == 1 else [line_length_km(p) for p in parts]
         for part, km in zip(parts, part_km, strict=True):
-            share = km / sum(part_km) if sum(part_km) > 0 else 1.0 / len(parts)
+            # priced like its edges (price_edge): km x the deployment's rate x its multipliers
             segment = Segment(
                 geometry=part,
                 deployment_type=deployment,
                 length_km=km,
-                cost_usd=total_usd * share,
+                rate_usd_per_km=model.usd_per_km(deployment),
+                multipliers=first.get("multipliers") or {},
                 source_layer=first.get("layer"),
                 corridor=_corridor_label(first.get("corridor")),
                 reuses_corridor=bool(first.get("reuses_corridor")),
@@ -128,18 +138,39 @@ def follow_terrain(
         )
         return segment
     extra = dict(segment.extra)
-    extra["terrain_multiplier"] = round(link.mean_terrain_multiplier, 3)
+    extra["corridor_share"] = round(link.corridor_share, 4)
     return Segment(
         geometry=link.geometry,
         deployment_type="greenfield",
         length_km=link.length_km,
-        cost_usd=link.cost_usd,
+        rate_usd_per_km=network.cost_model.usd_per_km("greenfield"),
+        multipliers=terrain_multipliers(link, network.cost_model.usd_per_km("greenfield")),
         source_layer=None,
         corridor=None,
         role=segment.role,
         name=segment.name,
         extra=extra,
     )
+
+
+def terrain_multipliers(link: GreenfieldLink, usd_per_km: float) -> dict[str, float]:
+    """The factors on the greenfield rate ``usd_per_km`` of a link routed over the terrain.
+
+    The link's cost is its km times the greenfield rate times the length-weighted mean
+    friction of the cells it crosses. That mean is split into two stated factors whose
+    product it is: ``terrain``, the mean slope multiplier of the ground crossed (the cost
+    model's slope bands), and ``corridor_ground``, what laying part of the trench beside an
+    existing right of way at that right of way's rate saves (present only when the link
+    runs along one; ``extra["corridor_share"]`` says how much of it does).
+    """
+    if link.length_km <= 0 or usd_per_km <= 0:
+        return {}
+    mean_friction = link.cost_usd / (link.length_km * usd_per_km)
+    terrain = link.mean_terrain_multiplier
+    factors = {"terrain": terrain}
+    if link.corridor_share > 0 and abs(mean_friction - terrain) > 1e-9 * terrain:
+        factors["corridor_ground"] = mean_friction / terrain
+    return factors
 
 
 def _note(notes: list[str] | None, text: str) -> None:

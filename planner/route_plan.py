@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from planner.alternatives import distinct_alternatives
 from planner.assemble import make_proposal, node_costs
+from planner.errors import DegenerateRequestError
+from planner.graph import geodesic_km
 from planner.network import PlanningNetwork, attach_multihomed, attach_place
 from planner.places import Place
 from planner.proposal import Proposal, Segment
@@ -11,6 +13,31 @@ from planner.realize import segments_from_edges
 from planner.routes import diverse_pair, shortest_route
 
 WEIGHT = "cost_usd"
+
+SAME_PLACE_M = 100.0
+"""Endpoints closer than this (metres, geodesic) are one place: no route to build."""
+
+
+def require_distinct(origin: Place, destination: Place) -> None:
+    """Refuse a route whose two ends are the same place.
+
+    Raises
+    ------
+    DegenerateRequestError
+        When the ends are less than :data:`SAME_PLACE_M` apart.
+    """
+    metres = 1000.0 * float(geodesic_km(origin.lon, origin.lat, destination.lon, destination.lat))
+    if metres < SAME_PLACE_M:
+        where = f"{origin.lon:.5f},{origin.lat:.5f}"
+        same = (
+            f"{origin.name!r} at {where}"
+            if origin.name == destination.name
+            else f"{origin.name!r} and {destination.name!r} ({metres:.0f} m apart, at {where})"
+        )
+        raise DegenerateRequestError(
+            f"from and to are the same place: {same}; a route needs two places at least "
+            f"{SAME_PLACE_M:.0f} m apart"
+        )
 
 
 def plan_route(
@@ -28,7 +55,8 @@ def plan_route(
     Parameters
     ----------
     network
-        The priced planning network; the places are attached to it.
+        The priced planning network; the places are attached to a copy of it, so it is not
+        changed and the proposal depends only on the network, the places and the options.
     origin, destination
         Where the route starts and ends.
     alternatives
@@ -47,11 +75,15 @@ def plan_route(
 
     Raises
     ------
+    planner.errors.DegenerateRequestError
+        When origin and destination are the same place.
     planner.errors.NoRouteError
         When the places are not connected (or no corridor-disjoint pair exists).
     """
     if alternatives < 0:
         raise ValueError("alternatives must be 0 or more")
+    require_distinct(origin, destination)
+    network = network.copy()
     attach = attach_multihomed if diverse else attach_place
     source = attach(network, origin)
     target = attach(network, destination)

@@ -73,7 +73,7 @@ def test_route_is_costed_stored_and_exported(tiny_store: Path) -> None:
 
 def test_backbone_joins_three_towns(tiny_store: Path) -> None:
     result = runner.invoke(
-        app, ["plan", "backbone", "--terminals", "Sur; Norte; Este", "--name", "tres"]
+        app, ["plan", "backbone", "--terminals", "Sur; Norte; Este, Tabasco", "--name", "tres"]
     )
     assert result.exit_code == 0, result.output
     stored = runner.invoke(app, ["proposals", "export", "tres", "--format", "geojson",
@@ -122,3 +122,31 @@ def test_planning_errors_are_one_line(tiny_store: Path, args: list[str], message
     assert result.exit_code == 2, result.output
     assert "error:" in result.output and message in result.output
     assert "Traceback" not in result.output
+
+
+AFRICA = "POLYGON((20 0, 21 0, 21 1, 20 1, 20 0))"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "route", "--from", "Sur", "--to", "Sur"], "same place: 'Sur' at -93.00000"),
+        # the same point typed as a name and as coordinates
+        (["plan", "route", "--from", "Norte", "--to", "-93.0,18.0"], "same place"),
+        (["plan", "last-mile", "--area", AFRICA], "holds no localities"),
+        (
+            ["plan", "last-mile", "--area", "POLYGON((-93.5 16.5, -91.5 16.5, -91.5 18.5, "
+             "-93.5 16.5))", "--min-population", "6000"],
+            "no locality of at least 6,000 people (its largest has 5,000)",
+        ),
+    ],
+)  # fmt: skip
+def test_degenerate_requests_are_refused_and_store_nothing(
+    tiny_store: Path, args: list[str], message: str
+) -> None:
+    before = runner.invoke(app, ["proposals", "list"]).output
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert runner.invoke(app, ["proposals", "list"]).output == before

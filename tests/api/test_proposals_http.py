@@ -212,6 +212,23 @@ def test_bad_places_are_refused_before_a_job(
     assert len(client.get("/jobs", headers=VIEWER).json()) == before
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "text"),
+    [
+        ("route", {"from": "Norte", "to": "Norte"}, "from and to are the same place: 'Norte'"),
+        ("last-mile", {"area": "POLYGON((20 0, 21 0, 21 1, 20 1, 20 0))"}, "holds no localities"),
+    ],
+)
+def test_degenerate_requests_are_refused_before_a_job(
+    client: TestClient, path: str, body: dict[str, Any], text: str
+) -> None:
+    before = len(client.get("/jobs", headers=VIEWER).json())
+    response = client.post(f"/proposals/{path}", json=body, headers=PLANNER)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "degenerate_request" and text in response.json()["message"]
+    assert len(client.get("/jobs", headers=VIEWER).json()) == before
+
+
 def test_ambiguous_terminal_names_its_position(client: TestClient) -> None:
     body = {"terminals": ["Norte", "San Juan"]}
     response = client.post("/proposals/backbone", json=body, headers=PLANNER)

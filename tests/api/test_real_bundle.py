@@ -88,3 +88,49 @@ def test_villahermosa_to_cancun(demo_store: Path) -> None:
     crossed = {area.name for area in metrics.states_crossed or ()}
     assert {"Tabasco", "Campeche", "Quintana Roo"} <= crossed
     assert metrics.reuse_share > 0.8
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "cvegeo"),
+    [
+        ("Querétaro, Querétaro", "Santiago de Querétaro", "220140001"),
+        ("Oaxaca, Oaxaca", "Oaxaca de Juárez", "200670001"),
+        ("Campeche, Campeche", "San Francisco de Campeche", "040020001"),
+        ("Ciudad de México", "Cuauhtémoc", "090150001"),
+        ("cdmx", "Cuauhtémoc", "090150001"),
+        ("queretaro", "Santiago de Querétaro", "220140001"),
+        ("Villahermosa", "Villahermosa", "270040001"),
+    ],
+)
+def test_the_names_people_type_resolve_and_say_how(
+    demo_store: Path, typed: str, name: str, cvegeo: str
+) -> None:
+    # keys from INEGI's catalogue of state capitals (municipal seats, locality 0001)
+    place = planning_context(Store(demo_store)).places.resolve(typed)
+    assert (place.name, place.cvegeo) == (name, cvegeo)
+    assert place.match is not None
+    assert place.match["typed"] == typed and place.match["cvegeo"] == cvegeo
+    assert place.match["how"] == "alias" and "place_aliases.toml" in place.match["why"]
+
+
+def test_every_openapi_example_place_resolves(demo_store: Path) -> None:
+    from api._proposal_requests import BackboneRequest, RouteRequest
+
+    index = planning_context(Store(demo_store)).places
+    typed = []
+    for model in (RouteRequest, BackboneRequest):
+        for example in model.model_config["json_schema_extra"]["examples"]:  # type: ignore[index]
+            typed += example.get("terminals", []) + [example.get(k) for k in ("from", "to")]
+    places = [index.resolve(text) for text in typed if text]
+    assert "San Francisco de Campeche" in {p.name for p in places}
+
+
+def test_a_weak_match_is_refused_with_the_candidates(demo_store: Path) -> None:
+    from planner.places import WeakPlaceMatchError
+
+    index = planning_context(Store(demo_store)).places
+    with pytest.raises(WeakPlaceMatchError) as refused:
+        index.resolve("Houston")  # a ranch of 2 people in Tulum (INEGI Censo 2020)
+    assert refused.value.candidates[0].startswith("Houston, Tulum, Quintana Roo (pop. 2")
+    # qualified by its state it is what the user asked for
+    assert index.resolve("Houston, Quintana Roo").population == 2

@@ -142,6 +142,10 @@ def test_cfe_fiber_is_flagged_as_a_proxy() -> None:
     assert frame["lease_available"].all()
     assert frame["fibers"].isna().all()
     assert frame["assumption"].str.contains("proxy", case=False).all()
+    # the manifest's caveat reaches the catalog, and every proposal reusing the layer
+    (entry,) = [row for row in MANIFEST["layer"] if row["name"] == "cfe_fiber"]
+    assert entry["caveat"].startswith("an assumption")
+    assert "transmission corridors" in entry["caveat"]
 
 
 def test_subsea_landings_name_their_cables() -> None:

@@ -75,6 +75,14 @@ def test_ingest_stores_a_validated_vector_layer(data_dir: Path, private_tmp: Pat
     assert list(private_tmp.iterdir()) == []
 
 
+def test_a_caveat_given_to_ingest_is_kept_with_the_report(data_dir: Path) -> None:
+    store = FakeStore()
+    caveat = "a proxy: bus stops standing in for towns"
+    report = ingest(store, data_dir / "tabasco_localities.csv", "localities", caveat=caveat)
+    assert report.caveat == caveat and store.calls[0][1][3].caveat == caveat
+    assert report.to_dict()["caveat"] == caveat
+
+
 def test_ingest_uses_the_given_name(data_dir: Path) -> None:
     store = FakeStore()
     report = ingest(store, data_dir / "tabasco_localities.csv", "localities", name="pueblos")

@@ -153,7 +153,7 @@ def test_comparison_map_keeps_both_scenarios_apart(tmp_path: Path) -> None:
     m = comparison_map(fx.proposal(), fx.proposal_b(), fx.frames())
     text = _html(m, tmp_path)
     assert json.dumps("B: Costa y Sierra") in text
-    assert json.dumps("A: Villahermosa–Palenque backbone: primary") in text
+    assert json.dumps("A: Villahermosa–Palenque backbone (main route)") in text
 
 
 class _FakeStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -181,7 +182,15 @@ def test_a_greenfield_bridge_in_a_route_follows_the_terrain() -> None:
     straight_km = 0.2 * DEGREE_17_18_KM
     assert straight_km <= bridge.length_km < 1.3 * straight_km
     assert bridge.cost_usd >= 30_000 * straight_km * 0.999
-    assert "terrain_multiplier" in bridge.extra
+    # flat ground (slope under 5°: multiplier 1.0); the link starts and ends on the highways,
+    # so part of it lies on corridor cells priced at the highway's 18k/30k = 0.6 of the rate
+    assert bridge.rate_usd_per_km == 30_000 and bridge.multipliers["terrain"] == 1.0
+    share = bridge.extra["corridor_share"]
+    assert 0 < share < 0.5
+    assert bridge.multipliers["corridor_ground"] == pytest.approx(1 - share + 0.6 * share, abs=1e-3)
+    assert bridge.cost_usd == round(
+        bridge.length_km * 30_000 * math.prod(bridge.multipliers.values()), 2
+    )
 
 
 def test_without_elevation_the_bridge_stays_straight_and_a_note_says_so() -> None:
@@ -193,3 +202,21 @@ def test_without_elevation_the_bridge_stays_straight_and_a_note_says_so() -> Non
     (bridge,) = [s for s in proposal.segments if s.deployment_type == "greenfield"]
     assert len(bridge.geometry.coords) == 2
     assert any("no elevation raster" in note for note in proposal.notes)
+
+
+def test_reusing_a_proxy_fiber_layer_is_noted_with_its_caveat() -> None:
+    line = meridian(-93.0, 17.0, 18.0)
+    fiber = frame([line], operator=["CFE"], status=["existing"], lease_available=[True])
+    road = frame([meridian(-92.0, 17.0, 18.0)], row_type=["highway"])
+    caveat = "an assumption: transmission corridors standing in for fiber"
+    network = build_network(
+        {"cfe_fiber": fiber, "road": road}, COSTS, caveats={"cfe_fiber": caveat, "gone": "x"}
+    )
+    assert network.caveats == {"cfe_fiber": caveat}
+    proposal = plan_route(network, Place("Sur", -93.0, 17.0), Place("Norte", -93.0, 18.0))
+    assert {s.deployment_type for s in proposal.segments} == {"fiber_lease"}
+    assert f"100% of the length reuses cfe_fiber, which is {caveat}" in proposal.notes
+    # every segment: km x the cost model's rate (fiber lease 5,000 USD/km), no multiplier
+    (segment,) = proposal.segments
+    assert segment.rate_usd_per_km == 5_000 and segment.multipliers == {}
+    assert segment.cost_usd == round(segment.length_km * 5_000, 2)

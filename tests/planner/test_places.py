@@ -21,6 +21,8 @@ from planner.places import (
     Place,
     PlaceIndex,
     PlaceNotFoundError,
+    WeakPlaceMatchError,
+    load_place_aliases,
     normalize_name,
     parse_lon_lat,
     resolve_place,
@@ -356,3 +358,90 @@ def test_seats_of_two_states_stay_ambiguous(index: PlaceIndex) -> None:
     # both Emiliano Zapata localities are seats (…0001), but in different states
     with pytest.raises(AmbiguousPlaceError):
         index.resolve("Emiliano Zapata")
+
+
+# ----------------------------------------------------------------------------- aliases
+
+
+@pytest.fixture(scope="module")
+def capital_index() -> PlaceIndex:
+    rows = [
+        # name, municipality, state, INEGI key, population (Censo 2020), lon, lat
+        ("Santiago de Querétaro", "Querétaro", "Querétaro", "220140001", 794_789, -100.39, 20.59),
+        ("Querétaro", "Cuauhtémoc", "Chihuahua", "080170123", 12, -106.9, 28.4),
+        ("San Francisco de Campeche", "Campeche", "Campeche", "040020001", 249_623, -90.53, 19.84),
+        ("Campeche", "Othón P. Blanco", "Quintana Roo", "230040456", 40, -88.5, 18.6),
+        ("Cuauhtémoc", "Cuauhtémoc", "Ciudad de México", "090150001", 545_884, -99.15, 19.43),
+        ("Houston", "Tulum", "Quintana Roo", None, 2, -87.6, 20.1),
+        ("Tenosique de Pino Suárez", "Tenosique", "Tabasco", "270170001", 32_579, -91.42, 17.47),
+    ]
+    names, muns, states, codes, pops, lons, lats = zip(*rows, strict=True)
+    frame = gpd.GeoDataFrame(
+        {"name": names, "municipality": muns, "state": states, "cvegeo": codes,
+         "population": pops},
+        geometry=[Point(x, y) for x, y in zip(lons, lats, strict=True)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    return PlaceIndex(frame)
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "cvegeo"),
+    [
+        ("Querétaro, Querétaro", "Santiago de Querétaro", "220140001"),
+        ("QUERETARO", "Santiago de Querétaro", "220140001"),
+        ("Campeche, Campeche", "San Francisco de Campeche", "040020001"),
+        ("Ciudad de México", "Cuauhtémoc", "090150001"),
+        ("CDMX", "Cuauhtémoc", "090150001"),
+    ],
+)
+def test_common_names_resolve_by_the_alias_file_and_say_so(
+    capital_index: PlaceIndex, typed: str, name: str, cvegeo: str
+) -> None:
+    place = capital_index.resolve(typed)
+    assert (place.name, place.cvegeo) == (name, cvegeo)
+    assert place.match is not None
+    assert {k: place.match[k] for k in ("typed", "name", "cvegeo", "how")} == {
+        "typed": typed, "name": name, "cvegeo": cvegeo, "how": "alias"
+    }  # fmt: skip
+    assert "INEGI" in place.match["source"]
+    assert place.describe().startswith(f"{typed!r} → {name}, ")
+
+
+def test_an_exact_spelling_carries_no_match_record(capital_index: PlaceIndex) -> None:
+    place = capital_index.resolve("Santiago de Querétaro, Querétaro")
+    assert place.match is None and place.describe() == (
+        "Santiago de Querétaro, Querétaro (INEGI 220140001)"
+    )
+    spelled = capital_index.resolve("tenosique de pino suarez")
+    assert spelled.match is not None and spelled.match["how"] == "spelling"
+
+
+def test_a_bare_name_matching_only_a_hamlet_is_refused(capital_index: PlaceIndex) -> None:
+    with pytest.raises(WeakPlaceMatchError) as refused:
+        capital_index.resolve("Houston")
+    assert refused.value.code == "weak_place_match"
+    assert refused.value.candidates == ["Houston, Tulum, Quintana Roo (pop. 2)"]
+    assert "'Houston, Quintana Roo'" in refused.value.message
+    assert capital_index.resolve("Houston, Quintana Roo").population == 2
+
+
+def test_every_alias_names_a_key_once_and_the_file_cites_inegi() -> None:
+    aliases = load_place_aliases()
+    assert "INEGI" in aliases.source
+    capitals = {entry.cvegeo for entry in aliases.entries}
+    assert len(capitals) == 32  # 31 state capitals and Mexico City
+    assert all(key.endswith("0001") for key in capitals)  # municipal seats
+    typed = [normalize_name(e.alias) for e in aliases.entries]
+    assert len(typed) == len(set(typed))
+
+
+def test_a_one_column_csv_keeps_the_comma_inside_a_place(index: PlaceIndex, tmp_path: Path) -> None:
+    path = tmp_path / "terminals.csv"
+    path.write_text("place\nVillahermosa, Tabasco\n\n# a comment\nMérida, Yucatán\n", "utf-8")
+    names = [p.name for p in resolve_places(path, index=index)]
+    assert names == ["Villahermosa", "Mérida"]
+    wide = tmp_path / "wide.csv"
+    wide.write_text("place,note\nVillahermosa, Tabasco,capital\n", encoding="utf-8")
+    with pytest.raises(InvalidPlaceError, match=r"wide\.csv line 2 has more fields"):
+        resolve_places(wide, index=index)

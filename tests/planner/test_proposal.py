@@ -294,7 +294,7 @@ def test_geojson_round_trip(route: Proposal, states: gpd.GeoDataFrame) -> None:
     assert document["type"] == "FeatureCollection"
     feature = document["features"][0]
     assert feature["geometry"] == {"type": "LineString", "coordinates": [[0.0, 0.0], [2.0, 0.0]]}
-    assert feature["properties"]["length_km"] == round(km(2), 3)
+    assert feature["properties"]["length_km"] == pytest.approx(km(2), abs=1e-9)
     assert feature["properties"]["cost_usd"] == round(km(2) * RAIL)
     assert {
         "deployment_type",
@@ -326,7 +326,7 @@ def test_bill_of_quantities_totals_capex(route: Proposal) -> None:
     assert total["km"] == pytest.approx(m.total_km)
     rows = boq.set_index("item")
     assert rows.loc["rail", "usd_per_km"] == pytest.approx(RAIL)
-    assert rows.loc["fiber_lease", "km"] == pytest.approx(km(3))
+    assert rows.loc["fiber_lease", "km"] == round(km(3), 3)  # to the metre
     assert rows.loc["splice_sites", "category"] == "node"
     assert boq.loc[boq["item"] == "splice_sites", "km"].isna().all()
     assert boq.iloc[0]["item"] == "greenfield"  # most expensive first
@@ -412,3 +412,37 @@ def test_metric_invariants(segs: list[Segment], kind: str, nodes: dict[str, floa
         assert m.one_way_latency_ms >= 0
     boq = bill_of_quantities(proposal, m)
     assert boq.iloc[-1]["usd"] == pytest.approx(m.capex_usd_total)
+
+
+def test_a_segment_priced_at_a_rate_costs_km_times_rate_times_each_multiplier() -> None:
+    # 0.1° of the equator = 11.13194908 km; 30,000 USD/km x 1.3 (slope) x 0.8 (corridor ground)
+    seg = Segment(
+        equator(0, 0.1),
+        "greenfield",
+        rate_usd_per_km=30_000,
+        multipliers={"terrain": 1.3, "corridor_ground": 0.8},
+    )
+    assert seg.cost_usd == round(11.13194908 * 30_000 * 1.3 * 0.8, 2) == 347_316.81
+    feature = proposal_to_geojson(Proposal("route", "r", (seg,)))["features"][0]["properties"]
+    assert feature["rate_usd_per_km"] == 30_000
+    assert feature["multipliers"] == {"terrain": 1.3, "corridor_ground": 0.8}
+    assert feature["cost_usd"] == 347_316.81
+
+
+def test_the_bill_of_quantities_is_rounded_and_adds_up_to_the_stored_totals() -> None:
+    # three greenfield pieces of 1/3 of 0.1° each: 3.71064969 km at 40,000 USD/km is
+    # 148,425.99 USD each (to the cent): 445,277.97 USD of trench, plus a 50,000 USD PoP
+    pieces = tuple(
+        Segment(equator(i / 30, (i + 1) / 30), "greenfield", rate_usd_per_km=40_000)
+        for i in range(3)
+    )
+    proposal = Proposal("route", "r", pieces, node_costs_usd={"terminal_pops": 50_000})
+    document = json.loads(json.dumps(proposal_to_geojson(proposal)))
+    back = proposal_from_geojson(document)
+    boq = bill_of_quantities(back).set_index("item")
+    assert boq.loc["greenfield", "usd"] == 445_277.97
+    assert boq.loc["greenfield", "km"] == 11.132  # metres
+    assert boq.loc["total", "usd"] == 495_277.97 == document["metrics"]["capex_usd_total"]
+    assert boq.loc[["greenfield", "terminal_pops"], "usd"].sum() == pytest.approx(495_277.97)
+    text = bill_of_quantities(back).to_csv(index=False)
+    assert "445277.97" in text and "11.132," in text and "495277.97" in text
