@@ -1,4 +1,4 @@
-"""Last-mile proposals: connect the unserved localities of an area, each by its cheapest means.
+"""Last-mile proposals: serve the unserved localities of an area at least cost.
 
 How a plan is made (:func:`plan_last_mile`):
 
@@ -7,48 +7,49 @@ How a plan is made (:func:`plan_last_mile`):
    planned).
 2. **Demand.** Localities above ``min_population`` and their people without a connection,
    from the ``connected`` attribute, the 2020 census household internet share or the
-   distance to fiber (:func:`planner.demand.estimate_demand`; the notes say which).
-3. **Feeders.** The localities with people unserved are attached to the network; one
-   multi-source Dijkstra from the backbone over ``cost_usd`` gives each its cheapest feeder.
-4. **Technology per locality** (households = people unserved / persons per household,
-   rounded up; all prices from the cost model's ``last_mile`` section):
+   distance to fiber (:func:`planner.demand.estimate_demand`); people inside existing
+   coverage polygons, or the state's mobile coverage share, are taken out
+   (:func:`planner.demand.apply_coverage`). The records say which method each used.
+3. **Feeders.** The localities, and candidate wireless sites on the highest ground within
+   ``radio.high_point_radius_km`` of each, are attached to the network; one multi-source
+   Dijkstra from the backbone over ``cost_usd`` gives each its cheapest fiber feeder, along
+   the network's corridors (roads, rail, pipelines, power lines where loaded).
+4. **Technology** (households = people unserved / persons per household, rounded up; all
+   prices from the cost model's ``last_mile`` section). A locality's *alternative* is the
+   cheaper of
 
-   - *fiber*: feeder + households x ``usd_per_household`` + in-town distribution cable
-     (``usd_per_km`` x street km, see :func:`distribution_km`);
-   - *fixed wireless*: only within ``max_range_km`` of the backbone or of a fiber-fed
-     locality, whose backhaul feeds the site: ceil(people / ``persons_per_site``) sites x
-     ``usd_per_site`` + subscribers x ``usd_per_subscriber``;
-   - *satellite*: households x (``usd_per_terminal`` + ``usd_per_year`` x horizon years).
+   - *fiber*: its feeder + households x ``usd_per_household`` + in-town distribution
+     cable (``usd_per_km`` x street km, see :func:`distribution_km`);
+   - *satellite*: households x (``usd_per_terminal`` + ``usd_per_year`` x horizon years);
 
-   Localities are served cheapest per person first, each by its cheapest technology at
-   that moment. Once a locality is fed by fiber, its feeder joins the tree: the next
-   locality's feeder is priced from the backbone *or the tree*, so two towns down the same
-   road pay for the road once, and the fed town can be the wireless site of the towns in
-   range. A locality's standalone costs (feeder from the backbone, not shared) are kept
-   in its record for comparison.
-5. **Shared trench.** The fiber-fed localities are joined to the backbone by the cheapest
-   of three trees: the one grown in step 4, a Steiner tree over them and a virtual
-   terminal joined to every backbone node at no cost (the backbone contracted to one
-   terminal), and the shortest-path forest of step 3 (an upper bound of the Steiner
-   tree's optimum).
-6. **Budget** (optional): the same order, skipping localities whose cost no longer fits
-   what is left. A locality is charged its feeder from the tree as it was when chosen and
-   the final tree is never dearer than that, so the capex never exceeds the budget.
+   and :func:`planner.wireless.plan_wireless` opens the shared *fixed-wireless* sites that
+   beat it: a site reaches a locality over a clear radio path on the terrain
+   (:mod:`planner.radio`), is fed by fiber or microwave hops, and is chosen exactly with
+   HiGHS or by a documented heuristic with its optimality gap
+   (:mod:`planner.site_selection`). With a budget, the most people are served within it.
+5. **Shared trench.** The fiber localities and fiber-fed sites are joined to the backbone
+   by the cheaper of a Steiner tree over them and a virtual terminal joined to every
+   backbone node at no cost, and the shortest-path forest of step 3 (never dearer than
+   the standalone feeders the choice counted).
+6. **Terrain.** Greenfield feeder pieces follow the terrain over the friction surface of
+   backbone greenfield links (:func:`planner.realize.follow_terrain`). With a budget, if
+   that makes the plan dearer than the budget, the localities are chosen again within a
+   budget smaller by the overrun, so the capex never exceeds it.
 
 Money appears once: the tree's segments carry the feeder cable (role ``"last-mile"``, with
-their corridor's deployment type), and everything per locality is a node cost
+their corridor's deployment type), and everything else is a node cost
 (``fiber_households``, ``fiber_distribution``, ``fixed_wireless_sites``,
-``fixed_wireless_cpe``, ``satellite_terminals_and_service``). Wireless and satellite
-localities have no segment (a radio link or a satellite is not a line to build); they are
-listed with every locality in ``proposal.parameters["localities"]``.
-
-Feeders keep the network's flat greenfield estimate (no terrain re-routing), so the choice
-of technology, the tree and the budget are all priced by the same numbers. Feeders are
-short unamplified spans, so no in-line amplifier sites are added.
+``fixed_wireless_cpe``, ``microwave_links``, ``microwave_relays``,
+``satellite_terminals_and_service``). Wireless sites, microwave hops and served localities
+are markers of the proposal (:class:`planner.proposal.Marker`), with every locality also
+listed in ``proposal.parameters["localities"]`` and every site in
+``parameters["wireless_sites"]``. Feeders are short unamplified spans, so no in-line
+amplifier sites are added.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -83,7 +84,7 @@ from planner.network import PlanningNetwork, attach_places
 from planner.places import Place
 from planner.proposal import Marker, Proposal
 from planner.radio import ElevationGrid
-from planner.realize import EdgeKey, segments_from_edges
+from planner.realize import DEFAULT_MIN_TERRAIN_KM, EdgeKey, segments_from_edges
 from planner.steiner import steiner_tree_csr
 from planner.wireless import Candidates, WirelessPlan, WirelessSite, candidate_sites, plan_wireless
 
@@ -234,6 +235,80 @@ def plan_last_mile(
     ValueError
         A negative budget or population threshold, or unknown backbone nodes.
     """
+    kwargs: dict[str, Any] = dict(
+        area_name=area_name,
+        min_population=min_population,
+        budget_usd=budget_usd,
+        backbone_nodes=backbone_nodes,
+        household_internet=household_internet,
+        connected_within_km=connected_within_km,
+        name=name,
+        time_limit_s=time_limit_s,
+        coverage=coverage,
+        counted_as_served=counted_as_served,
+        state_coverage=state_coverage,
+    )
+    proposal = _plan(network, localities, **kwargs)
+    if budget_usd is None:
+        return proposal
+    choice = float(budget_usd)
+    for _ in range(TERRAIN_RETRIES):
+        over = _capex(proposal) - budget_usd
+        if over <= budget_usd * 1e-9 + 1e-6:
+            return proposal
+        # the feeders cost more over the terrain than the flat estimate the choice used:
+        # choose again within a budget smaller by the overrun
+        choice = max(choice - over * 1.05, 0.0)
+        proposal = _plan(network, localities, choice_budget_usd=choice, **kwargs)
+        proposal = _with_note(
+            proposal,
+            f"the terrain made the feeders dearer than the flat estimate the choice used, so "
+            f"the localities were chosen again within USD {choice:,.0f} of the budget",
+        )
+    if _capex(proposal) > budget_usd * (1 + 1e-9) + 1e-6:
+        proposal = _plan(network, localities, choice_budget_usd=choice, terrain=False, **kwargs)
+        proposal = _with_note(
+            proposal,
+            "greenfield feeders stay straight at the flat rate: over the terrain they did not "
+            "fit the budget",
+        )
+    if _capex(proposal) > budget_usd * (1 + 1e-9) + 1e-6:
+        raise AssertionError(f"last-mile capex exceeds the budget {budget_usd:.2f}")
+    return proposal
+
+
+TERRAIN_RETRIES = 3
+"""Times a budgeted plan is chosen again when its feeders cost more over the terrain."""
+
+
+def _capex(proposal: Proposal) -> float:
+    return sum(s.cost_usd for s in proposal.segments) + sum(proposal.node_costs_usd.values())
+
+
+def _with_note(proposal: Proposal, note: str) -> Proposal:
+    return dataclasses.replace(proposal, notes=[*proposal.notes, note])
+
+
+def _plan(
+    network: PlanningNetwork,
+    localities: gpd.GeoDataFrame,
+    *,
+    area_name: str,
+    min_population: int = 250,
+    budget_usd: float | None = None,
+    backbone_nodes: Sequence[Hashable] | None = None,
+    household_internet: pd.DataFrame | None = None,
+    connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
+    name: str | None = None,
+    time_limit_s: float = SITE_TIME_LIMIT_S,
+    coverage: gpd.GeoDataFrame | None = None,
+    counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
+    state_coverage: pd.DataFrame | None = None,
+    choice_budget_usd: float | None = None,
+    terrain: bool = True,
+) -> Proposal:
+    """Plan once; ``choice_budget_usd`` (default the budget) bounds the choice and
+    ``terrain`` routes greenfield feeders over the terrain (see :func:`plan_last_mile`)."""
     started = time.perf_counter()
     if budget_usd is not None and not budget_usd >= 0:
         raise ValueError("budget_usd must be an amount >= 0")
@@ -324,7 +399,9 @@ def plan_last_mile(
                 ),
             )
         )
-    budget = None if budget_usd is None else float(budget_usd)
+    if choice_budget_usd is None:
+        choice_budget_usd = budget_usd
+    budget = None if choice_budget_usd is None else float(choice_budget_usd)
     wireless = _choose(
         items,
         grid,
@@ -346,12 +423,14 @@ def plan_last_mile(
 
     ordered = _ordered_edges(csr, tree_edges, backbone)
     segments = segments_from_edges(
-        network, ordered, role=ROLE, notes=notes, min_terrain_km=math.inf
+        network,
+        ordered,
+        role=ROLE,
+        notes=notes,
+        min_terrain_km=DEFAULT_MIN_TERRAIN_KM if terrain else math.inf,
     )
     costs = _node_costs(items, wireless, model)
     capex = sum(s.cost_usd for s in segments) + sum(costs.values())
-    if budget_usd is not None and capex > budget_usd * (1 + 1e-9) + 1e-6:
-        raise AssertionError(f"last-mile capex {capex:.2f} exceeds the budget {budget_usd:.2f}")
 
     served = [item for item in items if item.served]
     people_covered = sum(item.people for item in served)
@@ -360,10 +439,10 @@ def plan_last_mile(
     notes.append(_split_note(split))
     notes.append(_tree_note(tree_info, len(fiber_rows)))
     notes.append(_wireless_note(wireless, model))
-    if any(s.deployment_type == "greenfield" for s in segments):
+    if terrain and any(s.deployment_type == "greenfield" for s in segments):
         notes.append(
-            "greenfield feeders are priced at the flat rate as straight lines (no terrain "
-            "re-routing), so technology choice, tree and budget use the same prices"
+            "greenfield feeders follow the terrain over the slope-priced friction surface; "
+            "the choice of technology priced them as straight lines at the flat rate"
         )
     demand_people = sum(item.people for item in items)
     if budget_usd is not None:

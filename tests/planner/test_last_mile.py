@@ -426,3 +426,32 @@ def test_coverage_polygon_and_state_share_take_people_out_of_demand() -> None:
     assert proposal.parameters["demand_methods"]["coverage layer"] == 1
     assert any("1 localities inside coverage polygons" in n for n in proposal.notes)
     assert any("USTDA table 5" in n for n in proposal.notes)
+
+
+def test_dearer_terrain_never_breaks_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # stand-in terrain: every feeder routed over it costs 1.5 times its flat estimate. The
+    # budget fits C and A at flat prices (A's feeder is 870,000); over the terrain A's
+    # feeder is 435,000 dearer, so the plan is chosen again within less and A drops out
+    import dataclasses as dc
+
+    import planner.last_mile as last_mile
+
+    real = last_mile.segments_from_edges
+
+    def steep(*args: object, **kwargs: object) -> list:
+        segments = real(*args, **kwargs)  # type: ignore[arg-type]
+        if kwargs.get("min_terrain_km") == math.inf:
+            return segments
+        return [
+            dc.replace(s, multipliers={**s.multipliers, "terrain": 1.5})
+            if s.rate_usd_per_km is not None
+            else dc.replace(s, cost_usd=s.cost_usd * 1.5)
+            for s in segments
+        ]
+
+    monkeypatch.setattr(last_mile, "segments_from_edges", steep)
+    budget = C_WIRELESS + A_FEEDER + 151_400 + 1.0
+    proposal = plan_last_mile(network(), localities(FOUR), area_name="t", budget_usd=budget)
+    assert capex(proposal) <= budget
+    assert not records(proposal)["A"]["served"]
+    assert any("chosen again" in n for n in proposal.notes)
