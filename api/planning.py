@@ -119,10 +119,25 @@ def proposal_slug(text: str) -> str:
 
 
 def _elevation(store: Store) -> Path | None:
+    """The elevation raster: the finest of those named ``elevation*`` or ``dem*`` (else of
+    all rasters), so a user's finer DEM replaces the bundled 1 km grid."""
     rasters = [info.name for info in store.list_layers() if info.kind is LayerKind.RASTER]
     if not rasters:
         return None
-    return store.raster_path("elevation" if "elevation" in rasters else rasters[0])
+    named = [n for n in rasters if n.lower().startswith(("elevation", "dem"))] or rasters
+    paths = [store.raster_path(n) for n in sorted(named)]
+    return min(paths, key=_cell_size)
+
+
+def _cell_size(path: Path) -> float:
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    try:
+        with rasterio.open(path) as src:
+            return float(min(abs(src.res[0]), abs(src.res[1])))
+    except RasterioIOError:
+        return float("inf")
 
 
 def _concat(store: Store, kind: LayerKind) -> gpd.GeoDataFrame | None:
