@@ -151,6 +151,7 @@ class Radio(_Entry):
     fresnel_clearance: NonNegativeFloat
     high_point_radius_km: NonNegativeFloat
     usd_per_extra_radio: NonNegativeFloat
+    max_radios_per_site: Annotated[int, Field(ge=1, le=100)]
 
 
 class Microwave(_Entry):

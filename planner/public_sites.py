@@ -39,8 +39,8 @@ def seat_stand_ins(localities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
             {"name": [], "site_type": []}, geometry=[], crs=localities.crs or "EPSG:4326"
         )
-    text = codes.astype(str).str.split(".").str[0]
-    seats = localities[text.str.endswith(SEAT_SUFFIX)]
+    text = codes.astype("string").fillna("").str.split(".").str[0].fillna("")
+    seats = localities[text.str.endswith(SEAT_SUFFIX).fillna(False).to_numpy(dtype=bool)]
     return gpd.GeoDataFrame(
         {
             "name": [f"{n} town hall (stand-in)" for n in seats["name"]],

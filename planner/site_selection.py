@@ -71,6 +71,9 @@ class SiteProblem:
         Cost of each sector radio beyond a site's first.
     budget_usd
         None: serve everyone at least cost; else the most people within this amount.
+    max_radios
+        Sector radios one site holds at most, so it serves at most ``capacity x
+        max_radios`` people.
     """
 
     site_usd: FloatArray
@@ -82,6 +85,7 @@ class SiteProblem:
     capacity: float
     radio_usd: float
     budget_usd: float | None = None
+    max_radios: int = 1_000_000
 
     @property
     def n_sites(self) -> int:
@@ -173,7 +177,7 @@ def select_sites(
         solution = _solve_milp(problem, time_limit_s)
     else:
         solution = greedy_sites(problem)
-        bound = _lp_bound(problem, time_limit_s, solution)
+        bound = relaxation_bound(problem, time_limit_s, solution)
         solution.bound = bound
         solution.gap = _gap(_objective(problem, solution), bound)
         solution.method = "greedy + Lagrangian bound"
@@ -231,6 +235,7 @@ def _solve_parts(
             alternative_usd=problem.alternative_usd[locs],
             capacity=problem.capacity,
             radio_usd=problem.radio_usd,
+            max_radios=problem.max_radios,
         )
         left = max(deadline - time.perf_counter(), 1.0)
         if sub.pair_site.size == 0:
@@ -353,9 +358,27 @@ def _model(
             shape=(n_s, n_cols),
         )
         constraints.append(LinearConstraint(load, -np.inf, 0.0))
-        upper[r0:u0] = np.inf
+        upper[r0:u0] = max(problem.max_radios - 1, 0)
         if mode == "lower":
             integrality[r0:u0] = 0
+    elif problem.max_radios < 1_000_000:
+        # people x - capacity x max_radios y <= 0
+        full = sp.csr_array(
+            (
+                np.concatenate(
+                    [
+                        problem.people[problem.pair_locality],
+                        np.full(n_s, -problem.capacity * problem.max_radios),
+                    ]
+                ),
+                (
+                    np.concatenate([problem.pair_site, np.arange(n_s)]),
+                    np.concatenate([x0 + pairs, np.arange(n_s)]),
+                ),
+            ),
+            shape=(n_s, n_cols),
+        )
+        constraints.append(LinearConstraint(full, -np.inf, 0.0))
     if problem.budget_usd is not None:
         constraints.append(LinearConstraint(cost[None, :], -np.inf, problem.budget_usd))
     return objective, constraints, Bounds(np.zeros(n_cols), upper), cost, integrality
@@ -419,7 +442,7 @@ def _solve_milp(problem: SiteProblem, time_limit_s: float) -> SiteSolution:
             solution = chosen
     bound = _milp_bound(problem, lower)
     if not math.isfinite(bound):
-        bound = _lp_bound(problem, max(deadline - time.perf_counter(), 1.0), solution)
+        bound = relaxation_bound(problem, max(deadline - time.perf_counter(), 1.0), solution)
     solution.bound = bound
     gap = _gap(_objective(problem, solution), bound)
     solution.gap = 0.0 if gap < 1e-6 else gap
@@ -473,7 +496,9 @@ def _gap(value: float, bound: float) -> float:
     return max(abs(value - bound) / abs(value), 0.0)
 
 
-def _lp_bound(problem: SiteProblem, time_limit_s: float, plan: SiteSolution | None = None) -> float:
+def relaxation_bound(
+    problem: SiteProblem, time_limit_s: float, plan: SiteSolution | None = None
+) -> float:
     """Bound of the problem from its Lagrangian relaxation (see :func:`lagrangian_bound`).
 
     Without a budget, a lower bound of the cost; with one, an upper bound of the people
@@ -664,7 +689,13 @@ def _close_unpaying(
         trial_site, trial_alt = site_of.copy(), alternative.copy()
         open_now = set(np.unique(trial_site[trial_site >= 0]).tolist()) - {s}
         for j in np.flatnonzero(site_of == s).tolist():
-            other = [t for t in covering.get(j, []) if t in open_now]
+            most = problem.capacity * problem.max_radios
+            other = [
+                t
+                for t in covering.get(j, [])
+                if t in open_now
+                and problem.people[trial_site == t].sum() + problem.people[j] <= most + 1e-9
+            ]
             if other and problem.cpe_usd[j] < problem.alternative_usd[j]:
                 trial_site[j] = other[0]
             else:
@@ -691,8 +722,11 @@ def _site_move(
     spend = float(problem.site_usd[s])
     load = 0.0
     value = 0.0
+    most = problem.capacity * problem.max_radios
     for j in order:
         new_load = load + float(problem.people[j])
+        if new_load > most + 1e-9:
+            continue
         radios = _extra_radios(new_load, problem.capacity) - _extra_radios(load, problem.capacity)
         extra = float(problem.cpe_usd[j]) + radios * problem.radio_usd
         if budgeted:

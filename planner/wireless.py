@@ -267,6 +267,7 @@ def plan_wireless(
         capacity=lm.fixed_wireless.persons_per_site,
         radio_usd=lm.radio.usd_per_extra_radio,
         budget_usd=budget_usd,
+        max_radios=lm.radio.max_radios_per_site,
     )
     solution = select_sites(problem, time_limit_s=time_limit_s)
     margin_of = {

@@ -164,3 +164,21 @@ def test_greedy_with_lp_bound_when_too_large_for_exact() -> None:
     assert solution.method == "greedy + Lagrangian bound"
     assert solution.bound <= solution.cost_usd + 1e-6
     assert 0.0 <= solution.gap < 1.0
+
+
+@pytest.mark.parametrize("exact_pairs", [0, 400])
+def test_a_site_holds_at_most_its_radios(monkeypatch: pytest.MonkeyPatch, exact_pairs: int) -> None:
+    # two towns of 5,000 people; one site holds 6 radios of 1,500 people (9,000): it can
+    # take one town (4 radios: 60,000 + 3 x 8,000 + 10,000 CPE) and the other stays on its
+    # 100,000 alternative: 194,000. Without the ceiling both would share it for 128,000.
+    monkeypatch.setattr(site_selection, "EXACT_RADIO_PAIRS", exact_pairs)
+    p = problem(
+        [60_000], [(0, 0), (0, 1)], [5000, 5000], [10_000, 10_000], [100_000, 100_000], 1500, 8000
+    )
+    capped = site_selection.SiteProblem(**{**p.__dict__, "max_radios": 6})
+    solution = select_sites(capped)
+    assert solution.cost_usd == pytest.approx(194_000)
+    assert (solution.site_of >= 0).sum() == 1
+    assert solution.radios.tolist() == [4]
+    assert select_sites(p).cost_usd == pytest.approx(128_000)
+    assert greedy_sites(capped).cost_usd == pytest.approx(194_000)
