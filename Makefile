@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 test: lint
 	./.ci/install-browser.sh
+	./.ci/install-postgis.sh
 	$(BIN)/pytest
 
 # Benchmarks (not tests): each prints a table with a same-run baseline. The OR-Library
@@ -33,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/steiner.py $(STEINER_DIR)/*.txt
 	$(BIN)/python bench/steiner_large.py
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/store_backends.py
 
 clean:
 	rm -rf $(VENV) .trazo .mypy_cache .ruff_cache .pytest_cache

@@ -21,7 +21,8 @@ from shapely.geometry import box, mapping, shape
 
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
-from layers.store import LayerInfo, Store, StoredProposal
+from layers.store import LayerInfo, StoredProposal
+from layers.store_api import LayerStore
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -42,7 +43,7 @@ class CollectionInfo:
     bbox: BBox | None
 
 
-def list_collections(store: Store) -> list[CollectionInfo]:
+def list_collections(store: LayerStore) -> list[CollectionInfo]:
     """Every vector layer (by name), then every proposal."""
     layers = [
         _layer_info(info) for info in store.list_layers() if info.kind is not LayerKind.RASTER
@@ -50,7 +51,7 @@ def list_collections(store: Store) -> list[CollectionInfo]:
     return layers + [_proposal_info(p) for p in store.list_proposals()]
 
 
-def collection(store: Store, collection_id: str) -> CollectionInfo:
+def collection(store: LayerStore, collection_id: str) -> CollectionInfo:
     """The collection ``collection_id``; ``NotFoundError`` if there is none."""
     proposal = _proposal_name(collection_id)
     if proposal is not None:
@@ -59,7 +60,7 @@ def collection(store: Store, collection_id: str) -> CollectionInfo:
 
 
 def items(
-    store: Store, collection_id: str, bbox: BBox | None, limit: int, offset: int
+    store: LayerStore, collection_id: str, bbox: BBox | None, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of GeoJSON features in id order, and how many features match ``bbox``."""
     proposal = _proposal_name(collection_id)
@@ -73,7 +74,7 @@ def items(
     return frame_features(store.read_page(collection_id, bbox, limit, offset)), matched
 
 
-def feature(store: Store, collection_id: str, feature_id: str) -> dict[str, Any]:
+def feature(store: LayerStore, collection_id: str, feature_id: str) -> dict[str, Any]:
     """Feature ``feature_id`` of a collection; ``NotFoundError`` if either is unknown."""
     fid = _fid(collection_id, feature_id)
     proposal = _proposal_name(collection_id)
@@ -135,7 +136,7 @@ def _proposal_name(collection_id: str) -> str | None:
     return None
 
 
-def _vector_layer(store: Store, name: str) -> LayerInfo:
+def _vector_layer(store: LayerStore, name: str) -> LayerInfo:
     info = store.info(name)
     if info.kind is LayerKind.RASTER:
         raise NotFoundError(

@@ -13,7 +13,8 @@ from rich.console import Console
 from api.settings import LimitSettings, StoreSettings
 from layers.errors import TrazoError
 from layers.limits import Limits
-from layers.store import Store
+from layers.store_api import LayerStore
+from layers.stores import open_store as open_store_at
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,11 +41,10 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def open_store() -> Store:
-    """Open the store named by the settings, creating its folder."""
+def open_store() -> LayerStore:
+    """Open the store named by the settings (a GeoPackage's folder is created)."""
     settings = StoreSettings()
-    settings.store.parent.mkdir(parents=True, exist_ok=True)
-    return Store(settings.store)
+    return open_store_at(settings.store, work_dir=settings.work_dir)
 
 
 def limits() -> Limits:

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
-from pathlib import Path
 
 import pyogrio
 import pyproj
@@ -22,7 +21,7 @@ from api.routes_layers import router as layers_router
 from api.routes_proposals import router as proposals_router
 from api.routes_scenarios import router as scenarios_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
-from layers.store import Store
+from layers.stores import open_store
 
 logger = logging.getLogger("trazo.api")
 
@@ -62,9 +61,8 @@ def create_app(
         summary="Costed fiber route proposals for Mexico from real layers.",
         lifespan=lifespan,
     )
-    store.store.parent.mkdir(parents=True, exist_ok=True)
     app.state.settings = service
-    app.state.store = Store(Path(store.store))
+    app.state.store = open_store(store.store, work_dir=store.work_dir)
     app.state.data_dir = store.data_dir
     app.state.limits = (limits or LimitSettings()).to_limits()
     app.state.planner = planner or PlannerSettings()

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from api import cli_layers, cli_plan, cli_proposals, cli_scenario
+from api import cli_layers, cli_plan, cli_proposals, cli_scenario, cli_store
 from api.cli_map import map_command
 from api.cli_serve import serve
 from api.demo import demo
@@ -21,6 +21,7 @@ app.add_typer(cli_layers.app, name="layers")
 app.add_typer(cli_plan.app, name="plan")
 app.add_typer(cli_proposals.app, name="proposals")
 app.add_typer(cli_scenario.app, name="scenario")
+app.add_typer(cli_store.app, name="store")
 app.command("demo")(demo)
 app.command("map")(map_command)
 app.command("serve")(serve)

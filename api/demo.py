@@ -16,7 +16,7 @@ from layers.bundle import BundledLayer, load_bundle
 from layers.kinds import LayerKind
 from layers.measure import geodesic_length_km, length_km_by
 from layers.report import ValidationReport
-from layers.store import Store
+from layers.store_api import LayerStore
 from planner.scenario import find_scenario, load_scenario
 
 LINE_KINDS = {LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES, LayerKind.SUBSEA_CABLES}
@@ -32,7 +32,7 @@ def demo(
     """Load the bundled layers, summarize them and plan the Tabasco scenario with its map."""
     settings = StoreSettings()
     store = open_store()
-    console.print(f"Loading the bundled layers from {settings.data_dir} into {store.path}")
+    console.print(f"Loading the bundled layers from {settings.data_dir} into {store.location}")
 
     loaded: list[tuple[BundledLayer, ValidationReport]] = []
 
@@ -52,7 +52,7 @@ def demo(
         result = run_scenario(spec, store, out, lambda text: status.update(text))
     print_result(result)
     console.print(
-        f"\nStore: {store.path.resolve()}\n"
+        f"\nStore: {store.location}\n"
         f"Map: {result.files['map'].resolve()} (open it in any browser; no network needed)\n"
         f"Summary: {result.files['summary'].resolve()}\n"
         "Next: `trazo layers list`, `trazo proposals list`, `trazo scenario list`, "
@@ -60,7 +60,7 @@ def demo(
     )
 
 
-def _layer_table(store: Store, loaded: list[tuple[BundledLayer, ValidationReport]]) -> Table:
+def _layer_table(store: LayerStore, loaded: list[tuple[BundledLayer, ValidationReport]]) -> Table:
     table = Table(title="Bundled layers")
     for column in ("layer", "kind", "features", "length (geodesic km)", "credit"):
         table.add_column(
@@ -77,7 +77,7 @@ def _layer_table(store: Store, loaded: list[tuple[BundledLayer, ValidationReport
     return table
 
 
-def _row_table(store: Store, loaded: list[tuple[BundledLayer, ValidationReport]]) -> Table:
+def _row_table(store: LayerStore, loaded: list[tuple[BundledLayer, ValidationReport]]) -> Table:
     """Kilometres of right of way by type and by layer (rail includes the Tren Maya)."""
     table = Table(title="Rights of way (geodesic km)")
     table.add_column("row_type")

@@ -2,19 +2,23 @@
 
 Durability
 ----------
-Every job is a row of ``trazo_jobs`` in the store's GeoPackage, written before any work
-starts and updated as it runs: ``queued`` → ``running`` → ``succeeded`` or ``failed``,
-with progress (0-1), a message, the error code and the stored proposal's name. The table
-is registered in ``gpkg_contents`` under its own data type, like the layer catalog, so
-GDAL (and so QGIS) does not list it. Writes are ``BEGIN IMMEDIATE`` transactions on the
-WAL-mode file, so readers never wait and layer loads are not disturbed.
+Every job is a row of ``trazo_jobs``, one of the store's record tables (see
+:meth:`layers.store_api.LayerStore.record_tables`; GeoPackage or PostGIS alike), written
+before any work starts and updated as it runs: ``queued`` → ``running`` → ``succeeded`` or
+``failed``, with progress (0-1), a message, the error code and the stored proposal's name.
+GDAL (and so QGIS) does not list the table as a layer. Writes are short transactions
+that take turns, so readers never wait and layer loads are not disturbed.
 
-Each service process (an *owner*) holds an ``flock`` on ``<store stem>.jobs/<owner>.lock``
-while it runs. On startup, :func:`running_jobs` fails every unfinished job whose owner no
-longer holds its lock (a crash, a kill, a restart) with :data:`RESTART_MESSAGE`; jobs of
-sibling processes that are alive (``uvicorn --workers``) are left alone. A process that
-shuts down cleanly fails its own unfinished jobs with the same message and stops its
-workers, so no job is left ``running`` forever.
+Each service process (an *owner*) holds an ``flock`` on ``<owner>.lock`` in the store's
+``jobs`` side folder (beside a GeoPackage; under the work folder for PostGIS) while it
+runs. Owners are told apart by these local lock files, so a PostGIS store shared by
+several hosts needs each host's service to use a work folder on shared storage, or
+restarts on one host fail the unfinished jobs of the others. On startup,
+:func:`running_jobs` fails every unfinished job whose owner no longer holds its lock
+(a crash, a kill, a restart) with :data:`RESTART_MESSAGE`; jobs of sibling processes
+that are alive (``uvicorn --workers``) are left alone. A process that shuts down
+cleanly fails its own unfinished jobs with the same message and stops its workers, so no
+job is left ``running`` forever.
 
 Workers
 -------
@@ -22,7 +26,7 @@ Jobs run in a pool of ``max_concurrent_jobs`` worker processes (``spawn``ed, so 
 server's threads and locks are not copied): planning is CPU-heavy and partly pure Python,
 and in a separate process it cannot hold the server's GIL, so the API keeps answering
 while a national last-mile job runs. Each worker keeps the priced network of the store
-version it last built (the catalog's ``loaded_at`` values and the cost model) and gives
+version it last built (the store's fingerprint and the cost model) and gives
 every job its own copy, so a second job on unchanged layers skips the network build.
 ``TRAZO_JOB_EXECUTOR=thread`` runs jobs in threads of the server process instead (tests,
 debugging).
@@ -39,7 +43,6 @@ import multiprocessing
 import os
 import pickle
 import re
-import sqlite3
 import threading
 import time
 import uuid
@@ -59,7 +62,8 @@ from api._proposal_requests import REQUESTS, JobKind
 from api.planning import PlanningContext, measure, planning_context, proposal_slug, save_proposal
 from api.scenarios import ScenarioWorkspace, run_scenario
 from layers.errors import AlreadyExistsError, NotFoundError, TrazoError
-from layers.store import Store, StoreBusyError, sqlite_connection
+from layers.store import Store
+from layers.store_api import LayerStore, RecordSession
 from planner.metrics import ProposalMetrics
 from planner.proposal import Proposal
 from planner.scenario import find_scenario, load_scenario
@@ -67,7 +71,6 @@ from planner.scenario import find_scenario, load_scenario
 logger = logging.getLogger("trazo.jobs")
 
 JOBS_TABLE = "trazo_jobs"
-JOBS_DATA_TYPE = "trazo_jobs"
 RESTART_MESSAGE = "interrupted by a server restart; submit it again"
 INTERNAL_MESSAGE = "the job failed unexpectedly; the server log has the details"
 _OWNER_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -83,7 +86,7 @@ CREATE TABLE IF NOT EXISTS {JOBS_TABLE} (
     idempotency_key TEXT UNIQUE,
     owner TEXT,
     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
-    progress REAL NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),
+    progress DOUBLE PRECISION NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),
     message TEXT NOT NULL DEFAULT '',
     error_code TEXT,
     details TEXT,
@@ -94,6 +97,11 @@ CREATE TABLE IF NOT EXISTS {JOBS_TABLE} (
 )
 """
 _JOBS_INDEX = f"CREATE INDEX IF NOT EXISTS {JOBS_TABLE}_status ON {JOBS_TABLE} (status, owner)"
+_JOBS_TABLE_SPEC = (
+    JOBS_TABLE,
+    (_JOBS_DDL, _JOBS_INDEX),
+    "Trazo proposal jobs: one row per job",
+)
 _FIELDS = (
     "id, kind, request, idempotency_key, owner, status, progress, message, error_code, "
     "details, proposal, created_at, started_at, finished_at"
@@ -166,14 +174,14 @@ def request_hash(kind: str, request: dict[str, Any]) -> str:
 
 
 class JobStore:
-    """The ``trazo_jobs`` table of a store's GeoPackage, read and written with sqlite3.
+    """The ``trazo_jobs`` record table of a store (GeoPackage or PostGIS).
 
     Parameters
     ----------
-    path
-        The store's GeoPackage. Reading a store that does not exist, or has no jobs table
-        yet, finds no jobs; recording a job needs the store to exist (a store with no
-        layers has nothing to plan on).
+    store
+        The store, or a GeoPackage's path. Reading a store that does not exist, or has no
+        jobs table yet, finds no jobs; recording a job needs the store to exist (a store
+        with no layers has nothing to plan on).
 
     Examples
     --------
@@ -182,8 +190,9 @@ class JobStore:
     []
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, store: LayerStore | Path) -> None:
+        self.store: LayerStore = Store(store) if isinstance(store, Path) else store
+        self._tables = self.store.record_tables()
 
     # ------------------------------------------------------------------ writes
 
@@ -208,7 +217,7 @@ class JobStore:
             When the key names a job of another kind or request.
         """
         digest = request_hash(kind, request)
-        with self._transaction(create=True) as conn:
+        with self._tables.transaction(create=_JOBS_TABLE_SPEC) as conn:
             if idempotency_key is not None:
                 found = _keyed(conn, idempotency_key, digest)
                 if found is not None:
@@ -234,13 +243,14 @@ class JobStore:
             row = conn.execute(
                 f"SELECT {_FIELDS} FROM {JOBS_TABLE} WHERE id = ?", (job_id,)
             ).fetchone()
+        assert row is not None  # inserted just above, in this transaction
         return _job(row), True
 
     def for_key(self, idempotency_key: str, kind: JobKind, request: dict[str, Any]) -> Job | None:
         """The job ``idempotency_key`` names, or None; raises if it was for another request."""
-        if not self._has_table():
+        if not self._tables.exists(JOBS_TABLE):
             return None
-        with self._connect() as conn:
+        with self._tables.session() as conn:
             return _keyed(conn, idempotency_key, request_hash(kind, request))
 
     def start(self, job_id: str, message: str = "started") -> bool:
@@ -288,10 +298,10 @@ class JobStore:
 
     def fail_unfinished(self, message: str, owners: Iterable[str | None] | None = None) -> int:
         """Fail every queued or running job (of ``owners``, if given); return how many."""
-        if not self._has_table():
+        if not self._tables.exists(JOBS_TABLE):
             return 0
         chosen = None if owners is None else list(owners)
-        with self._transaction() as conn:
+        with self._tables.transaction() as conn:
             query = (
                 f"UPDATE {JOBS_TABLE} SET status = 'failed', message = ?, error_code = "
                 "'interrupted', finished_at = ? WHERE status IN ('queued', 'running')"
@@ -300,21 +310,24 @@ class JobStore:
                 return conn.execute(query, (message, _now())).rowcount
             count = 0
             for owner in chosen:
-                count += conn.execute(query + " AND owner IS ?", (message, _now(), owner)).rowcount
+                count += conn.execute(
+                    query + " AND owner IS NOT DISTINCT FROM ?", (message, _now(), owner)
+                ).rowcount
             return count
 
     # ------------------------------------------------------------------ reads
 
     def get(self, job_id: str) -> Job:
         """Return job ``job_id``; ``NotFoundError`` if there is none."""
-        rows = self._select(" WHERE id = ?", (job_id,)) if self._has_table() else []
+        known = self._tables.exists(JOBS_TABLE)
+        rows = self._select(" WHERE id = ?", (job_id,)) if known else []
         if not rows:
             raise NotFoundError(f"no job {job_id!r}; submitted jobs are listed at /jobs")
         return rows[0]
 
     def recent(self, *, status: JobStatus | None = None, limit: int = 100) -> list[Job]:
         """Return the most recent jobs first, optionally only those in ``status``."""
-        if not self._has_table():
+        if not self._tables.exists(JOBS_TABLE):
             return []
         if status is None:
             return self._select(" ORDER BY created_at DESC LIMIT ?", (limit,))
@@ -322,9 +335,9 @@ class JobStore:
 
     def unfinished_owners(self) -> list[str | None]:
         """The owners of every queued or running job."""
-        if not self._has_table():
+        if not self._tables.exists(JOBS_TABLE):
             return []
-        with self._connect() as conn:
+        with self._tables.session() as conn:
             rows = conn.execute(
                 f"SELECT DISTINCT owner FROM {JOBS_TABLE} WHERE status IN ('queued', 'running')"
             ).fetchall()
@@ -333,69 +346,22 @@ class JobStore:
     # ------------------------------------------------------------------ internals
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[Job]:
-        with self._connect() as conn:
+        with self._tables.session() as conn:
             rows = conn.execute(f"SELECT {_FIELDS} FROM {JOBS_TABLE}{where}", params).fetchall()
         return [_job(row) for row in rows]
 
     def _update(self, job_id: str, when: tuple[str, ...], **values: Any) -> bool:
         columns = ", ".join(f"{name} = ?" for name in values)
         marks = ", ".join("?" for _ in when)
-        with self._transaction() as conn:
+        with self._tables.transaction() as conn:
             cursor = conn.execute(
                 f"UPDATE {JOBS_TABLE} SET {columns} WHERE id = ? AND status IN ({marks})",
                 (*values.values(), job_id, *when),
             )
             return cursor.rowcount == 1
 
-    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """A connection through the store's gate (see :mod:`layers.store`, Concurrency)."""
-        if not self.path.exists():
-            raise NotFoundError(
-                "the store holds no layers to plan on; run `trazo demo` or load some with "
-                "`trazo layers load`"
-            )
-        return sqlite_connection(self.path)
 
-    def _has_table(self) -> bool:
-        if not self.path.exists():
-            return False
-        with self._connect() as conn:
-            found = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (JOBS_TABLE,)
-            ).fetchone()
-        return found is not None
-
-    @contextlib.contextmanager
-    def _transaction(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as err:
-                raise StoreBusyError(
-                    "the store is busy with another write; try again in a few seconds"
-                ) from err
-            try:
-                if create:
-                    self._create_table(conn)
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @staticmethod
-    def _create_table(conn: sqlite3.Connection) -> None:
-        conn.execute(_JOBS_DDL)
-        conn.execute(_JOBS_INDEX)
-        # a private data type, like the layer catalog's, so that GDAL does not list it
-        conn.execute(
-            "INSERT OR IGNORE INTO gpkg_contents "
-            "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
-            (JOBS_TABLE, JOBS_DATA_TYPE, JOBS_TABLE, "Trazo proposal jobs: one row per job"),
-        )
-
-
-def _keyed(conn: sqlite3.Connection, key: str, digest: str) -> Job | None:
+def _keyed(conn: RecordSession, key: str, digest: str) -> Job | None:
     found = conn.execute(
         f"SELECT {_FIELDS}, request_hash FROM {JOBS_TABLE} WHERE idempotency_key = ?", (key,)
     ).fetchone()
@@ -447,9 +413,9 @@ def _job(row: tuple[Any, ...]) -> Job:
 # ---------------------------------------------------------------------- owners
 
 
-def owners_dir(store_path: Path) -> Path:
+def owners_dir(store: LayerStore) -> Path:
     """The folder of the lock files service processes hold while they run jobs."""
-    return store_path.with_name(f"{store_path.stem}.jobs")
+    return store.side_folder("jobs")
 
 
 def _hold(lock: Path) -> IO[str] | None:
@@ -471,7 +437,7 @@ def recover(jobs: JobStore) -> int:
     """
     gone: list[str | None] = []
     for owner in jobs.unfinished_owners():
-        lock = owners_dir(jobs.path) / f"{owner}.lock"
+        lock = owners_dir(jobs.store) / f"{owner}.lock"
         if owner is None or not _OWNER_RE.fullmatch(owner) or not lock.exists():
             gone.append(owner)
             continue
@@ -497,8 +463,8 @@ class JobRunner:
 
     Parameters
     ----------
-    store_path
-        The store's GeoPackage.
+    store
+        The store (sent to each worker process, which opens its own connections).
     cost_model
         Cost model TOML, or None for the bundled one.
     workers
@@ -508,9 +474,9 @@ class JobRunner:
     """
 
     def __init__(
-        self, store_path: Path, cost_model: Path | None, workers: int, settings: JobSettings
+        self, store: LayerStore, cost_model: Path | None, workers: int, settings: JobSettings
     ) -> None:
-        self.jobs = JobStore(store_path)
+        self.jobs = JobStore(store)
         self.cost_model = cost_model
         self.workers = workers
         self.settings = settings
@@ -518,7 +484,7 @@ class JobRunner:
         self._futures: dict[str, Future[None]] = {}
         self._guard = threading.Lock()
         self._closed = False
-        directory = owners_dir(store_path)
+        directory = owners_dir(store)
         directory.mkdir(parents=True, exist_ok=True)
         self._lock_path = directory / f"{self.owner}.lock"
         handle = _hold(self._lock_path)
@@ -550,7 +516,7 @@ class JobRunner:
         )
         if not created:
             return job, False
-        args = (self.jobs.path, self.cost_model, job.id, kind, request, places)
+        args = (self.jobs.store, self.cost_model, job.id, kind, request, places)
         with self._guard:
             if self._closed:
                 self.jobs.fail(job.id, "interrupted", RESTART_MESSAGE)
@@ -585,7 +551,7 @@ class JobRunner:
         with self._guard:
             self._futures.pop(job_id, None)
         if future.cancelled() or self._closed:
-            with contextlib.suppress(TrazoError, sqlite3.Error):
+            with contextlib.suppress(TrazoError):
                 self.jobs.fail(job_id, "interrupted", RESTART_MESSAGE)
             return
         error = future.exception()
@@ -598,7 +564,7 @@ class JobRunner:
         with self._guard:
             self._closed = True
             executor = self._executor
-        with contextlib.suppress(TrazoError, sqlite3.Error):
+        with contextlib.suppress(TrazoError):
             count = self.jobs.fail_unfinished(RESTART_MESSAGE, [self.owner])
             if count:
                 logger.warning("stopping: failed %d unfinished job(s)", count)
@@ -618,14 +584,14 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
     Fails the jobs a stopped server left unfinished, starts the worker pool as
     ``app.state.jobs`` and, on exit, stops it (see :class:`JobRunner`).
     """
-    store: Store = app.state.store
+    store: LayerStore = app.state.store
     settings: JobSettings = getattr(app.state, "job_settings", None) or JobSettings()
     try:
-        recover(JobStore(store.path))
-    except (TrazoError, sqlite3.Error):
+        recover(JobStore(store))
+    except TrazoError:
         logger.warning("could not check for interrupted jobs; next start will", exc_info=True)
     runner = JobRunner(
-        store.path,
+        store,
         app.state.planner.cost_model,
         app.state.settings.max_concurrent_jobs,
         settings,
@@ -659,21 +625,21 @@ def _worker_init(level: int, server_pid: int) -> None:
     threading.Thread(target=watch, name="trazo-server-watch", daemon=True).start()
 
 
-def _store_version(store: Store, cost_model: Path | None) -> tuple[Any, ...]:
-    layers = tuple((i.name, i.kind.value, i.loaded_at) for i in store.list_layers())
+def _store_version(store: LayerStore, cost_model: Path | None) -> tuple[Any, ...]:
+    layers = store.fingerprint()
     model = None
     if cost_model is not None and cost_model.exists():
         model = (str(cost_model), cost_model.stat().st_mtime_ns)
     return layers, model
 
 
-def cached_context(store: Store, cost_model: Path | None) -> PlanningContext:
+def cached_context(store: LayerStore, cost_model: Path | None) -> PlanningContext:
     """The planning context of the store's current layers, with a network of its own.
 
-    The context is built once per store version (layers' ``loaded_at``, cost model file)
+    The context is built once per store version (its fingerprint, cost model file)
     and process; every call gets a fresh copy of the network, which planning changes.
     """
-    key = (str(store.path.absolute()), str(cost_model))
+    key = (store.location, str(cost_model))
     version = _store_version(store, cost_model)
     with _contexts_guard:
         cached = _contexts.get(key)
@@ -688,7 +654,7 @@ def cached_context(store: Store, cost_model: Path | None) -> PlanningContext:
 
 
 def run_job(
-    store_path: Path,
+    store: LayerStore,
     cost_model: Path | None,
     job_id: str,
     kind: JobKind,
@@ -696,23 +662,22 @@ def run_job(
     places: list[dict[str, Any]],
 ) -> None:
     """Plan one job and record its outcome; runs in a worker. Never raises."""
-    jobs = JobStore(store_path)
+    jobs = JobStore(store)
     try:
         if not jobs.start(job_id, "building the priced corridor network"):
             return  # failed while queued (a shutdown)
 
         def progress(fraction: float, message: str) -> None:
-            with contextlib.suppress(TrazoError, sqlite3.Error):
+            with contextlib.suppress(TrazoError):
                 jobs.progress(job_id, fraction, message)
 
         if kind == "scenario":
-            first, message = run_scenario_job(Store(store_path), cost_model, request, progress)
+            first, message = run_scenario_job(store, cost_model, request, progress)
             if jobs.get(job_id).status == "running":
                 jobs.succeed(job_id, first, message)
             return
         model = REQUESTS[kind].model_validate(request)
 
-        store = Store(store_path)
         context = cached_context(store, cost_model)
         proposal = model.plan(context, places, progress)
         progress(0.9, "measuring and storing the proposal")
@@ -735,13 +700,13 @@ def run_job(
         jobs.fail(job_id, "internal_error", f"{INTERNAL_MESSAGE} (job {job_id})")
 
 
-def scenario_outputs(store_path: Path) -> Path:
-    """Where scenario runs write their files: a folder beside the store, one per scenario."""
-    return store_path.with_name(f"{store_path.stem}.scenarios")
+def scenario_outputs(store: LayerStore) -> Path:
+    """Where scenario runs write their files: a folder of the store's, one per scenario."""
+    return store.side_folder("scenarios")
 
 
 def run_scenario_job(
-    store: Store,
+    store: LayerStore,
     cost_model: Path | None,
     request: dict[str, Any],
     progress: Callable[[float, str], None],
@@ -752,7 +717,7 @@ def run_scenario_job(
     result = run_scenario(
         spec,
         store,
-        scenario_outputs(store.path),
+        scenario_outputs(store),
         lambda text: progress(0.5, text),
         workspace=workspace,
     )

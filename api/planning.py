@@ -16,7 +16,7 @@ import pandas as pd
 
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
-from layers.store import Store
+from layers.store_api import LayerStore
 from planner.cost_model import load_cost_model
 from planner.metrics import ProposalMetrics, compute_metrics
 from planner.network import PlanningNetwork, build_network
@@ -32,7 +32,7 @@ CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
 class PlanningContext:
     """The inputs of every proposal, read once from the store."""
 
-    store: Store
+    store: LayerStore
     network: PlanningNetwork
     places: PlaceIndex
     states: gpd.GeoDataFrame | None
@@ -42,7 +42,7 @@ class PlanningContext:
     sites: gpd.GeoDataFrame | None = None
 
 
-def planning_context(store: Store, cost_model_path: Path | None = None) -> PlanningContext:
+def planning_context(store: LayerStore, cost_model_path: Path | None = None) -> PlanningContext:
     """Build the priced network from every stored corridor layer, and the place index.
 
     Raises ``NotFoundError`` when the store holds no rights of way or fiber routes.
@@ -74,7 +74,7 @@ def planning_context(store: Store, cost_model_path: Path | None = None) -> Plann
     )
 
 
-def layer_caveats(store: Store) -> dict[str, str]:
+def layer_caveats(store: LayerStore) -> dict[str, str]:
     """The catalog's caveat of each stored layer that has one (a proxy, an assumption)."""
     caveats = {}
     for info in store.list_layers():
@@ -95,9 +95,9 @@ def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:
 
 
 def save_proposal(
-    store: Store, proposal: Proposal, metrics: ProposalMetrics, name: str, *, replace: bool
+    store: LayerStore, proposal: Proposal, metrics: ProposalMetrics, name: str, *, replace: bool
 ) -> dict[str, object]:
-    """Store the proposal's GeoJSON document under ``name`` and return the document."""
+    """LayerStore the proposal's GeoJSON document under ``name`` and return the document."""
     document = proposal_to_geojson(proposal, metrics)
     store.write_proposal(name, proposal.kind, document, replace=replace)
     return document
@@ -118,7 +118,7 @@ def proposal_slug(text: str) -> str:
     return slug[:63].rstrip("_")
 
 
-def _elevation(store: Store) -> Path | None:
+def _elevation(store: LayerStore) -> Path | None:
     """The elevation raster: the finest of those named ``elevation*`` or ``dem*`` (else of
     all rasters), so a user's finer DEM replaces the bundled 1 km grid."""
     rasters = [info.name for info in store.list_layers() if info.kind is LayerKind.RASTER]
@@ -140,7 +140,7 @@ def _cell_size(path: Path) -> float:
         return float("inf")
 
 
-def _concat(store: Store, kind: LayerKind) -> gpd.GeoDataFrame | None:
+def _concat(store: LayerStore, kind: LayerKind) -> gpd.GeoDataFrame | None:
     frames = [store.read(info.name) for info in store.list_layers() if info.kind is kind]
     if not frames:
         return None

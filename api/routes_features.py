@@ -60,7 +60,7 @@ from api._ogc import (
 from api._responses import error_responses
 from api.auth import viewer
 from api.settings import ServiceSettings
-from layers.store import Store
+from layers.store_api import LayerStore
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=[viewer])
 
@@ -88,8 +88,8 @@ FeatureId = Annotated[
 ]
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
+def _store(request: Request) -> LayerStore:
+    store: LayerStore = request.app.state.store
     return store
 
 

@@ -27,7 +27,8 @@ from layers.errors import AlreadyExistsError, LayerValidationError
 from layers.ingest import ingest
 from layers.kinds import LayerKind
 from layers.limits import Limits
-from layers.store import LAYER_NAME_PATTERN, LayerInfo, Store
+from layers.store import LAYER_NAME_PATTERN, LayerInfo
+from layers.store_api import LayerStore
 
 router = APIRouter(prefix="/layers", tags=["layers"])
 
@@ -151,8 +152,8 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
+def _store(request: Request) -> LayerStore:
+    store: LayerStore = request.app.state.store
     return store
 
 

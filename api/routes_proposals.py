@@ -39,7 +39,7 @@ from api.planning import CORRIDOR_KINDS
 from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
 from layers.export import export_frame
 from layers.kinds import LayerKind
-from layers.store import Store
+from layers.store_api import LayerStore
 from planner.places import PlaceIndex
 from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 
@@ -142,8 +142,8 @@ def job_runner(request: Request) -> JobRunner:
     return runner
 
 
-def request_store(request: Request) -> Store:
-    store: Store = request.app.state.store
+def request_store(request: Request) -> LayerStore:
+    store: LayerStore = request.app.state.store
     return store
 
 
@@ -210,8 +210,7 @@ def _proposal_links(request: Request, name: str) -> list[Link]:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_lookups(path: str, version: tuple[tuple[str, str, str], ...]) -> Lookups:
-    store = Store(Path(path))
+def _cached_lookups(store: LayerStore, version: tuple[tuple[str, str, str], ...]) -> Lookups:
     frames: dict[LayerKind, Any] = {}
     for name, kind, _ in version:
         frames.setdefault(LayerKind(kind), []).append(store.read(name))
@@ -235,7 +234,7 @@ def _cached_lookups(path: str, version: tuple[tuple[str, str, str], ...]) -> Loo
     )
 
 
-def _lookups(store: Store) -> Lookups:
+def _lookups(store: LayerStore) -> Lookups:
     """The place and area layers of the store's current version (cached per version)."""
     layers = store.list_layers()
     if not any(info.kind in CORRIDOR_KINDS for info in layers):
@@ -248,10 +247,10 @@ def _lookups(store: Store) -> Lookups:
         for info in layers
         if info.kind in _LOOKUP_KINDS
     )
-    return _cached_lookups(str(store.path.absolute()), version)
+    return _cached_lookups(store, version)
 
 
-def _stored(store: Store, name: str) -> bool:
+def _stored(store: LayerStore, name: str) -> bool:
     try:
         store.proposal(name)
     except NotFoundError:

@@ -127,7 +127,7 @@ def run_scenario_job(
 
 def _last_run_file(request: Request, name: str, file: str) -> HTMLResponse:
     find_scenario(name)
-    path = scenario_outputs(request_store(request).path) / name / file
+    path = scenario_outputs(request_store(request)) / name / file
     if not path.is_file():
         raise NotFoundError(
             f"scenario {name!r} has not been run on this server yet; POST /scenarios/{name}/run"

@@ -40,7 +40,7 @@ from api.planning import PlanningContext, measure, planning_context, save_propos
 from layers.errors import LayerValidationError, NotFoundError
 from layers.export import export_frame
 from layers.kinds import LayerKind
-from layers.store import Store
+from layers.store_api import LayerStore
 from maps.render import manifest_attributions, save_map
 from maps.report import (
     ReportStep,
@@ -148,7 +148,7 @@ class ScenarioWorkspace:
         Base cost model; default ``data/cost_model.toml``. Scenario overrides apply on top.
     """
 
-    def __init__(self, store: Store, cost_model_path: Path | None = None) -> None:
+    def __init__(self, store: LayerStore, cost_model_path: Path | None = None) -> None:
         self.store = store
         self.base = planning_context(store, cost_model_path)
         infos = store.list_layers()
@@ -226,7 +226,7 @@ class ScenarioWorkspace:
 
 def run_scenarios(
     specs: Sequence[Scenario],
-    store: Store,
+    store: LayerStore,
     out_dir: Path,
     progress: Progress | None = None,
     *,
@@ -239,7 +239,7 @@ def run_scenarios(
 
 def run_scenario(
     spec: Scenario,
-    store: Store,
+    store: LayerStore,
     out_dir: Path,
     progress: Progress | None = None,
     *,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from layers.limits import Limits
@@ -21,13 +21,29 @@ class StoreSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TRAZO_", env_file=".env", extra="ignore")
 
-    store: Path = Field(
-        default=Path(".trazo/store.gpkg"),
-        description="GeoPackage holding every layer; rasters sit in a folder beside it.",
+    store: str = Field(
+        default=".trazo/store.gpkg",
+        description=(
+            "Where layers are stored: a GeoPackage path (rasters sit in a folder beside it) "
+            "or a PostGIS database, postgresql://user:password@host:5432/db?schema=trazo."
+        ),
+    )
+    work_dir: Path | None = Field(
+        default=None,
+        description=(
+            "PostGIS stores only: local folder for the raster cache, scenario outputs and "
+            "job locks; default .trazo/pg-<schema>-<hash>."
+        ),
     )
     data_dir: Path = Field(
         default=REPO_DATA_DIR, description="Folder of the bundled layers and data/manifest.toml."
     )
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: object) -> object:
+        # A GeoPackage path may be given as a Path; a URL must stay text (Path eats "//").
+        return str(value) if isinstance(value, Path) else value
 
 
 class LimitSettings(BaseSettings):

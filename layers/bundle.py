@@ -13,7 +13,7 @@ from layers.ingest import ingest
 from layers.kinds import LayerKind
 from layers.limits import Limits
 from layers.report import ValidationReport
-from layers.store import Store
+from layers.store_api import LayerStore
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def read_manifest(data_dir: Path) -> list[BundledLayer]:
 
 
 def load_bundle(
-    store: Store,
+    store: LayerStore,
     data_dir: Path,
     *,
     limits: Limits | None = None,

@@ -85,6 +85,8 @@ from layers.report import ValidationReport
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from layers.records_gpkg import GeoPackageRecords
+
 log = logging.getLogger(__name__)
 
 ExportFormat = Literal["geojson", "gpkg", "kml", "csv", "tif"]
@@ -635,6 +637,38 @@ class Store:
         self.proposal(name)
         with self._write_lock(), self._transaction() as conn:
             conn.execute(f"DELETE FROM {PROPOSALS_TABLE} WHERE name = ?", (name,))
+
+    # ------------------------------------------------------------------ store-wide
+
+    @property
+    def location(self) -> str:
+        """The GeoPackage's path, as text."""
+        return str(self.path)
+
+    def fingerprint(self) -> str:
+        """A digest of the stored layers' versions (see :class:`layers.store_api.LayerStore`)."""
+        from layers.store_api import fingerprint_of
+
+        return fingerprint_of((r.info.name, r.info.kind.value, r.physical) for r in self._rows())
+
+    def record_tables(self) -> GeoPackageRecords:
+        """The service's record tables inside this GeoPackage."""
+        from layers.records_gpkg import GeoPackageRecords
+
+        return GeoPackageRecords(self.path)
+
+    def side_folder(self, purpose: str) -> Path:
+        """The folder ``<stem>.<purpose>`` beside the GeoPackage (not created here)."""
+        return self.path.with_name(f"{self.path.stem}.{purpose}")
+
+    def close(self) -> None:
+        """Nothing to release: every call opens and closes its own connection."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _proposal_records(self, name: str | None = None) -> list[tuple[Any, ...]]:
         if not self.path.exists():

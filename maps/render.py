@@ -27,7 +27,7 @@ from maps._layout import Layout, Panes, panel_html
 from maps.offline import OfflineAssetError, external_references, inline_assets
 
 if TYPE_CHECKING:
-    from layers.store import Store
+    from layers.store_api import LayerStore
 
 logger = logging.getLogger(__name__)
 
@@ -624,7 +624,7 @@ def save_map(m: folium.Map, path: Path | str) -> Path:
 
 
 def store_map(
-    store: Store,
+    store: LayerStore,
     proposal_geojson: Mapping[str, Any] | None = None,
     *,
     compare_with: Mapping[str, Any] | None = None,

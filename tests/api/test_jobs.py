@@ -146,8 +146,8 @@ def test_a_crashed_server_leaves_no_job_running(store_path: Path) -> None:
 def test_a_live_sibling_process_keeps_its_jobs(store_path: Path) -> None:
     jobs = JobStore(store_path)
     owner = "1" * 32
-    owners_dir(store_path).mkdir(parents=True, exist_ok=True)
-    with (owners_dir(store_path) / f"{owner}.lock").open("a") as handle:
+    owners_dir(Store(store_path)).mkdir(parents=True, exist_ok=True)
+    with (owners_dir(Store(store_path)) / f"{owner}.lock").open("a") as handle:
         import fcntl
 
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)

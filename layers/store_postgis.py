@@ -1,0 +1,1120 @@
+"""The PostGIS layer store: the GeoPackage store's contract on a shared PostgreSQL database.
+
+Layout
+------
+``PostgisStore("postgresql://user@host:5432/db?schema=trazo")`` keeps everything in one
+schema (``schema=`` in the URL, default ``trazo``; Trazo strips it before connecting):
+
+* every vector layer as a table ``<layer>__v<8 hex>`` (one load's version) with ``fid``
+  (bigint primary key, 1…n in load order), the attribute columns and ``geom``
+  (``geometry(<type>, 4326)`` with a GiST index), plus a plain view ``<layer>`` on the
+  current version. QGIS and ``ogrinfo PG:…`` open the views by their layer names;
+* ``trazo_catalog``, one row per layer, with the same columns as the GeoPackage catalog;
+* ``trazo_proposals`` (one GeoJSON document per proposal) and the service's record
+  tables (``trazo_jobs``);
+* rasters as GeoTIFF bytes in ``trazo_rasters``, so every server of a team sees the same
+  raster; :meth:`PostgisStore.raster_path` writes a version once to a local cache folder
+  (``<work dir>/rasters``) for GDAL to open.
+
+Atomic writes
+-------------
+A load runs in one transaction: create the version's table, ``COPY`` the features in,
+index and count them, point the catalog row and the view at it, commit. PostgreSQL's DDL
+is transactional, so until the commit nobody sees the new table, and a failed load, or a
+killed one (its connection drops, the server rolls back), leaves every layer as it was.
+The previous version is dropped after the commit; what a failure there leaves is dropped
+by the next write.
+
+Concurrency
+-----------
+Readers use MVCC and never wait for a load. Writers of one layer take a transaction-level
+advisory lock on (schema, layer) and so serialise; a writer that cannot get it within the
+lock timeout gets :class:`layers.store.StoreBusyError` naming the layer. Writers of
+different layers run at once.
+
+Driver
+------
+psycopg 3 (with ``psycopg_pool``): the maintained PostgreSQL adapter, with server-side
+``COPY`` for fast loads and plain SQL for everything PostGIS does (``ST_Intersects`` on
+the GiST index for bbox filters). Geometries travel as (E)WKB and are decoded with
+shapely; GDAL's PG driver is not needed (and is not in pyogrio's wheels).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from layers.errors import (
+    AlreadyExistsError,
+    LayerValidationError,
+    NotFoundError,
+    TrazoError,
+)
+from layers.kinds import LayerKind
+from layers.report import ValidationReport
+from layers.store import (
+    CATALOG_TABLE,
+    PROPOSALS_TABLE,
+    BBox,
+    ExportFormat,
+    LayerInfo,
+    StoreBusyError,
+    StoredProposal,
+    StoreWriteError,
+    _check_bbox,
+    _now,
+    _raster_bbox,
+    _report_dict,
+    _restore_dtypes,
+    check_layer_name,
+)
+from layers.store_api import fingerprint_of
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import psycopg
+    import psycopg_pool
+
+log = logging.getLogger(__name__)
+
+RASTERS_TABLE = "trazo_rasters"
+DEFAULT_SCHEMA = "trazo"
+RESERVED_PREFIX = "trazo_"
+GEOMETRY_COLUMN = "geom"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_PHYSICAL_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}$")
+_NAMES_IN_MESSAGE = 10
+_DROP_LOCK_TIMEOUT = "5s"
+
+_CATALOG_DDL = f"""
+CREATE TABLE IF NOT EXISTS {CATALOG_TABLE} (
+    name text PRIMARY KEY,
+    kind text NOT NULL,
+    source text NOT NULL,
+    loaded_at text NOT NULL,
+    feature_count bigint NOT NULL,
+    geometry_type text,
+    min_lon double precision,
+    min_lat double precision,
+    max_lon double precision,
+    max_lat double precision,
+    report text NOT NULL,
+    columns text NOT NULL,
+    physical text NOT NULL UNIQUE
+)
+"""
+_PROPOSALS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {PROPOSALS_TABLE} (
+    name text PRIMARY KEY,
+    kind text NOT NULL,
+    created_at text NOT NULL,
+    document text NOT NULL
+)
+"""
+_RASTERS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {RASTERS_TABLE} (
+    physical text PRIMARY KEY,
+    data bytea NOT NULL
+)
+"""
+_CATALOG_FIELDS = (
+    "name, kind, source, loaded_at, feature_count, geometry_type, "
+    "min_lon, min_lat, max_lon, max_lat, report, columns, physical"
+)
+
+
+def is_postgres_location(location: str | Path) -> bool:
+    """Whether ``location`` names a PostgreSQL database (``postgresql://…``, ``postgres://…``)."""
+    text = str(location)
+    return any(text.startswith(f"{scheme}:") for scheme in POSTGRES_SCHEMES)
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """Split a store URL into the libpq connection URL and the schema (``?schema=``).
+
+    Examples
+    --------
+    >>> split_location("postgresql://planner@db:5432/gis?schema=team&sslmode=require")
+    ('postgresql://planner@db:5432/gis?sslmode=require', 'team')
+    >>> split_location("postgresql:///gis?host=/var/run/postgresql")
+    ('postgresql:///gis?host=%2Fvar%2Frun%2Fpostgresql', 'trazo')
+    """
+    parts = urlsplit(location)
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise LayerValidationError(
+            f"store {redact(location)!r} is not a PostgreSQL URL (postgresql://user@host/db)"
+        )
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for key, value in query if key == "schema"]
+    schema = schemas[-1] if schemas else DEFAULT_SCHEMA
+    if not _SCHEMA_RE.fullmatch(schema):
+        raise LayerValidationError(
+            f"schema {schema[:80]!r} is not allowed: use lower-case letters, digits and "
+            "underscores, a letter or underscore first (e.g. ?schema=trazo)"
+        )
+    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    return _unsplit(parts.scheme, parts.netloc, parts.path, rest), schema
+
+
+def _unsplit(scheme: str, netloc: str, path: str, query: str) -> str:
+    # urlunsplit drops an empty host ("postgresql:///db", a Unix socket): libpq needs "//".
+    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def redact(location: str) -> str:
+    """``location`` without its password, for messages and logs.
+
+    Examples
+    --------
+    >>> redact("postgresql://planner:s3cret@db/gis?schema=team")
+    'postgresql://planner@db/gis?schema=team'
+    """
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    host = parts.netloc.rsplit("@", 1)[-1]
+    user = parts.username or ""
+    return _unsplit(parts.scheme, f"{user}@{host}", parts.path, parts.query)
+
+
+def _pg_type(dtype: Any) -> str:
+    """The PostgreSQL column type for a pandas dtype."""
+    kind = getattr(dtype, "kind", "O")
+    if kind in "iu":
+        return "bigint"
+    if kind == "f":
+        return "double precision"
+    if kind == "b":
+        return "boolean"
+    if kind == "M":
+        return "timestamptz" if getattr(dtype, "tz", None) is not None else "timestamp"
+    return "text"
+
+
+def _geometry_type(frame: gpd.GeoDataFrame) -> tuple[str | None, bool]:
+    """The layer's geometry type as GDAL names it, and whether single parts become multi.
+
+    Mixed single and multi parts of one family are stored as multi (as GDAL stores them
+    in a GeoPackage); other mixes are ``Unknown`` (a generic geometry column).
+    """
+    geometry = frame.geometry
+    types = {str(t) for t in geometry[geometry.notna()].geom_type.unique()}
+    if not types:
+        return None, False
+    if len(types) == 1:
+        return types.pop(), False
+    multi = [t for t in types if t.startswith("Multi")]
+    if len(types) == 2 and len(multi) == 1 and multi[0][len("Multi") :] in types:
+        return multi[0], True
+    return "Unknown", False
+
+
+class PostgisStore:
+    """Layers, rasters, proposals and record tables in one schema of a PostGIS database.
+
+    Parameters
+    ----------
+    location
+        ``postgresql://user:password@host:port/database?schema=name`` (any libpq URL;
+        ``schema`` defaults to ``trazo``). The database needs the ``postgis`` extension,
+        or a user allowed to create it.
+    work_dir
+        A local folder for files that belong with this store on this machine (the raster
+        cache, scenario outputs, the service's job locks).
+    lock_timeout
+        Seconds a write waits for another write of the same layer before raising
+        :class:`layers.store.StoreBusyError`.
+    pool_size
+        Most connections this object keeps open at once.
+    """
+
+    def __init__(
+        self,
+        location: str,
+        *,
+        work_dir: Path,
+        lock_timeout: float = 120.0,
+        pool_size: int = 4,
+    ) -> None:
+        self._url, self.schema = split_location(location)
+        self._location = location
+        self.work_dir = Path(work_dir)
+        self.lock_timeout = lock_timeout
+        self.pool_size = pool_size
+        self._pool: psycopg_pool.ConnectionPool | None = None
+        self._ready = False
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def location(self) -> str:
+        """The store URL without its password."""
+        return redact(self._location)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the connection pool; a copy opens its own (worker processes)."""
+        state = dict(self.__dict__)
+        state["_pool"] = None
+        state["_ready"] = False
+        return state
+
+    def close(self) -> None:
+        """Close this object's connections."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> PostgisStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        # The store's schema first, then whatever the role already searches (PostGIS).
+        conn.execute(
+            "SELECT set_config('search_path', %s || ', ' || current_setting('search_path'), false)",
+            (f'"{self.schema}"',),
+        )
+        conn.commit()
+
+    def _get_pool(self) -> psycopg_pool.ConnectionPool:
+        if self._pool is None:
+            import psycopg
+            import psycopg_pool
+
+            # One plain connection first: a wrong host, user or password fails at once with
+            # libpq's reason, instead of a pool retrying until its timeout.
+            try:
+                psycopg.connect(self._url, connect_timeout=10).close()
+            except psycopg.Error as err:
+                reason = (
+                    str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+                )
+                raise StoreBusyError(
+                    f"cannot connect to the PostGIS store {self.location}: {reason}"
+                ) from err
+            self._pool = psycopg_pool.ConnectionPool(
+                self._url,
+                min_size=1,
+                max_size=self.pool_size,
+                configure=self._configure,
+                open=False,
+                name=f"trazo-{self.schema}",
+            )
+            try:
+                self._pool.open(wait=True, timeout=30.0)
+            except psycopg_pool.PoolTimeout as err:
+                self._pool.close()
+                self._pool = None
+                raise StoreBusyError(
+                    f"cannot connect to the PostGIS store {self.location}; check that the "
+                    "server is up and the URL, user and password are right"
+                ) from err
+        return self._pool
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in a transaction (committed on success, else rolled back)."""
+        import psycopg
+        import psycopg_pool
+
+        try:
+            with self._get_pool().connection(timeout=self.lock_timeout) as conn:
+                yield conn
+        except psycopg_pool.PoolTimeout as err:
+            raise StoreBusyError(
+                f"the PostGIS store {self.location} has no free connection; try again"
+            ) from err
+        except psycopg.OperationalError as err:
+            if isinstance(err, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled):
+                reason = err.diag.message_primary
+                raise StoreBusyError(
+                    f"the PostGIS store {self.location} is busy; try again ({reason})"
+                ) from err
+            raise StoreBusyError(
+                f"the PostGIS store {self.location} is unavailable: {err}"
+            ) from err
+
+    def _ensure(self) -> None:
+        """Create the schema, PostGIS (if allowed) and the store's tables, once."""
+        if self._ready:
+            return
+        import psycopg
+
+        with self._connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('trazo:create'))")
+            has_postgis = conn.execute(
+                "SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
+            ).fetchone()
+            if has_postgis is None:
+                try:
+                    with conn.transaction():
+                        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                except psycopg.Error as err:
+                    raise StoreWriteError(
+                        "PostGIS is not installed in this database and this user may not "
+                        "install it; ask its owner to run CREATE EXTENSION postgis"
+                    ) from err
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            for ddl in (_CATALOG_DDL, _PROPOSALS_DDL, _RASTERS_DDL):
+                conn.execute(ddl)
+        self._ready = True
+
+    def _has_table(self, conn: psycopg.Connection[Any], table: str) -> bool:
+        found = conn.execute(
+            "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))", (self.schema, table)
+        ).fetchone()
+        return found is not None and found[0] is not None
+
+    def _lock_layer(self, conn: psycopg.Connection[Any], name: str) -> None:
+        """Take the write lock of layer ``name`` for this transaction, or time out."""
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            got = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s), hashtext(%s))",
+                (f"trazo:{self.schema}", name),
+            ).fetchone()
+            if got is not None and got[0]:
+                return
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(
+                    f"another load is writing layer {name!r}; try again when it ends"
+                )
+            time.sleep(0.05)
+
+    # ------------------------------------------------------------------ catalog reads
+
+    def list_layers(self) -> list[LayerInfo]:
+        """Return every stored layer, sorted by name."""
+        with self._connection() as conn:
+            return [row.info for row in self._rows(conn)]
+
+    def info(self, name: str) -> LayerInfo:
+        """Return the catalog row of layer ``name``; ``NotFoundError`` if there is none."""
+        with self._connection() as conn:
+            return self._row(conn, name).info
+
+    def fingerprint(self) -> str:
+        """A digest of the stored layers' versions (see :class:`layers.store_api.LayerStore`)."""
+        with self._connection() as conn:
+            rows = self._rows(conn)
+        return fingerprint_of((r.info.name, r.info.kind.value, r.physical) for r in rows)
+
+    def raster_path(self, name: str) -> Path:
+        """Return a local GeoTIFF of raster layer ``name`` (cached per version)."""
+        with self._connection() as conn:
+            row = self._row(conn, name)
+            if row.info.kind is not LayerKind.RASTER:
+                raise NotFoundError(
+                    f"layer {name!r} is a {row.info.kind.value} vector layer, not a raster; "
+                    "use read() or export() instead"
+                )
+            cached = self.side_folder("rasters") / row.physical
+            if cached.is_file():
+                return cached
+            found = conn.execute(
+                f"SELECT data FROM {RASTERS_TABLE} WHERE physical = %s", (row.physical,)
+            ).fetchone()
+        if found is None:  # replaced meanwhile: the new version
+            return self.raster_path(name)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            tmp.write_bytes(bytes(found[0]))
+            tmp.replace(cached)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return cached
+
+    # ------------------------------------------------------------------ vector reads
+
+    def read(self, name: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        """Return layer ``name`` in EPSG:4326, indexed by its stable feature id ``fid``."""
+        box = _check_bbox(bbox)
+        return self._select(name, box, limit=None, offset=0)
+
+    def count(self, name: str, bbox: BBox | None = None) -> int:
+        """Return how many features of ``name`` intersect ``bbox`` (all if ``None``)."""
+        box = _check_bbox(bbox)
+        if box is None:
+            return self._vector_info(name).feature_count
+        for attempt in range(2):
+            with self._connection() as conn:
+                row = self._vector_row(conn, name)
+                try:
+                    with conn.transaction():
+                        found = conn.execute(
+                            f'SELECT count(*) FROM "{row.physical}" WHERE '
+                            f"ST_Intersects({GEOMETRY_COLUMN}, "
+                            "ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
+                            box,
+                        ).fetchone()
+                    return int(found[0]) if found else 0
+                except _undefined_table() as err:
+                    if attempt:
+                        raise StoreWriteError(f"layer {name!r} could not be read") from err
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read_page(
+        self, name: str, bbox: BBox | None = None, limit: int = 10, offset: int = 0
+    ) -> gpd.GeoDataFrame:
+        """Return at most ``limit`` features after skipping ``offset``, in ``fid`` order."""
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit and offset must be >= 0, got {limit} and {offset}")
+        box = _check_bbox(bbox)
+        return self._select(name, box, limit=limit, offset=offset)
+
+    def feature(self, name: str, fid: int) -> gpd.GeoDataFrame:
+        """Return the one-row frame of feature ``fid`` of ``name``; ``NotFoundError`` if absent."""
+        frame = self._select(name, None, limit=1, offset=0, fid=int(fid))
+        if len(frame) == 0:
+            raise NotFoundError(f"layer {name!r} has no feature with fid {fid}")
+        return frame
+
+    def _vector_info(self, name: str) -> LayerInfo:
+        with self._connection() as conn:
+            return self._vector_row(conn, name).info
+
+    def _select(
+        self,
+        name: str,
+        box: BBox | None,
+        *,
+        limit: int | None,
+        offset: int,
+        fid: int | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Read features of the current version of ``name`` in ``fid`` order.
+
+        The catalog lookup and the read share one transaction; if a replace dropped the
+        version between them, look it up again once.
+        """
+        from psycopg import sql
+
+        for attempt in range(2):
+            with self._connection() as conn:
+                row = self._vector_row(conn, name)
+                columns = list(row.columns)
+                fields = sql.SQL(", ").join(
+                    [sql.Identifier("fid")]
+                    + [sql.Identifier(c) for c in columns]
+                    + [sql.SQL(f"ST_AsBinary({GEOMETRY_COLUMN})")]
+                )
+                where: list[sql.Composable] = []
+                params: list[Any] = []
+                if box is not None:
+                    where.append(
+                        sql.SQL(
+                            f"ST_Intersects({GEOMETRY_COLUMN}, "
+                            "ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+                        )
+                    )
+                    params.extend(box)
+                if fid is not None:
+                    where.append(sql.SQL("fid = %s"))
+                    params.append(fid)
+                query = sql.SQL("SELECT {} FROM {}").format(fields, sql.Identifier(row.physical))
+                if where:
+                    query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where)
+                query += sql.SQL(" ORDER BY fid")
+                if limit is not None:
+                    query += sql.SQL(" LIMIT %s OFFSET %s")
+                    params.extend([limit, offset])
+                try:
+                    with conn.transaction(), conn.cursor(binary=True) as cursor:
+                        records = cursor.execute(query, params).fetchall()
+                except _undefined_table() as err:
+                    if attempt:
+                        raise StoreWriteError(f"layer {name!r} could not be read") from err
+                    continue
+            return _frame(records, columns, row.columns)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------ writes
+
+    def write_layer(
+        self,
+        name: str,
+        kind: LayerKind,
+        frame: gpd.GeoDataFrame,
+        report: ValidationReport,
+        *,
+        replace: bool = False,
+    ) -> LayerInfo:
+        """Store ``frame`` (EPSG:4326) as vector layer ``name`` in one transaction.
+
+        Raises ``AlreadyExistsError`` if the layer exists and ``replace`` is false. On any
+        failure the store is left exactly as it was.
+        """
+        self._check_name(name)
+        kind = LayerKind(kind)
+        if kind is LayerKind.RASTER:
+            raise LayerValidationError(
+                "raster layers are stored with write_raster(), not write_layer()"
+            )
+        _check_frame(name, frame)
+        data = frame.reset_index(drop=True)
+        self._ensure()
+        physical = _new_physical(name)
+        with self._connection() as conn:
+            self._lock_layer(conn, name)
+            self._refuse_existing(conn, name, replace)
+            columns, geometry_type = self._write_table(conn, name, physical, data)
+            bbox: BBox | None = None
+            if len(data) and data.geometry.notna().any() and not data.geometry.is_empty.all():
+                bounds = data.total_bounds
+                bbox = (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
+            info = LayerInfo(
+                name=name,
+                kind=kind,
+                source=report.source,
+                loaded_at=_now(),
+                feature_count=len(data),
+                geometry_type=geometry_type,
+                bbox=bbox,
+                report=_report_dict(report),
+            )
+            self._switch(conn, info, physical, columns)
+            self._point_view(conn, name, physical, kind)
+        self._clean_orphans()
+        log.info("stored layer %s (%d features) as %s", name, info.feature_count, physical)
+        return info
+
+    def _write_table(
+        self, conn: psycopg.Connection[Any], name: str, physical: str, data: gpd.GeoDataFrame
+    ) -> tuple[dict[str, str], str | None]:
+        """Create ``physical``, copy ``data`` into it, index and check it (in ``conn``'s txn)."""
+        import shapely
+        from psycopg import sql
+
+        geometry = data.geometry
+        attributes = [str(c) for c in data.columns if c != geometry.name]
+        columns = {c: str(data[c].dtype) for c in attributes}
+        geometry_type, promote = _geometry_type(data)
+        definitions: list[sql.Composable] = [sql.SQL("fid bigint PRIMARY KEY")]
+        definitions += [
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(data[c].dtype)))
+            for c in attributes
+        ]
+        definitions.append(sql.SQL(f"{GEOMETRY_COLUMN} geometry(Geometry, 4326)"))
+        conn.execute(
+            sql.SQL("CREATE TABLE {} ({})").format(
+                sql.Identifier(physical), sql.SQL(", ").join(definitions)
+            )
+        )
+        geoms = geometry.to_numpy()
+        if promote:
+            geoms = _promote_to_multi(geoms)
+        ewkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+        values = [_python_values(data[c]) for c in attributes]
+        target = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(physical),
+            sql.SQL(", ").join(
+                [sql.Identifier("fid")]
+                + [sql.Identifier(c) for c in attributes]
+                + [sql.Identifier(GEOMETRY_COLUMN)]
+            ),
+        )
+        with conn.cursor().copy(target) as copy:
+            for index, row in enumerate(zip(*values, ewkb, strict=True), start=1):
+                copy.write_row((index, *row))
+        if geometry_type not in (None, "Unknown"):
+            has_z = bool(shapely.has_z(geoms[~shapely.is_missing(geoms)]).any())
+            typmod = f"{geometry_type}{'Z' if has_z else ''}"
+            conn.execute(
+                sql.SQL(
+                    f"ALTER TABLE {{}} ALTER COLUMN {GEOMETRY_COLUMN} TYPE geometry({typmod}, 4326)"
+                ).format(sql.Identifier(physical))
+            )
+        conn.execute(
+            sql.SQL(f"CREATE INDEX {{}} ON {{}} USING gist ({GEOMETRY_COLUMN})").format(
+                sql.Identifier(f"{physical}_geom"), sql.Identifier(physical)
+            )
+        )
+        found = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(physical))
+        ).fetchone()
+        if found is None or int(found[0]) != len(data):
+            raise StoreWriteError(
+                f"layer {name!r} was not stored: {len(data)} features were written but "
+                f"{found[0] if found else 0} read back; the store is unchanged"
+            )
+        return columns, geometry_type
+
+    def write_raster(
+        self, name: str, tif: Path, report: ValidationReport, *, replace: bool = False
+    ) -> LayerInfo:
+        """Store GeoTIFF ``tif`` as raster layer ``name`` in one transaction (bytes copied)."""
+        self._check_name(name)
+        tif = Path(tif)
+        if not tif.is_file():
+            raise NotFoundError(f"raster file {tif} does not exist")
+        bbox = _raster_bbox(tif, name)
+        payload = tif.read_bytes()
+        self._ensure()
+        physical = f"{_new_physical(name)}.tif"
+        with self._connection() as conn:
+            self._lock_layer(conn, name)
+            self._refuse_existing(conn, name, replace)
+            conn.execute(
+                f"INSERT INTO {RASTERS_TABLE} (physical, data) VALUES (%s, %s)",
+                (physical, payload),
+            )
+            info = LayerInfo(
+                name=name,
+                kind=LayerKind.RASTER,
+                source=report.source,
+                loaded_at=_now(),
+                feature_count=0,
+                geometry_type=None,
+                bbox=bbox,
+                report=_report_dict(report),
+            )
+            self._switch(conn, info, physical, {})
+            self._point_view(conn, name, None, LayerKind.RASTER)
+        self._clean_orphans()
+        log.info("stored raster %s as %s", name, physical)
+        return info
+
+    def delete(self, name: str) -> None:
+        """Remove layer ``name``; ``NotFoundError`` if there is none."""
+        with self._connection() as conn:
+            self._lock_layer(conn, name)
+            row = self._row(conn, name)
+            conn.execute(f"DELETE FROM {CATALOG_TABLE} WHERE name = %s", (name,))
+            self._point_view(conn, name, None, row.info.kind)
+        self._clean_orphans()
+        log.info("deleted layer %s", name)
+
+    def export(self, name: str, fmt: ExportFormat, out: Path) -> Path:
+        """Write layer ``name`` to ``out`` (see :meth:`layers.store.Store.export`)."""
+        from layers import export as _export
+
+        info = self.info(name)
+        raster = info.kind is LayerKind.RASTER
+        _export.check_request(fmt, Path(out), name, raster=raster)
+        if raster:
+            return _export.export_raster(self.raster_path(name), fmt, Path(out), name)
+        return _export.export_frame(
+            self.read(name), fmt, Path(out), name, geometry_type=info.geometry_type
+        )
+
+    # ------------------------------------------------------------------ internals: writes
+
+    def _check_name(self, name: str) -> None:
+        check_layer_name(name)
+        if name.startswith(RESERVED_PREFIX):
+            raise LayerValidationError(
+                f"layer name {name!r} is reserved: names starting with {RESERVED_PREFIX!r} "
+                "are the store's own tables in PostGIS; choose another name"
+            )
+
+    def _refuse_existing(self, conn: psycopg.Connection[Any], name: str, replace: bool) -> None:
+        if replace:
+            return
+        found = conn.execute(f"SELECT 1 FROM {CATALOG_TABLE} WHERE name = %s", (name,)).fetchone()
+        if found is not None:
+            raise AlreadyExistsError(
+                f"layer {name!r} already exists; pass replace=True (`--replace`) to replace it"
+            )
+
+    def _switch(
+        self,
+        conn: psycopg.Connection[Any],
+        info: LayerInfo,
+        physical: str,
+        columns: dict[str, str],
+    ) -> None:
+        """Point the catalog row of ``info.name`` at ``physical`` (in ``conn``'s transaction)."""
+        bbox = info.bbox or (None, None, None, None)
+        conn.execute(
+            f"INSERT INTO {CATALOG_TABLE} ({_CATALOG_FIELDS}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in _CATALOG_FIELDS.split(", ")[1:]),
+            (
+                info.name,
+                info.kind.value,
+                info.source,
+                info.loaded_at,
+                info.feature_count,
+                info.geometry_type,
+                *bbox,
+                json.dumps(info.report),
+                json.dumps(columns),
+                physical,
+            ),
+        )
+
+    def _point_view(
+        self, conn: psycopg.Connection[Any], name: str, physical: str | None, kind: LayerKind
+    ) -> None:
+        """Make the view ``name`` show ``physical`` (vector layers), or remove it."""
+        from psycopg import sql
+
+        conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(name)))
+        if physical is None or kind is LayerKind.RASTER:
+            return
+        conn.execute(
+            sql.SQL("CREATE VIEW {} AS SELECT * FROM {}").format(
+                sql.Identifier(name), sql.Identifier(physical)
+            )
+        )
+        conn.execute(
+            sql.SQL("COMMENT ON VIEW {} IS {}").format(
+                sql.Identifier(name), sql.Literal(f"Trazo {kind.value} layer {name}")
+            )
+        )
+
+    def _clean_orphans(self) -> None:
+        """Drop layer tables and raster rows no catalog row points at; never wait long.
+
+        Each list comes from one statement, so a load committing meanwhile is either
+        wholly in the catalog or its table is not yet visible: nothing current is dropped.
+        Failures are logged; the next write tries again.
+        """
+        import psycopg
+        from psycopg import sql
+
+        try:
+            with self._connection() as conn:
+                tables = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename "
+                        f"NOT IN (SELECT physical FROM {CATALOG_TABLE})",
+                        (self.schema,),
+                    )
+                    if _PHYSICAL_RE.fullmatch(r[0])
+                ]
+                conn.execute(
+                    f"DELETE FROM {RASTERS_TABLE} "
+                    f"WHERE physical NOT IN (SELECT physical FROM {CATALOG_TABLE})"
+                )
+            for table in tables:
+                with self._connection() as conn:
+                    conn.execute(f"SET LOCAL lock_timeout = '{_DROP_LOCK_TIMEOUT}'")
+                    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+        except (TrazoError, psycopg.Error):
+            log.warning("could not drop replaced versions now; the next write drops them")
+
+    # ------------------------------------------------------------------ proposals
+
+    def write_proposal(
+        self, name: str, kind: str, document: dict[str, Any], *, replace: bool = False
+    ) -> StoredProposal:
+        """Store a proposal's GeoJSON document under ``name`` in one transaction."""
+        check_layer_name(name)
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False)
+        created = str(document.get("proposal", {}).get("created_at") or _now())
+        self._ensure()
+        with self._connection() as conn:
+            inserted = conn.execute(
+                f"INSERT INTO {PROPOSALS_TABLE} (name, kind, created_at, document) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO NOTHING",
+                (name, kind, created, text),
+            ).rowcount
+            if inserted == 0:
+                if not replace:
+                    raise AlreadyExistsError(
+                        f"proposal {name!r} already exists; pass replace=True (`--replace`) "
+                        "or choose another --name"
+                    )
+                conn.execute(
+                    f"UPDATE {PROPOSALS_TABLE} SET kind = %s, created_at = %s, document = %s "
+                    "WHERE name = %s",
+                    (kind, created, text, name),
+                )
+        return StoredProposal(name, kind, created, document)
+
+    def list_proposals(self) -> list[StoredProposal]:
+        """Return every stored proposal (documents included), sorted by name."""
+        return [_proposal(r) for r in self._proposal_records()]
+
+    def proposal(self, name: str) -> StoredProposal:
+        """Return proposal ``name``; ``NotFoundError`` if there is none."""
+        records = self._proposal_records(name)
+        if not records:
+            names = [r[0] for r in self._proposal_records()]
+            known = f"stored: {', '.join(names[:_NAMES_IN_MESSAGE])}" if names else "none stored"
+            raise NotFoundError(f"no proposal named {name!r} ({known}; see `trazo proposals list`)")
+        return _proposal(records[0])
+
+    def delete_proposal(self, name: str) -> None:
+        """Remove proposal ``name``; ``NotFoundError`` if there is none."""
+        self.proposal(name)
+        with self._connection() as conn:
+            conn.execute(f"DELETE FROM {PROPOSALS_TABLE} WHERE name = %s", (name,))
+
+    def _proposal_records(self, name: str | None = None) -> list[tuple[Any, ...]]:
+        with self._connection() as conn:
+            if not self._has_table(conn, PROPOSALS_TABLE):
+                return []
+            query = f"SELECT name, kind, created_at, document FROM {PROPOSALS_TABLE}"
+            if name is None:
+                return list(conn.execute(query + " ORDER BY name").fetchall())
+            return list(conn.execute(query + " WHERE name = %s", (name,)).fetchall())
+
+    # ------------------------------------------------------------------ records, folders
+
+    def record_tables(self) -> PostgisRecords:
+        """The service's record tables in this store's schema."""
+        return PostgisRecords(self)
+
+    def side_folder(self, purpose: str) -> Path:
+        """The folder ``<work dir>/<purpose>`` (not created here)."""
+        return self.work_dir / purpose
+
+    # ------------------------------------------------------------------ internals: catalog
+
+    def _rows(self, conn: psycopg.Connection[Any], name: str | None = None) -> list[_PgRow]:
+        if not self._has_table(conn, CATALOG_TABLE):
+            return []
+        query = f"SELECT {_CATALOG_FIELDS} FROM {CATALOG_TABLE}"
+        if name is None:
+            records = conn.execute(query + " ORDER BY name").fetchall()
+        else:
+            records = conn.execute(query + " WHERE name = %s", (name,)).fetchall()
+        return [_pg_row(r) for r in records]
+
+    def _row(self, conn: psycopg.Connection[Any], name: str) -> _PgRow:
+        rows = self._rows(conn, name)
+        if rows:
+            return rows[0]
+        names = [row.info.name for row in self._rows(conn)]
+        if not names:
+            hint = "the store has no layers yet; load one with `trazo layers load`"
+        elif len(names) <= _NAMES_IN_MESSAGE:
+            hint = "stored layers: " + ", ".join(names)
+        else:
+            hint = f"{len(names)} layers are stored; see `trazo layers list`"
+        raise NotFoundError(f"no layer named {name!r}; {hint}")
+
+    def _vector_row(self, conn: psycopg.Connection[Any], name: str) -> _PgRow:
+        row = self._row(conn, name)
+        if row.info.kind is LayerKind.RASTER:
+            raise NotFoundError(
+                f"layer {name!r} is a raster; use raster_path() or export(..., 'tif')"
+            )
+        return row
+
+
+class _PgRow:
+    """One catalog row: the layer's info, its current version and its column dtypes."""
+
+    __slots__ = ("columns", "info", "physical")
+
+    def __init__(self, info: LayerInfo, physical: str, columns: dict[str, str]) -> None:
+        self.info = info
+        self.physical = physical
+        self.columns = columns
+
+
+def _pg_row(record: Sequence[Any]) -> _PgRow:
+    (
+        name,
+        kind,
+        source,
+        loaded_at,
+        feature_count,
+        geometry_type,
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+        report,
+        columns,
+        physical,
+    ) = record
+    bbox = None if min_lon is None else (min_lon, min_lat, max_lon, max_lat)
+    info = LayerInfo(
+        name=name,
+        kind=LayerKind(kind),
+        source=source,
+        loaded_at=loaded_at,
+        feature_count=int(feature_count),
+        geometry_type=geometry_type,
+        bbox=bbox,
+        report=json.loads(report),
+    )
+    return _PgRow(info, physical, json.loads(columns))
+
+
+def _proposal(record: Sequence[Any]) -> StoredProposal:
+    name, kind, created, text = record
+    return StoredProposal(str(name), str(kind), str(created), json.loads(text))
+
+
+class _RecordSession:
+    """Runs portable ``?``-placeholder SQL on a psycopg connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
+
+
+class PostgisRecords:
+    """The record tables of a :class:`PostgisStore` (see :class:`layers.store_api.RecordTables`).
+
+    Writers take one advisory lock per store, so record-table transactions of one store
+    take turns, as ``BEGIN IMMEDIATE`` makes them in a GeoPackage.
+    """
+
+    def __init__(self, store: PostgisStore) -> None:
+        self._store = store
+
+    def exists(self, table: str) -> bool:
+        """Whether ``table`` has been created."""
+        with self._store._connection() as conn:
+            return self._store._has_table(conn, table)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[_RecordSession]:
+        """A read session."""
+        with self._store._connection() as conn:
+            yield _RecordSession(conn)
+
+    @contextlib.contextmanager
+    def transaction(
+        self, *, create: tuple[str, Sequence[str], str] | None = None
+    ) -> Iterator[_RecordSession]:
+        """A transaction holding the store's record lock; creates ``create``'s table first."""
+        from psycopg import sql
+
+        store = self._store
+        if create is not None:
+            store._ensure()
+        with store._connection() as conn:
+            conn.execute(
+                sql.SQL("SET LOCAL lock_timeout = {}").format(
+                    sql.Literal(f"{int(store.lock_timeout * 1000)}ms")
+                )
+            )
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext('records'))",
+                (f"trazo:{store.schema}",),
+            )
+            if create is not None:
+                table, ddl, description = create
+                for statement in ddl:
+                    conn.execute(statement)
+                conn.execute(
+                    sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                        sql.Identifier(table), sql.Literal(description)
+                    )
+                )
+            elif not store._has_table(conn, CATALOG_TABLE):
+                raise NotFoundError(
+                    "the store holds no layers to plan on; run `trazo demo` or load some "
+                    "with `trazo layers load`"
+                )
+            yield _RecordSession(conn)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _undefined_table() -> type[Exception]:
+    import psycopg
+
+    return psycopg.errors.UndefinedTable
+
+
+def _new_physical(name: str) -> str:
+    return f"{name}__v{uuid.uuid4().hex[:8]}"
+
+
+def _check_frame(name: str, frame: gpd.GeoDataFrame) -> None:
+    crs = getattr(frame, "crs", None)
+    if crs is None or crs.to_epsg() != 4326:
+        raise LayerValidationError(
+            f"layer {name!r} must be in EPSG:4326 to be stored, not {crs}; "
+            "load it through the ingest pipeline, which reprojects it"
+        )
+    geometry = frame.geometry.name
+    for column in frame.columns:
+        if column == geometry:
+            continue
+        text = str(column)
+        if text.lower() in ("fid", GEOMETRY_COLUMN):
+            raise LayerValidationError(
+                f"layer {name!r} has a column {text!r}, which the store uses for feature "
+                f"ids or geometry; rename it (e.g. to 'source_{text.lower()}')"
+            )
+        if len(text.encode()) > 63:
+            raise LayerValidationError(
+                f"layer {name!r} has a column name longer than 63 bytes ({text[:40]!r}…), "
+                "more than PostgreSQL keeps; shorten it"
+            )
+
+
+def _python_values(series: Any) -> list[Any]:
+    """The column's values as plain Python objects, missing ones as None."""
+    import pandas as pd
+
+    values = series.astype(object).where(series.notna(), None).tolist()
+    kind = getattr(series.dtype, "kind", "O")
+    if kind in "iub" or kind == "f":
+        return values
+    if kind == "M":
+        return [None if v is None else pd.Timestamp(v).to_pydatetime() for v in values]
+    return [None if v is None else str(v) for v in values]
+
+
+def _promote_to_multi(geoms: Any) -> Any:
+    import shapely
+
+    out = geoms.copy()
+    for index, geom in enumerate(out):
+        if geom is None:
+            continue
+        kind = geom.geom_type
+        if kind == "Polygon":
+            out[index] = shapely.MultiPolygon([geom])
+        elif kind == "LineString":
+            out[index] = shapely.MultiLineString([geom])
+        elif kind == "Point":
+            out[index] = shapely.MultiPoint([geom])
+    return out
+
+
+def _frame(
+    records: list[tuple[Any, ...]], columns: list[str], dtypes: dict[str, str]
+) -> gpd.GeoDataFrame:
+    """Build the frame :meth:`layers.store.Store.read` would return from selected rows."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    index = pd.Index([r[0] for r in records], name="fid", dtype="int64")
+    table = {
+        column: pd.Series([r[i + 1] for r in records], index=index, dtype=object)
+        for i, column in enumerate(columns)
+    }
+    geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in records])
+    frame = gpd.GeoDataFrame(
+        pd.DataFrame(table, index=index),
+        geometry=gpd.GeoSeries(geoms, index=index),
+        crs="EPSG:4326",
+    )
+    for column in columns:
+        dtype = dtypes.get(column, "object")
+        try:
+            frame[column] = frame[column].astype(dtype)
+        except (TypeError, ValueError):
+            frame[column] = frame[column].infer_objects()
+    return _restore_dtypes(frame, dtypes)
