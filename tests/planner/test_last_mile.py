@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import pyogrio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString, box
 
+from layers.export import export_frame
 from planner.cost_model import load_cost_model
 from planner.graph import geodesic_km
 from planner.last_mile import NoBackboneError, plan_last_mile
@@ -455,3 +458,13 @@ def test_dearer_terrain_never_breaks_the_budget(monkeypatch: pytest.MonkeyPatch)
     assert capex(proposal) <= budget
     assert not records(proposal)["A"]["served"]
     assert any("chosen again" in n for n in proposal.notes)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "kml"])
+def test_exports_carry_sites_and_localities(four: Proposal, tmp_path: Path, fmt: str) -> None:
+    out = export_frame(proposal_frame(four), fmt, tmp_path / f"four.{fmt}", "four")
+    back = pyogrio.read_dataframe(out)
+    roles = back["role"].value_counts().to_dict()
+    assert roles == {"locality": 4, "wireless_site": 3, "last-mile": len(four.segments)}
+    sites = back[back["role"] == "wireless_site"]
+    assert set(sites.geometry.geom_type) == {"Point"}
