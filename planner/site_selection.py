@@ -31,6 +31,7 @@ the greedy heuristic (:func:`greedy_sites`) and a Lagrangian bound
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import time
@@ -162,6 +163,7 @@ def select_sites(
 ) -> SiteSolution:
     """Choose the sites; see the module documentation."""
     started = time.perf_counter()
+    problem = _usable_pairs(problem)
     if problem.n_localities == 0:
         empty = np.zeros(0, dtype=np.int64)
         solution = _solution(problem, empty, np.zeros(0, dtype=bool))
@@ -184,6 +186,16 @@ def select_sites(
         solution.status = "heuristic"
     solution.seconds = time.perf_counter() - started
     return solution
+
+
+def _usable_pairs(problem: SiteProblem) -> SiteProblem:
+    """The problem without the pairs no site can serve: a locality larger than a full site."""
+    fits = problem.people[problem.pair_locality] <= problem.capacity * problem.max_radios + 1e-9
+    if fits.all():
+        return problem
+    return dataclasses.replace(
+        problem, pair_site=problem.pair_site[fits], pair_locality=problem.pair_locality[fits]
+    )
 
 
 def _components(problem: SiteProblem) -> list[tuple[IntArray, IntArray]]:
@@ -552,6 +564,47 @@ def relaxation_bound(
     return max(best, float(greedy.people_served))
 
 
+def dual_ascent(
+    site_usd: FloatArray,
+    pair_site: IntArray,
+    pair_locality: IntArray,
+    serve_usd: FloatArray,
+    alternative_usd: FloatArray,
+    passes: int = 8,
+) -> FloatArray:
+    """A feasible solution ``v`` of the LP dual of the facility-location problem.
+
+    The dual: maximise ``sum v[l]`` with ``v[l] <= alt[l]`` and, for every site,
+    ``sum_l max(0, v[l] - serve[l]) <= site[s]`` over the localities it reaches. Every
+    ``v[l]`` starts at ``min(serve[l], alt[l])`` and is raised in turn as far as the
+    slack of every site reaching it allows (Erlenkotter's dual ascent, 1978), first in
+    small steps shared fairly over the localities, then to the full slack; ``sum v`` is a
+    lower bound of the optimum.
+    """
+    n_loc = alternative_usd.size
+    v = np.minimum(serve_usd, alternative_usd).astype(float)
+    slack = site_usd.astype(float).copy()
+    sites_of: list[list[int]] = [[] for _ in range(n_loc)]
+    for s_, l_ in zip(pair_site.tolist(), pair_locality.tolist(), strict=True):
+        sites_of[l_].append(s_)
+    reachable = [np.array(sites, dtype=np.int64) for sites in sites_of]
+    for round_ in range(passes):
+        share = 1.0 / (passes - round_)  # the last pass raises to the full slack
+        for j in range(n_loc):
+            room = alternative_usd[j] - v[j]
+            if room <= 0:
+                continue
+            near = reachable[j]
+            limit = float(slack[near].min()) if near.size else math.inf
+            step = min(room * share, limit) if round_ < passes - 1 else min(room, limit)
+            if step <= 0:
+                continue
+            v[j] += step
+            if near.size:
+                slack[near] -= step
+    return v
+
+
 def lagrangian_bound(
     site_usd: FloatArray,
     pair_site: IntArray,
@@ -572,12 +625,13 @@ def lagrangian_bound(
     serve[l] - lam[l])) + sum_l min(0, alt[l] - lam[l])``, a lower bound for any ``lam``
     (Cornuejols, Fisher and Nemhauser 1977); subgradient steps towards ``upper``, the
     value of a known plan (Held and Karp's step, halved when the bound stalls), raise it
-    towards the bound of the linear relaxation.
+    towards the bound of the linear relaxation. The multipliers start from
+    :func:`dual_ascent` (whose bound is their sum), so the result is never below it.
     """
     n_sites, n_loc = site_usd.size, alternative_usd.size
     if n_loc == 0:
         return 0.0
-    lam = np.minimum(alternative_usd, serve_usd).astype(float)  # nothing opens yet
+    lam = dual_ascent(site_usd, pair_site, pair_locality, serve_usd, alternative_usd)
     best = -math.inf
     theta = 2.0
     stall = 0
