@@ -101,7 +101,11 @@ def main() -> None:
         relaxed = relaxation_bound(problem, args.bound_time_limit, greedy)
         relaxed_s = time.perf_counter() - started
         bound = max(exact.bound, relaxed) if math.isfinite(relaxed) else exact.bound
-        print(f"{label}: Lagrangian bound USD {relaxed:,.0f} in {relaxed_s:.1f} s")
+        print(
+            f"{label}: bound USD {bound:,.0f} (Lagrangian alone USD {relaxed:,.0f} in "
+            f"{relaxed_s:.1f} s, without the rule that a town over a full site cannot go "
+            "wireless)"
+        )
         for name, solution, seconds in (
             ("greedy (baseline)", greedy, greedy_s),
             (f"{exact.method} ({exact.status})", exact, exact.seconds),

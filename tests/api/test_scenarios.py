@@ -360,4 +360,11 @@ def test_tabasco_on_the_bundled_data(tmp_path: Path) -> None:
     after = result.step("last_mile_after_backbone")
     assert after.budget_usd == pytest.approx(max(7_000_000 - backbone.metrics.capex_usd_total, 0))
     assert (result.step("last_mile").metrics.people_covered or 0) > 1_000_000
+    # shared wireless sites: fewer sites than wireless localities, every one within the
+    # 10 km range over a path the planner found clear (margin >= 0)
+    last_mile = result.step("last_mile").proposal.parameters
+    wireless = [r for r in last_mile["localities"] if r["technology"] == "fixed_wireless"]
+    assert 0 < len(last_mile["wireless_sites"]) < len(wireless)
+    assert all(r["radio_margin_m"] is None or r["radio_margin_m"] >= 0 for r in wireless)
+    assert last_mile["wireless"]["optimality_gap"] is not None
     assert time.perf_counter() - started < 120
