@@ -33,6 +33,7 @@ STEINER_DIR ?= ../shared/benchmarks/steiner
 bench: $(STAMP)
 	$(BIN)/python bench/steiner.py $(STEINER_DIR)/*.txt
 	$(BIN)/python bench/steiner_large.py
+	$(BIN)/python bench/ring.py $(STEINER_DIR)/steinb10.txt --random 12
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/store_backends.py
 

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from api.settings import LimitSettings, StoreSettings
 from layers.errors import TrazoError
@@ -35,7 +36,13 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except TrazoError as err:
             logger.debug("user error", exc_info=True)
-            err_console.print(f"[bold red]error:[/] {err.message}", highlight=False, markup=True)
+            # one line whatever the terminal's width; the message is text, not markup
+            err_console.print(
+                f"[bold red]error:[/] {escape(err.message)}",
+                highlight=False,
+                markup=True,
+                soft_wrap=True,
+            )
             raise typer.Exit(USER_ERROR_EXIT) from None
 
     return wrapper

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,9 +30,10 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from layers.errors import LayerValidationError, LimitExceededError
+from layers.errors import LayerValidationError, LimitExceededError, disk_full_as_error
 from layers.ingest import default_layer_name
 from layers.read import DATASET_SUFFIXES
+from layers.workdirs import make_workdir
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -243,7 +243,7 @@ async def receive_upload(
     boundary = _boundary(request)
     max_body = max_bytes + FORM_OVERHEAD_BYTES
     _check_length(request, max_body, max_bytes)
-    folder = Path(tempfile.mkdtemp(prefix="trazo-upload-"))
+    folder = make_workdir("trazo-upload-")
     try:
         form = _Form(folder, max_bytes, file_field)
         parser = MultipartParser(boundary, form.callbacks())
@@ -253,7 +253,8 @@ async def receive_upload(
                 received += len(chunk)
                 if received > max_body:
                     raise _too_large(max_bytes, "the upload")
-                parser.write(chunk)
+                with disk_full_as_error("the upload"):
+                    parser.write(chunk)
             parser.finalize()
         except FormParserError:
             raise LayerValidationError(

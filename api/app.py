@@ -13,7 +13,9 @@ import pyproj
 import shapely
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from api._http import HeadAsGet, PublicBaseURL
 from api.errors import add_exception_handlers
 from api.jobs import JobSettings, running_jobs
 from api.routes_features import router as features_router
@@ -22,6 +24,7 @@ from api.routes_proposals import router as proposals_router
 from api.routes_scenarios import router as scenarios_router
 from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
 from layers.stores import open_store
+from layers.workdirs import sweep_stale_workdirs
 
 logger = logging.getLogger("trazo.api")
 
@@ -52,6 +55,8 @@ def create_app(
             key = secrets.token_urlsafe(24)
             service.api_keys[key] = "gis"
             logger.warning("development mode: local gis key %s (anonymous callers may read)", key)
+        # work folders of server processes that were killed or crashed
+        await run_in_threadpool(sweep_stale_workdirs)
         with running_jobs(app):
             yield
 
@@ -68,6 +73,9 @@ def create_app(
     app.state.planner = planner or PlannerSettings()
     app.state.job_settings = JobSettings()
     add_exception_handlers(app)
+    app.add_middleware(HeadAsGet)
+    public_url = str(service.public_url) if service.public_url is not None else None
+    app.add_middleware(PublicBaseURL, public_url=public_url)
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:

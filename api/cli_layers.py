@@ -14,6 +14,7 @@ from layers.ingest import ingest
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
 from layers.store import ExportFormat
+from layers.workdirs import sweep_stale_workdirs
 
 app = typer.Typer(help="Load, inspect and export layers.", no_args_is_help=True)
 
@@ -58,6 +59,7 @@ def load(
     ] = False,
 ) -> None:
     """Validate a file, reproject it to EPSG:4326 and store it as a layer."""
+    sweep_stale_workdirs()  # what killed loads and servers left behind
     report = ingest(open_store(), path, kind, name=name, replace=replace, limits=limits())
     console.print(report_table(report))
 

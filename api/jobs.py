@@ -206,6 +206,12 @@ class JobStore:
     ) -> tuple[Job, bool]:
         """Record a queued job, or find the job an ``idempotency_key`` already names.
 
+        The rule for keys: a key names the job it created while that job is queued,
+        running or succeeded, and a retry with it gets that job back. Once the job has
+        failed (a bad request found late, a restart, a crash), a retry with the same key
+        and the same request runs it again as a new job; the failed job stays listed,
+        without the key. The same key with another request is always refused.
+
         Returns
         -------
         tuple of (Job, bool)
@@ -220,8 +226,12 @@ class JobStore:
         with self._tables.transaction(create=_JOBS_TABLE_SPEC) as conn:
             if idempotency_key is not None:
                 found = _keyed(conn, idempotency_key, digest)
-                if found is not None:
+                if found is not None and found.status != "failed":
                     return found, False
+                if found is not None:  # a retry of a failed job: run it again
+                    conn.execute(
+                        f"UPDATE {JOBS_TABLE} SET idempotency_key = NULL WHERE id = ?", (found.id,)
+                    )
             job_id = uuid.uuid4().hex
             conn.execute(
                 f"INSERT INTO {JOBS_TABLE} (id, kind, request, request_hash, idempotency_key, "
@@ -247,11 +257,15 @@ class JobStore:
         return _job(row), True
 
     def for_key(self, idempotency_key: str, kind: JobKind, request: dict[str, Any]) -> Job | None:
-        """The job ``idempotency_key`` names, or None; raises if it was for another request."""
+        """The job ``idempotency_key`` names, or None; raises if it was for another request.
+
+        A failed job is not returned: a retry with its key runs again (see :meth:`submit`).
+        """
         if not self._tables.exists(JOBS_TABLE):
             return None
         with self._tables.session() as conn:
-            return _keyed(conn, idempotency_key, request_hash(kind, request))
+            found = _keyed(conn, idempotency_key, request_hash(kind, request))
+        return None if found is None or found.status == "failed" else found
 
     def start(self, job_id: str, message: str = "started") -> bool:
         """Mark a queued job running; False when it is no longer queued (e.g. failed)."""

@@ -18,6 +18,7 @@ from layers.errors import NotFoundError
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
 from planner.cost_model import load_cost_model
+from planner.land import Land
 from planner.metrics import ProposalMetrics, compute_metrics
 from planner.network import PlanningNetwork, build_network
 from planner.places import PlaceIndex
@@ -45,6 +46,10 @@ class PlanningContext:
 def planning_context(store: LayerStore, cost_model_path: Path | None = None) -> PlanningContext:
     """Build the priced network from every stored corridor layer, and the place index.
 
+    The stored states are the land: corridors are cut at their coast and places outside
+    them (and their margin) are refused; without a states layer the planner cannot tell
+    land from water and plans as before.
+
     Raises ``NotFoundError`` when the store holds no rights of way or fiber routes.
     """
     cost_model = load_cost_model(cost_model_path)
@@ -58,15 +63,21 @@ def planning_context(store: LayerStore, cost_model_path: Path | None = None) -> 
             "the store holds no rights_of_way or fiber_routes layers to route on; "
             "run `trazo demo` or load some with `trazo layers load`"
         )
+    states = _concat(store, LayerKind.STATES)
+    land = Land(states) if states is not None else None
     network = build_network(
-        corridors, cost_model, elevation=_elevation(store), caveats=layer_caveats(store)
+        corridors,
+        cost_model,
+        elevation=_elevation(store),
+        caveats=layer_caveats(store),
+        land=land,
     )
     localities = _concat(store, LayerKind.LOCALITIES)
     return PlanningContext(
         store=store,
         network=network,
-        places=PlaceIndex(localities, _concat(store, LayerKind.SUBSEA_LANDINGS)),
-        states=_concat(store, LayerKind.STATES),
+        places=PlaceIndex(localities, _concat(store, LayerKind.SUBSEA_LANDINGS), area=land),
+        states=states,
         municipalities=_concat(store, LayerKind.MUNICIPALITIES),
         localities=localities,
         coverage=_concat(store, LayerKind.COVERAGE),

@@ -9,8 +9,6 @@ refused upload leaves the store as it was.
 from __future__ import annotations
 
 import shutil
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -29,6 +27,7 @@ from layers.kinds import LayerKind
 from layers.limits import Limits
 from layers.store import LAYER_NAME_PATTERN, LayerInfo
 from layers.store_api import LayerStore
+from layers.workdirs import make_workdir
 
 router = APIRouter(prefix="/layers", tags=["layers"])
 
@@ -232,7 +231,7 @@ async def upload_layer(request: Request, replace: ReplaceQuery = False) -> JSONR
 )
 def export_layer(request: Request, name: LayerName, fmt: FormatPath) -> FileResponse:
     """The layer as GeoJSON, GeoPackage, KML or CSV (vector) or GeoTIFF (raster)."""
-    folder = FilePath(tempfile.mkdtemp(prefix="trazo-export-"))
+    folder = make_workdir("trazo-export-")
     try:
         path = _store(request).export(name, fmt, folder / f"{name}.{fmt}")
     except BaseException:

@@ -40,6 +40,7 @@ from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundErro
 from layers.export import export_frame
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
+from planner.land import Land
 from planner.places import PlaceIndex
 from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 
@@ -226,9 +227,14 @@ def _cached_lookups(store: LayerStore, version: tuple[tuple[str, str, str], ...]
         return gpd.GeoDataFrame(pd.concat(found, ignore_index=True), crs="EPSG:4326")
 
     localities = one(LayerKind.LOCALITIES)
+    states = one(LayerKind.STATES)
     return Lookups(
-        places=PlaceIndex(localities, one(LayerKind.SUBSEA_LANDINGS)),
-        states=one(LayerKind.STATES),
+        places=PlaceIndex(
+            localities,
+            one(LayerKind.SUBSEA_LANDINGS),
+            area=Land(states) if states is not None else None,
+        ),
+        states=states,
         municipalities=one(LayerKind.MUNICIPALITIES),
         localities=localities,
     )

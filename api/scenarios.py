@@ -57,6 +57,7 @@ from planner.demand import (
     localities_in_area,
     select_area,
 )
+from planner.land import COASTAL_TOLERANCE_KM
 from planner.last_mile import plan_last_mile
 from planner.metrics import ProposalMetrics, is_built
 from planner.network import PlanningNetwork, attach_place, attach_places, build_network
@@ -67,12 +68,18 @@ from planner.route_plan import plan_route
 from planner.scenario import (
     DEFAULT_SCENARIO_DIR,
     BackboneStep,
+    CableStep,
     LastMileStep,
     LatencyTable,
     RouteStep,
     Scenario,
 )
-from planner.subsea import SubseaLink, add_subsea_links
+from planner.subsea import (
+    PUBLISHED_LENGTH_SOURCE,
+    SubseaLink,
+    add_subsea_links,
+    cable_proposal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +104,8 @@ class StepResult:
     files: dict[str, Path]
     seconds: float
     budget_usd: float | None = None
+    km_off_land: float | None = None
+    """Km of land deployments farther than the coastal tolerance from land (should be 0)."""
 
 
 @dataclass
@@ -196,6 +205,7 @@ class ScenarioWorkspace:
                 {name: self.frame(name) for name in layers},
                 model,
                 elevation=self.base.network.elevation,
+                land=self.base.network.land,
                 caveats=self.base.network.caveats,
             )
             links: list[SubseaLink] = []
@@ -313,7 +323,7 @@ def run_scenario(
 
 def _run_step(
     spec: Scenario,
-    step: RouteStep | BackboneStep | LastMileStep,
+    step: RouteStep | BackboneStep | LastMileStep | CableStep,
     context: PlanningContext,
     workspace: ScenarioWorkspace,
     earlier: list[StepResult],
@@ -338,10 +348,19 @@ def _run_step(
         proposal = plan_backbone(
             network, terminals, ring=step.ring, name=step.title, time_budget_s=step.time_budget_s
         )
+    elif isinstance(step, CableStep):
+        proposal = _cable(step, context, workspace)
     else:
         budget = _budget(spec, step, earlier)
         proposal = _last_mile(step, context, earlier, budget)
     metrics = measure(context, proposal)
+    off_land = None
+    if network.land is not None:
+        off_land = network.land.km_off_land_of(proposal.segments)
+        if off_land > 0:
+            logger.warning(
+                "%s: %s has %.1f km of land deployment at sea", spec.name, step.name, off_land
+            )
     store_name = f"{spec.name}_{step.name}"
     document = save_proposal(context.store, proposal, metrics, store_name, replace=True)
     files = _write_step_files(proposal, document, store_name, folder / step.name)
@@ -358,6 +377,7 @@ def _run_step(
         files=files,
         seconds=seconds,
         budget_usd=budget,
+        km_off_land=off_land,
     )
 
 
@@ -442,6 +462,29 @@ def _budget(spec: Scenario, step: LastMileStep, earlier: list[StepResult]) -> fl
         return None
     spent = sum(r.metrics.capex_usd_total for r in earlier if r.name in step.budget_after_steps)
     return max(spec.funding_usd - spent, 0.0)
+
+
+def _cable(step: CableStep, context: PlanningContext, workspace: ScenarioWorkspace) -> Proposal:
+    """The submarine cable a scenario proposes, from the stored cables and landings."""
+    cables = workspace.frames_of(LayerKind.SUBSEA_CABLES)
+    landings = workspace.frames_of(LayerKind.SUBSEA_LANDINGS)
+    if not cables or not landings:
+        raise NotFoundError(
+            "a cable step needs a subsea_cables and a subsea_landings layer; run `trazo demo`"
+        )
+    return cable_proposal(
+        gpd.GeoDataFrame(
+            pd.concat([workspace.frame(n) for n in cables], ignore_index=True), crs="EPSG:4326"
+        ),
+        gpd.GeoDataFrame(
+            pd.concat([workspace.frame(n) for n in landings], ignore_index=True), crs="EPSG:4326"
+        ),
+        step.cable,
+        context.network.cost_model,
+        cost_usd=step.cost_usd,
+        cost_source=step.cost_source,
+        name=step.title,
+    )
 
 
 def _last_mile(
@@ -724,6 +767,19 @@ def _scenario_notes(spec: Scenario, variant: _Variant, workspace: ScenarioWorksp
             for link in variant.subsea_links
         ]
         notes.append("subsea links added: " + "; ".join(parts))
+        lengths = {
+            link.cable: (link.cable_drawn_km, link.cable_published_km)
+            for link in variant.subsea_links
+        }
+        notes.append(
+            "subsea cable lengths, drawn (the layer's route) / published: "
+            + "; ".join(
+                f"{cable}: {drawn:,.0f} km / "
+                + (f"{published:,.0f} km" if published is not None else "n/a (international)")
+                for cable, (drawn, published) in lengths.items()
+            )
+            + f"; domestic cables are priced on their published length ({PUBLISHED_LENGTH_SOURCE})"
+        )
     return notes
 
 
@@ -784,6 +840,14 @@ def _report(result: ScenarioResult) -> ScenarioReport:
                     f"{parameters.get('localities_served', 0):,} of "
                     f"{parameters.get('localities_with_demand', 0):,} with people unserved "
                     f"(≥ {parameters.get('min_population')} people)",
+                )
+            )
+        if step.km_off_land is not None:
+            extra.append(
+                (
+                    "Land deployment off land",
+                    f"{step.km_off_land:,.1f} km beyond the {COASTAL_TOLERANCE_KM:g} km "
+                    "coastal tolerance",
                 )
             )
         if step.kind == "backbone":

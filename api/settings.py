@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from layers.limits import Limits
@@ -101,6 +101,14 @@ class ServiceSettings(BaseSettings):
     default_items_per_page: int = Field(default=100, gt=0)
     max_bbox_area_deg2: float = Field(default=2_000.0, gt=0)
     max_concurrent_jobs: int = Field(default=2, gt=0, le=32)
+    public_url: AnyHttpUrl | None = Field(
+        default=None,
+        description=(
+            "The address clients reach the service at (e.g. https://trazo.example.org/api "
+            "behind a proxy); links and redirects are built from it. Unset: from the address "
+            "the server was reached on, never from the client's Host header."
+        ),
+    )
 
     @model_validator(mode="after")
     def _refuse_weak_keys(self) -> ServiceSettings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import unicodedata
 import weakref
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from layers.read import DATASET_SUFFIXES, read_input
 from layers.report import ValidationReport
 from layers.store import check_layer_name
 from layers.validate import validate_raster, validate_vector
+from layers.workdirs import make_workdir
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -161,7 +161,7 @@ def read_layer(
     checked = check_file(path, limits)
     display_name = Path(os.fspath(path)).name
     layer_name = check_layer_name(name if name is not None else default_layer_name(display_name))
-    workdir = Path(tempfile.mkdtemp(prefix="trazo-load-"))
+    workdir = make_workdir("trazo-load-")
     keep_workdir = False
     try:
         if is_zip(checked):

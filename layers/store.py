@@ -110,6 +110,8 @@ _NAMES_IN_MESSAGE = 10
 # table, and the read looks again. Two writers in a row may move it twice.
 _READ_ATTEMPTS = 3
 _MAX_FID = 2**31 - 1
+_WRITE_BATCH = 20_000  # features GDAL writes per turn of the gate
+_MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 _CASTABLE_DTYPES = frozenset(
     {
         "Int8",
@@ -907,8 +909,23 @@ class Store:
     ) -> tuple[LayerInfo, dict[str, str]]:
         """Write ``frame`` to the new table ``physical`` and check it by reading it back."""
         data = frame.reset_index(drop=True)
+        # In batches, leaving the gate between them: while GDAL writes, Python's sqlite3
+        # (every catalog lookup of every request) waits, so one long write of a big layer
+        # would stall the service. The table is in no catalog row until the switch, so
+        # nobody reads it half-written.
+        geometry_type, promote = _layer_geometry_type(data)
+        for start in range(0, max(len(data), 1), _WRITE_BATCH):
+            with gdal_access(self.path):
+                pyogrio.write_dataframe(
+                    data.iloc[start : start + _WRITE_BATCH],
+                    self.path,
+                    layer=physical,
+                    driver="GPKG",
+                    append=start > 0,
+                    geometry_type=geometry_type,
+                    promote_to_multi=promote,
+                )
         with gdal_access(self.path):
-            pyogrio.write_dataframe(data, self.path, layer=physical, driver="GPKG")
             meta = pyogrio.read_info(self.path, layer=physical)
         if int(meta["features"]) != len(data):
             raise StoreWriteError(
@@ -1073,6 +1090,22 @@ def _drop_feature_table(conn: sqlite3.Connection, table: str) -> None:
     ):
         if meta in existing:
             conn.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
+
+
+def _layer_geometry_type(frame: gpd.GeoDataFrame) -> tuple[str, bool]:
+    """The GeoPackage geometry type of the whole layer, and whether to promote to multi.
+
+    Decided once for all batches of a write (as pyogrio would for one write), so that a
+    batch of Polygons after one of MultiPolygons does not meet a column of another type.
+    """
+    types = {str(t) for t in frame.geometry.geom_type.dropna().unique()}
+    z = " Z" if len(frame) and bool(frame.geometry.has_z.any()) else ""
+    if len(types) == 1:
+        return types.pop() + z, False
+    singles = {t for t in types if t in _MULTI}
+    if len(types) == 2 and len(singles) == 1 and _MULTI[next(iter(singles))] in types:
+        return _MULTI[next(iter(singles))] + z, True
+    return "Unknown", False
 
 
 def _report_dict(report: ValidationReport) -> dict[str, Any]:

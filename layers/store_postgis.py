@@ -245,7 +245,7 @@ class PostgisStore:
         *,
         work_dir: Path,
         lock_timeout: float = 120.0,
-        pool_size: int = 4,
+        pool_size: int = 8,
     ) -> None:
         self._url, self.schema = split_location(location)
         self._location = location

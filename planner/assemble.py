@@ -53,6 +53,22 @@ def reuse_caveats(network: PlanningNetwork, segments: Sequence[Segment]) -> list
     ]
 
 
+def subsea_landings(segments: Sequence[Segment]) -> tuple[int, float] | None:
+    """Landings of the new subsea crossings built, and what they cost (None if there are none).
+
+    A subsea crossing made by the network (to an island, across a strait) states its
+    ``landings`` and ``usd_per_landing`` in its segment's ``extra``; its cable is the
+    segment's cost, its landings a node cost of the proposal.
+    """
+    count, usd = 0, 0.0
+    for segment in segments:
+        landings = int(segment.extra.get("landings") or 0)
+        if landings and is_built(segment.role):
+            count += landings
+            usd += landings * float(segment.extra["usd_per_landing"])
+    return (count, usd) if count else None
+
+
 def make_proposal(
     network: PlanningNetwork,
     kind: ProposalKind,
@@ -79,8 +95,20 @@ def make_proposal(
     if kind != "last_mile":  # a last mile lists its localities in its own records
         parameters.setdefault("places", [t.describe() for t in terminals])
     if network.bridges:
+        subsea = (
+            f" ({network.subsea_bridges} of them cross water)" if network.subsea_bridges else ""
+        )
         all_notes.append(
-            f"{network.bridges} greenfield bridges join corridor networks that do not touch"
+            f"{network.bridges} bridges join corridor networks that do not touch{subsea}"
+        )
+    node_costs_usd = dict(node_costs_usd)
+    landings = subsea_landings(segments)
+    if landings:
+        count, usd = landings
+        node_costs_usd["subsea_landings"] = node_costs_usd.get("subsea_landings", 0.0) + usd
+        all_notes.append(
+            f"{count} cable landings of new subsea crossings (islands, straits) are the node "
+            "cost subsea_landings (cost model nodes.landing each)"
         )
     return Proposal(
         kind=kind,

@@ -12,7 +12,7 @@ Several places may fall on the same edge: later ones split the pieces of earlier
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -24,9 +24,15 @@ from shapely import LineString, Point
 
 from planner.errors import NoRouteError
 from planner.graph import GRAPH_CRS, geodesic_km, to_analysis_crs
+from planner.land import Land, Piece
 
 EdgeKey = tuple[Hashable, Hashable, Any]
 ADDITIVE_ATTRIBUTES = ("length_km", "cost_usd")
+LinkCost = Callable[[Sequence[Piece]], float]
+"""Price of a drop made of land and water pieces (chooses among corridors across water)."""
+
+WATER_SEARCH_KM = 10.0
+"""A drop that would cross water also looks this much farther for a corridor over land."""
 
 
 def _project(geoms: Any) -> Any:
@@ -44,7 +50,10 @@ class _EdgeIndex:
         self.keys: list[EdgeKey] = []
         geoms = []
         for u, v, k, d in graph.edges(keys=True, data=True):
+            # places join land corridors: never a drop, never a cable out at sea
             if d.get("kind") == "connector" or d.get("geometry") is None:
+                continue
+            if d.get("deployment_type") == "subsea" or d.get("kind") == "subsea":
                 continue
             self.keys.append((u, v, k))
             geoms.append(d["geometry"])
@@ -64,6 +73,15 @@ class _EdgeIndex:
         )
         return pieces[int(np.argmin(shapely.distance(geoms, point_m)))], original
 
+    def near(self, point_m: Point, km: float) -> list[tuple[EdgeKey, int]]:
+        """The current pieces of every original edge within ``km`` of ``point_m``."""
+        originals = self.tree.query(point_m, predicate="dwithin", distance=km * 1000.0)
+        found = []
+        for original in sorted(int(o) for o in originals):
+            for piece in self.pieces.get(original, [self.keys[original]]):
+                found.append((piece, original))
+        return found
+
     def replace(self, original: int, old: EdgeKey, new: Sequence[EdgeKey]) -> None:
         pieces = self.pieces.setdefault(original, [self.keys[original]])
         pieces.remove(old)
@@ -77,6 +95,8 @@ def attach_point(
     *,
     name: str,
     max_connector_km: float | None = None,
+    land: Land | None = None,
+    link_cost: LinkCost | None = None,
 ) -> Hashable:
     """Connect a place to the graph and return its new node.
 
@@ -90,6 +110,14 @@ def attach_point(
         Name stored on the new node (``name``) and its connector.
     max_connector_km
         Refuse places farther than this from every corridor.
+    land
+        When given, a drop never runs over water beyond the coastal tolerance: if the
+        straight drop to the nearest corridor would, the corridors within
+        :data:`WATER_SEARCH_KM` more are tried too and the cheapest drop by ``link_cost``
+        is taken; a drop that still crosses water is a chain of land ``connector``
+        pieces and ``subsea`` water pieces (with ``landings``) through ``shore`` nodes.
+    link_cost
+        Prices a drop from its pieces; default: its length in km.
 
     Returns
     -------
@@ -114,7 +142,7 @@ def attach_point(
     3
     """
     index = _EdgeIndex(graph)
-    return _attach(graph, index, float(lon), float(lat), name, max_connector_km)
+    return _attach(graph, index, float(lon), float(lat), name, max_connector_km, land, link_cost)
 
 
 def attach_points(
@@ -123,10 +151,13 @@ def attach_points(
     *,
     name_column: str = "name",
     max_connector_km: float | None = None,
+    land: Land | None = None,
+    link_cost: LinkCost | None = None,
 ) -> list[Hashable]:
     """Attach every point of ``points`` (any CRS); return their node ids in row order.
 
-    Names come from ``name_column`` when present, else the row's index label.
+    Names come from ``name_column`` when present, else the row's index label; ``land``
+    and ``link_cost`` as in :func:`attach_point`.
     """
     if points.crs is not None and not points.crs.equals(GRAPH_CRS):
         points = points.to_crs(GRAPH_CRS)
@@ -138,7 +169,7 @@ def attach_points(
         points[name_column].tolist() if name_column in points.columns else points.index.tolist()
     )
     return [
-        _attach(graph, index, float(x), float(y), str(name), max_connector_km)
+        _attach(graph, index, float(x), float(y), str(name), max_connector_km, land, link_cost)
         for (x, y), name in zip(xy.tolist(), names, strict=True)
     ]
 
@@ -158,6 +189,8 @@ def _attach(
     lat: float,
     name: str,
     max_connector_km: float | None,
+    land: Land | None = None,
+    link_cost: LinkCost | None = None,
 ) -> Hashable:
     transformer = to_analysis_crs()
     point_m = Point(*transformer.transform(lon, lat))
@@ -172,6 +205,13 @@ def _attach(
             f"corridor, beyond max_connector_km={max_connector_km}; raise the limit or load "
             "more rights-of-way"
         )
+    pieces: list[Piece] | None = None
+    if land is not None and split_xy != (lon, lat):
+        pieces = land.pieces(LineString([(lon, lat), split_xy]))
+        if len(pieces) > 1 or not pieces[0].on_land:
+            edge, original, split_xy, segment, fraction, pieces = _drop_over_land(
+                graph, index, lon, lat, point_m, connector_km, land, link_cost
+            )
     joint = _split(graph, index, original, edge, split_xy, segment, fraction)
     if split_xy == (lon, lat):
         # on the line itself: the place is the node there, no connector
@@ -179,19 +219,73 @@ def _attach(
         return joint
     node = _new_node(graph)
     graph.add_node(node, x=lon, y=lat, name=name, kind="place")
-    graph.add_edge(
-        node,
-        joint,
-        layer=None,
-        feature_id=None,
-        corridor=None,
-        kind="connector",
-        deployment="connector",
-        name=f"connector to {name}",
-        length_km=connector_km,
-        geometry=LineString([(lon, lat), split_xy]),
-    )
+    if pieces is None or (len(pieces) == 1 and pieces[0].on_land):
+        _add_drop_edge(graph, node, joint, LineString([(lon, lat), split_xy]), name)
+        return node
+    here: Hashable = node
+    for i, piece in enumerate(pieces):
+        end = piece.geometry.coords[-1]
+        if i == len(pieces) - 1:
+            there: Hashable = joint
+        else:
+            there = _new_node(graph)
+            graph.add_node(there, x=float(end[0]), y=float(end[1]), kind="shore")
+        _add_drop_edge(graph, here, there, piece.geometry, name, piece)
+        here = there
     return node
+
+
+def _add_drop_edge(
+    graph: nx.MultiGraph,
+    a: Hashable,
+    b: Hashable,
+    line: LineString,
+    name: str,
+    piece: Piece | None = None,
+) -> None:
+    """One edge of a drop: a land ``connector`` or a ``subsea`` crossing with its landings."""
+    water = piece is not None and not piece.on_land
+    data: dict[str, Any] = {
+        "layer": None,
+        "feature_id": None,
+        "corridor": None,
+        "kind": "connector",
+        "deployment": "subsea" if water else "connector",
+        "name": f"{'subsea link' if water else 'connector'} to {name}",
+        "length_km": _line_km(np.asarray(line.coords)),
+        "geometry": line,
+    }
+    if piece is not None and water:
+        data["deployment_type"] = "subsea"
+        data["landings"] = piece.landings
+    graph.add_edge(a, b, **data)
+
+
+def _drop_over_land(
+    graph: nx.MultiGraph,
+    index: _EdgeIndex,
+    lon: float,
+    lat: float,
+    point_m: Point,
+    nearest_km: float,
+    land: Land,
+    link_cost: LinkCost | None,
+) -> tuple[EdgeKey, int, tuple[float, float], int, float, list[Piece]]:
+    """The cheapest drop among corridors a little farther than the nearest across water."""
+    price = link_cost or _pieces_km
+    best: tuple[float, EdgeKey, int, tuple[float, float], int, float, list[Piece]] | None = None
+    # the search radius is in EPSG:6372 metres, a little generous against its scale error
+    for edge, original in index.near(point_m, nearest_km * 1.05 + WATER_SEARCH_KM):
+        split_xy, segment, fraction = _nearest_on_line(graph.edges[edge]["geometry"], lon, lat)
+        if split_xy == (lon, lat):
+            return edge, original, split_xy, segment, fraction, [Piece(LineString(), True)]
+        pieces = land.pieces(LineString([(lon, lat), split_xy]))
+        cost = price(pieces)
+        if best is None or cost < best[0]:
+            best = (cost, edge, original, split_xy, segment, fraction, pieces)
+    if best is None:  # pragma: no cover - the nearest edge is always within the radius
+        raise NoRouteError(f"no corridor near ({lon:.5f}, {lat:.5f})")
+    return best[1], best[2], best[3], best[4], best[5], best[6]
 
 
 def _nearest_on_line(
@@ -265,6 +359,10 @@ def _split(
     k2 = graph.add_edge(joint, node_at[end], **second)
     index.replace(original, edge, [(node_at[start], joint, k1), (joint, node_at[end], k2)])
     return joint
+
+
+def _pieces_km(pieces: Sequence[Piece]) -> float:
+    return sum(_line_km(np.asarray(p.geometry.coords)) for p in pieces)
 
 
 def _near(graph: nx.MultiGraph, node: Hashable, xy: tuple[float, float]) -> bool:

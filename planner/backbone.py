@@ -10,11 +10,12 @@ import numpy as np
 from planner.assemble import make_proposal, node_costs
 from planner.engine import CSRGraph
 from planner.errors import NoRouteError
-from planner.network import PlanningNetwork, attach_places
+from planner.network import PlanningNetwork, add_greenfield_candidates, attach_places
 from planner.places import Place
 from planner.proposal import Proposal
 from planner.realize import segments_from_edges
-from planner.steiner import UnreachableTerminalsError, steiner_tree_csr, two_edge_connect
+from planner.ring import ring_subgraph
+from planner.steiner import UnreachableTerminalsError, steiner_tree_csr
 
 WEIGHT = "cost_usd"
 
@@ -31,8 +32,11 @@ def plan_backbone(
 
     The backbone is a Steiner tree over the priced network (Mehlhorn's construction improved
     by local search; see :mod:`planner.steiner`), so it may branch at any junction. With
-    ``ring``, cheap extra links are added until no single cut separates the network
-    (2-edge-connected), role ``ring``.
+    ``ring``, it is instead a near-optimal 2-edge-connected subgraph over the terminals
+    (:mod:`planner.ring`: no single cut separates two terminals the network joins twice),
+    found over the corridors and over short new-build links offered between the tree and
+    nearby corridors (:func:`planner.network.add_greenfield_candidates`); its edges on the
+    tree keep role ``backbone``, the others are role ``ring``.
 
     Parameters
     ----------
@@ -70,11 +74,21 @@ def plan_backbone(
         "mehlhorn_cost_usd": round(float(tree.stats.get("mehlhorn_cost", tree.cost))),
     }
     if ring:
+        # a ring may close over corridors or over short new-build links between them
+        offered = add_greenfield_candidates(network, [csr.nodes[int(i)] for i in tree.nodes])
+        csr = CSRGraph.from_networkx(network.graph, weight=WEIGHT)  # same node rows, more edges
+        solution = ring_subgraph(csr.matrix, rows, tree_edges=tree.edges)
         in_tree = {(min(i, j), max(i, j)) for i, j in tree.edges.tolist()}
-        ringed = two_edge_connect(csr.matrix, tree.edges).tolist()
+        ringed = [(int(i), int(j)) for i, j in solution.edges.tolist()]
+        kept = [_edge_key(csr, i, j) for i, j in ringed if (i, j) in in_tree]
         extra = [_edge_key(csr, i, j) for i, j in ringed if (i, j) not in in_tree]
+        segments = segments_from_edges(network, kept, role="backbone", notes=notes)
         segments += segments_from_edges(network, extra, role="ring", notes=notes)
-        parameters["ring_links"] = len(extra)
+        parameters.update(
+            ring_links=len(extra),
+            ring_cost_usd=round(solution.cost),
+            greenfield_candidates=offered,
+        )
     return make_proposal(
         network,
         "backbone",

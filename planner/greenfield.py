@@ -13,7 +13,10 @@ lines:
   model's ``terrain.nodata`` says;
 * corridor lines are burned in at the ratio of their along-right-of-way USD/km to the
   greenfield rate (no slope factor: the right of way is already graded), so a path may ride a
-  corridor where that is cheaper; corridor cells stay passable over no-data (bridges).
+  corridor where that is cheaper; corridor cells stay passable over no-data (bridges);
+* with a :class:`planner.land.Land`, every cell whose centre lies farther than the coastal
+  tolerance from land is impassable, whatever its elevation, the no-data policy or a
+  corridor say: a land deployment never crosses water (that is a subsea link's job).
 
 :func:`greenfield_path` finds the least-cost path between two lon/lat points with
 :class:`skimage.graph.MCP_Geometric` (diagonal steps count sqrt(2)); :func:`greenfield_links`
@@ -40,6 +43,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from affine import Affine
     from rasterio.windows import Window
+
+    from planner.land import Land
 
 SURFACE_EPSG = 6372
 GEOD = Geod(ellps="WGS84")
@@ -285,6 +290,8 @@ def build_friction_surface(
     cost_model: CostModel,
     resolution: float | None = None,
     margin_deg: float = 0.1,
+    *,
+    land: Land | None,
 ) -> FrictionSurface:
     """Build a greenfield friction surface for a lon/lat region.
 
@@ -308,6 +315,9 @@ def build_friction_surface(
         height in metres.
     margin_deg : float
         Margin added around ``bounds`` in degrees.
+    land : planner.land.Land or None
+        Cells farther than its coastal tolerance from land are impassable (pass the
+        network's land; None only where land is unknown, e.g. a synthetic grid).
 
     Returns
     -------
@@ -365,6 +375,8 @@ def build_friction_surface(
         burned = _burn_corridors(corridors, cost_model, friction.shape, transform)
         corridor = np.isfinite(burned)
         friction = np.where(corridor, np.fmin(friction, burned), friction)
+    if land is not None:
+        friction[~_land_cells(land, friction.shape, transform)] = np.inf
 
     return FrictionSurface(
         friction=friction,
@@ -642,6 +654,28 @@ def _to_surface_grid(
         resampling=Resampling.nearest,
     )
     return out, dst_transform, cell
+
+
+def _land_cells(land: Land, shape: tuple[int, int], transform: Affine) -> np.ndarray:
+    """Cells whose centre lies on land or within its coastal tolerance."""
+    import shapely
+    from rasterio.features import rasterize
+
+    rows, cols = shape
+    xs = [transform.c, transform.c + cols * transform.a]
+    ys = [transform.f, transform.f + rows * transform.e]
+    lon, lat = _TO_LONLAT.transform([xs[0], xs[1], xs[0], xs[1]], [ys[0], ys[0], ys[1], ys[1]])
+    pad = 0.05  # degrees: the grid's corners in lon/lat bound it only roughly
+    window = shapely.clip_by_rect(
+        land.near, min(lon) - pad, min(lat) - pad, max(lon) + pad, max(lat) + pad
+    )
+    if window.is_empty:
+        return np.zeros(shape, dtype=bool)
+    metric = shapely.transform(
+        window, lambda c: np.column_stack(_TO_SURFACE.transform(c[:, 0], c[:, 1]))
+    )
+    mask = rasterize([(metric, 1)], out_shape=shape, transform=transform, fill=0, dtype="uint8")
+    return np.asarray(mask, dtype=bool)
 
 
 def _burn_corridors(

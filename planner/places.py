@@ -57,6 +57,8 @@ from layers.errors import NotFoundError, TrazoError
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from planner.land import Land
+
 PlaceKind = Literal["point", "landing", "locality"]
 
 #: Everyday names of states whose INEGI name is longer, normalised (see :func:`normalize_name`).
@@ -460,6 +462,9 @@ class PlaceIndex:
         ``cvegeo``, ...).
     landings : geopandas.GeoDataFrame, optional
         A ``subsea_landings`` layer (``name``, ``cables``, ...).
+    area : planner.land.Land, optional
+        The planning area: a place outside it is refused
+        (:class:`planner.land.OutsidePlanningAreaError`).
 
     Examples
     --------
@@ -473,12 +478,25 @@ class PlaceIndex:
         localities: gpd.GeoDataFrame | None = None,
         landings: gpd.GeoDataFrame | None = None,
         aliases: PlaceAliases | None = None,
+        area: Land | None = None,
     ) -> None:
         self.localities = None if localities is None else _Table(localities, "locality")
         self.landings = None if landings is None else _Table(landings, "landing")
         self.aliases = aliases if aliases is not None else load_place_aliases()
+        self.area = area
 
     def resolve(self, text: str) -> Place:
+        """Resolve one PLACE string and refuse it outside the planning area.
+
+        See :meth:`find` for the rules; raises
+        :class:`planner.land.OutsidePlanningAreaError` for a place outside ``area``.
+        """
+        place = self.find(text)
+        if self.area is not None:
+            self.area.check_place(place.name, place.lon, place.lat)
+        return place
+
+    def find(self, text: str) -> Place:
         """Resolve one PLACE string; see the module documentation for the rules.
 
         Parameters

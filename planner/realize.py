@@ -95,7 +95,7 @@ def segments_from_edges(
                 reuses_fiber=bool(first.get("reuses_fiber")),
                 role=role,
                 name=first.get("name"),
-                extra={"edge_kind": kind} if kind else {},
+                extra=_extra(kind, datas),
             )
             if deployment == "greenfield" and segment.length_km >= min_terrain_km:
                 segment = follow_terrain(network, segment, notes)
@@ -127,6 +127,7 @@ def follow_terrain(
             bounds,
             network.cost_model,
             margin_deg=TERRAIN_MARGIN_DEG,
+            land=network.land,
         )
         link = greenfield_path(surface, (start[0], start[1]), (end[0], end[1]))
     except TrazoError as err:
@@ -151,6 +152,21 @@ def follow_terrain(
         name=segment.name,
         extra=extra,
     )
+
+
+def _extra(kind: str | None, datas: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a segment says beyond its columns: edge kind, a new subsea crossing's landings."""
+    extra: dict[str, Any] = {"edge_kind": kind} if kind else {}
+    landings = sum(int(d.get("landings") or 0) for d in datas)
+    if landings:
+        # the proposal's node cost "subsea_landings" counts landings x usd_per_landing
+        extra["landings"] = landings
+        extra["usd_per_landing"] = float(datas[0]["usd_per_landing"])
+    if "published_km" in datas[0]:
+        # a cable priced on its published length (the multiplier published_length)
+        extra["published_km"] = round(sum(float(d["published_km"]) for d in datas), 3)
+        extra["length_source"] = str(datas[0]["length_source"])
+    return extra
 
 
 def terrain_multipliers(link: GreenfieldLink, usd_per_km: float) -> dict[str, float]:

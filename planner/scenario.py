@@ -13,6 +13,9 @@ every stored corridor layer), ``cost_model`` overrides (dotted keys as in
   ``terminals_layer`` (every point of a stored layer), ``terminals_min_population`` (every
   locality at least that size) and ``terminals_seats_of`` (the municipal seats of a state);
   ``ring`` closes the tree into rings;
+- ``kind = "cable"``: a submarine ``cable`` of the ``subsea_cables`` layer the scenario
+  proposes, drawn from the layer and costed at its published ``cost_usd`` (with
+  ``cost_source``) or by the cost model;
 - ``kind = "last_mile"``: an ``area`` (as :func:`planner.demand.select_area` reads it),
   ``min_population``, an optional ``budget_usd`` or ``budget_after_steps`` (the scenario's
   ``funding_usd`` less the capex of the steps named), ``backbone_step`` to connect the
@@ -142,8 +145,27 @@ class LastMileStep(_Step):
         return self
 
 
-Step = Annotated[RouteStep | BackboneStep | LastMileStep, Field(discriminator="kind")]
-STEP_KINDS: tuple[str, ...] = ("route", "backbone", "last_mile")
+class CableStep(_Step):
+    """A submarine cable of the ``subsea_cables`` layer the scenario proposes, costed.
+
+    With ``cost_usd`` (and its ``cost_source``) the cable costs its published figure;
+    without, the cost model prices it (see :func:`planner.subsea.cable_proposal`).
+    """
+
+    kind: Literal["cable"]
+    cable: Text
+    cost_usd: Annotated[float, Field(gt=0)] | None = None
+    cost_source: Text | None = None
+
+    @model_validator(mode="after")
+    def _cost_has_source(self) -> CableStep:
+        if self.cost_usd is not None and self.cost_source is None:
+            raise ValueError("cost_usd needs its cost_source (where the figure was published)")
+        return self
+
+
+Step = Annotated[RouteStep | BackboneStep | LastMileStep | CableStep, Field(discriminator="kind")]
+STEP_KINDS: tuple[str, ...] = ("route", "backbone", "last_mile", "cable")
 
 
 class LatencyTable(_Model):
@@ -217,7 +239,7 @@ class Scenario(_Model):
             seen[step.name] = step.kind
         return self
 
-    def step(self, name: str) -> RouteStep | BackboneStep | LastMileStep:
+    def step(self, name: str) -> RouteStep | BackboneStep | LastMileStep | CableStep:
         """The step called ``name``."""
         for step in self.steps:
             if step.name == name:
@@ -248,7 +270,7 @@ def load_scenario(path: Path) -> Scenario:
     --------
     >>> spec = load_scenario(DEFAULT_SCENARIO_DIR / "gignet1.toml")
     >>> spec.name, [step.kind for step in spec.steps]
-    ('gignet1', ['route', 'route', 'route'])
+    ('gignet1', ['cable', 'route', 'route', 'route'])
     """
     path = Path(path)
     label = path.name

@@ -23,8 +23,15 @@ How an edge gets its geometry:
    ``method = "great circle"``. A great circle may cross land: it is a length estimate,
    not a route.
 
-The edge's ``length_km`` is the geodesic length of that geometry on the WGS84 ellipsoid,
-and its cost is the cost model's ``deployment.subsea.usd_per_km`` times that length. A
+The edge's ``length_km`` is the geodesic length of that geometry on the WGS84 ellipsoid.
+Published routes are schematic, so a cable's drawn length differs from its published one
+(the Gulf of California Cable: 217 km drawn, 250 km published). When the cable is domestic
+(every landing in ``all_landings`` is in Mexico) and the layer gives its published
+``length_km``, each of its edges is priced on its share of the published length: the edge
+records ``published_km`` (its drawn km x published / drawn cable km) and the multiplier
+``published_length`` (published / drawn), and costs the cost model's
+``deployment.subsea.usd_per_km`` x ``length_km`` x ``published_length``; otherwise the
+drawn length is priced. A
 cable already in service carries traffic as bought capacity rather than as a new build: the
 edge is marked ``reuses_fiber`` (so no amplifier sites are added for it and it counts as
 reuse) and its price is whatever the cost model says a subsea km costs; a scenario that
@@ -51,9 +58,11 @@ from pyproj import Geod
 from shapely import LineString, MultiLineString, Point
 from shapely.ops import substring
 
+from layers.errors import NotFoundError
 from planner.cost_model import CostModel
 from planner.network import PlanningNetwork, attach_place, price_edge
 from planner.places import Place, normalize_name
+from planner.proposal import Proposal, Segment
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +105,10 @@ class SubseaLink:
         ``"along cable"`` or ``"great circle"`` (see the module documentation).
     existing
         The cable is in service (not marked planned).
+    published_km
+        The edge's share of the cable's published length (domestic cables), else None.
+    cable_drawn_km, cable_published_km
+        The whole cable's drawn length and its published length (None when unknown).
     """
 
     cable: str
@@ -108,6 +121,13 @@ class SubseaLink:
     cost_usd: float
     method: LinkMethod
     existing: bool
+    published_km: float | None = None
+    cable_drawn_km: float = 0.0
+    cable_published_km: float | None = None
+
+
+PUBLISHED_LENGTH_SOURCE = "TeleGeography Submarine Cable Map (subsea_cables layer, length_km)"
+"""Where the published cable lengths of the bundled layer come from."""
 
 
 def geodesic_line_km(line: LineString) -> float:
@@ -187,7 +207,9 @@ def add_subsea_links(
     cables = _in_4326(cables)
     landings = _in_4326(landings)
     by_name = _landing_places(landings)
-    planned_edges: list[tuple[str, str, bool, Place, Place, LineString, LinkMethod]] = []
+    planned_edges: list[
+        tuple[str, str, bool, Place, Place, LineString, LinkMethod, float, float | None]
+    ] = []
     for row_label, row in cables.iterrows():
         names = _split_names(row.get("landings"))
         places = list(dict.fromkeys(p for n in names if (p := by_name.get(normalize_name(n)))))
@@ -196,18 +218,21 @@ def add_subsea_links(
         cable = str(row.get("name") or row_label)
         cable_id = _text(row.get("cable_id")) or str(row_label)
         existing = not _truthy(row.get("planned"))
+        drawn = sum(geodesic_line_km(part) for part in _parts(row.geometry))
+        published = published_length_km(row)
         for (a, b), (line, method) in _consecutive(places, row.geometry):
-            planned_edges.append((cable, cable_id, existing, a, b, line, method))
+            planned_edges.append((cable, cable_id, existing, a, b, line, method, drawn, published))
     # Every landing joins the land network before any subsea edge exists, so none is
     # attached to another cable's line out at sea.
     nodes = {
         place_key: attach_place(network, place)
-        for _, _, _, a, b, _, _ in planned_edges
+        for _, _, _, a, b, *_ in planned_edges
         for place_key, place in ((a.name, a), (b.name, b))
     }
     added: list[SubseaLink] = []
-    for cable, cable_id, existing, a, b, line, method in planned_edges:
+    for cable, cable_id, existing, a, b, line, method, drawn, published in planned_edges:
         km = geodesic_line_km(line)
+        factor = published / drawn if published is not None and drawn > 0 else 1.0
         data: dict[str, Any] = {
             "layer": SUBSEA_LAYER,
             "feature_id": cable_id,
@@ -219,6 +244,10 @@ def add_subsea_links(
             "geometry": line,
             "subsea_method": method,
         }
+        if published is not None:
+            data["published_km"] = km * factor
+            data["multipliers"] = {"published_length": factor}
+            data["length_source"] = PUBLISHED_LENGTH_SOURCE
         price_edge(data, model)
         data["reuses_fiber"] = existing
         network.graph.add_edge(nodes[a.name], nodes[b.name], **data)
@@ -234,10 +263,29 @@ def add_subsea_links(
                 cost_usd=float(data["cost_usd"]),
                 method=method,
                 existing=existing,
+                published_km=None if published is None else km * factor,
+                cable_drawn_km=drawn,
+                cable_published_km=published,
             )
         )
     logger.info("added %d subsea links", len(added))
     return added
+
+
+def published_length_km(row: Any) -> float | None:
+    """A domestic cable's published length (km), or None.
+
+    Only a cable whose every landing (``all_landings``, when the layer has it) is in Mexico:
+    an international cable's published length is the whole system's, not the domestic
+    stretch's.
+    """
+    km = _positive(row.get("length_km"))
+    if km is None:
+        return None
+    everywhere = _split_names(row.get("all_landings"))
+    if everywhere and not all(name.endswith("Mexico") for name in everywhere):
+        return None
+    return km
 
 
 def _consecutive(
@@ -424,3 +472,138 @@ def _in_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         return frame.to_crs(4326)
     return frame
+
+
+def cable_proposal(
+    cables: gpd.GeoDataFrame,
+    landings: gpd.GeoDataFrame,
+    cable: str,
+    cost_model: CostModel,
+    *,
+    cost_usd: float | None = None,
+    cost_source: str | None = None,
+    name: str | None = None,
+) -> Proposal:
+    """A submarine cable of the layer proposed as a build, drawn from its route and costed.
+
+    The segments are the cable's drawn route (``length_km`` geodesic). The cost is
+    ``cost_usd`` when a published figure is given (shared over the segments by length,
+    ``cost_source`` in every segment's ``extra``); otherwise the cost model's: the cable's
+    published length (``length_km`` of the layer; the drawn one when unknown) x
+    ``deployment.subsea.usd_per_km``, with ``length_factor`` = published / drawn in each
+    segment, and one ``nodes.landing`` per landing as the node cost ``cable_landings``.
+    Landings abroad (``all_landings``) are terminals of kind ``landing`` at the cable's
+    far end: a cable end, never attached to the land network.
+
+    Raises
+    ------
+    layers.errors.NotFoundError
+        No cable of that name in the layer (the message lists the names).
+    """
+    cables = _in_4326(cables)
+    by_name = {normalize_name(str(n)): i for i, n in enumerate(cables["name"])}
+    position = by_name.get(normalize_name(cable))
+    if position is None:
+        known = ", ".join(sorted(str(n) for n in cables["name"]))
+        raise NotFoundError(f"no cable named {cable!r} in the subsea_cables layer; known: {known}")
+    row = cables.iloc[position]
+    label = str(row["name"])
+    parts = _parts(row.geometry)
+    drawn = sum(geodesic_line_km(part) for part in parts)
+    published = _positive(row.get("length_km"))
+    known_landings = _landing_places(_in_4326(landings))
+    mexican = [
+        p for n in _split_names(row.get("landings")) if (p := known_landings.get(normalize_name(n)))
+    ]
+    everywhere = _split_names(row.get("all_landings"))
+    abroad = [n for n in everywhere if not n.endswith("Mexico")]
+    terminals: list[Place] = list(dict.fromkeys(mexican))
+    if len(abroad) == 1 and terminals and parts:
+        # a two-ended cable: its far end from the Mexican landing is the landing abroad
+        home = terminals[0]
+        ends = [parts[0].coords[0], parts[-1].coords[-1]]
+        far = max(ends, key=lambda xy: _planar((home.lon, home.lat), (xy[0], xy[1])))
+        terminals.append(
+            Place(abroad[0], far[0], far[1], kind="landing", attributes={"abroad": True})
+        )
+    n_landings = len(everywhere) or len(terminals)
+    length_source = PUBLISHED_LENGTH_SOURCE if published is not None else None
+    extra_all: dict[str, Any] = {"drawn_km": round(drawn, 3)}
+    if published is not None:
+        extra_all.update(published_km=published, length_source=length_source)
+    node_costs: dict[str, float] = {}
+    priced: dict[str, Any] = {}
+    if cost_usd is not None:
+        extra_all.update(cost_source=cost_source, cost_basis="published cost of the cable")
+    else:
+        # the cost model's price of the published length: km x rate x published / drawn
+        factor = published / drawn if published is not None and drawn > 0 else 1.0
+        priced = {
+            "rate_usd_per_km": cost_model.usd_per_km("subsea"),
+            "multipliers": {"published_length": factor} if factor != 1.0 else {},
+        }
+        node_costs["cable_landings"] = n_landings * cost_model.nodes.landing.usd_each
+    segments = [
+        Segment(
+            geometry=part,
+            deployment_type="subsea",
+            length_km=geodesic_line_km(part),
+            cost_usd=float(cost_usd) * geodesic_line_km(part) / drawn
+            if cost_usd is not None and drawn > 0
+            else 0.0,
+            **priced,
+            source_layer=SUBSEA_LAYER,
+            corridor=f"{SUBSEA_LAYER}:{_text(row.get('cable_id')) or position}",
+            reuses_fiber=False,
+            role="primary",
+            name=label,
+            extra=dict(extra_all),
+        )
+        for part in parts
+    ]
+    estimate_km = published if published is not None else drawn
+    estimate = (
+        cost_model.edge_cost_usd("subsea", estimate_km)
+        + n_landings * cost_model.nodes.landing.usd_each
+    )
+    notes = [
+        f"{label}: drawn {drawn:,.0f} km"
+        + (f", published {published:,.0f} km ({length_source})" if published else "")
+    ]
+    if cost_usd is not None:
+        notes.append(
+            f"costed at its published USD {cost_usd:,.0f} ({cost_source}); the cost model "
+            f"would give USD {estimate:,.0f} ({estimate_km:,.0f} km x USD "
+            f"{cost_model.usd_per_km('subsea'):,.0f}/km + {n_landings} landings x USD "
+            f"{cost_model.nodes.landing.usd_each:,.0f})"
+        )
+    if abroad:
+        notes.append(
+            "landings abroad are cable ends only, never joined to the land network: "
+            + ", ".join(abroad)
+        )
+    return Proposal(
+        kind="route",
+        name=name or f"cable-{label}",
+        segments=tuple(segments),
+        terminals=tuple(terminals),
+        node_costs_usd=node_costs,
+        parameters={
+            "cable": label,
+            "drawn_km": round(drawn, 3),
+            "published_km": published,
+            "landings": everywhere or [t.name for t in terminals],
+            "cost_usd": cost_usd,
+            "cost_source": cost_source,
+        },
+        cost_model_source=cost_model.meta.source,
+        notes=tuple(notes),
+    )
+
+
+def _positive(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None

@@ -23,6 +23,8 @@ from pathlib import Path
 
 DATABASE = "trazo_test"
 USER = "trazo"
+PREFIX = "trazo-pg-"
+OWNER_FILE = "owner.pid"
 
 
 def find_bindir() -> Path | None:
@@ -56,13 +58,51 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
+def _stop(bindir: Path, folder: Path) -> None:
+    subprocess.run(
+        _as_server_user(
+            [str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "-w", "stop"]
+        ),
+        check=False,
+        capture_output=True,
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_abandoned(bindir: Path) -> None:
+    """Stop clusters whose test run was killed before it could stop them.
+
+    Each cluster's folder records the pid of the process that started it; a folder whose
+    process is gone belongs to a run that was killed (a timeout, ``kill -9``).
+    """
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if not _alive(owner):
+            _stop(bindir, folder)
+
+
 @contextlib.contextmanager
 def running_cluster() -> Iterator[str]:
     """Start a cluster with a PostGIS database; yield its URL; stop and remove it after."""
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError(missing_reason() or "no PostgreSQL")
-    folder = Path(tempfile.mkdtemp(prefix="trazo-pg-"))
+    stop_abandoned(bindir)
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
     data = folder / "data"
     if os.geteuid() == 0:
         postgres = pwd.getpwnam("postgres")
@@ -126,11 +166,5 @@ def running_cluster() -> Iterator[str]:
         yield url
     finally:
         if started:
-            subprocess.run(
-                _as_server_user(
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
-                ),
-                check=False,
-                capture_output=True,
-            )
+            _stop(bindir, folder)
         shutil.rmtree(folder, ignore_errors=True)

@@ -29,8 +29,10 @@ import rasterio
 from affine import Affine
 from fastapi.testclient import TestClient
 from shapely.geometry import Point
+from typer.testing import CliRunner
 
 from api.app import create_app
+from api.cli import app as cli
 from api.settings import ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
@@ -330,4 +332,24 @@ def test_a_full_disk_is_a_413_without_server_paths(
     assert response.status_code == 413, response.text
     assert "no space left" in response.json()["message"]
     _no_server_path(response.json()["message"])
+    assert fingerprint(store) == before
+
+
+@pytest.mark.parametrize("case_id", list(CASES))
+def test_the_cli_refuses_each_bad_file_in_one_line_with_exit_2(
+    case_id: str, store_env: Path, tmp_path: Path
+) -> None:
+    case = CASES[case_id]
+    store = Store(store_env)
+    ingest(store, DATA / "tabasco_localities.csv", "localities", name="localities")
+    before = fingerprint(store)
+    source = tmp_path / "in" / case.filename
+    source.parent.mkdir()
+    source.write_bytes(case.content(tmp_path))
+    args = ["layers", "load", str(source), "--kind", case.kind, "--replace"]
+    args += ["--name", case.name] if case.name else []
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and case.message in lines[0], result.output
     assert fingerprint(store) == before

@@ -25,7 +25,8 @@ from layers.stores import open_store
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "layers"
 GIS = "c" * 24
-ROUNDS = 12  # replacements per writer
+ROUNDS = 10  # replacements per writer, unless the time budget runs out first
+MIN_ROUNDS = 3  # a slow machine must still overlap this many replacements per writer
 READERS = 6
 TIME_BUDGET_S = 60.0
 BOUNDARY = "c0ncurrency"
@@ -63,6 +64,7 @@ class _Tally:
         self.statuses: dict[int, int] = {}
         self.server_errors: list[str] = []
         self.failures: list[str] = []
+        self.uploads = 0
 
     def record(self, method: str, path: str, status: int, body: bytes) -> None:
         with self.lock:
@@ -114,6 +116,8 @@ def test_two_writers_and_readers_get_no_5xx_and_leave_the_store_intact(
         for _ in range(ROUNDS):
             if time.monotonic() > deadline:
                 return
+            with tally.lock:
+                tally.uploads += 1
             try:
                 status, body = _request(base, "POST", "/layers?replace=true", form)
             except OSError as err:
@@ -147,7 +151,8 @@ def test_two_writers_and_readers_get_no_5xx_and_leave_the_store_intact(
     assert tally.server_errors == []
     # every upload either replaced the layer (201) or found the other writer busy (503 is
     # a 5xx too, so none may appear); readers saw only 200s
-    assert tally.statuses.get(201, 0) == 2 * ROUNDS, tally.statuses
+    assert tally.uploads >= 2 * MIN_ROUNDS
+    assert tally.statuses.get(201, 0) == tally.uploads, tally.statuses
     assert set(tally.statuses) == {200, 201}, tally.statuses
     assert tally.statuses[200] >= 10 * READERS  # the readers did overlap the writers
     status, _ = _request(base, "GET", "/healthz")

@@ -224,3 +224,19 @@ def test_no_store_means_nothing_to_plan_on(tmp_path: Path) -> None:
         response = client.post("/proposals/route", json=ROUTE, headers=PLANNER)
         assert response.status_code == 404 and "trazo demo" in response.json()["message"]
         assert client.get("/jobs", headers=VIEWER).json() == []
+
+
+def test_a_retry_of_a_failed_job_with_its_key_runs_again(store_path: Path) -> None:
+    jobs = JobStore(store_path)
+    request = {"from": "a", "to": "b"}
+    first, _ = jobs.submit("route", request, idempotency_key="k")
+    jobs.fail(first.id, "interrupted", "interrupted by a server restart; submit it again")
+    assert jobs.for_key("k", "route", request) is None
+    again, created = jobs.submit("route", request, idempotency_key="k")
+    assert created and again.id != first.id and again.status == "queued"
+    assert jobs.get(first.id).status == "failed" and jobs.get(first.id).idempotency_key is None
+    # the new job now owns the key: a further retry gets it back, not a third job
+    third, created = jobs.submit("route", request, idempotency_key="k")
+    assert not created and third.id == again.id
+    with pytest.raises(IdempotencyKeyReusedError):
+        jobs.submit("route", {"from": "a", "to": "c"}, idempotency_key="k")

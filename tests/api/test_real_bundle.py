@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.planning import measure, planning_context
+from api.planning import PlanningContext, measure, planning_context
 from layers.store import Store
 from planner.route_plan import plan_route
 
@@ -68,8 +68,29 @@ def test_demo_prints_plausible_lengths(demo_store: Path, monkeypatch: pytest.Mon
     assert 20_000 <= row_km(output, "power", "power_lines") <= 60_000
 
 
-def test_villahermosa_to_cancun(demo_store: Path) -> None:
-    context = planning_context(Store(demo_store))
+@pytest.fixture(scope="module")
+def context(demo_store: Path) -> PlanningContext:
+    return planning_context(Store(demo_store))
+
+
+def test_no_land_corridor_runs_out_to_sea(context: PlanningContext) -> None:
+    """The invariant of land and sea on the real network: every edge but a subsea crossing
+    lies within 1 km of the states; the offshore Southeast Gateway pipeline (629 km, laid
+    in the Gulf from Tuxpan to Coatzacoalcos and Dos Bocas) keeps at most its landfalls."""
+    graph, land = context.network.graph, context.network.land
+    assert land is not None
+    lines = [d["geometry"] for *_, d in graph.edges(data=True) if d["deployment_type"] != "subsea"]
+    assert land.allows(lines).all()
+    gateway = sum(
+        d["length_km"]
+        for *_, d in graph.edges(data=True)
+        if "Southeast Gateway" in str(d.get("name") or "")
+    )
+    assert gateway < 0.05 * 629
+    assert context.network.offshore_km > 600
+
+
+def test_villahermosa_to_cancun(context: PlanningContext) -> None:
     start = context.places.resolve("Villahermosa, Tabasco")
     end = context.places.resolve("Cancún")
     proposal = plan_route(context.network, start, end)

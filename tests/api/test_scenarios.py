@@ -367,4 +367,14 @@ def test_tabasco_on_the_bundled_data(tmp_path: Path) -> None:
     assert 0 < len(last_mile["wireless_sites"]) < len(wireless)
     assert all(r["radio_margin_m"] is None or r["radio_margin_m"] >= 0 for r in wireless)
     assert last_mile["wireless"]["optimality_gap"] is not None
-    assert time.perf_counter() - started < 120
+    # no land deployment runs more than 1 km off the states (the offshore Southeast
+    # Gateway pipeline is not a land corridor)
+    assert [step.km_off_land for step in result.steps] == [0.0] * len(result.steps)
+    assert not any(
+        "Southeast Gateway" in (s.name or "")
+        for step in result.steps
+        for s in step.proposal.segments
+    )
+    # against a hang, not a benchmark (bench/ holds those): three last-mile steps now place
+    # shared wireless sites on the terrain, and a busy machine runs several times slower
+    assert time.perf_counter() - started < 400

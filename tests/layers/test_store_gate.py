@@ -57,3 +57,29 @@ def test_one_gate_per_real_file(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     assert library_gate(tmp_path / "a" / "s.gpkg") is library_gate(tmp_path / "a/../a/s.gpkg")
     assert library_gate(tmp_path / "s.gpkg") is not library_gate(tmp_path / "a" / "s.gpkg")
+
+
+def test_a_layer_written_in_batches_reads_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 2 (the store writes in batches between turns of the gate): 5 features,
+    single and multi polygons mixed, come back in order as one MultiPolygon layer."""
+    import geopandas as gpd
+    from shapely.geometry import MultiPolygon, box
+
+    from layers import store as store_module
+    from layers.kinds import LayerKind
+    from layers.report import ValidationReport
+
+    monkeypatch.setattr(store_module, "_WRITE_BATCH", 2)
+    squares = [box(-93 + i, 17, -92.5 + i, 17.5) for i in range(5)]
+    shapes = [MultiPolygon([s]) if i % 2 else s for i, s in enumerate(squares)]
+    frame = gpd.GeoDataFrame({"n": list(range(5))}, geometry=shapes, crs="EPSG:4326")
+    store = store_module.Store(tmp_path / "s.gpkg")
+    report = ValidationReport("areas", "states", "areas.geojson", "GeoJSON", "EPSG:4326")
+    info = store.write_layer("areas", LayerKind.STATES, frame, report)
+    assert info.feature_count == 5 and info.geometry_type == "MultiPolygon"
+    back = store.read("areas")
+    assert list(back.index) == [1, 2, 3, 4, 5]
+    assert list(back["n"]) == [0, 1, 2, 3, 4]
+    assert [g.area for g in back.geometry] == pytest.approx([0.25] * 5)

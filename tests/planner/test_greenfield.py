@@ -86,7 +86,7 @@ def flat_surface(
     tmp_path: Path, model: CostModel, shape: tuple[int, int] = (20, 20)
 ) -> FrictionSurface:
     path = write_raster(tmp_path / "flat.tif", np.full(shape, 100.0))
-    return build_friction_surface(path, None, None, model)
+    return build_friction_surface(path, None, None, model, land=None)
 
 
 # --- flat field ------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def ridge_raster(tmp_path: Path) -> Path:
 
 
 def test_ridge_slopes_are_hand_computed(tmp_path: Path, model: CostModel) -> None:
-    surface = build_friction_surface(ridge_raster(tmp_path), None, None, model)
+    surface = build_friction_surface(ridge_raster(tmp_path), None, None, model, land=None)
     expected = math.degrees(math.atan(1900 / 2000))  # 43.5 degrees -> x2.5
     with rasterio.open(tmp_path / "ridge.tif") as src:
         slopes = slope_degrees(src.read(1), src.transform, 6372)
@@ -183,7 +183,7 @@ def test_steep_ridge_forces_the_path_through_the_gap(tmp_path: Path, model: Cost
             }
         }
     )
-    surface = build_friction_surface(ridge_raster(tmp_path), None, None, steep)
+    surface = build_friction_surface(ridge_raster(tmp_path), None, None, steep, land=None)
     link = greenfield_path(surface, centre(3, 2), centre(3, 18))
     crossing = [cell for cell in cells_of(surface, link.geometry) if cell[1] == 10]
     assert crossing and {row for row, _ in crossing} == {15}
@@ -199,7 +199,7 @@ def test_gentle_ridge_is_crossed_when_the_detour_costs_more(
 ) -> None:
     # With the default x2.5 the crossing adds about 2 x 1.5 = 3 km-equivalents, the detour
     # through row 15 about 15: the path goes straight over.
-    surface = build_friction_surface(ridge_raster(tmp_path), None, None, model)
+    surface = build_friction_surface(ridge_raster(tmp_path), None, None, model, land=None)
     link = greenfield_path(surface, centre(3, 2), centre(3, 18))
     assert {row for row, _ in cells_of(surface, link.geometry)} == {3}
     assert link.mean_terrain_multiplier > 1.0
@@ -221,13 +221,15 @@ def test_slope_on_geographic_grid_uses_metric_spacing(lat: float, dx_m: float) -
 def test_nodata_cells_are_impassable_and_missing_slope(tmp_path: Path, model: CostModel) -> None:
     elevation = np.full((10, 10), 50.0)
     elevation[:, 6:] = NODATA  # sea to the east
-    surface = build_friction_surface(write_raster(tmp_path / "c.tif", elevation), None, None, model)
+    surface = build_friction_surface(
+        write_raster(tmp_path / "c.tif", elevation), None, None, model, land=None
+    )
     assert np.all(np.isinf(surface.friction[:, 6:]))
     assert np.all(np.isnan(surface.terrain[:, 6:]))
     assert np.all(surface.friction[:, :6] == 1.0)  # the coast keeps a flat slope
 
     high = model.with_overrides({"terrain.nodata.policy": "high_cost"})
-    surface = build_friction_surface(tmp_path / "c.tif", None, None, high)
+    surface = build_friction_surface(tmp_path / "c.tif", None, None, high, land=None)
     assert np.all(surface.friction[:, 6:] == high.terrain.nodata.multiplier)
 
 
@@ -244,7 +246,7 @@ def test_cheaper_corridor_is_followed(tmp_path: Path, model: CostModel) -> None:
     # less 2 - sqrt(2) at each of the two corners cut diagonally between corridor cells:
     # 31.83 km x 12k = 382k.
     path = write_raster(tmp_path / "flat.tif", np.full((20, 20), 100.0))
-    surface = build_friction_surface(path, u_corridor("power"), None, model)
+    surface = build_friction_surface(path, u_corridor("power"), None, model, land=None)
     assert surface.corridor[12, 2:18].all() and surface.corridor[3:13, 2].all()
     assert surface.friction[12, 8] == pytest.approx(12_000 / RATE)
     link = greenfield_path(surface, centre(3, 2), centre(3, 17))
@@ -257,7 +259,7 @@ def test_cheaper_corridor_is_followed(tmp_path: Path, model: CostModel) -> None:
 def test_dearer_corridor_is_ignored(tmp_path: Path, model: CostModel) -> None:
     # Along a highway the U costs 33 km x 18k = 594k, more than the straight 450k.
     path = write_raster(tmp_path / "flat.tif", np.full((20, 20), 100.0))
-    surface = build_friction_surface(path, u_corridor("highway"), None, model)
+    surface = build_friction_surface(path, u_corridor("highway"), None, model, land=None)
     link = greenfield_path(surface, centre(3, 2), centre(3, 17))
     assert {row for row, _ in cells_of(surface, link.geometry)} == {3}
     assert link.corridor_share < 0.1  # only the two end cells lie on the corridor
@@ -268,9 +270,9 @@ def test_corridors_need_a_type_column(tmp_path: Path, model: CostModel) -> None:
     path = write_raster(tmp_path / "flat.tif", np.full((20, 20), 100.0))
     frame = u_corridor("power").drop(columns="row_type")
     with pytest.raises(GreenfieldError, match="'deployment', 'row_type' or 'lease_available'"):
-        build_friction_surface(path, frame, None, model)
+        build_friction_surface(path, frame, None, model, land=None)
     with pytest.raises(GreenfieldError, match="unknown right-of-way type 'canal'"):
-        build_friction_surface(path, u_corridor("canal"), None, model)
+        build_friction_surface(path, u_corridor("canal"), None, model, land=None)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -288,7 +290,9 @@ def test_point_outside_the_surface(tmp_path: Path, model: CostModel) -> None:
 def test_point_in_nodata_is_refused_or_snapped(tmp_path: Path, model: CostModel) -> None:
     elevation = np.full((10, 12), 50.0)
     elevation[:, 6:] = NODATA
-    surface = build_friction_surface(write_raster(tmp_path / "c.tif", elevation), None, None, model)
+    surface = build_friction_surface(
+        write_raster(tmp_path / "c.tif", elevation), None, None, model, land=None
+    )
     with pytest.raises(OutsideSurfaceError, match="no-data cell"):
         greenfield_path(surface, centre(5, 1), centre(5, 10))
     # One cell offshore: snapped to the coast, but the link still starts at the given point.
@@ -303,7 +307,9 @@ def test_point_in_nodata_is_refused_or_snapped(tmp_path: Path, model: CostModel)
 def test_separate_islands_have_no_path(tmp_path: Path, model: CostModel) -> None:
     elevation = np.full((10, 12), 50.0)
     elevation[:, 5:7] = NODATA  # a strait two cells wide
-    surface = build_friction_surface(write_raster(tmp_path / "s.tif", elevation), None, None, model)
+    surface = build_friction_surface(
+        write_raster(tmp_path / "s.tif", elevation), None, None, model, land=None
+    )
     with pytest.raises(NoGreenfieldPathError, match="crosses sea or missing elevation"):
         greenfield_path(surface, centre(5, 1), centre(5, 10))
     with pytest.raises(NoGreenfieldPathError, match="source 0"):
@@ -312,12 +318,12 @@ def test_separate_islands_have_no_path(tmp_path: Path, model: CostModel) -> None
 
 def test_bad_raster_inputs(tmp_path: Path, model: CostModel) -> None:
     with pytest.raises(GreenfieldError, match=r"cannot open elevation raster missing\.tif"):
-        build_friction_surface(tmp_path / "missing.tif", None, None, model)
+        build_friction_surface(tmp_path / "missing.tif", None, None, model, land=None)
     path = write_raster(tmp_path / "flat.tif", np.full((20, 20), 100.0))
     with pytest.raises(OutsideSurfaceError, match="do not overlap"):
-        build_friction_surface(path, None, (10.0, 40.0, 11.0, 41.0), model)
+        build_friction_surface(path, None, (10.0, 40.0, 11.0, 41.0), model, land=None)
     with pytest.raises(GreenfieldError, match="min < max"):
-        build_friction_surface(path, None, (-102.0, 22.0, -103.0, 23.0), model)
+        build_friction_surface(path, None, (-102.0, 22.0, -103.0, 23.0), model, land=None)
 
 
 # --- many to many ----------------------------------------------------------------------------
@@ -350,7 +356,7 @@ def rugged(tmp_path_factory: pytest.TempPathFactory, model: CostModel) -> Fricti
     rng = np.random.default_rng(7)
     elevation = np.cumsum(np.cumsum(rng.normal(0, 40, (25, 25)), axis=0), axis=1)
     path = write_raster(tmp_path_factory.mktemp("rugged") / "rugged.tif", elevation)
-    return build_friction_surface(path, None, None, model)
+    return build_friction_surface(path, None, None, model, land=None)
 
 
 @settings(max_examples=25, deadline=None)
@@ -381,8 +387,8 @@ def test_no_path_is_cheaper_than_the_straight_line_at_minimum_friction(
 def test_villahermosa_to_teapa_on_real_elevation(model: CostModel) -> None:
     villahermosa, teapa = (-92.93, 17.99), (-92.95, 17.55)
     bounds = (-92.95, 17.55, -92.93, 17.99)
-    surface = build_friction_surface(REAL_CLIP, None, bounds, model)
-    whole = build_friction_surface(REAL_CLIP, None, None, model)
+    surface = build_friction_surface(REAL_CLIP, None, bounds, model, land=None)
+    whole = build_friction_surface(REAL_CLIP, None, None, model, land=None)
     assert surface.friction.size < whole.friction.size / 2  # only the window was read
     link = greenfield_path(surface, villahermosa, teapa)
     straight = geodesic_km(villahermosa, teapa)

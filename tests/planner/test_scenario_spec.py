@@ -9,6 +9,7 @@ import pytest
 from planner.scenario import (
     DEFAULT_SCENARIO_DIR,
     BackboneStep,
+    CableStep,
     LastMileStep,
     RouteStep,
     ScenarioError,
@@ -90,6 +91,20 @@ def test_route_step_reads_from_and_to(tmp_path: Path) -> None:
     spine = load_scenario(write(tmp_path, text)).steps[0]
     assert isinstance(spine, RouteStep)
     assert (spine.origin, spine.destination, spine.diverse) == ("A", "B", True)
+
+
+def test_cable_step_reads_its_published_cost(tmp_path: Path) -> None:
+    cable = (
+        'kind = "cable"\ntitle = "Spine"\ncable = "GigNet-1"\ncost_usd = 38000000\n'
+        'cost_source = "USTDA"'
+    )
+    text = GOOD.replace('kind = "backbone"\ntitle = "Spine"\nterminals = ["A", "B"]', cable)
+    spine = load_scenario(write(tmp_path, text)).steps[0]
+    assert isinstance(spine, CableStep)
+    assert (spine.cable, spine.cost_usd, spine.cost_source) == ("GigNet-1", 38e6, "USTDA")
+    unsourced = text.replace('\ncost_source = "USTDA"', "")
+    with pytest.raises(ScenarioError, match=r"steps\[0\]: cost_usd needs its cost_source"):
+        load_scenario(write(tmp_path, unsourced))
 
 
 @pytest.mark.parametrize(
