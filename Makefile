@@ -25,6 +25,7 @@ lint: $(STAMP)
 test: lint
 	./.ci/install-browser.sh
 	./.ci/install-postgis.sh
+	./.ci/install-qgis.sh
 	$(BIN)/pytest
 
 # Benchmarks (not tests): each prints a table with a same-run baseline. The OR-Library
@@ -35,6 +36,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/steiner_large.py
 	$(BIN)/python bench/ring.py $(STEINER_DIR)/steinb10.txt --random 12
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/roads.py bundled
+	$(BIN)/python bench/roads.py synthetic --segments 1000000
 	$(BIN)/python bench/store_backends.py
 
 clean:

@@ -41,6 +41,7 @@ class CollectionInfo:
     title: str
     description: str
     bbox: BBox | None
+    feature_count: int
 
 
 def list_collections(store: LayerStore) -> list[CollectionInfo]:
@@ -89,21 +90,102 @@ def feature(store: LayerStore, collection_id: str, feature_id: str) -> dict[str,
     return frame_features(store.feature(collection_id, fid))[0]
 
 
+def property_types(store: LayerStore, collection_id: str) -> dict[str, str]:
+    """Each property of a collection and its JSON type (``string``, ``number``, …).
+
+    Layers give the stored column types (an attribute empty in every feature still has
+    one); proposals the types of their segments' values.
+    """
+    proposal = _proposal_name(collection_id)
+    if proposal is not None:
+        types: dict[str, str] = {}
+        for source in store.proposal(proposal).document.get("features") or []:
+            for key, value in (source.get("properties") or {}).items():
+                if value is not None:
+                    types.setdefault(str(key), _json_type_of_value(value))
+        return types
+    _vector_layer(store, collection_id)
+    empty = store.read_page(collection_id, None, 0, 0)
+    geometry = empty.geometry.name
+    return {
+        str(column): _json_type_of_dtype(empty[column].dtype)
+        for column in empty.columns
+        if column != geometry
+    }
+
+
+def _json_type_of_dtype(dtype: Any) -> str:
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    return "string"
+
+
+def _json_type_of_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
 def frame_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """GeoJSON features of a frame indexed by fid, with JSON-safe property values."""
+    """GeoJSON features of a frame indexed by fid, with JSON-safe property values.
+
+    Values are converted a column at a time (a page may hold 10,000 features).
+    """
     geometry = frame.geometry.name
-    columns = [c for c in frame.columns if c != geometry]
-    records = frame[columns].to_dict(orient="records") if columns else [{}] * len(frame)
-    shapes = frame.geometry.to_numpy()
+    columns = [str(c) for c in frame.columns if c != geometry]
+    values = [_column_values(frame[c]) for c in columns]
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    if not columns:
+        records = [{} for _ in range(len(frame))]
     return [
-        {
-            "type": "Feature",
-            "id": int(fid),
-            "geometry": _geometry(geom),
-            "properties": {str(k): _json_value(v) for k, v in record.items()},
-        }
-        for fid, geom, record in zip(frame.index, shapes, records, strict=True)
+        {"type": "Feature", "id": int(fid), "geometry": geom, "properties": record}
+        for fid, geom, record in zip(
+            frame.index, _geometries(frame.geometry.to_numpy()), records, strict=True
+        )
     ]
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """One column as JSON values: numbers stay numbers, missing values become null."""
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype):
+        raw = column.astype(object).to_numpy()
+        return [None if gone else _json_value(v) for v, gone in zip(raw, missing, strict=True)]
+    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(
+        column.dtype
+    ):
+        raw = column.to_numpy(dtype=object)
+        return [None if gone else str(v) for v, gone in zip(raw, missing, strict=True)]
+    return [_json_value(v) for v in column.to_numpy(dtype=object)]
+
+
+def _geometries(shapes: Any) -> list[dict[str, Any] | None]:
+    """GeoJSON geometries; points (most large layers) without a per-feature ``mapping``."""
+    kinds = shapely.get_type_id(shapes)
+    empty = shapely.is_missing(shapes) | shapely.is_empty(shapes)
+    xs = shapely.get_x(shapes)
+    ys = shapely.get_y(shapes)
+    result: list[dict[str, Any] | None] = []
+    for index, geom in enumerate(shapes):
+        if empty[index]:
+            result.append(None)
+        elif kinds[index] == 0 and not shapely.has_z(geom):
+            result.append({"type": "Point", "coordinates": [float(xs[index]), float(ys[index])]})
+        else:
+            result.append(_geometry(geom))
+    return result
 
 
 def _geometry(geom: Any) -> dict[str, Any] | None:
@@ -168,6 +250,7 @@ def _layer_info(info: LayerInfo) -> CollectionInfo:
             f"loaded {info.loaded_at} from {info.source}"
         ),
         bbox=info.bbox,
+        feature_count=info.feature_count,
     )
 
 
@@ -186,6 +269,7 @@ def _proposal_info(proposal: StoredProposal) -> CollectionInfo:
             f"created {proposal.created_at}"
         ),
         bbox=bbox,
+        feature_count=len(features),
     )
 
 

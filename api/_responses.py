@@ -18,6 +18,7 @@ class ErrorBody(BaseModel):
 
 
 _WHY: dict[int, str] = {
+    400: "A query parameter the operation does not take, or a value it cannot use.",
     401: "No API key, or an unknown one.",
     403: "The API key's role is too low for this operation.",
     404: "No such layer, proposal, collection or feature.",

@@ -7,15 +7,21 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
+from typing import Any
 
 import pyogrio
 import pyproj
 import shapely
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api._http import HeadAsGet, PublicBaseURL
+from api._ogc import OPENAPI
+from api._openapi import openapi_document
+from api.auth import viewer
 from api.errors import add_exception_handlers
 from api.jobs import JobSettings, running_jobs
 from api.routes_features import router as features_router
@@ -65,6 +71,10 @@ def create_app(
         version=version("trazo"),
         summary="Costed fiber route proposals for Mexico from real layers.",
         lifespan=lifespan,
+        # Served below behind the viewer role: only /healthz is open in production.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = service
     app.state.store = open_store(store.store, work_dir=store.work_dir)
@@ -92,4 +102,33 @@ def create_app(
     app.include_router(layers_router)
     app.include_router(proposals_router)
     app.include_router(scenarios_router)
+    _add_api_definition(app, service)
     return app
+
+
+def _add_api_definition(app: FastAPI, service: ServiceSettings) -> None:
+    """Serve the OpenAPI 3.0 document, Swagger UI and ReDoc to viewers.
+
+    They need a key in production like every route but ``/healthz``; a browser asks
+    for it with its login prompt (any user name, the key as password).
+    """
+    cached: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not cached:
+            cached.update(openapi_document(app, service))
+        return cached
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[viewer])
+    def openapi_json() -> JSONResponse:
+        return JSONResponse(app.openapi(), media_type=OPENAPI)
+
+    @app.get("/docs", include_in_schema=False, dependencies=[viewer])
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Trazo – Swagger UI")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[viewer])
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="Trazo – ReDoc")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api._console import console, limits, open_store, user_errors
@@ -50,7 +51,9 @@ def _counted(total: int, reasons: dict[str, int]) -> str:
 def load(
     path: Annotated[
         Path,
-        typer.Argument(help="File to load (GeoJSON, GPKG, zipped SHP, KML, FGB, CSV, GeoTIFF)."),
+        typer.Argument(
+            help="File to load (GeoJSON, GPKG, zipped SHP, KML, FGB, CSV, GeoTIFF, OSM .pbf)."
+        ),
     ],
     kind: Annotated[LayerKind, typer.Option(help="What the layer describes.")],
     name: Annotated[str | None, typer.Option(help="Layer name; default: the file name.")] = None,
@@ -58,9 +61,33 @@ def load(
         bool, typer.Option("--replace", help="Replace a layer of the same name.")
     ] = False,
 ) -> None:
-    """Validate a file, reproject it to EPSG:4326 and store it as a layer."""
+    """Validate a file, reproject it to EPSG:4326 and store it as a layer.
+
+    An OpenStreetMap extract (``.osm.pbf``) or an INEGI Red Nacional de Caminos layer
+    loaded as ``rights_of_way`` gets row types and road classes from data/roads/.
+    """
     sweep_stale_workdirs()  # what killed loads and servers left behind
-    report = ingest(open_store(), path, kind, name=name, replace=replace, limits=limits())
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"reading {path.name}", total=None)
+
+        def progress(features: int) -> None:
+            bar.update(task, description=f"reading {path.name}: {features:,} features")
+
+        report = ingest(
+            open_store(),
+            path,
+            kind,
+            name=name,
+            replace=replace,
+            limits=limits(),
+            progress=progress,
+        )
     console.print(report_table(report))
 
 

@@ -45,8 +45,11 @@ PLACES_SHOWN = 12
 
 
 def _context(cost_model: Path | None) -> PlanningContext:
-    with console.status("building the priced corridor network..."):
-        return planning_context(open_store(), cost_model or PlannerSettings().cost_model)
+    settings = PlannerSettings()
+    with console.status("loading the priced corridor network..."):
+        return planning_context(
+            open_store(), cost_model or settings.cost_model, cache=settings.planning_cache
+        )
 
 
 def _finish(

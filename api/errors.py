@@ -26,11 +26,23 @@ from layers.store import StoreBusyError
 
 logger = logging.getLogger("trazo.api")
 
+
+class InvalidParameterError(TrazoError):
+    """A query parameter the operation does not take, or a value it cannot use.
+
+    OGC API – Features answers these with 400 (``/req/core/query-param-invalid`` and
+    ``/req/core/query-param-unknown``), where the service's other routes use 422.
+    """
+
+    code = "invalid_parameter"
+
+
 STATUS_BY_ERROR: tuple[tuple[type[TrazoError], int], ...] = (
     (NotFoundError, 404),
     (AlreadyExistsError, 409),
     (LimitExceededError, 413),
     (UnsafeInputError, 400),
+    (InvalidParameterError, 400),
     (LayerValidationError, 422),
     (StoreBusyError, 503),
 )

@@ -9,11 +9,10 @@ before any work starts and updated as it runs: ``queued`` → ``running`` → ``
 GDAL (and so QGIS) does not list the table as a layer. Writes are short transactions
 that take turns, so readers never wait and layer loads are not disturbed.
 
-Each service process (an *owner*) holds an ``flock`` on ``<owner>.lock`` in the store's
-``jobs`` side folder (beside a GeoPackage; under the work folder for PostGIS) while it
-runs. Owners are told apart by these local lock files, so a PostGIS store shared by
-several hosts needs each host's service to use a work folder on shared storage, or
-restarts on one host fail the unfinished jobs of the others. On startup,
+Each service process (an *owner*) holds a lock named by its id while it runs (see
+:mod:`layers.owners`: an ``flock``ed file in the ``jobs`` folder beside a GeoPackage, a
+session advisory lock in PostGIS, so service processes on several hosts sharing one
+PostGIS store tell each other apart). On startup,
 :func:`running_jobs` fails every unfinished job whose owner no longer holds its lock
 (a crash, a kill, a restart) with :data:`RESTART_MESSAGE`; jobs of sibling processes
 that are alive (``uvicorn --workers``) are left alone. A process that shuts down
@@ -35,13 +34,11 @@ debugging).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
-import pickle
 import re
 import threading
 import time
@@ -49,10 +46,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from pydantic import Field
@@ -432,35 +429,18 @@ def owners_dir(store: LayerStore) -> Path:
     return store.side_folder("jobs")
 
 
-def _hold(lock: Path) -> IO[str] | None:
-    """Take ``lock`` without waiting; the open handle keeps it, None if another holds it."""
-    handle = lock.open("a")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
-
-
 def recover(jobs: JobStore) -> int:
     """Fail the unfinished jobs of owners that are gone; return how many were failed.
 
-    An owner is gone when nothing holds its lock file: its process ended (cleanly or not).
-    Jobs without an owner are failed too.
+    An owner is gone when nothing holds its lock (see :mod:`layers.owners`): its process
+    ended (cleanly or not). Jobs without an owner are failed too.
     """
+    owners = jobs.store.service_owners()
     gone: list[str | None] = []
     for owner in jobs.unfinished_owners():
-        lock = owners_dir(jobs.store) / f"{owner}.lock"
-        if owner is None or not _OWNER_RE.fullmatch(owner) or not lock.exists():
+        if owner is None or not _OWNER_RE.fullmatch(owner) or not owners.alive(owner):
             gone.append(owner)
-            continue
-        handle = _hold(lock)
-        if handle is None:
-            continue  # a live sibling process runs these
-        gone.append(owner)
-        handle.close()
-        lock.unlink(missing_ok=True)
+        # else a live sibling process (on this host or another) runs these
     if not gone:
         return 0
     count = jobs.fail_unfinished(RESTART_MESSAGE, gone)
@@ -498,13 +478,10 @@ class JobRunner:
         self._futures: dict[str, Future[None]] = {}
         self._guard = threading.Lock()
         self._closed = False
-        directory = owners_dir(store)
-        directory.mkdir(parents=True, exist_ok=True)
-        self._lock_path = directory / f"{self.owner}.lock"
-        handle = _hold(self._lock_path)
-        if handle is None:  # pragma: no cover - owners are fresh uuids
-            raise RuntimeError(f"cannot lock {self._lock_path}")
-        self._lock = handle
+        held = store.service_owners().hold(self.owner)
+        if held is None:  # pragma: no cover - owners are fresh uuids
+            raise RuntimeError(f"cannot take the owner lock of {self.owner}")
+        self._held = held
         self._executor = self._new_executor()
 
     def _new_executor(self) -> Executor:
@@ -587,8 +564,7 @@ class JobRunner:
         # Planning cannot be interrupted from inside; a stopping server ends its workers.
         for process in processes:
             process.terminate()
-        self._lock.close()
-        self._lock_path.unlink(missing_ok=True)
+        self._held.release()
 
 
 @contextlib.contextmanager
@@ -619,8 +595,9 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
 
 # ---------------------------------------------------------------------- in the worker
 
-_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext, bytes]] = {}
+_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext]] = {}
 _contexts_guard = threading.Lock()
+_contexts_loading = threading.Lock()
 
 
 def _worker_init(level: int, server_pid: int) -> None:
@@ -648,23 +625,26 @@ def _store_version(store: LayerStore, cost_model: Path | None) -> tuple[Any, ...
 
 
 def cached_context(store: LayerStore, cost_model: Path | None) -> PlanningContext:
-    """The planning context of the store's current layers, with a network of its own.
+    """The planning context of the store's current layers, shared by every job.
 
-    The context is built once per store version (its fingerprint, cost model file)
-    and process; every call gets a fresh copy of the network, which planning changes.
+    The context is loaded once per store version (its fingerprint, cost model file) and
+    process, from the inputs built once beside the store (concurrent cold workers build
+    them once: :mod:`planner.persist`). Jobs only read it: planning works on its own copy
+    of the network.
     """
     key = (store.location, str(cost_model))
     version = _store_version(store, cost_model)
-    with _contexts_guard:
-        cached = _contexts.get(key)
-    if cached is None or cached[0] != version:
-        context = planning_context(store, cost_model)
-        blob = pickle.dumps(context.network, protocol=pickle.HIGHEST_PROTOCOL)
+    # one loader at a time: concurrent jobs in threads wait for it and share its context
+    # instead of each holding a copy of the network
+    with _contexts_loading:
         with _contexts_guard:
-            _contexts[key] = (version, context, blob)
-    else:
-        _, context, blob = cached
-    return replace(context, network=pickle.loads(blob))
+            cached = _contexts.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        context = planning_context(store, cost_model)
+        with _contexts_guard:
+            _contexts[key] = (version, context)
+        return context
 
 
 def run_job(

@@ -9,10 +9,11 @@ mode). Responses are JSON (GeoJSON for features) unless ``f=html`` or the Accept
 asks for HTML.
 
 Paging: ``limit`` defaults to ``TRAZO_DEFAULT_ITEMS_PER_PAGE``; a ``limit`` above
-``TRAZO_MAX_ITEMS_PER_PAGE`` is lowered to it rather than refused, as the standard asks,
-and the links carry the size used. Invalid parameters (a malformed or too large ``bbox``,
-``limit`` < 1, ``offset`` < 0) are answered by the service's one validation error, 422
-with a message naming the problem, where the standard asks for 400.
+``TRAZO_MAX_ITEMS_PER_PAGE`` is lowered to it rather than refused, and the links carry
+the size used. The OpenAPI document declares both, so QGIS asks for large pages. A query
+parameter the operation does not declare, or a value it cannot use (``limit=unlimited``,
+a malformed ``bbox``), is answered with 400 and a ``{code, message}`` body naming it, as
+the standard asks. A ``bbox`` may cross the antimeridian (min lon > max lon).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from api._collections import CollectionInfo
 from api._ogc import (
     CONFORMANCE,
     CRS84,
+    FORMAT_ONLY,
     GEOJSON,
     HTML,
+    ITEMS_PARAMETERS,
     JSON,
+    JSON_SCHEMA,
     OPENAPI,
-    BBoxQuery,
     Collection,
     Collections,
     Conformance,
@@ -40,20 +43,19 @@ from api._ogc import (
     Feature,
     FeatureCollection,
     Format,
-    FormatQuery,
     GeoJSONResponse,
     LandingPage,
-    LimitQuery,
     Link,
-    OffsetQuery,
     SpatialExtent,
-    check_bbox_area,
+    check_parameters,
     clamp_limit,
     dump,
+    format_query,
+    items_query,
     negotiate,
     now,
     page_links,
-    parse_bbox,
+    parameter_refs,
     self_links,
     url,
 )
@@ -61,11 +63,13 @@ from api._responses import error_responses
 from api.auth import viewer
 from api.settings import ServiceSettings
 from layers.store_api import LayerStore
+from maps.offline import vendored_text
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=[viewer])
 
 _HTML_CONTENT = {HTML: {"schema": {"type": "string"}}}
-_READ_ERRORS = error_responses(401, 403)
+_READ_ERRORS = error_responses(400, 401, 403)
+_FORMAT_ONLY = parameter_refs(*FORMAT_ONLY)
 
 CollectionId = Annotated[
     str,
@@ -118,6 +122,16 @@ def _collection_model(request: Request, info: CollectionInfo, fmt: Format) -> Co
             title=f"Features of {info.id} as HTML",
         ),
     ]
+    links.append(
+        Link(
+            href=url(request, f"{path}/schema"),
+            # Relation types compare case-insensitively (RFC 8288), but GDAL 3.6's OAPIF
+            # driver only takes this spelling; current GDAL takes either.
+            rel="describedBy",
+            type=JSON_SCHEMA,
+            title=f"JSON Schema of the features of {info.id}",
+        )
+    )
     extent = None
     if info.bbox is not None:
         extent = Extent(spatial=SpatialExtent(bbox=[list(info.bbox)], crs=CRS84))
@@ -131,10 +145,11 @@ def _collection_model(request: Request, info: CollectionInfo, fmt: Format) -> Co
     response_model=LandingPage,
     responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS},
     summary="Landing page",
+    openapi_extra=_FORMAT_ONLY,
 )
-def landing_page(request: Request, f: FormatQuery = None) -> Response:
+def landing_page(request: Request) -> Response:
     """What the service is, with links to its API description, conformance and data."""
-    fmt = negotiate(request, f)
+    fmt = negotiate(request, format_query(request))
     links = self_links(request, "/", fmt)
     links += [
         Link(
@@ -173,10 +188,11 @@ def landing_page(request: Request, f: FormatQuery = None) -> Response:
     response_model=Conformance,
     responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS},
     summary="Conformance classes",
+    openapi_extra=_FORMAT_ONLY,
 )
-def conformance(request: Request, f: FormatQuery = None) -> Response:
+def conformance(request: Request) -> Response:
     """The OGC API – Features Part 1 conformance classes this service implements."""
-    fmt = negotiate(request, f)
+    fmt = negotiate(request, format_query(request))
     page = Conformance(conformsTo=list(CONFORMANCE))
     links = self_links(request, "/conformance", fmt)
     links.append(Link(href=url(request, "/", f=fmt), rel="service", title="Landing page"))
@@ -188,16 +204,18 @@ def conformance(request: Request, f: FormatQuery = None) -> Response:
     response_model=Collections,
     responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS},
     summary="Feature collections",
+    openapi_extra=_FORMAT_ONLY,
 )
-def collections(request: Request, f: FormatQuery = None) -> Response:
+def collections(request: Request) -> Response:
     """Every stored vector layer (id = layer name) and proposal (id = proposal-<name>)."""
-    fmt = negotiate(request, f)
+    fmt = negotiate(request, format_query(request))
     infos = _collections.list_collections(_store(request))
     page = Collections(
         links=self_links(request, "/collections", fmt),
         collections=[_collection_model(request, info, fmt) for info in infos],
     )
-    return _respond(fmt, dump(page), _ogc_html.collections(page))
+    counts = {info.id: info.feature_count for info in infos}
+    return _respond(fmt, dump(page), _ogc_html.collections(page, counts))
 
 
 @router.get(
@@ -205,15 +223,14 @@ def collections(request: Request, f: FormatQuery = None) -> Response:
     response_model=Collection,
     responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS, **error_responses(404)},
     summary="One feature collection",
+    openapi_extra=_FORMAT_ONLY,
 )
-def describe_collection(
-    request: Request, collection_id: CollectionId, f: FormatQuery = None
-) -> Response:
+def describe_collection(request: Request, collection_id: CollectionId) -> Response:
     """A collection's title, description, extent (CRS84) and links to its features."""
-    fmt = negotiate(request, f)
+    fmt = negotiate(request, format_query(request))
     info = _collections.collection(_store(request), collection_id)
     page = _collection_model(request, info, fmt)
-    return _respond(fmt, dump(page), _ogc_html.collection(page))
+    return _respond(fmt, dump(page), _ogc_html.collection(page, info.feature_count))
 
 
 @router.get(
@@ -223,29 +240,27 @@ def describe_collection(
     responses={
         200: {"content": _HTML_CONTENT},
         **_READ_ERRORS,
-        **error_responses(404, 422),
+        **error_responses(404),
     },
     summary="Features of a collection",
+    openapi_extra=parameter_refs(*ITEMS_PARAMETERS),
 )
-async def collection_items(
-    request: Request,
-    collection_id: CollectionId,
-    bbox: BBoxQuery = None,
-    limit: LimitQuery = None,
-    offset: OffsetQuery = 0,
-    f: FormatQuery = None,
-) -> Response:
+async def collection_items(request: Request, collection_id: CollectionId) -> Response:
     """A page of features in id order, with numberMatched, numberReturned and paging links.
 
     Follow the ``next`` link until there is none to read every matching feature once.
     """
-    fmt = negotiate(request, f)
+    query = items_query(request)
+    fmt = negotiate(request, query.f)
     settings: ServiceSettings = request.app.state.settings
-    box = parse_bbox(bbox)
-    check_bbox_area(box, settings.max_bbox_area_deg2)
-    size = clamp_limit(limit, settings.default_items_per_page, settings.max_items_per_page)
+    default = settings.default_items_per_page
+    if fmt == "html":
+        default = min(default, settings.html_items_per_page)
+    size = clamp_limit(query.limit, default, settings.max_items_per_page)
+    offset = query.offset
+    bbox = query.bbox_text
     features, matched = await run_in_threadpool(
-        _collections.items, _store(request), collection_id, box, size, offset
+        _collections.items, _store(request), collection_id, query.bbox, size, offset
     )
     path = f"/collections/{collection_id}/items"
     links = page_links(
@@ -266,14 +281,57 @@ async def collection_items(
             title=f"Collection {collection_id}",
         )
     )
+    # The page's members are checked by the model; the features, already plain JSON
+    # values, are added afterwards (validating 10,000 of them would double the time).
     page = FeatureCollection(
-        features=features,
+        features=[],
         links=links,
         numberMatched=matched,
         numberReturned=len(features),
         timeStamp=now(),
     )
-    return _respond(fmt, dump(page), _ogc_html.items(page, collection_id), GEOJSON)
+    if fmt == "html":
+        return HTMLResponse(
+            _ogc_html.items(page.model_copy(update={"features": features}), collection_id)
+        )
+    return GeoJSONResponse({**dump(page), "features": features})
+
+
+@router.get(
+    "/collections/{collectionId}/schema",
+    responses={
+        200: {"content": {JSON_SCHEMA: {"schema": {"type": "object"}}}},
+        **_READ_ERRORS,
+        **error_responses(404),
+    },
+    response_class=JSONResponse,
+    summary="The JSON Schema of a collection's features",
+)
+def collection_schema(request: Request, collection_id: CollectionId) -> Response:
+    """A GeoJSON Feature schema naming each property's type.
+
+    GDAL's OAPIF driver (the collection's ``describedby`` link) takes the field types
+    from it, so an attribute keeps its type even where a page holds only nulls.
+    """
+    check_parameters(request, ())
+    types = _collections.property_types(_store(request), collection_id)
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url(request, f"/collections/{collection_id}/schema"),
+        "title": collection_id,
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": ["object", "null"]},
+            "properties": {
+                "type": "object",
+                "properties": {name: {"type": kind} for name, kind in types.items()},
+            },
+        },
+    }
+    return JSONResponse(document, media_type=JSON_SCHEMA)
 
 
 @router.get(
@@ -282,12 +340,13 @@ async def collection_items(
     response_class=GeoJSONResponse,
     responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS, **error_responses(404)},
     summary="One feature",
+    openapi_extra=_FORMAT_ONLY,
 )
 def collection_feature(
-    request: Request, collection_id: CollectionId, feature_id: FeatureId, f: FormatQuery = None
+    request: Request, collection_id: CollectionId, feature_id: FeatureId
 ) -> Response:
     """One feature by id, with links to itself and its collection."""
-    fmt = negotiate(request, f)
+    fmt = negotiate(request, format_query(request))
     body = _collections.feature(_store(request), collection_id, feature_id)
     path = f"/collections/{collection_id}/items/{body['id']}"
     links = self_links(request, path, fmt, GEOJSON)
@@ -301,3 +360,19 @@ def collection_feature(
     )
     document = {**body, "links": [dump(link) for link in links]}
     return _respond(fmt, document, _ogc_html.feature(body, links, collection_id), GEOJSON)
+
+
+_ASSETS = {
+    _ogc_html.LEAFLET_JS: ("leaflet/leaflet.js", "text/javascript; charset=utf-8"),
+    _ogc_html.LEAFLET_CSS: ("leaflet/leaflet.css", "text/css; charset=utf-8"),
+}
+
+
+@router.get(_ogc_html.LEAFLET_JS, include_in_schema=False)
+@router.get(_ogc_html.LEAFLET_CSS, include_in_schema=False)
+def leaflet_asset(request: Request) -> Response:
+    """The vendored Leaflet the HTML pages' map previews use (no CDN, works offline)."""
+    relative, media = _ASSETS[request.url.path]
+    return Response(
+        vendored_text(relative), media_type=media, headers={"Cache-Control": "max-age=86400"}
+    )

@@ -77,6 +77,11 @@ class PlannerSettings(BaseSettings):
         default=None,
         description="Cost model TOML used when a request names none; default data/cost_model.toml.",
     )
+    planning_cache: bool = Field(
+        default=True,
+        description="Keep the priced network and place index built once beside the store "
+        "(<store>.cache/); false rebuilds them from the layers on every command.",
+    )
 
 
 Role = Literal["viewer", "planner", "gis"]
@@ -97,9 +102,14 @@ class ServiceSettings(BaseSettings):
         description='API key to role, as JSON: {"key": "viewer"|"planner"|"gis"}.',
     )
     max_upload_bytes: int = Field(default=Limits.max_file_bytes, gt=0)
-    max_items_per_page: int = Field(default=1000, gt=0, le=100_000)
-    default_items_per_page: int = Field(default=100, gt=0)
-    max_bbox_area_deg2: float = Field(default=2_000.0, gt=0)
+    # QGIS reads limit's declared default and maximum and asks for pages of
+    # min(max(1000, default), maximum): 10,000 makes it read the 189,432 localities in 20
+    # requests rather than 190. A GeoJSON page of 10,000 points is about 2 MB.
+    max_items_per_page: int = Field(default=10_000, gt=0, le=100_000)
+    default_items_per_page: int = Field(default=10_000, gt=0)
+    html_items_per_page: int = Field(
+        default=100, gt=0, description="Features on an HTML page when no limit is asked."
+    )
     max_concurrent_jobs: int = Field(default=2, gt=0, le=32)
     public_url: AnyHttpUrl | None = Field(
         default=None,

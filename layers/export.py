@@ -1,7 +1,9 @@
 """Write a stored layer out as a file others can open.
 
-Vector layers go to GeoJSON (RFC 7946: lon/lat in WGS 84, no ``crs`` member), GeoPackage,
-KML, or CSV (geometry as a ``wkt`` column, plus ``lon`` and ``lat`` for point layers).
+Vector layers go to GeoJSON (RFC 7946: lon/lat in WGS 84, no ``crs`` member), GeoPackage
+(version 1.2, which GDAL 3.6 and QGIS 3.22 read without a warning), KML, or CSV (UTF-8 with
+a byte-order mark so Excel reads accents right; geometry as a ``wkt`` column, plus ``lon``
+and ``lat`` for point layers).
 Raster layers are copied as GeoTIFF. Every export is written to a temporary file in the
 destination folder and moved into place only once complete, so an existing file is never
 left half-written.
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GPKG_VERSION = "1.2"
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _XML_NAME_BAD = re.compile(r"[^A-Za-z0-9_]")
@@ -62,7 +65,11 @@ def _write_geojson(
 def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
     import pyogrio
 
-    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+    # GDAL 3.7+ writes GeoPackage 1.4 by default; GDAL 3.6 (Debian 12, QGIS 3.22) warns it
+    # "may only be partially supported". 1.2 is what GDAL 3.6 itself writes.
+    pyogrio.write_dataframe(
+        frame, path, layer=layer, driver="GPKG", dataset_options={"VERSION": GPKG_VERSION}
+    )
 
 
 def _write_kml(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None) -> None:
@@ -131,8 +138,10 @@ def _write_csv(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: s
             table[column] = table[column].map(neutralise_formula, na_action="ignore")
     table.columns = [str(neutralise_formula(str(column))) for column in table.columns]
     # RFC 4180 line ends: with CRLF as the terminator, a value holding a lone CR is quoted
-    # rather than written raw, where spreadsheets would start a new row.
-    table.to_csv(path, index=False, lineterminator="\r\n")
+    # rather than written raw, where spreadsheets would start a new row. The byte-order
+    # mark is how Excel knows the file is UTF-8 ("Cancún", not "CancÃºn"); GDAL, pandas
+    # and Python's csv module with utf-8-sig skip it.
+    table.to_csv(path, index=False, lineterminator="\r\n", encoding="utf-8-sig")
 
 
 VECTOR_FORMATS: dict[str, _Format] = {

@@ -21,8 +21,9 @@ from layers._safety import SafeInput, check_file, extract_dataset, is_zip, remov
 from layers.errors import LayerValidationError
 from layers.kinds import LayerKind
 from layers.limits import Limits
-from layers.read import DATASET_SUFFIXES, read_input
+from layers.read import DATASET_SUFFIXES, RawLayer, read_input
 from layers.report import ValidationReport
+from layers.roads import ProgressCallback, classify_rnc, is_rnc
 from layers.store import check_layer_name
 from layers.validate import validate_raster, validate_vector
 from layers.workdirs import make_workdir
@@ -121,6 +122,7 @@ def read_layer(
     name: str | None = None,
     limits: Limits | None = None,
     source_layer: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ValidatedLayer:
     """Check, read and validate a file without storing it.
 
@@ -137,6 +139,8 @@ def read_layer(
         Size limits; default ``Limits()``.
     source_layer : str, optional
         The layer to read from a file holding several (GeoPackage, KML).
+    progress : callable, optional
+        Called with the features read so far while a large OSM extract streams in.
 
     Returns
     -------
@@ -174,7 +178,7 @@ def read_layer(
             )
         else:
             source = SafeInput(checked, display_name)
-        raw = read_input(source, limits, layer=source_layer)
+        raw = read_input(source, limits, layer=source_layer, progress=progress)
         report = ValidationReport(
             name=layer_name,
             kind=layer_kind.value,
@@ -197,11 +201,38 @@ def read_layer(
                 f"{source.source!r} is a raster; load it with the raster kind, not "
                 f"{layer_kind.value!r}"
             )
-        frame = validate_vector(raw.frame, layer_kind, report)
+        frame = _as_rights_of_way(raw, layer_kind, report, source.source)
+        frame = validate_vector(frame, layer_kind, report)
         return ValidatedLayer(frame, None, report)
     finally:
         if not keep_workdir:
             remove_tree(workdir)
+
+
+def _as_rights_of_way(
+    raw: RawLayer, kind: LayerKind, report: ValidationReport, display_name: str
+) -> gpd.GeoDataFrame:
+    """Road layers as users have them: OSM ways and INEGI RNC roads get their row types.
+
+    An OSM extract is only a rights-of-way layer; an RNC layer (recognised by its official
+    ``TIPO_VIAL`` attribute) is classified by ``data/roads/rnc_road_class.csv``.
+    """
+    frame = raw.frame
+    assert frame is not None
+    if raw.format == "OSM":
+        if kind is not LayerKind.RIGHTS_OF_WAY:
+            raise LayerValidationError(
+                f"{display_name!r} is an OpenStreetMap extract; load it as rights_of_way"
+            )
+        report.warnings.append(
+            "OpenStreetMap ways mapped to rights of way by data/roads/osm_tags.csv"
+        )
+    elif kind is LayerKind.RIGHTS_OF_WAY and is_rnc(frame):
+        frame = classify_rnc(frame)
+        report.warnings.append(
+            "INEGI Red Nacional de Caminos roads classified by data/roads/rnc_road_class.csv"
+        )
+    return frame
 
 
 def _kind(kind: LayerKind | str) -> LayerKind:
@@ -221,6 +252,7 @@ def ingest(
     replace: bool = False,
     limits: Limits | None = None,
     source_layer: str | None = None,
+    progress: ProgressCallback | None = None,
     caveat: str | None = None,
 ) -> ValidationReport:
     """Validate a file and store it as a layer.
@@ -233,7 +265,7 @@ def ingest(
     ----------
     store : Store
         Where the layer goes.
-    path, kind, name, limits, source_layer
+    path, kind, name, limits, source_layer, progress
         As for :func:`read_layer`.
     replace : bool
         Replace a stored layer of the same name; otherwise the store refuses.
@@ -246,7 +278,9 @@ def ingest(
     ValidationReport
         What validation found and did.
     """
-    with read_layer(path, kind, name=name, limits=limits, source_layer=source_layer) as layer:
+    with read_layer(
+        path, kind, name=name, limits=limits, source_layer=source_layer, progress=progress
+    ) as layer:
         report = layer.report
         report.caveat = caveat
         if layer.raster is not None:

@@ -32,6 +32,8 @@ class LayerKind(StrEnum):
 
 
 ROW_TYPES = frozenset({"rail", "highway", "pipeline", "power", "other"})
+ROAD_CLASSES = frozenset({"motorway", "primary", "secondary", "local", "unpaved"})
+"""Classes of road a ``highway`` right of way may have (see :mod:`layers.roads`)."""
 FIBER_STATUSES = frozenset({"existing", "planned"})
 COVERAGE_TECHNOLOGIES = frozenset(
     {"2g", "3g", "4g", "5g", "fixed_wireless", "fiber", "cable", "dsl", "satellite", "other"}
@@ -98,6 +100,7 @@ KIND_SPECS: dict[LayerKind, KindSpec] = {
         "line",
         (
             AttributeSpec("row_type", "str", required=True, allowed=ROW_TYPES),
+            AttributeSpec("road_class", "str", allowed=ROAD_CLASSES),
             AttributeSpec("name", "str"),
             AttributeSpec("owner", "str"),
             AttributeSpec("status", "str"),

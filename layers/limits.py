@@ -10,12 +10,13 @@ class Limits:
     """Input size limits for loading one layer.
 
     The defaults let every bundled layer through (the largest, all 189,432 INEGI 2020
-    localities, is well under them) while refusing files that would exhaust a 2-core,
-    24 GiB server.
+    localities, is well under them) and a national road layer (INEGI's Red Nacional de
+    Caminos, OpenStreetMap's Mexico ways: a few million features each) while refusing
+    files that would exhaust a 2-core, 24 GiB server.
     """
 
     max_file_bytes: int = 512 * 1024**2
-    max_features: int = 2_000_000
+    max_features: int = 10_000_000
     max_vertices_per_geometry: int = 1_000_000
     max_zip_entries: int = 1_000
     max_zip_uncompressed_bytes: int = 2 * 1024**3

@@ -27,6 +27,7 @@ import shapely
 from layers._safety import SafeInput
 from layers.errors import LayerValidationError, LimitExceededError
 from layers.limits import Limits
+from layers.roads import ProgressCallback, read_osm_extract
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ DRIVERS: dict[str, str] = {
     ".csv": "CSV",
     ".tif": "GTiff",
     ".tiff": "GTiff",
+    ".pbf": "OSM",
 }
 #: Suffixes of datasets that may be found inside a zip archive (shapefiles are handled apart).
 DATASET_SUFFIXES = frozenset(DRIVERS) - {".shp"}
@@ -167,6 +169,8 @@ def _content_problem(driver: str, head: bytes) -> str | None:
         return "a GeoTIFF starts with a TIFF header"
     if driver == "KML" and b"<kml" not in lowered:
         return "a KML file has a <kml> element"
+    if driver == "OSM" and b"OSMHeader" not in head[:64]:
+        return "an OpenStreetMap PBF file starts with an OSMHeader block"
     if driver == "CSV" and (text[:1] in (b"<", b"{", b"[") or b"\x00" in head):
         return "a CSV file is plain text with a header row"
     return None
@@ -211,7 +215,13 @@ def summarise_gdal_message(message: str, path: Path, display_name: str) -> str:
     return text
 
 
-def read_input(source: SafeInput, limits: Limits, *, layer: str | None = None) -> RawLayer:
+def read_input(
+    source: SafeInput,
+    limits: Limits,
+    *,
+    layer: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> RawLayer:
     """Read a checked file.
 
     Parameters
@@ -222,6 +232,8 @@ def read_input(source: SafeInput, limits: Limits, *, layer: str | None = None) -
         ``max_features`` and ``max_vertices_per_geometry`` are enforced here.
     layer : str, optional
         The layer to read from a file holding several (GeoPackage, KML).
+    progress : callable, optional
+        Called with the features read so far, for formats read in batches (OSM).
 
     Returns
     -------
@@ -248,7 +260,10 @@ def read_input(source: SafeInput, limits: Limits, *, layer: str | None = None) -
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            frame = _read_vector(path, driver, source.source, limits, layer, notes)
+            if driver == "OSM":
+                frame = read_osm_extract(path, source.source, limits, progress)
+            else:
+                frame = _read_vector(path, driver, source.source, limits, layer, notes)
     except (LayerValidationError, LimitExceededError):
         raise
     except Exception as err:  # pyogrio/GDAL raise many types for corrupt input

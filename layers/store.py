@@ -85,6 +85,7 @@ from layers.report import ValidationReport
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from layers.owners import FileOwners
     from layers.records_gpkg import GeoPackageRecords
 
 log = logging.getLogger(__name__)
@@ -243,9 +244,18 @@ def _check_bbox(bbox: BBox | None) -> BBox | None:
             f"bbox must be 4 finite numbers (min lon, min lat, max lon, max lat), got {bbox!r}"
         )
     min_x, min_y, max_x, max_y = values
-    if min_x > max_x or min_y > max_y:
+    if min_y > max_y:
         raise ValueError(f"bbox {bbox!r} is inverted: give (min lon, min lat, max lon, max lat)")
     return (min_x, min_y, max_x, max_y)
+
+
+def _halves(bbox: BBox) -> list[BBox]:
+    """``bbox`` as plain boxes: a box with min lon > max lon crosses the antimeridian and
+    is the union of its part east of ``min lon`` and its part west of ``max lon``."""
+    min_x, min_y, max_x, max_y = bbox
+    if min_x <= max_x:
+        return [bbox]
+    return [(min_x, min_y, 180.0, max_y), (-180.0, min_y, max_x, max_y)]
 
 
 def _now() -> str:
@@ -425,9 +435,14 @@ class Store:
         """Return layer ``name`` in EPSG:4326, indexed by its stable feature id ``fid``.
 
         ``bbox`` (min lon, min lat, max lon, max lat) keeps the features whose geometry
-        intersects it.
+        intersects it; a box whose min lon exceeds its max lon crosses the antimeridian.
         """
         box = _check_bbox(bbox)
+        if box is not None and len(_halves(box)) > 1:
+            fids = self._matching_fids(name, box)
+            if not fids:
+                return self._read_vector(name, {"max_features": 1}).iloc[:0]
+            return self._read_vector(name, {"fids": fids})
         return self._read_vector(name, {"bbox": box})
 
     def count(self, name: str, bbox: BBox | None = None) -> int:
@@ -450,6 +465,10 @@ class Store:
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be >= 0, got {limit} and {offset}")
         box = _check_bbox(bbox)
+        if box is None and limit > 0:
+            # A GeoPackage table reads in rowid (fid) order: skip rather than list every fid,
+            # which costs a full scan per page of a national layer.
+            return self._read_vector(name, {"skip_features": offset, "max_features": limit})
         fids = self._matching_fids(name, box)[offset : offset + limit]
         if not fids:
             # pyogrio reads everything for max_features=0: read one row, keep the schema.
@@ -659,6 +678,12 @@ class Store:
 
         return GeoPackageRecords(self.path)
 
+    def service_owners(self) -> FileOwners:
+        """Service processes' locks: files in the ``jobs`` folder beside the GeoPackage."""
+        from layers.owners import FileOwners
+
+        return FileOwners(self.side_folder("jobs"))
+
     def side_folder(self, purpose: str) -> Path:
         """The folder ``<stem>.<purpose>`` beside the GeoPackage (not created here)."""
         return self.path.with_name(f"{self.path.stem}.{purpose}")
@@ -771,6 +796,9 @@ class Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _matching_fids(self, name: str, bbox: BBox | None) -> list[int]:
+        if bbox is not None and len(halves := _halves(bbox)) > 1:
+            # A feature touching both sides of the antimeridian is counted once.
+            return sorted({fid for half in halves for fid in self._matching_fids(name, half)})
         for attempt in range(_READ_ATTEMPTS):
             row = self._vector_row(name)
             try:

@@ -15,8 +15,10 @@ The contract, held by both (the same test-suite runs against both):
 * two writers of one layer serialise (the second waits up to the store's lock timeout,
   then gets :class:`layers.store.StoreBusyError` naming the layer);
 * feature ids (``fid``) are stable for a layer version, start at 1 and page in ``fid``
-  order; ``bbox`` keeps the features whose geometry intersects it;
-* proposals (GeoJSON documents) and the service's record tables (jobs) live in the store.
+  order; ``bbox`` keeps the features whose geometry intersects it (min lon > max lon
+  crosses the antimeridian: the part east of min lon and the part west of max lon);
+* proposals (GeoJSON documents) and the service's record tables (jobs) live in the store,
+  and so do the locks that tell which service processes are alive.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from layers.kinds import LayerKind
+    from layers.owners import ServiceOwners
     from layers.report import ValidationReport
     from layers.store import BBox, ExportFormat, LayerInfo, StoredProposal
 
@@ -195,6 +198,10 @@ class LayerStore(Protocol):
     # service records and local files
     def record_tables(self) -> RecordTables:
         """The store's private record tables (the service keeps its jobs there)."""
+        ...
+
+    def service_owners(self) -> ServiceOwners:
+        """The locks service processes hold while they run (see :mod:`layers.owners`)."""
         ...
 
     def side_folder(self, purpose: str) -> Path:

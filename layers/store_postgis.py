@@ -71,6 +71,7 @@ from layers.store import (
     StoredProposal,
     StoreWriteError,
     _check_bbox,
+    _halves,
     _now,
     _raster_bbox,
     _report_dict,
@@ -456,10 +457,8 @@ class PostgisStore:
                 try:
                     with conn.transaction():
                         found = conn.execute(
-                            f'SELECT count(*) FROM "{row.physical}" WHERE '
-                            f"ST_Intersects({GEOMETRY_COLUMN}, "
-                            "ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
-                            box,
+                            f'SELECT count(*) FROM "{row.physical}" WHERE {_intersects(box)}',
+                            [v for half in _halves(box) for v in half],
                         ).fetchone()
                     return int(found[0]) if found else 0
                 except _undefined_table() as err:
@@ -515,13 +514,8 @@ class PostgisStore:
                 where: list[sql.Composable] = []
                 params: list[Any] = []
                 if box is not None:
-                    where.append(
-                        sql.SQL(
-                            f"ST_Intersects({GEOMETRY_COLUMN}, "
-                            "ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
-                        )
-                    )
-                    params.extend(box)
+                    where.append(sql.SQL(_intersects(box)))
+                    params.extend(v for half in _halves(box) for v in half)
                 if fid is not None:
                     where.append(sql.SQL("fid = %s"))
                     params.append(fid)
@@ -873,6 +867,10 @@ class PostgisStore:
         """The service's record tables in this store's schema."""
         return PostgisRecords(self)
 
+    def service_owners(self) -> PostgisOwners:
+        """Service processes' locks: session advisory locks in this database."""
+        return PostgisOwners(self)
+
     def side_folder(self, purpose: str) -> Path:
         """The folder ``<work dir>/<purpose>`` (not created here)."""
         return self.work_dir / purpose
@@ -1025,6 +1023,55 @@ class PostgisRecords:
             yield _RecordSession(conn)
 
 
+class _HeldAdvisoryLock:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def release(self) -> None:
+        self._conn.close()  # the server lets a session's advisory locks go with it
+
+
+class PostgisOwners:
+    """Owner locks as session advisory locks on (store schema, owner), held on a connection
+    of their own for the owner's lifetime: a process that dies loses its connection, and
+    with it the lock, on whichever host it ran."""
+
+    def __init__(self, store: PostgisStore) -> None:
+        self._store = store
+
+    def _key(self, owner: str) -> tuple[str, str]:
+        return (f"trazo:{self._store.schema}:owners", owner)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        try:
+            return psycopg.connect(self._store._url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as err:
+            raise StoreBusyError(
+                f"cannot connect to the PostGIS store {self._store.location}"
+            ) from err
+
+    def hold(self, owner: str) -> _HeldAdvisoryLock | None:
+        """Take ``owner``'s lock on a connection kept open; None if another holds it."""
+        conn = self._connect()
+        got = conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", self._key(owner)
+        ).fetchone()
+        if got is None or not got[0]:
+            conn.close()
+            return None
+        return _HeldAdvisoryLock(conn)
+
+    def alive(self, owner: str) -> bool:
+        """Whether some session (a live service process) holds ``owner``'s lock."""
+        with self._connect() as conn:
+            got = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", self._key(owner)
+            ).fetchone()
+            return not (got is not None and got[0])  # taken here: nobody had it
+
+
 # ---------------------------------------------------------------------- helpers
 
 
@@ -1118,3 +1165,15 @@ def _frame(
         except (TypeError, ValueError):
             frame[column] = frame[column].infer_objects()
     return _restore_dtypes(frame, dtypes)
+
+
+def _intersects(box: BBox) -> str:
+    """SQL keeping geometries that intersect ``box``; one across 180° is its two halves.
+
+    The placeholders take the halves' numbers in order (see ``layers.store._halves``).
+    """
+    tests = [
+        f"ST_Intersects({GEOMETRY_COLUMN}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+        for _ in _halves(box)
+    ]
+    return "(" + " OR ".join(tests) + ")"

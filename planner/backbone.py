@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from planner.assemble import make_proposal, node_costs
-from planner.engine import CSRGraph
+from planner.engine import CSRGraph, csr_of
 from planner.errors import NoRouteError
 from planner.network import PlanningNetwork, add_greenfield_candidates, attach_places
 from planner.places import Place
@@ -57,7 +57,7 @@ def plan_backbone(
         raise NoRouteError("a backbone needs at least two distinct terminals")
     network = network.copy()
     nodes = attach_places(network, unique)
-    csr = CSRGraph.from_networkx(network.graph, weight=WEIGHT)
+    csr = csr_of(network.graph, WEIGHT)
     rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)
     try:
         tree = steiner_tree_csr(csr.matrix, rows, time_budget_s=time_budget_s)

@@ -101,6 +101,22 @@ class Deployments(BaseModel):
     connector: DeploymentCost
 
 
+class RoadClasses(BaseModel):
+    """USD/km for fiber along a road of each class (``road_class`` of a highway corridor).
+
+    A road layer loaded from OpenStreetMap or INEGI's Red Nacional de Caminos carries a
+    class; a highway corridor without one is priced at ``deployment.highway``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    motorway: DeploymentCost
+    primary: DeploymentCost
+    secondary: DeploymentCost
+    local: DeploymentCost
+    unpaved: DeploymentCost
+
+
 class SpliceSite(_Entry):
     """An in-line amplifier / splice shelter every ``spacing_km`` of route."""
 
@@ -273,6 +289,7 @@ class CostModel(BaseModel):
 
     meta: Meta
     deployment: Deployments
+    road_class: RoadClasses | None = None
     nodes: Nodes
     last_mile: LastMile
     latency: Latency
@@ -302,6 +319,31 @@ class CostModel(BaseModel):
                 f"unknown deployment type {deployment_type!r}; use one of: {known}"
             )
         entry: DeploymentCost = getattr(self.deployment, deployment_type)
+        return entry.usd_per_km
+
+    def corridor_usd_per_km(self, deployment_type: str, road_class: str | None = None) -> float:
+        """USD per route-km along a corridor: its road class's rate on a classed road.
+
+        Parameters
+        ----------
+        deployment_type : str
+            One of :data:`DEPLOYMENT_TYPES`.
+        road_class : str, optional
+            The corridor's road class (``motorway``, ``primary``, ``secondary``, ``local``,
+            ``unpaved``); only a ``highway`` deployment has one. Without one, or without a
+            ``[road_class]`` table in the model, the deployment's own rate applies.
+
+        Raises
+        ------
+        CostModelError
+            For an unknown deployment type or road class.
+        """
+        if deployment_type != "highway" or road_class is None or self.road_class is None:
+            return self.usd_per_km(deployment_type)
+        entry: DeploymentCost | None = getattr(self.road_class, road_class, None)
+        if not isinstance(entry, DeploymentCost):
+            known = ", ".join(RoadClasses.model_fields)
+            raise CostModelError(f"unknown road class {road_class!r}; use one of: {known}")
         return entry.usd_per_km
 
     def deployment_for_row_type(

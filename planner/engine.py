@@ -18,6 +18,8 @@ The functions prefixed ``nx_`` are the networkx reference model of the same sear
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -187,6 +189,32 @@ class CSRGraph:
         lo, hi = self.indptr[i], self.indptr[i + 1]
         k = lo + int(np.searchsorted(self.indices[lo:hi], j))
         return int(k) if k < hi and self.indices[k] == j else -1
+
+
+_SNAPSHOTS: weakref.WeakKeyDictionary[nx.Graph, dict[str, tuple[int, CSRGraph]]] = (
+    weakref.WeakKeyDictionary()
+)
+_SNAPSHOTS_GUARD = threading.Lock()
+
+
+def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
+    """The CSR snapshot of ``graph`` for ``weight``, taken once per version of the graph.
+
+    A graph that counts its changes (:class:`planner.graph.CorridorGraph`, every planning
+    network) keeps its snapshot until a node or edge is added or removed, so repeated
+    searches on it, from any thread, do not rebuild it. Other graphs are snapshot afresh.
+    """
+    version = getattr(graph, "version", None)
+    if version is None:
+        return CSRGraph.from_networkx(graph, weight)
+    with _SNAPSHOTS_GUARD:
+        held = _SNAPSHOTS.get(graph, {}).get(weight)
+    if held is not None and held[0] == version:
+        return held[1]
+    csr = CSRGraph.from_networkx(graph, weight)
+    with _SNAPSHOTS_GUARD:
+        _SNAPSHOTS.setdefault(graph, {})[weight] = (version, csr)
+    return csr
 
 
 def _potential_scale(

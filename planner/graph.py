@@ -20,7 +20,7 @@ How lines are noded:
 Every edge keeps where it came from (``layer``, ``feature_id``, ``corridor`` = (layer,
 feature id), the shared-risk group), what it is (``kind``, ``deployment``: the
 ``row_type`` for rights of way, ``"fiber"`` for fiber routes), the attributes of its
-kind (``row_type``, ``status``, ``name``, ``owner`` or ``operator``, ``status``,
+kind (``row_type``, ``road_class``, ``status``, ``name``, ``owner`` or ``operator``, ``status``,
 ``lease_available``, ``fibers``, ``name``; ``None`` when unknown), its
 geodesic ``length_km`` on the WGS84 ellipsoid and its ``geometry`` (EPSG:4326).
 """
@@ -53,7 +53,7 @@ ANALYSIS_CRS = "EPSG:6372"
 DEFAULT_SNAP_TOLERANCE_M = 50.0
 _NODE_EPSILON_DEG = 1e-7  # about 1 cm: ends closer than this are one node
 _GEOD = Geod(ellps="WGS84")
-_ROW_ATTRIBUTES = ("row_type", "status", "name", "owner")
+_ROW_ATTRIBUTES = ("row_type", "road_class", "status", "name", "owner")
 _FIBER_ATTRIBUTES = ("operator", "status", "lease_available", "fibers", "name")
 _EDGE_ATTRIBUTES = (*_ROW_ATTRIBUTES, "operator", "lease_available", "fibers")
 
@@ -64,6 +64,61 @@ LineInput: TypeAlias = (
 
 
 _TRANSFORMERS = threading.local()
+
+
+class CorridorGraph(nx.MultiGraph):
+    """A ``MultiGraph`` that counts its structural changes in :attr:`version`.
+
+    Every node or edge added or removed bumps the count, so a compiled snapshot of the
+    graph (:func:`planner.engine.csr_of`) is reused while the count is unchanged and taken
+    again after places are attached. Edge weights are set before an edge is searched and
+    never changed in place afterwards.
+    """
+
+    version: int = 0
+
+    def _changed(self) -> None:
+        self.version = self.version + 1
+
+    def add_node(self, node_for_adding: Any, **attr: Any) -> None:
+        self._changed()
+        super().add_node(node_for_adding, **attr)
+
+    def add_nodes_from(self, nodes_for_adding: Any, **attr: Any) -> None:
+        self._changed()
+        super().add_nodes_from(nodes_for_adding, **attr)
+
+    def remove_node(self, n: Any) -> None:
+        self._changed()
+        super().remove_node(n)
+
+    def remove_nodes_from(self, nodes: Any) -> None:
+        self._changed()
+        super().remove_nodes_from(nodes)
+
+    def add_edge(self, u_for_edge: Any, v_for_edge: Any, key: Any = None, **attr: Any) -> Any:
+        self._changed()
+        return super().add_edge(u_for_edge, v_for_edge, key, **attr)
+
+    def add_edges_from(self, ebunch_to_add: Any, **attr: Any) -> Any:
+        self._changed()
+        return super().add_edges_from(ebunch_to_add, **attr)
+
+    def remove_edge(self, u: Any, v: Any, key: Any = None) -> None:
+        self._changed()
+        super().remove_edge(u, v, key)
+
+    def remove_edges_from(self, ebunch: Any) -> None:
+        self._changed()
+        super().remove_edges_from(ebunch)
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+    def clear_edges(self) -> None:
+        self._changed()
+        super().clear_edges()
 
 
 def to_analysis_crs() -> Transformer:
@@ -444,7 +499,7 @@ def _assemble(
     length_km = np.add.reduceat(seg_km, first)
     geometry = _lines(xy, piece_of)
     drop = (u == v) & (length_km <= 1e-9)
-    graph = nx.MultiGraph(
+    graph = CorridorGraph(
         crs=GRAPH_CRS,
         analysis_crs=ANALYSIS_CRS,
         length_units="km",

@@ -78,7 +78,7 @@ from planner.demand import (
     load_household_internet,
     require_localities,
 )
-from planner.engine import CSRGraph, NearestSources, nearest_sources
+from planner.engine import CSRGraph, NearestSources, csr_of, nearest_sources
 from planner.graph import GRAPH_CRS, to_analysis_crs
 from planner.network import PlanningNetwork, attach_places
 from planner.places import Place
@@ -373,7 +373,7 @@ def _plan(
     before = set(graph.nodes)
     nodes = attach_places(network, [*places, *high]) if places else []
     backbone = _backbone_after_attach(graph, backbone, before, given)
-    csr = CSRGraph.from_networkx(graph, WEIGHT)
+    csr = csr_of(graph, WEIGHT)
     backbone_rows = np.array(sorted(csr.row(b) for b in backbone), dtype=np.int64)
     reach = nearest_sources(csr, [csr.nodes[r] for r in backbone_rows])
     cand_rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)

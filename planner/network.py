@@ -241,9 +241,12 @@ def price_edge(data: dict[str, Any], cost_model: CostModel) -> None:
     else:
         deployment = str(data.get("deployment_type") or data.get("deployment") or "greenfield")
     data["deployment_type"] = deployment
+    road_class = data.get("road_class") if deployment == "highway" else None
     # stated factors on the rate (none on corridors today); a segment restates them
     factor = math.prod(float(v) for v in (data.get("multipliers") or {}).values())
-    data["cost_usd"] = cost_model.edge_cost_usd(deployment, float(data["length_km"])) * factor
+    data["cost_usd"] = (
+        cost_model.corridor_usd_per_km(deployment, road_class) * float(data["length_km"]) * factor
+    )
     landings = int(data.get("landings") or 0)
     if landings:
         # a new subsea crossing lands its cable at each shore it reaches: a lump sum on

@@ -82,12 +82,14 @@ def segments_from_edges(
         total_km = sum(float(d["length_km"]) for d in datas)
         part_km = [total_km] if len(parts) == 1 else [line_length_km(p) for p in parts]
         for part, km in zip(parts, part_km, strict=True):
-            # priced like its edges (price_edge): km x the deployment's rate x its multipliers
+            # priced like its edges (price_edge): km x the deployment's rate (its road
+            # class's on a classed road) x its multipliers
+            road_class = first.get("road_class") if deployment == "highway" else None
             segment = Segment(
                 geometry=part,
                 deployment_type=deployment,
                 length_km=km,
-                rate_usd_per_km=model.usd_per_km(deployment),
+                rate_usd_per_km=model.corridor_usd_per_km(deployment, road_class),
                 multipliers=first.get("multipliers") or {},
                 source_layer=first.get("layer"),
                 corridor=_corridor_label(first.get("corridor")),
@@ -95,7 +97,7 @@ def segments_from_edges(
                 reuses_fiber=bool(first.get("reuses_fiber")),
                 role=role,
                 name=first.get("name"),
-                extra=_extra(kind, datas),
+                extra=_extra(kind, datas, road_class),
             )
             if deployment == "greenfield" and segment.length_km >= min_terrain_km:
                 segment = follow_terrain(network, segment, notes)
@@ -154,9 +156,14 @@ def follow_terrain(
     )
 
 
-def _extra(kind: str | None, datas: list[dict[str, Any]]) -> dict[str, Any]:
-    """What a segment says beyond its columns: edge kind, a new subsea crossing's landings."""
+def _extra(
+    kind: str | None, datas: list[dict[str, Any]], road_class: str | None = None
+) -> dict[str, Any]:
+    """What a segment says beyond its columns: edge kind, road class, a new subsea
+    crossing's landings."""
     extra: dict[str, Any] = {"edge_kind": kind} if kind else {}
+    if road_class:
+        extra["road_class"] = road_class  # the class whose rate it restates
     landings = sum(int(d.get("landings") or 0) for d in datas)
     if landings:
         # the proposal's node cost "subsea_landings" counts landings x usd_per_landing

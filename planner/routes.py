@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from planner.engine import ArcGraph, CSRGraph, _astar, arc_search, shortest_path_rows
+from planner.engine import ArcGraph, CSRGraph, _astar, arc_search, csr_of, shortest_path_rows
 from planner.errors import NoRouteError, PlaceNotFoundError
 
 Engine = Literal["csr", "networkx"]
@@ -201,7 +201,7 @@ def shortest_route(
         except nx.NetworkXNoPath:
             raise _no_route(source, target) from None
         return route_from_nodes(graph, nodes, weight)
-    csr = csr if csr is not None else CSRGraph.from_networkx(graph, weight)
+    csr = csr if csr is not None else csr_of(graph, weight)
     _, rows = shortest_path_rows(csr, csr.row(source), csr.row(target))
     if rows.size == 0:
         raise _no_route(source, target)
@@ -249,7 +249,7 @@ def k_alternatives(
         except nx.NetworkXNoPath:
             raise _no_route(source, target) from None
         return out
-    csr = csr if csr is not None else CSRGraph.from_networkx(graph, weight)
+    csr = csr if csr is not None else csr_of(graph, weight)
     rows = _yen(csr, csr.row(source), csr.row(target), k)
     if not rows:
         raise _no_route(source, target)

@@ -191,6 +191,24 @@ def test_bbox_filters_proposal_segments(client: TestClient) -> None:
     assert [f["geometry"]["coordinates"] for f in features] == SEGMENTS
 
 
+def test_schema_gives_each_property_its_stored_type(client: TestClient) -> None:
+    collection = client.get("/collections/localities").json()
+    described = [link for link in collection["links"] if link["rel"].lower() == "describedby"]
+    assert [link["type"] for link in described] == ["application/schema+json"]
+    response = client.get(described[0]["href"])
+    assert response.headers["content-type"] == "application/schema+json"
+    properties = response.json()["properties"]["properties"]["properties"]
+    assert properties["name"] == {"type": "string"}
+    assert properties["population"] == {"type": "integer"}
+    assert properties["connected"] == {"type": "boolean"}
+    proposal = client.get("/collections/proposal-ring/schema").json()
+    assert proposal["properties"]["properties"]["properties"] == {
+        "segment": {"type": "integer"},
+        "extra": {"type": "object"},
+    }
+    assert client.get("/collections/roads/schema").status_code == 404
+
+
 def test_one_feature_matches_its_page_entry(client: TestClient) -> None:
     page = client.get("/collections/localities/items?limit=1").json()
     response = client.get("/collections/localities/items/1")
@@ -207,38 +225,44 @@ def test_one_feature_matches_its_page_entry(client: TestClient) -> None:
     ("bbox", "problem"),
     [
         ("1,2,3", "4 comma-separated numbers"),
+        ("1,2,3,4,5", "got 5 values"),
         ("a,b,c,d", "must be numbers"),
-        ("-92,18,-93,19", "min lon -92.0 must be less than max lon -93.0"),
-        ("-93,19,-92,18", "min lat 19.0 must be less than max lat 18.0"),
-        ("-200,18,-92,19", "min lon -200.0 is outside -180..180"),
-        ("-93,18,-92,91", "max lat 91.0 is outside -90..90"),
+        ("-93,19,-92,18", "min lat 19 is north of max lat 18"),
+        ("-200,18,-92,19", "min lon -200 is outside -180..180"),
+        ("-93,18,-92,91", "max lat 91 is outside -90..90"),
         ("nan,18,-92,19", "finite"),
-        ("-180,-90,180,90", "square degrees, over the 2000"),
+        ("-93,18,10,-92,19,0", "min height 10 is above its max height 0"),
     ],
 )
 def test_bad_bbox_is_refused_naming_the_problem(
     client: TestClient, bbox: str, problem: str
 ) -> None:
     response = client.get(f"/collections/localities/items?bbox={bbox}")
-    assert response.status_code == 422
+    assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "invalid_request" and "bbox" in body["message"]
+    assert body["code"] == "invalid_parameter" and "bbox" in body["message"]
     assert problem in body["message"]
 
 
 @pytest.mark.parametrize(
     ("query", "problem"),
     [
-        ("limit=0", "greater than or equal to 1"),
-        ("limit=-5", "greater than or equal to 1"),
-        ("limit=ten", "valid integer"),
-        ("offset=-1", "greater than or equal to 0"),
-        ("f=xml", "'json' or 'html'"),
+        ("limit=0", "limit=0 is below its minimum 1"),
+        ("limit=-5", "not a whole number"),
+        ("limit=ten", "not a whole number"),
+        ("limit=", "not a whole number"),
+        ("offset=-1", "not a whole number"),
+        ("f=xml", "use json or html"),
+        ("datetime=yesterday", "RFC 3339"),
+        ("datetime=2024-06-01/2024-01-01", "ends before it starts"),
+        ("limit=1&limit=2", "more than once"),
+        ("filter=name='x'", "unknown query parameter 'filter'"),
     ],
 )
 def test_bad_paging_parameters_are_refused(client: TestClient, query: str, problem: str) -> None:
     response = client.get(f"/collections/localities/items?{query}")
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_parameter"
     assert problem in response.json()["message"]
 
 
@@ -277,7 +301,7 @@ def test_html_escapes_attribute_values(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert "<script>" not in response.text
+    assert SCRIPT not in response.text and "alert(1)</" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 

@@ -8,7 +8,6 @@ so the connectors add nothing).
 
 from __future__ import annotations
 
-import fcntl
 import json
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from api.jobs import (
     IdempotencyKeyReusedError,
     JobSettings,
     JobStore,
-    owners_dir,
     recover,
 )
 from api.settings import ServiceSettings, StoreSettings
@@ -71,14 +69,18 @@ def test_restart_fails_the_jobs_of_gone_owners_only(store: LayerStore) -> None:
     kept, _ = jobs.submit("route", {"from": "a", "to": "b"}, owner=alive)
     lost, _ = jobs.submit("route", {"from": "c", "to": "d"}, owner=gone)
     orphan, _ = jobs.submit("route", {"from": "e", "to": "f"})  # no owner: NULL
-    owners_dir(store).mkdir(parents=True, exist_ok=True)
-    with (owners_dir(store) / f"{alive}.lock").open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        assert recover(jobs) == 2
+    held = store.service_owners().hold(alive)  # a sibling process, here or on another host
+    assert held is not None
+    assert store.service_owners().hold(alive) is None  # nobody else can take it meanwhile
+    assert recover(jobs) == 2
     assert jobs.get(kept.id).status == "queued"
     for job in (lost, orphan):
         assert jobs.get(job.id).status == "failed"
         assert jobs.get(job.id).message == RESTART_MESSAGE
+
+    held.release()  # the sibling stops (or dies): its jobs are failed at the next start
+    assert recover(jobs) == 1
+    assert jobs.get(kept.id).status == "failed"
 
 
 def test_a_route_job_runs_and_stores_its_proposal(

@@ -6,6 +6,7 @@ without an auth dependency fails here.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +105,54 @@ def test_development_mode_lets_anonymous_callers_read_only(tmp_path: Path) -> No
                 assert status not in (401, 403), (method, path)
             else:
                 assert status == 401, (method, path)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer " + "v" * 24},
+        {"X-API-Key": "v" * 24},
+        # HTTP Basic, key as password, any user name: what QGIS 3.22 and GDAL_HTTP_USERPWD send.
+        {"Authorization": "Basic " + base64.b64encode(b"qgis:" + b"v" * 24).decode()},
+        {"Authorization": "Basic " + base64.b64encode(b":" + b"v" * 24).decode()},
+    ],
+)
+def test_every_way_of_sending_the_key_is_accepted(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    assert client.get("/collections", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Basic " + base64.b64encode(b"qgis:" + b"x" * 24).decode()},
+        {"Authorization": "Basic " + base64.b64encode(b"qgis:").decode()},
+        {"Authorization": "Basic not-base64!"},
+        {"Authorization": "Digest username=qgis"},
+    ],
+)
+def test_wrong_or_empty_basic_credentials_are_401(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    response = client.get("/collections", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_a_401_offers_bearer_and_basic(client: TestClient) -> None:
+    challenge = client.get("/collections").headers["www-authenticate"]
+    assert challenge.startswith("Bearer ") and ", Basic " in challenge
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc"])
+def test_api_documentation_needs_a_key_in_production(client: TestClient, path: str) -> None:
+    """Only /healthz is open: the API definition and its pages need a viewer key (a
+    browser asks for it with its login prompt, the key as the password)."""
+    assert client.get(path).status_code == 401
+    basic = base64.b64encode(b"me:" + b"v" * 24).decode()
+    response = client.get(path, headers={"Authorization": f"Basic {basic}"})
+    assert response.status_code == 200
+    if path == "/openapi.json":
+        assert response.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.0"
+        assert response.json()["openapi"] == "3.0.3"

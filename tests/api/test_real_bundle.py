@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.planning import PlanningContext, measure, planning_context
 from layers.store import Store
+from planner.places import PlaceIndex
 from planner.route_plan import plan_route
 
 runner = CliRunner()
@@ -111,6 +112,12 @@ def test_villahermosa_to_cancun(context: PlanningContext) -> None:
     assert metrics.reuse_share > 0.8
 
 
+@pytest.fixture(scope="module")
+def place_index(context: PlanningContext) -> PlaceIndex:
+    """The bundled localities and landings, indexed once for the name tests."""
+    return context.places
+
+
 @pytest.mark.parametrize(
     ("typed", "name", "cvegeo"),
     [
@@ -124,20 +131,20 @@ def test_villahermosa_to_cancun(context: PlanningContext) -> None:
     ],
 )
 def test_the_names_people_type_resolve_and_say_how(
-    demo_store: Path, typed: str, name: str, cvegeo: str
+    place_index: PlaceIndex, typed: str, name: str, cvegeo: str
 ) -> None:
     # keys from INEGI's catalogue of state capitals (municipal seats, locality 0001)
-    place = planning_context(Store(demo_store)).places.resolve(typed)
+    place = place_index.resolve(typed)
     assert (place.name, place.cvegeo) == (name, cvegeo)
     assert place.match is not None
     assert place.match["typed"] == typed and place.match["cvegeo"] == cvegeo
     assert place.match["how"] == "alias" and "place_aliases.toml" in place.match["why"]
 
 
-def test_every_openapi_example_place_resolves(demo_store: Path) -> None:
+def test_every_openapi_example_place_resolves(place_index: PlaceIndex) -> None:
     from api._proposal_requests import BackboneRequest, RouteRequest
 
-    index = planning_context(Store(demo_store)).places
+    index = place_index
     typed = []
     for model in (RouteRequest, BackboneRequest):
         for example in model.model_config["json_schema_extra"]["examples"]:  # type: ignore[index]
@@ -146,10 +153,10 @@ def test_every_openapi_example_place_resolves(demo_store: Path) -> None:
     assert "San Francisco de Campeche" in {p.name for p in places}
 
 
-def test_a_weak_match_is_refused_with_the_candidates(demo_store: Path) -> None:
+def test_a_weak_match_is_refused_with_the_candidates(place_index: PlaceIndex) -> None:
     from planner.places import WeakPlaceMatchError
 
-    index = planning_context(Store(demo_store)).places
+    index = place_index
     with pytest.raises(WeakPlaceMatchError) as refused:
         index.resolve("Houston")  # a ranch of 2 people in Tulum (INEGI Censo 2020)
     assert refused.value.candidates[0].startswith("Houston, Tulum, Quintana Roo (pop. 2")

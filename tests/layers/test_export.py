@@ -121,7 +121,7 @@ def test_kml_readable(store: Store, out: Path) -> None:
 def test_csv_points_have_wkt_and_lon_lat(store: Store, out: Path) -> None:
     written = store.export("localities", "csv", out / "loc.csv")
 
-    with written.open(newline="", encoding="utf-8") as handle:
+    with written.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["name", "population", "connected", "lon", "lat", "wkt"]
     assert rows[0] == {
@@ -139,10 +139,44 @@ def test_csv_points_have_wkt_and_lon_lat(store: Store, out: Path) -> None:
     assert [(p.x, p.y) for p in back.geometry] == [(-92.93, 17.99), (-93.21, 18.4)]
 
 
+def test_csv_starts_with_a_utf8_byte_order_mark_for_excel(store: Store, out: Path) -> None:
+    raw = store.export("localities", "csv", out / "loc.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfname,")
+    # "Paraíso" in UTF-8 (í = C3 AD), which Excel shows right only after the mark.
+    assert "Paraíso".encode() in raw and b"Para\xc3\xadso" in raw
+
+
+def test_gpkg_is_version_1_2_for_gdal_3_6(store: Store, out: Path) -> None:
+    written = store.export("localities", "gpkg", out / "loc.gpkg")
+    header = written.read_bytes()[:100]
+    # SQLite header: application_id at byte 68 ("GPKG"), user_version at byte 60
+    # (10200 for GeoPackage 1.2; GDAL 3.7+ would write 10400 for 1.4 unasked).
+    assert header[68:72] == b"GPKG"
+    assert int.from_bytes(header[60:64], "big") == 10200
+
+
+def test_one_type_per_attribute_across_formats(out: Path) -> None:
+    frame = gpd.GeoDataFrame(
+        {"name": ["AMX-1", "Maya-1"], "capacity_tbps": [None, 12.5], "year": [2014, 2000]},
+        geometry=[Point(-86.8, 21.1), Point(-87.0, 20.6)],
+        crs="EPSG:4326",
+    )
+    gpkg = pyogrio.read_info(export_frame(frame, "gpkg", out / "c.gpkg", "c"))
+    geojson = pyogrio.read_info(export_frame(frame, "geojson", out / "c.geojson", "c"))
+    for info in (gpkg, geojson):
+        # Text, real and integer (GeoJSON readers size integers to their values).
+        kinds = {f: np.dtype(t).kind for f, t in zip(info["fields"], info["dtypes"], strict=True)}
+        assert kinds == {"name": "O", "capacity_tbps": "f", "year": "i"}
+    written = export_frame(frame, "csv", out / "c.csv", "c", geometry_type="Point")
+    with written.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["capacity_tbps"] for row in rows] == ["", "12.5"]
+
+
 def test_csv_lines_have_wkt_only(store: Store, out: Path) -> None:
     written = store.export("roads", "csv", out / "roads.csv")
 
-    with written.open(newline="", encoding="utf-8") as handle:
+    with written.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [
         {

@@ -234,6 +234,28 @@ def test_bbox_uses_the_geometry_not_its_envelope(loaded: LayerStore) -> None:
     ]
 
 
+def test_bbox_across_the_antimeridian_selects_both_sides_once(any_store: LayerStore) -> None:
+    # Cables near Fiji (178°E) and Tonga (174°W, -174) and one stored as a single line from
+    # 178.4°E to 174°W, which in plain coordinates runs across every longitude: it touches
+    # both parts of the box 177°E..173°W and must count once. The London one touches neither.
+    cables = gpd.GeoDataFrame(
+        {"name": ["fiji", "tonga", "london", "fiji-tonga"]},
+        geometry=[
+            LineString([(178.0, -18.5), (178.6, -18.0)]),
+            LineString([(-174.5, -18.9), (-174.0, -18.6)]),
+            LineString([(-0.5, 51.0), (-0.1, 51.5)]),
+            LineString([(178.4, -18.1), (-174.0, -18.6)]),
+        ],
+        crs="EPSG:4326",
+    )
+    any_store.write_layer("cables", LayerKind.SUBSEA_CABLES, cables, report("cables"))
+    across = (177.0, -20.0, -173.0, -17.0)
+    assert any_store.count("cables", across) == 3
+    assert any_store.read("cables", across)["name"].tolist() == ["fiji", "tonga", "fiji-tonga"]
+    pages = [any_store.read_page("cables", across, 2, offset) for offset in (0, 2)]
+    assert [page.index.tolist() for page in pages] == [[1, 2], [4]]
+
+
 def test_pages_visit_each_feature_once_in_fid_order(loaded: LayerStore) -> None:
     pages = [loaded.read_page("localities", None, 2, offset).index.tolist() for offset in (0, 2, 4)]
     assert pages == [[1, 2], [3, 4], [5]]

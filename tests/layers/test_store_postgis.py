@@ -136,3 +136,36 @@ def test_url_rules() -> None:
     with pytest.raises(LayerValidationError, match="schema"):
         split_location("postgresql://u@h/db?schema=Robert';DROP")
     assert redact("postgresql://u:pw@h:5432/db") == "postgresql://u@h:5432/db"
+
+
+def test_a_killed_service_process_loses_its_owner_lock(postgis_url: str, tmp_path: Path) -> None:
+    """Service processes on any host see each other through the database, not local files."""
+    import subprocess
+    import sys
+    import time
+
+    owner = "a" * 32
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from layers.stores import open_store\n"
+        f"held = open_store({postgis_url!r}, work_dir=Path({str(tmp_path / 'other')!r}))"
+        f".service_owners().hold({owner!r})\n"
+        "print('held' if held else 'busy', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    other = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "held"
+        here = PostgisStore(postgis_url, work_dir=tmp_path / "here").service_owners()
+        assert here.alive(owner)
+        assert here.hold(owner) is None
+    finally:
+        other.kill()
+        other.wait(10)
+        if other.stdout is not None:
+            other.stdout.close()
+    deadline = time.monotonic() + 10
+    while here.alive(owner) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not here.alive(owner)

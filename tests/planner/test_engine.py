@@ -15,12 +15,15 @@ from planner.engine import (
     ArcGraph,
     CSRGraph,
     arc_search,
+    csr_of,
     distances_from,
     nearest_sources,
     nx_nearest_sources,
     nx_shortest_path,
     shortest_path,
 )
+from planner.graph import CorridorGraph
+from planner.routes import shortest_route
 
 
 def test_parallel_edges_collapse_to_the_cheapest() -> None:
@@ -129,3 +132,23 @@ def test_arc_search_engines_agree(g: nx.MultiGraph, data: st.DataObject) -> None
     fast, _ = arc_search(arcs.n, arcs.tail, arcs.head, cost, s, blocked=blocked)
     ref, _ = arc_search(arcs.n, arcs.tail, arcs.head, cost, s, blocked=blocked, engine="networkx")
     np.testing.assert_allclose(fast, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_a_corridor_graphs_snapshot_is_reused_until_the_graph_changes() -> None:
+    g = CorridorGraph()
+    g.add_edge("a", "b", w=2.0)
+    g.add_edge("b", "c", w=2.0)
+    first = csr_of(g, "w")
+    assert csr_of(g, "w") is first  # no rebuild between searches
+    assert shortest_route(g, "a", "c", "w").cost == 4.0
+    g.add_edge("a", "c", w=3.0)  # a shortcut: 3 instead of 2 + 2
+    assert csr_of(g, "w") is not first
+    assert shortest_route(g, "a", "c", "w").cost == 3.0
+    g.remove_edge("a", "c")
+    assert shortest_route(g, "a", "c", "w").cost == 4.0
+
+
+def test_a_plain_graph_is_snapshot_afresh() -> None:
+    g = nx.Graph()
+    g.add_edge("a", "b", w=1.0)
+    assert csr_of(g, "w") is not csr_of(g, "w")

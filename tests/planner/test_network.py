@@ -51,6 +51,39 @@ def test_edges_are_priced_by_their_corridor_type() -> None:
     assert by_layer[("fiber", 1)]["deployment_type"] == "greenfield"
 
 
+def test_roads_are_priced_by_their_class() -> None:
+    # rates of data/cost_model.toml [road_class.*]: motorway 16k, local 24k, unpaved 22k/km;
+    # a highway without a class keeps deployment.highway's 18k/km
+    classes = ["motorway", "local", "unpaved", None]
+    rates = [16_000, 24_000, 22_000, 18_000]
+    roads = frame(
+        [meridian(-93.0 + i, 17.0, 18.0) for i in range(4)],
+        row_type=["highway"] * 4,
+        road_class=classes,
+    )
+    network = build_network({"roads": roads}, COSTS, max_bridge_km=0)
+    by_feature = {d["feature_id"]: d for _, _, d in network.graph.edges(data=True)}
+    for i, rate in enumerate(rates):
+        edge = by_feature[i]
+        assert edge["deployment_type"] == "highway"
+        assert edge["road_class"] == classes[i]
+        assert edge["cost_usd"] == pytest.approx(rate * DEGREE_17_18_KM, rel=5e-4)
+
+
+def test_a_route_on_a_classed_road_restates_the_class_rate() -> None:
+    # one local street along the meridian -93 from 17°N to 18°N; places on it at 17.25° and
+    # 17.75°: half a degree of latitude at 24,000 USD/km (road_class.local)
+    roads = frame([meridian(-93.0, 17.0, 18.0)], row_type=["highway"], road_class=["local"])
+    network = build_network({"roads": roads}, COSTS, max_bridge_km=0)
+    a = Place(name="a", lon=-93.0, lat=17.25)
+    b = Place(name="b", lon=-93.0, lat=17.75)
+    (segment,) = [s for s in plan_route(network, a, b).segments if s.length_km > 1]
+    assert segment.rate_usd_per_km == 24_000
+    assert segment.extra["road_class"] == "local"
+    assert segment.length_km == pytest.approx(0.5 * DEGREE_17_18_KM, abs=0.05)
+    assert segment.cost_usd == pytest.approx(24_000 * segment.length_km, abs=0.01)
+
+
 def test_separate_corridor_networks_are_bridged_at_their_nearest_ends() -> None:
     # two highways on one meridian with a 0.1° gap (17.9° to 18.0°): an 11.07 km bridge
     row = frame(

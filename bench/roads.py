@@ -1,0 +1,299 @@
+"""Benchmark planning on a built-once network against today's rebuild-everything path.
+
+Plain script, not a test. Two parts, each printing one table with a same-run baseline:
+
+``python bench/roads.py bundled``
+    The bundled Mexican layers in a temporary store. Each CLI command runs as a fresh
+    process (wall time end to end, median of ``--repeats``) with the planning cache off
+    (``TRAZO_PLANNING_CACHE=false``: read every layer, build and price the network and the
+    place index, as every command did before) and warm (loaded from ``<store>.cache``).
+    Both must give the same capex (1e-9 relative). Then the per-route search through the
+    planner's own call (:func:`planner.routes.shortest_route`) against networkx's
+    bidirectional Dijkstra on the same priced graph.
+
+``python bench/roads.py synthetic --segments 1000000``
+    A seeded road-like layer (see :func:`road_layer`) written as a FlatGeobuf file, loaded
+    with ``trazo layers load``, then ``trazo plan route`` cold (first build) and warm, each
+    a fresh process whose peak RSS is read from ``getrusage``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ROWS: list[tuple[str, str, str, str, str]] = []
+
+TABASCO_SEATS = (
+    "Balancán, Tabasco; Cárdenas, Tabasco; Frontera, Tabasco; Villahermosa, Tabasco; "
+    "Comalcalco, Tabasco; Cunduacán, Tabasco; Emiliano Zapata, Tabasco; "
+    "Huimanguillo, Tabasco; Jalapa, Tabasco; Jalpa de Méndez, Tabasco; Jonuta, Tabasco; "
+    "Macuspana, Tabasco; Nacajuca, Tabasco; Paraíso, Tabasco; Tacotalpa, Tabasco; "
+    "Teapa, Tabasco; Tenosique de Pino Suárez, Tabasco"
+)
+
+
+def row(task: str, size: str, ours: float, baseline: float | None, note: str) -> None:
+    ratio = f"{baseline / ours:.1f}x" if baseline else "-"
+    base = f"{baseline:.3f}" if baseline else "-"
+    ROWS.append((task, size, f"{ours:.3f}", base, f"{ratio}  {note}"))
+    print(f"  {task}: {ours:.3f} vs {base} {note}", flush=True)
+
+
+def print_table(title: str) -> None:
+    print(f"\n{title}")
+    header = ("task", "size", "ours", "baseline", "speed-up / note")
+    widths = [max(len(r[i]) for r in [header, *ROWS]) for i in range(5)]
+    for line in [header, tuple("-" * w for w in widths), *ROWS]:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+    ROWS.clear()
+
+
+CPU: list[float] = []
+"""CPU seconds (user + system) of every ``trazo`` run, in order: on a shared machine wall
+time includes waiting for a core, CPU time does not."""
+
+
+def trazo(store: Path, *args: str, cache: bool = True) -> tuple[float, float, str]:
+    """Run ``trazo ARGS`` in a fresh process; return (wall s, peak RSS MB, stdout).
+
+    Its CPU time is appended to :data:`CPU`.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAZO_")}
+    env.update(
+        TRAZO_STORE=str(store),
+        TRAZO_PLANNING_CACHE="true" if cache else "false",
+        COLUMNS="200",
+    )
+    code = (
+        "import resource, sys, time\n"
+        "from api.cli import app\n"
+        f"sys.argv = ['trazo', *{list(args)!r}]\n"
+        "try:\n    app()\nexcept SystemExit as end:\n    code = end.code\nelse:\n    code = 0\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(f'@@peak {peak:.1f}', file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    if done.returncode != 0:
+        raise RuntimeError(f"trazo {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    peak = float(done.stderr.rsplit("@@peak ", 1)[1].split()[0])
+    return wall, peak, done.stdout
+
+
+def capex(out: Path) -> float:
+    """Sum of the proposal's segment costs as written in its GeoJSON."""
+    document = json.loads(out.read_text(encoding="utf-8"))
+    return math.fsum(float(f["properties"]["cost_usd"]) for f in document["features"])
+
+
+def median_runs(
+    store: Path, args: list[str], out: Path, cache: bool, n: int
+) -> tuple[float, float, float]:
+    """Median wall and CPU seconds of ``n`` runs, and the proposal's segment cost."""
+    walls = []
+    cpus = []
+    for _ in range(n):
+        wall, _, _ = trazo(store, *args, "--out", str(out), "--replace", cache=cache)
+        walls.append(wall)
+        cpus.append(CPU[-1])
+    return statistics.median(walls), statistics.median(cpus), capex(out)
+
+
+# ---------------------------------------------------------------------------- bundled
+
+
+def bundled(repeats: int) -> None:
+    from layers.bundle import load_bundle
+    from layers.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="trazo-bench-") as tmp:
+        store = Path(tmp) / "store.gpkg"
+        print("loading the bundled layers ...", flush=True)
+        load_bundle(Store(store), ROOT / "data")
+        commands = {
+            "route Villahermosa - Cancún": [
+                "plan", "route", "--from", "Villahermosa, Tabasco", "--to", "Cancún",
+            ],
+            "backbone, 17 Tabasco seats": ["plan", "backbone", "--terminals", TABASCO_SEATS],
+            "last mile, Tabasco >= 250": [
+                "plan", "last-mile", "--area", "Tabasco", "--min-population", "250",
+            ],
+        }  # fmt: skip
+        for task, args in commands.items():
+            out = Path(tmp) / "proposal.geojson"
+            trazo(store, *args, "--out", str(out), "--replace")  # cold: builds the cache
+            ours, ours_cpu, ours_capex = median_runs(store, args, out, True, repeats)
+            base, base_cpu, base_capex = median_runs(store, args, out, False, repeats)
+            same = math.isclose(ours_capex, base_capex, rel_tol=1e-9)
+            row(task, "bundled", ours, base, "wall s, CLI process end to end")
+            note = f"same segment cost: {same} (USD {ours_capex:,.2f})"
+            row(task, "bundled", ours_cpu, base_cpu, f"CPU s (user+system); {note}")
+        route_search(store)
+    print_table("Bundled data: warm CLI (cache) vs today's path (TRAZO_PLANNING_CACHE=false)")
+
+
+def route_search(store: Path, pairs: int = 30, seed: int = 7) -> None:
+    """Per-route search through the planner's call vs networkx on the same priced graph."""
+    import networkx as nx
+
+    from api.planning import planning_context
+    from layers.store import Store
+    from planner.routes import shortest_route
+
+    graph = planning_context(Store(store)).network.graph
+    rng = np.random.default_rng(seed)
+    nodes = np.array(list(graph.nodes))
+    shortest_route(graph, int(nodes[0]), int(nodes[1]), "cost_usd")  # compile, snapshot
+    ours: list[float] = []
+    base: list[float] = []
+    while len(ours) < pairs:
+        s, t = (int(x) for x in rng.choice(nodes, 2, replace=False))
+        start = time.perf_counter()
+        try:
+            cost_b, _ = nx.bidirectional_dijkstra(graph, s, t, weight="cost_usd")
+        except nx.NetworkXNoPath:
+            continue
+        base.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        route = shortest_route(graph, s, t, "cost_usd")
+        ours.append(time.perf_counter() - start)
+        assert math.isclose(route.cost, cost_b, rel_tol=1e-9), (route.cost, cost_b)
+    size = f"{graph.number_of_edges():,} edges"
+    row(
+        "route search, planner's call (median)",
+        size,
+        statistics.median(ours),
+        statistics.median(base),
+        "s; vs networkx bidirectional Dijkstra, same costs",
+    )
+
+
+# ---------------------------------------------------------------------------- synthetic
+
+
+def road_layer(segments: int, seed: int = 11) -> tuple[object, tuple[str, str]]:
+    """A seeded road-like layer of ``segments`` three-point lines, and two far places.
+
+    A square grid of streets 0.005° apart near Mexico City, each street one segment whose
+    interior is jittered by up to 0.001° (so it is not straight), 10% of streets removed,
+    classes by position: every 20th row and column a primary road, every 100th a motorway,
+    the rest local streets, 5% of them unpaved.
+    """
+    import geopandas as gpd
+    import shapely
+
+    side = math.isqrt(int(segments / 1.8)) + 2  # 2 side^2 streets, 90% of them kept
+    rng = np.random.default_rng(seed)
+    i, j = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    lon = -99.9 + j * 0.005
+    lat = 19.0 + i * 0.005
+    horizontal = (
+        lon[:, :-1].ravel(),
+        lat[:, :-1].ravel(),
+        lon[:, 1:].ravel(),
+        lat[:, 1:].ravel(),
+        i[:, :-1].ravel(),
+    )
+    vertical = (
+        lon[:-1, :].ravel(),
+        lat[:-1, :].ravel(),
+        lon[1:, :].ravel(),
+        lat[1:, :].ravel(),
+        j[:-1, :].ravel(),
+    )
+    x0, y0, x1, y1, line = (np.concatenate(pair) for pair in zip(horizontal, vertical, strict=True))
+    keep = np.flatnonzero(rng.random(x0.size) > 0.10)[:segments]  # exactly `segments`
+    x0, y0, x1, y1, line = x0[keep], y0[keep], x1[keep], y1[keep], line[keep]
+    mx = (x0 + x1) / 2 + rng.uniform(-0.001, 0.001, x0.size) * (y0 != y1)
+    my = (y0 + y1) / 2 + rng.uniform(-0.001, 0.001, x0.size) * (x0 != x1)
+    coords = np.stack(
+        [np.column_stack([x0, y0]), np.column_stack([mx, my]), np.column_stack([x1, y1])], axis=1
+    )
+    geometry = shapely.linestrings(coords)
+    road_class = np.where(line % 100 == 0, "motorway", np.where(line % 20 == 0, "primary", "local"))
+    road_class = np.where(
+        (road_class == "local") & (rng.random(x0.size) < 0.05), "unpaved", road_class
+    )
+    frame = gpd.GeoDataFrame(
+        {"row_type": "highway", "road_class": road_class}, geometry=geometry, crs="EPSG:4326"
+    )
+    far = (
+        f"{-99.9 + 0.0025:.4f},{19.0 + 0.0025:.4f}",
+        f"{lon[-1, -1] - 0.0025:.4f},{lat[-1, -1] - 0.0025:.4f}",
+    )
+    return frame, far
+
+
+def synthetic(segments: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="trazo-bench-") as tmp:
+        start = time.perf_counter()
+        frame, (origin, destination) = road_layer(segments)
+        layer = Path(tmp) / "roads.fgb"
+        frame.to_file(layer, driver="FlatGeobuf")  # type: ignore[attr-defined]
+        n = len(frame)  # type: ignore[arg-type]
+        del frame
+        print(f"  generated {n:,} segments in {time.perf_counter() - start:.1f} s", flush=True)
+        store = Path(tmp) / "store.gpkg"
+        size = f"{n:,} segments"
+        load, load_peak, _ = trazo(store, "layers", "load", str(layer), "--kind", "rights_of_way")
+        load_cpu = CPU[-1]
+        row("load the layer (trazo layers load)", size, load, None, f"s; peak {load_peak:,.0f} MB")
+        route = ["plan", "route", f"--from={origin}", f"--to={destination}"]
+        cold, cold_peak, _ = trazo(store, *route)
+        cold_cpu = CPU[-1]
+        row("first build + route (cold)", size, cold, None, f"s; peak {cold_peak:,.0f} MB")
+        peak = max(load_peak, cold_peak)
+        row("load + first build", size, load + cold, None, f"wall s; peak {peak:,.0f} MB")
+        row("load + first build", size, load_cpu + cold_cpu, None, "CPU s (user+system)")
+        warm: list[float] = []
+        warm_cpu: list[float] = []
+        warm_peak = 0.0
+        for _ in range(3):
+            wall, peak, _ = trazo(store, *route, "--replace")
+            warm.append(wall)
+            warm_cpu.append(CPU[-1])
+            warm_peak = max(warm_peak, peak)
+        note = f"wall s vs cold; peak {warm_peak:,.0f} MB"
+        row("route, warm (median of 3)", size, statistics.median(warm), cold, note)
+        row("route, warm (median of 3)", size, statistics.median(warm_cpu), cold_cpu, "CPU s")
+        cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").glob("*.pickle"))
+        print(f"  cache beside the store: {cache / 1e6:,.0f} MB", flush=True)
+    print_table(f"Synthetic road layer, {n:,} segments (baseline: the cold first build)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=["bundled", "synthetic"])
+    parser.add_argument("--repeats", type=int, default=3, help="runs per CLI timing (median)")
+    parser.add_argument("--segments", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if args.part == "bundled":
+        bundled(args.repeats)
+    else:
+        synthetic(args.segments)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Build once: the planning inputs are built once per store content and cost model, then loaded."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import api.planning
+from api.planning import cache_folder, planning_context
+from layers.ingest import ingest
+from layers.store import Store
+from planner.network import attach_place
+from planner.persist import BuildCache
+from planner.places import Place
+
+# Two highways on meridians -93 and -92, 17°N to 18°N: 110.67 km each on the WGS84
+# ellipsoid (meridian arc tables: 110.649 km per degree at 15°, 110.704 km at 20°).
+DEGREE_KM = 110.67
+
+
+def _highways(path: Path, lons: list[float]) -> Path:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"row_type": "highway", "name": f"road {lon}"},
+            "geometry": {"type": "LineString", "coordinates": [[lon, 17.0], [lon, 18.0]]},
+        }
+        for lon in lons
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "store.gpkg")
+    ingest(store, _highways(tmp_path / "roads.geojson", [-93.0]), "rights_of_way", name="roads")
+    return store
+
+
+def _costs(context: api.planning.PlanningContext) -> list[float]:
+    return sorted(d["cost_usd"] for _, _, d in context.network.graph.edges(data=True))
+
+
+def _entries(store: Store, name: str) -> list[Path]:
+    return sorted(cache_folder(store).glob(f"{name}-*.pickle"))
+
+
+def test_the_network_is_built_once_and_then_loaded(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = planning_context(store)
+    assert len(_entries(store, "network")) == 1
+
+    def no_build(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the network was built again")
+
+    monkeypatch.setattr(api.planning, "build_network", no_build)
+    again = planning_context(Store(store.path))  # another process would do the same
+    assert again.network is not first.network
+    assert _costs(again) == _costs(first) == [pytest.approx(18_000 * DEGREE_KM, rel=5e-4)]
+
+
+def test_a_replaced_layer_gives_another_network(store: Store, tmp_path: Path) -> None:
+    before = planning_context(store)
+    ingest(
+        store,
+        _highways(tmp_path / "roads2.geojson", [-93.0, -92.0]),
+        "rights_of_way",
+        name="roads",
+        replace=True,
+    )
+    after = planning_context(store)
+    # two highways now, joined by a greenfield bridge of one degree of longitude at 17°N
+    kinds = sorted(d["kind"] for _, _, d in after.network.graph.edges(data=True))
+    assert kinds == ["bridge", "rights_of_way", "rights_of_way"]
+    assert before.network.graph.number_of_edges() == 1
+    assert len(_entries(store, "network")) == 2
+
+
+def test_another_cost_model_gives_another_network(store: Store, tmp_path: Path) -> None:
+    default = planning_context(store)
+    text = (Path(api.planning.__file__).parent.parent / "data" / "cost_model.toml").read_text()
+    cheaper = tmp_path / "cheap.toml"
+    cheaper.write_text(
+        text.replace(
+            "[deployment.highway]\nusd_per_km = 18000", "[deployment.highway]\nusd_per_km = 9000"
+        )
+    )
+    other = planning_context(store, cheaper)
+    assert _costs(default) == [pytest.approx(18_000 * DEGREE_KM, rel=5e-4)]
+    assert _costs(other) == [pytest.approx(9_000 * DEGREE_KM, rel=5e-4)]
+    assert len(_entries(store, "network")) == 2
+
+
+def test_without_the_cache_nothing_is_kept(store: Store) -> None:
+    context = planning_context(store, cache=False)
+    assert _costs(context) == [pytest.approx(18_000 * DEGREE_KM, rel=5e-4)]
+    assert not cache_folder(store).exists()
+
+
+def test_a_requests_copy_takes_attachments_without_touching_the_shared_network(
+    store: Store,
+) -> None:
+    shared = planning_context(store).network
+    edges = sorted((u, v, k) for u, v, k in shared.graph.edges(keys=True))
+    copy = shared.copy()
+    attach_place(copy, Place(name="somewhere", lon=-92.9, lat=17.5))
+    assert copy.graph.number_of_edges() == 3  # the road split in two, plus the drop
+    assert sorted((u, v, k) for u, v, k in shared.graph.edges(keys=True)) == edges
+    assert shared.places == {}
+
+
+def test_concurrent_cold_requests_build_once(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path / "cache")
+    builds: list[int] = []
+
+    def build() -> str:
+        builds.append(1)
+        time.sleep(0.2)  # long enough for every thread to ask while it builds
+        return "built"
+
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get("lookup", "k1", build)))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["built"] * 6
+    assert builds == [1]
+
+
+def test_an_unreadable_entry_is_rebuilt(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path / "cache")
+    assert cache.get("lookup", "k1", lambda: {"n": 1}) == {"n": 1}
+    cache.path("lookup", "k1").write_bytes(b"not a pickle at all")
+    assert cache.get("lookup", "k1", lambda: {"n": 2}) == {"n": 2}
+    assert cache.get("lookup", "k1", lambda: {"n": 3}) == {"n": 2}  # the rebuilt one is kept
