@@ -22,15 +22,18 @@ and a national plan serving everyone covers 10,200 people in 5 localities.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pytest
 from dask_tasks import die_once, fail_in_27
+from fastapi.testclient import TestClient
 from shapely import LineString, Point, box
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import app
 from api.distributed import (
     NationalRequest,
@@ -41,6 +44,8 @@ from api.distributed import (
     run_partitions,
     state_label,
 )
+from api.jobs import JobSettings
+from api.settings import ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
 from planner.proposal import Proposal, proposal_to_geojson
@@ -58,6 +63,20 @@ def _layers() -> list[tuple[str, str, gpd.GeoDataFrame]]:
             "states",
             gpd.GeoDataFrame(
                 {"cve_ent": ["27", "07"], "name": ["Este", "Oeste"]},
+                geometry=[box(-93.0, 17.0, -92.0, 18.0), box(-94.0, 17.0, -93.0, 18.0)],
+                crs=CRS,
+            ),
+        ),
+        (
+            "municipalities",
+            "municipalities",
+            gpd.GeoDataFrame(
+                {
+                    "cvegeo": ["27001", "07001"],
+                    "name": ["Centro Este", "Centro Oeste"],
+                    "cve_ent": ["27", "07"],
+                    "state": ["Este", "Oeste"],
+                },
                 geometry=[box(-93.0, 17.0, -92.0, 18.0), box(-94.0, 17.0, -93.0, 18.0)],
                 crs=CRS,
             ),
@@ -244,3 +263,112 @@ def test_cli_refuses_what_a_national_run_cannot_do(
     result = runner.invoke(app, ["plan", "last-mile", *args])
     assert result.exit_code == 2, result.output
     assert shown in result.output and "Traceback" not in result.output
+
+
+KEYS = {"p" * 20: "planner"}
+PLANNER = {"X-API-Key": "p" * 20}
+
+
+@pytest.fixture
+def service(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.delenv("TRAZO_SCHEDULER", raising=False)
+    app = create_app(
+        ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
+        StoreSettings(store=str(store.path)),
+    )
+    app.state.job_settings = JobSettings(executor="thread", wait_seconds=60)  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        yield client
+
+
+def test_http_job_plans_every_state_and_reports_progress(
+    service: TestClient, serial: Proposal
+) -> None:
+    body = {"area": "all", "by": "state", "name": "national_http", "replace": True}
+    response = service.post("/proposals/last-mile?wait=true", json=body, headers=PLANNER)
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["status"] == "succeeded", job
+    assert job["progress"] == 1.0
+    stored = service.get("/proposals/national_http", headers=PLANNER).json()
+    assert stored["proposal"]["people_covered"] == PEOPLE_07 + PEOPLE_27
+    states = stored["proposal"]["parameters"]["states"]
+    assert [s["cve_ent"] for s in states] == ["07", "27"]
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ({"area": "Este", "by": "state"}, "by 'state' plans area 'all'"),
+        ({"area": "all", "budget_usd": 1000}, "cannot be split between states"),
+    ],
+)
+def test_http_refuses_what_a_national_run_cannot_do(
+    service: TestClient, body: dict[str, Any], shown: str
+) -> None:
+    response = service.post("/proposals/last-mile", json=body, headers=PLANNER)
+    assert response.status_code == 422, response.text
+    assert shown in response.text
+
+
+SCENARIOS = {
+    "pair": """
+name = "pair"
+title = "Uno to Tres"
+description = "A route across the border."
+
+[[facts]]
+text = "A fact."
+source = "A source."
+
+[[steps]]
+name = "link"
+kind = "route"
+title = "Uno to Tres"
+from = "Uno"
+to = "Tres"
+""",
+    "este": """
+name = "este"
+title = "Este's last mile"
+description = "One state's last mile."
+
+[[facts]]
+text = "A fact."
+source = "A source."
+
+[[steps]]
+name = "access"
+kind = "last_mile"
+title = "Este"
+area = "Este"
+min_population = 250
+""",
+}
+
+
+def test_scenarios_on_two_workers_match_the_serial_run(cli_store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    for name, text in SCENARIOS.items():
+        (folder / f"{name}.toml").write_text(text, encoding="utf-8")
+    figures = {}
+    for engine in ("serial", "cluster"):
+        extra = ["--workers", "2"] if engine == "cluster" else []
+        out = tmp_path / engine
+        args = ["scenario", "run", "all", "--dir", str(folder), "--out", str(out), *extra]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        figures[engine] = {
+            name: _comparable_document(cli_store.proposal(f"{name}_{step}").document)
+            for name, step in (("pair", "link"), ("este", "access"))
+        }
+    assert figures["cluster"] == figures["serial"]
+    # --area Este holds the localities on its edge too: Linde (1,000) joins Este's 3,400
+    assert figures["serial"]["este"]["proposal"]["people_covered"] == PEOPLE_27 + 1000
+
+
+def _comparable_document(document: dict[str, Any]) -> dict[str, Any]:
+    document = dict(document)
+    document["proposal"] = {k: v for k, v in document["proposal"].items() if k != "created_at"}
+    return document
