@@ -903,8 +903,7 @@ def _wireless_note(plan: WirelessPlan, model: CostModel) -> str:
         f"first Fresnel zone at {radio.frequency_ghz:g} GHz, mast {radio.mast_height_m:g} m, "
         f"subscriber antenna {radio.cpe_height_m:g} m, "
         f"{model.last_mile.fixed_wireless.max_range_km:g} km) over {plan.grid_source}; "
-        f"sites chosen by {solution.method} ({solution.status}, {gap}) in "
-        f"{solution.seconds:.1f} s"
+        f"sites chosen by {solution.method} ({solution.status}, {gap})"
     )
 
 
@@ -926,7 +925,6 @@ def _wireless_parameters(plan: WirelessPlan, model: CostModel, budgeted: bool) -
         "objective": "most people within the budget" if budgeted else "least cost",
         "optimality_gap": None if math.isnan(solution.gap) else round(solution.gap, 6),
         "bound": None if math.isnan(solution.bound) else round(solution.bound, 2),
-        "selection_seconds": round(solution.seconds, 2),
     }
 
 
