@@ -106,8 +106,9 @@ targets.
 STREET_KM_PER_KM2 = 20.0
 """Street length per km² of built-up area: a grid of 100 m blocks (10 streets each way)."""
 
-SITE_TIME_LIMIT_S = 20.0
-"""Seconds HiGHS may spend choosing the wireless sites before it reports its gap."""
+SITE_NODE_LIMIT = 2_000
+"""Branch-and-bound nodes HiGHS may explore choosing the wireless sites before it reports
+its gap: a bound on work, not on the clock, so a plan never depends on the machine's load."""
 
 _SLACK_USD = 1e-6
 
@@ -175,7 +176,7 @@ def plan_last_mile(
     household_internet: pd.DataFrame | None = None,
     connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
     name: str | None = None,
-    time_limit_s: float = SITE_TIME_LIMIT_S,
+    site_node_limit: int = SITE_NODE_LIMIT,
     coverage: gpd.GeoDataFrame | None = None,
     counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
     state_coverage: pd.DataFrame | None = None,
@@ -209,9 +210,9 @@ def plan_last_mile(
         Distance rule of the demand estimate (see :func:`planner.demand.estimate_demand`).
     name
         Proposal name; default ``last-mile-<area_name>``.
-    time_limit_s
-        Seconds the exact site selection may take; past it, the best plan found and its
-        optimality gap are reported.
+    site_node_limit
+        Branch-and-bound nodes the exact site selection may explore; past it, the best plan
+        found and its optimality gap are reported.
     coverage
         Existing coverage (a ``coverage`` layer: polygons with ``technology``). People in
         localities inside a polygon whose technology is in ``counted_as_served`` are not
@@ -243,7 +244,7 @@ def plan_last_mile(
         household_internet=household_internet,
         connected_within_km=connected_within_km,
         name=name,
-        time_limit_s=time_limit_s,
+        site_node_limit=site_node_limit,
         coverage=coverage,
         counted_as_served=counted_as_served,
         state_coverage=state_coverage,
@@ -300,7 +301,7 @@ def _plan(
     household_internet: pd.DataFrame | None = None,
     connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
     name: str | None = None,
-    time_limit_s: float = SITE_TIME_LIMIT_S,
+    site_node_limit: int = SITE_NODE_LIMIT,
     coverage: gpd.GeoDataFrame | None = None,
     counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
     state_coverage: pd.DataFrame | None = None,
@@ -415,7 +416,7 @@ def _plan(
         graph,
         backbone,
         budget,
-        time_limit_s,
+        site_node_limit,
     )
     fiber_rows = [item.row for item in items if item.served and item.technology == "fiber"]
     fiber_rows += [int(cand_rows[s.candidate]) for s in wireless.sites if s.backhaul == "fiber"]
@@ -688,7 +689,7 @@ def _choose(
     graph: nx.MultiGraph,
     backbone: set[Hashable],
     budget: float | None,
-    time_limit_s: float,
+    site_node_limit: int,
 ) -> WirelessPlan:
     """Decide every locality's technology: shared wireless sites against fiber or satellite.
 
@@ -724,7 +725,7 @@ def _choose(
         fiber_lon=fiber_lon,
         fiber_lat=fiber_lat,
         budget_usd=budget,
-        time_limit_s=time_limit_s,
+        site_node_limit=site_node_limit,
     )
     cpe = model.last_mile.fixed_wireless.usd_per_subscriber
     for k in range(n):

@@ -23,7 +23,7 @@ the cheaper plan (the cost enters with a weight below one person).
 
 :func:`select_sites` splits a problem without a budget into its independent groups of
 localities. A group with at most ``max_exact_pairs`` reachable pairs is solved with
-``scipy.optimize.milp`` (HiGHS branch and cut) within the time limit; the plan kept is the
+``scipy.optimize.milp`` (HiGHS branch and cut) within a node limit; the plan kept is the
 better of HiGHS's and the greedy one. Larger groups, and budgets over large problems, get
 the greedy heuristic (:func:`greedy_sites`) and a Lagrangian bound
 (:func:`lagrangian_bound`).
@@ -47,7 +47,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 DEFAULT_MAX_EXACT_PAIRS = 5_000
-DEFAULT_TIME_LIMIT_S = 30.0
+DEFAULT_NODE_LIMIT = 2_000
+"""Branch-and-bound nodes HiGHS may explore per solve. The search is bounded by work, not
+by the clock, so the same problem gives the same plan on any machine and under any load."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def select_sites(
     problem: SiteProblem,
     *,
     max_exact_pairs: int = DEFAULT_MAX_EXACT_PAIRS,
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    node_limit: int = DEFAULT_NODE_LIMIT,
 ) -> SiteSolution:
     """Choose the sites; see the module documentation."""
     started = time.perf_counter()
@@ -172,14 +174,14 @@ def select_sites(
     if problem.budget_usd is None:
         parts = _components(problem)
         if len(parts) > 1:
-            solution = _solve_parts(problem, parts, max_exact_pairs, time_limit_s)
+            solution = _solve_parts(problem, parts, max_exact_pairs, node_limit)
             solution.seconds = time.perf_counter() - started
             return solution
     if problem.pair_site.size <= max_exact_pairs:
-        solution = _solve_milp(problem, time_limit_s)
+        solution = _solve_milp(problem, node_limit)
     else:
         solution = greedy_sites(problem)
-        bound = relaxation_bound(problem, time_limit_s, solution)
+        bound = relaxation_bound(problem, solution)
         solution.bound = bound
         solution.gap = _gap(_objective(problem, solution), bound)
         solution.method = "greedy + Lagrangian bound"
@@ -221,7 +223,7 @@ def _solve_parts(
     problem: SiteProblem,
     parts: list[tuple[IntArray, IntArray]],
     max_exact_pairs: int,
-    time_limit_s: float,
+    node_limit: int,
 ) -> SiteSolution:
     """Solve each independent part alone and put the plans together (no budget only)."""
     site_of = np.full(problem.n_localities, -1, dtype=np.int64)
@@ -229,9 +231,8 @@ def _solve_parts(
     bound = 0.0
     statuses: set[str] = set()
     methods: set[str] = set()
-    deadline = time.perf_counter() + time_limit_s
-    # largest parts first, so they get the most time
-    parts = sorted(parts, key=lambda part: -part[1].size)
+    # largest parts first, so the plan is assembled in one order whatever the input order
+    parts = sorted(parts, key=lambda part: (-part[1].size, int(part[1][0])))
     for sites, locs in parts:
         site_index = np.full(problem.n_sites, -1, dtype=np.int64)
         site_index[sites] = np.arange(sites.size)
@@ -249,12 +250,11 @@ def _solve_parts(
             radio_usd=problem.radio_usd,
             max_radios=problem.max_radios,
         )
-        left = max(deadline - time.perf_counter(), 1.0)
         if sub.pair_site.size == 0:
             alternative[locs] = True
             bound += float(sub.alternative_usd.sum())
             continue
-        part = select_sites(sub, max_exact_pairs=max_exact_pairs, time_limit_s=left)
+        part = select_sites(sub, max_exact_pairs=max_exact_pairs, node_limit=node_limit)
         chosen = part.site_of >= 0
         site_of[locs[chosen]] = sites[part.site_of[chosen]]
         alternative[locs] = part.alternative
@@ -268,8 +268,8 @@ def _solve_parts(
     solution.method = " and ".join(sorted(methods)) or "milp"
     if solution.gap == 0 or statuses <= {"optimal"}:
         solution.status = "optimal"
-    elif "time limit" in statuses:
-        solution.status = "time limit"
+    elif "node limit" in statuses:
+        solution.status = "node limit"
     else:
         solution.status = "heuristic" if "heuristic" in statuses else "gap"
     solution.details = {"parts": float(len(parts))}
@@ -396,14 +396,14 @@ def _model(
     return objective, constraints, Bounds(np.zeros(n_cols), upper), cost, integrality
 
 
-def _run_milp(problem: SiteProblem, mode: Mode, time_limit_s: float) -> OptimizeResult:
+def _run_milp(problem: SiteProblem, mode: Mode, node_limit: int) -> OptimizeResult:
     objective, constraints, bounds, _, integrality = _model(problem, mode)
     return milp(
         objective,
         constraints=constraints,
         integrality=integrality,
         bounds=bounds,
-        options={"time_limit": max(time_limit_s, 0.5), "mip_rel_gap": 1e-7},
+        options={"node_limit": node_limit, "mip_rel_gap": 1e-7},
     )
 
 
@@ -437,30 +437,29 @@ EXACT_RADIO_PAIRS = 400
 """Up to this many pairs, the programme with integer radios is solved as it is."""
 
 
-def _solve_milp(problem: SiteProblem, time_limit_s: float) -> SiteSolution:
+def _solve_milp(problem: SiteProblem, node_limit: int) -> SiteSolution:
     """Choose the sites with HiGHS; see the module documentation."""
-    deadline = time.perf_counter() + time_limit_s
     greedy = greedy_sites(problem)
     solution = greedy
     if problem.pair_site.size <= EXACT_RADIO_PAIRS:
-        result = _run_milp(problem, "exact", time_limit_s)
+        result = _run_milp(problem, "exact", node_limit)
         lower = result
     else:
-        result = _run_milp(problem, "upper", time_limit_s)
-        lower = _run_milp(problem, "lower", deadline - time.perf_counter())
+        result = _run_milp(problem, "upper", node_limit)
+        lower = _run_milp(problem, "lower", node_limit)
     if result.x is not None:
         chosen = _read(problem, np.round(result.x))
         if not _better(problem, greedy, chosen):
             solution = chosen
     bound = _milp_bound(problem, lower)
     if not math.isfinite(bound):
-        bound = relaxation_bound(problem, max(deadline - time.perf_counter(), 1.0), solution)
+        bound = relaxation_bound(problem, solution)
     solution.bound = bound
     gap = _gap(_objective(problem, solution), bound)
     solution.gap = 0.0 if gap < 1e-6 else gap
     solution.method = "milp"
     finished = result.status == 0 and lower.status == 0
-    solution.status = "optimal" if solution.gap == 0 else ("gap" if finished else "time limit")
+    solution.status = "optimal" if solution.gap == 0 else ("gap" if finished else "node limit")
     return solution
 
 
@@ -508,9 +507,7 @@ def _gap(value: float, bound: float) -> float:
     return max(abs(value - bound) / abs(value), 0.0)
 
 
-def relaxation_bound(
-    problem: SiteProblem, time_limit_s: float, plan: SiteSolution | None = None
-) -> float:
+def relaxation_bound(problem: SiteProblem, plan: SiteSolution | None = None) -> float:
     """Bound of the problem from its Lagrangian relaxation (see :func:`lagrangian_bound`).
 
     Without a budget, a lower bound of the cost; with one, an upper bound of the people
@@ -519,7 +516,6 @@ def relaxation_bound(
     Lagrangian bound of the same problem with those costs. Prices are tried on a
     log-spaced grid, then refined around the best.
     """
-    deadline = time.perf_counter() + time_limit_s
     greedy = plan or greedy_sites(problem)
     # extra radios are at least radio x (L / capacity - 1) on a site of L people: charge
     # them per person and take one radio off every site, which never overcharges a plan
@@ -534,7 +530,6 @@ def relaxation_bound(
             serve,
             problem.alternative_usd,
             upper=greedy.cost_usd,
-            deadline=deadline,
         )
     budget = float(problem.budget_usd)
     people = problem.people
@@ -549,7 +544,6 @@ def relaxation_bound(
             np.minimum(mu * problem.alternative_usd - people, 0.0),
             upper=plan_value,
             iterations=250,
-            deadline=deadline,
         )
         return mu * budget - low
 
@@ -614,7 +608,6 @@ def lagrangian_bound(
     *,
     upper: float,
     iterations: int = 1000,
-    deadline: float = math.inf,
 ) -> float:
     """Lower bound of an uncapacitated facility-location problem by Lagrangian relaxation.
 
@@ -651,7 +644,7 @@ def lagrangian_bound(
         cover = np.bincount(pair_locality[served], minlength=n_loc) + (alt_reduced < 0)
         gradient = 1.0 - cover
         norm = float(gradient @ gradient)
-        if norm == 0 or theta < 1e-6 or time.perf_counter() > deadline:
+        if norm == 0 or theta < 1e-6:
             break
         step = theta * max(upper - bound, 1e-6 * abs(upper) + 1e-9) / norm
         lam = lam + step * gradient

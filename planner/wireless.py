@@ -242,7 +242,7 @@ def plan_wireless(
     fiber_lon: FloatArray,
     fiber_lat: FloatArray,
     budget_usd: float | None,
-    time_limit_s: float,
+    site_node_limit: int,
 ) -> WirelessPlan:
     """Choose the sites; see the module documentation."""
     lm = model.last_mile
@@ -269,7 +269,7 @@ def plan_wireless(
         budget_usd=budget_usd,
         max_radios=lm.radio.max_radios_per_site,
     )
-    solution = select_sites(problem, time_limit_s=time_limit_s)
+    solution = select_sites(problem, node_limit=site_node_limit)
     margin_of = {
         (int(a), int(b)): float(m) for a, b, m in zip(pair_site, pair_loc, margin, strict=True)
     }
