@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -338,7 +337,6 @@ def test_tabasco_on_the_bundled_data(tmp_path: Path) -> None:
     """The real Tabasco scenario end to end: about 10 s with the store load (in the default run)."""
     from layers.bundle import load_bundle
 
-    started = time.perf_counter()
     store = Store(tmp_path / "store.gpkg")
     load_bundle(store, DEFAULT_SCENARIO_DIR.parent)
     spec = load_scenario(DEFAULT_SCENARIO_DIR / "tabasco.toml")
@@ -375,6 +373,3 @@ def test_tabasco_on_the_bundled_data(tmp_path: Path) -> None:
         for step in result.steps
         for s in step.proposal.segments
     )
-    # against a hang, not a benchmark (bench/ holds those): three last-mile steps now place
-    # shared wireless sites on the terrain, and a busy machine runs several times slower
-    assert time.perf_counter() - started < 400
