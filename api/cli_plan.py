@@ -29,7 +29,7 @@ from api.planning import (
 from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import NotFoundError
 from planner.backbone import plan_backbone
-from planner.demand import select_area
+from planner.demand import load_state_coverage, select_area
 from planner.errors import DegenerateRequestError
 from planner.last_mile import plan_last_mile
 from planner.places import resolve_places
@@ -160,6 +160,14 @@ def last_mile(
     budget: Annotated[
         float | None, typer.Option(min=0, help="USD budget: connect the most people within it.")
     ] = None,
+    state_coverage: Annotated[
+        bool,
+        typer.Option(
+            "--state-coverage",
+            help="Take each state's mobile coverage share (Red Compartida, southern "
+            "states) out of the demand where no coverage layer covers a locality.",
+        ),
+    ] = False,
     name: NameOption = None,
     out: OutOption = None,
     replace: ReplaceOption = False,
@@ -171,11 +179,12 @@ def last_mile(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Connect the unconnected localities of an area to the backbone, by cost per person.
+    """Connect the unserved localities of an area: shared wireless sites, fiber or satellite.
 
-    ``--area all --by state`` plans every stored state, one partition each, on a dask
-    cluster with ``--workers N`` or ``--scheduler ADDRESS`` (see ``trazo plan last-mile
-    --help`` and the README's "National runs").
+    Localities inside a stored ``coverage`` layer's polygons of 4G, 5G, fixed wireless,
+    fiber or cable count as served. ``--area all --by state`` plans every stored state, one
+    partition each, on a dask cluster with ``--workers N`` or ``--scheduler ADDRESS`` (see
+    ``trazo plan last-mile --help`` and the README's "National runs").
     """
     if by is not None or is_all_states(area):
         _national_last_mile(
@@ -196,6 +205,8 @@ def last_mile(
             area_name=selection.name,
             min_population=min_population,
             budget_usd=budget,
+            coverage=context.coverage,
+            state_coverage=load_state_coverage() if state_coverage else None,
         )
     _finish(context, proposal, name, out, replace)
 

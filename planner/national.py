@@ -32,7 +32,7 @@ import shapely
 from planner.graph import GRAPH_CRS
 from planner.last_mile import plan_last_mile
 from planner.network import PlanningNetwork
-from planner.proposal import Proposal
+from planner.proposal import Marker, Proposal
 
 ALL_STATES = "all states"
 """Area name of a national plan (``--area all``: every stored state)."""
@@ -202,7 +202,20 @@ def merge_state_plans(
         parameters=parameters,
         people_covered=None if None in covered else sum(int(c or 0) for c in covered),
         notes=tuple(notes),
+        markers=tuple(m for part, plan in planned for m in _state_markers(part, plan)),
     )
+
+
+def _state_markers(part: StatePartition, plan: Proposal) -> list[Marker]:
+    """A state's sites, hops and localities, site ids prefixed with the state code so
+    they stay unique in the national plan."""
+    markers = []
+    for marker in plan.markers:
+        properties = dict(marker.properties)
+        if properties.get("site_id"):
+            properties["site_id"] = f"{part.cve_ent}-{properties['site_id']}"
+        markers.append(Marker(geometry=marker.geometry, role=marker.role, properties=properties))
+    return markers
 
 
 def _merged_parameters(plans: Sequence[Proposal], min_population: int) -> dict[str, Any]:
