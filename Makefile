@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/steiner_large.py
 	$(BIN)/python bench/ring.py $(STEINER_DIR)/steinb10.txt --random 12
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/roads.py bundled
 	$(BIN)/python bench/roads.py synthetic --segments 1000000
 	$(BIN)/python bench/store_backends.py

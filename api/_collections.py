@@ -265,7 +265,7 @@ def _proposal_info(proposal: StoredProposal) -> CollectionInfo:
         id=f"{PROPOSAL_PREFIX}{proposal.name}",
         title=f"{proposal.name} ({proposal.kind} proposal)",
         description=(
-            f"{proposal.kind} proposal {proposal.name}: {len(features):,} segments, "
+            f"{proposal.kind} proposal {proposal.name}: {len(features):,} features, "
             f"created {proposal.created_at}"
         ),
         bbox=bbox,

@@ -15,12 +15,16 @@ from typing import Annotated, Any, ClassVar, Literal
 import geopandas as gpd
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.distributed import dask_client, plan_national_last_mile
 from api.planning import PlanningContext
+from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import NotFoundError, TrazoError
 from layers.store import LAYER_NAME_PATTERN
 from planner.backbone import plan_backbone
 from planner.demand import AreaSelection, require_localities, select_area
+from planner.errors import DegenerateRequestError
 from planner.last_mile import plan_last_mile
+from planner.national import ALL_AREAS
 from planner.places import Place, PlaceIndex, resolve_places
 from planner.proposal import Proposal
 from planner.route_plan import plan_route, require_distinct
@@ -198,11 +202,26 @@ class LastMileRequest(ProposalRequest):
         description="USD budget: connect the most people within it; capex never exceeds it.",
         examples=[5_000_000],
     )
+    by: Literal["state"] | None = Field(
+        default=None,
+        description=(
+            "With area 'all' (every stored state): plan state by state, in state-code order, "
+            "and merge into one proposal with per-state figures (parameters.states). Runs on "
+            "the dask scheduler of TRAZO_SCHEDULER when set, else state after state."
+        ),
+    )
+
+    @property
+    def national(self) -> bool:
+        """Whether this asks for every stored state, one partition each."""
+        return self.by == "state" or self.area.strip().casefold() in ALL_AREAS
 
     def check(self, lookups: Lookups) -> list[dict[str, Any]]:
         """Find the area; the store must hold localities."""
         if lookups.localities is None:
             raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        if self.national:
+            return self._check_national(lookups)
         _check_admin_layers(self.area, lookups.states, lookups.municipalities)
         try:
             selection = _area(self.area, lookups.states, lookups.municipalities)
@@ -218,6 +237,8 @@ class LastMileRequest(ProposalRequest):
         """Select the area's localities and plan their last mile."""
         if context.localities is None:
             raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        if self.national:
+            return self._plan_national(context, progress)
         _check_admin_layers(self.area, context.states, context.municipalities)
         selection = _area(self.area, context.states, context.municipalities)
         inside = context.localities[context.localities.intersects(selection.geometry)]
@@ -229,6 +250,42 @@ class LastMileRequest(ProposalRequest):
             min_population=self.min_population,
             budget_usd=self.budget_usd,
         )
+
+    def _check_national(self, lookups: Lookups) -> list[dict[str, Any]]:
+        if self.area.strip().casefold() not in ALL_AREAS:
+            raise RequestFieldError(
+                "by", DegenerateRequestError(f"by 'state' plans area 'all', not {self.area!r}")
+            )
+        if self.budget_usd is not None:
+            raise RequestFieldError(
+                "budget_usd",
+                DegenerateRequestError(
+                    "a budget cannot be split between states; plan area 'all' without it"
+                ),
+            )
+        if lookups.states is None:
+            raise NotFoundError("the store holds no states layer: area 'all' plans every state")
+        return []
+
+    def _plan_national(self, context: PlanningContext, progress: Progress) -> Proposal:
+        scheduler = DistributedSettings().scheduler
+        loaded = None
+        if scheduler is None and context.localities is not None:
+            loaded = (context.network, context.localities)
+
+        def advance(done: int, total: int, last: str) -> None:
+            progress(0.1 + 0.8 * done / total, f"{done}/{total} states planned (last: {last})")
+
+        progress(0.1, "planning the last mile state by state")
+        with dask_client(scheduler=scheduler) as client:
+            return plan_national_last_mile(
+                context.store,
+                PlannerSettings().cost_model,
+                min_population=self.min_population,
+                client=client,
+                progress=advance,
+                loaded=loaded,
+            )
 
 
 REQUESTS: dict[JobKind, type[ProposalRequest]] = {

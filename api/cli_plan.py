@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from api._console import console, open_store, user_errors
+from api._national_cli import (
+    Partition,
+    SchedulerOption,
+    WorkersOption,
+    is_all_states,
+    partition_progress,
+    state_table,
+)
 from api._summary import summary_table
+from api.distributed import dask_client, measure_national, plan_national_last_mile
 from api.planning import (
     PlanningContext,
     measure,
@@ -17,10 +26,11 @@ from api.planning import (
     proposal_slug,
     save_proposal,
 )
-from api.settings import PlannerSettings
+from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import NotFoundError
 from planner.backbone import plan_backbone
-from planner.demand import select_area
+from planner.demand import load_state_coverage, select_area
+from planner.errors import DegenerateRequestError
 from planner.last_mile import plan_last_mile
 from planner.places import resolve_places
 from planner.proposal import Proposal
@@ -150,12 +160,39 @@ def last_mile(
     budget: Annotated[
         float | None, typer.Option(min=0, help="USD budget: connect the most people within it.")
     ] = None,
+    state_coverage: Annotated[
+        bool,
+        typer.Option(
+            "--state-coverage",
+            help="Take each state's mobile coverage share (Red Compartida, southern "
+            "states) out of the demand where no coverage layer covers a locality.",
+        ),
+    ] = False,
     name: NameOption = None,
     out: OutOption = None,
     replace: ReplaceOption = False,
     cost_model: CostModelOption = None,
+    by: Annotated[
+        Partition | None,
+        typer.Option(help="With --area all: plan state by state and merge in state-code order."),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Connect the unconnected localities of an area to the backbone, by cost per person."""
+    """Connect the unserved localities of an area: shared wireless sites, fiber or satellite.
+
+    Localities inside a stored ``coverage`` layer's polygons of 4G, 5G, fixed wireless,
+    fiber or cable count as served. ``--area all --by state`` plans every stored state, one
+    partition each, on a dask cluster with ``--workers N`` or ``--scheduler ADDRESS`` (see
+    ``trazo plan last-mile --help`` and the README's "National runs").
+    """
+    if by is not None or is_all_states(area):
+        _national_last_mile(
+            area, by, min_population, budget, workers, scheduler, name, out, replace, cost_model
+        )
+        return
+    if workers is not None or scheduler is not None:
+        raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
     context = _context(cost_model)
     if context.localities is None:
         raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
@@ -168,5 +205,48 @@ def last_mile(
             area_name=selection.name,
             min_population=min_population,
             budget_usd=budget,
+            coverage=context.coverage,
+            state_coverage=load_state_coverage() if state_coverage else None,
         )
     _finish(context, proposal, name, out, replace)
+
+
+def _national_last_mile(
+    area: str,
+    by: Partition | None,
+    min_population: int,
+    budget: float | None,
+    workers: int | None,
+    scheduler: str | None,
+    name: str | None,
+    out: Path | None,
+    replace: bool,
+    cost_model: Path | None,
+) -> None:
+    if not is_all_states(area):
+        raise DegenerateRequestError(
+            f"--by state plans --area all (every stored state), not {area!r}"
+        )
+    if budget is not None:
+        raise DegenerateRequestError(
+            "--budget cannot be split between states; plan --area all without it, or one state"
+        )
+    store = open_store()
+    model_path = cost_model or PlannerSettings().cost_model
+    scheduler = scheduler or DistributedSettings().scheduler
+    with dask_client(workers, scheduler) as client, partition_progress() as progress:
+        proposal = plan_national_last_mile(
+            store, model_path, min_population=min_population, client=client, progress=progress
+        )
+    metrics = measure_national(store, model_path, proposal)
+    stored_name = name or proposal_slug(proposal.name)
+    document = save_proposal(store, proposal, metrics, stored_name, replace=replace)
+    console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
+    console.print(state_table(proposal))
+    for note in proposal.notes:
+        console.print(f"[dim]note:[/] {note}")
+    console.print(f"cost model: {proposal.cost_model_source}")
+    console.print(f"stored as {stored_name!r} (`trazo proposals show {stored_name}`)")
+    if out is not None:
+        out.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        console.print(f"wrote {out}")

@@ -10,8 +10,10 @@ import typer
 from rich.table import Table
 
 from api._console import console, open_store, user_errors
+from api._national_cli import SchedulerOption, WorkersOption, partition_progress
+from api.distributed import ScenarioBatch, dask_client, run_scenario_batch
 from api.scenarios import ScenarioResult, ScenarioWorkspace, run_scenario
-from api.settings import PlannerSettings, StoreSettings
+from api.settings import DistributedSettings, PlannerSettings, StoreSettings
 from maps import format as fmt
 from planner.scenario import (
     DEFAULT_SCENARIO_DIR,
@@ -63,6 +65,8 @@ def run_command(
     cost_model: Annotated[
         Path | None, typer.Option(help="Base cost model TOML; default data/cost_model.toml.")
     ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Plan every step of a scenario; write GeoPackage, GeoJSON, a map and a summary."""
     folder = _folder(directory)
@@ -73,6 +77,16 @@ def run_command(
         specs = [load_scenario(find_scenario(scenario, folder))]
     started = time.perf_counter()
     store = open_store()
+    scheduler = scheduler or DistributedSettings().scheduler
+    if workers is not None or scheduler:
+        batch = ScenarioBatch(store, out, cost_model or PlannerSettings().cost_model)
+        with dask_client(workers, scheduler) as client, partition_progress("scenarios") as bar:
+            results = run_scenario_batch(specs, batch, client=client, progress=bar)
+        for result in results:
+            print_result(result)
+        elapsed = time.perf_counter() - started
+        console.print(f"{len(results)} scenario(s) in {elapsed:.0f} s; outputs in {out}")
+        return
     with console.status("reading the layers and building the priced network...") as status:
         workspace = ScenarioWorkspace(store, cost_model or PlannerSettings().cost_model)
         results = []

@@ -76,6 +76,18 @@ class PlanningContext:
         localities: gpd.GeoDataFrame | None = self.lookups("localities")
         return localities
 
+    @cached_property
+    def coverage(self) -> gpd.GeoDataFrame | None:
+        """Every stored coverage layer (existing service polygons), concatenated."""
+        coverage: gpd.GeoDataFrame | None = self.lookups("coverage")
+        return coverage
+
+    @cached_property
+    def sites(self) -> gpd.GeoDataFrame | None:
+        """Every stored public-sites layer, concatenated."""
+        sites: gpd.GeoDataFrame | None = self.lookups("sites")
+        return sites
+
 
 def planning_context(
     store: LayerStore, cost_model_path: Path | None = None, *, cache: bool = True
@@ -149,6 +161,9 @@ def planning_context(
                 municipality_infos,
                 lambda: _concat(store, municipality_infos),
             )
+        if name in {"coverage", "sites"}:
+            kind = LayerKind.COVERAGE if name == "coverage" else LayerKind.SITES
+            return _concat(store, _of_kind(infos, kind))
         raise KeyError(name)
 
     # one load per process and store content, shared by every context made from this one

@@ -51,13 +51,19 @@ from maps.report import (
 )
 from planner.backbone import plan_backbone
 from planner.cost_model import CostModel
-from planner.demand import load_household_internet, localities_in_area, select_area
+from planner.demand import (
+    load_household_internet,
+    load_state_coverage,
+    localities_in_area,
+    select_area,
+)
 from planner.land import COASTAL_TOLERANCE_KM
 from planner.last_mile import plan_last_mile
 from planner.metrics import ProposalMetrics, is_built
 from planner.network import PlanningNetwork, attach_place, attach_places, build_network
 from planner.places import Place, resolve_places
 from planner.proposal import Proposal, line_length_km, proposal_frame
+from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
 from planner.route_plan import plan_route
 from planner.scenario import (
     DEFAULT_SCENARIO_DIR,
@@ -502,6 +508,18 @@ def _last_mile(
         network = network.copy()
         attach_places(network, list(source.proposal.terminals))
         backbone = proposal_nodes(network, source.proposal)
+    if step.public_sites:
+        sites = None if context.sites is None else sites_in_area(context.sites, area.geometry)
+        stand_ins = sites is None or sites.empty
+        return plan_public_sites(
+            network,
+            seat_stand_ins(inside) if stand_ins else sites,
+            area_name=area.name,
+            budget_usd=budget,
+            backbone_nodes=backbone,
+            stand_ins=stand_ins,
+            name=step.title,
+        )
     return plan_last_mile(
         network,
         inside,
@@ -510,6 +528,8 @@ def _last_mile(
         budget_usd=budget,
         backbone_nodes=backbone,
         name=step.title,
+        coverage=context.coverage,
+        state_coverage=load_state_coverage() if step.state_coverage else None,
     )
 
 

@@ -133,3 +133,19 @@ class ServiceSettings(BaseSettings):
         if self.default_items_per_page > self.max_items_per_page:
             raise ValueError("default_items_per_page must not exceed max_items_per_page")
         return self
+
+
+class DistributedSettings(BaseSettings):
+    """Where national runs (``--area all --by state``, scenario batches) run their partitions."""
+
+    model_config = SettingsConfigDict(env_prefix="TRAZO_", env_file=".env", extra="ignore")
+
+    scheduler: str | None = Field(
+        default=None,
+        description=(
+            "Address of a running dask scheduler (tcp://host:8786) that national runs use; "
+            "its workers must open the same store (shared filesystem or PostGIS). "
+            "Default: the command line runs serially unless --workers N; the service runs "
+            "a national job's states one after another in its job worker."
+        ),
+    )

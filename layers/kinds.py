@@ -26,6 +26,8 @@ class LayerKind(StrEnum):
     SUBSEA_LANDINGS = "subsea_landings"
     SUBSEA_CABLES = "subsea_cables"
     LOCALITIES = "localities"
+    COVERAGE = "coverage"
+    SITES = "sites"
     RASTER = "raster"
 
 
@@ -33,6 +35,10 @@ ROW_TYPES = frozenset({"rail", "highway", "pipeline", "power", "other"})
 ROAD_CLASSES = frozenset({"motorway", "primary", "secondary", "local", "unpaved"})
 """Classes of road a ``highway`` right of way may have (see :mod:`layers.roads`)."""
 FIBER_STATUSES = frozenset({"existing", "planned"})
+COVERAGE_TECHNOLOGIES = frozenset(
+    {"2g", "3g", "4g", "5g", "fixed_wireless", "fiber", "cable", "dsl", "satellite", "other"}
+)
+SITE_TYPES = frozenset({"health", "school", "square", "government", "library", "other"})
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,33 @@ KIND_SPECS: dict[LayerKind, KindSpec] = {
             AttributeSpec("municipality", "str", aliases=("nom_mun",)),
             AttributeSpec("cve_mun", "str", aliases=("cve_mun_geo",)),
             AttributeSpec("connected", "bool"),
+        ),
+    ),
+    LayerKind.COVERAGE: KindSpec(
+        LayerKind.COVERAGE,
+        "polygon",
+        (
+            AttributeSpec(
+                "technology",
+                "str",
+                required=True,
+                allowed=COVERAGE_TECHNOLOGIES,
+                aliases=("tecnologia", "tech"),
+            ),
+            AttributeSpec("operator", "str", aliases=("operador",)),
+            AttributeSpec("name", "str"),
+        ),
+    ),
+    LayerKind.SITES: KindSpec(
+        LayerKind.SITES,
+        "point",
+        (
+            AttributeSpec(
+                "site_type", "str", required=True, allowed=SITE_TYPES, aliases=("tipo", "type")
+            ),
+            AttributeSpec("name", "str", required=True, aliases=("nombre",)),
+            AttributeSpec("cvegeo", "str"),
+            AttributeSpec("state", "str", aliases=("nom_ent",)),
         ),
     ),
 }

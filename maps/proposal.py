@@ -23,7 +23,7 @@ import geopandas as gpd
 from layers.errors import TrazoError
 from maps import format as fmt
 from maps._elements import SafeGeoJson
-from maps._html import Legend, esc, is_missing, line_item, popup
+from maps._html import Legend, esc, fill_item, is_missing, line_item, popup
 from maps._labels import Place
 from maps.basemap import Bbox, feature_collection
 
@@ -59,6 +59,21 @@ OTHER_COLOR = "#333333"
 #: The dark outline under a proposal's lines: with their saturated colors and width it
 #: sets them apart from the thin, muted base layers of the same corridor type.
 CASING = "#1a1a1a"
+
+#: Last-mile features that are not lines to build, drawn over the segments.
+MARKER_ROLES: tuple[str, ...] = ("microwave_link", "locality", "wireless_site")
+TECHNOLOGY_COLORS: dict[str, str] = {
+    "fiber": DEPLOYMENT_COLORS["last_mile_fiber"],
+    "fixed_wireless": DEPLOYMENT_COLORS["fixed_wireless"],
+    "satellite": DEPLOYMENT_COLORS["satellite"],
+}
+TECHNOLOGY_LABELS: dict[str, str] = {
+    "fiber": "Locality on fiber",
+    "fixed_wireless": "Locality on fixed wireless",
+    "satellite": "Locality on satellite",
+}
+SITE_COLOR = "#08306b"
+MICROWAVE_COLOR = "#9e0142"
 
 
 def role_style(role: str) -> dict[str, Any]:
@@ -349,6 +364,8 @@ def add_proposal(
     frame = segments(proposal)
     label = label or title(proposal)
     frame["role"] = frame["role"].where(frame["role"].notna(), "primary").astype(str)
+    marked = frame["role"].isin(MARKER_ROLES)
+    markers, frame = frame[marked], frame[~marked]
     roles = sorted(frame["role"].unique(), key=_role_order)
     groups = []
     for role in roles:
@@ -378,9 +395,93 @@ def add_proposal(
         ).add_to(group)
         group.add_to(m)
         groups.append(group)
+    for role in MARKER_ROLES:
+        part = markers[markers["role"] == role]
+        if part.empty:
+            continue
+        name = f"{label}: {MARKER_GROUP_NAMES[role]}"
+        group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
+        SafeGeoJson(
+            feature_collection(part, _marker_properties),
+            name=name,
+            control=False,
+            pane="trazo-proposal",
+        ).add_to(group)
+        group.add_to(m)
+        groups.append(group)
     if legend is not None:
         add_legend(legend, [proposal])
     return groups
+
+
+MARKER_GROUP_NAMES = {
+    "wireless_site": "wireless sites",
+    "microwave_link": "microwave links",
+    "locality": "localities served",
+}
+
+
+def _marker_properties(row: dict[str, Any]) -> dict[str, Any]:
+    """Style and popup of a wireless site, a microwave hop or a served locality."""
+    role = str(row.get("role"))
+    if role == "wireless_site":
+        site = str(row.get("site_id") or "site")
+        details: list[tuple[str, object]] = [
+            ("Mast", f"{_number(row.get('mast_height_m')) or 0:g} m"),
+            ("Backhaul", row.get("backhaul")),
+            ("People covered", fmt.count(_number(row.get("people_covered")))),
+            ("Cost", fmt.usd(_number(row.get("cost_usd")))),
+        ]
+        return {
+            "_tooltip": esc(f"Wireless site {site} · {row.get('backhaul')} backhaul"),
+            "_popup": popup(f"Wireless site {site}", details),
+            "_style": {
+                "radius": 7,
+                "color": "#ffffff",
+                "weight": 2,
+                "fillColor": SITE_COLOR,
+                "fillOpacity": 1.0,
+                "className": "trazo-marker trazo-role-wireless-site",
+                "pane": "trazo-terminals",
+            },
+        }
+    if role == "microwave_link":
+        details = [
+            ("Site", row.get("site_id")),
+            ("Length", fmt.km(_number(row.get("km")))),
+            ("Cost", fmt.usd(_number(row.get("cost_usd")))),
+        ]
+        return {
+            "_tooltip": esc(f"Microwave hop · {fmt.km(_number(row.get('km')))}"),
+            "_popup": popup("Microwave link", details),
+            "_style": {
+                "color": MICROWAVE_COLOR,
+                "weight": 2,
+                "dashArray": "6 4",
+                "className": "trazo-marker trazo-role-microwave-link",
+            },
+        }
+    technology = str(row.get("technology") or "")
+    name = str(row.get("name") or "locality")
+    details = [
+        ("Technology", TECHNOLOGY_LABELS.get(technology, technology)),
+        ("Site", None if is_missing(row.get("site_id")) else row.get("site_id")),
+        ("People unserved", fmt.count(_number(row.get("people_unserved")))),
+        ("CVEGEO", None if is_missing(row.get("cvegeo")) else row.get("cvegeo")),
+    ]
+    return {
+        "_tooltip": esc(f"{name} · {TECHNOLOGY_LABELS.get(technology, technology)}"),
+        "_popup": popup(name, details),
+        "_style": {
+            "radius": 4,
+            "color": TECHNOLOGY_COLORS.get(technology, OTHER_COLOR),
+            "weight": 1,
+            "fillColor": TECHNOLOGY_COLORS.get(technology, OTHER_COLOR),
+            "fillOpacity": 0.8,
+            "className": f"trazo-marker trazo-technology-{_css_token(technology)}",
+            "pane": "trazo-proposal",
+        },
+    }
 
 
 #: How roles read in the layer list and legend.
@@ -403,10 +504,15 @@ def add_legend(
     """Add the deployment types and route roles used by ``proposals`` to ``legend``."""
     deployments: set[str] = set()
     roles: set[str] = set()
+    technologies: set[str] = set()
     for item in proposals:
         frame = segments(item)
-        deployments.update(str(d) for d in frame["deployment_type"].dropna())
+        marked = frame["role"].isin(MARKER_ROLES)
+        deployments.update(str(d) for d in frame.loc[~marked, "deployment_type"].dropna())
         roles.update(str(r) for r in frame["role"].dropna())
+        if "technology" in frame.columns:
+            localities = frame[frame["role"] == "locality"]
+            technologies.update(str(t) for t in localities["technology"].dropna())
     legend.proposed(
         "Fiber by deployment type",
         [
@@ -415,7 +521,21 @@ def add_legend(
             if deployment in deployments
         ],
     )
-    dashed = sorted((r for r in roles if "dashArray" in role_style(r)), key=_role_order)
+    last_mile = [
+        fill_item(color, TECHNOLOGY_LABELS[t])
+        for t, color in TECHNOLOGY_COLORS.items()
+        if t in technologies
+    ]
+    if "wireless_site" in roles:
+        last_mile.append(fill_item(SITE_COLOR, "Wireless site (30 m mast)"))
+    if "microwave_link" in roles:
+        last_mile.append(line_item(MICROWAVE_COLOR, "Microwave backhaul hop", dash="6 4"))
+    if last_mile:
+        legend.proposed("Last mile", last_mile)
+    dashed = sorted(
+        (r for r in roles if r not in MARKER_ROLES and "dashArray" in role_style(r)),
+        key=_role_order,
+    )
     solid = ROLE_LABELS["diverse-a"] if "diverse-b" in roles else ROLE_LABELS["primary"]
     if dashed:
         legend.proposed(
@@ -455,6 +575,7 @@ def metrics(proposal: Mapping[str, Any]) -> dict[str, Any]:
     """
     _, values = _members(proposal)
     frame = segments(proposal)
+    frame = frame[~frame["role"].isin(MARKER_ROLES)]
     if _number(values.get("total_km")) is None and frame["length_km"].notna().any():
         values["total_km"] = float(frame["length_km"].astype("float64").sum())
     if _number(values.get("capex_usd_total")) is None and frame["cost_usd"].notna().any():

@@ -44,8 +44,10 @@ _KIND_ORDER = [
     LayerKind.RIGHTS_OF_WAY,
     LayerKind.FIBER_ROUTES,
     LayerKind.SUBSEA_CABLES,
+    LayerKind.COVERAGE,
     LayerKind.SUBSEA_LANDINGS,
     LayerKind.LOCALITIES,
+    LayerKind.SITES,
 ]
 
 KIND_LABELS = {
@@ -56,6 +58,8 @@ KIND_LABELS = {
     LayerKind.SUBSEA_CABLES: "Subsea cables",
     LayerKind.SUBSEA_LANDINGS: "Cable landing points",
     LayerKind.LOCALITIES: "Localities",
+    LayerKind.COVERAGE: "Existing coverage",
+    LayerKind.SITES: "Public sites",
 }
 
 

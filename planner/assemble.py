@@ -8,7 +8,7 @@ from typing import Any
 from planner.metrics import is_built
 from planner.network import PlanningNetwork
 from planner.places import Place
-from planner.proposal import Proposal, ProposalKind, Segment
+from planner.proposal import Marker, Proposal, ProposalKind, Segment
 
 
 def node_costs(
@@ -80,6 +80,7 @@ def make_proposal(
     node_costs_usd: Mapping[str, float],
     notes: Sequence[str] = (),
     people_covered: int | None = None,
+    markers: Sequence[Marker] = (),
 ) -> Proposal:
     """Build the proposal with the cost model's source and the network's caveats noted.
 
@@ -119,4 +120,5 @@ def make_proposal(
         people_covered=people_covered,
         cost_model_source=network.cost_model.meta.source,
         notes=tuple(all_notes),
+        markers=tuple(markers),
     )

@@ -156,6 +156,31 @@ class FixedWireless(_Entry):
     usd_per_subscriber: NonNegativeFloat
 
 
+class Radio(_Entry):
+    """How a wireless site reaches a locality: a clear path over the terrain."""
+
+    method: str
+    frequency_ghz: PositiveFloat
+    mast_height_m: NonNegativeFloat
+    cpe_height_m: NonNegativeFloat
+    k_factor: PositiveFloat
+    fresnel_clearance: NonNegativeFloat
+    high_point_radius_km: NonNegativeFloat
+    usd_per_extra_radio: NonNegativeFloat
+    max_radios_per_site: Annotated[int, Field(ge=1, le=100)]
+
+
+class Microwave(_Entry):
+    """Microwave backhaul of a wireless site: hops to the backbone, with limits and costs."""
+
+    frequency_ghz: PositiveFloat
+    mast_height_m: NonNegativeFloat
+    max_hop_km: PositiveFloat
+    max_hops: Annotated[int, Field(ge=1, le=10)]
+    usd_per_link: NonNegativeFloat
+    usd_per_relay: NonNegativeFloat
+
+
 class Satellite(_Entry):
     """Satellite broadband: one terminal per household plus yearly service."""
 
@@ -182,6 +207,8 @@ class LastMile(BaseModel):
 
     fiber: FiberAccess
     fixed_wireless: FixedWireless
+    radio: Radio
+    microwave: Microwave
     satellite: Satellite
     households: Households
     horizon: Horizon

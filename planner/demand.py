@@ -39,12 +39,23 @@ from planner.places import _STATE_ALIASES, normalize_name
 
 AreaKind = Literal["state", "municipality", "polygon"]
 DemandMethod = Literal[
-    "connected attribute", "census household internet share", "distance to corridor"
+    "connected attribute",
+    "census household internet share",
+    "distance to corridor",
+    "coverage layer",
 ]
 DEMAND_METHODS: tuple[str, ...] = (
     "connected attribute",
     "census household internet share",
     "distance to corridor",
+    "coverage layer",
+)
+
+COUNTED_AS_SERVED: tuple[str, ...] = ("4g", "5g", "fixed_wireless", "fiber", "cable")
+"""Technologies of a ``coverage`` layer whose people a plan counts as served by default."""
+
+DEFAULT_STATE_COVERAGE_PATH = (
+    Path(__file__).resolve().parent.parent / "data" / "demand" / "red_compartida_coverage_2021.csv"
 )
 
 DEFAULT_HOUSEHOLD_INTERNET_PATH = (
@@ -594,6 +605,87 @@ def estimate_demand(
     out["people_unserved"] = people[keep]
     out["demand_method"] = pd.Series(method[keep], index=out.index, dtype=object)
     out["share_without_internet"] = shares[keep]
+    return out
+
+
+def load_state_coverage(path: Path | None = None) -> pd.DataFrame:
+    """The share of each state's people a mobile network covers (bundled: Red Compartida).
+
+    Columns ``cve_ent`` (two digits), ``state``, ``coverage_share`` (0-1) and ``source``.
+    The bundled table has the five southern states of the USTDA Mexico ICT resource guide
+    (table 5, PROMTEL figures of December 2021).
+    """
+    table = pd.read_csv(path or DEFAULT_STATE_COVERAGE_PATH, dtype={"cve_ent": str})
+    table["cve_ent"] = table["cve_ent"].str.zfill(2)
+    return table
+
+
+def apply_coverage(
+    demand: pd.DataFrame,
+    *,
+    inside: npt.ArrayLike | None = None,
+    state_coverage: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Take the people that existing coverage serves out of the demand.
+
+    Parameters
+    ----------
+    demand
+        :func:`estimate_demand` output.
+    inside
+        One bool per row: the locality lies inside a coverage polygon of a technology the
+        plan counts as served. Those localities have nobody left to connect
+        (``demand_method`` ``"coverage layer"``).
+    state_coverage
+        :func:`load_state_coverage` output. Every other locality of a state in the table
+        keeps ``1 - coverage_share`` of its unserved people (rounded), as if the covered
+        share were spread evenly over the state.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``people_unserved`` and ``demand_method`` updated and a ``coverage``
+        column saying what was applied (None where nothing was).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"people_unserved": [1000, 1000, 1000], "cve_ent": ["27", "27", "09"],
+    ...     "demand_method": ["census household internet share"] * 3})
+    >>> out = apply_coverage(frame, inside=[True, False, False],
+    ...     state_coverage=pd.DataFrame({"cve_ent": ["27"], "coverage_share": [0.35]}))
+    >>> out.people_unserved.tolist()
+    [0, 650, 1000]
+    """
+    out = demand.copy()
+    coverage = np.full(len(out), None, dtype=object)
+    people = out["people_unserved"].to_numpy(dtype=np.int64).copy()
+    covered = np.zeros(len(out), dtype=bool)
+    if inside is not None:
+        covered = np.asarray(inside, dtype=bool)
+        if covered.shape != (len(out),):
+            raise ValueError(f"inside has {covered.size} values for {len(out)} localities")
+        people[covered] = 0
+        coverage[covered] = "inside a coverage polygon"
+        methods = out["demand_method"].to_numpy(dtype=object, copy=True)
+        methods[covered] = "coverage layer"
+        out["demand_method"] = methods
+    if state_coverage is not None and len(state_coverage) and "cve_ent" in out.columns:
+        shares = dict(
+            zip(
+                state_coverage["cve_ent"].astype(str).str.zfill(2),
+                state_coverage["coverage_share"].astype(float),
+                strict=True,
+            )
+        )
+        codes = [None if pd.isna(c) else str(c).split(".")[0].zfill(2) for c in out["cve_ent"]]
+        for i, code in enumerate(codes):
+            share = shares.get(code) if code else None
+            if share is None or covered[i]:
+                continue
+            people[i] = int(np.rint(people[i] * (1.0 - share)))
+            coverage[i] = f"state mobile coverage share {share:.0%}"
+    out["people_unserved"] = people
+    out["coverage"] = coverage
     return out
 
 

@@ -1,4 +1,4 @@
-"""Last-mile proposals: connect the unserved localities of an area, each by its cheapest means.
+"""Last-mile proposals: serve the unserved localities of an area at least cost.
 
 How a plan is made (:func:`plan_last_mile`):
 
@@ -7,48 +7,49 @@ How a plan is made (:func:`plan_last_mile`):
    planned).
 2. **Demand.** Localities above ``min_population`` and their people without a connection,
    from the ``connected`` attribute, the 2020 census household internet share or the
-   distance to fiber (:func:`planner.demand.estimate_demand`; the notes say which).
-3. **Feeders.** The localities with people unserved are attached to the network; one
-   multi-source Dijkstra from the backbone over ``cost_usd`` gives each its cheapest feeder.
-4. **Technology per locality** (households = people unserved / persons per household,
-   rounded up; all prices from the cost model's ``last_mile`` section):
+   distance to fiber (:func:`planner.demand.estimate_demand`); people inside existing
+   coverage polygons, or the state's mobile coverage share, are taken out
+   (:func:`planner.demand.apply_coverage`). The records say which method each used.
+3. **Feeders.** The localities, and candidate wireless sites on the highest ground within
+   ``radio.high_point_radius_km`` of each, are attached to the network; one multi-source
+   Dijkstra from the backbone over ``cost_usd`` gives each its cheapest fiber feeder, along
+   the network's corridors (roads, rail, pipelines, power lines where loaded).
+4. **Technology** (households = people unserved / persons per household, rounded up; all
+   prices from the cost model's ``last_mile`` section). A locality's *alternative* is the
+   cheaper of
 
-   - *fiber*: feeder + households x ``usd_per_household`` + in-town distribution cable
-     (``usd_per_km`` x street km, see :func:`distribution_km`);
-   - *fixed wireless*: only within ``max_range_km`` of the backbone or of a fiber-fed
-     locality, whose backhaul feeds the site: ceil(people / ``persons_per_site``) sites x
-     ``usd_per_site`` + subscribers x ``usd_per_subscriber``;
-   - *satellite*: households x (``usd_per_terminal`` + ``usd_per_year`` x horizon years).
+   - *fiber*: its feeder + households x ``usd_per_household`` + in-town distribution
+     cable (``usd_per_km`` x street km, see :func:`distribution_km`);
+   - *satellite*: households x (``usd_per_terminal`` + ``usd_per_year`` x horizon years);
 
-   Localities are served cheapest per person first, each by its cheapest technology at
-   that moment. Once a locality is fed by fiber, its feeder joins the tree: the next
-   locality's feeder is priced from the backbone *or the tree*, so two towns down the same
-   road pay for the road once, and the fed town can be the wireless site of the towns in
-   range. A locality's standalone costs (feeder from the backbone, not shared) are kept
-   in its record for comparison.
-5. **Shared trench.** The fiber-fed localities are joined to the backbone by the cheapest
-   of three trees: the one grown in step 4, a Steiner tree over them and a virtual
-   terminal joined to every backbone node at no cost (the backbone contracted to one
-   terminal), and the shortest-path forest of step 3 (an upper bound of the Steiner
-   tree's optimum).
-6. **Budget** (optional): the same order, skipping localities whose cost no longer fits
-   what is left. A locality is charged its feeder from the tree as it was when chosen and
-   the final tree is never dearer than that, so the capex never exceeds the budget.
+   and :func:`planner.wireless.plan_wireless` opens the shared *fixed-wireless* sites that
+   beat it: a site reaches a locality over a clear radio path on the terrain
+   (:mod:`planner.radio`), is fed by fiber or microwave hops, and is chosen exactly with
+   HiGHS or by a documented heuristic with its optimality gap
+   (:mod:`planner.site_selection`). With a budget, the most people are served within it.
+5. **Shared trench.** The fiber localities and fiber-fed sites are joined to the backbone
+   by the cheaper of a Steiner tree over them and a virtual terminal joined to every
+   backbone node at no cost, and the shortest-path forest of step 3 (never dearer than
+   the standalone feeders the choice counted).
+6. **Terrain.** Greenfield feeder pieces follow the terrain over the friction surface of
+   backbone greenfield links (:func:`planner.realize.follow_terrain`). With a budget, if
+   that makes the plan dearer than the budget, the localities are chosen again within a
+   budget smaller by the overrun, so the capex never exceeds it.
 
 Money appears once: the tree's segments carry the feeder cable (role ``"last-mile"``, with
-their corridor's deployment type), and everything per locality is a node cost
+their corridor's deployment type), and everything else is a node cost
 (``fiber_households``, ``fiber_distribution``, ``fixed_wireless_sites``,
-``fixed_wireless_cpe``, ``satellite_terminals_and_service``). Wireless and satellite
-localities have no segment (a radio link or a satellite is not a line to build); they are
-listed with every locality in ``proposal.parameters["localities"]``.
-
-Feeders keep the network's flat greenfield estimate (no terrain re-routing), so the choice
-of technology, the tree and the budget are all priced by the same numbers. Feeders are
-short unamplified spans, so no in-line amplifier sites are added.
+``fixed_wireless_cpe``, ``microwave_links``, ``microwave_relays``,
+``satellite_terminals_and_service``). Wireless sites, microwave hops and served localities
+are markers of the proposal (:class:`planner.proposal.Marker`), with every locality also
+listed in ``proposal.parameters["localities"]`` and every site in
+``parameters["wireless_sites"]``. Feeders are short unamplified spans, so no in-line
+amplifier sites are added.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -63,14 +64,14 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from layers.errors import TrazoError
 from planner.assemble import make_proposal
 from planner.cost_model import CostModel
 from planner.demand import (
+    COUNTED_AS_SERVED,
     DEFAULT_CONNECTED_WITHIN_KM,
+    apply_coverage,
     demand_method_counts,
     estimate_demand,
     households_for,
@@ -81,9 +82,11 @@ from planner.engine import CSRGraph, NearestSources, csr_of, nearest_sources
 from planner.graph import GRAPH_CRS, to_analysis_crs
 from planner.network import PlanningNetwork, attach_places
 from planner.places import Place
-from planner.proposal import Proposal
-from planner.realize import EdgeKey, segments_from_edges
+from planner.proposal import Marker, Proposal
+from planner.radio import ElevationGrid
+from planner.realize import DEFAULT_MIN_TERRAIN_KM, EdgeKey, segments_from_edges
 from planner.steiner import steiner_tree_csr
+from planner.wireless import Candidates, WirelessPlan, WirelessSite, candidate_sites, plan_wireless
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +105,10 @@ targets.
 
 STREET_KM_PER_KM2 = 20.0
 """Street length per km² of built-up area: a grid of 100 m blocks (10 streets each way)."""
+
+SITE_NODE_LIMIT = 2_000
+"""Branch-and-bound nodes HiGHS may explore choosing the wireless sites before it reports
+its gap: a bound on work, not on the clock, so a plan never depends on the machine's load."""
 
 _SLACK_USD = 1e-6
 
@@ -148,13 +155,14 @@ class _Locality:
     population: int
     people: int
     method: str
+    coverage: str | None
     backbone_km: float
     costs: TechnologyCosts
     technology: str | None = None
     added_usd: float = math.nan
-    fed_by: int | None = None  # position of the fiber locality feeding a wireless site
+    site: int | None = None  # position of its wireless site in the plan
+    margin_m: float = math.nan  # clearance of its radio path to the site
     served: bool = False
-    wireless_in_range: bool = False
 
 
 def plan_last_mile(
@@ -168,6 +176,10 @@ def plan_last_mile(
     household_internet: pd.DataFrame | None = None,
     connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
     name: str | None = None,
+    site_node_limit: int = SITE_NODE_LIMIT,
+    coverage: gpd.GeoDataFrame | None = None,
+    counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
+    state_coverage: pd.DataFrame | None = None,
 ) -> Proposal:
     """Propose the last mile for the unserved localities of an area.
 
@@ -198,6 +210,18 @@ def plan_last_mile(
         Distance rule of the demand estimate (see :func:`planner.demand.estimate_demand`).
     name
         Proposal name; default ``last-mile-<area_name>``.
+    site_node_limit
+        Branch-and-bound nodes the exact site selection may explore; past it, the best plan
+        found and its optimality gap are reported.
+    coverage
+        Existing coverage (a ``coverage`` layer: polygons with ``technology``). People in
+        localities inside a polygon whose technology is in ``counted_as_served`` are not
+        demand.
+    counted_as_served
+        The coverage technologies the plan counts as serving people.
+    state_coverage
+        State-level coverage shares (:func:`planner.demand.load_state_coverage`); each
+        locality not inside a coverage polygon keeps ``1 - share`` of its unserved people.
 
     Returns
     -------
@@ -212,6 +236,80 @@ def plan_last_mile(
     ValueError
         A negative budget or population threshold, or unknown backbone nodes.
     """
+    kwargs: dict[str, Any] = dict(
+        area_name=area_name,
+        min_population=min_population,
+        budget_usd=budget_usd,
+        backbone_nodes=backbone_nodes,
+        household_internet=household_internet,
+        connected_within_km=connected_within_km,
+        name=name,
+        site_node_limit=site_node_limit,
+        coverage=coverage,
+        counted_as_served=counted_as_served,
+        state_coverage=state_coverage,
+    )
+    proposal = _plan(network, localities, **kwargs)
+    if budget_usd is None:
+        return proposal
+    choice = float(budget_usd)
+    for _ in range(TERRAIN_RETRIES):
+        over = _capex(proposal) - budget_usd
+        if over <= budget_usd * 1e-9 + 1e-6:
+            return proposal
+        # the feeders cost more over the terrain than the flat estimate the choice used:
+        # choose again within a budget smaller by the overrun
+        choice = max(choice - over * 1.05, 0.0)
+        proposal = _plan(network, localities, choice_budget_usd=choice, **kwargs)
+        proposal = _with_note(
+            proposal,
+            f"the terrain made the feeders dearer than the flat estimate the choice used, so "
+            f"the localities were chosen again within USD {choice:,.0f} of the budget",
+        )
+    if _capex(proposal) > budget_usd * (1 + 1e-9) + 1e-6:
+        proposal = _plan(network, localities, choice_budget_usd=choice, terrain=False, **kwargs)
+        proposal = _with_note(
+            proposal,
+            "greenfield feeders stay straight at the flat rate: over the terrain they did not "
+            "fit the budget",
+        )
+    if _capex(proposal) > budget_usd * (1 + 1e-9) + 1e-6:
+        raise AssertionError(f"last-mile capex exceeds the budget {budget_usd:.2f}")
+    return proposal
+
+
+TERRAIN_RETRIES = 3
+"""Times a budgeted plan is chosen again when its feeders cost more over the terrain."""
+
+
+def _capex(proposal: Proposal) -> float:
+    return sum(s.cost_usd for s in proposal.segments) + sum(proposal.node_costs_usd.values())
+
+
+def _with_note(proposal: Proposal, note: str) -> Proposal:
+    return dataclasses.replace(proposal, notes=[*proposal.notes, note])
+
+
+def _plan(
+    network: PlanningNetwork,
+    localities: gpd.GeoDataFrame,
+    *,
+    area_name: str,
+    min_population: int = 250,
+    budget_usd: float | None = None,
+    backbone_nodes: Sequence[Hashable] | None = None,
+    household_internet: pd.DataFrame | None = None,
+    connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
+    name: str | None = None,
+    site_node_limit: int = SITE_NODE_LIMIT,
+    coverage: gpd.GeoDataFrame | None = None,
+    counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
+    state_coverage: pd.DataFrame | None = None,
+    choice_budget_usd: float | None = None,
+    terrain: bool = True,
+) -> Proposal:
+    """Plan once; ``choice_budget_usd`` (default the budget) bounds the choice and
+    ``terrain`` routes greenfield feeders over the terrain (see :func:`plan_last_mile`)."""
     started = time.perf_counter()
     if budget_usd is not None and not budget_usd >= 0:
         raise ValueError("budget_usd must be an amount >= 0")
@@ -243,25 +341,47 @@ def plan_last_mile(
         backbone_distance_km=backbone_km,
         connected_within_km=connected_within_km,
     )
+    inside = _inside_coverage(demand, coverage, counted_as_served)
+    if inside is not None or state_coverage is not None:
+        demand = apply_coverage(demand, inside=inside, state_coverage=state_coverage)
     method_counts = demand_method_counts(demand)
     positions = demand.index.to_numpy()
     wanted = np.flatnonzero(demand["people_unserved"].to_numpy() > 0)
     notes = [_demand_note(method_counts, connected_within_km)]
+    if "coverage" in demand.columns:
+        notes.append(_coverage_note(demand, counted_as_served, state_coverage))
     already = len(demand) - wanted.size
     if already:
         notes.append(f"{already} localities have nobody left to connect")
 
     places = [_place(demand, int(i), lon[positions[i]], lat[positions[i]]) for i in wanted]
+    item_lon = np.array([p.lon for p in places], dtype=float)
+    item_lat = np.array([p.lat for p in places], dtype=float)
+    grid = elevation_grid(network, item_lon, item_lat)
+    radio = model.last_mile.radio
+    cand_lon, cand_lat, cand_loc, at_locality = candidate_sites(
+        grid, item_lon, item_lat, radio.high_point_radius_km
+    )
+    high = [
+        Place(
+            name=f"high point near {places[int(cand_loc[c])].name}",
+            lon=float(cand_lon[c]),
+            lat=float(cand_lat[c]),
+            kind="point",
+        )
+        for c in range(len(places), cand_lon.size)
+    ]
     before = set(graph.nodes)
-    nodes = attach_places(network, places) if places else []
+    nodes = attach_places(network, [*places, *high]) if places else []
     backbone = _backbone_after_attach(graph, backbone, before, given)
     csr = csr_of(graph, WEIGHT)
     backbone_rows = np.array(sorted(csr.row(b) for b in backbone), dtype=np.int64)
     reach = nearest_sources(csr, [csr.nodes[r] for r in backbone_rows])
+    cand_rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)
 
     items: list[_Locality] = []
     for k, i in enumerate(wanted):
-        row = csr.row(nodes[k])
+        row = int(cand_rows[k])
         feeder = float(reach.distance[row])
         people = int(demand["people_unserved"].iloc[i])
         population = int(demand["population"].iloc[i])
@@ -273,28 +393,45 @@ def plan_last_mile(
                 population=population,
                 people=people,
                 method=str(demand["demand_method"].iloc[i]),
+                coverage=_text(demand, "coverage", int(i)),
                 backbone_km=float(backbone_km[positions[i]]),
                 costs=technology_costs(
                     model, people, population, feeder if math.isfinite(feeder) else None
                 ),
             )
         )
-    neighbours = _neighbours(items, model.last_mile.fixed_wireless.max_range_km)
-    budget = math.inf if budget_usd is None else float(budget_usd)
-    grown_edges, grown_cost = _select(items, neighbours, csr, reach, model, budget)
-    fiber_rows = [item.row for item in items if item.served and item.technology == "fiber"]
-    tree_edges, tree_info = _shared_tree(
-        csr, reach, backbone_rows, fiber_rows, grown_edges, grown_cost
+    if choice_budget_usd is None:
+        choice_budget_usd = budget_usd
+    budget = None if choice_budget_usd is None else float(choice_budget_usd)
+    wireless = _choose(
+        items,
+        grid,
+        model,
+        reach,
+        cand_rows,
+        cand_lon,
+        cand_lat,
+        cand_loc,
+        at_locality,
+        graph,
+        backbone,
+        budget,
+        site_node_limit,
     )
+    fiber_rows = [item.row for item in items if item.served and item.technology == "fiber"]
+    fiber_rows += [int(cand_rows[s.candidate]) for s in wireless.sites if s.backhaul == "fiber"]
+    tree_edges, tree_info = _shared_tree(csr, reach, backbone_rows, fiber_rows)
 
     ordered = _ordered_edges(csr, tree_edges, backbone)
     segments = segments_from_edges(
-        network, ordered, role=ROLE, notes=notes, min_terrain_km=math.inf
+        network,
+        ordered,
+        role=ROLE,
+        notes=notes,
+        min_terrain_km=DEFAULT_MIN_TERRAIN_KM if terrain else math.inf,
     )
-    costs = _node_costs(items, model)
+    costs = _node_costs(items, wireless, model)
     capex = sum(s.cost_usd for s in segments) + sum(costs.values())
-    if budget_usd is not None and capex > budget_usd * (1 + 1e-9) + 1e-6:
-        raise AssertionError(f"last-mile capex {capex:.2f} exceeds the budget {budget_usd:.2f}")
 
     served = [item for item in items if item.served]
     people_covered = sum(item.people for item in served)
@@ -302,10 +439,11 @@ def plan_last_mile(
     notes.append(_backbone_note(given, len(backbone)))
     notes.append(_split_note(split))
     notes.append(_tree_note(tree_info, len(fiber_rows)))
-    if any(s.deployment_type == "greenfield" for s in segments):
+    notes.append(_wireless_note(wireless, model))
+    if terrain and any(s.deployment_type == "greenfield" for s in segments):
         notes.append(
-            "greenfield feeders are priced at the flat rate as straight lines (no terrain "
-            "re-routing), so technology choice, tree and budget use the same prices"
+            "greenfield feeders follow the terrain over the slope-priced friction surface; "
+            "the choice of technology priced them as straight lines at the flat rate"
         )
     demand_people = sum(item.people for item in items)
     if budget_usd is not None:
@@ -330,6 +468,9 @@ def plan_last_mile(
         "backbone_nodes": len(backbone),
         "connected_within_km": connected_within_km,
         "demand_methods": method_counts,
+        "coverage_layer": coverage is not None and not coverage.empty,
+        "counted_as_served": list(counted_as_served),
+        "state_coverage_share": state_coverage is not None,
         "localities_considered": len(demand),
         "localities_with_demand": len(items),
         "localities_served": len(served),
@@ -339,7 +480,9 @@ def plan_last_mile(
         "town_people_per_km2": TOWN_PEOPLE_PER_KM2,
         "street_km_per_km2": STREET_KM_PER_KM2,
         "weight": WEIGHT,
-        "localities": [_record(item, items) for item in items],
+        "wireless": _wireless_parameters(wireless, model, budget_usd is not None),
+        "wireless_sites": [_site_record(site, items) for site in wireless.sites],
+        "localities": [_record(item, wireless.sites, model) for item in items],
     }
     return make_proposal(
         network,
@@ -351,6 +494,7 @@ def plan_last_mile(
         node_costs_usd=costs,
         notes=notes,
         people_covered=people_covered,
+        markers=_markers(items, wireless),
     )
 
 
@@ -506,115 +650,98 @@ def _backbone_after_attach(
 # ---------------------------------------------------------------------------- choice
 
 
-def _neighbours(items: Sequence[_Locality], range_km: float) -> list[list[int]]:
-    """For each locality, the others within ``range_km`` (EPSG:6372 distance)."""
-    if not items:
-        return []
-    transformer = to_analysis_crs()
-    x, y = transformer.transform(
-        np.array([i.place.lon for i in items]), np.array([i.place.lat for i in items])
+def elevation_grid(
+    network: PlanningNetwork, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+) -> ElevationGrid:
+    """The network's elevation raster around the points; sea-level ground without one."""
+    if lon.size == 0:
+        bounds = (0.0, 0.0, 0.0, 0.0)
+    else:
+        bounds = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+    if network.elevation is not None:
+        try:
+            return ElevationGrid.from_raster(network.elevation, bounds)
+        except TrazoError as err:
+            logger.info("radio paths over sea-level ground: %s", err)
+    margin = 0.5
+    rows = max(int((bounds[3] - bounds[1] + 2 * margin) / 0.01), 1)
+    cols = max(int((bounds[2] - bounds[0] + 2 * margin) / 0.01), 1)
+    return ElevationGrid(
+        values=np.zeros((rows, cols)),
+        west=bounds[0] - margin,
+        north=bounds[3] + margin,
+        dlon=0.01,
+        dlat=0.01,
+        source="no elevation raster (sea-level ground)",
     )
-    tree = cKDTree(np.column_stack([x, y]))
-    found = tree.query_ball_point(np.column_stack([x, y]), r=range_km * 1000.0)
-    return [[j for j in near if j != k] for k, near in enumerate(found)]
 
 
-def _select(
+def _choose(
     items: list[_Locality],
-    neighbours: Sequence[Sequence[int]],
-    csr: CSRGraph,
-    reach: NearestSources,
+    grid: ElevationGrid,
     model: CostModel,
-    budget: float,
-) -> tuple[set[int], float]:
-    """Serve localities cheapest per person first, each by its cheapest means at that moment.
+    reach: NearestSources,
+    cand_rows: npt.NDArray[np.int64],
+    cand_lon: npt.NDArray[np.float64],
+    cand_lat: npt.NDArray[np.float64],
+    cand_loc: npt.NDArray[np.int64],
+    at_locality: npt.NDArray[np.bool_],
+    graph: nx.MultiGraph,
+    backbone: set[Hashable],
+    budget: float | None,
+    site_node_limit: int,
+) -> WirelessPlan:
+    """Decide every locality's technology: shared wireless sites against fiber or satellite.
 
-    A locality's fiber feeder is priced from the backbone *or the tree built so far*, so a
-    town down the road from one already fed pays only for the rest of the way; a fiber-fed
-    town becomes a possible wireless site for the towns in range. Localities whose cost no
-    longer fits the budget are skipped. Returns the tree's edges (positions in
-    ``csr.edges``) and its cost, the sum of the feeders as they were added.
+    Each locality's alternative is the cheaper of its own fiber (standalone feeder from
+    the backbone) and satellite; :func:`planner.wireless.plan_wireless` then opens the
+    wireless sites that beat it, with their backhaul, exactly or with a stated gap.
     """
     n = len(items)
-    if n == 0:
-        return set(), 0.0
-    range_km = model.last_mile.fixed_wireless.max_range_km
-    rows = np.array([item.row for item in items], dtype=np.int64)
-    people = np.array([item.people for item in items], dtype=np.float64)
-    access = np.array(
-        [
-            item.costs.fiber - item.costs.feeder_usd
-            if item.costs.fiber is not None and item.costs.feeder_usd is not None
-            else math.inf
-            for item in items
-        ]
-    )
-    wireless = np.array([item.costs.fixed_wireless or 0.0 for item in items])
+    people = np.array([item.people for item in items], dtype=float)
+    households = np.array([item.costs.households for item in items], dtype=float)
+    fiber = np.array([math.inf if item.costs.fiber is None else item.costs.fiber for item in items])
     satellite = np.array([item.costs.satellite for item in items])
-    in_range = np.array([item.backbone_km <= range_km for item in items])
-    fed_by = np.full(n, -1, dtype=np.int64)
-    served = np.zeros(n, dtype=bool)
-    distance = reach.distance.copy()
-    predecessor = reach.predecessor.copy()
-    edges: set[int] = set()
-    tree_cost = 0.0
-    remaining = budget
-    while True:
-        feeder = distance[rows]
-        options = np.column_stack(
-            [feeder + access, np.where(in_range, wireless, math.inf), satellite]
-        )
-        choice = np.argmin(options, axis=1)  # ties go to the first: fiber, wireless, satellite
-        cost = options[np.arange(n), choice]
-        fits = ~served & (cost <= remaining + _SLACK_USD)
-        if not fits.any():
-            break
-        k = int(np.argmin(np.where(fits, cost / np.maximum(people, 1.0), math.inf)))
+    alternative = np.minimum(fiber, satellite)
+    feeder = reach.distance[cand_rows] if cand_rows.size else np.zeros(0)
+    backbone_nodes = sorted(backbone, key=str)
+    fiber_lon = np.array([graph.nodes[b]["x"] for b in backbone_nodes], dtype=float)
+    fiber_lat = np.array([graph.nodes[b]["y"] for b in backbone_nodes], dtype=float)
+    plan = plan_wireless(
+        grid,
+        model,
+        loc_lon=np.array([item.place.lon for item in items], dtype=float),
+        loc_lat=np.array([item.place.lat for item in items], dtype=float),
+        people=people,
+        households=households,
+        alternative_usd=alternative,
+        candidates=Candidates(
+            lon=cand_lon,
+            lat=cand_lat,
+            locality=cand_loc,
+            at_locality=at_locality,
+            feeder_usd=np.asarray(feeder, dtype=float),
+        ),
+        fiber_lon=fiber_lon,
+        fiber_lat=fiber_lat,
+        budget_usd=budget,
+        site_node_limit=site_node_limit,
+    )
+    cpe = model.last_mile.fixed_wireless.usd_per_subscriber
+    for k in range(n):
         item = items[k]
-        item.technology = TECHNOLOGIES[int(choice[k])]
-        item.added_usd = float(cost[k])
-        item.served = served[k] = True
-        remaining -= float(cost[k])
-        if item.technology == "fixed_wireless":
-            item.fed_by = None if item.backbone_km <= range_km else int(fed_by[k])
-        if item.technology != "fiber":
+        if plan.site_of[k] >= 0:
+            item.technology = "fixed_wireless"
+            item.site = int(plan.site_of[k])
+            item.added_usd = float(households[k] * cpe)
+            item.margin_m = float(plan.margin_m[k])
+        elif plan.alternative[k]:
+            item.technology = "fiber" if fiber[k] <= satellite[k] else "satellite"
+            item.added_usd = float(alternative[k])
+        else:
             continue
-        path_rows, path_edges = _path_to_tree(csr, predecessor, int(rows[k]))
-        edges.update(path_edges)
-        tree_cost += float(feeder[k])
-        for j in neighbours[k]:
-            if not in_range[j]:
-                in_range[j] = True
-                fed_by[j] = k
-        if path_rows and not served.all():
-            grown, grown_pred, _ = dijkstra(
-                csr.matrix,
-                directed=True,
-                indices=np.asarray(path_rows, dtype=np.int64),
-                min_only=True,
-                return_predecessors=True,
-            )
-            better = grown < distance
-            distance[better] = grown[better]
-            predecessor[better] = grown_pred[better]
-    for k, item in enumerate(items):
-        item.wireless_in_range = bool(in_range[k])
-    return edges, tree_cost
-
-
-def _path_to_tree(
-    csr: CSRGraph, predecessor: npt.NDArray[np.int64], row: int
-) -> tuple[list[int], list[int]]:
-    """Rows and edges from ``row`` back to the tree (the first row without a predecessor)."""
-    path_rows = [row]
-    path_edges: list[int] = []
-    node = row
-    while predecessor[node] >= 0:
-        previous = int(predecessor[node])
-        path_edges.append(int(csr.entry_edge[csr.entry(previous, node)]))
-        path_rows.append(previous)
-        node = previous
-    return path_rows, path_edges
+        item.served = True
+    return plan
 
 
 # ---------------------------------------------------------------------------- trees
@@ -665,35 +792,28 @@ def _shared_tree(
     reach: NearestSources,
     backbone_rows: npt.NDArray[np.int64],
     rows: Sequence[int],
-    grown: set[int],
-    grown_cost: float,
 ) -> tuple[frozenset[int], dict[str, Any]]:
-    """The cheapest tree joining ``rows`` to the backbone.
+    """The cheaper of two trees joining ``rows`` to the backbone.
 
-    Candidates: the tree grown while choosing (its cost is what the choice and the budget
-    counted, so keeping the cheapest never breaks either), the Steiner tree over ``rows``
-    and a virtual terminal standing for the whole backbone, and the shortest-path forest
-    from the backbone.
+    Candidates: the Steiner tree over ``rows`` and a virtual terminal standing for the
+    whole backbone, and the shortest-path forest from the backbone, whose cost is at most
+    the sum of the standalone feeders the choice and the budget counted.
     """
     if not rows:
         return frozenset(), {"method": "none", "cost_usd": 0.0, "separate_usd": 0.0}
     candidates = {
         "steiner": _steiner(csr, backbone_rows, rows),
-        "grown": set(grown),
         "shortest-path forest": _forest(csr, reach.predecessor, rows),
     }
     weights = _edge_weights(csr)
     costs = {name: float(sum(weights[e] for e in edges)) for name, edges in candidates.items()}
     order = list(candidates)
     best = min(order, key=lambda name: (costs[name], order.index(name)))
-    if costs["grown"] > grown_cost * (1 + 1e-9) + _SLACK_USD:
-        raise AssertionError("the grown tree costs more than the feeders counted for it")
     info = {
         "method": best,
         "cost_usd": costs[best],
         "separate_usd": float(sum(reach.distance[r] for r in set(rows))),
         "steiner_usd": costs["steiner"],
-        "grown_usd": costs["grown"],
         "forest_usd": costs["shortest-path forest"],
     }
     return frozenset(candidates[best]), info
@@ -718,9 +838,10 @@ def _ordered_edges(csr: CSRGraph, edges: Iterable[int], backbone: set[Hashable])
 # ---------------------------------------------------------------------------- reporting
 
 
-def _node_costs(items: Iterable[_Locality], model: CostModel) -> dict[str, float]:
-    """Per-locality costs of the served localities, by kind (no feeder cable: that is in
-    the segments)."""
+def _node_costs(
+    items: Iterable[_Locality], wireless: WirelessPlan, model: CostModel
+) -> dict[str, float]:
+    """Per-locality and per-site costs, by kind (no feeder cable: that is in the segments)."""
     lm = model.last_mile
     costs = dict.fromkeys(
         (
@@ -728,6 +849,8 @@ def _node_costs(items: Iterable[_Locality], model: CostModel) -> dict[str, float
             "fiber_distribution",
             "fixed_wireless_sites",
             "fixed_wireless_cpe",
+            "microwave_links",
+            "microwave_relays",
             "satellite_terminals_and_service",
         ),
         0.0,
@@ -740,12 +863,17 @@ def _node_costs(items: Iterable[_Locality], model: CostModel) -> dict[str, float
             costs["fiber_households"] += households * lm.fiber.usd_per_household
             costs["fiber_distribution"] += distribution_km(item.population) * lm.fiber.usd_per_km
         elif item.technology == "fixed_wireless":
-            costs["fixed_wireless_sites"] += item.costs.sites * lm.fixed_wireless.usd_per_site
             costs["fixed_wireless_cpe"] += households * lm.fixed_wireless.usd_per_subscriber
         else:
             costs["satellite_terminals_and_service"] += households * (
                 lm.satellite.usd_per_terminal + lm.satellite.usd_per_year * lm.horizon.years
             )
+    for site in wireless.sites:
+        costs["fixed_wireless_sites"] += (
+            lm.fixed_wireless.usd_per_site + (site.radios - 1) * lm.radio.usd_per_extra_radio
+        )
+        costs["microwave_links"] += len(site.hops) * lm.microwave.usd_per_link
+        costs["microwave_relays"] += len(site.hops) * lm.microwave.usd_per_relay
     return {key: value for key, value in costs.items() if value > 0}
 
 
@@ -756,6 +884,169 @@ def _split(items: Iterable[_Locality]) -> dict[str, dict[str, int]]:
             split[item.technology]["localities"] += 1
             split[item.technology]["people"] += item.people
     return split
+
+
+def _wireless_note(plan: WirelessPlan, model: CostModel) -> str:
+    radio = model.last_mile.radio
+    solution = plan.solution
+    served = int((plan.site_of >= 0).sum())
+    if not plan.sites:
+        return (
+            f"no wireless site pays: {plan.pairs} clear site-locality paths among "
+            f"{plan.candidates} candidates"
+        )
+    gap = "proven optimal" if solution.gap == 0 else f"optimality gap {solution.gap:.2%}"
+    microwave = sum(1 for s in plan.sites if s.backhaul == "microwave")
+    return (
+        f"fixed wireless: {len(plan.sites)} shared sites serve {served} localities "
+        f"({microwave} fed by microwave, {len(plan.sites) - microwave} by fiber); coverage "
+        f"by {radio.method} (k = {radio.k_factor:.3g}, {radio.fresnel_clearance:.0%} of the "
+        f"first Fresnel zone at {radio.frequency_ghz:g} GHz, mast {radio.mast_height_m:g} m, "
+        f"subscriber antenna {radio.cpe_height_m:g} m, "
+        f"{model.last_mile.fixed_wireless.max_range_km:g} km) over {plan.grid_source}; "
+        f"sites chosen by {solution.method} ({solution.status}, {gap})"
+    )
+
+
+def _wireless_parameters(plan: WirelessPlan, model: CostModel, budgeted: bool) -> dict[str, Any]:
+    lm = model.last_mile
+    solution = plan.solution
+    return {
+        "coverage_method": lm.radio.method,
+        "radio": lm.radio.model_dump(),
+        "microwave": lm.microwave.model_dump(),
+        "max_range_km": lm.fixed_wireless.max_range_km,
+        "elevation": plan.grid_source,
+        "candidates": plan.candidates,
+        "clear_pairs": plan.pairs,
+        "sites": len(plan.sites),
+        "wireless_localities": int((plan.site_of >= 0).sum()),
+        "selection_method": solution.method,
+        "selection_status": solution.status,
+        "objective": "most people within the budget" if budgeted else "least cost",
+        "optimality_gap": None if math.isnan(solution.gap) else round(solution.gap, 6),
+        "bound": None if math.isnan(solution.bound) else round(solution.bound, 2),
+    }
+
+
+def _site_record(site: WirelessSite, items: Sequence[_Locality]) -> dict[str, Any]:
+    return {
+        "site_id": site.site_id,
+        "lon": site.lon,
+        "lat": site.lat,
+        "ground_m": round(site.ground_m, 1),
+        "mast_height_m": site.mast_height_m,
+        "backhaul": site.backhaul,
+        "backhaul_usd": round(site.backhaul_usd, 2),
+        "radios": site.radios,
+        "people_covered": site.people_covered,
+        "cost_usd": round(site.cost_usd, 2),
+        "localities": [items[k].place.name for k in site.localities],
+        "microwave_hops": len(site.hops),
+    }
+
+
+def _markers(items: Sequence[_Locality], plan: WirelessPlan) -> list[Marker]:
+    """One point per wireless site and served locality, one line per microwave hop.
+
+    A site's ``cost_usd`` is its mast, radios and backhaul (fiber feeder or microwave
+    hops); a hop's is its link and the mast at its far end.
+    """
+    markers: list[Marker] = []
+    for site in plan.sites:
+        markers.append(
+            Marker(
+                geometry=shapely.Point(site.lon, site.lat),
+                role="wireless_site",
+                properties={
+                    "site_id": site.site_id,
+                    "mast_height_m": site.mast_height_m,
+                    "backhaul": site.backhaul,
+                    "people_covered": site.people_covered,
+                    "cost_usd": round(site.cost_usd, 2),
+                    "radios": site.radios,
+                    "localities": len(site.localities),
+                },
+            )
+        )
+        for hop_index, hop in enumerate(site.hops):
+            markers.append(
+                Marker(
+                    geometry=shapely.LineString([hop["from"], hop["to"]]),
+                    role="microwave_link",
+                    properties={
+                        "site_id": site.site_id,
+                        "hop": hop_index + 1,
+                        "km": round(hop["km"], 3),
+                        "cost_usd": round(hop["cost_usd"], 2),
+                        "to_backbone": hop["to_backbone"],
+                    },
+                )
+            )
+    for item in items:
+        if not item.served:
+            continue
+        markers.append(
+            Marker(
+                geometry=shapely.Point(item.place.lon, item.place.lat),
+                role="locality",
+                properties={
+                    "cvegeo": item.place.attributes.get("cvegeo"),
+                    "name": item.place.name,
+                    "technology": item.technology,
+                    "site_id": None if item.site is None else plan.sites[item.site].site_id,
+                    "people_unserved": item.people,
+                    "demand_method": item.method,
+                    "coverage": item.coverage,
+                    "cost_usd": round(item.added_usd, 2),
+                },
+            )
+        )
+    return markers
+
+
+def _inside_coverage(
+    demand: pd.DataFrame, coverage: gpd.GeoDataFrame | None, counted: Sequence[str]
+) -> npt.NDArray[np.bool_] | None:
+    """Which localities lie inside a coverage polygon of a counted technology."""
+    if coverage is None or coverage.empty:
+        return None
+    wanted = {t.lower() for t in counted}
+    technology = coverage["technology"].astype(str).str.lower()
+    polygons = coverage[technology.isin(wanted)]
+    if coverage.crs is not None and not coverage.crs.equals(GRAPH_CRS):
+        polygons = polygons.to_crs(GRAPH_CRS)
+    if polygons.empty:
+        return np.zeros(len(demand), dtype=bool)
+    tree = shapely.STRtree(np.asarray(polygons.geometry.values, dtype=object))
+    points = np.asarray(demand.geometry.values, dtype=object)
+    hits, _ = tree.query(points, predicate="intersects")
+    inside = np.zeros(len(demand), dtype=bool)
+    inside[np.unique(hits)] = True
+    return inside
+
+
+def _coverage_note(
+    demand: pd.DataFrame, counted: Sequence[str], state_coverage: pd.DataFrame | None
+) -> str:
+    column = demand["coverage"]
+    polygons = int((column == "inside a coverage polygon").sum())
+    shared = int(column.astype(str).str.startswith("state mobile").sum())
+    parts = [
+        f"existing coverage: {polygons} localities inside coverage polygons of "
+        f"{', '.join(counted)} count as served"
+    ]
+    if state_coverage is not None:
+        source = (
+            str(state_coverage["source"].iloc[0])
+            if "source" in state_coverage.columns and len(state_coverage)
+            else "state coverage table"
+        )
+        parts.append(
+            f"{shared} localities keep only the people outside their state's mobile coverage "
+            f"share ({source})"
+        )
+    return "; ".join(parts)
 
 
 def _demand_note(counts: dict[str, int], within_km: float) -> str:
@@ -792,6 +1083,13 @@ def _tree_note(info: dict[str, Any], count: int) -> str:
     )
 
 
+def _text(frame: pd.DataFrame, column: str, i: int) -> str | None:
+    if column not in frame.columns:
+        return None
+    value = frame[column].iloc[i]
+    return None if value is None or pd.isna(value) else str(value)
+
+
 def _place(demand: pd.DataFrame, i: int, lon: float, lat: float) -> Place:
     row = demand.iloc[i]
 
@@ -811,7 +1109,7 @@ def _place(demand: pd.DataFrame, i: int, lon: float, lat: float) -> Place:
     )
 
 
-def _record(item: _Locality, items: Sequence[_Locality]) -> dict[str, Any]:
+def _record(item: _Locality, sites: Sequence[WirelessSite], model: CostModel) -> dict[str, Any]:
     chosen = item.added_usd
     feeder = item.costs.feeder_usd
     return {
@@ -823,21 +1121,18 @@ def _record(item: _Locality, items: Sequence[_Locality]) -> dict[str, Any]:
         "people_unserved": item.people,
         "households": item.costs.households,
         "demand_method": item.method,
+        "coverage": item.coverage,
         "served": item.served,
         "technology": item.technology if item.served else None,
         "cost_usd": round(chosen, 2) if item.served else None,
         "usd_per_person": round(chosen / item.people, 2) if item.served else None,
-        "fed_by": (
-            None
-            if item.technology != "fixed_wireless"
-            else ("backbone" if item.fed_by is None else items[item.fed_by].place.name)
-        ),
+        "site_id": None if item.site is None else sites[item.site].site_id,
+        "radio_margin_m": None if math.isnan(item.margin_m) else round(item.margin_m, 1),
         "options_usd": {
             "fiber": None if item.costs.fiber is None else round(item.costs.fiber, 2),
-            "fixed_wireless": (
-                round(item.costs.fixed_wireless, 2)
-                if item.wireless_in_range and item.costs.fixed_wireless is not None
-                else None
+            "fixed_wireless_cpe": round(
+                item.costs.households * model.last_mile.fixed_wireless.usd_per_subscriber,
+                2,
             ),
             "satellite": round(item.costs.satellite, 2),
         },

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely.geometry
 from pyproj import Geod
 from shapely import LineString
 from shapely.geometry import shape
@@ -238,6 +239,37 @@ class Segment:
         return self.reuses_corridor or self.reuses_fiber
 
 
+#: Roles of the proposal features that are not lines to build (:class:`Marker`).
+MARKER_ROLES: tuple[str, ...] = ("wireless_site", "microwave_link", "locality")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A proposal feature that is not a line to build: a wireless site, a microwave hop or
+    a served locality.
+
+    Its cost, if any, is already in the proposal's node costs (sites, links, per-locality
+    equipment), so markers never add to the capex; they show where the money goes.
+
+    Parameters
+    ----------
+    geometry : shapely.Point or shapely.LineString
+        In EPSG:4326.
+    role : str
+        One of :data:`MARKER_ROLES`.
+    properties : mapping
+        JSON-serialisable attributes (``site_id``, ``people_covered``, ``cost_usd``, ...).
+    """
+
+    geometry: Any
+    role: str
+    properties: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.role not in MARKER_ROLES:
+            raise ValueError(f"unknown marker role {self.role!r}; use one of {MARKER_ROLES}")
+
+
 def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -268,6 +300,8 @@ class Proposal:
         Which cost model file produced the costs, with its version or description.
     notes : sequence of str
         Caveats the planner wants shown with the proposal.
+    markers : sequence of Marker
+        Wireless sites, microwave links and served localities (last mile).
     created_at : str
         ISO 8601 UTC timestamp; now by default.
     """
@@ -282,6 +316,7 @@ class Proposal:
     cost_model_source: str = ""
     notes: Sequence[str] = ()
     created_at: str = field(default_factory=_utc_now)
+    markers: Sequence[Marker] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in PROPOSAL_KINDS:
@@ -290,6 +325,7 @@ class Proposal:
             )
         object.__setattr__(self, "segments", tuple(self.segments))
         object.__setattr__(self, "terminals", tuple(self.terminals))
+        object.__setattr__(self, "markers", tuple(self.markers))
         object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
         object.__setattr__(self, "parameters", dict(self.parameters))
         costs: dict[str, float] = {}
@@ -396,6 +432,14 @@ def proposal_to_geojson(
         }
         for seg in proposal.segments
     ]
+    features += [
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(marker.geometry),
+            "properties": {"role": marker.role, **_jsonable(marker.properties)},
+        }
+        for marker in proposal.markers
+    ]
     return {
         "type": "FeatureCollection",
         "features": features,
@@ -441,8 +485,19 @@ def proposal_from_geojson(document: Mapping[str, Any]) -> Proposal:
         )
     header = document["proposal"]
     segments = []
+    markers = []
     for index, feature in enumerate(document.get("features", [])):
         geometry = shape(feature["geometry"])
+        props = feature.get("properties") or {}
+        if props.get("role") in MARKER_ROLES:
+            markers.append(
+                Marker(
+                    geometry=geometry,
+                    role=str(props["role"]),
+                    properties={k: v for k, v in props.items() if k != "role"},
+                )
+            )
+            continue
         if not isinstance(geometry, LineString):
             raise ValueError(
                 f"feature {index} is a {geometry.geom_type}; proposal segments are LineStrings"
@@ -477,6 +532,7 @@ def proposal_from_geojson(document: Mapping[str, Any]) -> Proposal:
         cost_model_source=str(header.get("cost_model_source") or ""),
         notes=header.get("notes") or [],
         created_at=str(header.get("created_at") or _utc_now()),
+        markers=markers,
     )
 
 
@@ -538,10 +594,37 @@ def proposal_frame(proposal: Proposal) -> gpd.GeoDataFrame:
         }
         for index, seg in enumerate(proposal.segments)
     ]
+    start = len(rows)
+    for index, marker in enumerate(proposal.markers):
+        props = marker.properties
+        rows.append(
+            {
+                "proposal": proposal.name,
+                "kind": proposal.kind,
+                "segment": start + index,
+                "role": marker.role,
+                "deployment_type": _marker_technology(marker),
+                "length_km": props.get("km", 0.0) if marker.role == "microwave_link" else 0.0,
+                "cost_usd": props.get("cost_usd"),
+                "usd_per_km": None,
+                "source_layer": None,
+                "corridor": None,
+                "reuses_corridor": False,
+                "reuses_fiber": False,
+                "name": props.get("name") or props.get("site_id"),
+                "extra": json.dumps(_jsonable(props), ensure_ascii=False, sort_keys=True),
+            }
+        )
     frame = pd.DataFrame(rows, columns=_FRAME_COLUMNS)
-    return gpd.GeoDataFrame(
-        frame, geometry=[s.geometry for s in proposal.segments], crs="EPSG:4326"
-    )
+    geometries = [s.geometry for s in proposal.segments] + [m.geometry for m in proposal.markers]
+    return gpd.GeoDataFrame(frame, geometry=geometries, crs="EPSG:4326")
+
+
+def _marker_technology(marker: Marker) -> str:
+    """The access technology a marker stands for, in the frame's ``deployment_type``."""
+    if marker.role == "locality":
+        return str(marker.properties.get("technology") or "")
+    return "microwave" if marker.role == "microwave_link" else "fixed_wireless"
 
 
 def bill_of_quantities(proposal: Proposal, metrics: ProposalMetrics | None = None) -> pd.DataFrame:

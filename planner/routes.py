@@ -331,7 +331,7 @@ def diverse_pair(
     risk: Literal["corridor", "edge"] = "corridor",
     engine: Engine = "csr",
     exact_max_edges: int = 20_000,
-    time_limit_s: float = 60.0,
+    node_limit: int = 20_000,
 ) -> DiversePair:
     """Two routes of least total ``weight`` that share no risk group.
 
@@ -347,7 +347,8 @@ def diverse_pair(
     better pair (``d(s, v) + d(v, t) <= bound - d(s, t)``) has at most
     ``exact_max_edges`` edges, a two-path integer programme with one corridor-assignment
     variable per corridor (scipy ``milp``, HiGHS) proves the optimum. Beyond that size,
-    or past ``time_limit_s``, the best pair found is returned with
+    or past ``node_limit`` branch-and-bound nodes (a bound on work, not on the clock, so
+    the answer never depends on the machine), the best pair found is returned with
     ``method="heuristic"``.
 
     Raises
@@ -368,7 +369,7 @@ def diverse_pair(
         risk=risk,
         engine=engine,
         exact_max_edges=exact_max_edges,
-        time_limit_s=time_limit_s,
+        node_limit=node_limit,
     )
 
 
@@ -392,7 +393,7 @@ def _solve_diverse(
     risk: str,
     engine: Engine,
     exact_max_edges: int,
-    time_limit_s: float,
+    node_limit: int,
 ) -> DiversePair:
     arcs = ArcGraph.from_networkx(graph, weight, risk)
     s, t = arcs.index[source], arcs.index[target]
@@ -437,7 +438,7 @@ def _solve_diverse(
     )
     keep = np.isfinite(through) & (through <= slack + 1e-9 * max(1.0, abs(slack)))
     if int(keep.sum()) <= exact_max_edges:
-        status, paths = _milp_pair(arcs, cost, arc_group, np.flatnonzero(keep), s, t, time_limit_s)
+        status, paths = _milp_pair(arcs, cost, arc_group, np.flatnonzero(keep), s, t, node_limit)
         if status == "optimal" and paths is not None:
             return finish(paths, "milp")
         if status == "infeasible" and best is None:
@@ -577,7 +578,7 @@ def _milp_pair(
     edges: np.ndarray,
     s: int,
     t: int,
-    time_limit_s: float,
+    node_limit: int,
 ) -> tuple[str, tuple[list[int], list[int]] | None]:
     """Least-cost pair of s-t paths with no shared group, as a 0/1 programme.
 
@@ -625,7 +626,7 @@ def _milp_pair(
         constraints=constraints,
         integrality=np.ones(nvar),
         bounds=Bounds(0, 1),
-        options={"time_limit": time_limit_s},
+        options={"node_limit": node_limit},
     )
     if result.status == 2:
         return "infeasible", None

@@ -18,8 +18,11 @@ every stored corridor layer), ``cost_model`` overrides (dotted keys as in
   ``cost_source``) or by the cost model;
 - ``kind = "last_mile"``: an ``area`` (as :func:`planner.demand.select_area` reads it),
   ``min_population``, an optional ``budget_usd`` or ``budget_after_steps`` (the scenario's
-  ``funding_usd`` less the capex of the steps named), and ``backbone_step`` to connect the
-  localities to an earlier step's network instead of the existing fiber.
+  ``funding_usd`` less the capex of the steps named), ``backbone_step`` to connect the
+  localities to an earlier step's network instead of the existing fiber,
+  ``state_coverage`` to take the state's mobile coverage share out of the demand, and
+  ``public_sites`` to connect the area's public sites (a ``sites`` layer, else the
+  municipal seats as stand-ins) instead of its localities.
 
 Optional analyses: ``[[latency_tables]]`` (one-way fiber latency between places over the
 network's shortest paths), ``[inventory]`` (corridor km inside an area and a buffer around
@@ -132,6 +135,8 @@ class LastMileStep(_Step):
     budget_usd: Annotated[float, Field(ge=0)] | None = None
     budget_after_steps: tuple[Name, ...] | None = None
     backbone_step: Name | None = None
+    state_coverage: bool = False
+    public_sites: bool = False
 
     @model_validator(mode="after")
     def _one_budget(self) -> LastMileStep:

@@ -181,3 +181,118 @@ def test_layers_map_without_a_proposal(browser: Any, artifacts: Path, tmp_path: 
     assert _count(browser, ".trazo-summary") == 0
     assert "Tabasco: connectivity layers" in _text(browser, ".trazo-title")
     assert _count(browser, ".trazo-icon") == 2  # landing points
+
+
+def last_mile_proposal() -> dict[str, Any]:
+    """A last mile near Teapa: one fiber feeder, one wireless site fed by one microwave hop
+    serving two localities, one locality on satellite."""
+
+    def point(lon: float, lat: float, **props: Any) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": props,
+        }
+
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[-92.95, 17.55], [-92.9, 17.6]]},
+                "properties": {
+                    "deployment_type": "highway",
+                    "length_km": 7.7,
+                    "cost_usd": 138_600,
+                    "role": "last-mile",
+                },
+            },
+            point(
+                -92.8,
+                17.5,
+                role="wireless_site",
+                site_id="W0001",
+                mast_height_m=30,
+                backhaul="microwave",
+                people_covered=900,
+                cost_usd=110_000,
+            ),
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[-92.8, 17.5], [-92.95, 17.55]]},
+                "properties": {
+                    "role": "microwave_link",
+                    "site_id": "W0001",
+                    "km": 16.9,
+                    "cost_usd": 50_000,
+                },
+            },
+            point(
+                -92.9,
+                17.6,
+                role="locality",
+                name="Fiber town",
+                technology="fiber",
+                people_unserved=1200,
+                cvegeo="270170010",
+            ),
+            point(
+                -92.78,
+                17.52,
+                role="locality",
+                name="Radio A",
+                technology="fixed_wireless",
+                site_id="W0001",
+                people_unserved=500,
+                cvegeo="270170020",
+            ),
+            point(
+                -92.82,
+                17.47,
+                role="locality",
+                name="Radio B",
+                technology="fixed_wireless",
+                site_id="W0001",
+                people_unserved=400,
+                cvegeo="270170030",
+            ),
+            point(
+                -92.6,
+                17.3,
+                role="locality",
+                name="Far ranch",
+                technology="satellite",
+                people_unserved=300,
+                cvegeo="270170040",
+            ),
+        ],
+        "proposal": {"name": "Last mile near Teapa", "kind": "last_mile"},
+        "metrics": {"capex_usd_total": 500_000, "people_covered": 2400},
+    }
+
+
+def test_last_mile_map_draws_sites_links_and_localities(
+    browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    m = proposal_map(last_mile_proposal(), fx.frames(), attributions=fx.ATTRIBUTIONS)
+    path = save_map(m, tmp_path / "last_mile.html")
+    entries = _open(browser, path)
+    browser.save_screenshot(str(artifacts / "last_mile.png"))
+    assert _errors(entries) == []
+    assert _count(browser, "path.trazo-role-wireless-site") == 1
+    assert _count(browser, "path.trazo-role-microwave-link") == 1
+    assert _count(browser, "path.trazo-technology-fixed-wireless") == 2
+    assert _count(browser, "path.trazo-technology-fiber") == 1
+    assert _count(browser, "path.trazo-technology-satellite") == 1
+    legend = _content(browser, ".trazo-legend")
+    for label in ("Last mile", "Wireless site", "Microwave backhaul hop", "Locality on satellite"):
+        assert label in legend
+    layers = _content(browser, ".leaflet-control-layers")
+    for group in ("wireless sites", "microwave links", "localities served"):
+        assert group in layers
+    # the map opens on the plan (about 0.35 degrees across), not on Mexico or the world
+    zoom = browser.execute_script(
+        "var m = Object.keys(window).map(function (k) { return window[k]; })"
+        ".find(function (v) { return v instanceof L.Map; }); return m.getZoom();"
+    )
+    assert zoom >= 9

@@ -222,6 +222,7 @@ def test_demand_by_each_method_by_hand() -> None:
         "connected attribute": 2,
         "census household internet share": 1,
         "distance to corridor": 2,
+        "coverage layer": 0,
     }
 
 

@@ -20,21 +20,24 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import pyogrio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely import LineString
+from shapely import LineString, box
 
+from layers.export import export_frame
 from planner.cost_model import load_cost_model
 from planner.graph import geodesic_km
 from planner.last_mile import NoBackboneError, plan_last_mile
 from planner.metrics import compute_metrics
 from planner.network import PlanningNetwork, build_network
-from planner.proposal import Proposal
+from planner.proposal import Proposal, proposal_frame, proposal_from_geojson, proposal_to_geojson
 
 MODEL = load_cost_model()
 HIGHWAY = 18_000.0
@@ -44,7 +47,7 @@ KM_H2 = float(geodesic_km(-92.7, 18.0, -92.7, 18.15))
 KM_H3 = float(geodesic_km(-92.7, 18.0, -92.7, 17.85))
 
 # households = ceil(people / 3.6); fiber access = households x 350 + people / 100 km x 12,000
-C_WIRELESS = 1 * 60_000 + 278 * 150  # ceil(1000/1500) sites, ceil(1000/3.6) = 278 CPE
+C_WIRELESS = 1 * 60_000 + 278 * 150  # one site, ceil(1000/3.6) = 278 CPE
 C_FIBER = 278 * 350 + 10 * 12_000  # feeder 0: it sits on the fiber
 A_ACCESS = 556 * 350 + 20 * 12_000  # ceil(2000/3.6) = 556 households, 20 km of street
 B_ACCESS = 167 * 350 + 6 * 12_000  # ceil(600/3.6) = 167 households, 6 km of street
@@ -109,6 +112,10 @@ def records(proposal: Proposal) -> dict[str, dict]:
     return {r["name"]: r for r in proposal.parameters["localities"]}
 
 
+def sites(proposal: Proposal) -> dict[str, dict]:
+    return {r["site_id"]: r for r in proposal.parameters["wireless_sites"]}
+
+
 def capex(proposal: Proposal) -> float:
     return compute_metrics(proposal).capex_usd_total
 
@@ -118,78 +125,143 @@ def four() -> Proposal:
     return plan_last_mile(network(), localities(FOUR), area_name="test")
 
 
-def test_locality_on_the_fiber_pays_no_feeder_and_goes_wireless(four: Proposal) -> None:
+def test_locality_on_the_fiber_gets_a_fiber_fed_site(four: Proposal) -> None:
     c = records(four)["C"]
     assert c["feeder_usd"] == 0
     assert c["options_usd"]["fiber"] == pytest.approx(C_FIBER)  # 97,300 + 120,000
-    assert c["options_usd"]["fixed_wireless"] == pytest.approx(C_WIRELESS)  # 101,700
     assert c["technology"] == "fixed_wireless"
-    assert c["fed_by"] == "backbone"
-    assert c["usd_per_person"] == pytest.approx(101.7)
+    assert c["cost_usd"] == pytest.approx(278 * 150)  # its CPE; the site is a node cost
+    site = sites(four)[c["site_id"]]
+    assert site["backhaul"] == "fiber"
+    assert site["cost_usd"] == pytest.approx(60_000)  # mast, one radio, feeder 0
 
 
 def test_remote_small_locality_takes_satellite(four: Proposal) -> None:
     d = records(four)["D"]
-    # 84 x 6,350 = 533,400, i.e. 1,778 USD a person; no fiber town within 10 km, and its
-    # fiber feeder alone (an 83 km greenfield drop at 30,000/km) is several times that
+    # 84 x 6,350 = 533,400; its own site would need an 83 km greenfield feeder (no
+    # backbone node within the 30 km microwave hop) and its fiber the same feeder
     assert d["technology"] == "satellite"
     assert d["cost_usd"] == pytest.approx(D_SATELLITE)
-    assert d["options_usd"]["fixed_wireless"] is None
+    assert d["site_id"] is None
     assert d["options_usd"]["fiber"] > 4 * D_SATELLITE
 
 
-def test_two_towns_down_one_road_share_its_trench(four: Proposal) -> None:
+def test_two_sites_down_one_road_share_its_trench(four: Proposal) -> None:
+    # A and B are 32 km from every backbone node (beyond a 30 km microwave hop) and 33 km
+    # apart: each gets its own site (A: 2,000 people, two radios), fed by a fiber feeder
+    # cheaper than their fiber access (A 434,600, B 130,450 on top of the same feeder)
     a, b = records(four)["A"], records(four)["B"]
-    assert a["technology"] == b["technology"] == "fiber"
-    assert a["feeder_usd"] == pytest.approx(A_FEEDER)
-    assert b["feeder_usd"] == pytest.approx(B_FEEDER)
+    assert a["technology"] == b["technology"] == "fixed_wireless"
+    assert a["site_id"] != b["site_id"]
+    site_a, site_b = sites(four)[a["site_id"]], sites(four)[b["site_id"]]
+    assert site_a["backhaul"] == site_b["backhaul"] == "fiber"
+    assert site_a["radios"] == 2
+    assert site_a["cost_usd"] == pytest.approx(60_000 + 8_000 + A_FEEDER)
+    assert site_b["cost_usd"] == pytest.approx(60_000 + B_FEEDER)
     tree = (KM_H1 + KM_H2 + KM_H3) * HIGHWAY  # H1 once: 64.9 km x 18,000
     separate = A_FEEDER + B_FEEDER  # H1 twice: 96.7 km x 18,000
     assert four.parameters["tree"]["cost_usd"] == pytest.approx(tree)
     assert four.parameters["tree"]["separate_usd"] == pytest.approx(separate)
-    assert tree < separate
     assert four.parameters["tree"]["steiner_usd"] <= four.parameters["tree"]["forest_usd"]
     assert sum(s.cost_usd for s in four.segments) == pytest.approx(tree)
     assert {s.deployment_type for s in four.segments} == {"highway"}
     assert {s.role for s in four.segments} == {"last-mile"}
-    # B, chosen after A, was charged only H3 from A's feeder onwards
-    assert b["cost_usd"] == pytest.approx(KM_H3 * HIGHWAY + B_ACCESS)
 
 
 def test_totals_add_up_once(four: Proposal) -> None:
     tree = (KM_H1 + KM_H2 + KM_H3) * HIGHWAY
     assert four.node_costs_usd == pytest.approx(
         {
-            "fiber_households": (556 + 167) * 350,
-            "fiber_distribution": (20 + 6) * 12_000,
-            "fixed_wireless_sites": 60_000,
-            "fixed_wireless_cpe": 278 * 150,
+            "fixed_wireless_sites": 3 * 60_000 + 8_000,
+            "fixed_wireless_cpe": (278 + 556 + 167) * 150,
             "satellite_terminals_and_service": D_SATELLITE,
         }
     )
     metrics = compute_metrics(four)
-    expected = tree + A_ACCESS + B_ACCESS + C_WIRELESS + D_SATELLITE
+    expected = tree + 188_000 + 1001 * 150 + D_SATELLITE
     assert metrics.capex_usd_total == pytest.approx(expected)
     assert four.people_covered == 3900
     assert metrics.usd_per_person == pytest.approx(expected / 3900)
     assert four.kind == "last_mile"
     assert four.parameters["technology_split"] == {
-        "fiber": {"localities": 2, "people": 2600},
-        "fixed_wireless": {"localities": 1, "people": 1000},
+        "fiber": {"localities": 0, "people": 0},
+        "fixed_wireless": {"localities": 3, "people": 3600},
         "satellite": {"localities": 1, "people": 300},
     }
+    assert four.parameters["wireless"]["selection_status"] == "optimal"
+    assert four.parameters["wireless"]["optimality_gap"] == 0
     notes = " | ".join(four.notes)
     assert "4 by connected attribute" in notes
     assert "backbone: existing fiber" in notes
-    assert "fiber 2 localities (2,600 people)" in notes
+    assert "3 shared sites serve 3 localities" in notes
+
+
+def test_every_output_feature(four: Proposal) -> None:
+    document = proposal_to_geojson(four)
+    by_role: dict[str, list[dict]] = {}
+    for feature in document["features"]:
+        by_role.setdefault(feature["properties"]["role"], []).append(feature)
+    assert len(by_role["wireless_site"]) == 3
+    assert len(by_role["locality"]) == 4
+    assert "microwave_link" not in by_role
+    site = by_role["wireless_site"][0]
+    assert site["geometry"]["type"] == "Point"
+    assert {"site_id", "mast_height_m", "backhaul", "people_covered", "cost_usd"} <= set(
+        site["properties"]
+    )
+    d = next(f for f in by_role["locality"] if f["properties"]["name"] == "D")
+    assert d["properties"]["technology"] == "satellite"
+    assert d["properties"]["people_unserved"] == 300
+    assert d["properties"]["cvegeo"] == "279990003"
+    back = proposal_from_geojson(document)
+    assert len(back.markers) == 7
+    frame = proposal_frame(four)
+    assert sorted(frame["role"].unique()) == ["last-mile", "locality", "wireless_site"]
+
+
+# Three towns of 300 people a few km apart near the east end of H1, 25-27 km from the
+# fiber line: one 30 m mast at any of them reaches the other two over flat ground (at
+# 5 km the bulge is 0.4 m and 0.6 of the Fresnel zone 4.9 m, far below the ray), and one
+# 11 GHz hop to the backbone (about 26 km: bulge 10 m + 0.6 x Fresnel 8 m < 30 m masts)
+# costs 20,000 + 30,000, far below a 26 km highway feeder (about 470,000).
+CLUSTER = [
+    ("P", -92.78, 18.0, 300),
+    ("Q", -92.76, 18.04, 300),
+    ("R", -92.76, 17.96, 300),
+]
+
+
+def test_one_site_serves_three_towns_over_one_microwave_hop() -> None:
+    proposal = plan_last_mile(network(), localities(CLUSTER), area_name="t")
+    recs = records(proposal)
+    assert {r["technology"] for r in recs.values()} == {"fixed_wireless"}
+    assert len({r["site_id"] for r in recs.values()}) == 1
+    assert all(r["radio_margin_m"] is None or r["radio_margin_m"] >= 0 for r in recs.values())
+    (site,) = proposal.parameters["wireless_sites"]
+    assert site["backhaul"] == "microwave"
+    assert site["microwave_hops"] == 1
+    assert site["people_covered"] == 900
+    # 60,000 mast and radio + 50,000 hop; CPE 3 x 84 x 150
+    assert site["cost_usd"] == pytest.approx(110_000)
+    assert proposal.node_costs_usd == pytest.approx(
+        {
+            "fixed_wireless_sites": 60_000,
+            "fixed_wireless_cpe": 3 * 84 * 150,
+            "microwave_links": 20_000,
+            "microwave_relays": 30_000,
+        }
+    )
+    assert capex(proposal) == pytest.approx(110_000 + 3 * 84 * 150)
+    (link,) = [m for m in proposal.markers if m.role == "microwave_link"]
+    assert 24 <= link.properties["km"] <= MODEL.last_mile.microwave.max_hop_km
+    assert link.geometry.coords[-1][0] == pytest.approx(-93.0)  # ends on the backbone
 
 
 def test_budget_that_fits_two_takes_the_most_people() -> None:
-    # Standalone: C 101,700 (1,000 people), A 1,306,288 (2,000), B 1,000,751 (600), D 533,400
-    # (300). Within C + A: {C, A} = 3,000 people. Any set with A and B costs at least the
-    # shared tree plus their access, 1,168,934 + 565,050 > budget; {C, B, D} costs 1,635,851
-    # > budget; every other set that fits has fewer people.
-    budget = C_WIRELESS + A_FEEDER + A_ACCESS + 1.0
+    # Standalone: C 101,700 (1,000 people), A A_FEEDER + 151,400 (2,000), B B_FEEDER +
+    # 85,050 (600), D 533,400 (300). Within C + A: {C, A} = 3,000 people; {C, B, D} costs
+    # more (B's feeder is as long as A's) and A with B needs all of H1 + H2 + H3.
+    budget = C_WIRELESS + A_FEEDER + 151_400 + 1.0
     proposal = plan_last_mile(network(), localities(FOUR), area_name="t", budget_usd=budget)
     served = {n for n, r in records(proposal).items() if r["served"]}
     assert served == {"C", "A"}
@@ -198,17 +270,6 @@ def test_budget_that_fits_two_takes_the_most_people() -> None:
     assert capex(proposal) == pytest.approx(budget - 1.0)
     assert proposal.parameters["budget_usd"] == budget
     assert any("budget USD" in n and "3,000 of 3,900" in n for n in proposal.notes)
-
-
-def test_budget_counts_the_shared_trench() -> None:
-    # B's feeder from A's tree is only H3: C + A + B fit in far less than their standalone
-    # sum, and D (533,400) does not fit in what is left.
-    budget = C_WIRELESS + A_FEEDER + A_ACCESS + KM_H3 * HIGHWAY + B_ACCESS + 1.0
-    assert budget < C_WIRELESS + A_FEEDER + A_ACCESS + B_FEEDER + B_ACCESS
-    proposal = plan_last_mile(network(), localities(FOUR), area_name="t", budget_usd=budget)
-    served = {n for n, r in records(proposal).items() if r["served"]}
-    assert served == {"C", "A", "B"}
-    assert capex(proposal) <= budget
 
 
 def test_zero_budget_builds_nothing() -> None:
@@ -324,8 +385,86 @@ def test_invariants(towns: list[tuple[float, float, int]], budget: float | None)
     served = [r for r in proposal.parameters["localities"] if r["served"]]
     assert sum(r["people_unserved"] for r in served) == proposal.people_covered
     # records are rounded to cents
-    assert metrics.capex_usd_total <= sum(r["cost_usd"] for r in served) + 0.01 * len(served)
+    site_usd = sum(r["cost_usd"] for r in proposal.parameters["wireless_sites"])
+    paid = sum(r["cost_usd"] for r in served) + site_usd
+    assert metrics.capex_usd_total <= paid + 0.01 * (len(served) + len(sites(proposal)))
+    by_site = sites(proposal)
     for record in served:
         if record["technology"] == "fiber":
             assert reaches_backbone(proposal, record["lon"], record["lat"]), record["name"]
+        if record["technology"] == "fixed_wireless":
+            site = by_site[record["site_id"]]
+            assert record["radio_margin_m"] is None or record["radio_margin_m"] >= 0
+            assert geodesic_km(site["lon"], site["lat"], record["lon"], record["lat"]) <= 10.0
+            if site["backhaul"] == "fiber":
+                assert reaches_backbone(proposal, site["lon"], site["lat"]), site["site_id"]
+    hops = MODEL.last_mile.microwave
+    for site in by_site.values():
+        assert site["microwave_hops"] <= hops.max_hops
+    for marker in proposal.markers:
+        if marker.role == "microwave_link":
+            assert marker.properties["km"] <= hops.max_hop_km
         assert not math.isnan(record["usd_per_person"])
+
+
+def test_coverage_polygon_and_state_share_take_people_out_of_demand() -> None:
+    # a 4G polygon around C: C has nobody left; a 3G polygon around A does not count;
+    # with Tabasco's 35% state share A keeps rint(2000 x 0.65) = 1300 and B 390
+    cover = gpd.GeoDataFrame(
+        {"technology": ["4g", "3g"]},
+        geometry=[box(-93.05, 18.05, -92.95, 18.15), box(-92.75, 18.1, -92.65, 18.2)],
+        crs="EPSG:4326",
+    )
+    shares = pd.DataFrame(
+        {"cve_ent": ["27"], "coverage_share": [0.35], "source": ["USTDA table 5"]}
+    )
+    proposal = plan_last_mile(
+        network(), localities(FOUR[:3]), area_name="t", coverage=cover, state_coverage=shares
+    )
+    recs = records(proposal)
+    assert "C" not in recs
+    assert recs["A"]["people_unserved"] == 1300
+    assert recs["B"]["people_unserved"] == 390
+    assert recs["A"]["coverage"] == "state mobile coverage share 35%"
+    assert proposal.parameters["demand_methods"]["coverage layer"] == 1
+    assert any("1 localities inside coverage polygons" in n for n in proposal.notes)
+    assert any("USTDA table 5" in n for n in proposal.notes)
+
+
+def test_dearer_terrain_never_breaks_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # stand-in terrain: every feeder routed over it costs 1.5 times its flat estimate. The
+    # budget fits C and A at flat prices (A's feeder is 870,000); over the terrain A's
+    # feeder is 435,000 dearer, so the plan is chosen again within less and A drops out
+    import dataclasses as dc
+
+    import planner.last_mile as last_mile
+
+    real = last_mile.segments_from_edges
+
+    def steep(*args: object, **kwargs: object) -> list:
+        segments = real(*args, **kwargs)  # type: ignore[arg-type]
+        if kwargs.get("min_terrain_km") == math.inf:
+            return segments
+        return [
+            dc.replace(s, multipliers={**s.multipliers, "terrain": 1.5})
+            if s.rate_usd_per_km is not None
+            else dc.replace(s, cost_usd=s.cost_usd * 1.5)
+            for s in segments
+        ]
+
+    monkeypatch.setattr(last_mile, "segments_from_edges", steep)
+    budget = C_WIRELESS + A_FEEDER + 151_400 + 1.0
+    proposal = plan_last_mile(network(), localities(FOUR), area_name="t", budget_usd=budget)
+    assert capex(proposal) <= budget
+    assert not records(proposal)["A"]["served"]
+    assert any("chosen again" in n for n in proposal.notes)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "kml"])
+def test_exports_carry_sites_and_localities(four: Proposal, tmp_path: Path, fmt: str) -> None:
+    out = export_frame(proposal_frame(four), fmt, tmp_path / f"four.{fmt}", "four")
+    back = pyogrio.read_dataframe(out)
+    roles = back["role"].value_counts().to_dict()
+    assert roles == {"locality": 4, "wireless_site": 3, "last-mile": len(four.segments)}
+    sites = back[back["role"] == "wireless_site"]
+    assert set(sites.geometry.geom_type) == {"Point"}

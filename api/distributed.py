@@ -1,0 +1,369 @@
+"""National runs on dask.distributed: the last mile by state and scenario batches.
+
+One engine for the command line and the service. :func:`dask_client` gives a client of a
+``LocalCluster`` (``--workers N``: N processes of one thread on this machine) or of an
+existing scheduler (``--scheduler tcp://host:8786``, ``TRAZO_SCHEDULER`` for the service),
+or no client: the partitions then run one after another in this process. The semantics are
+those of :mod:`planner.national`, so every engine gives the same proposal.
+
+What travels through the scheduler is small: the store (its location), the cost model path,
+a state code and the threshold go out, one state's proposal comes back. Each worker process
+opens the store itself and loads the priced network, localities and states once (from the
+store's planning cache when it has one), so every worker must see the same store: a shared
+filesystem for a GeoPackage, or a PostGIS store.
+
+A worker that dies mid-partition is replaced and its partition rescheduled by dask (up to
+``distributed.scheduler.allowed-failures`` deaths); a partition that raises is retried
+:data:`RETRIES` times; a partition that still fails fails the whole run with an error naming
+its state, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.errors import NotFoundError, TrazoError
+from layers.kinds import LayerKind
+from layers.store_api import LayerStore
+from planner.cost_model import load_cost_model
+from planner.metrics import ProposalMetrics, compute_metrics
+from planner.national import StatePartition, merge_state_plans, plan_state, state_partitions
+from planner.network import PlanningNetwork
+from planner.proposal import Proposal
+
+if TYPE_CHECKING:
+    from api.scenarios import ScenarioResult, ScenarioWorkspace
+    from planner.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+RETRIES = 2
+"""Extra attempts of a partition that raised (a worker lost mid-task is rescheduled anyway)."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+Progress = Callable[[int, int, str], None]
+"""Called with partitions done, partitions in all, and what was just finished."""
+
+
+class PartitionFailedError(TrazoError):
+    """One partition of a national run failed; the run stores nothing."""
+
+    code = "partition_failed"
+
+
+class SchedulerUnreachableError(TrazoError):
+    """The dask scheduler named cannot be reached."""
+
+    code = "scheduler_unreachable"
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """A dask client for a national run, or None to run in this process.
+
+    Parameters
+    ----------
+    workers
+        Start a ``LocalCluster`` of this many single-threaded worker processes (planning
+        holds the GIL, so processes, not threads, run partitions side by side).
+    scheduler
+        Address of a running scheduler (``tcp://host:8786``); wins over ``workers``.
+
+    The cluster started here is closed on exit; an existing scheduler is left running.
+    """
+    if not scheduler and not workers:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as err:
+            raise SchedulerUnreachableError(
+                f"cannot reach the dask scheduler at {scheduler!r}: {err}"
+            ) from None
+        with client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0",  # a free port: several clusters may run
+            scheduler_port=0,
+            host="127.0.0.1",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def run_partitions(
+    client: Any,
+    task: Callable[..., R],
+    items: Sequence[T],
+    *args: Any,
+    label: Callable[[T], str] = str,
+    progress: Progress | None = None,
+) -> list[R]:
+    """Run ``task(item, *args)`` for every item; return the results in the items' order.
+
+    With a client each item is one dask task (``pure=False``, :data:`RETRIES` retries);
+    without one they run here, in order. Either way ``progress`` hears of each one done.
+
+    Raises
+    ------
+    PartitionFailedError
+        Naming the first item (by ``label``) whose task failed after its retries; the
+        other tasks are cancelled.
+    """
+    total = len(items)
+    results: list[Any] = [None] * total
+    if client is None:
+        for done, item in enumerate(items, start=1):
+            results[done - 1] = _attempt(task, item, args, label)
+            if progress:
+                progress(done, total, label(item))
+        return results
+    from distributed import as_completed
+
+    futures = [
+        client.submit(
+            task, item, *args, retries=RETRIES, pure=False, key=f"trazo-{i}-{label(item)}"
+        )
+        for i, item in enumerate(items)
+    ]
+    position = {future.key: i for i, future in enumerate(futures)}
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            i = position[future.key]
+            if future.status != "finished":
+                error = future.exception()
+                raise _failed(label(items[i]), error)
+            results[i] = future.result()
+            if progress:
+                progress(done, total, label(items[i]))
+    finally:
+        client.cancel(futures)
+    return results
+
+
+def _attempt(
+    task: Callable[..., R], item: T, args: tuple[Any, ...], label: Callable[[T], str]
+) -> R:
+    try:
+        return task(item, *args)
+    except Exception as err:
+        raise _failed(label(item), err) from err
+
+
+def _failed(what: str, error: BaseException | None) -> PartitionFailedError:
+    if isinstance(error, TrazoError):
+        detail = f"{error.code}: {error.message}"
+    else:
+        detail = f"{type(error).__name__}: {error}"
+    return PartitionFailedError(f"partition {what} failed: {detail}")
+
+
+# ------------------------------------------------------------------- last mile by state
+
+
+@dataclass(frozen=True)
+class NationalRequest:
+    """What every partition of a national last mile shares (sent with each task)."""
+
+    store: LayerStore
+    cost_model: Path | None
+    min_population: int
+
+
+def state_label(partition: StatePartition) -> str:
+    """How a partition is named in progress and errors: ``27 Tabasco``."""
+    return f"{partition.cve_ent} {partition.name}"
+
+
+def national_partitions(
+    store: LayerStore, localities: gpd.GeoDataFrame | None = None
+) -> tuple[list[StatePartition], int]:
+    """Every stored state's localities, in state-code order, and the count in no state.
+
+    ``localities`` is the stored localities frame when already loaded (it is read otherwise).
+    """
+    states = _frames(store, LayerKind.STATES)
+    if states is None:
+        raise NotFoundError(
+            "the store holds no states layer: `--area all` plans every stored state; "
+            "load one (`trazo demo` does)"
+        )
+    if localities is None:
+        localities = _frames(store, LayerKind.LOCALITIES)
+    if localities is None:
+        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+    return state_partitions(localities, states)
+
+
+def plan_national_last_mile(
+    store: LayerStore,
+    cost_model: Path | None,
+    *,
+    min_population: int,
+    client: Any = None,
+    progress: Progress | None = None,
+    name: str | None = None,
+    loaded: tuple[PlanningNetwork, gpd.GeoDataFrame] | None = None,
+) -> Proposal:
+    """Plan the last mile of every stored state (see :mod:`planner.national`).
+
+    ``client`` runs the states on a dask cluster (:func:`dask_client`); None runs them here,
+    one after another, on ``loaded`` (the priced network and localities this process has
+    already loaded) or on inputs loaded from the store. Every way gives the same proposal.
+
+    Raises
+    ------
+    PartitionFailedError
+        A state's plan failed; its code and name lead the message. Nothing is stored.
+    """
+    request = NationalRequest(store, cost_model, min_population)
+    task: Callable[[StatePartition, NationalRequest], Proposal | None] = plan_partition
+    if client is None and loaded is not None:
+        network, localities = loaded
+
+        def task(partition: StatePartition, request: NationalRequest) -> Proposal | None:
+            return plan_state(network, localities, partition, min_population=min_population)
+
+    partitions, outside = national_partitions(store, loaded[1] if loaded else None)
+    plans = run_partitions(client, task, partitions, request, label=state_label, progress=progress)
+    return merge_state_plans(
+        list(zip(partitions, plans, strict=True)),
+        min_population=min_population,
+        outside=outside,
+        name=name,
+    )
+
+
+def measure_national(
+    store: LayerStore, cost_model: Path | None, proposal: Proposal
+) -> ProposalMetrics:
+    """The national proposal's metrics, with states and municipalities crossed."""
+    return compute_metrics(
+        proposal,
+        _frames(store, LayerKind.STATES),
+        _frames(store, LayerKind.MUNICIPALITIES),
+        latency_us_per_km=load_cost_model(cost_model).latency.us_per_km,
+    )
+
+
+def plan_partition(partition: StatePartition, request: NationalRequest) -> Proposal | None:
+    """One state's plan; runs on a worker (or here, serially)."""
+    network, localities = _worker_inputs(request.store, request.cost_model)
+    return plan_state(network, localities, partition, min_population=request.min_population)
+
+
+_inputs: dict[tuple[str, str], tuple[str, Any, gpd.GeoDataFrame]] = {}
+_inputs_guard = threading.Lock()
+
+
+def _worker_inputs(store: LayerStore, cost_model: Path | None) -> tuple[Any, gpd.GeoDataFrame]:
+    """The priced network and localities, loaded once per process and store version.
+
+    Planning copies the network before changing it, so one loaded network serves every
+    partition this process plans.
+    """
+    from api.planning import planning_context
+
+    key = (store.location, str(cost_model))
+    version = store.fingerprint()
+    with _inputs_guard:
+        cached = _inputs.get(key)
+        if cached is None or cached[0] != version:
+            started = time.perf_counter()
+            context = planning_context(store, cost_model)
+            localities = context.localities
+            if localities is None:
+                raise NotFoundError("the store holds no localities layer")
+            cached = (version, context.network, localities)
+            _inputs[key] = cached
+            logger.info("loaded the planning inputs in %.1f s", time.perf_counter() - started)
+    return cached[1], cached[2]
+
+
+def _frames(store: LayerStore, kind: LayerKind) -> gpd.GeoDataFrame | None:
+    """Every stored layer of ``kind``, concatenated in catalog order (as planning reads them)."""
+    frames = [store.read(info.name) for info in store.list_layers() if info.kind is kind]
+    if not frames:
+        return None
+    if len(frames) == 1:
+        return frames[0]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+# ------------------------------------------------------------------- scenario batches
+
+
+@dataclass(frozen=True)
+class ScenarioBatch:
+    """What every scenario of a batch shares (sent with each task)."""
+
+    store: LayerStore
+    out_dir: Path
+    cost_model: Path | None
+
+
+def run_scenario_batch(
+    specs: Sequence[Scenario],
+    batch: ScenarioBatch,
+    *,
+    client: Any = None,
+    progress: Progress | None = None,
+) -> list[ScenarioResult]:
+    """Run every scenario, one task each; the results come back in the order given.
+
+    Each scenario is planned exactly as a serial run plans it (its own steps on the
+    store's layers, its files in its own subfolder), so the figures do not depend on the
+    engine; each worker process reads the layers once for all the scenarios it runs.
+    """
+    return run_partitions(
+        client,
+        run_scenario_task,
+        list(specs),
+        batch,
+        label=lambda spec: spec.name,
+        progress=progress,
+    )
+
+
+def run_scenario_task(spec: Scenario, batch: ScenarioBatch) -> ScenarioResult:
+    """One scenario of a batch; runs on a worker (or here, serially)."""
+    from api.scenarios import run_scenario
+
+    return run_scenario(spec, batch.store, batch.out_dir, workspace=_workspace(batch))
+
+
+_workspaces: dict[tuple[str, str], tuple[str, ScenarioWorkspace]] = {}
+
+
+def _workspace(batch: ScenarioBatch) -> ScenarioWorkspace:
+    """This process's workspace of the batch's store, read once per store version."""
+    from api.scenarios import ScenarioWorkspace
+
+    key = (batch.store.location, str(batch.cost_model))
+    version = batch.store.fingerprint()
+    with _inputs_guard:
+        cached = _workspaces.get(key)
+        if cached is None or cached[0] != version:
+            cached = (version, ScenarioWorkspace(batch.store, batch.cost_model))
+            _workspaces[key] = cached
+    return cached[1]

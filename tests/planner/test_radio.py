@@ -1,0 +1,129 @@
+"""Radio paths over hand-made terrain: line of sight, earth curvature and Fresnel clearance.
+
+Grids sit on the equator with 0.001-degree cells (about 111 m), so a path along it is a
+straight east-west line whose length pyproj's geodesic gives; every expected margin below
+is worked by hand from the formulas in planner/radio.py:
+
+- bulge at mid-path of D metres: (D/2)^2 / (2 k R), k = 4/3, R = 6,371,000 m;
+- first Fresnel radius at mid-path: sqrt(lambda (D/2)^2 / D), lambda = c / f.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from planner.radio import (
+    ElevationGrid,
+    RadioPath,
+    earth_bulge_m,
+    fresnel_radius_m,
+    path_margin_m,
+)
+
+GEOD = Geod(ellps="WGS84")
+CELL = 0.001
+
+
+def grid(values: np.ndarray) -> ElevationGrid:
+    rows = values.shape[0]
+    return ElevationGrid(
+        values=values.astype(float), west=0.0, north=rows * CELL / 2, dlon=CELL, dlat=CELL
+    )
+
+
+def east_of_origin(metres: float) -> float:
+    lon, _, _ = GEOD.fwd(0.0, 0.0, 90.0, metres)
+    return float(lon)
+
+
+def flat(cols: int, height: float = 0.0) -> np.ndarray:
+    return np.full((5, cols), height)
+
+
+def margin(g: ElevationGrid, length_m: float, h_a: float, h_b: float, radio: RadioPath) -> float:
+    end = east_of_origin(length_m)
+    return float(
+        path_margin_m(
+            g,
+            (np.array([0.0005]), np.array([0.0]), np.array([h_a])),
+            (np.array([end]), np.array([0.0]), np.array([h_b])),
+            radio,
+        )[0]
+    )
+
+
+def test_bulge_and_fresnel_by_hand() -> None:
+    # 10 km at mid-path: 5000 * 5000 / (2 * 4/3 * 6371000) = 1.4715 m
+    assert float(earth_bulge_m(5000.0, 5000.0, 4 / 3)) == pytest.approx(1.4715, abs=1e-4)
+    # 5.8 GHz: lambda = 0.051688 m; sqrt(0.051688 * 2500) = 11.367 m
+    assert float(fresnel_radius_m(5000.0, 5000.0, 5.8)) == pytest.approx(11.367, abs=1e-3)
+    # 11 GHz over 30 km, 10 km from one end: sqrt(0.027254 * 1e4 * 2e4 / 3e4) = 13.479 m
+    assert float(fresnel_radius_m(10000.0, 20000.0, 11.0)) == pytest.approx(13.479, abs=1e-3)
+
+
+def test_clear_path_over_flat_ground() -> None:
+    # 10 km over 0 m ground, masts 30 m and 30 m: mid ray 30, bulge 1.47, 0.6 x r1 6.82
+    radio = RadioPath(frequency_ghz=5.8)
+    g = grid(flat(120))
+    m = margin(g, 10_000.0, 30.0, 30.0, radio)
+    assert m > 0
+    assert m == pytest.approx(30.0 - 1.4715 - 0.6 * 11.367, abs=0.2)
+
+
+def test_ridge_blocks_the_path() -> None:
+    # a 25 m ridge across the middle (cells 44-46, about 4.9-5.2 km): the ray is at 30 m,
+    # 25 + 1.47 + 6.8 = 33.3 m are needed, so the margin is about -3.3 m
+    values = flat(120)
+    values[:, 44:47] = 25.0
+    radio = RadioPath(frequency_ghz=5.8)
+    m = margin(grid(values), 10_000.0, 30.0, 30.0, radio)
+    assert m < 0
+    assert m == pytest.approx(30.0 - 25.0 - 1.47 - 6.82, abs=0.3)
+    # the same ridge with the antennas 10 m higher is cleared
+    assert margin(grid(values), 10_000.0, 40.0, 40.0, radio) > 0
+
+
+def test_earth_curvature_alone_blocks_a_long_path() -> None:
+    # 40 km over sea-level ground, masts 30 m: mid bulge 20000^2 / (2 * 4/3 * 6371000)
+    # = 23.54 m, 0.6 x Fresnel at 5.8 GHz sqrt(0.051688 * 1e4) * 0.6 = 13.64 m
+    g = grid(flat(400))
+    flat_earth = RadioPath(frequency_ghz=5.8, k_factor=1e12)
+    curved = RadioPath(frequency_ghz=5.8)
+    assert margin(g, 40_000.0, 30.0, 30.0, flat_earth) == pytest.approx(30 - 13.64, abs=0.1)
+    assert margin(g, 40_000.0, 30.0, 30.0, curved) == pytest.approx(30 - 23.54 - 13.64, abs=0.1)
+    assert margin(g, 40_000.0, 30.0, 30.0, curved) < 0
+
+
+def test_fresnel_zone_not_just_line_of_sight() -> None:
+    # a 20 m ridge under a 30 m ray: line of sight passes (10 m above it) but 0.6 of the
+    # Fresnel zone (6.82 m) plus the bulge (1.47 m) leave only 1.7 m; at 0.9 GHz the
+    # Fresnel radius is sqrt(0.3331 * 2500) = 28.86 m and 0.6 of it 17.3 m: blocked
+    values = flat(120)
+    values[:, 44:47] = 20.0
+    assert margin(grid(values), 10_000.0, 30.0, 30.0, RadioPath(frequency_ghz=5.8)) > 0
+    low = margin(grid(values), 10_000.0, 30.0, 30.0, RadioPath(frequency_ghz=0.9))
+    assert low == pytest.approx(30 - 20 - 1.47 - 17.32, abs=0.3)
+    no_fresnel = RadioPath(frequency_ghz=0.9, fresnel_clearance=0.0)
+    assert margin(grid(values), 10_000.0, 30.0, 30.0, no_fresnel) > 0
+
+
+def test_highest_point_near_a_locality() -> None:
+    values = flat(120)
+    values[2, 10] = 80.0  # about 1.1 km east of the origin
+    values[2, 60] = 200.0  # about 6.7 km east: out of a 3 km radius
+    g = grid(values)
+    lon, lat, z = g.highest_near(np.array([0.0]), np.array([0.0]), 3.0)
+    assert z[0] == 80.0
+    assert lon[0] == pytest.approx(10.5 * CELL)
+    assert math.isclose(lat[0], 0.0, abs_tol=CELL)
+
+
+def test_missing_elevation_is_sea_level() -> None:
+    values = flat(120)
+    values[:, 40:60] = np.nan
+    m = margin(grid(values), 10_000.0, 30.0, 30.0, RadioPath(frequency_ghz=5.8))
+    assert m == pytest.approx(30.0 - 1.4715 - 0.6 * 11.367, abs=0.2)
