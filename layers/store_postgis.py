@@ -76,6 +76,8 @@ from layers.store import (
     _raster_bbox,
     _report_dict,
     _restore_dtypes,
+    _Row,
+    _row_from_record,
     check_layer_name,
 )
 from layers.store_api import fingerprint_of
@@ -877,7 +879,7 @@ class PostgisStore:
 
     # ------------------------------------------------------------------ internals: catalog
 
-    def _rows(self, conn: psycopg.Connection[Any], name: str | None = None) -> list[_PgRow]:
+    def _rows(self, conn: psycopg.Connection[Any], name: str | None = None) -> list[_Row]:
         if not self._has_table(conn, CATALOG_TABLE):
             return []
         query = f"SELECT {_CATALOG_FIELDS} FROM {CATALOG_TABLE}"
@@ -885,9 +887,9 @@ class PostgisStore:
             records = conn.execute(query + " ORDER BY name").fetchall()
         else:
             records = conn.execute(query + " WHERE name = %s", (name,)).fetchall()
-        return [_pg_row(r) for r in records]
+        return [_row_from_record(tuple(r)) for r in records]
 
-    def _row(self, conn: psycopg.Connection[Any], name: str) -> _PgRow:
+    def _row(self, conn: psycopg.Connection[Any], name: str) -> _Row:
         rows = self._rows(conn, name)
         if rows:
             return rows[0]
@@ -900,54 +902,13 @@ class PostgisStore:
             hint = f"{len(names)} layers are stored; see `trazo layers list`"
         raise NotFoundError(f"no layer named {name!r}; {hint}")
 
-    def _vector_row(self, conn: psycopg.Connection[Any], name: str) -> _PgRow:
+    def _vector_row(self, conn: psycopg.Connection[Any], name: str) -> _Row:
         row = self._row(conn, name)
         if row.info.kind is LayerKind.RASTER:
             raise NotFoundError(
                 f"layer {name!r} is a raster; use raster_path() or export(..., 'tif')"
             )
         return row
-
-
-class _PgRow:
-    """One catalog row: the layer's info, its current version and its column dtypes."""
-
-    __slots__ = ("columns", "info", "physical")
-
-    def __init__(self, info: LayerInfo, physical: str, columns: dict[str, str]) -> None:
-        self.info = info
-        self.physical = physical
-        self.columns = columns
-
-
-def _pg_row(record: Sequence[Any]) -> _PgRow:
-    (
-        name,
-        kind,
-        source,
-        loaded_at,
-        feature_count,
-        geometry_type,
-        min_lon,
-        min_lat,
-        max_lon,
-        max_lat,
-        report,
-        columns,
-        physical,
-    ) = record
-    bbox = None if min_lon is None else (min_lon, min_lat, max_lon, max_lat)
-    info = LayerInfo(
-        name=name,
-        kind=LayerKind(kind),
-        source=source,
-        loaded_at=loaded_at,
-        feature_count=int(feature_count),
-        geometry_type=geometry_type,
-        bbox=bbox,
-        report=json.loads(report),
-    )
-    return _PgRow(info, physical, json.loads(columns))
 
 
 def _proposal(record: Sequence[Any]) -> StoredProposal:
