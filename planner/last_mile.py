@@ -106,7 +106,7 @@ targets.
 STREET_KM_PER_KM2 = 20.0
 """Street length per km² of built-up area: a grid of 100 m blocks (10 streets each way)."""
 
-SITE_NODE_LIMIT = 2_000
+SITE_NODE_LIMIT = 200
 """Branch-and-bound nodes HiGHS may explore choosing the wireless sites before it reports
 its gap: a bound on work, not on the clock, so a plan never depends on the machine's load."""
 
