@@ -85,6 +85,7 @@ from planner.places import Place
 from planner.proposal import Marker, Proposal
 from planner.radio import ElevationGrid
 from planner.realize import DEFAULT_MIN_TERRAIN_KM, EdgeKey, segments_from_edges
+from planner.site_selection import DEFAULT_NODE_LIMIT
 from planner.steiner import steiner_tree_csr
 from planner.wireless import Candidates, WirelessPlan, WirelessSite, candidate_sites, plan_wireless
 
@@ -106,9 +107,6 @@ targets.
 STREET_KM_PER_KM2 = 20.0
 """Street length per km² of built-up area: a grid of 100 m blocks (10 streets each way)."""
 
-SITE_NODE_LIMIT = 200
-"""Branch-and-bound nodes HiGHS may explore choosing the wireless sites before it reports
-its gap: a bound on work, not on the clock, so a plan never depends on the machine's load."""
 
 _SLACK_USD = 1e-6
 
@@ -176,7 +174,7 @@ def plan_last_mile(
     household_internet: pd.DataFrame | None = None,
     connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
     name: str | None = None,
-    site_node_limit: int = SITE_NODE_LIMIT,
+    site_node_limit: int = DEFAULT_NODE_LIMIT,
     coverage: gpd.GeoDataFrame | None = None,
     counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
     state_coverage: pd.DataFrame | None = None,
@@ -301,7 +299,7 @@ def _plan(
     household_internet: pd.DataFrame | None = None,
     connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
     name: str | None = None,
-    site_node_limit: int = SITE_NODE_LIMIT,
+    site_node_limit: int = DEFAULT_NODE_LIMIT,
     coverage: gpd.GeoDataFrame | None = None,
     counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
     state_coverage: pd.DataFrame | None = None,
