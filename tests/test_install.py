@@ -26,9 +26,8 @@ _NOT_SHIPPED = {".git", ".venv", "build", "out", "tests", "bench", "docs", ".tra
 _SCENARIOS = {p.stem for p in (REPO / "data" / "scenarios").glob("*.toml")}
 
 _CHECK = """
-import json, sys
+import json
 from pathlib import Path
-from typing import Any
 import api, layers
 from layers.bundle import read_manifest
 from layers.bundled_data import BUNDLED_DATA_DIR
