@@ -392,7 +392,13 @@ class _Table:
                 # TeleGeography-style "Town, Region": the town alone also finds it.
                 short = normalize_name(name.split(",", 1)[0])
                 self.by_name.setdefault(short, []).append(index)
-        self._by_code: dict[str, int] | None = None
+        # built here, not on first lookup: the index is built once and kept beside the
+        # store (planner.persist), so a command that resolves a key does not rebuild it
+        self._by_code: dict[str, int] = (
+            {str(c): i for i, c in enumerate(self.frame["cvegeo"]) if _clean(c)}
+            if "cvegeo" in self.frame.columns
+            else {}
+        )
 
     def _text_column(self, column: str) -> list[str | None]:
         if column not in self.frame.columns:
@@ -402,10 +408,6 @@ class _Table:
         return [str(v) if ok else None for v, ok in zip(values.tolist(), present, strict=True)]
 
     def by_code(self, code: str) -> int | None:
-        if "cvegeo" not in self.frame.columns:
-            return None
-        if self._by_code is None:
-            self._by_code = {str(c): i for i, c in enumerate(self.frame["cvegeo"]) if _clean(c)}
         return self._by_code.get(code)
 
     def population(self, index: int) -> int | None:
