@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.errors import NotFoundError, TrazoError
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ _STATE_ALIASES: dict[str, str] = {
     "michoacan": "michoacan de ocampo",
     "veracruz": "veracruz de ignacio de la llave",
 }
-ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.toml"
+ALIASES_FILE = BUNDLED_DATA_DIR / "place_aliases.toml"
 """The bundled names people use for cities (state capitals, Mexico City), with INEGI keys."""
 URBAN_POPULATION = 2_500
 """INEGI's threshold between rural and urban localities: a bare name matching only a smaller
