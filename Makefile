@@ -31,6 +31,12 @@ test: $(STAMP)
 	wait $$compiling && [ $$ready -eq 0 ]
 	$(BIN)/pytest
 
+# The inner loop while developing: every test not marked slow (the national bundle, planned
+# scenarios, browsers on real maps, PostGIS clusters, wheel builds), without lint or
+# installs. `make test` runs everything.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
 # What the tests need besides Python packages: Chromium, PostgreSQL with PostGIS, QGIS.
 test-deps:
 	./.ci/install-browser.sh

@@ -49,6 +49,9 @@ from layers.ingest import ingest
 from layers.store import Store
 from planner.proposal import Proposal, proposal_to_geojson
 
+# dask LocalClusters of worker processes, each running national plans.
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 CRS = "EPSG:4326"
 PEOPLE_07 = 5000 + 800 + 1000
