@@ -185,13 +185,14 @@ BUNDLE_GROUP = frozenset({"bundled_store", "planned_scenarios"})
 so the bundle is loaded and the scenarios planned once, not once per worker."""
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests ``slow`` by the fixtures they use, and group the bundled-store tests."""
+    grouping = config.pluginmanager.hasplugin("xdist")
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         on_postgis = callspec is not None and callspec.params.get("store_location") == "postgis"
         if names & SLOW_FIXTURES or on_postgis:
             item.add_marker(pytest.mark.slow)
-        if names & BUNDLE_GROUP:
+        if grouping and names & BUNDLE_GROUP:
             item.add_marker(pytest.mark.xdist_group("bundle"))
