@@ -21,8 +21,8 @@ from rich.table import Table
 from api._console import console
 from api.distributed import Progress as PartitionProgress
 from maps import format as fmt
-from planner.national import ALL_AREAS
-from planner.proposal import Proposal
+from planner.plans.national_last_mile import ALL_AREAS
+from planner.proposals.proposal import Proposal
 
 
 class Partition(StrEnum):

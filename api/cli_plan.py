@@ -28,13 +28,13 @@ from api.planning import (
 )
 from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import NotFoundError
-from planner.backbone import plan_backbone
-from planner.demand import load_state_coverage, select_area
 from planner.errors import DegenerateRequestError
-from planner.last_mile import plan_last_mile
-from planner.places import resolve_places
-from planner.proposal import Proposal
-from planner.route_plan import plan_route
+from planner.network.places import resolve_places
+from planner.plans.backbone import plan_backbone
+from planner.plans.demand import load_state_coverage, select_area
+from planner.plans.last_mile import plan_last_mile
+from planner.plans.route import plan_route
+from planner.proposals.proposal import Proposal
 
 app = typer.Typer(help="Propose fiber routes, backbones and last-mile connections.")
 

@@ -61,9 +61,9 @@ from api.scenarios import ScenarioWorkspace, run_scenario
 from layers.errors import AlreadyExistsError, NotFoundError, TrazoError
 from layers.store import Store
 from layers.store_api import LayerStore, RecordSession
-from planner.metrics import ProposalMetrics
-from planner.proposal import Proposal
-from planner.scenario import find_scenario, load_scenario
+from planner.plans.scenario import find_scenario, load_scenario
+from planner.proposals.metrics import ProposalMetrics
+from planner.proposals.proposal import Proposal
 
 logger = logging.getLogger("trazo.jobs")
 
@@ -629,8 +629,8 @@ def cached_context(store: LayerStore, cost_model: Path | None) -> PlanningContex
 
     The context is loaded once per store version (its fingerprint, cost model file) and
     process, from the inputs built once beside the store (concurrent cold workers build
-    them once: :mod:`planner.persist`). Jobs only read it: planning works on its own copy
-    of the network.
+    them once: :mod:`planner.network.build_cache`). Jobs only read it: planning works on its
+    own copy of the network.
     """
     key = (store.location, str(cost_model))
     version = _store_version(store, cost_model)

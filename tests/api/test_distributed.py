@@ -48,7 +48,7 @@ from api.jobs import JobSettings
 from api.settings import ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
-from planner.proposal import Proposal, proposal_to_geojson
+from planner.proposals.proposal import Proposal, proposal_to_geojson
 
 runner = CliRunner()
 CRS = "EPSG:4326"
