@@ -9,12 +9,17 @@ and attaches places (:mod:`~planner.network.attach`, :mod:`~planner.network.plac
 :mod:`planner.search`.
 """
 
-from planner.network.build_cache import BuildCache
-from planner.network.corridor_graph import CorridorGraph, build_corridor_graph
-from planner.network.cost_model import CostModel, load_cost_model
-from planner.network.land import Land
-from planner.network.places import Place, PlaceIndex, resolve_place, resolve_places
-from planner.network.planning_network import PlanningNetwork, attach_place, build_network
+from typing import TYPE_CHECKING
+
+from planner._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from planner.network.build_cache import BuildCache
+    from planner.network.corridor_graph import CorridorGraph, build_corridor_graph
+    from planner.network.cost_model import CostModel, load_cost_model
+    from planner.network.land import Land
+    from planner.network.places import Place, PlaceIndex, resolve_place, resolve_places
+    from planner.network.planning_network import PlanningNetwork, attach_place, build_network
 
 __all__ = [
     "BuildCache",
@@ -31,3 +36,15 @@ __all__ = [
     "resolve_place",
     "resolve_places",
 ]
+
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "planner.network.build_cache": ("BuildCache",),
+        "planner.network.corridor_graph": ("CorridorGraph", "build_corridor_graph"),
+        "planner.network.cost_model": ("CostModel", "load_cost_model"),
+        "planner.network.land": ("Land",),
+        "planner.network.places": ("Place", "PlaceIndex", "resolve_place", "resolve_places"),
+        "planner.network.planning_network": ("PlanningNetwork", "attach_place", "build_network"),
+    },
+)

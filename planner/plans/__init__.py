@@ -9,13 +9,18 @@ scenarios that chain them (:mod:`~planner.plans.scenario`). Plans import the low
 never the other way round.
 """
 
-from planner.plans.backbone import plan_backbone
-from planner.plans.demand import localities_in_area, select_area
-from planner.plans.last_mile import plan_last_mile
-from planner.plans.public_sites import plan_public_sites
-from planner.plans.route import plan_route
-from planner.plans.scenario import Scenario, find_scenario, list_scenarios, load_scenario
-from planner.plans.subsea import add_subsea_links, cable_proposal
+from typing import TYPE_CHECKING
+
+from planner._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from planner.plans.backbone import plan_backbone
+    from planner.plans.demand import localities_in_area, select_area
+    from planner.plans.last_mile import plan_last_mile
+    from planner.plans.public_sites import plan_public_sites
+    from planner.plans.route import plan_route
+    from planner.plans.scenario import Scenario, find_scenario, list_scenarios, load_scenario
+    from planner.plans.subsea import add_subsea_links, cable_proposal
 
 __all__ = [
     "Scenario",
@@ -31,3 +36,16 @@ __all__ = [
     "plan_route",
     "select_area",
 ]
+
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "planner.plans.backbone": ("plan_backbone",),
+        "planner.plans.demand": ("localities_in_area", "select_area"),
+        "planner.plans.last_mile": ("plan_last_mile",),
+        "planner.plans.public_sites": ("plan_public_sites",),
+        "planner.plans.route": ("plan_route",),
+        "planner.plans.scenario": ("Scenario", "find_scenario", "list_scenarios", "load_scenario"),
+        "planner.plans.subsea": ("add_subsea_links", "cable_proposal"),
+    },
+)

@@ -7,16 +7,21 @@ node costs and notes every plan shares; :mod:`~planner.proposals.metrics` measur
 result. It imports only :mod:`planner.network` and :mod:`planner.search`.
 """
 
-from planner.proposals.make import make_proposal
-from planner.proposals.metrics import ProposalMetrics, compute_metrics
-from planner.proposals.proposal import (
-    Marker,
-    Proposal,
-    Segment,
-    proposal_from_geojson,
-    proposal_to_geojson,
-)
-from planner.proposals.segments import segments_from_edges
+from typing import TYPE_CHECKING
+
+from planner._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from planner.proposals.make import make_proposal
+    from planner.proposals.metrics import ProposalMetrics, compute_metrics
+    from planner.proposals.proposal import (
+        Marker,
+        Proposal,
+        Segment,
+        proposal_from_geojson,
+        proposal_to_geojson,
+    )
+    from planner.proposals.segments import segments_from_edges
 
 __all__ = [
     "Marker",
@@ -29,3 +34,19 @@ __all__ = [
     "proposal_to_geojson",
     "segments_from_edges",
 ]
+
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "planner.proposals.make": ("make_proposal",),
+        "planner.proposals.metrics": ("ProposalMetrics", "compute_metrics"),
+        "planner.proposals.proposal": (
+            "Marker",
+            "Proposal",
+            "Segment",
+            "proposal_from_geojson",
+            "proposal_to_geojson",
+        ),
+        "planner.proposals.segments": ("segments_from_edges",),
+    },
+)

@@ -8,17 +8,22 @@ near-optimal Steiner tree (:mod:`~planner.search.steiner`) or a 2-edge-connected
 (:mod:`~planner.search.ring`). Nothing here imports the other levels.
 """
 
-from planner.search.alternatives import distinct_alternatives
-from planner.search.ring import RingSolution, exact_ring, ring_subgraph
-from planner.search.route_search import (
-    DiversePair,
-    Route,
-    diverse_pair,
-    k_alternatives,
-    shortest_route,
-)
-from planner.search.shortest_paths import CSRGraph, csr_of
-from planner.search.steiner import SteinerSolution, steiner_tree, steiner_tree_csr
+from typing import TYPE_CHECKING
+
+from planner._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from planner.search.alternatives import distinct_alternatives
+    from planner.search.ring import RingSolution, exact_ring, ring_subgraph
+    from planner.search.route_search import (
+        DiversePair,
+        Route,
+        diverse_pair,
+        k_alternatives,
+        shortest_route,
+    )
+    from planner.search.shortest_paths import CSRGraph, csr_of
+    from planner.search.steiner import SteinerSolution, steiner_tree, steiner_tree_csr
 
 __all__ = [
     "CSRGraph",
@@ -36,3 +41,20 @@ __all__ = [
     "steiner_tree",
     "steiner_tree_csr",
 ]
+
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "planner.search.alternatives": ("distinct_alternatives",),
+        "planner.search.ring": ("RingSolution", "exact_ring", "ring_subgraph"),
+        "planner.search.route_search": (
+            "DiversePair",
+            "Route",
+            "diverse_pair",
+            "k_alternatives",
+            "shortest_route",
+        ),
+        "planner.search.shortest_paths": ("CSRGraph", "csr_of"),
+        "planner.search.steiner": ("SteinerSolution", "steiner_tree", "steiner_tree_csr"),
+    },
+)
