@@ -10,14 +10,19 @@ import networkx as nx
 import numpy as np
 from shapely import LineString
 
-from planner.backbone import plan_backbone
-from planner.cost_model import load_cost_model
-from planner.engine import CSRGraph, csr_of
-from planner.graph import CorridorGraph
-from planner.network import PlanningNetwork, attach_multihomed, attach_place, build_network
-from planner.overlay import OverlayGraph, nodes_and_edges, overlay
-from planner.places import Place
-from planner.route_plan import plan_route
+from planner.network.corridor_graph import CorridorGraph
+from planner.network.cost_model import load_cost_model
+from planner.network.overlay import OverlayGraph, nodes_and_edges, overlay
+from planner.network.places import Place
+from planner.network.planning_network import (
+    PlanningNetwork,
+    attach_multihomed,
+    attach_place,
+    build_network,
+)
+from planner.plans.backbone import plan_backbone
+from planner.plans.route import plan_route
+from planner.search.shortest_paths import CSRGraph, csr_of
 
 COSTS = load_cost_model()
 
