@@ -20,9 +20,9 @@ from api.planning import PlanningContext, measure, planning_context, proposal_sl
 from api.scenarios import ScenarioWorkspace, run_scenario
 from layers.errors import AlreadyExistsError
 from layers.store_api import LayerStore
-from planner.metrics import ProposalMetrics
-from planner.proposal import Proposal
-from planner.scenario import NAME_PATTERN, find_scenario, load_scenario
+from planner.plans.scenario import NAME_PATTERN, find_scenario, load_scenario
+from planner.proposals.metrics import ProposalMetrics
+from planner.proposals.proposal import Proposal
 from usecases.jobs import JobControl, JobOutcome
 
 
@@ -46,7 +46,7 @@ def run_request(
     """Run one job's request through its use case (the runner's work function).
 
     ``inputs`` holds the places a proposal request's check resolved (as
-    :meth:`planner.places.Place.to_dict`).
+    :meth:`planner.network.places.Place.to_dict`).
     """
     if isinstance(request, ScenarioRunRequest):
         return _run_scenario(store, cost_model, request, control)
@@ -81,8 +81,8 @@ def cached_context(store: LayerStore, cost_model: Path | None) -> PlanningContex
 
     The context is loaded once per store version (its fingerprint, cost model file) and
     process, from the inputs built once beside the store (concurrent cold workers build
-    them once: :mod:`planner.persist`). Jobs only read it: planning works on its own copy
-    of the network.
+    them once: :mod:`planner.network.build_cache`). Jobs only read it: planning works on its
+    own copy of the network.
     """
     key = (store.location, str(cost_model))
     version = _store_version(store, cost_model)

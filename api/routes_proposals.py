@@ -40,9 +40,9 @@ from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundErro
 from layers.export import export_frame
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
-from planner.land import Land
-from planner.places import PlaceIndex
-from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
+from planner.network.land import Land
+from planner.network.places import PlaceIndex
+from planner.proposals.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 from usecases.jobs import Job, JobRunner, JobStatus
 
 router = APIRouter(tags=["proposals"])

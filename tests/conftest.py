@@ -71,7 +71,7 @@ def planned_scenarios(
     """
     from api.scenarios import ScenarioWorkspace, run_scenario
     from layers.store import Store
-    from planner.scenario import list_scenarios
+    from planner.plans.scenario import list_scenarios
 
     folder = tmp_path_factory.mktemp("planned")
     store = Store(copy_store(bundled_store, folder))

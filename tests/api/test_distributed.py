@@ -47,7 +47,7 @@ from api.distributed import (
 from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
-from planner.proposal import Proposal, proposal_to_geojson
+from planner.proposals.proposal import Proposal, proposal_to_geojson
 
 # dask LocalClusters of worker processes, each running national plans.
 pytestmark = pytest.mark.slow

@@ -22,8 +22,8 @@ from api.scenarios import ScenarioResult, ScenarioWorkspace, run_scenario
 from layers.errors import NotFoundError, TrazoError
 from layers.ingest import ingest
 from layers.store import Store
-from planner.metrics import is_built, segment_graph
-from planner.scenario import DEFAULT_SCENARIO_DIR, Scenario, load_scenario
+from planner.plans.scenario import DEFAULT_SCENARIO_DIR, Scenario, load_scenario
+from planner.proposals.metrics import is_built, segment_graph
 
 CORRIDOR_DEPLOYMENTS = {"rail", "highway", "pipeline", "power_aerial", "fiber_lease", "subsea"}
 

@@ -20,8 +20,8 @@ from bundled_stores import PlannedScenarios
 from api.planning import measure, save_proposal
 from layers.store import Store
 from maps.render import manifest_attributions, proposal_map, save_map, store_map
-from planner.route_plan import plan_route
-from planner.scenario import DEFAULT_SCENARIO_DIR
+from planner.plans.route import plan_route
+from planner.plans.scenario import DEFAULT_SCENARIO_DIR
 
 DATA = DEFAULT_SCENARIO_DIR.parent
 SCENARIOS = sorted(path.stem for path in DEFAULT_SCENARIO_DIR.glob("*.toml"))
