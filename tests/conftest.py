@@ -39,8 +39,8 @@ def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled national layers (data/manifest.toml) loaded once, with their planning cache.
 
     Shared by the whole session: read it, never write to it. A test that stores proposals
-    or changes layers takes its own copy (``bundled_store_copy`` or
-    :func:`store_copies.copy_store`), which carries the priced network built here.
+    or changes layers takes its own copy (:func:`bundled_stores.copy_store`), which carries
+    the priced network built here.
     """
     from api.planning import planning_context
     from layers.bundle import load_bundle
@@ -51,12 +51,6 @@ def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     load_bundle(store, REPO / "data")
     planning_context(store)  # builds the priced network and place index into store.cache/
     return path
-
-
-@pytest.fixture
-def bundled_store_copy(bundled_store: Path, tmp_path: Path) -> Path:
-    """A private copy of the bundled store, free to change."""
-    return copy_store(bundled_store, tmp_path / "bundled")
 
 
 @pytest.fixture(scope="session")
@@ -181,12 +175,17 @@ or loaded by ``trazo demo``), a PostgreSQL cluster, a uvicorn server process. Ev
 that uses one is ``slow``."""
 
 BUNDLE_GROUP = frozenset({"bundled_store", "planned_scenarios"})
-"""Tests on the session's bundled store run in one pytest-xdist worker (``--dist loadgroup``),
-so the bundle is loaded and the scenarios planned once, not once per worker."""
+"""Tests on the session's bundled store run in one pytest-xdist worker, so the bundle is
+loaded and the scenarios planned once, not once per worker."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests ``slow`` by the fixtures they use, and group the bundled-store tests."""
+    """Mark tests ``slow`` by the fixtures they use; group them for pytest-xdist workers.
+
+    Under ``--dist loadgroup`` a group runs in one worker: the bundled-store tests form one
+    group, every other module its own, so a module's fixtures (servers, stores) are set up
+    once and not in both workers.
+    """
     grouping = config.pluginmanager.hasplugin("xdist")
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
@@ -194,5 +193,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         on_postgis = callspec is not None and callspec.params.get("store_location") == "postgis"
         if names & SLOW_FIXTURES or on_postgis:
             item.add_marker(pytest.mark.slow)
-        if grouping and names & BUNDLE_GROUP:
-            item.add_marker(pytest.mark.xdist_group("bundle"))
+        if grouping:
+            group = "bundle" if names & BUNDLE_GROUP else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
