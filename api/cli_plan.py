@@ -27,10 +27,9 @@ from api.planning import (
     save_proposal,
 )
 from api.settings import DistributedSettings, PlannerSettings
-from layers.errors import NotFoundError
+from layers.errors import DegenerateRequestError, NotFoundError
 from planner.backbone import plan_backbone
 from planner.demand import load_state_coverage, select_area
-from planner.errors import DegenerateRequestError
 from planner.last_mile import plan_last_mile
 from planner.places import resolve_places
 from planner.proposal import Proposal
@@ -195,7 +194,7 @@ def last_mile(
         raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
     context = _context(cost_model)
     if context.localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        raise NotFoundError("the store holds no localities layer", subject="layers")
     selection = select_area(area, context.states, context.municipalities)
     inside = context.localities[context.localities.intersects(selection.geometry)]
     with console.status(f"planning the last mile for {len(inside):,} localities..."):

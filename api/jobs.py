@@ -56,9 +56,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api._proposal_requests import REQUESTS, JobKind
+from api.errors import http_message
 from api.planning import PlanningContext, measure, planning_context, proposal_slug, save_proposal
 from api.scenarios import ScenarioWorkspace, run_scenario
-from layers.errors import AlreadyExistsError, NotFoundError, TrazoError
+from layers.errors import AlreadyExistsError, IdempotencyKeyReusedError, NotFoundError, TrazoError
 from layers.store import Store
 from layers.store_api import LayerStore, RecordSession
 from planner.metrics import ProposalMetrics
@@ -120,12 +121,6 @@ class JobSettings(BaseSettings):
         le=300,
         description="How long `?wait=true` waits for a job before answering 202.",
     )
-
-
-class IdempotencyKeyReusedError(TrazoError):
-    """An ``Idempotency-Key`` already names a job with a different request (a 422)."""
-
-    code = "idempotency_key_reused"
 
 
 @dataclass(frozen=True)
@@ -688,7 +683,7 @@ def run_job(
             for key in ("candidates", "suggestions")
             if (value := getattr(err, key, None))
         }
-        jobs.fail(job_id, err.code, err.message, details)
+        jobs.fail(job_id, err.code, http_message(err), details)
     except Exception:
         logger.exception("job %s (%s) failed unexpectedly", job_id, kind)
         jobs.fail(job_id, "internal_error", f"{INTERNAL_MESSAGE} (job {job_id})")

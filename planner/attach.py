@@ -22,7 +22,7 @@ import numpy.typing as npt
 import shapely
 from shapely import LineString, Point
 
-from planner.errors import NoRouteError
+from layers.errors import NoRouteError
 from planner.graph import GRAPH_CRS, geodesic_km, to_analysis_crs
 from planner.land import Land, Piece
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from layers.errors import NoRouteError
 from planner.assemble import make_proposal, node_costs
 from planner.engine import CSRGraph, csr_of
-from planner.errors import NoRouteError
 from planner.network import PlanningNetwork, add_greenfield_candidates, attach_places
 from planner.places import Place
 from planner.proposal import Proposal

@@ -35,7 +35,7 @@ import shapely
 from shapely import LineString
 from shapely.ops import nearest_points
 
-from layers.errors import TrazoError
+from layers.errors import OutsidePlanningAreaError, TrazoError
 from planner.graph import ANALYSIS_CRS, GRAPH_CRS, geodesic_km
 
 COASTAL_TOLERANCE_KM = 1.0
@@ -49,12 +49,6 @@ WATER_DEPLOYMENTS = frozenset({"subsea"})
 
 _SIMPLIFY_M = 100.0
 """The coast is simplified this much before buffering (speed); the buffer shrinks to match."""
-
-
-class OutsidePlanningAreaError(TrazoError):
-    """A place lies outside the planning area (the stored states and their margin)."""
-
-    code = "outside_planning_area"
 
 
 @dataclass(frozen=True)

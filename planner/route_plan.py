@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from layers.errors import DegenerateRequestError
 from planner.alternatives import distinct_alternatives
 from planner.assemble import make_proposal, node_costs
-from planner.errors import DegenerateRequestError
 from planner.graph import geodesic_km
 from planner.network import PlanningNetwork, attach_multihomed, attach_place
 from planner.places import Place
@@ -75,9 +75,9 @@ def plan_route(
 
     Raises
     ------
-    planner.errors.DegenerateRequestError
+    layers.errors.DegenerateRequestError
         When origin and destination are the same place.
-    planner.errors.NoRouteError
+    layers.errors.NoRouteError
         When the places are not connected (or no corridor-disjoint pair exists).
     """
     if alternatives < 0:

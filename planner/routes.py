@@ -21,8 +21,8 @@ import networkx as nx
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from layers.errors import NoRouteError, PlaceNotFoundError
 from planner.engine import ArcGraph, CSRGraph, _astar, arc_search, csr_of, shortest_path_rows
-from planner.errors import NoRouteError, PlaceNotFoundError
 
 Engine = Literal["csr", "networkx"]
 EdgeKey = tuple[Hashable, Hashable, Any]

@@ -48,9 +48,13 @@ from pydantic import (
     model_validator,
 )
 
-from layers.errors import NotFoundError, TrazoError
+from layers.errors import (
+    CostModelError,
+    ScenarioError,
+    ScenarioNotFoundError,
+)
 from planner._toml import read_toml
-from planner.cost_model import CostModelError, load_cost_model
+from planner.cost_model import load_cost_model
 
 DEFAULT_SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
 """Where the bundled scenario files live."""
@@ -60,18 +64,6 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-
-
-class ScenarioError(TrazoError):
-    """A scenario file is missing, unreadable or invalid; the message names file and key."""
-
-    code = "invalid_scenario"
-
-
-class ScenarioNotFoundError(ScenarioError, NotFoundError):
-    """No scenario has that name."""
-
-    code = "scenario_not_found"
 
 
 class _Model(BaseModel):

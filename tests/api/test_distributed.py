@@ -37,7 +37,6 @@ from api.app import create_app
 from api.cli import app
 from api.distributed import (
     NationalRequest,
-    PartitionFailedError,
     dask_client,
     national_partitions,
     plan_national_last_mile,
@@ -46,6 +45,7 @@ from api.distributed import (
 )
 from api.jobs import JobSettings
 from api.settings import ServiceSettings, StoreSettings
+from layers.errors import PartitionFailedError
 from layers.ingest import ingest
 from layers.store import Store
 from planner.proposal import Proposal, proposal_to_geojson

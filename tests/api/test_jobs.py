@@ -15,15 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.jobs import (
-    JOBS_TABLE,
-    RESTART_MESSAGE,
-    IdempotencyKeyReusedError,
-    JobSettings,
-    JobStore,
-    owners_dir,
-)
+from api.jobs import JOBS_TABLE, RESTART_MESSAGE, JobSettings, JobStore, owners_dir
 from api.settings import ServiceSettings, StoreSettings
+from layers.errors import IdempotencyKeyReusedError
 from layers.ingest import ingest
 from layers.store import Store
 
@@ -222,7 +216,8 @@ def test_jobs_table_is_hidden_from_gdal(store_path: Path) -> None:
 def test_no_store_means_nothing_to_plan_on(tmp_path: Path) -> None:
     with TestClient(make_app(tmp_path / "empty.gpkg")) as client:
         response = client.post("/proposals/route", json=ROUTE, headers=PLANNER)
-        assert response.status_code == 404 and "trazo demo" in response.json()["message"]
+        assert response.status_code == 404
+        assert response.json()["message"].endswith("; load layers with POST /layers")
         assert client.get("/jobs", headers=VIEWER).json() == []
 
 

@@ -16,14 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.jobs import (
-    RESTART_MESSAGE,
-    IdempotencyKeyReusedError,
-    JobSettings,
-    JobStore,
-    recover,
-)
+from api.jobs import RESTART_MESSAGE, JobSettings, JobStore, recover
 from api.settings import ServiceSettings, StoreSettings
+from layers.errors import IdempotencyKeyReusedError
 from layers.ingest import ingest
 from layers.store_api import LayerStore
 

@@ -28,9 +28,9 @@ from api.app import create_app
 from api.jobs import JobSettings
 from api.routes_proposals import JobOut, ProposalSummary
 from api.settings import ServiceSettings, StoreSettings
+from layers.errors import NoRouteError
 from layers.ingest import ingest
 from layers.store import Store
-from planner.errors import NoRouteError
 
 KEYS = {"v" * 20: "viewer", "p" * 20: "planner"}
 VIEWER = {"X-API-Key": "v" * 20}

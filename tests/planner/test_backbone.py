@@ -7,9 +7,9 @@ import networkx as nx
 import pytest
 from shapely import LineString
 
+from layers.errors import NoRouteError
 from planner.backbone import plan_backbone
 from planner.cost_model import load_cost_model
-from planner.errors import NoRouteError
 from planner.network import build_network
 from planner.places import Place
 

@@ -10,8 +10,8 @@ import pytest
 from scipy.integrate import quad
 from shapely import LineString, MultiLineString, Point
 
+from layers.errors import GraphBuildError, NoRouteError
 from planner.attach import attach_point, attach_points
-from planner.errors import GraphBuildError, NoRouteError
 from planner.graph import build_corridor_graph
 
 # WGS84 ellipsoid, worked here independently of pyproj

@@ -31,10 +31,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString, box
 
+from layers.errors import NoBackboneError
 from layers.export import export_frame
 from planner.cost_model import load_cost_model
 from planner.graph import geodesic_km
-from planner.last_mile import NoBackboneError, plan_last_mile
+from planner.last_mile import plan_last_mile
 from planner.metrics import compute_metrics
 from planner.network import PlanningNetwork, build_network
 from planner.proposal import Proposal, proposal_frame, proposal_from_geojson, proposal_to_geojson
