@@ -1003,9 +1003,8 @@ class PostgisOwners:
         try:
             return psycopg.connect(self._store._url, autocommit=True, connect_timeout=10)
         except psycopg.Error as err:
-            raise StoreBusyError(
-                f"cannot connect to the PostGIS store {self._store.location}"
-            ) from err
+            log.warning("cannot connect to the PostGIS store %s: %s", self._store.location, err)
+            raise StoreBusyError("cannot connect to the PostGIS store; try again later") from err
 
     def hold(self, owner: str) -> _HeldAdvisoryLock | None:
         """Take ``owner``'s lock on a connection kept open; None if another holds it."""
