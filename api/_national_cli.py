@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -19,10 +19,11 @@ from rich.progress import (
 from rich.table import Table
 
 from api._console import console
-from api.distributed import Progress as PartitionProgress
 from maps import format as fmt
-from planner.national import ALL_AREAS
-from planner.proposal import Proposal
+
+if TYPE_CHECKING:
+    from api.distributed import Progress as PartitionProgress
+    from planner.proposal import Proposal
 
 
 class Partition(StrEnum):
@@ -56,6 +57,8 @@ def is_all_states(area: str) -> bool:
     >>> is_all_states("All"), is_all_states("México")
     (True, False)
     """
+    from planner.national import ALL_AREAS  # the national planner only when it is asked for
+
     return area.strip().casefold() in ALL_AREAS
 
 

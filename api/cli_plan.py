@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,23 +17,15 @@ from api._national_cli import (
     partition_progress,
     state_table,
 )
-from api._summary import summary_table
-from api.distributed import dask_client, measure_national, plan_national_last_mile
-from api.planning import (
-    PlanningContext,
-    measure,
-    planning_context,
-    proposal_slug,
-    save_proposal,
-)
 from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import DegenerateRequestError, NotFoundError
-from planner.backbone import plan_backbone
-from planner.demand import load_state_coverage, select_area
-from planner.last_mile import plan_last_mile
-from planner.places import resolve_places
-from planner.proposal import Proposal
-from planner.route_plan import plan_route
+
+if TYPE_CHECKING:
+    from api.planning import PlanningContext
+    from planner.proposal import Proposal
+
+# The planners, the dask code and the metrics are imported inside the commands that use
+# them: a route must not wait for the last-mile optimiser or a dask cluster to import.
 
 app = typer.Typer(help="Propose fiber routes, backbones and last-mile connections.")
 
@@ -54,6 +46,8 @@ PLACES_SHOWN = 12
 
 
 def _context(cost_model: Path | None) -> PlanningContext:
+    from api.planning import planning_context
+
     settings = PlannerSettings()
     with console.status("loading the priced corridor network..."):
         return planning_context(
@@ -68,6 +62,9 @@ def _finish(
     out: Path | None,
     replace: bool,
 ) -> None:
+    from api._summary import summary_table
+    from api.planning import measure, proposal_slug, save_proposal
+
     metrics = measure(context, proposal)
     stored_name = name or proposal_slug(proposal.name)
     document = save_proposal(context.store, proposal, metrics, stored_name, replace=replace)
@@ -103,6 +100,8 @@ def route(
     cost_model: CostModelOption = None,
 ) -> None:
     """Least-cost route between two places, with alternatives or a diverse pair."""
+    from planner.route_plan import plan_route
+
     context = _context(cost_model)
     start, end = context.places.resolve(origin), context.places.resolve(destination)
     with console.status("routing..."):
@@ -129,6 +128,9 @@ def backbone(
     cost_model: CostModelOption = None,
 ) -> None:
     """Near-optimal Steiner backbone joining every terminal."""
+    from planner.backbone import plan_backbone
+    from planner.places import resolve_places
+
     context = _context(cost_model)
     places = resolve_places(_terminals_source(terminals), index=context.places)
     with console.status(f"solving the backbone over {len(places)} terminals..."):
@@ -192,6 +194,9 @@ def last_mile(
         return
     if workers is not None or scheduler is not None:
         raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
+    from planner.demand import load_state_coverage, select_area
+    from planner.last_mile import plan_last_mile
+
     context = _context(cost_model)
     if context.localities is None:
         raise NotFoundError("the store holds no localities layer", subject="layers")
@@ -230,6 +235,10 @@ def _national_last_mile(
         raise DegenerateRequestError(
             "--budget cannot be split between states; plan --area all without it, or one state"
         )
+    from api._summary import summary_table
+    from api.distributed import dask_client, measure_national, plan_national_last_mile
+    from api.planning import proposal_slug, save_proposal
+
     store = open_store()
     model_path = cost_model or PlannerSettings().cost_model
     scheduler = scheduler or DistributedSettings().scheduler

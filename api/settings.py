@@ -11,9 +11,8 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.limits import Limits
-
-REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class StoreSettings(BaseSettings):
@@ -36,7 +35,9 @@ class StoreSettings(BaseSettings):
         ),
     )
     data_dir: Path = Field(
-        default=REPO_DATA_DIR, description="Folder of the bundled layers and data/manifest.toml."
+        default=BUNDLED_DATA_DIR,
+        description="Folder of the bundled layers and their manifest.toml; default the data "
+        "installed with Trazo.",
     )
 
     @field_validator("store", mode="before")
@@ -148,4 +149,21 @@ class DistributedSettings(BaseSettings):
             "Default: the command line runs serially unless --workers N; the service runs "
             "a national job's states one after another in its job worker."
         ),
+    )
+
+
+class JobSettings(BaseSettings):
+    """How proposal and scenario jobs run (environment prefix ``TRAZO_JOB_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRAZO_JOB_", env_file=".env", extra="ignore")
+
+    executor: Literal["process", "thread"] = Field(
+        default="process",
+        description="Run jobs in worker processes (keeps the API responsive) or in threads.",
+    )
+    wait_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long `?wait=true` waits for a job before answering 202.",
     )

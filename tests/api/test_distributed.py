@@ -43,8 +43,7 @@ from api.distributed import (
     run_partitions,
     state_label,
 )
-from api.jobs import JobSettings
-from api.settings import ServiceSettings, StoreSettings
+from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.errors import PartitionFailedError
 from layers.ingest import ingest
 from layers.store import Store
@@ -275,8 +274,8 @@ def service(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClien
     app = create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=str(store.path)),
+        jobs=JobSettings(executor="thread", wait_seconds=60),  # type: ignore[arg-type]
     )
-    app.state.job_settings = JobSettings(executor="thread", wait_seconds=60)  # type: ignore[arg-type]
     with TestClient(app) as client:
         yield client
 
