@@ -19,10 +19,9 @@ from rich.progress import (
 from rich.table import Table
 
 from api._console import console
-from api.distributed import Progress as PartitionProgress
 from maps import format as fmt
-from planner.national import ALL_AREAS
 from planner.proposal import Proposal
+from usecases.national import Progress as PartitionProgress
 
 
 class Partition(StrEnum):
@@ -46,17 +45,6 @@ SchedulerOption = Annotated[
         "(default: TRAZO_SCHEDULER, else --workers or serially)."
     ),
 ]
-
-
-def is_all_states(area: str) -> bool:
-    """Whether ``area`` asks for every stored state.
-
-    Examples
-    --------
-    >>> is_all_states("All"), is_all_states("México")
-    (True, False)
-    """
-    return area.strip().casefold() in ALL_AREAS
 
 
 @contextlib.contextmanager

@@ -7,9 +7,9 @@ import logging
 import typer
 
 from api import cli_layers, cli_plan, cli_proposals, cli_scenario, cli_store
+from api.cli_demo import demo
 from api.cli_map import map_command
 from api.cli_serve import serve
-from api.demo import demo
 
 app = typer.Typer(
     name="trazo",

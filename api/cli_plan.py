@@ -13,28 +13,25 @@ from api._national_cli import (
     Partition,
     SchedulerOption,
     WorkersOption,
-    is_all_states,
     partition_progress,
     state_table,
 )
 from api._summary import summary_table
-from api.distributed import dask_client, measure_national, plan_national_last_mile
-from api.planning import (
-    PlanningContext,
-    measure,
-    planning_context,
-    proposal_slug,
-    save_proposal,
-)
 from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import NotFoundError
-from planner.backbone import plan_backbone
-from planner.demand import load_state_coverage, select_area
+from layers.store_api import LayerStore
 from planner.errors import DegenerateRequestError
-from planner.last_mile import plan_last_mile
-from planner.places import resolve_places
+from planner.metrics import ProposalMetrics
 from planner.proposal import Proposal
-from planner.route_plan import plan_route
+from usecases.backbone import backbone as plan_backbone
+from usecases.backbone import resolve_terminals
+from usecases.context import PlanningContext, planning_context
+from usecases.last_mile import OptionNames, check_national, is_all_states, national_last_mile
+from usecases.last_mile import last_mile as plan_last_mile
+from usecases.national import measure_national
+from usecases.proposals import measure, store_proposal
+from usecases.route import resolve_ends
+from usecases.route import route as plan_route
 
 app = typer.Typer(help="Propose fiber routes, backbones and last-mile connections.")
 
@@ -62,17 +59,22 @@ def _context(cost_model: Path | None) -> PlanningContext:
         )
 
 
+OPTION_NAMES = OptionNames(area_all="--area all", by_state="--by state", budget="--budget")
+"""How this command line's options are named in errors about a national run."""
+
+
 def _finish(
-    context: PlanningContext,
+    store: LayerStore,
     proposal: Proposal,
+    metrics: ProposalMetrics,
     name: str | None,
     out: Path | None,
     replace: bool,
 ) -> None:
-    metrics = measure(context, proposal)
-    stored_name = name or proposal_slug(proposal.name)
-    document = save_proposal(context.store, proposal, metrics, stored_name, replace=replace)
+    stored_name, document = store_proposal(store, proposal, metrics, name, replace=replace)
     console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
+    if proposal.parameters.get("states"):
+        console.print(state_table(proposal))
     places = [str(p) for p in proposal.parameters.get("places") or []]
     if places:
         shown = "; ".join(places[:PLACES_SHOWN])
@@ -105,12 +107,10 @@ def route(
 ) -> None:
     """Least-cost route between two places, with alternatives or a diverse pair."""
     context = _context(cost_model)
-    start, end = context.places.resolve(origin), context.places.resolve(destination)
+    start, end = resolve_ends(context.places, origin, destination)
     with console.status("routing..."):
-        proposal = plan_route(
-            context.network, start, end, alternatives=alternatives, diverse=diverse
-        )
-    _finish(context, proposal, name, out, replace)
+        proposal = plan_route(context, start, end, alternatives=alternatives, diverse=diverse)
+    _finish(context.store, proposal, measure(context, proposal), name, out, replace)
 
 
 @app.command("backbone")
@@ -131,10 +131,10 @@ def backbone(
 ) -> None:
     """Near-optimal Steiner backbone joining every terminal."""
     context = _context(cost_model)
-    places = resolve_places(_terminals_source(terminals), index=context.places)
+    places = resolve_terminals(context.places, _terminals_source(terminals))
     with console.status(f"solving the backbone over {len(places)} terminals..."):
-        proposal = plan_backbone(context.network, places, ring=ring)
-    _finish(context, proposal, name, out, replace)
+        proposal = plan_backbone(context, places, ring=ring)
+    _finish(context.store, proposal, measure(context, proposal), name, out, replace)
 
 
 TERMINAL_FILE_SUFFIXES = frozenset({".txt", ".csv", ".geojson", ".json"})
@@ -187,66 +187,32 @@ def last_mile(
     ``trazo plan last-mile --help`` and the README's "National runs").
     """
     if by is not None or is_all_states(area):
-        _national_last_mile(
-            area, by, min_population, budget, workers, scheduler, name, out, replace, cost_model
-        )
+        check_national(area, budget, OPTION_NAMES)
+        store = open_store()
+        model_path = cost_model or PlannerSettings().cost_model
+        scheduler = scheduler or DistributedSettings().scheduler
+        with partition_progress() as progress:
+            proposal = national_last_mile(
+                store,
+                model_path,
+                min_population=min_population,
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+            )
+        metrics = measure_national(store, model_path, proposal)
+        _finish(store, proposal, metrics, name, out, replace)
         return
     if workers is not None or scheduler is not None:
         raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
     context = _context(cost_model)
-    if context.localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
-    selection = select_area(area, context.states, context.municipalities)
-    inside = context.localities[context.localities.intersects(selection.geometry)]
-    with console.status(f"planning the last mile for {len(inside):,} localities..."):
+    with console.status("planning the last mile...") as status:
         proposal = plan_last_mile(
-            context.network,
-            inside,
-            area_name=selection.name,
+            context,
+            area,
             min_population=min_population,
             budget_usd=budget,
-            coverage=context.coverage,
-            state_coverage=load_state_coverage() if state_coverage else None,
+            state_coverage=state_coverage,
+            progress=lambda _done, text: status.update(f"{text}..."),
         )
-    _finish(context, proposal, name, out, replace)
-
-
-def _national_last_mile(
-    area: str,
-    by: Partition | None,
-    min_population: int,
-    budget: float | None,
-    workers: int | None,
-    scheduler: str | None,
-    name: str | None,
-    out: Path | None,
-    replace: bool,
-    cost_model: Path | None,
-) -> None:
-    if not is_all_states(area):
-        raise DegenerateRequestError(
-            f"--by state plans --area all (every stored state), not {area!r}"
-        )
-    if budget is not None:
-        raise DegenerateRequestError(
-            "--budget cannot be split between states; plan --area all without it, or one state"
-        )
-    store = open_store()
-    model_path = cost_model or PlannerSettings().cost_model
-    scheduler = scheduler or DistributedSettings().scheduler
-    with dask_client(workers, scheduler) as client, partition_progress() as progress:
-        proposal = plan_national_last_mile(
-            store, model_path, min_population=min_population, client=client, progress=progress
-        )
-    metrics = measure_national(store, model_path, proposal)
-    stored_name = name or proposal_slug(proposal.name)
-    document = save_proposal(store, proposal, metrics, stored_name, replace=replace)
-    console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
-    console.print(state_table(proposal))
-    for note in proposal.notes:
-        console.print(f"[dim]note:[/] {note}")
-    console.print(f"cost model: {proposal.cost_model_source}")
-    console.print(f"stored as {stored_name!r} (`trazo proposals show {stored_name}`)")
-    if out is not None:
-        out.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-        console.print(f"wrote {out}")
+    _finish(context.store, proposal, measure(context, proposal), name, out, replace)

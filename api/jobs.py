@@ -43,7 +43,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
@@ -55,15 +55,15 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api._proposal_requests import REQUESTS, JobKind
-from api.planning import PlanningContext, measure, planning_context, proposal_slug, save_proposal
-from api.scenarios import ScenarioWorkspace, run_scenario
-from layers.errors import AlreadyExistsError, NotFoundError, TrazoError
+from api.settings import DistributedSettings
+from layers.errors import NotFoundError, TrazoError
 from layers.store import Store
 from layers.store_api import LayerStore, RecordSession
-from planner.metrics import ProposalMetrics
-from planner.proposal import Proposal
-from planner.scenario import find_scenario, load_scenario
+from planner.places import Place
+from usecases.context import shared_context
+from usecases.proposals import measure, store_proposal
+from usecases.requests import Engine, JobKind, ProposalRequest
+from usecases.scenario import run_stored_scenario
 
 logger = logging.getLogger("trazo.jobs")
 
@@ -497,13 +497,17 @@ class JobRunner:
     def submit(
         self,
         kind: JobKind,
-        request: dict[str, Any],
-        places: list[dict[str, Any]],
+        request: ProposalRequest | dict[str, Any],
+        places: list[Place],
         idempotency_key: str | None = None,
     ) -> tuple[Job, bool]:
-        """Record a job and queue it; a known ``idempotency_key`` returns its job instead."""
+        """Record a job and queue it; a known ``idempotency_key`` returns its job instead.
+
+        ``request`` is the validated request model (a scenario run: its document); the
+        worker gets it and the ``places`` it resolved as they are, nothing parsed again.
+        """
         job, created = self.jobs.submit(
-            kind, request, idempotency_key=idempotency_key, owner=self.owner
+            kind, request_document(request), idempotency_key=idempotency_key, owner=self.owner
         )
         if not created:
             return job, False
@@ -595,10 +599,6 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
 
 # ---------------------------------------------------------------------- in the worker
 
-_contexts: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext]] = {}
-_contexts_guard = threading.Lock()
-_contexts_loading = threading.Lock()
-
 
 def _worker_init(level: int, server_pid: int) -> None:
     """Log at the server's level, and end this worker if the server process dies.
@@ -616,35 +616,11 @@ def _worker_init(level: int, server_pid: int) -> None:
     threading.Thread(target=watch, name="trazo-server-watch", daemon=True).start()
 
 
-def _store_version(store: LayerStore, cost_model: Path | None) -> tuple[Any, ...]:
-    layers = store.fingerprint()
-    model = None
-    if cost_model is not None and cost_model.exists():
-        model = (str(cost_model), cost_model.stat().st_mtime_ns)
-    return layers, model
-
-
-def cached_context(store: LayerStore, cost_model: Path | None) -> PlanningContext:
-    """The planning context of the store's current layers, shared by every job.
-
-    The context is loaded once per store version (its fingerprint, cost model file) and
-    process, from the inputs built once beside the store (concurrent cold workers build
-    them once: :mod:`planner.persist`). Jobs only read it: planning works on its own copy
-    of the network.
-    """
-    key = (store.location, str(cost_model))
-    version = _store_version(store, cost_model)
-    # one loader at a time: concurrent jobs in threads wait for it and share its context
-    # instead of each holding a copy of the network
-    with _contexts_loading:
-        with _contexts_guard:
-            cached = _contexts.get(key)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        context = planning_context(store, cost_model)
-        with _contexts_guard:
-            _contexts[key] = (version, context)
-        return context
+def request_document(request: ProposalRequest | dict[str, Any]) -> dict[str, Any]:
+    """The request as the job records it: JSON, by field alias, defaults filled in."""
+    if isinstance(request, dict):
+        return request
+    return request.model_dump(mode="json", by_alias=True)
 
 
 def run_job(
@@ -652,8 +628,8 @@ def run_job(
     cost_model: Path | None,
     job_id: str,
     kind: JobKind,
-    request: dict[str, Any],
-    places: list[dict[str, Any]],
+    request: ProposalRequest | dict[str, Any],
+    places: list[Place],
 ) -> None:
     """Plan one job and record its outcome; runs in a worker. Never raises."""
     jobs = JobStore(store)
@@ -665,20 +641,21 @@ def run_job(
             with contextlib.suppress(TrazoError):
                 jobs.progress(job_id, fraction, message)
 
-        if kind == "scenario":
-            first, message = run_scenario_job(store, cost_model, request, progress)
+        if not isinstance(request, ProposalRequest):  # a scenario run
+            first, message = run_stored_scenario(
+                store, cost_model, str(request["scenario"]), progress
+            )
             if jobs.get(job_id).status == "running":
                 jobs.succeed(job_id, first, message)
             return
-        model = REQUESTS[kind].model_validate(request)
-
-        context = cached_context(store, cost_model)
-        proposal = model.plan(context, places, progress)
+        context = shared_context(store, cost_model)
+        engine = Engine(cost_model, DistributedSettings().scheduler)
+        proposal = request.plan(context, places, progress, engine)
         progress(0.9, "measuring and storing the proposal")
         metrics = measure(context, proposal)
         if jobs.get(job_id).status != "running":
             return  # failed meanwhile (a shutdown): store nothing
-        name = _store(context, proposal, metrics, model.name, replace=model.replace)
+        name, _ = store_proposal(store, proposal, metrics, request.name, replace=request.replace)
         jobs.succeed(job_id, name, f"stored as proposal {name!r}")
         logger.info("job %s (%s) stored proposal %s", job_id, kind, name)
     except TrazoError as err:
@@ -692,51 +669,3 @@ def run_job(
     except Exception:
         logger.exception("job %s (%s) failed unexpectedly", job_id, kind)
         jobs.fail(job_id, "internal_error", f"{INTERNAL_MESSAGE} (job {job_id})")
-
-
-def scenario_outputs(store: LayerStore) -> Path:
-    """Where scenario runs write their files: a folder of the store's, one per scenario."""
-    return store.side_folder("scenarios")
-
-
-def run_scenario_job(
-    store: LayerStore,
-    cost_model: Path | None,
-    request: dict[str, Any],
-    progress: Callable[[float, str], None],
-) -> tuple[str, str]:
-    """Run a bundled scenario; return its first stored proposal and a message naming all."""
-    spec = load_scenario(find_scenario(str(request["scenario"])))
-    workspace = ScenarioWorkspace(store, cost_model)
-    result = run_scenario(
-        spec,
-        store,
-        scenario_outputs(store),
-        lambda text: progress(0.5, text),
-        workspace=workspace,
-    )
-    names = [step.store_name for step in result.steps]
-    return names[0], f"stored proposals {', '.join(names)}"
-
-
-def _store(
-    context: PlanningContext,
-    proposal: Proposal,
-    metrics: ProposalMetrics,
-    name: str | None,
-    *,
-    replace: bool,
-) -> str:
-    """Save under ``name``, or under the proposal's slug with _2, _3, ... if it is taken."""
-    if name is not None:
-        save_proposal(context.store, proposal, metrics, name, replace=replace)
-        return name
-    base = proposal_slug(proposal.name)
-    for n in range(1, 1000):
-        candidate = base if n == 1 else f"{base[:58]}_{n}"
-        try:
-            save_proposal(context.store, proposal, metrics, candidate, replace=False)
-        except AlreadyExistsError:
-            continue
-        return candidate
-    raise AlreadyExistsError(f"too many proposals named {base!r}; give a name")

@@ -15,7 +15,6 @@ Idempotency-Key draft advises. Keys are shared by every caller of the service: u
 
 from __future__ import annotations
 
-import functools
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,24 +24,20 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from api._proposal_requests import (
+from api.auth import planner, viewer
+from api.jobs import Job, JobRunner, JobStatus
+from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
+from layers.export import export_frame
+from layers.store_api import LayerStore
+from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
+from usecases.context import request_lookups
+from usecases.requests import (
     BackboneRequest,
     JobKind,
     LastMileRequest,
-    Lookups,
     ProposalRequest,
     RouteRequest,
 )
-from api.auth import planner, viewer
-from api.jobs import Job, JobRunner, JobStatus
-from api.planning import CORRIDOR_KINDS
-from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
-from layers.export import export_frame
-from layers.kinds import LayerKind
-from layers.store_api import LayerStore
-from planner.land import Land
-from planner.places import PlaceIndex
-from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 
 router = APIRouter(tags=["proposals"])
 
@@ -54,12 +49,6 @@ MEDIA_TYPES: dict[str, str] = {
     "kml": "application/vnd.google-earth.kml+xml",
     "csv": "text/csv; charset=utf-8",
 }
-_LOOKUP_KINDS = (
-    LayerKind.LOCALITIES,
-    LayerKind.SUBSEA_LANDINGS,
-    LayerKind.STATES,
-    LayerKind.MUNICIPALITIES,
-)
 
 Wait = Annotated[
     bool,
@@ -210,52 +199,6 @@ def _proposal_links(request: Request, name: str) -> list[Link]:
     return links
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_lookups(store: LayerStore, version: tuple[tuple[str, str, str], ...]) -> Lookups:
-    frames: dict[LayerKind, Any] = {}
-    for name, kind, _ in version:
-        frames.setdefault(LayerKind(kind), []).append(store.read(name))
-    import geopandas as gpd
-    import pandas as pd
-
-    def one(kind: LayerKind) -> gpd.GeoDataFrame | None:
-        found = frames.get(kind)
-        if not found:
-            return None
-        if len(found) == 1:
-            return found[0]
-        return gpd.GeoDataFrame(pd.concat(found, ignore_index=True), crs="EPSG:4326")
-
-    localities = one(LayerKind.LOCALITIES)
-    states = one(LayerKind.STATES)
-    return Lookups(
-        places=PlaceIndex(
-            localities,
-            one(LayerKind.SUBSEA_LANDINGS),
-            area=Land(states) if states is not None else None,
-        ),
-        states=states,
-        municipalities=one(LayerKind.MUNICIPALITIES),
-        localities=localities,
-    )
-
-
-def _lookups(store: LayerStore) -> Lookups:
-    """The place and area layers of the store's current version (cached per version)."""
-    layers = store.list_layers()
-    if not any(info.kind in CORRIDOR_KINDS for info in layers):
-        raise NotFoundError(
-            "the store holds no rights_of_way or fiber_routes layers to route on; "
-            "run `trazo demo` or load some with `trazo layers load`"
-        )
-    version = tuple(
-        (info.name, info.kind.value, info.loaded_at)
-        for info in layers
-        if info.kind in _LOOKUP_KINDS
-    )
-    return _cached_lookups(store, version)
-
-
 def _stored(store: LayerStore, name: str) -> bool:
     try:
         store.proposal(name)
@@ -273,16 +216,17 @@ def _submit(
 ) -> JobOut:
     store = request_store(request)
     runner = job_runner(request)
-    document = body.model_dump(mode="json", by_alias=True)
-    known = runner.jobs.for_key(idempotency_key, body.kind, document) if idempotency_key else None
-    if known is not None:  # a retry: answer with the job, not with checks it already passed
-        return answer_job(request, response, runner, known, wait)
+    if idempotency_key:
+        document = body.model_dump(mode="json", by_alias=True)
+        known = runner.jobs.for_key(idempotency_key, body.kind, document)
+        if known is not None:  # a retry: answer with the job, not with checks it passed
+            return answer_job(request, response, runner, known, wait)
     if body.name is not None and not body.replace and _stored(store, body.name):
         raise AlreadyExistsError(
             f'proposal {body.name!r} already exists; send "replace": true or another name'
         )
-    places = body.check(_lookups(store))
-    job, _ = runner.submit(body.kind, document, places, idempotency_key)
+    places = body.check(request_lookups(store))
+    job, _ = runner.submit(body.kind, body, places, idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
 

@@ -35,7 +35,12 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from api.distributed import (
+from api.jobs import JobSettings
+from api.settings import ServiceSettings, StoreSettings
+from layers.ingest import ingest
+from layers.store import Store
+from planner.proposal import Proposal, proposal_to_geojson
+from usecases.national import (
     NationalRequest,
     PartitionFailedError,
     dask_client,
@@ -44,11 +49,6 @@ from api.distributed import (
     run_partitions,
     state_label,
 )
-from api.jobs import JobSettings
-from api.settings import ServiceSettings, StoreSettings
-from layers.ingest import ingest
-from layers.store import Store
-from planner.proposal import Proposal, proposal_to_geojson
 
 runner = CliRunner()
 CRS = "EPSG:4326"

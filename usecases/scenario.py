@@ -22,57 +22,39 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 
-from api.planning import PlanningContext, measure, planning_context, save_proposal
-from layers.errors import LayerValidationError, NotFoundError
-from layers.export import export_frame
+from layers.errors import NotFoundError
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
-from maps.render import manifest_attributions, save_map
 from maps.report import (
-    ReportStep,
-    ReportTable,
-    ScenarioReport,
     save_report,
-    scenario_map,
 )
-from planner.backbone import plan_backbone
 from planner.cost_model import CostModel
-from planner.demand import (
-    load_household_internet,
-    load_state_coverage,
-    localities_in_area,
-    select_area,
-)
-from planner.land import COASTAL_TOLERANCE_KM
+from planner.demand import load_state_coverage, select_area
 from planner.last_mile import plan_last_mile
 from planner.metrics import ProposalMetrics, is_built
-from planner.network import PlanningNetwork, attach_place, attach_places, build_network
-from planner.places import Place, resolve_places
-from planner.proposal import Proposal, line_length_km, proposal_frame
+from planner.network import PlanningNetwork, attach_places, build_network
+from planner.places import Place
+from planner.proposal import Proposal
 from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
-from planner.route_plan import plan_route
 from planner.scenario import (
-    DEFAULT_SCENARIO_DIR,
     BackboneStep,
     CableStep,
     LastMileStep,
-    LatencyTable,
     RouteStep,
     Scenario,
+    find_scenario,
+    load_scenario,
 )
 from planner.subsea import (
     PUBLISHED_LENGTH_SOURCE,
@@ -80,14 +62,23 @@ from planner.subsea import (
     add_subsea_links,
     cable_proposal,
 )
+from usecases.backbone import backbone, resolve_terminals
+from usecases.context import CORRIDOR_KINDS, PlanningContext, planning_context, stored_localities
+from usecases.last_mile import area_localities
+from usecases.proposals import measure, save_proposal
+from usecases.route import resolve_ends, route
+from usecases.scenario_outputs import summary_report, write_map, write_step_files
+from usecases.scenario_tables import (
+    TableResult,
+    demand_table,
+    inventory_table,
+    latency_table,
+)
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
 _NODE_DECIMALS = 7
-ANALYSIS_EPSG = 6372
-"""Mexico ITRF2008 / LCC: metres, for buffers."""
 
 
 @dataclass
@@ -106,16 +97,6 @@ class StepResult:
     budget_usd: float | None = None
     km_off_land: float | None = None
     """Km of land deployments farther than the coastal tolerance from land (should be 0)."""
-
-
-@dataclass
-class TableResult:
-    """A table of the summary (latency, inventory, demand)."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[Any]]
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -234,19 +215,6 @@ class ScenarioWorkspace:
         return links
 
 
-def run_scenarios(
-    specs: Sequence[Scenario],
-    store: LayerStore,
-    out_dir: Path,
-    progress: Progress | None = None,
-    *,
-    workspace: ScenarioWorkspace | None = None,
-) -> list[ScenarioResult]:
-    """Run several scenarios on one workspace (the store read once)."""
-    workspace = workspace or ScenarioWorkspace(store)
-    return [run_scenario(spec, store, out_dir, progress, workspace=workspace) for spec in specs]
-
-
 def run_scenario(
     spec: Scenario,
     store: LayerStore,
@@ -293,12 +261,12 @@ def run_scenario(
     tables: list[TableResult] = []
     for table in spec.latency_tables:
         say(f"{spec.name}: latency table {table.title!r}")
-        tables.append(_latency_table(table, context, workspace))
+        tables.append(latency_table(table, context, workspace))
     if spec.inventory is not None:
         say(f"{spec.name}: corridor inventory of {spec.inventory.area}")
-        tables.append(_inventory(spec, context, workspace))
+        tables.append(inventory_table(spec, context, workspace))
     if spec.demand is not None:
-        tables.append(_demand_table(spec.demand.state, context))
+        tables.append(demand_table(spec.demand.state, context))
     notes = _scenario_notes(spec, variant, workspace)
     result = ScenarioResult(
         spec=spec,
@@ -312,9 +280,9 @@ def run_scenario(
         notes=notes,
     )
     say(f"{spec.name}: map and summary")
-    result.files["map"] = _write_map(result, workspace, folder)
+    result.files["map"] = write_map(result, workspace, folder)
     result.seconds = time.perf_counter() - started
-    result.files["summary"] = save_report(_report(result), folder / "summary.html")
+    result.files["summary"] = save_report(summary_report(result), folder / "summary.html")
     return result
 
 
@@ -333,10 +301,9 @@ def _run_step(
     network = context.network
     budget: float | None = None
     if isinstance(step, RouteStep):
-        origin = context.places.resolve(step.origin)
-        destination = context.places.resolve(step.destination)
-        proposal = plan_route(
-            network,
+        origin, destination = resolve_ends(context.places, step.origin, step.destination)
+        proposal = route(
+            context,
             origin,
             destination,
             alternatives=step.alternatives,
@@ -345,8 +312,8 @@ def _run_step(
         )
     elif isinstance(step, BackboneStep):
         terminals = backbone_terminals(step, context, workspace)
-        proposal = plan_backbone(
-            network, terminals, ring=step.ring, name=step.title, time_budget_s=step.time_budget_s
+        proposal = backbone(
+            context, terminals, ring=step.ring, name=step.title, time_budget_s=step.time_budget_s
         )
     elif isinstance(step, CableStep):
         proposal = _cable(step, context, workspace)
@@ -363,7 +330,7 @@ def _run_step(
             )
     store_name = f"{spec.name}_{step.name}"
     document = save_proposal(context.store, proposal, metrics, store_name, replace=True)
-    files = _write_step_files(proposal, document, store_name, folder / step.name)
+    files = write_step_files(proposal, document, store_name, folder / step.name)
     seconds = time.perf_counter() - started
     logger.info("%s: %s in %.1f s", spec.name, step.name, seconds)
     return StepResult(
@@ -390,7 +357,7 @@ def backbone_terminals(
     """
     places: list[Place] = []
     if step.terminals:
-        places += resolve_places(list(step.terminals), index=context.places)
+        places += resolve_terminals(context.places, list(step.terminals))
     if step.terminals_layer is not None:
         places += layer_places(workspace, step.terminals_layer)
     if step.terminals_min_population is not None:
@@ -425,10 +392,7 @@ def layer_places(workspace: ScenarioWorkspace, name: str) -> list[Place]:
 def _locality_places(
     context: PlanningContext, min_population: int | None, seats_of: str | None
 ) -> list[Place]:
-    localities = context.localities
-    if localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
-    chosen = localities
+    chosen = stored_localities(context.localities)
     if min_population is not None:
         chosen = chosen[chosen["population"] >= min_population]
     if seats_of is not None:
@@ -493,12 +457,7 @@ def _last_mile(
     earlier: list[StepResult],
     budget: float | None,
 ) -> Proposal:
-    if context.localities is None or context.states is None or context.municipalities is None:
-        raise NotFoundError(
-            "a last mile needs the localities, states and municipalities layers; run `trazo demo`"
-        )
-    area = select_area(step.area, context.states, context.municipalities)
-    inside = localities_in_area(context.localities, area)
+    area, inside = area_localities(step.area, context)
     network = context.network
     backbone: list[Hashable] | None = None
     if step.backbone_step is not None:
@@ -553,209 +512,6 @@ def _rounded_xy(x: float, y: float) -> tuple[float, float]:
     return (round(float(x), _NODE_DECIMALS), round(float(y), _NODE_DECIMALS))
 
 
-def _write_step_files(
-    proposal: Proposal, document: dict[str, Any], store_name: str, stem: Path
-) -> dict[str, Path]:
-    files: dict[str, Path] = {}
-    geojson = stem.with_suffix(".geojson")
-    geojson.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    files["geojson"] = geojson
-    frame = proposal_frame(proposal)
-    gpkg = stem.with_suffix(".gpkg")
-    gpkg.unlink(missing_ok=True)
-    files["gpkg"] = export_frame(frame, "gpkg", gpkg, store_name)
-    records = proposal.parameters.get("localities")
-    if isinstance(records, list) and records:
-        import pyogrio
-
-        table = pd.DataFrame(
-            [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in records]
-        )
-        points = gpd.GeoDataFrame(
-            table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326"
-        )
-        pyogrio.write_dataframe(points, gpkg, layer=f"{store_name}_localities", driver="GPKG")
-    return files
-
-
-# ---------------------------------------------------------------------------- tables
-
-
-def _latency_table(
-    table: LatencyTable, context: PlanningContext, workspace: ScenarioWorkspace
-) -> TableResult:
-    """One-way fiber latency over the shortest path (by km) between places."""
-    network = context.network
-    model = network.cost_model
-    origins = resolve_places(list(table.origins), index=context.places)
-    destinations = (
-        resolve_places(list(table.destinations), index=context.places)
-        if (table.destinations)
-        else []
-    )
-    if table.to_landings:
-        destinations += _landing_places(workspace)
-    network = network.copy()
-    graph = network.graph
-    origin_nodes = [attach_place(network, p) for p in origins]
-    target_nodes = [attach_place(network, p) for p in destinations]
-    km: dict[tuple[int, int], float | None] = {}
-    for i, node in enumerate(origin_nodes):
-        lengths = nx.single_source_dijkstra_path_length(graph, node, weight="length_km")
-        for j, target in enumerate(target_nodes):
-            value = lengths.get(target)
-            km[i, j] = None if value is None else float(value)
-
-    def cell(value: float | None) -> str:
-        if value is None:
-            return "no path"
-        return f"{model.latency_ms(value):.2f} ms ({value:,.0f} km)"
-
-    notes = [
-        f"one-way propagation at {model.latency.us_per_km:g} us/km over the shortest path by "
-        "length through the corridor network (subsea links included where the scenario adds "
-        "them); no equipment delay"
-    ]
-    if len(origins) == 1:
-        ranked = sorted(
-            range(len(destinations)),
-            key=lambda j: math.inf if km[0, j] is None else float(km[0, j] or 0.0),
-        )
-        if table.nearest is not None:
-            ranked = ranked[: table.nearest]
-        rows = [
-            [
-                destinations[j].name,
-                None if km[0, j] is None else round(float(km[0, j] or 0.0)),
-                None if km[0, j] is None else round(model.latency_ms(float(km[0, j] or 0.0)), 2),
-            ]
-            for j in ranked
-        ]
-        return TableResult(
-            f"{table.title} (from {origins[0].name})", ["to", "km", "one-way ms"], rows, notes
-        )
-    matrix: list[list[Any]] = [
-        [o.name] + [cell(km[i, j]) for j in range(len(destinations))] for i, o in enumerate(origins)
-    ]
-    for j, destination in enumerate(destinations):
-        reached = [(km[i, j], i) for i in range(len(origins)) if km[i, j] is not None]
-        if reached:
-            best_km, best = min((float(v or 0.0), i) for v, i in reached)
-            notes.append(
-                f"{destination.name}: lowest latency from {origins[best].name} "
-                f"({model.latency_ms(best_km):.2f} ms)"
-            )
-    return TableResult(table.title, ["from", *[d.name for d in destinations]], matrix, notes)
-
-
-def _landing_places(workspace: ScenarioWorkspace) -> list[Place]:
-    places = []
-    for name in workspace.frames_of(LayerKind.SUBSEA_LANDINGS):
-        frame = workspace.frame(name)
-        for _, row in frame.iterrows():
-            point = shapely.point_on_surface(row.geometry)
-            places.append(Place(str(row["name"]), point.x, point.y, kind="landing"))
-    return places
-
-
-def _inventory(
-    spec: Scenario, context: PlanningContext, workspace: ScenarioWorkspace
-) -> TableResult:
-    """Corridor km by layer and type inside an area and within a buffer around it."""
-    assert spec.inventory is not None
-    if context.states is None or context.municipalities is None:
-        raise NotFoundError("an inventory needs the states and municipalities layers")
-    area = select_area(spec.inventory.area, context.states, context.municipalities)
-    buffer_km = spec.inventory.buffer_km
-    outline = gpd.GeoSeries([area.geometry], crs="EPSG:4326")
-    buffered = outline.to_crs(ANALYSIS_EPSG).buffer(buffer_km * 1000.0).to_crs(4326).iloc[0]
-    rows: list[list[Any]] = []
-    for name in workspace.layers_for(spec):
-        frame = workspace.frame(name)
-        near = frame[frame.intersects(buffered)]
-        kind = workspace.kinds[name]
-        groups = (
-            near["row_type"].astype(str)
-            if kind is LayerKind.RIGHTS_OF_WAY and "row_type" in near.columns
-            else pd.Series(["fiber"] * len(near), index=near.index)
-        )
-        for group in sorted(set(groups)):
-            part = near[groups == group]
-            inside = sum(_km(shapely.intersection(g, area.geometry)) for g in part.geometry)
-            around = sum(_km(shapely.intersection(g, buffered)) for g in part.geometry)
-            rows.append([name, group, round(inside, 1), round(around, 1)])
-    landings = _landing_places(workspace)
-    within = [p.name for p in landings if shapely.intersects_xy(buffered, p.lon, p.lat)]
-    notes = [
-        f"geodesic km of each stored corridor layer the scenario plans on, inside {area.name} "
-        f"and within {buffer_km:g} km of it",
-        "cable landings within the buffer: " + (", ".join(within) if within else "none"),
-    ]
-    return TableResult(
-        f"Corridor inventory: {area.name} and {buffer_km:g} km around it",
-        ["layer", "type", f"km in {area.name}", f"km within {buffer_km:g} km"],
-        rows,
-        notes,
-    )
-
-
-def _km(geometry: Any) -> float:
-    total = 0.0
-    for part in shapely.get_parts(geometry):
-        if part.geom_type == "LineString" and not part.is_empty:
-            total += line_length_km(part)
-    return total
-
-
-def _demand_table(state: str, context: PlanningContext) -> TableResult:
-    """Population and household internet by municipality of one state."""
-    if context.states is None or context.municipalities is None:
-        raise NotFoundError("a demand table needs the states and municipalities layers")
-    area = select_area(state, context.states, context.municipalities)
-    munis = context.municipalities
-    codes = munis["cvegeo"].astype(str).str.zfill(5)
-    mine = munis[codes.str.startswith(str(area.code))].copy()
-    mine["cvegeo"] = mine["cvegeo"].astype(str).str.zfill(5)
-    census = load_household_internet()
-    census = census.set_index("cvegeo")
-    rows = []
-    found = 0
-    for _, row in mine.sort_values("cvegeo").iterrows():
-        share = None
-        if row["cvegeo"] in census.index:
-            share = round(1.0 - float(census.loc[row["cvegeo"], "share_without_internet"]), 3)
-            found += 1
-        households = row.get("households")
-        rows.append(
-            [
-                row["name"],
-                row["cvegeo"],
-                None if pd.isna(row.get("population")) else int(row["population"]),
-                None if households is None or pd.isna(households) else int(households),
-                share,
-            ]
-        )
-    notes = [
-        "population (and households where the layer has them) from the municipalities layer",
-        (
-            f"household internet share from the bundled 2020 census table for {found} of "
-            f"{len(rows)} municipalities"
-            if found
-            else f"the bundled 2020 census table (13 states) has no rows for {area.name}: "
-            "household internet share unknown; load INEGI's table for this state to fill it"
-        ),
-    ]
-    return TableResult(
-        f"Demand by municipality: {area.name}",
-        ["municipality", "cvegeo", "population", "households", "household internet share"],
-        rows,
-        notes,
-    )
-
-
-# ---------------------------------------------------------------------------- outputs
-
-
 def _scenario_notes(spec: Scenario, variant: _Variant, workspace: ScenarioWorkspace) -> list[str]:
     notes = []
     layers = workspace.layers_for(spec)
@@ -783,139 +539,28 @@ def _scenario_notes(spec: Scenario, variant: _Variant, workspace: ScenarioWorksp
     return notes
 
 
-def _write_map(result: ScenarioResult, workspace: ScenarioWorkspace, folder: Path) -> Path:
-    documents = [(step.document, step.title) for step in result.steps]
-    frames: dict[str, tuple[LayerKind | str, gpd.GeoDataFrame]] = {}
-    for name in workspace.frames_of(LayerKind.STATES):
-        frames[name] = (LayerKind.STATES, workspace.frame(name))
-    for name in result.layers:
-        frames[name] = (workspace.kinds[name], workspace.frame(name))
-    for kind in (LayerKind.SUBSEA_CABLES, LayerKind.SUBSEA_LANDINGS):
-        for name in workspace.frames_of(kind):
-            frames[name] = (kind, workspace.frame(name))
-    if result.spec.layers is not None:
-        # the map shows what the scenario planned on
-        frames = {
-            n: f for n, f in frames.items() if f[0] not in CORRIDOR_KINDS or n in result.layers
-        }
-    credits, labels = _layer_credits()
-    m = scenario_map(
-        documents, frames, title=result.spec.title, attributions=credits, labels=labels
+def scenario_outputs(store: LayerStore) -> Path:
+    """Where a service's scenario runs write their files: one folder of the store's."""
+    return store.side_folder("scenarios")
+
+
+def run_stored_scenario(
+    store: LayerStore,
+    cost_model: Path | None,
+    name: str,
+    progress: Callable[[float, str], None],
+) -> tuple[str, str]:
+    """Run a bundled scenario into :func:`scenario_outputs` (what a scenario job does).
+
+    Returns its first stored proposal's name and a message naming them all.
+    """
+    spec = load_scenario(find_scenario(name))
+    result = run_scenario(
+        spec,
+        store,
+        scenario_outputs(store),
+        lambda text: progress(0.5, text),
+        workspace=ScenarioWorkspace(store, cost_model),
     )
-    return save_map(m, folder / "map.html")
-
-
-def _layer_credits() -> tuple[dict[str, str], dict[str, str]]:
-    """Credits and titles of the bundled layers (the scenarios plan on them), if present."""
-    try:
-        return manifest_attributions(DEFAULT_SCENARIO_DIR.parent)
-    except (LayerValidationError, OSError):
-        return {}, {}
-
-
-def _report(result: ScenarioResult) -> ScenarioReport:
-    spec = result.spec
-    steps = []
-    for step in result.steps:
-        extra: list[tuple[str, str]] = []
-        parameters = step.proposal.parameters
-        if step.budget_usd is not None:
-            extra.append(("Budget", f"USD {step.budget_usd:,.0f}"))
-        if step.kind == "last_mile":
-            split = parameters.get("technology_split") or {}
-            for tech, figures in split.items():
-                extra.append(
-                    (
-                        f"{tech.replace('_', ' ')}",
-                        f"{figures['localities']:,} localities, {figures['people']:,} people",
-                    )
-                )
-            capex = step.metrics.capex_usd_total
-            people = step.metrics.people_covered or 0
-            if capex > 0:
-                extra.append(("People per USD million", f"{people / capex * 1e6:,.0f}"))
-            extra.append(
-                (
-                    "Localities served",
-                    f"{parameters.get('localities_served', 0):,} of "
-                    f"{parameters.get('localities_with_demand', 0):,} with people unserved "
-                    f"(≥ {parameters.get('min_population')} people)",
-                )
-            )
-        if step.km_off_land is not None:
-            extra.append(
-                (
-                    "Land deployment off land",
-                    f"{step.km_off_land:,.1f} km beyond the {COASTAL_TOLERANCE_KM:g} km "
-                    "coastal tolerance",
-                )
-            )
-        if step.kind == "backbone":
-            extra.append(("Terminals", f"{len(step.proposal.terminals):,}"))
-        steps.append(
-            ReportStep(
-                name=step.name,
-                title=step.title,
-                kind=step.kind,
-                metrics=step.metrics.to_dict(),
-                notes=tuple(step.proposal.notes),
-                files={k: v.name for k, v in step.files.items()},
-                extra=tuple(extra),
-                seconds=step.seconds,
-            )
-        )
-    headline = _funding_lines(result)
-    overrides = []
-    described = result.cost_model.describe()
-    for key in _flat_keys(spec.cost_model):
-        entry = described.get(key)
-        if entry is not None:
-            overrides.append((key, str(entry["value"]), str(entry["source"])))
-    tables = [
-        ReportTable(t.title, tuple(t.columns), tuple(map(tuple, t.rows)), tuple(t.notes))
-        for t in result.tables
-    ]
-    return ScenarioReport(
-        name=spec.name,
-        title=spec.title,
-        description=spec.description,
-        facts=tuple((f.text, f.source) for f in spec.facts),
-        assumptions=spec.assumptions,
-        steps=tuple(steps),
-        tables=tuple(tables),
-        headline=tuple(headline),
-        cost_overrides=tuple(overrides),
-        notes=tuple(result.notes),
-        cost_model_source=result.cost_model.meta.source,
-        generated=datetime.now(UTC).isoformat(timespec="seconds"),
-        seconds=result.seconds,
-    )
-
-
-def _funding_lines(result: ScenarioResult) -> list[str]:
-    spec = result.spec
-    if spec.funding_usd is None:
-        return []
-    label = spec.funding_label or "funding"
-    lines = []
-    for step in result.steps:
-        capex = step.metrics.capex_usd_total
-        if capex <= 0:
-            continue
-        share = min(spec.funding_usd / capex, 1.0)
-        lines.append(
-            f"{label} (USD {spec.funding_usd:,.0f}) covers {share:.0%} of {step.title} "
-            f"(capex USD {capex:,.0f})"
-        )
-    return lines
-
-
-def _flat_keys(overrides: dict[str, Any], prefix: str = "") -> list[str]:
-    keys = []
-    for key, value in overrides.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            keys += _flat_keys(value, path)
-        elif not path.endswith(".source"):
-            keys.append(path)
-    return keys
+    names = [step.store_name for step in result.steps]
+    return names[0], f"stored proposals {', '.join(names)}"
