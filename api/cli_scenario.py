@@ -20,8 +20,9 @@ from planner.scenario import (
     list_scenarios,
     load_scenario,
 )
-from usecases.national import ScenarioBatch, dask_client, run_scenario_batch
+from usecases.national import dask_client
 from usecases.scenario import ScenarioResult, ScenarioWorkspace, run_scenario
+from usecases.scenario_batch import ScenarioBatch, run_scenario_batch
 
 app = typer.Typer(help="Run the seed projects as scenarios: proposals, map and summary.")
 

@@ -26,11 +26,10 @@ from pydantic import BaseModel, Field
 
 from api.auth import planner, viewer
 from api.jobs import Job, JobRunner, JobStatus
-from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
-from layers.export import export_frame
+from layers.errors import AlreadyExistsError, NotFoundError
 from layers.store_api import LayerStore
-from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 from usecases.context import request_lookups
+from usecases.proposal_files import draw_proposal_map, write_proposal_file
 from usecases.requests import (
     BackboneRequest,
     JobKind,
@@ -403,12 +402,8 @@ def export_proposal(
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
     if fmt == "geojson":
         return JSONResponse(document, media_type=GEOJSON, headers=headers)
-    proposal = proposal_from_geojson(document)
-    if fmt == "csv":
-        text = bill_of_quantities(proposal).to_csv(index=False)
-        return Response(text, media_type=MEDIA_TYPES[fmt], headers=headers)
     with tempfile.TemporaryDirectory(prefix="trazo-export-") as folder:
-        written = export_frame(proposal_frame(proposal), fmt, Path(folder) / f"{name}.{fmt}", name)
+        written = write_proposal_file(document, fmt, Path(folder) / f"{name}.{fmt}", name)
         content = written.read_bytes()
     return Response(content, media_type=MEDIA_TYPES[fmt], headers=headers)
 
@@ -444,15 +439,10 @@ def get_proposal(request: Request, name: ProposalId) -> JSONResponse:
 )
 def proposal_map(request: Request, name: ProposalId) -> HTMLResponse:
     """One self-contained HTML map of the proposal over the stored layers (no network)."""
-    from maps.render import manifest_attributions, save_map, store_map
-
     store = request_store(request)
     document = store.proposal(name).document
-    try:
-        credits, labels = manifest_attributions(request.app.state.data_dir)
-    except (LayerValidationError, OSError):
-        credits, labels = {}, {}
-    m = store_map(store, document, attributions=credits, labels=labels)
     with tempfile.TemporaryDirectory(prefix="trazo-map-") as folder:
-        html = save_map(m, Path(folder) / f"{name}.html").read_text(encoding="utf-8")
+        path = Path(folder) / f"{name}.html"
+        draw_proposal_map(store, document, path, data_dir=request.app.state.data_dir)
+        html = path.read_text(encoding="utf-8")
     return HTMLResponse(html)

@@ -1,4 +1,4 @@
-"""National runs on dask.distributed: the last mile by state and scenario batches.
+"""National runs on dask.distributed: the last mile by state (and the engine of batches).
 
 One engine for the command line and the service (the last mile's use case,
 :mod:`usecases.last_mile`, calls it). :func:`dask_client` gives a client of a
@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import geopandas as gpd
 
@@ -40,10 +39,6 @@ from planner.national import StatePartition, merge_state_plans, plan_state, stat
 from planner.network import PlanningNetwork
 from planner.proposal import Proposal
 from usecases.context import shared_context, stored_frames, stored_localities, stored_states
-
-if TYPE_CHECKING:
-    from planner.scenario import Scenario
-    from usecases.scenario import ScenarioResult, ScenarioWorkspace
 
 logger = logging.getLogger(__name__)
 
@@ -264,65 +259,3 @@ def plan_partition(partition: StatePartition, request: NationalRequest) -> Propo
     context = shared_context(request.store, request.cost_model)
     localities = stored_localities(context.localities)
     return plan_state(context.network, localities, partition, min_population=request.min_population)
-
-
-_inputs_guard = threading.Lock()
-
-
-# ------------------------------------------------------------------- scenario batches
-
-
-@dataclass(frozen=True)
-class ScenarioBatch:
-    """What every scenario of a batch shares (sent with each task)."""
-
-    store: LayerStore
-    out_dir: Path
-    cost_model: Path | None
-
-
-def run_scenario_batch(
-    specs: Sequence[Scenario],
-    batch: ScenarioBatch,
-    *,
-    client: Any = None,
-    progress: Progress | None = None,
-) -> list[ScenarioResult]:
-    """Run every scenario, one task each; the results come back in the order given.
-
-    Each scenario is planned exactly as a serial run plans it (its own steps on the
-    store's layers, its files in its own subfolder), so the figures do not depend on the
-    engine; each worker process reads the layers once for all the scenarios it runs.
-    """
-    return run_partitions(
-        client,
-        run_scenario_task,
-        list(specs),
-        batch,
-        label=lambda spec: spec.name,
-        progress=progress,
-    )
-
-
-def run_scenario_task(spec: Scenario, batch: ScenarioBatch) -> ScenarioResult:
-    """One scenario of a batch; runs on a worker (or here, serially)."""
-    from usecases.scenario import run_scenario
-
-    return run_scenario(spec, batch.store, batch.out_dir, workspace=_workspace(batch))
-
-
-_workspaces: dict[tuple[str, str], tuple[str, ScenarioWorkspace]] = {}
-
-
-def _workspace(batch: ScenarioBatch) -> ScenarioWorkspace:
-    """This process's workspace of the batch's store, read once per store version."""
-    from usecases.scenario import ScenarioWorkspace
-
-    key = (batch.store.location, str(batch.cost_model))
-    version = batch.store.fingerprint()
-    with _inputs_guard:
-        cached = _workspaces.get(key)
-        if cached is None or cached[0] != version:
-            cached = (version, ScenarioWorkspace(batch.store, batch.cost_model))
-            _workspaces[key] = cached
-    return cached[1]

@@ -19,14 +19,10 @@ run alone, inside its scenario or after every other scenario.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -39,11 +35,10 @@ from layers.store_api import LayerStore
 from maps.report import (
     save_report,
 )
-from planner.cost_model import CostModel
 from planner.demand import load_state_coverage, select_area
 from planner.last_mile import plan_last_mile
-from planner.metrics import ProposalMetrics, is_built
-from planner.network import PlanningNetwork, attach_places, build_network
+from planner.metrics import is_built
+from planner.network import PlanningNetwork, attach_places
 from planner.places import Place
 from planner.proposal import Proposal
 from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
@@ -58,161 +53,31 @@ from planner.scenario import (
 )
 from planner.subsea import (
     PUBLISHED_LENGTH_SOURCE,
-    SubseaLink,
-    add_subsea_links,
     cable_proposal,
 )
 from usecases.backbone import backbone, resolve_terminals
-from usecases.context import CORRIDOR_KINDS, PlanningContext, planning_context, stored_localities
+from usecases.context import PlanningContext, stored_localities
 from usecases.last_mile import area_localities
 from usecases.proposals import measure, save_proposal
 from usecases.route import resolve_ends, route
 from usecases.scenario_outputs import summary_report, write_map, write_step_files
 from usecases.scenario_tables import (
-    TableResult,
     demand_table,
     inventory_table,
     latency_table,
 )
+from usecases.scenario_workspace import (
+    Progress,
+    ScenarioResult,
+    ScenarioWorkspace,
+    StepResult,
+    TableResult,
+    Variant,
+)
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
 _NODE_DECIMALS = 7
-
-
-@dataclass
-class StepResult:
-    """One step's proposal, its metrics, where it was written and how long it took."""
-
-    name: str
-    title: str
-    kind: str
-    store_name: str
-    proposal: Proposal
-    metrics: ProposalMetrics
-    document: dict[str, Any]
-    files: dict[str, Path]
-    seconds: float
-    budget_usd: float | None = None
-    km_off_land: float | None = None
-    """Km of land deployments farther than the coastal tolerance from land (should be 0)."""
-
-
-@dataclass
-class ScenarioResult:
-    """Everything a scenario run produced."""
-
-    spec: Scenario
-    steps: list[StepResult]
-    tables: list[TableResult]
-    files: dict[str, Path]
-    seconds: float
-    cost_model: CostModel
-    layers: tuple[str, ...]
-    subsea_links: list[SubseaLink] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def step(self, name: str) -> StepResult:
-        """The result of the step called ``name``."""
-        for step in self.steps:
-            if step.name == name:
-                return step
-        raise KeyError(name)
-
-
-@dataclass
-class _Variant:
-    context: PlanningContext
-    subsea_links: list[SubseaLink]
-
-
-class ScenarioWorkspace:
-    """The store's layers read once, and one priced network per distinct planning basis.
-
-    Parameters
-    ----------
-    store
-        The layer store.
-    cost_model_path
-        Base cost model; default ``data/cost_model.toml``. Scenario overrides apply on top.
-    """
-
-    def __init__(self, store: LayerStore, cost_model_path: Path | None = None) -> None:
-        self.store = store
-        self.base = planning_context(store, cost_model_path)
-        infos = store.list_layers()
-        self.kinds: dict[str, LayerKind] = {info.name: info.kind for info in infos}
-        self.corridor_layers = tuple(info.name for info in infos if info.kind in CORRIDOR_KINDS)
-        self._frames: dict[str, gpd.GeoDataFrame] = {}
-        self._variants: dict[tuple[Any, ...], _Variant] = {
-            (self.corridor_layers, "{}", False): _Variant(self.base, [])
-        }
-
-    def frame(self, name: str) -> gpd.GeoDataFrame:
-        """A stored vector layer, read once."""
-        if name not in self._frames:
-            self._frames[name] = self.store.read(name)
-        return self._frames[name]
-
-    def frames_of(self, kind: LayerKind) -> list[str]:
-        """Names of the stored layers of one kind."""
-        return [name for name, k in self.kinds.items() if k is kind]
-
-    def layers_for(self, spec: Scenario) -> tuple[str, ...]:
-        """The corridor layers a scenario plans on (checked against the store)."""
-        if spec.layers is None:
-            return self.corridor_layers
-        missing = [name for name in spec.layers if name not in self.corridor_layers]
-        if missing:
-            raise NotFoundError(
-                f"scenario {spec.name!r}: layers {', '.join(missing)} are not stored corridor "
-                f"layers; stored: {', '.join(self.corridor_layers) or 'none'} "
-                "(load them with `trazo layers load` or run `trazo demo`)"
-            )
-        return tuple(spec.layers)
-
-    def variant(self, spec: Scenario, progress: Progress | None = None) -> _Variant:
-        """The planning context for a scenario's layers, cost model and subsea option."""
-        layers = self.layers_for(spec)
-        overrides = json.dumps(spec.cost_model, sort_keys=True, default=str)
-        key = (layers, overrides, spec.subsea)
-        if key not in self._variants:
-            base_model = self.base.network.cost_model
-            model = base_model.with_overrides(spec.cost_model) if spec.cost_model else base_model
-            if progress:
-                progress(f"building the priced network for {spec.name} ({len(layers)} layers)")
-            network = build_network(
-                {name: self.frame(name) for name in layers},
-                model,
-                elevation=self.base.network.elevation,
-                land=self.base.network.land,
-                caveats=self.base.network.caveats,
-            )
-            links: list[SubseaLink] = []
-            if spec.subsea:
-                links = self._add_subsea(network, model)
-            self._variants[key] = _Variant(dataclasses.replace(self.base, network=network), links)
-        return self._variants[key]
-
-    def _add_subsea(self, network: PlanningNetwork, model: CostModel) -> list[SubseaLink]:
-        cables = self.frames_of(LayerKind.SUBSEA_CABLES)
-        landings = self.frames_of(LayerKind.SUBSEA_LANDINGS)
-        if not cables or not landings:
-            raise NotFoundError(
-                "subsea = true needs a subsea_cables and a subsea_landings layer; "
-                "run `trazo demo` or load them"
-            )
-        links: list[SubseaLink] = []
-        landing_frame = pd.concat([self.frame(n) for n in landings], ignore_index=True)
-        for name in cables:
-            links += add_subsea_links(
-                network,
-                self.frame(name),
-                gpd.GeoDataFrame(landing_frame, crs="EPSG:4326"),
-                cost_model=model,
-            )
-        return links
 
 
 def run_scenario(
@@ -512,7 +377,7 @@ def _rounded_xy(x: float, y: float) -> tuple[float, float]:
     return (round(float(x), _NODE_DECIMALS), round(float(y), _NODE_DECIMALS))
 
 
-def _scenario_notes(spec: Scenario, variant: _Variant, workspace: ScenarioWorkspace) -> list[str]:
+def _scenario_notes(spec: Scenario, variant: Variant, workspace: ScenarioWorkspace) -> list[str]:
     notes = []
     layers = workspace.layers_for(spec)
     notes.append("corridor layers planned on: " + ", ".join(layers))

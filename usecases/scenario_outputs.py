@@ -5,23 +5,21 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from layers.errors import LayerValidationError
 from layers.export import export_frame
 from layers.kinds import LayerKind
-from maps.render import manifest_attributions, save_map
+from maps.render import save_map
 from maps.report import ReportStep, ReportTable, ScenarioReport, scenario_map
 from planner.land import COASTAL_TOLERANCE_KM
 from planner.proposal import Proposal, proposal_frame
 from planner.scenario import DEFAULT_SCENARIO_DIR
 from usecases.context import CORRIDOR_KINDS
-
-if TYPE_CHECKING:
-    from usecases.scenario import ScenarioResult, ScenarioWorkspace
+from usecases.proposal_files import layer_credits
+from usecases.scenario_workspace import ScenarioResult, ScenarioWorkspace
 
 
 def write_step_files(
@@ -76,10 +74,7 @@ def write_map(result: ScenarioResult, workspace: ScenarioWorkspace, folder: Path
 
 def _layer_credits() -> tuple[dict[str, str], dict[str, str]]:
     """Credits and titles of the bundled layers (the scenarios plan on them), if present."""
-    try:
-        return manifest_attributions(DEFAULT_SCENARIO_DIR.parent)
-    except (LayerValidationError, OSError):
-        return {}, {}
+    return layer_credits(DEFAULT_SCENARIO_DIR.parent)
 
 
 def summary_report(result: ScenarioResult) -> ScenarioReport:

@@ -7,8 +7,7 @@ and printed by its one-page summary (:mod:`usecases.scenario_outputs`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -23,22 +22,10 @@ from planner.places import Place, resolve_places
 from planner.proposal import line_length_km
 from planner.scenario import LatencyTable, Scenario
 from usecases.context import PlanningContext
-
-if TYPE_CHECKING:
-    from usecases.scenario import ScenarioWorkspace
+from usecases.scenario_workspace import ScenarioWorkspace, TableResult
 
 ANALYSIS_EPSG = 6372
 """Mexico ITRF2008 / LCC: metres, for buffers."""
-
-
-@dataclass
-class TableResult:
-    """A table of the summary (latency, inventory, demand)."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[Any]]
-    notes: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- tables
