@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -20,8 +20,10 @@ from rich.table import Table
 
 from api._console import console
 from maps import format as fmt
-from planner.proposal import Proposal
-from usecases.national import Progress as PartitionProgress
+
+if TYPE_CHECKING:
+    from planner.proposal import Proposal
+    from usecases.national import Progress as PartitionProgress
 
 
 class Partition(StrEnum):

@@ -23,12 +23,18 @@ from api._ogc import OPENAPI
 from api._openapi import openapi_document
 from api.auth import viewer
 from api.errors import add_exception_handlers
-from api.jobs import JobSettings, running_jobs
+from api.jobs import running_jobs
 from api.routes_features import router as features_router
 from api.routes_layers import router as layers_router
 from api.routes_proposals import router as proposals_router
 from api.routes_scenarios import router as scenarios_router
-from api.settings import LimitSettings, PlannerSettings, ServiceSettings, StoreSettings
+from api.settings import (
+    JobSettings,
+    LimitSettings,
+    PlannerSettings,
+    ServiceSettings,
+    StoreSettings,
+)
 from layers.stores import open_store
 from layers.workdirs import sweep_stale_workdirs
 
@@ -50,6 +56,7 @@ def create_app(
     store: StoreSettings | None = None,
     limits: LimitSettings | None = None,
     planner: PlannerSettings | None = None,
+    jobs: JobSettings | None = None,
 ) -> FastAPI:
     """Build the service; settings default to the environment (``TRAZO_*``)."""
     service = service or ServiceSettings()
@@ -81,7 +88,7 @@ def create_app(
     app.state.data_dir = store.data_dir
     app.state.limits = (limits or LimitSettings()).to_limits()
     app.state.planner = planner or PlannerSettings()
-    app.state.job_settings = JobSettings()
+    app.state.job_settings = jobs or JobSettings()
     add_exception_handlers(app)
     app.add_middleware(HeadAsGet)
     public_url = str(service.public_url) if service.public_url is not None else None

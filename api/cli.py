@@ -1,30 +1,63 @@
-"""The ``trazo`` command line."""
+"""The ``trazo`` command line.
+
+Each command group lives in its own module, imported only when that group runs: a
+``trazo plan route`` does not pay for the map renderer, the HTTP service or the dask
+cluster code (see :class:`LazyGroup`).
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import Any
 
 import typer
+from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
 
-from api import cli_layers, cli_plan, cli_proposals, cli_scenario, cli_store
-from api.cli_demo import demo
-from api.cli_map import map_command
-from api.cli_serve import serve
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    # name: (module, attribute, what the attribute is: a Typer "app" or a "command")
+    "demo": ("api.cli_demo", "demo", "command"),
+    "layers": ("api.cli_layers", "app", "app"),
+    "map": ("api.cli_map", "map_command", "command"),
+    "plan": ("api.cli_plan", "app", "app"),
+    "proposals": ("api.cli_proposals", "app", "app"),
+    "scenario": ("api.cli_scenario", "app", "app"),
+    "serve": ("api.cli_serve", "serve", "command"),
+    "store": ("api.cli_store", "app", "app"),
+}
+"""Every command (group) of ``trazo`` and where it is defined."""
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: a command's module is imported when the command is looked up."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in SUBCOMMANDS:
+            return None
+        module_name, attribute, what = SUBCOMMANDS[cmd_name]
+        target = getattr(importlib.import_module(module_name), attribute)
+        if what == "app":
+            command: Any = typer.main.get_group(target)
+        else:
+            command = typer.main.get_command_from_info(
+                typer.models.CommandInfo(name=cmd_name, callback=target),
+                pretty_exceptions_short=True,
+                rich_markup_mode=DEFAULT_MARKUP_MODE,
+            )
+        command.name = cmd_name
+        return command
+
 
 app = typer.Typer(
     name="trazo",
     help="Trazo: costed fiber routes for Mexico from real layers.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
-app.add_typer(cli_layers.app, name="layers")
-app.add_typer(cli_plan.app, name="plan")
-app.add_typer(cli_proposals.app, name="proposals")
-app.add_typer(cli_scenario.app, name="scenario")
-app.add_typer(cli_store.app, name="store")
-app.command("demo")(demo)
-app.command("map")(map_command)
-app.command("serve")(serve)
 
 
 @app.callback()

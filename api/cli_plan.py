@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,22 +16,19 @@ from api._national_cli import (
     partition_progress,
     state_table,
 )
-from api._summary import summary_table
 from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import NotFoundError
-from layers.store_api import LayerStore
 from planner.errors import DegenerateRequestError
-from planner.metrics import ProposalMetrics
-from planner.proposal import Proposal
-from usecases.backbone import backbone as plan_backbone
-from usecases.backbone import resolve_terminals
-from usecases.context import PlanningContext, planning_context
-from usecases.last_mile import OptionNames, check_national, is_all_states, national_last_mile
-from usecases.last_mile import last_mile as plan_last_mile
-from usecases.national import measure_national
-from usecases.proposals import measure, store_proposal
-from usecases.route import resolve_ends
-from usecases.route import route as plan_route
+
+if TYPE_CHECKING:
+    from layers.store_api import LayerStore
+    from planner.metrics import ProposalMetrics
+    from planner.proposal import Proposal
+    from usecases.context import PlanningContext
+
+# The use cases (and with them the planners, the dask code and the metrics) are imported
+# inside the commands that use them: a route must not wait for the last-mile optimiser or
+# a dask cluster to import.
 
 app = typer.Typer(help="Propose fiber routes, backbones and last-mile connections.")
 
@@ -52,15 +49,13 @@ PLACES_SHOWN = 12
 
 
 def _context(cost_model: Path | None) -> PlanningContext:
+    from usecases.context import planning_context
+
     settings = PlannerSettings()
     with console.status("loading the priced corridor network..."):
         return planning_context(
             open_store(), cost_model or settings.cost_model, cache=settings.planning_cache
         )
-
-
-OPTION_NAMES = OptionNames(area_all="--area all", by_state="--by state", budget="--budget")
-"""How this command line's options are named in errors about a national run."""
 
 
 def _finish(
@@ -71,6 +66,9 @@ def _finish(
     out: Path | None,
     replace: bool,
 ) -> None:
+    from api._summary import summary_table
+    from usecases.proposals import store_proposal
+
     stored_name, document = store_proposal(store, proposal, metrics, name, replace=replace)
     console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
     if proposal.parameters.get("states"):
@@ -106,6 +104,10 @@ def route(
     cost_model: CostModelOption = None,
 ) -> None:
     """Least-cost route between two places, with alternatives or a diverse pair."""
+    from usecases.proposals import measure
+    from usecases.route import resolve_ends
+    from usecases.route import route as plan_route
+
     context = _context(cost_model)
     start, end = resolve_ends(context.places, origin, destination)
     with console.status("routing..."):
@@ -130,6 +132,10 @@ def backbone(
     cost_model: CostModelOption = None,
 ) -> None:
     """Near-optimal Steiner backbone joining every terminal."""
+    from usecases.backbone import backbone as plan_backbone
+    from usecases.backbone import resolve_terminals
+    from usecases.proposals import measure
+
     context = _context(cost_model)
     places = resolve_terminals(context.places, _terminals_source(terminals))
     with console.status(f"solving the backbone over {len(places)} terminals..."):
@@ -186,8 +192,14 @@ def last_mile(
     partition each, on a dask cluster with ``--workers N`` or ``--scheduler ADDRESS`` (see
     ``trazo plan last-mile --help`` and the README's "National runs").
     """
+    from usecases.last_mile import OptionNames, check_national, is_all_states, national_last_mile
+    from usecases.last_mile import last_mile as plan_last_mile
+    from usecases.national import measure_national
+    from usecases.proposals import measure
+
     if by is not None or is_all_states(area):
-        check_national(area, budget, OPTION_NAMES)
+        names = OptionNames(area_all="--area all", by_state="--by state", budget="--budget")
+        check_national(area, budget, names)
         store = open_store()
         model_path = cost_model or PlannerSettings().cost_model
         scheduler = scheduler or DistributedSettings().scheduler

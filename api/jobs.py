@@ -52,10 +52,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.settings import DistributedSettings
+from api.settings import DistributedSettings, JobSettings
 from layers.errors import NotFoundError, TrazoError
 from layers.store import Store
 from layers.store_api import LayerStore, RecordSession
@@ -103,23 +101,6 @@ _FIELDS = (
     "id, kind, request, idempotency_key, owner, status, progress, message, error_code, "
     "details, proposal, created_at, started_at, finished_at"
 )
-
-
-class JobSettings(BaseSettings):
-    """How proposal jobs run (environment prefix ``TRAZO_JOB_``)."""
-
-    model_config = SettingsConfigDict(env_prefix="TRAZO_JOB_", env_file=".env", extra="ignore")
-
-    executor: Literal["process", "thread"] = Field(
-        default="process",
-        description="Run jobs in worker processes (keeps the API responsive) or in threads.",
-    )
-    wait_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        le=300,
-        description="How long `?wait=true` waits for a job before answering 202.",
-    )
 
 
 class IdempotencyKeyReusedError(TrazoError):
@@ -579,7 +560,7 @@ def running_jobs(app: FastAPI) -> Iterator[JobRunner]:
     ``app.state.jobs`` and, on exit, stops it (see :class:`JobRunner`).
     """
     store: LayerStore = app.state.store
-    settings: JobSettings = getattr(app.state, "job_settings", None) or JobSettings()
+    settings: JobSettings = app.state.job_settings
     try:
         recover(JobStore(store))
     except TrazoError:

@@ -149,3 +149,20 @@ class DistributedSettings(BaseSettings):
             "a national job's states one after another in its job worker."
         ),
     )
+
+
+class JobSettings(BaseSettings):
+    """How proposal and scenario jobs run (environment prefix ``TRAZO_JOB_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRAZO_JOB_", env_file=".env", extra="ignore")
+
+    executor: Literal["process", "thread"] = Field(
+        default="process",
+        description="Run jobs in worker processes (keeps the API responsive) or in threads.",
+    )
+    wait_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long `?wait=true` waits for a job before answering 202.",
+    )

@@ -2,8 +2,9 @@
 
 Each table is registered in ``gpkg_contents`` under a data type of its own name, like the
 layer catalog, so GDAL (and so QGIS) does not list it as a layer. Writes are
-``BEGIN IMMEDIATE`` transactions on the WAL-mode file: readers never wait. Every
-connection goes through the store's gate (:func:`layers.store.sqlite_connection`).
+the store's own ``BEGIN IMMEDIATE`` transactions on the WAL-mode file
+(:func:`layers.store.sqlite_transaction`): readers never wait, and every connection goes
+through the store's gate (:func:`layers.store.sqlite_connection`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from layers.errors import NotFoundError
-from layers.store import StoreBusyError, StoreWriteError, sqlite_connection
+from layers.store import (
+    StoreBusyError,
+    StoreWriteError,
+    create_private_table,
+    sqlite_connection,
+    sqlite_transaction,
+)
 
 NO_STORE_MESSAGE = (
     "the store holds no layers to plan on; run `trazo demo` or load some with `trazo layers load`"
@@ -56,17 +63,11 @@ class GeoPackageRecords:
     def transaction(
         self, *, create: tuple[str, Sequence[str], str] | None = None
     ) -> Iterator[_Session]:
-        """A ``BEGIN IMMEDIATE`` transaction, creating ``create``'s table first if given."""
-        with self._errors(), self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if create is not None:
-                    self._create(conn, *create)
-                yield _Session(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        """A write transaction (the store's own), creating ``create``'s table first if given."""
+        with self._errors(), self._transaction() as conn:
+            if create is not None:
+                create_private_table(conn, *create)
+            yield _Session(conn)
 
     @staticmethod
     @contextlib.contextmanager
@@ -86,12 +87,7 @@ class GeoPackageRecords:
             raise NotFoundError(NO_STORE_MESSAGE)
         return sqlite_connection(self.path)
 
-    @staticmethod
-    def _create(conn: sqlite3.Connection, table: str, ddl: Sequence[str], description: str) -> None:
-        for statement in ddl:
-            conn.execute(statement)
-        conn.execute(
-            "INSERT OR IGNORE INTO gpkg_contents "
-            "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
-            (table, table, table, description),
-        )
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        if not self.path.exists():
+            raise NotFoundError(NO_STORE_MESSAGE)
+        return sqlite_transaction(self.path)

@@ -62,7 +62,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -363,6 +363,55 @@ def sqlite_connection(path: Path, *, timeout: float = 30.0) -> Iterator[sqlite3.
             conn.close()
 
 
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A ``BEGIN IMMEDIATE`` transaction on autocommit connection ``conn``.
+
+    It takes the file's write lock at once (writers take turns, readers never wait in WAL
+    mode), commits when the block ends and rolls back if it raises.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def create_private_table(
+    conn: sqlite3.Connection,
+    table: str,
+    ddl: Sequence[str],
+    description: str,
+    data_type: str | None = None,
+) -> None:
+    """Create ``table`` (idempotently) and register it under a data type of its own.
+
+    GDAL (and so QGIS) lists only the ``features`` and ``tiles`` of ``gpkg_contents``, so
+    a table registered as ``data_type`` (default: its own name) is kept but not shown as a
+    layer. Run inside a write transaction.
+    """
+    for statement in ddl:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT OR IGNORE INTO gpkg_contents "
+        "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
+        (table, data_type or table, table, description),
+    )
+
+
+@contextlib.contextmanager
+def sqlite_transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    """A write transaction (:func:`immediate`) on a gated connection to GeoPackage ``path``.
+
+    The one transaction helper of the store's SQLite tables: the catalog, proposals and
+    the record tables (:mod:`layers.records_gpkg`) all write through it.
+    """
+    with sqlite_connection(path) as conn, immediate(conn):
+        yield conn
+
+
 def gdal_access(path: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the gate of GeoPackage ``path`` for GDAL (pyogrio) while the block runs."""
     return library_gate(path).hold("gdal")
@@ -613,18 +662,11 @@ class Store:
         with self._write_lock():
             self._ensure_store()
             with self._transaction() as conn:
-                conn.execute(_PROPOSALS_DDL)
-                # registered with a private data type, like the catalog, so that GDAL (and
-                # so QGIS) does not list it as a layer
-                conn.execute(
-                    "INSERT OR IGNORE INTO gpkg_contents "
-                    "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
-                    (
-                        PROPOSALS_TABLE,
-                        PROPOSALS_TABLE,
-                        PROPOSALS_TABLE,
-                        "Trazo proposals: one GeoJSON document per proposal",
-                    ),
+                create_private_table(
+                    conn,
+                    PROPOSALS_TABLE,
+                    (_PROPOSALS_DDL,),
+                    "Trazo proposals: one GeoJSON document per proposal",
                 )
                 taken = conn.execute(
                     f"SELECT 1 FROM {PROPOSALS_TABLE} WHERE name = ?", (name,)
@@ -722,16 +764,8 @@ class Store:
     def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return sqlite_connection(self.path)
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return sqlite_transaction(self.path)
 
     def _has_catalog(self, conn: sqlite3.Connection) -> bool:
         found = conn.execute(
@@ -848,19 +882,14 @@ class Store:
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
             if not self._has_catalog(conn):
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(_CATALOG_DDL)
-                conn.execute(
-                    "INSERT OR IGNORE INTO gpkg_contents "
-                    "(table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
-                    (
+                with immediate(conn):
+                    create_private_table(
+                        conn,
                         CATALOG_TABLE,
-                        CATALOG_DATA_TYPE,
-                        CATALOG_TABLE,
+                        (_CATALOG_DDL,),
                         "Trazo layer catalog: one row per stored layer",
-                    ),
-                )
-                conn.execute("COMMIT")
+                        data_type=CATALOG_DATA_TYPE,
+                    )
 
     def _create_store(self) -> None:
         """Create an empty GeoPackage at ``self.path`` via a temporary file.
@@ -877,9 +906,8 @@ class Store:
             pyogrio.write_dataframe(seed, tmp, layer="seed__v00000000", driver="GPKG")
             conn = sqlite3.connect(tmp, isolation_level=None)
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                _drop_feature_table(conn, "seed__v00000000")
-                conn.execute("COMMIT")
+                with immediate(conn):
+                    _drop_feature_table(conn, "seed__v00000000")
             finally:
                 conn.close()
             tmp.replace(self.path)

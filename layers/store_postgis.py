@@ -60,6 +60,7 @@ from layers.errors import (
     TrazoError,
 )
 from layers.kinds import LayerKind
+from layers.records_gpkg import NO_STORE_MESSAGE
 from layers.report import ValidationReport
 from layers.store import (
     CATALOG_TABLE,
@@ -977,10 +978,7 @@ class PostgisRecords:
                     )
                 )
             elif not store._has_table(conn, CATALOG_TABLE):
-                raise NotFoundError(
-                    "the store holds no layers to plan on; run `trazo demo` or load some "
-                    "with `trazo layers load`"
-                )
+                raise NotFoundError(NO_STORE_MESSAGE)
             yield _RecordSession(conn)
 
 

@@ -35,8 +35,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from api.jobs import JobSettings
-from api.settings import ServiceSettings, StoreSettings
+from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
 from planner.proposal import Proposal, proposal_to_geojson
@@ -275,8 +274,8 @@ def service(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClien
     app = create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=str(store.path)),
+        jobs=JobSettings(executor="thread", wait_seconds=60),  # type: ignore[arg-type]
     )
-    app.state.job_settings = JobSettings(executor="thread", wait_seconds=60)  # type: ignore[arg-type]
     with TestClient(app) as client:
         yield client
 

@@ -19,11 +19,10 @@ from api.jobs import (
     JOBS_TABLE,
     RESTART_MESSAGE,
     IdempotencyKeyReusedError,
-    JobSettings,
     JobStore,
     owners_dir,
 )
-from api.settings import ServiceSettings, StoreSettings
+from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
 
@@ -48,13 +47,12 @@ def store_path(tmp_path: Path) -> Path:
     return store.path
 
 
-def make_app(store: Path) -> Any:
-    app = create_app(
+def make_app(store: Path, wait_seconds: float = 30) -> Any:
+    return create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=store),
+        jobs=JobSettings(executor="thread", wait_seconds=wait_seconds),
     )
-    app.state.job_settings = JobSettings(executor="thread", wait_seconds=30)
-    return app
 
 
 @pytest.fixture
@@ -109,9 +107,7 @@ def test_the_api_answers_while_a_job_runs(store_path: Path, gate: threading.Even
 
 
 def test_wait_gives_up_with_a_202(store_path: Path, gate: threading.Event) -> None:
-    app = make_app(store_path)
-    app.state.job_settings = JobSettings(executor="thread", wait_seconds=0.2)
-    with TestClient(app) as client:
+    with TestClient(make_app(store_path, wait_seconds=0.2)) as client:
         response = client.post("/proposals/route?wait=true", json=ROUTE, headers=PLANNER)
         assert response.status_code == 202 and response.json()["status"] == "running"
 

@@ -19,11 +19,10 @@ from api.app import create_app
 from api.jobs import (
     RESTART_MESSAGE,
     IdempotencyKeyReusedError,
-    JobSettings,
     JobStore,
     recover,
 )
-from api.settings import ServiceSettings, StoreSettings
+from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store_api import LayerStore
 
@@ -89,8 +88,8 @@ def test_a_route_job_runs_and_stores_its_proposal(
     app = create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=store_location, work_dir=tmp_path / "work"),
+        jobs=JobSettings(executor="thread", wait_seconds=60),
     )
-    app.state.job_settings = JobSettings(executor="thread", wait_seconds=60)
     with TestClient(app) as client:
         answer = client.post("/proposals/route?wait=true", json=ROUTE, headers=PLANNER)
         assert answer.status_code == 200, answer.text

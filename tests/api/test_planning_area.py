@@ -18,8 +18,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from api.jobs import JobSettings
-from api.settings import ServiceSettings, StoreSettings
+from api.settings import JobSettings, ServiceSettings, StoreSettings
 
 runner = CliRunner()
 KEYS = {"p" * 20: "planner"}
@@ -79,8 +78,8 @@ def test_http_refuses_a_place_outside_the_planning_area_before_a_job(store: Path
     service = create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=store),
+        jobs=JobSettings(executor="thread", wait_seconds=30),  # type: ignore[arg-type]
     )
-    service.state.job_settings = JobSettings(executor="thread", wait_seconds=30)  # type: ignore[arg-type]
     with TestClient(service) as client:
         response = client.post(
             "/proposals/route", json={"from": "-77.03,38.90", "to": "Sur"}, headers=PLANNER

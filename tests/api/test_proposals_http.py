@@ -25,9 +25,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.jobs import JobSettings
 from api.routes_proposals import JobOut, ProposalSummary
-from api.settings import ServiceSettings, StoreSettings
+from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
 from planner.errors import NoRouteError
@@ -84,8 +83,8 @@ def make_app(store: Path, executor: str = "thread", mode: str = "production") ->
     app = create_app(
         ServiceSettings(mode=mode, api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=store),
+        jobs=JobSettings(executor=executor, wait_seconds=30),  # type: ignore[arg-type]
     )
-    app.state.job_settings = JobSettings(executor=executor, wait_seconds=30)  # type: ignore[arg-type]
     return app
 
 

@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.jobs import JobSettings
-from api.settings import ServiceSettings, StoreSettings
+from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.bundle import load_bundle
 from layers.store import Store
 
@@ -25,8 +24,8 @@ def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     app = create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=store_path, data_dir=REPO / "data"),
+        jobs=JobSettings(executor="thread", wait_seconds=120),
     )
-    app.state.job_settings = JobSettings(executor="thread", wait_seconds=120)
     with TestClient(app) as test_client:
         yield test_client
 
