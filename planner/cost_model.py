@@ -27,10 +27,11 @@ from pydantic import (
     model_validator,
 )
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.errors import TrazoError
 from planner._toml import read_toml
 
-DEFAULT_COST_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "cost_model.toml"
+DEFAULT_COST_MODEL_PATH = BUNDLED_DATA_DIR / "cost_model.toml"
 
 DeploymentType = Literal[
     "fiber_lease",

@@ -33,6 +33,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.errors import NotFoundError, TrazoError
 from planner.errors import DegenerateRequestError
 from planner.places import _STATE_ALIASES, normalize_name
@@ -54,15 +55,10 @@ DEMAND_METHODS: tuple[str, ...] = (
 COUNTED_AS_SERVED: tuple[str, ...] = ("4g", "5g", "fixed_wireless", "fiber", "cable")
 """Technologies of a ``coverage`` layer whose people a plan counts as served by default."""
 
-DEFAULT_STATE_COVERAGE_PATH = (
-    Path(__file__).resolve().parent.parent / "data" / "demand" / "red_compartida_coverage_2021.csv"
-)
+DEFAULT_STATE_COVERAGE_PATH = BUNDLED_DATA_DIR / "demand" / "red_compartida_coverage_2021.csv"
 
 DEFAULT_HOUSEHOLD_INTERNET_PATH = (
-    Path(__file__).resolve().parent.parent
-    / "data"
-    / "demand"
-    / "inegi_censo2020_household_ict_by_municipio_13_states.csv"
+    BUNDLED_DATA_DIR / "demand" / "inegi_censo2020_household_ict_by_municipio_13_states.csv"
 )
 
 DEFAULT_CONNECTED_WITHIN_KM = 2.0

@@ -37,8 +37,15 @@ from layers.errors import TrazoError
 from planner.attach import attach_point, attach_points
 from planner.cost_model import CostModel
 from planner.engine import CSRGraph
-from planner.graph import GRAPH_CRS, build_corridor_graph, geodesic_km, to_analysis_crs
+from planner.graph import (
+    GRAPH_CRS,
+    CorridorGraph,
+    build_corridor_graph,
+    geodesic_km,
+    to_analysis_crs,
+)
 from planner.land import Land, Piece
+from planner.overlay import overlay
 from planner.places import Place
 
 logger = logging.getLogger(__name__)
@@ -120,14 +127,16 @@ class PlanningNetwork:
         route, extra drops that join corridors through the place. Done on a shared network,
         one request's attachments would change the graph the next request sees (its node
         numbering, its tie-breaks, its shortcuts), so a proposal would depend on what was
-        planned before it. Every planning function works on a copy instead. Edge and node
-        attribute dicts are copied; their values (numbers, strings, immutable shapely
-        geometries) are shared.
+        planned before it. Every planning function works on a copy instead: an overlay
+        (:func:`planner.overlay.overlay`) that shares this network's nodes, edges and
+        attribute dicts and copies only what the request changes, so a copy costs a
+        pointer per node and this network is never written to.
         """
         if self.corridor_lines is None:
             # computed once from the untouched corridors, before any attachment splits them
             self.corridor_lines = _corridor_lines(self.graph)
-        return dataclasses.replace(self, graph=self.graph.copy(), places=dict(self.places))
+        graph = overlay(self.graph) if isinstance(self.graph, CorridorGraph) else self.graph.copy()
+        return dataclasses.replace(self, graph=graph, places=dict(self.places))
 
     def corridors_near(
         self, bounds: tuple[float, float, float, float], margin_deg: float

@@ -43,7 +43,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.errors import NotFoundError, TrazoError
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ _STATE_ALIASES: dict[str, str] = {
     "michoacan": "michoacan de ocampo",
     "veracruz": "veracruz de ignacio de la llave",
 }
-ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.toml"
+ALIASES_FILE = BUNDLED_DATA_DIR / "place_aliases.toml"
 """The bundled names people use for cities (state capitals, Mexico City), with INEGI keys."""
 URBAN_POPULATION = 2_500
 """INEGI's threshold between rural and urban localities: a bare name matching only a smaller
@@ -359,6 +360,58 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
+class NameIndex(Mapping[str, list[int]]):
+    """Normalised name to the rows that carry it, kept as flat arrays.
+
+    A ``dict`` of some 190,000 lists of ints takes most of the time of loading the place
+    index; the same content as one list of names and two integer arrays loads in a
+    fraction of it. Lookups build the name-to-position dict on first use.
+
+    Examples
+    --------
+    >>> index = NameIndex({"cardenas": [4, 9], "teapa": [2]})
+    >>> index.get("cardenas"), index.get("jalapa"), list(index.items())[1]
+    ([4, 9], None, ('teapa', [2]))
+    """
+
+    def __init__(self, groups: Mapping[str, list[int]]) -> None:
+        self._names = list(groups)
+        sizes = np.fromiter((len(rows) for rows in groups.values()), np.int64, len(groups))
+        self._offsets = np.zeros(len(groups) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self._offsets[1:])
+        self._rows = np.fromiter(
+            (row for rows in groups.values() for row in rows), np.int64, int(self._offsets[-1])
+        )
+        self._position: dict[str, int] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"names": self._names, "offsets": self._offsets, "rows": self._rows}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._names, self._offsets, self._rows = state["names"], state["offsets"], state["rows"]
+        self._position = None
+
+    def _at(self, position: int) -> list[int]:
+        rows: list[int] = self._rows[self._offsets[position] : self._offsets[position + 1]].tolist()
+        return rows
+
+    def __getitem__(self, name: str) -> list[int]:
+        if self._position is None:
+            self._position = {key: i for i, key in enumerate(self._names)}
+        return self._at(self._position[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def items(self) -> Iterator[tuple[str, list[int]]]:  # type: ignore[override]
+        """Each name with its rows, in the order the names were first seen."""
+        for position, name in enumerate(self._names):
+            yield name, self._at(position)
+
+
 class _Table:
     """One point layer prepared for name lookups."""
 
@@ -369,8 +422,11 @@ class _Table:
         if "name" not in frame.columns:
             raise InvalidPlaceError(f"the {kind} layer has no 'name' column to look places up")
         self.kind = kind
-        self.frame = frame.reset_index(drop=True)
-        points = shapely.point_on_surface(np.asarray(self.frame.geometry.values, dtype=object))
+        frame = frame.reset_index(drop=True)
+        points = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
+        # the attributes only: a place's position is in lon/lat, and 190,000 geometries
+        # would take most of the time of loading the index from its cache
+        self.frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         self.lon = shapely.get_x(points)
         self.lat = shapely.get_y(points)
         self.names = [str(n) for n in self.frame["name"].fillna("")]
@@ -381,31 +437,41 @@ class _Table:
         )
         self.states = self._text_column("state")
         self.municipalities = self._text_column("municipality")
-        self.by_name: dict[str, list[int]] = {}
+        by_name: dict[str, list[int]] = {}
         normal: dict[str, str] = {}  # names repeat a lot; normalise each spelling once
         for index, name in enumerate(self.names):
             key = normal.get(name)
             if key is None:
                 key = normal[name] = normalize_name(name)
-            self.by_name.setdefault(key, []).append(index)
+            by_name.setdefault(key, []).append(index)
             if kind == "landing" and "," in name:
                 # TeleGeography-style "Town, Region": the town alone also finds it.
                 short = normalize_name(name.split(",", 1)[0])
-                self.by_name.setdefault(short, []).append(index)
-        self._by_code: dict[str, int] | None = None
+                by_name.setdefault(short, []).append(index)
+        self.by_name = NameIndex(by_name)
+        # built here, not on first lookup: the index is built once and kept beside the
+        # store (planner.persist), so a command that resolves a key does not rebuild it
+        self._by_code: dict[str, int] = (
+            {str(c): i for i, c in enumerate(self.frame["cvegeo"]) if _clean(c)}
+            if "cvegeo" in self.frame.columns
+            else {}
+        )
 
     def _text_column(self, column: str) -> list[str | None]:
         if column not in self.frame.columns:
             return [None] * len(self.frame)
         values = self.frame[column]
         present = values.notna().tolist()
-        return [str(v) if ok else None for v, ok in zip(values.tolist(), present, strict=True)]
+        # a state or municipality name repeats on thousands of rows: one string object
+        # each, so the index pickles (and loads) each name once
+        one: dict[str, str] = {}
+        texts: list[str | None] = []
+        for value, ok in zip(values.tolist(), present, strict=True):
+            text = str(value) if ok else None
+            texts.append(None if text is None else one.setdefault(text, text))
+        return texts
 
     def by_code(self, code: str) -> int | None:
-        if "cvegeo" not in self.frame.columns:
-            return None
-        if self._by_code is None:
-            self._by_code = {str(c): i for i, c in enumerate(self.frame["cvegeo"]) if _clean(c)}
         return self._by_code.get(code)
 
     def population(self, index: int) -> int | None:
@@ -415,7 +481,7 @@ class _Table:
 
     def place(self, index: int) -> Place:
         row = self.frame.iloc[index]
-        skip = {"name", "population", "state", self.frame.geometry.name}
+        skip = {"name", "population", "state"}
         attributes = {str(k): _clean(v) for k, v in row.items() if k not in skip}
         return Place(
             name=self.names[index],

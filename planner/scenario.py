@@ -48,11 +48,12 @@ from pydantic import (
     model_validator,
 )
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.errors import NotFoundError, TrazoError
 from planner._toml import read_toml
 from planner.cost_model import CostModelError, load_cost_model
 
-DEFAULT_SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+DEFAULT_SCENARIO_DIR = BUNDLED_DATA_DIR / "scenarios"
 """Where the bundled scenario files live."""
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
