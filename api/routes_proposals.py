@@ -2,7 +2,7 @@
 
 ``POST /proposals/{route,backbone,last-mile}`` checks the request (fields, places, area,
 name) at once, records a job in the store and answers ``202 Accepted`` with the job and a
-``Location: /jobs/{id}`` header; the work runs in a worker (:mod:`api.jobs`). Poll the job
+``Location: /jobs/{id}`` header; the work runs in a worker (:mod:`usecases.jobs`). Poll the job
 until it is ``succeeded`` (its links lead to the proposal) or ``failed`` (its error says
 why). ``?wait=true`` waits up to ``TRAZO_JOB_WAIT_SECONDS`` and answers ``200`` with the
 finished job, or ``202`` if it is still running.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as PathParam
@@ -25,10 +25,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import planner, viewer
-from api.jobs import Job, JobRunner, JobStatus
+from api.settings import JobSettings
 from layers.errors import AlreadyExistsError, NotFoundError
 from layers.store_api import LayerStore
 from usecases.context import request_lookups
+from usecases.jobs import Job, JobRunner, JobStatus
 from usecases.proposal_files import draw_proposal_map, write_proposal_file
 from usecases.requests import (
     BackboneRequest,
@@ -157,7 +158,7 @@ def job_out(request: Request, job: Job) -> JobOut:
         )
     return JobOut(
         job_id=job.id,
-        kind=job.kind,
+        kind=cast(JobKind, job.kind),  # the service records only its own kinds
         status=job.status,
         progress=job.progress,
         message=job.message,
@@ -215,11 +216,9 @@ def _submit(
 ) -> JobOut:
     store = request_store(request)
     runner = job_runner(request)
-    if idempotency_key:
-        document = body.model_dump(mode="json", by_alias=True)
-        known = runner.jobs.for_key(idempotency_key, body.kind, document)
-        if known is not None:  # a retry: answer with the job, not with checks it passed
-            return answer_job(request, response, runner, known, wait)
+    known = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
+    if known is not None:  # a retry: answer with the job, not with checks it already passed
+        return answer_job(request, response, runner, known, wait)
     if body.name is not None and not body.replace and _stored(store, body.name):
         raise AlreadyExistsError(
             f'proposal {body.name!r} already exists; send "replace": true or another name'
@@ -234,7 +233,8 @@ def answer_job(
 ) -> JobOut:
     """202 with the job while it runs (after waiting, if asked), 200 once it has finished."""
     if wait and not job.finished:
-        job = runner.wait(job.id, runner.settings.wait_seconds)
+        settings: JobSettings = request.app.state.job_settings
+        job = runner.wait(job.id, settings.wait_seconds)
     response.status_code = 200 if job.finished else 202
     response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
     return job_out(request, job)

@@ -27,6 +27,7 @@ from api.routes_proposals import (
 )
 from layers.errors import NotFoundError
 from planner.scenario import NAME_PATTERN, Scenario, find_scenario, list_scenarios, load_scenario
+from usecases.requests import ScenarioRunRequest
 from usecases.scenario import scenario_outputs
 
 router = APIRouter(tags=["scenarios"])
@@ -118,10 +119,10 @@ def submit_scenario_run(
     """Plan every step of a scenario; its proposals are stored as ``<scenario>_<step>``."""
     find_scenario(name)  # an unknown name is a 404 now, not a failed job later
     runner = job_runner(request)
-    document = {"scenario": name}
-    job = runner.jobs.for_key(idempotency_key, "scenario", document) if idempotency_key else None
+    body = ScenarioRunRequest(scenario=name)
+    job = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
     if job is None:
-        job, _ = runner.submit("scenario", document, [], idempotency_key)
+        job, _ = runner.submit(body.kind, body, None, idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
 

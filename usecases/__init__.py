@@ -12,8 +12,12 @@ framework. They use :mod:`layers`, :mod:`planner` and :mod:`maps`.
   state by state (serially or on dask).
 - :mod:`usecases.requests`: the proposal requests the service accepts and its jobs carry.
 - :mod:`usecases.proposals`: measure a proposal and store it under a free name.
-- :mod:`usecases.scenario` (with ``scenario_tables`` and ``scenario_outputs``): run a
-  scenario end to end, writing its files, map and summary.
+- :mod:`usecases.proposal_files`: export a stored proposal as a file, draw its map.
+- :mod:`usecases.scenario` (with ``scenario_workspace``, ``scenario_tables``,
+  ``scenario_outputs`` and ``scenario_batch``): run a scenario end to end, writing its
+  files, map and summary; several at once.
+- :mod:`usecases.jobs`: jobs recorded in the store (``store``) and run off the request on
+  a worker pool (``runner``); the service gives the runner its work function.
 
 Modules are imported on demand (nothing here), so a command loads only what it uses.
 """

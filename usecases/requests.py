@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from layers.store import LAYER_NAME_PATTERN
 from planner.places import Place
 from planner.proposal import Proposal
+from planner.scenario import NAME_PATTERN
 from usecases.backbone import backbone, resolve_terminals
 from usecases.context import Lookups, PlanningContext, stored_localities, stored_states
 from usecases.errors import RequestFieldError, in_field
@@ -269,6 +270,15 @@ class LastMileRequest(ProposalRequest):
         )
 
 
+class ScenarioRunRequest(BaseModel):
+    """A run of a bundled scenario: a job kind like the proposal requests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ClassVar[JobKind] = "scenario"
+    scenario: Annotated[str, Field(pattern=NAME_PATTERN, description="A bundled scenario.")]
+
+
 REQUESTS: dict[JobKind, type[ProposalRequest]] = {
     model.kind: model for model in (RouteRequest, BackboneRequest, LastMileRequest)
 }
@@ -283,4 +293,5 @@ __all__ = [
     "ProposalRequest",
     "RequestFieldError",
     "RouteRequest",
+    "ScenarioRunRequest",
 ]
