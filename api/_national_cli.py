@@ -22,7 +22,7 @@ from api._console import console
 from maps import format as fmt
 
 if TYPE_CHECKING:
-    from planner.proposal import Proposal
+    from planner.proposals.proposal import Proposal
     from usecases.national import Progress as PartitionProgress
 
 

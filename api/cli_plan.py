@@ -22,8 +22,8 @@ from planner.errors import DegenerateRequestError
 
 if TYPE_CHECKING:
     from layers.store_api import LayerStore
-    from planner.metrics import ProposalMetrics
-    from planner.proposal import Proposal
+    from planner.proposals.metrics import ProposalMetrics
+    from planner.proposals.proposal import Proposal
     from usecases.context import PlanningContext
 
 # The use cases (and with them the planners, the dask code and the metrics) are imported

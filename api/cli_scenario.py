@@ -13,7 +13,7 @@ from api._console import console, open_store, user_errors
 from api._national_cli import SchedulerOption, WorkersOption, partition_progress
 from api.settings import DistributedSettings, PlannerSettings, StoreSettings
 from maps import format as fmt
-from planner.scenario import (
+from planner.plans.scenario import (
     DEFAULT_SCENARIO_DIR,
     Scenario,
     find_scenario,

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from api.settings import DistributedSettings
 from layers.store_api import LayerStore
-from planner.places import Place
+from planner.network.places import Place
 from usecases.context import shared_context
 from usecases.jobs import JobControl, JobOutcome
 from usecases.proposals import measure, store_proposal

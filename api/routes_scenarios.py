@@ -26,7 +26,13 @@ from api.routes_proposals import (
     request_store,
 )
 from layers.errors import NotFoundError
-from planner.scenario import NAME_PATTERN, Scenario, find_scenario, list_scenarios, load_scenario
+from planner.plans.scenario import (
+    NAME_PATTERN,
+    Scenario,
+    find_scenario,
+    list_scenarios,
+    load_scenario,
+)
 from usecases.requests import ScenarioRunRequest
 from usecases.scenario import scenario_outputs
 

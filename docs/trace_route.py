@@ -31,6 +31,9 @@ ENGINE = "shortest_path_rows"
 ROUTE_FUNCTION = "submit_route"
 """The FastAPI route function of ``POST /proposals/route``."""
 PYDANTIC = frozenset({"model_validate", "model_dump", "model_validate_json", "model_dump_json"})
+BOOKKEEPING_CLASSES = ("JobStore.", "JobRunner.", "JobControl.")
+BOOKKEEPING_FUNCTIONS = frozenset({"request_hash", "_now", "_job", "job_document"})
+"""The job table's and the runner's own calls: recording, starting, reporting progress."""
 KEY = {"X-API-Key": "p" * 20}
 
 _state: dict[str, Any] = {"calls": [], "done": False, "task": None, "recording": set()}
@@ -115,6 +118,12 @@ def _store(folder: Path) -> Path:
     return store.path
 
 
+def _bookkeeping(code: CodeType) -> bool:
+    """A call of the job table or runner itself (its row, its state, its progress)."""
+    qualname = getattr(code, "co_qualname", code.co_name)
+    return qualname.startswith(BOOKKEEPING_CLASSES) or qualname in BOOKKEEPING_FUNCTIONS
+
+
 def _where(code: CodeType) -> str:
     path = Path(code.co_filename)
     shown = path.relative_to(REPO) if path.is_relative_to(REPO) else Path(path.name)
@@ -161,14 +170,15 @@ def main() -> None:
     for caller, callee, line in _state["calls"]:
         source = "HTTP" if caller is None else f"{_where(caller)}:{line}"
         print(f"    {source} -> {_where(callee)}")
+    calls = [callee for _, callee, _ in _state["calls"]]
     conversions = sum(
-        1
-        for _, callee, _ in _state["calls"]
-        if callee.co_name in PYDANTIC | {"to_dict", "from_dict"}
+        1 for callee in calls if callee.co_name in PYDANTIC | {"to_dict", "from_dict"}
     )
+    bookkeeping = sum(1 for callee in calls if _bookkeeping(callee))
     print(
-        f"stack depth {len(path)}; {len(_state['calls'])} hops, "
-        f"{conversions} of them converting the request or its places"
+        f"stack depth {len(path)}; {len(calls)} hops: {bookkeeping} job bookkeeping (the job "
+        f"row and progress), {conversions} converting the request or its places, "
+        f"{len(calls) - bookkeeping} on the request's own way"
     )
 
 

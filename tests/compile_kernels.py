@@ -21,8 +21,8 @@ import numpy as np
 
 def compile_kernels() -> None:
     """Run the route searches and the Steiner solver once on tiny graphs."""
-    from planner.engine import CSRGraph, arc_search, shortest_path
-    from planner.steiner import steiner_tree
+    from planner.search.shortest_paths import CSRGraph, arc_search, shortest_path
+    from planner.search.steiner import steiner_tree
 
     ring = nx.cycle_graph(6)
     for u, v in ring.edges:

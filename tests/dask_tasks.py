@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from planner.national import StatePartition
+from planner.plans.national_last_mile import StatePartition
 from usecases.national import NationalRequest, plan_partition
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from planner.backbone import plan_backbone
-from planner.places import Place, PlaceIndex, resolve_places
-from planner.proposal import Proposal
+from planner.network.places import Place, PlaceIndex, resolve_places
+from planner.plans.backbone import plan_backbone
+from planner.proposals.proposal import Proposal
 from usecases.context import PlanningContext
 from usecases.errors import in_field
 from usecases.route import Progress
@@ -33,7 +33,7 @@ def backbone(
     time_budget_s: float | None = None,
     progress: Progress | None = None,
 ) -> Proposal:
-    """Solve the backbone on the context's priced network (see :mod:`planner.backbone`)."""
+    """Solve the backbone on the context's priced network (see :mod:`planner.plans.backbone`)."""
     if progress is not None:
         progress(0.6, f"solving the backbone over {len(terminals)} terminals")
     return plan_backbone(

@@ -24,11 +24,11 @@ from layers.errors import NotFoundError
 from layers.kinds import LayerKind
 from layers.store import LayerInfo
 from layers.store_api import LayerStore
-from planner.cost_model import CostModel, load_cost_model
-from planner.land import Land
-from planner.network import PlanningNetwork, build_network
-from planner.persist import BuildCache, content_key
-from planner.places import PlaceIndex
+from planner.network.build_cache import BuildCache, content_key
+from planner.network.cost_model import CostModel, load_cost_model
+from planner.network.land import Land
+from planner.network.places import PlaceIndex
+from planner.network.planning_network import PlanningNetwork, build_network
 
 logger = logging.getLogger(__name__)
 
@@ -284,8 +284,8 @@ def shared_context(store: LayerStore, cost_model: Path | None) -> PlanningContex
 
     Loaded once per store version (its fingerprint and the cost model file) and process,
     from the inputs built once beside the store (concurrent cold processes build them
-    once: :mod:`planner.persist`). Job workers and national partitions share it; they only
-    read it, since planning works on its own copy of the network.
+    once: :mod:`planner.network.build_cache`). Job workers and national partitions share
+    it; they only read it, since planning works on its own copy of the network.
     """
     key = (store.location, str(cost_model))
     version = _store_version(store, cost_model)

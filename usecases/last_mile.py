@@ -17,17 +17,17 @@ import geopandas as gpd
 
 from layers.errors import NotFoundError
 from layers.store_api import LayerStore
-from planner.demand import (
+from planner.errors import DegenerateRequestError
+from planner.plans.demand import (
     AreaSelection,
     load_state_coverage,
     localities_in_area,
     require_localities,
     select_area,
 )
-from planner.errors import DegenerateRequestError
-from planner.last_mile import plan_last_mile
-from planner.national import ALL_AREAS
-from planner.proposal import Proposal
+from planner.plans.last_mile import plan_last_mile
+from planner.plans.national_last_mile import ALL_AREAS
+from planner.proposals.proposal import Proposal
 from usecases.context import Lookups, PlanningContext, stored_localities
 from usecases.errors import in_field
 from usecases.national import Progress as NationalProgress

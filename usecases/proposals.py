@@ -12,8 +12,8 @@ import unicodedata
 
 from layers.errors import AlreadyExistsError
 from layers.store_api import LayerStore
-from planner.metrics import ProposalMetrics, compute_metrics
-from planner.proposal import Proposal, proposal_to_geojson
+from planner.proposals.metrics import ProposalMetrics, compute_metrics
+from planner.proposals.proposal import Proposal, proposal_to_geojson
 from usecases.context import PlanningContext
 
 MAX_SUFFIX = 1000

@@ -17,9 +17,9 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from layers.store import LAYER_NAME_PATTERN
-from planner.places import Place
-from planner.proposal import Proposal
-from planner.scenario import NAME_PATTERN
+from planner.network.places import Place
+from planner.plans.scenario import NAME_PATTERN
+from planner.proposals.proposal import Proposal
 from usecases.backbone import backbone, resolve_terminals
 from usecases.context import Lookups, PlanningContext, stored_localities, stored_states
 from usecases.errors import RequestFieldError, in_field

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from planner.places import Place, PlaceIndex
-from planner.proposal import Proposal
-from planner.route_plan import plan_route, require_distinct
+from planner.network.places import Place, PlaceIndex
+from planner.plans.route import plan_route, require_distinct
+from planner.proposals.proposal import Proposal
 from usecases.context import PlanningContext
 from usecases.errors import in_field
 

@@ -35,14 +35,12 @@ from layers.store_api import LayerStore
 from maps.report import (
     save_report,
 )
-from planner.demand import load_state_coverage, select_area
-from planner.last_mile import plan_last_mile
-from planner.metrics import is_built
-from planner.network import PlanningNetwork, attach_places
-from planner.places import Place
-from planner.proposal import Proposal
-from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
-from planner.scenario import (
+from planner.network.places import Place
+from planner.network.planning_network import PlanningNetwork, attach_places
+from planner.plans.demand import load_state_coverage, select_area
+from planner.plans.last_mile import plan_last_mile
+from planner.plans.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
+from planner.plans.scenario import (
     BackboneStep,
     CableStep,
     LastMileStep,
@@ -51,10 +49,12 @@ from planner.scenario import (
     find_scenario,
     load_scenario,
 )
-from planner.subsea import (
+from planner.plans.subsea import (
     PUBLISHED_LENGTH_SOURCE,
     cable_proposal,
 )
+from planner.proposals.metrics import is_built
+from planner.proposals.proposal import Proposal
 from usecases.backbone import backbone, resolve_terminals
 from usecases.context import PlanningContext, stored_localities
 from usecases.last_mile import area_localities

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from layers.store_api import LayerStore
-from planner.scenario import Scenario
+from planner.plans.scenario import Scenario
 from usecases.national import Progress, run_partitions
 from usecases.scenario import ScenarioResult, ScenarioWorkspace, run_scenario
 

@@ -16,11 +16,11 @@ import shapely
 
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
-from planner.demand import load_household_internet, select_area
-from planner.network import attach_place
-from planner.places import Place, resolve_places
-from planner.proposal import line_length_km
-from planner.scenario import LatencyTable, Scenario
+from planner.network.places import Place, resolve_places
+from planner.network.planning_network import attach_place
+from planner.plans.demand import load_household_internet, select_area
+from planner.plans.scenario import LatencyTable, Scenario
+from planner.proposals.proposal import line_length_km
 from usecases.context import PlanningContext
 from usecases.scenario_workspace import ScenarioWorkspace, TableResult
 

@@ -20,12 +20,12 @@ import pandas as pd
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
-from planner.cost_model import CostModel
-from planner.metrics import ProposalMetrics
-from planner.network import PlanningNetwork, build_network
-from planner.proposal import Proposal
-from planner.scenario import Scenario
-from planner.subsea import SubseaLink, add_subsea_links
+from planner.network.cost_model import CostModel
+from planner.network.planning_network import PlanningNetwork, build_network
+from planner.plans.scenario import Scenario
+from planner.plans.subsea import SubseaLink, add_subsea_links
+from planner.proposals.metrics import ProposalMetrics
+from planner.proposals.proposal import Proposal
 from usecases.context import CORRIDOR_KINDS, PlanningContext, planning_context
 
 Progress = Callable[[str], None]

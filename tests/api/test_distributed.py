@@ -38,7 +38,7 @@ from api.cli import app
 from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
-from planner.proposal import Proposal, proposal_to_geojson
+from planner.proposals.proposal import Proposal, proposal_to_geojson
 from usecases.national import (
     NationalRequest,
     PartitionFailedError,

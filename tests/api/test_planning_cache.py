@@ -13,9 +13,9 @@ import pytest
 import usecases.context
 from layers.ingest import ingest
 from layers.store import Store
-from planner.network import attach_place
-from planner.persist import BuildCache
-from planner.places import Place
+from planner.network.build_cache import BuildCache
+from planner.network.places import Place
+from planner.network.planning_network import attach_place
 from usecases.context import cache_folder, planning_context
 
 # Two highways on meridians -93 and -92, 17°N to 18°N: 110.67 km each on the WGS84

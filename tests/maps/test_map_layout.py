@@ -19,8 +19,8 @@ import pytest
 from layers.bundle import load_bundle
 from layers.store import Store
 from maps.render import manifest_attributions, proposal_map, save_map, store_map
-from planner.route_plan import plan_route
-from planner.scenario import DEFAULT_SCENARIO_DIR, list_scenarios
+from planner.plans.route import plan_route
+from planner.plans.scenario import DEFAULT_SCENARIO_DIR, list_scenarios
 from usecases.proposals import measure, save_proposal
 from usecases.scenario import ScenarioWorkspace, run_scenario
 

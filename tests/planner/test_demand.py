@@ -12,7 +12,7 @@ import pytest
 from shapely import Point, box
 
 from layers.errors import NotFoundError
-from planner.demand import (
+from planner.plans.demand import (
     AmbiguousAreaError,
     AreaNotFoundError,
     AreaSelection,

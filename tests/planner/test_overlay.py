@@ -8,13 +8,13 @@ import geopandas as gpd
 import networkx as nx
 from shapely import LineString
 
-from planner.backbone import plan_backbone
-from planner.cost_model import load_cost_model
-from planner.graph import CorridorGraph
-from planner.network import PlanningNetwork, build_network
-from planner.overlay import OverlayGraph, nodes_and_edges, overlay
-from planner.places import Place
-from planner.route_plan import plan_route
+from planner.network.corridor_graph import CorridorGraph
+from planner.network.cost_model import load_cost_model
+from planner.network.overlay import OverlayGraph, nodes_and_edges, overlay
+from planner.network.places import Place
+from planner.network.planning_network import PlanningNetwork, build_network
+from planner.plans.backbone import plan_backbone
+from planner.plans.route import plan_route
 
 COSTS = load_cost_model()
 

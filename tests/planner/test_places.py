@@ -15,7 +15,7 @@ import pytest
 from shapely import Point
 
 from layers.errors import NotFoundError, TrazoError
-from planner.places import (
+from planner.network.places import (
     AmbiguousPlaceError,
     InvalidPlaceError,
     Place,

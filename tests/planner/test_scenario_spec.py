@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.scenario import (
+from planner.plans.scenario import (
     DEFAULT_SCENARIO_DIR,
     BackboneStep,
     CableStep,
