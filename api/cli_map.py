@@ -11,8 +11,7 @@ import typer
 
 from api._console import console, limits, open_store, user_errors
 from api.settings import StoreSettings
-from layers.errors import LimitExceededError, NotFoundError
-from maps.proposal import ProposalFormatError
+from layers.errors import LimitExceededError, NotFoundError, ProposalFormatError
 from usecases.proposal_files import draw_proposal_map
 
 Bbox = tuple[float, float, float, float]

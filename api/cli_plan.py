@@ -17,8 +17,7 @@ from api._national_cli import (
     state_table,
 )
 from api.settings import DistributedSettings, PlannerSettings
-from layers.errors import NotFoundError
-from planner.errors import DegenerateRequestError
+from layers.errors import DegenerateRequestError, NotFoundError
 
 if TYPE_CHECKING:
     from layers.store_api import LayerStore

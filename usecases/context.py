@@ -40,15 +40,15 @@ T = TypeVar("T")
 def no_corridors() -> NotFoundError:
     """The error of a store without a layer to route on."""
     return NotFoundError(
-        "the store holds no rights_of_way or fiber_routes layers to route on; "
-        "run `trazo demo` or load some with `trazo layers load`"
+        "the store holds no rights_of_way or fiber_routes layers to route on",
+        subject="layers",
     )
 
 
 def stored_localities(localities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """The stored localities; ``NotFoundError`` when the store holds none."""
     if localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        raise NotFoundError("the store holds no localities layer", subject="layers")
     return localities
 
 
@@ -56,8 +56,8 @@ def stored_states(states: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """The stored states; ``NotFoundError`` when the store holds none (area all needs them)."""
     if states is None:
         raise NotFoundError(
-            "the store holds no states layer: area 'all' plans every stored state; "
-            "load one (`trazo demo` does)"
+            "the store holds no states layer: area 'all' plans every stored state",
+            subject="layers",
         )
     return states
 

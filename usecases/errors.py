@@ -1,26 +1,14 @@
-"""Errors of the application layer: a request field that cannot be used."""
+"""Errors of a request's fields: name the field in the error a use case raises.
+
+The error classes themselves are in the one catalogue, :mod:`layers.errors`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 
-from layers.errors import TrazoError
-
-
-class RequestFieldError(TrazoError):
-    """A place or area in a request cannot be used; keeps the planner's code and message.
-
-    The message starts with the request field (``from: 'Teapa' matches 2 localities ...``)
-    and lists the candidates or close names the planner found. Answered with a 422.
-    """
-
-    def __init__(self, field: str, error: TrazoError) -> None:
-        super().__init__(f"{field}: {error.message}")
-        self.code = error.code
-        self.field = field
-        self.candidates: list[str] = list(getattr(error, "candidates", []))
-        self.suggestions: list[str] = list(getattr(error, "suggestions", []))
+from layers.errors import RequestFieldError, TrazoError
 
 
 @contextlib.contextmanager

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from layers.errors import NotFoundError
+from layers.errors import DegenerateRequestError, NotFoundError
 from layers.store_api import LayerStore
-from planner.errors import DegenerateRequestError
 from planner.plans.demand import (
     AreaSelection,
     load_state_coverage,
@@ -86,7 +85,8 @@ def _require_admin_layers(
     if states is None and municipalities is None and not is_wkt:
         raise NotFoundError(
             "the store holds no states or municipalities layers to find the area in; "
-            "give a WKT polygon, or run `trazo demo`"
+            "give a WKT polygon",
+            subject="layers",
         )
 
 

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import geopandas as gpd
 
-from layers.errors import TrazoError
+from layers.errors import PartitionFailedError, SchedulerUnreachableError, TrazoError
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
 from planner.network.cost_model import load_cost_model
@@ -54,18 +54,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 Progress = Callable[[int, int, str], None]
 """Called with partitions done, partitions in all, and what was just finished."""
-
-
-class PartitionFailedError(TrazoError):
-    """One partition of a national run failed; the run stores nothing."""
-
-    code = "partition_failed"
-
-
-class SchedulerUnreachableError(TrazoError):
-    """The dask scheduler named cannot be reached."""
-
-    code = "scheduler_unreachable"
 
 
 @contextlib.contextmanager

@@ -16,13 +16,14 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from layers.errors import RequestFieldError
 from layers.store import LAYER_NAME_PATTERN
 from planner.network.places import Place
 from planner.plans.scenario import NAME_PATTERN
 from planner.proposals.proposal import Proposal
 from usecases.backbone import backbone, resolve_terminals
 from usecases.context import Lookups, PlanningContext, stored_localities, stored_states
-from usecases.errors import RequestFieldError, in_field
+from usecases.errors import in_field
 from usecases.last_mile import (
     OptionNames,
     area_localities,

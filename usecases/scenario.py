@@ -299,7 +299,7 @@ def _cable(step: CableStep, context: PlanningContext, workspace: ScenarioWorkspa
     landings = workspace.frames_of(LayerKind.SUBSEA_LANDINGS)
     if not cables or not landings:
         raise NotFoundError(
-            "a cable step needs a subsea_cables and a subsea_landings layer; run `trazo demo`"
+            "a cable step needs a subsea_cables and a subsea_landings layer", subject="layers"
         )
     return cable_proposal(
         gpd.GeoDataFrame(

@@ -130,8 +130,8 @@ class ScenarioWorkspace:
         if missing:
             raise NotFoundError(
                 f"scenario {spec.name!r}: layers {', '.join(missing)} are not stored corridor "
-                f"layers; stored: {', '.join(self.corridor_layers) or 'none'} "
-                "(load them with `trazo layers load` or run `trazo demo`)"
+                f"layers; stored: {', '.join(self.corridor_layers) or 'none'}",
+                subject="layers",
             )
         return tuple(spec.layers)
 
@@ -163,8 +163,8 @@ class ScenarioWorkspace:
         landings = self.frames_of(LayerKind.SUBSEA_LANDINGS)
         if not cables or not landings:
             raise NotFoundError(
-                "subsea = true needs a subsea_cables and a subsea_landings layer; "
-                "run `trazo demo` or load them"
+                "subsea = true needs a subsea_cables and a subsea_landings layer",
+                subject="layers",
             )
         links: list[SubseaLink] = []
         landing_frame = pd.concat([self.frame(n) for n in landings], ignore_index=True)

@@ -36,12 +36,12 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from api.settings import JobSettings, ServiceSettings, StoreSettings
+from layers.errors import PartitionFailedError
 from layers.ingest import ingest
 from layers.store import Store
 from planner.proposals.proposal import Proposal, proposal_to_geojson
 from usecases.national import (
     NationalRequest,
-    PartitionFailedError,
     dask_client,
     national_partitions,
     plan_national_last_mile,
