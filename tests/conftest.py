@@ -42,9 +42,9 @@ def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     or changes layers takes its own copy (:func:`bundled_stores.copy_store`), which carries
     the priced network built here.
     """
-    from api.planning import planning_context
     from layers.bundle import load_bundle
     from layers.store import Store
+    from usecases.context import planning_context
 
     path = tmp_path_factory.mktemp("bundled") / "store.gpkg"
     store = Store(path)
@@ -63,9 +63,9 @@ def planned_scenarios(
     terminals) runs with a 2 s Steiner search: its layout and structure are under test
     here, not its last dollar.
     """
-    from api.scenarios import ScenarioWorkspace, run_scenario
     from layers.store import Store
     from planner.plans.scenario import list_scenarios
+    from usecases.scenario import ScenarioWorkspace, run_scenario
 
     folder = tmp_path_factory.mktemp("planned")
     store = Store(copy_store(bundled_store, folder))

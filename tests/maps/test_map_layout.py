@@ -17,11 +17,11 @@ import map_fixtures as fx
 import pytest
 from bundled_stores import PlannedScenarios
 
-from api.planning import measure, save_proposal
 from layers.store import Store
 from maps.render import manifest_attributions, proposal_map, save_map, store_map
 from planner.plans.route import plan_route
 from planner.plans.scenario import DEFAULT_SCENARIO_DIR
+from usecases.proposals import measure, save_proposal
 
 DATA = DEFAULT_SCENARIO_DIR.parent
 SCENARIOS = sorted(path.stem for path in DEFAULT_SCENARIO_DIR.glob("*.toml"))
