@@ -26,14 +26,14 @@ lint: $(STAMP)
 # clone): tests/compile_kernels.py fills numba's on-disk cache in the background while lint
 # and the installs run, and pytest (with every server and worker it starts) loads them.
 # The suite runs in TEST_WORKERS pytest-xdist workers (CI machines have two cores);
-# --dist loadgroup keeps the tests on the session's bundled store in one worker, so the
-# bundle is loaded and the scenarios planned once.
+# --dist loadfile keeps each test file in one worker, so a module's fixtures (servers,
+# stores, the demo run) are set up once.
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python tests/compile_kernels.py & compiling=$$!; \
 	$(MAKE) --no-print-directory lint test-deps; ready=$$?; \
 	wait $$compiling && [ $$ready -eq 0 ]
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The inner loop while developing: every test not marked slow (the national bundle, planned
 # scenarios, browsers on real maps, PostGIS clusters, wheel builds), without lint or

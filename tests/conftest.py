@@ -174,25 +174,12 @@ SLOW_FIXTURES = frozenset(
 or loaded by ``trazo demo``), a PostgreSQL cluster, a uvicorn server process. Every test
 that uses one is ``slow``."""
 
-BUNDLE_GROUP = frozenset({"bundled_store", "planned_scenarios"})
-"""Tests on the session's bundled store run in one pytest-xdist worker, so the bundle is
-loaded and the scenarios planned once, not once per worker."""
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests ``slow`` by the fixtures they use; group them for pytest-xdist workers.
-
-    Under ``--dist loadgroup`` a group runs in one worker: the bundled-store tests form one
-    group, every other module its own, so a module's fixtures (servers, stores) are set up
-    once and not in both workers.
-    """
-    grouping = config.pluginmanager.hasplugin("xdist")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests ``slow`` by the fixtures they use."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         on_postgis = callspec is not None and callspec.params.get("store_location") == "postgis"
         if names & SLOW_FIXTURES or on_postgis:
             item.add_marker(pytest.mark.slow)
-        if grouping:
-            group = "bundle" if names & BUNDLE_GROUP else item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
