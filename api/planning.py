@@ -134,11 +134,11 @@ def planning_context(
         frame = states()
         return Land(frame) if frame is not None else None
 
-    elevation = _elevation_info(infos)
+    elevations = elevation_infos(infos)
     network = cached(
         "network",
-        [*corridors, *state_infos, *([elevation] if elevation else [])],
-        lambda: _build_network(store, corridors, cost_model, elevation, land()),
+        [*corridors, *state_infos, *elevations],
+        lambda: _build_network(store, corridors, cost_model, elevations, land()),
         cost_model=cost_model.model_dump(mode="json"),
         caveats=layer_caveats(store),
     )
@@ -195,13 +195,18 @@ def _build_network(
     store: LayerStore,
     corridors: list[LayerInfo],
     cost_model: CostModel,
-    elevation: LayerInfo | None,
+    elevations: list[LayerInfo],
     land: Land | None,
 ) -> PlanningNetwork:
     frames = {info.name: store.read(info.name) for info in corridors}
-    path = None if elevation is None else store.raster_path(elevation.name)
+    paths = [store.raster_path(info.name) for info in elevations]
     return build_network(
-        frames, cost_model, elevation=path, caveats=layer_caveats(store), land=land
+        frames,
+        cost_model,
+        elevation=paths[0] if paths else None,
+        elevations=paths,
+        caveats=layer_caveats(store),
+        land=land,
     )
 
 
@@ -239,12 +244,33 @@ def proposal_slug(text: str) -> str:
     return slug[:63].rstrip("_")
 
 
-def _elevation_info(infos: list[LayerInfo]) -> LayerInfo | None:
-    rasters = [info for info in infos if info.kind is LayerKind.RASTER]
-    if not rasters:
-        return None
-    named = [info for info in rasters if info.name == "elevation"]
-    return (named or rasters)[0]
+ELEVATION_PREFIXES = ("elevation", "dem")
+"""A raster layer whose name starts with one of these is an elevation raster (metres)."""
+
+
+def elevation_infos(infos: list[LayerInfo]) -> list[LayerInfo]:
+    """The stored elevation rasters: raster layers named ``elevation…`` or ``dem…``.
+
+    The one named ``elevation`` (the bundled national grid) leads, as the terrain of
+    greenfield links; the others follow in catalog order. Radio paths take the finest of
+    them all that holds a plan's localities (:func:`planner.radio.choose_elevation`), so a
+    finer survey loaded as ``trazo layers load dem_tabasco.tif --kind raster`` is used
+    wherever it covers the plan.
+
+    Examples
+    --------
+    >>> from layers.store import LayerInfo
+    >>> rasters = [LayerInfo(n, LayerKind.RASTER, "", "", 0, None, None)
+    ...            for n in ("landcover", "dem_tabasco", "elevation")]
+    >>> [info.name for info in elevation_infos(rasters)]
+    ['elevation', 'dem_tabasco']
+    """
+    rasters = [
+        info
+        for info in infos
+        if info.kind is LayerKind.RASTER and info.name.lower().startswith(ELEVATION_PREFIXES)
+    ]
+    return sorted(rasters, key=lambda info: info.name != "elevation")
 
 
 def _of_kind(infos: list[LayerInfo], kind: LayerKind) -> list[LayerInfo]:

@@ -205,6 +205,7 @@ class ScenarioWorkspace:
                 {name: self.frame(name) for name in layers},
                 model,
                 elevation=self.base.network.elevation,
+                elevations=self.base.network.elevations,
                 land=self.base.network.land,
                 caveats=self.base.network.caveats,
             )

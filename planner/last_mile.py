@@ -83,7 +83,7 @@ from planner.graph import GRAPH_CRS, to_analysis_crs
 from planner.network import PlanningNetwork, attach_places
 from planner.places import Place
 from planner.proposal import Marker, Proposal
-from planner.radio import ElevationGrid
+from planner.radio import ElevationGrid, choose_elevation
 from planner.realize import DEFAULT_MIN_TERRAIN_KM, EdgeKey, segments_from_edges
 from planner.site_selection import DEFAULT_NODE_LIMIT
 from planner.steiner import steiner_tree_csr
@@ -651,16 +651,33 @@ def _backbone_after_attach(
 def elevation_grid(
     network: PlanningNetwork, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
 ) -> ElevationGrid:
-    """The network's elevation raster around the points; sea-level ground without one."""
+    """The terrain around the points: the finest of the network's elevation rasters that
+    holds them all (:func:`planner.radio.choose_elevation`); sea-level ground without one."""
     if lon.size == 0:
         bounds = (0.0, 0.0, 0.0, 0.0)
     else:
         bounds = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-    if network.elevation is not None:
+    rasters = network.elevations or ((network.elevation,) if network.elevation else ())
+    chosen = choose_elevation(rasters, lon, lat)
+    if chosen is not None:
         try:
-            return ElevationGrid.from_raster(network.elevation, bounds)
+            grid = ElevationGrid.from_raster(chosen, bounds)
         except TrazoError as err:
             logger.info("radio paths over sea-level ground: %s", err)
+        else:
+            # where the chosen raster has no data (a survey of one area), the next one
+            # answers: paths that leave a finer survey go on over the coarser grid
+            backup = choose_elevation([r for r in rasters if r != chosen], lon, lat)
+            if backup is not None:
+                try:
+                    beyond = ElevationGrid.from_raster(backup, bounds)
+                except TrazoError as err:
+                    logger.info("no terrain beyond %s: %s", chosen.name, err)
+                else:
+                    grid = dataclasses.replace(
+                        grid, beyond=beyond, source=f"{grid.source} (beyond it {beyond.source})"
+                    )
+            return grid
     margin = 0.5
     rows = max(int((bounds[3] - bounds[1] + 2 * margin) / 0.01), 1)
     cols = max(int((bounds[2] - bounds[0] + 2 * margin) / 0.01), 1)
