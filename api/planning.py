@@ -22,13 +22,13 @@ from layers.errors import NotFoundError
 from layers.kinds import LayerKind
 from layers.store import LayerInfo
 from layers.store_api import LayerStore
-from planner.cost_model import CostModel, load_cost_model
-from planner.land import Land
-from planner.metrics import ProposalMetrics, compute_metrics
-from planner.network import PlanningNetwork, build_network
-from planner.persist import BuildCache, content_key
-from planner.places import PlaceIndex
-from planner.proposal import Proposal, proposal_to_geojson
+from planner.network.build_cache import BuildCache, content_key
+from planner.network.cost_model import CostModel, load_cost_model
+from planner.network.land import Land
+from planner.network.places import PlaceIndex
+from planner.network.planning_network import PlanningNetwork, build_network
+from planner.proposals.metrics import ProposalMetrics, compute_metrics
+from planner.proposals.proposal import Proposal, proposal_to_geojson
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,8 @@ def planning_context(
     corridors = [info for info in infos if info.kind in CORRIDOR_KINDS]
     if not corridors:
         raise NotFoundError(
-            "the store holds no rights_of_way or fiber_routes layers to route on; "
-            "run `trazo demo` or load some with `trazo layers load`"
+            "the store holds no rights_of_way or fiber_routes layers to route on",
+            subject="layers",
         )
     builds = BuildCache(cache_folder(store)) if cache else None
 
@@ -253,7 +253,7 @@ def elevation_infos(infos: list[LayerInfo]) -> list[LayerInfo]:
 
     The one named ``elevation`` (the bundled national grid) leads, as the terrain of
     greenfield links; the others follow in catalog order. Radio paths take the finest of
-    them all that holds a plan's localities (:func:`planner.radio.choose_elevation`), so a
+    them all that holds a plan's localities (:func:`planner.plans.radio.choose_elevation`), so a
     finer survey loaded as ``trazo layers load dem_tabasco.tif --kind raster`` is used
     wherever it covers the plan.
 

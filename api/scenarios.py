@@ -1,6 +1,6 @@
 """Run scenarios end to end: proposals, files, a map and a one-page summary per scenario.
 
-:func:`run_scenario` plans every step of a :class:`planner.scenario.Scenario` on the stored
+:func:`run_scenario` plans every step of a :class:`planner.plans.scenario.Scenario` on the stored
 layers and writes, into ``out_dir/<scenario>/``:
 
 - per step ``<step>.gpkg`` (the segments; a last mile also its localities) and
@@ -49,23 +49,26 @@ from maps.report import (
     save_report,
     scenario_map,
 )
-from planner.backbone import plan_backbone
-from planner.cost_model import CostModel
-from planner.demand import (
+from planner.network.cost_model import CostModel
+from planner.network.land import COASTAL_TOLERANCE_KM
+from planner.network.places import Place, resolve_places
+from planner.network.planning_network import (
+    PlanningNetwork,
+    attach_place,
+    attach_places,
+    build_network,
+)
+from planner.plans.backbone import plan_backbone
+from planner.plans.demand import (
     load_household_internet,
     load_state_coverage,
     localities_in_area,
     select_area,
 )
-from planner.land import COASTAL_TOLERANCE_KM
-from planner.last_mile import plan_last_mile
-from planner.metrics import ProposalMetrics, is_built
-from planner.network import PlanningNetwork, attach_place, attach_places, build_network
-from planner.places import Place, resolve_places
-from planner.proposal import Proposal, line_length_km, proposal_frame
-from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
-from planner.route_plan import plan_route
-from planner.scenario import (
+from planner.plans.last_mile import plan_last_mile
+from planner.plans.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
+from planner.plans.route import plan_route
+from planner.plans.scenario import (
     DEFAULT_SCENARIO_DIR,
     BackboneStep,
     CableStep,
@@ -74,12 +77,14 @@ from planner.scenario import (
     RouteStep,
     Scenario,
 )
-from planner.subsea import (
+from planner.plans.subsea import (
     PUBLISHED_LENGTH_SOURCE,
     SubseaLink,
     add_subsea_links,
     cable_proposal,
 )
+from planner.proposals.metrics import ProposalMetrics, is_built
+from planner.proposals.proposal import Proposal, line_length_km, proposal_frame
 
 logger = logging.getLogger(__name__)
 
@@ -186,8 +191,8 @@ class ScenarioWorkspace:
         if missing:
             raise NotFoundError(
                 f"scenario {spec.name!r}: layers {', '.join(missing)} are not stored corridor "
-                f"layers; stored: {', '.join(self.corridor_layers) or 'none'} "
-                "(load them with `trazo layers load` or run `trazo demo`)"
+                f"layers; stored: {', '.join(self.corridor_layers) or 'none'}",
+                subject="layers",
             )
         return tuple(spec.layers)
 
@@ -220,8 +225,8 @@ class ScenarioWorkspace:
         landings = self.frames_of(LayerKind.SUBSEA_LANDINGS)
         if not cables or not landings:
             raise NotFoundError(
-                "subsea = true needs a subsea_cables and a subsea_landings layer; "
-                "run `trazo demo` or load them"
+                "subsea = true needs a subsea_cables and a subsea_landings layer",
+                subject="layers",
             )
         links: list[SubseaLink] = []
         landing_frame = pd.concat([self.frame(n) for n in landings], ignore_index=True)
@@ -261,7 +266,7 @@ def run_scenario(
     Parameters
     ----------
     spec
-        A validated scenario (:func:`planner.scenario.load_scenario`).
+        A validated scenario (:func:`planner.plans.scenario.load_scenario`).
     store
         The layer store; proposals are saved in it as ``<scenario>_<step>``.
     out_dir
@@ -428,7 +433,7 @@ def _locality_places(
 ) -> list[Place]:
     localities = context.localities
     if localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        raise NotFoundError("the store holds no localities layer", subject="layers")
     chosen = localities
     if min_population is not None:
         chosen = chosen[chosen["population"] >= min_population]
@@ -471,7 +476,7 @@ def _cable(step: CableStep, context: PlanningContext, workspace: ScenarioWorkspa
     landings = workspace.frames_of(LayerKind.SUBSEA_LANDINGS)
     if not cables or not landings:
         raise NotFoundError(
-            "a cable step needs a subsea_cables and a subsea_landings layer; run `trazo demo`"
+            "a cable step needs a subsea_cables and a subsea_landings layer", subject="layers"
         )
     return cable_proposal(
         gpd.GeoDataFrame(
@@ -496,7 +501,8 @@ def _last_mile(
 ) -> Proposal:
     if context.localities is None or context.states is None or context.municipalities is None:
         raise NotFoundError(
-            "a last mile needs the localities, states and municipalities layers; run `trazo demo`"
+            "a last mile needs the localities, states and municipalities layers",
+            subject="layers",
         )
     area = select_area(step.area, context.states, context.municipalities)
     inside = localities_in_area(context.localities, area)

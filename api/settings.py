@@ -11,9 +11,8 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.limits import Limits
-
-REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class StoreSettings(BaseSettings):
@@ -36,7 +35,9 @@ class StoreSettings(BaseSettings):
         ),
     )
     data_dir: Path = Field(
-        default=REPO_DATA_DIR, description="Folder of the bundled layers and data/manifest.toml."
+        default=BUNDLED_DATA_DIR,
+        description="Folder of the bundled layers and their manifest.toml; default the data "
+        "installed with Trazo.",
     )
 
     @field_validator("store", mode="before")

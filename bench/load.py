@@ -104,7 +104,9 @@ def children(pid: int) -> list[int]:
 class Server:
     """The service under uvicorn on 127.0.0.1, on a socket this process binds."""
 
-    def __init__(self, store: Path, workdir: Path) -> None:
+    def __init__(
+        self, store: Path, workdir: Path, code: Path = REPO, env: dict[str, str] | None = None
+    ) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
         listener.listen(256)
@@ -116,6 +118,7 @@ class Server:
                 "TRAZO_API_KEYS": json.dumps({KEY: "gis"}),
                 "TRAZO_STORE": str(store),
                 "TRAZO_DATA_DIR": str(REPO / "data"),
+                **(env or {}),
             }
         )
         self.log = (workdir / "server.log").open("wb")
@@ -132,7 +135,7 @@ class Server:
                 "warning",
             ],
             env=env,
-            cwd=REPO,
+            cwd=code,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             pass_fds=(listener.fileno(),),

@@ -8,8 +8,14 @@ Plain script, not a test. Two parts, each printing one table with a same-run bas
     (``TRAZO_PLANNING_CACHE=false``: read every layer, build and price the network and the
     place index, as every command did before) and warm (loaded from ``<store>.cache``).
     Both must give the same capex (1e-9 relative). Then the per-route search through the
-    planner's own call (:func:`planner.routes.shortest_route`) against networkx's
+    planner's own call (:func:`planner.search.route_search.shortest_route`) against networkx's
     bidirectional Dijkstra on the same priced graph.
+
+``python bench/roads.py service [--segments N]``
+    The HTTP service (uvicorn on 127.0.0.1) on the bundled layers, or on a synthetic road
+    layer of N segments: the peak memory (server and job workers) of one cold route job
+    and of ten submitted at once (the planning cache deleted before each), then the p50
+    of 20 warm route jobs, submission to result.
 
 ``python bench/roads.py synthetic --segments 1000000``
     A seeded road-like layer (see :func:`road_layer`) written as a FlatGeobuf file, loaded
@@ -20,16 +26,20 @@ Plain script, not a test. Two parts, each printing one table with a same-run bas
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,10 +78,14 @@ CPU: list[float] = []
 time includes waiting for a core, CPU time does not."""
 
 
-def trazo(store: Path, *args: str, cache: bool = True) -> tuple[float, float, str]:
+def trazo(
+    store: Path, *args: str, cache: bool = True, code: Path = ROOT
+) -> tuple[float, float, str]:
     """Run ``trazo ARGS`` in a fresh process; return (wall s, peak RSS MB, stdout).
 
-    Its CPU time is appended to :data:`CPU`.
+    ``code`` is the checkout whose ``trazo`` runs (another one: the same-run baseline of
+    an earlier version, on this checkout's environment). Its CPU time is appended to
+    :data:`CPU`.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAZO_")}
     env.update(
@@ -79,7 +93,7 @@ def trazo(store: Path, *args: str, cache: bool = True) -> tuple[float, float, st
         TRAZO_PLANNING_CACHE="true" if cache else "false",
         COLUMNS="200",
     )
-    code = (
+    program = (
         "import resource, sys, time\n"
         "from api.cli import app\n"
         f"sys.argv = ['trazo', *{list(args)!r}]\n"
@@ -91,7 +105,7 @@ def trazo(store: Path, *args: str, cache: bool = True) -> tuple[float, float, st
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", program], env=env, cwd=code, capture_output=True, text=True
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -109,13 +123,13 @@ def capex(out: Path) -> float:
 
 
 def median_runs(
-    store: Path, args: list[str], out: Path, cache: bool, n: int
+    store: Path, args: list[str], out: Path, cache: bool, n: int, code: Path = ROOT
 ) -> tuple[float, float, float]:
     """Median wall and CPU seconds of ``n`` runs, and the proposal's segment cost."""
     walls = []
     cpus = []
     for _ in range(n):
-        wall, _, _ = trazo(store, *args, "--out", str(out), "--replace", cache=cache)
+        wall, _, _ = trazo(store, *args, "--out", str(out), "--replace", cache=cache, code=code)
         walls.append(wall)
         cpus.append(CPU[-1])
     return statistics.median(walls), statistics.median(cpus), capex(out)
@@ -124,7 +138,16 @@ def median_runs(
 # ---------------------------------------------------------------------------- bundled
 
 
-def bundled(repeats: int) -> None:
+TARGETS_S = {
+    "route Villahermosa - Cancún": 1.0,
+    "backbone, 17 Tabasco seats": 1.5,
+    "last mile, Tabasco >= 250": 3.0,
+}
+"""Issue 12's wall-time targets for the warm bundled commands, in seconds."""
+
+
+def bundled(repeats: int, before: Path | None) -> None:
+    """Warm commands against the cache-off path and, given ``before``, an earlier checkout."""
     from layers.bundle import load_bundle
     from layers.store import Store
 
@@ -143,15 +166,33 @@ def bundled(repeats: int) -> None:
         }  # fmt: skip
         for task, args in commands.items():
             out = Path(tmp) / "proposal.geojson"
+            target = f"target <= {TARGETS_S[task]:.1f} s wall"
             trazo(store, *args, "--out", str(out), "--replace")  # cold: builds the cache
             ours, ours_cpu, ours_capex = median_runs(store, args, out, True, repeats)
+            if before is not None:
+                trazo(store, *args, "--out", str(out), "--replace", code=before)  # its cache
+                old, old_cpu, old_capex = median_runs(store, args, out, True, repeats, before)
+                same = math.isclose(ours_capex, old_capex, rel_tol=1e-9)
+                row(task, "bundled, warm", ours, old, f"wall s vs before; {target}")
+                note = f"same segment cost as before: {same} (USD {ours_capex:,.2f})"
+                row(task, "bundled, warm", ours_cpu, old_cpu, f"CPU s vs before; {note}")
             base, base_cpu, base_capex = median_runs(store, args, out, False, repeats)
             same = math.isclose(ours_capex, base_capex, rel_tol=1e-9)
-            row(task, "bundled", ours, base, "wall s, CLI process end to end")
-            note = f"same segment cost: {same} (USD {ours_capex:,.2f})"
-            row(task, "bundled", ours_cpu, base_cpu, f"CPU s (user+system); {note}")
+            row(task, "bundled", ours, base, f"wall s vs cache off; {target}")
+            note = f"same segment cost as cache off: {same} (USD {ours_capex:,.2f})"
+            row(task, "bundled", ours_cpu, base_cpu, f"CPU s vs cache off; {note}")
         route_search(store)
-    print_table("Bundled data: warm CLI (cache) vs today's path (TRAZO_PLANNING_CACHE=false)")
+    baseline = "cache off (TRAZO_PLANNING_CACHE=false)"
+    if before is not None:
+        baseline = f"the checkout before ({before.name}), warm, and {baseline}"
+    print_table(f"Bundled data: warm CLI vs {baseline}; {load_average()}")
+
+
+def load_average() -> str:
+    """The machine's load average: wall times on a shared machine depend on it."""
+    one, five, fifteen = os.getloadavg()
+    cores = os.cpu_count()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min), {cores} cores"
 
 
 def route_search(store: Path, pairs: int = 30, seed: int = 7) -> None:
@@ -160,7 +201,7 @@ def route_search(store: Path, pairs: int = 30, seed: int = 7) -> None:
 
     from api.planning import planning_context
     from layers.store import Store
-    from planner.routes import shortest_route
+    from planner.search.route_search import shortest_route
 
     graph = planning_context(Store(store)).network.graph
     rng = np.random.default_rng(seed)
@@ -280,19 +321,164 @@ def synthetic(segments: int) -> None:
         row("route, warm (median of 3)", size, statistics.median(warm_cpu), cold_cpu, "CPU s")
         cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").glob("*.pickle"))
         print(f"  cache beside the store: {cache / 1e6:,.0f} MB", flush=True)
-    print_table(f"Synthetic road layer, {n:,} segments (baseline: the cold first build)")
+    print_table(
+        f"Synthetic road layer, {n:,} segments (baseline: the cold first build); {load_average()}"
+    )
+
+
+# ---------------------------------------------------------------------------- service
+
+
+def _load_bench() -> Any:
+    """``bench/load.py`` as a module (its server harness)."""
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _jobs(load: Any, server: Any, pairs: list[tuple[str, str]]) -> tuple[list[float], float]:
+    """Submit route jobs for ``pairs`` at once; (seconds each, peak MiB of server+workers)."""
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            here, workers = server.rss()
+            peak[0] = max(peak[0], (here + workers) / 1024)
+            time.sleep(0.05)
+
+    seconds: list[float] = [math.nan] * len(pairs)
+
+    def route(i: int, origin: str, destination: str) -> None:
+        started = time.perf_counter()
+        body = {"from": origin, "to": destination}
+        status, answer = load.request(server.port, "POST", "/proposals/route", body, 600)
+        if status not in (200, 202):
+            raise RuntimeError(f"route job refused: {status} {answer[:300]!r}")
+        job = json.loads(answer)["job_id"]
+        while True:
+            status, answer = load.request(server.port, "GET", f"/jobs/{job}")
+            state = json.loads(answer)["status"]
+            if state in ("succeeded", "failed"):
+                if state == "failed":
+                    raise RuntimeError(f"route job failed: {answer[:300]!r}")
+                seconds[i] = time.perf_counter() - started
+                return
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    threads = [threading.Thread(target=route, args=(i, o, d)) for i, (o, d) in enumerate(pairs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    sampler.join()
+    return seconds, peak[0]
+
+
+def _service_runs(
+    load: Any, store: Path, tmp: Path, code: Path, pairs: list[tuple[str, str]]
+) -> tuple[float, float, float]:
+    """(peak MiB one cold job, peak MiB ten cold jobs, p50 s of 20 warm jobs)."""
+    cache = store.with_suffix(".cache")
+    peaks = []
+    for count in (1, 10):
+        shutil.rmtree(cache, ignore_errors=True)
+        server = load.Server(store, tmp, code=code)
+        try:
+            _, peak = _jobs(load, server, (pairs * 10)[:count])
+        finally:
+            server.stop()
+        peaks.append(peak)
+    server = load.Server(store, tmp, code=code)
+    try:
+        _jobs(load, server, pairs[:2])  # each job worker loads the network once
+        warm: list[float] = []
+        for i in range(20):
+            seconds, _ = _jobs(load, server, [pairs[i % len(pairs)]])
+            warm.extend(seconds)
+    finally:
+        server.stop()
+    return peaks[0], peaks[1], statistics.median(warm)
+
+
+def service(segments: int | None, before: Path | None) -> None:
+    """Service memory and warm route jobs; ``before``: the earlier checkout as baseline."""
+    load = _load_bench()
+    with tempfile.TemporaryDirectory(prefix="trazo-bench-") as tmp:
+        folder = Path(tmp)
+        if segments is None:
+            print("building the store (bundled layers) ...", flush=True)
+            store, _ = load.build_store(folder)
+            pairs = load.ROUTES[:5]
+            size = "bundled (states, highways, railways, localities)"
+        else:
+            frame, far = road_layer(segments)
+            layer = folder / "roads.fgb"
+            frame.to_file(layer, driver="FlatGeobuf")  # type: ignore[attr-defined]
+            del frame
+            store = folder / "store.gpkg"
+            trazo(store, "layers", "load", str(layer), "--kind", "rights_of_way")
+            a, b = far
+            pairs = [(a, b), (b, a)]
+            size = f"{segments:,} segments"
+        checkouts = {"ours": ROOT, **({"before": before} if before is not None else {})}
+        found = {}
+        for label, code in checkouts.items():
+            print(f"  service runs, {label} ...", flush=True)
+            found[label] = _service_runs(load, store, folder, code, pairs)
+            one, ten, p50 = found[label]
+            print(f"    {label}: one cold {one:,.0f} MiB, ten cold {ten:,.0f} MiB, p50 {p50:.3f} s")
+    one, ten, p50 = found["ours"]
+    old = found.get("before")
+    row(
+        "warm route job p50 (submission to result)",
+        size,
+        p50,
+        old[2] if old else None,
+        "s; target <= 0.3 s at 1 M segments",
+    )
+    row(
+        "peak memory, one cold route job",
+        size,
+        one,
+        old[0] if old else None,
+        "MiB, server + job workers",
+    )
+    row(
+        "peak memory, ten cold route jobs at once",
+        size,
+        ten,
+        old[1] if old else None,
+        f"MiB; {ten / one:.2f}x one job (target <= 1.3x)"
+        + (f"; before {old[1] / old[0]:.2f}x" if old else ""),
+    )
+    print_table(f"Service (job workers: processes); baseline: {before or 'none'}; {load_average()}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["bundled", "synthetic"])
+    parser.add_argument("part", choices=["bundled", "synthetic", "service"])
     parser.add_argument("--repeats", type=int, default=3, help="runs per CLI timing (median)")
-    parser.add_argument("--segments", type=int, default=1_000_000)
+    parser.add_argument("--segments", type=int, default=None, help="default 1,000,000")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of an earlier version (git worktree add DIR COMMIT): its warm "
+        "commands run as a second same-run baseline, on this checkout's environment",
+    )
     args = parser.parse_args()
     if args.part == "bundled":
-        bundled(args.repeats)
+        bundled(args.repeats, args.before)
+    elif args.part == "service":
+        service(args.segments, args.before)
     else:
-        synthetic(args.segments)
+        synthetic(args.segments or 1_000_000)
 
 
 if __name__ == "__main__":

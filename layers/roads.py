@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.errors import LayerValidationError, LimitExceededError
 from layers.limits import Limits
 
@@ -36,7 +37,7 @@ ROAD_CLASSES = ("motorway", "primary", "secondary", "local", "unpaved")
 """Road classes: motorway or trunk, primary, secondary, tertiary or local paved road,
 unpaved road or track (the values :data:`layers.kinds.ROAD_CLASSES` allows)."""
 
-ROADS_DIR = Path(__file__).resolve().parent.parent / "data" / "roads"
+ROADS_DIR = BUNDLED_DATA_DIR / "roads"
 OSM_SUFFIX = ".pbf"
 OSM_BATCH_FEATURES = 65_536
 """Features per Arrow batch read from an OSM extract (bounded memory per step)."""

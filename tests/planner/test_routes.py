@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import NoRouteError, PlaceNotFoundError
-from planner.routes import (
+from layers.errors import NoRouteError, PlaceNotFoundError
+from planner.search.route_search import (
     Route,
     diverse_pair,
     k_alternatives,
