@@ -1,8 +1,8 @@
 """Site selection against brute force on small instances, and the budget held.
 
-Brute force: every subset of candidate sites is opened in turn; each locality then takes
-the cheapest of its alternative and a site of the subset (capacity permitting, tried over
-every assignment), which is the exact optimum of the model in planner/plans/site_selection.py.
+Brute force: every assignment of each locality to its alternative or one of its sites is
+priced, skipping those that put more people on a site than its radios hold: the exact
+optimum of the model in planner/plans/site_selection.py.
 """
 
 from __future__ import annotations
@@ -52,8 +52,12 @@ def brute_force(p: SiteProblem) -> tuple[float, float]:
     # each locality: -2 unserved, -1 alternative, or one of its sites
     first = [-2, -1] if p.budget_usd is not None else [-1]
     options = [[*first, *reach[j]] for j in range(n_l)]
+    most = p.capacity * p.max_radios
     for choice in itertools.product(*options):
         site_of = np.array([c if c >= 0 else -1 for c in choice], dtype=np.int64)
+        loads = np.bincount(site_of[site_of >= 0], weights=p.people[site_of >= 0])
+        if loads.size and loads.max() > most + 1e-9:
+            continue  # a site holds at most max_radios radios
         alternative = np.array([c == -1 for c in choice])
         cost = plan_cost(p, site_of, alternative)
         people = float(p.people[np.array([c != -2 for c in choice])].sum())
