@@ -27,8 +27,9 @@ from planner.network.cost_model import CostModel, load_cost_model
 from planner.network.land import Land
 from planner.network.places import PlaceIndex
 from planner.network.planning_network import PlanningNetwork, build_network
+from planner.proposals.formats import proposal_to_geojson
 from planner.proposals.metrics import ProposalMetrics, compute_metrics
-from planner.proposals.proposal import Proposal, proposal_to_geojson
+from planner.proposals.proposal import Proposal
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from layers.kinds import LayerKind
 from layers.store_api import LayerStore
 from planner.network.land import Land
 from planner.network.places import PlaceIndex
-from planner.proposals.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
+from planner.proposals.formats import bill_of_quantities, proposal_frame, proposal_from_geojson
 from usecases.jobs import Job, JobRunner, JobStatus
 
 router = APIRouter(tags=["proposals"])

@@ -83,8 +83,9 @@ from planner.plans.subsea import (
     add_subsea_links,
     cable_proposal,
 )
+from planner.proposals.formats import proposal_frame
 from planner.proposals.metrics import ProposalMetrics, is_built
-from planner.proposals.proposal import Proposal, line_length_km, proposal_frame
+from planner.proposals.proposal import Proposal, line_length_km
 
 logger = logging.getLogger(__name__)
 

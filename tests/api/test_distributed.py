@@ -47,7 +47,8 @@ from api.distributed import (
 from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.ingest import ingest
 from layers.store import Store
-from planner.proposals.proposal import Proposal, proposal_to_geojson
+from planner.proposals.formats import proposal_to_geojson
+from planner.proposals.proposal import Proposal
 
 runner = CliRunner()
 CRS = "EPSG:4326"
