@@ -12,7 +12,7 @@ the graph. That bound holds for any non-negative weight (length, cost), so the s
 exact; when some edge costs nothing for its length the potential is zero and it is a plain
 bidirectional Dijkstra. Multi-source (Voronoi) search runs on scipy's ``csgraph``.
 
-The functions prefixed ``nx_`` are the networkx reference model of the same searches.
+The tests check every search against networkx (``tests/planner/nx_reference.py``).
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -389,7 +388,7 @@ def _bidirectional(
 
 
 @njit(cache=True)
-def _astar(
+def astar(
     indptr: IntArray,
     indices: IntArray,
     data: FloatArray,
@@ -399,10 +398,13 @@ def _astar(
     node_blocked: BoolArray,
     entry_blocked: BoolArray,
 ) -> tuple[FloatArray, IntArray, IntArray]:
-    """A* (Dijkstra when ``h`` is zero) from ``s``; stops at ``t`` unless ``t < 0``.
+    """A* (Dijkstra when ``h`` is zero) over CSR rows from ``s``; stops at ``t`` unless ``t < 0``.
 
-    Returns distances, predecessor node and predecessor entry of every reached node.
-    Parallel entries (the same pair twice) are allowed.
+    ``indptr``, ``indices`` and ``data`` are a CSR graph's arrays (:class:`CSRGraph`), ``h``
+    an admissible estimate of the distance to ``t`` per row (zeros for Dijkstra), and the
+    searches skip rows in ``node_blocked`` and entries in ``entry_blocked``. Returns
+    distances, predecessor node and predecessor entry of every reached node. Parallel
+    entries (the same pair twice) are allowed.
     """
     n = indptr.size - 1
     cap = indices.size + 2
@@ -525,28 +527,6 @@ def nearest_sources(csr: CSRGraph, sources: Iterable[Hashable]) -> NearestSource
     )
 
 
-# ---------------------------------------------------------------------------- reference
-
-
-def nx_shortest_path(
-    graph: nx.Graph, source: Hashable, target: Hashable, weight: str
-) -> tuple[float, list[Hashable]]:
-    """Reference for :func:`shortest_path`: networkx bidirectional Dijkstra."""
-    cost, path = nx.bidirectional_dijkstra(graph, source, target, weight=weight)
-    return float(cost), list(path)
-
-
-def nx_nearest_sources(
-    graph: nx.Graph, sources: Sequence[Hashable], weight: str
-) -> dict[Hashable, tuple[float, Hashable, Hashable | None]]:
-    """Reference for :func:`nearest_sources`: ``{node: (distance, source, predecessor)}``."""
-    dist, paths = nx.multi_source_dijkstra(graph, set(sources), weight=weight)
-    return {
-        node: (float(d), paths[node][0], paths[node][-2] if len(paths[node]) > 1 else None)
-        for node, d in dist.items()
-    }
-
-
 # ---------------------------------------------------------------------------- arc graphs
 
 
@@ -631,24 +611,21 @@ def arc_search(
     target: int = -1,
     *,
     blocked: BoolArray | None = None,
-    engine: str = "csr",
 ) -> tuple[FloatArray, IntArray]:
     """Dijkstra over arcs from row ``source``; stops at ``target`` unless it is ``-1``.
 
     Returns the distance to and the arc into every row (``-1``: none). Only rows settled
-    before the search stopped are final. ``engine="networkx"`` runs the reference.
+    before the search stopped are final.
     """
     blocked = (
         np.zeros(tail.size, dtype=np.bool_)
         if blocked is None
         else np.asarray(blocked, dtype=np.bool_)
     )
-    if engine == "networkx":
-        return _nx_arc_search(n, tail, head, cost, source, target, blocked)
     order = np.argsort(tail, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-    dist, _, pred_entry = _astar(
+    dist, _, pred_entry = astar(
         indptr,
         head[order],
         cost[order],
@@ -661,41 +638,4 @@ def arc_search(
     pred_arc = np.full(n, -1, dtype=np.int64)
     reached = pred_entry >= 0
     pred_arc[reached] = order[pred_entry[reached]]
-    return dist, pred_arc
-
-
-def _nx_arc_search(
-    n: int,
-    tail: IntArray,
-    head: IntArray,
-    cost: FloatArray,
-    source: int,
-    target: int,
-    blocked: BoolArray,
-) -> tuple[FloatArray, IntArray]:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(range(n))
-    best: dict[tuple[int, int], int] = {}
-    for a in np.flatnonzero(~blocked).tolist():
-        pair = (int(tail[a]), int(head[a]))
-        if pair not in best or cost[a] < cost[best[pair]]:
-            best[pair] = a
-    graph.add_edges_from((u, v, {"w": float(cost[a]), "arc": a}) for (u, v), a in best.items())
-    dist = np.full(n, np.inf)
-    pred_arc = np.full(n, -1, dtype=np.int64)
-    if target >= 0:
-        try:
-            _, path = nx.bidirectional_dijkstra(graph, source, target, weight="w")
-        except nx.NetworkXNoPath:
-            return dist, pred_arc
-        dist[source] = 0.0
-        for u, v in pairwise(path):
-            dist[v] = dist[u] + graph[u][v]["w"]
-            pred_arc[v] = graph[u][v]["arc"]
-        return dist, pred_arc
-    preds, lengths = nx.dijkstra_predecessor_and_distance(graph, source, weight="w")
-    for v, d in lengths.items():
-        dist[v] = d
-        if preds[v]:
-            pred_arc[v] = graph[preds[v][0]][v]["arc"]
     return dist, pred_arc
