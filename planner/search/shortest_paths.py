@@ -31,6 +31,8 @@ from numba import njit
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
+from planner.search._heap import pop, push
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -245,42 +247,6 @@ def _potential_scale(
 
 
 @njit(cache=True)
-def _push(keys: FloatArray, vals: IntArray, size: int, key: float, val: int) -> int:
-    i = size
-    keys[i] = key
-    vals[i] = val
-    while i > 0:
-        parent = (i - 1) >> 1
-        if keys[parent] <= keys[i]:
-            break
-        keys[parent], keys[i] = keys[i], keys[parent]
-        vals[parent], vals[i] = vals[i], vals[parent]
-        i = parent
-    return size + 1
-
-
-@njit(cache=True)
-def _pop(keys: FloatArray, vals: IntArray, size: int) -> int:
-    size -= 1
-    keys[0] = keys[size]
-    vals[0] = vals[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        child = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            child = left + 1
-        if keys[i] <= keys[child]:
-            break
-        keys[child], keys[i] = keys[i], keys[child]
-        vals[child], vals[i] = vals[i], vals[child]
-        i = child
-    return size
-
-
-@njit(cache=True)
 def _chord(xyz: FloatArray, a: int, b: int) -> float:
     dx = xyz[a, 0] - xyz[b, 0]
     dy = xyz[a, 1] - xyz[b, 1]
@@ -323,8 +289,8 @@ def _bidirectional(
     pot_t = half * (0.0 - _chord(xyz, t, s))
     pot[s] = pot_s
     pot[t] = pot_t
-    nf = _push(kf, vf, 0, pot_s, s)
-    nr = _push(kr, vr, 0, -pot_t, t)
+    kf, vf, nf = push(kf, vf, 0, pot_s, s)
+    kr, vr, nr = push(kr, vr, 0, -pot_t, t)
     mu = np.inf
     meet = -1
     while nf > 0 and nr > 0:
@@ -332,15 +298,13 @@ def _bidirectional(
             break
         forward = kf[0] <= kr[0]
         if forward:
-            u = vf[0]
-            nf = _pop(kf, vf, nf)
+            _, u, nf = pop(kf, vf, nf)
             if done_f[u]:
                 continue
             done_f[u] = True
             g_here, g_mine, g_other, p_mine, done_mine = gf[u], gf, gr, pf, done_f
         else:
-            u = vr[0]
-            nr = _pop(kr, vr, nr)
+            _, u, nr = pop(kr, vr, nr)
             if done_r[u]:
                 continue
             done_r[u] = True
@@ -358,9 +322,9 @@ def _bidirectional(
                 if np.isnan(pot[v]):
                     pot[v] = half * (_chord(xyz, v, t) - _chord(xyz, v, s))
                 if forward:
-                    nf = _push(kf, vf, nf, g + pot[v], v)
+                    kf, vf, nf = push(kf, vf, nf, g + pot[v], v)
                 else:
-                    nr = _push(kr, vr, nr, g - pot[v], v)
+                    kr, vr, nr = push(kr, vr, nr, g - pot[v], v)
                 total = g + g_other[v]
                 if total < mu:
                     mu = total
@@ -415,10 +379,9 @@ def astar(
     keys = np.empty(cap)
     vals = np.empty(cap, dtype=np.int64)
     g[s] = 0.0
-    size = _push(keys, vals, 0, h[s], s)
+    keys, vals, size = push(keys, vals, 0, h[s], s)
     while size > 0:
-        u = vals[0]
-        size = _pop(keys, vals, size)
+        _, u, size = pop(keys, vals, size)
         if done[u]:
             continue
         done[u] = True
@@ -435,7 +398,7 @@ def astar(
                 g[v] = cand
                 pred[v] = u
                 pred_entry[v] = k
-                size = _push(keys, vals, size, cand + h[v], v)
+                keys, vals, size = push(keys, vals, size, cand + h[v], v)
     return g, pred, pred_entry
 
 
