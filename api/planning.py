@@ -19,7 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from layers.errors import NotFoundError
-from layers.kinds import LayerKind
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store import LayerInfo
 from layers.store_api import LayerStore
 from planner.network.build_cache import BuildCache, content_key
@@ -33,7 +33,6 @@ from planner.proposals.proposal import Proposal
 
 logger = logging.getLogger(__name__)
 
-CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
 T = TypeVar("T")
 
 

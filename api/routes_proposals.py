@@ -34,11 +34,10 @@ from api._proposal_requests import (
     RouteRequest,
 )
 from api.auth import planner, viewer
-from api.planning import CORRIDOR_KINDS
 from api.settings import JobSettings
 from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
 from layers.export import export_frame
-from layers.kinds import LayerKind
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
 from planner.network.land import Land
 from planner.network.places import PlaceIndex

@@ -39,7 +39,7 @@ import shapely
 from api.planning import PlanningContext, measure, planning_context, save_proposal
 from layers.errors import LayerValidationError, NotFoundError
 from layers.export import export_frame
-from layers.kinds import LayerKind
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
 from maps.render import manifest_attributions, save_map
 from maps.report import (
@@ -90,7 +90,6 @@ from planner.proposals.proposal import Proposal, line_length_km
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
 _NODE_DECIMALS = 7
 ANALYSIS_EPSG = 6372
 """Mexico ITRF2008 / LCC: metres, for buffers."""

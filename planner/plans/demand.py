@@ -39,12 +39,6 @@ from planner.errors import DegenerateRequestError
 from planner.network.places import _STATE_ALIASES, normalize_name
 
 AreaKind = Literal["state", "municipality", "polygon"]
-DemandMethod = Literal[
-    "connected attribute",
-    "census household internet share",
-    "distance to corridor",
-    "coverage layer",
-]
 DEMAND_METHODS: tuple[str, ...] = (
     "connected attribute",
     "census household internet share",

@@ -222,11 +222,6 @@ class Segment:
         """Effective unit cost in USD/km, None for a zero-length segment."""
         return self.cost_usd / self.length_km if self.length_km > 0 else None
 
-    @property
-    def reuses_right_of_way(self) -> bool:
-        """True when the line rides an existing corridor or existing fiber."""
-        return self.reuses_corridor or self.reuses_fiber
-
 
 #: Roles of the proposal features that are not lines to build (:class:`Marker`).
 MARKER_ROLES: tuple[str, ...] = ("wireless_site", "microwave_link", "locality")
