@@ -58,8 +58,44 @@ class OverlayGraph(CorridorGraph):
     ``add_edge`` or ``graph.nodes[n]``) stay in the overlay.
     """
 
+    base: CorridorGraph
+    """The graph this overlay was made from (never changed through the overlay)."""
+
+    STABLE_WEIGHTS = frozenset({"cost_usd", "length_km"})
+    """Weights set when an edge is made and never changed in place: a search on one of
+    them can reuse the base graph's snapshot for the edges the overlay did not change
+    (:mod:`planner.search.snapshot_patch`)."""
     _owned_adj: set[Hashable]
     _owned_pairs: set[frozenset[Hashable]]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickled overlay is a whole graph of its own: its base stays behind
+        state = dict(self.__dict__)
+        state.pop("base", None)
+        return state
+
+    def own_edge_data(self) -> None:
+        """Take this overlay's own copy of every edge attribute dict (a full copy's cost).
+
+        For a search that writes temporary weights into every edge
+        (:func:`planner.search.alternatives.distinct_alternatives`): the shared network's dicts
+        are then never written, whatever other requests run at the same time.
+        """
+        adjacency: dict[Hashable, Any] = {}
+        current: dict[Hashable, Any] = vars(self)["_adj"]
+        for node, neighbours in current.items():
+            mine = adjacency[node] = {}
+            for other, keys in neighbours.items():
+                if other in adjacency and node in adjacency[other]:
+                    mine[other] = adjacency[other][node]  # one dict per pair, both ways
+                else:
+                    mine[other] = {key: dict(data) for key, data in keys.items()}
+        self._adj = adjacency  # networkx resets its views of the adjacency
+        self._owned_pairs = set()
+
+    def changed_nodes(self) -> set[Hashable]:
+        """Every node whose edges may differ from the base graph's (and every new node)."""
+        return set(self._owned_adj) | {node for node in self._adj if node not in self.base}
 
     # -- copy on write
 
@@ -132,6 +168,7 @@ def overlay(base: CorridorGraph) -> OverlayGraph:
     Costs one pointer per node instead of a copy of every attribute dict.
     """
     graph = OverlayGraph()
+    graph.base = base
     graph.graph = dict(base.graph)
     graph._node = _OwnDict(base._node)
     graph._adj = dict(base._adj)

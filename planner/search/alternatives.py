@@ -63,6 +63,9 @@ def distinct_alternatives(
         raise ValueError("max_overlap must be between 0 and 1")
     best = primary or shortest_route(graph, source, target, weight)
     kept = [best]
+    own = getattr(graph, "own_edge_data", None)
+    if own is not None:
+        own()  # a planning overlay: the penalties go on this request's own attribute dicts
     for _, _, data in graph.edges(data=True):
         data[PENALTY_WEIGHT] = data[weight]
     try:

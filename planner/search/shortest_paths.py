@@ -202,8 +202,10 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
     """The CSR snapshot of ``graph`` for ``weight``, taken once per version of the graph.
 
     A graph that counts its changes (:class:`planner.network.corridor_graph.CorridorGraph`,
-    every planning network) keeps its snapshot until a node or edge is added or removed, so repeated
-    searches on it, from any thread, do not rebuild it. Other graphs are snapshot afresh.
+    every planning network) keeps its snapshot until a node or edge is added or removed, so
+    repeated searches on it, from any thread, do not rebuild it. A graph with a ``base`` (a
+    planning copy, :class:`planner.network.overlay.OverlayGraph`) has its snapshot patched
+    from the base's (:mod:`planner.search.snapshot_patch`). Other graphs are snapshot afresh.
     """
     version = getattr(graph, "version", None)
     if version is None:
@@ -212,7 +214,15 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
         held = _SNAPSHOTS.get(graph, {}).get(weight)
     if held is not None and held[0] == version:
         return held[1]
-    csr = CSRGraph.from_networkx(graph, weight)
+    csr = None
+    base = getattr(graph, "base", None)
+    if base is not None and weight in getattr(graph, "STABLE_WEIGHTS", ()):
+        # a planning copy (planner.network.overlay): patch the shared network's snapshot
+        from planner.search.snapshot_patch import patched_snapshot
+
+        csr = patched_snapshot(csr_of(base, weight), graph, graph.changed_nodes(), weight)
+    if csr is None:
+        csr = CSRGraph.from_networkx(graph, weight)
     with _SNAPSHOTS_GUARD:
         _SNAPSHOTS.setdefault(graph, {})[weight] = (version, csr)
     return csr
