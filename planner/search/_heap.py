@@ -1,12 +1,13 @@
 """The binary min-heap every compiled search shares: float keys, int64 values, in arrays.
 
 numba cannot use :mod:`heapq` on typed arrays, so the searches keep their queue in two
-arrays (keys and values) and a size. :func:`push` grows the arrays when they are full and
-returns them, so a caller that cannot bound its queue need not; a caller that can
-preallocates and never pays for a copy. Both functions move a hole instead of swapping, so
-every level of a sift costs one write per array. Ties keep the order a swapping heap
-would give (an entry rises only past a strictly larger key and sinks only below a strictly
-smaller one), so the searches' answers do not depend on which heap they ran on.
+arrays (keys and values) and a size. A search that can bound its queue preallocates the
+arrays and calls :func:`push`; one that cannot calls :func:`push_growing`, which grows them
+when full and returns them (returning arrays costs reference counting on every call, so the
+bounded searches do not pay for it). Both sift by moving a hole instead of swapping, one
+write per array per level. Ties keep the order a swapping heap would give (an entry rises
+only past a strictly larger key and sinks only below a strictly smaller one), so the
+searches' answers do not depend on which heap they ran on.
 """
 
 from __future__ import annotations
@@ -20,17 +21,8 @@ IntArray = npt.NDArray[np.int64]
 
 
 @njit(cache=True)
-def push(
-    keys: FloatArray, values: IntArray, size: int, key: float, value: int
-) -> tuple[FloatArray, IntArray, int]:
-    """Add ``value`` with priority ``key``; returns the (possibly grown) arrays and size."""
-    if size == keys.shape[0]:
-        grown_keys = np.empty(2 * size + 64)
-        grown_keys[:size] = keys[:size]
-        grown_values = np.empty(2 * size + 64, np.int64)
-        grown_values[:size] = values[:size]
-        keys = grown_keys
-        values = grown_values
+def push(keys: FloatArray, values: IntArray, size: int, key: float, value: int) -> int:
+    """Add ``value`` with priority ``key`` to arrays with room for it; returns the new size."""
     i = size
     while i > 0:
         parent = (i - 1) >> 1
@@ -41,7 +33,22 @@ def push(
         i = parent
     keys[i] = key
     values[i] = value
-    return keys, values, size + 1
+    return size + 1
+
+
+@njit(cache=True)
+def push_growing(
+    keys: FloatArray, values: IntArray, size: int, key: float, value: int
+) -> tuple[FloatArray, IntArray, int]:
+    """:func:`push`, first growing full arrays; returns the arrays in use and the new size."""
+    if size == keys.shape[0]:
+        grown_keys = np.empty(2 * size + 64)
+        grown_keys[:size] = keys[:size]
+        grown_values = np.empty(2 * size + 64, np.int64)
+        grown_values[:size] = values[:size]
+        keys = grown_keys
+        values = grown_values
+    return keys, values, push(keys, values, size, key, value)
 
 
 @njit(cache=True)

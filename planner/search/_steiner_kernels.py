@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from planner.search._heap import pop, push
+from planner.search._heap import pop, push_growing
 
 _EPS = 1e-9
 
@@ -221,7 +221,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
         if dist[s] > 0.0:
             dist[s] = 0.0
             lab[s] = i
-            hk, hv, size = push(hk, hv, size, 0.0, s)
+            hk, hv, size = push_growing(hk, hv, size, 0.0, s)
     # boundary arcs, checked when the later endpoint is settled
     bu = np.empty(1024, np.int64)
     bv = np.empty(1024, np.int64)
@@ -256,7 +256,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
                 pred[v] = u
                 predw[v] = wj
                 lab[v] = lu
-                hk, hv, size = push(hk, hv, size, nd, v)
+                hk, hv, size = push_growing(hk, hv, size, nd, v)
     order = np.argsort(bc[:nb], kind="mergesort")
     nt = terms.shape[0]
     uf = np.arange(nt)
@@ -325,7 +325,7 @@ def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore
     remaining -= 1
     in_tree[root] = True
     dist[root] = 0.0
-    hk, hv, size = push(hk, hv, size, 0.0, root)
+    hk, hv, size = push_growing(hk, hv, size, 0.0, root)
     eu = np.empty(1024, np.int64)
     ev = np.empty(1024, np.int64)
     ew = np.empty(1024)
@@ -347,7 +347,7 @@ def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore
                 ew[ne] = predw[x]
                 ne += 1
                 dist[x] = 0.0
-                hk, hv, size = push(hk, hv, size, 0.0, x)
+                hk, hv, size = push_growing(hk, hv, size, 0.0, x)
                 x = pred[x]
             remaining -= 1
             continue
@@ -358,7 +358,7 @@ def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore
                 dist[v] = nd
                 pred[v] = u
                 predw[v] = w[j]
-                hk, hv, size = push(hk, hv, size, nd, v)
+                hk, hv, size = push_growing(hk, hv, size, nd, v)
     return kruskal_prune(eu[:ne], ev[:ne], ew[:ne], is_term, loc)
 
 
@@ -484,7 +484,7 @@ def _reconnect(  # type: ignore[no-untyped-def]
             g = nodes[x]
             dist[g] = 0.0
             lab[g] = c
-            hk, hv, size = push(hk, hv, size, 0.0, g)
+            hk, hv, size = push_growing(hk, hv, size, 0.0, g)
             touched = _grow_i(touched, nt + 1)
             touched[nt] = g
             nt += 1
@@ -531,7 +531,7 @@ def _reconnect(  # type: ignore[no-untyped-def]
                     dist[v] = nd
                     pred[v] = u
                     lab[v] = lu
-                    hk, hv, size = push(hk, hv, size, nd, v)
+                    hk, hv, size = push_growing(hk, hv, size, nd, v)
                 continue
             if lv >= 0 and c < limit:
                 if nc == cu.shape[0]:

@@ -113,8 +113,8 @@ def _bidirectional(
     pot_t = half * (0.0 - _chord(xyz, t, s))
     pot[s] = pot_s
     pot[t] = pot_t
-    kf, vf, nf = push(kf, vf, 0, pot_s, s)
-    kr, vr, nr = push(kr, vr, 0, -pot_t, t)
+    nf = push(kf, vf, 0, pot_s, s)
+    nr = push(kr, vr, 0, -pot_t, t)
     mu = np.inf
     meet = -1
     while nf > 0 and nr > 0:
@@ -146,9 +146,9 @@ def _bidirectional(
                 if np.isnan(pot[v]):
                     pot[v] = half * (_chord(xyz, v, t) - _chord(xyz, v, s))
                 if forward:
-                    kf, vf, nf = push(kf, vf, nf, g + pot[v], v)
+                    nf = push(kf, vf, nf, g + pot[v], v)
                 else:
-                    kr, vr, nr = push(kr, vr, nr, g - pot[v], v)
+                    nr = push(kr, vr, nr, g - pot[v], v)
                 total = g + g_other[v]
                 if total < mu:
                     mu = total
@@ -203,7 +203,7 @@ def astar(
     keys = np.empty(cap)
     vals = np.empty(cap, dtype=np.int64)
     g[s] = 0.0
-    keys, vals, size = push(keys, vals, 0, h[s], s)
+    size = push(keys, vals, 0, h[s], s)
     while size > 0:
         _, u, size = pop(keys, vals, size)
         if done[u]:
@@ -222,7 +222,7 @@ def astar(
                 g[v] = cand
                 pred[v] = u
                 pred_entry[v] = k
-                keys, vals, size = push(keys, vals, size, cand + h[v], v)
+                size = push(keys, vals, size, cand + h[v], v)
     return g, pred, pred_entry
 
 
