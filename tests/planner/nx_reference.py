@@ -15,7 +15,7 @@ from unittest import mock
 import networkx as nx
 import numpy as np
 
-from planner.errors import NoRouteError, PlaceNotFoundError
+from layers.errors import NoRouteError, PlaceNotFoundError
 from planner.search import route_search
 from planner.search.route_search import Route, diverse_pair, route_from_nodes
 from planner.search.shortest_paths import BoolArray, FloatArray, IntArray

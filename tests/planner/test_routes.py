@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import NoRouteError, PlaceNotFoundError
+from layers.errors import NoRouteError, PlaceNotFoundError
 from planner.search.route_search import (
     DiversePair,
     Route,
