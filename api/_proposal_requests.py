@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.distributed import dask_client, plan_national_last_mile
 from api.planning import PlanningContext
 from api.settings import DistributedSettings, PlannerSettings
+from layers.catalog import LAYER_NAME_PATTERN
 from layers.errors import DegenerateRequestError, NotFoundError, RequestFieldError, TrazoError
-from layers.store import LAYER_NAME_PATTERN
 from planner.backbone import plan_backbone
 from planner.demand import AreaSelection, require_localities, select_area
 from planner.last_mile import plan_last_mile

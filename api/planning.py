@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 
+from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
-from layers.store import LayerInfo
 from layers.store_api import LayerStore
 from planner.cost_model import CostModel, load_cost_model
 from planner.land import Land

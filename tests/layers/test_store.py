@@ -28,6 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
+from layers.catalog import CATALOG_TABLE, LayerInfo, check_layer_name
 from layers.errors import (
     AlreadyExistsError,
     LayerValidationError,
@@ -37,7 +38,7 @@ from layers.errors import (
 )
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
-from layers.store import CATALOG_TABLE, LayerInfo, Store, check_layer_name
+from layers.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 
