@@ -264,6 +264,32 @@ def check_written(name: str, expected: int, found: int) -> None:
         )
 
 
+def layer_geometry_type(frame: gpd.GeoDataFrame) -> tuple[str | None, bool]:
+    """The geometry type of a whole layer as GDAL names it, and whether to promote singles.
+
+    Mixed single and multi parts of one family are stored as multi (as GDAL stores them
+    in a GeoPackage); other mixes are ``Unknown`` (a generic geometry column); a layer
+    without geometries has none. Decided once for all of a write's batches.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import MultiPoint, Point
+    >>> layer_geometry_type(gpd.GeoDataFrame(geometry=[Point(0, 0), MultiPoint([(1, 1)])]))
+    ('MultiPoint', True)
+    """
+    geometry = frame.geometry
+    types = {str(t) for t in geometry[geometry.notna()].geom_type.unique()}
+    if not types:
+        return None, False
+    if len(types) == 1:
+        return types.pop(), False
+    multi = [t for t in types if t.startswith("Multi")]
+    if len(types) == 2 and len(multi) == 1 and multi[0][len("Multi") :] in types:
+        return multi[0], True
+    return "Unknown", False
+
+
 def catalog_values(info: LayerInfo, physical: str, columns: dict[str, str]) -> tuple[Any, ...]:
     """The values of a catalog row, in the order of :data:`CATALOG_FIELDS`."""
     bbox = info.bbox or (None, None, None, None)

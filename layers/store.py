@@ -72,6 +72,7 @@ from layers.catalog import (
     check_written,
     found_proposal,
     found_row,
+    layer_geometry_type,
     new_physical,
     proposal_from_record,
     raster_bbox,
@@ -118,7 +119,6 @@ _RASTER_TMP_RE = re.compile(r"^\.[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}\.tif\.tmp$")
 _READ_ATTEMPTS = 3
 _MAX_FID = 2**31 - 1
 _WRITE_BATCH = 20_000  # features GDAL writes per turn of the gate
-_MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 
 _CATALOG_DDL = f"""
 CREATE TABLE IF NOT EXISTS {CATALOG_TABLE} (
@@ -600,7 +600,7 @@ class Store:
         # (every catalog lookup of every request) waits, so one long write of a big layer
         # would stall the service. The table is in no catalog row until the switch, so
         # nobody reads it half-written.
-        geometry_type, promote = _layer_geometry_type(data)
+        geometry_type, promote = _gpkg_geometry_type(data)
         for start in range(0, max(len(data), 1), _WRITE_BATCH):
             with gdal_access(self.path):
                 pyogrio.write_dataframe(
@@ -752,22 +752,6 @@ def _drop_feature_table(conn: sqlite3.Connection, table: str) -> None:
             conn.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
 
 
-def _layer_geometry_type(frame: gpd.GeoDataFrame) -> tuple[str, bool]:
-    """The GeoPackage geometry type of the whole layer, and whether to promote to multi.
-
-    Decided once for all batches of a write (as pyogrio would for one write), so that a
-    batch of Polygons after one of MultiPolygons does not meet a column of another type.
-    """
-    types = {str(t) for t in frame.geometry.geom_type.dropna().unique()}
-    z = " Z" if len(frame) and bool(frame.geometry.has_z.any()) else ""
-    if len(types) == 1:
-        return types.pop() + z, False
-    singles = {t for t in types if t in _MULTI}
-    if len(types) == 2 and len(singles) == 1 and _MULTI[next(iter(singles))] in types:
-        return _MULTI[next(iter(singles))] + z, True
-    return "Unknown", False
-
-
 def _check_columns(name: str, frame: gpd.GeoDataFrame) -> None:
     """GeoPackage column names ignore case: refuse two that differ only in case."""
     seen: dict[str, str] = {}
@@ -778,3 +762,13 @@ def _check_columns(name: str, frame: gpd.GeoDataFrame) -> None:
                 f"layer {name!r} has columns {first!r} and {column!r}, which differ only in "
                 "case; GeoPackage column names ignore case, so rename one of them"
             )
+
+
+def _gpkg_geometry_type(frame: gpd.GeoDataFrame) -> tuple[str, bool]:
+    """:func:`layers.catalog.layer_geometry_type` as GDAL's GeoPackage writer takes it:
+    ``Unknown`` for a layer without geometries, `` Z`` for 3D."""
+    geometry_type, promote = layer_geometry_type(frame)
+    if geometry_type is None or geometry_type == "Unknown":
+        return "Unknown", False
+    z = " Z" if len(frame) and bool(frame.geometry.has_z.any()) else ""
+    return geometry_type + z, promote

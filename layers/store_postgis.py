@@ -29,7 +29,7 @@ Concurrency
 -----------
 Readers use MVCC and never wait for a load. Writers of one layer take a transaction-level
 advisory lock on (schema, layer) and so serialise; a writer that cannot get it within the
-lock timeout gets :class:`layers.store.StoreBusyError` naming the layer. Writers of
+lock timeout gets :class:`layers.errors.StoreBusyError` naming the layer. Writers of
 different layers run at once.
 
 Driver
@@ -45,13 +45,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from layers.catalog import (
     CATALOG_FIELDS,
@@ -73,6 +71,7 @@ from layers.catalog import (
     check_written,
     found_proposal,
     found_row,
+    layer_geometry_type,
     new_physical,
     proposal_from_record,
     raster_bbox,
@@ -93,6 +92,7 @@ from layers.errors import (
     TrazoError,
 )
 from layers.kinds import LayerKind
+from layers.postgis_location import redact, split_location
 from layers.report import ValidationReport
 from layers.store_api import NO_STORE_MESSAGE, fingerprint_of
 
@@ -104,11 +104,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RASTERS_TABLE = "trazo_rasters"
-DEFAULT_SCHEMA = "trazo"
 RESERVED_PREFIX = "trazo_"
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DROP_LOCK_TIMEOUT = "5s"
 
 _CATALOG_DDL = f"""
@@ -144,60 +141,6 @@ CREATE TABLE IF NOT EXISTS {RASTERS_TABLE} (
 """
 
 
-def is_postgres_location(location: str | Path) -> bool:
-    """Whether ``location`` names a PostgreSQL database (``postgresql://…``, ``postgres://…``)."""
-    text = str(location)
-    return any(text.startswith(f"{scheme}:") for scheme in POSTGRES_SCHEMES)
-
-
-def split_location(location: str) -> tuple[str, str]:
-    """Split a store URL into the libpq connection URL and the schema (``?schema=``).
-
-    Examples
-    --------
-    >>> split_location("postgresql://planner@db:5432/gis?schema=team&sslmode=require")
-    ('postgresql://planner@db:5432/gis?sslmode=require', 'team')
-    >>> split_location("postgresql:///gis?host=/var/run/postgresql")
-    ('postgresql:///gis?host=%2Fvar%2Frun%2Fpostgresql', 'trazo')
-    """
-    parts = urlsplit(location)
-    if parts.scheme not in POSTGRES_SCHEMES:
-        raise LayerValidationError(
-            f"store {redact(location)!r} is not a PostgreSQL URL (postgresql://user@host/db)"
-        )
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for key, value in query if key == "schema"]
-    schema = schemas[-1] if schemas else DEFAULT_SCHEMA
-    if not _SCHEMA_RE.fullmatch(schema):
-        raise LayerValidationError(
-            f"schema {schema[:80]!r} is not allowed: use lower-case letters, digits and "
-            "underscores, a letter or underscore first (e.g. ?schema=trazo)"
-        )
-    rest = urlencode([(key, value) for key, value in query if key != "schema"])
-    return _unsplit(parts.scheme, parts.netloc, parts.path, rest), schema
-
-
-def _unsplit(scheme: str, netloc: str, path: str, query: str) -> str:
-    # urlunsplit drops an empty host ("postgresql:///db", a Unix socket): libpq needs "//".
-    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
-
-
-def redact(location: str) -> str:
-    """``location`` without its password, for messages and logs.
-
-    Examples
-    --------
-    >>> redact("postgresql://planner:s3cret@db/gis?schema=team")
-    'postgresql://planner@db/gis?schema=team'
-    """
-    parts = urlsplit(location)
-    if parts.password is None:
-        return location
-    host = parts.netloc.rsplit("@", 1)[-1]
-    user = parts.username or ""
-    return _unsplit(parts.scheme, f"{user}@{host}", parts.path, parts.query)
-
-
 def _pg_type(dtype: Any) -> str:
     """The PostgreSQL column type for a pandas dtype."""
     kind = getattr(dtype, "kind", "O")
@@ -210,24 +153,6 @@ def _pg_type(dtype: Any) -> str:
     if kind == "M":
         return "timestamptz" if getattr(dtype, "tz", None) is not None else "timestamp"
     return "text"
-
-
-def _geometry_type(frame: gpd.GeoDataFrame) -> tuple[str | None, bool]:
-    """The layer's geometry type as GDAL names it, and whether single parts become multi.
-
-    Mixed single and multi parts of one family are stored as multi (as GDAL stores them
-    in a GeoPackage); other mixes are ``Unknown`` (a generic geometry column).
-    """
-    geometry = frame.geometry
-    types = {str(t) for t in geometry[geometry.notna()].geom_type.unique()}
-    if not types:
-        return None, False
-    if len(types) == 1:
-        return types.pop(), False
-    multi = [t for t in types if t.startswith("Multi")]
-    if len(types) == 2 and len(multi) == 1 and multi[0][len("Multi") :] in types:
-        return multi[0], True
-    return "Unknown", False
 
 
 class PostgisStore:
@@ -244,7 +169,7 @@ class PostgisStore:
         cache, scenario outputs, the service's job locks).
     lock_timeout
         Seconds a write waits for another write of the same layer before raising
-        :class:`layers.store.StoreBusyError`.
+        :class:`layers.errors.StoreBusyError`.
     pool_size
         Most connections this object keeps open at once.
     """
@@ -580,7 +505,7 @@ class PostgisStore:
 
         geometry = data.geometry
         attributes = [str(c) for c in data.columns if c != geometry.name]
-        geometry_type, promote = _geometry_type(data)
+        geometry_type, promote = layer_geometry_type(data)
         definitions: list[sql.Composable] = [sql.SQL("fid bigint PRIMARY KEY")]
         definitions += [
             sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(data[c].dtype)))
@@ -1037,7 +962,7 @@ def _frame(
 def _intersects(box: BBox) -> str:
     """SQL keeping geometries that intersect ``box``; one across 180° is its two halves.
 
-    The placeholders take the halves' numbers in order (see ``layers.store._halves``).
+    The placeholders take the halves' numbers in order (see :func:`layers.catalog.bbox_halves`).
     """
     tests = [
         f"ST_Intersects({GEOMETRY_COLUMN}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"

@@ -12,8 +12,9 @@ from shapely.geometry import Point, Polygon
 
 from layers.errors import LayerValidationError
 from layers.kinds import LayerKind
+from layers.postgis_location import redact, split_location
 from layers.report import ValidationReport
-from layers.store_postgis import PostgisStore, redact, split_location
+from layers.store_postgis import PostgisStore
 
 
 def _report(name: str) -> ValidationReport:
