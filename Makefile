@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test test-fast test-deps lint install bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Trazo needs Python 3.11 or newer")'
@@ -22,11 +22,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# numba compiles the planner's kernels once per checkout (about 45 s of one core on a fresh
+# clone): tests/compile_kernels.py fills numba's on-disk cache in the background while lint
+# and the installs run, and pytest (with every server and worker it starts) loads them.
+test: $(STAMP)
+	$(BIN)/python tests/compile_kernels.py & compiling=$$!; \
+	$(MAKE) --no-print-directory lint test-deps; ready=$$?; \
+	wait $$compiling && [ $$ready -eq 0 ]
+	$(BIN)/pytest
+
+# What the tests need besides Python packages: Chromium, PostgreSQL with PostGIS, QGIS.
+test-deps:
 	./.ci/install-browser.sh
 	./.ci/install-postgis.sh
 	./.ci/install-qgis.sh
-	$(BIN)/pytest
 
 # Benchmarks (not tests): each prints a table with a same-run baseline. The OR-Library
 # instances come from the shared benchmark folder beside the repository (STEINER_DIR).

@@ -23,7 +23,7 @@ from maps import format as fmt
 
 if TYPE_CHECKING:
     from api.distributed import Progress as PartitionProgress
-    from planner.proposal import Proposal
+    from planner.proposals.proposal import Proposal
 
 
 class Partition(StrEnum):
@@ -57,7 +57,9 @@ def is_all_states(area: str) -> bool:
     >>> is_all_states("All"), is_all_states("México")
     (True, False)
     """
-    from planner.national import ALL_AREAS  # the national planner only when it is asked for
+    from planner.plans.national_last_mile import (
+        ALL_AREAS,  # the national planner only when it is asked for
+    )
 
     return area.strip().casefold() in ALL_AREAS
 

@@ -20,13 +20,13 @@ from api.planning import PlanningContext
 from api.settings import DistributedSettings, PlannerSettings
 from layers.catalog import LAYER_NAME_PATTERN
 from layers.errors import DegenerateRequestError, NotFoundError, RequestFieldError, TrazoError
-from planner.backbone import plan_backbone
-from planner.demand import AreaSelection, require_localities, select_area
-from planner.last_mile import plan_last_mile
-from planner.national import ALL_AREAS
-from planner.places import Place, PlaceIndex, resolve_places
-from planner.proposal import Proposal
-from planner.route_plan import plan_route, require_distinct
+from planner.network.places import Place, PlaceIndex, resolve_places
+from planner.plans.backbone import plan_backbone
+from planner.plans.demand import AreaSelection, require_localities, select_area
+from planner.plans.last_mile import plan_last_mile
+from planner.plans.national_last_mile import ALL_AREAS
+from planner.plans.route import plan_route, require_distinct
+from planner.proposals.proposal import Proposal
 
 JobKind = Literal["route", "backbone", "last-mile", "scenario"]
 Progress = Callable[[float, str], None]

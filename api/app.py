@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ from api._ogc import OPENAPI
 from api._openapi import openapi_document
 from api.auth import viewer
 from api.errors import add_exception_handlers
-from api.jobs import running_jobs
+from api.jobs import run_request
 from api.routes_features import router as features_router
 from api.routes_layers import router as layers_router
 from api.routes_proposals import router as proposals_router
@@ -37,6 +38,7 @@ from api.settings import (
 )
 from layers.stores import open_store
 from layers.workdirs import sweep_stale_workdirs
+from usecases.jobs import running_jobs
 
 logger = logging.getLogger("trazo.api")
 
@@ -70,7 +72,15 @@ def create_app(
             logger.warning("development mode: local gis key %s (anonymous callers may read)", key)
         # work folders of server processes that were killed or crashed
         await run_in_threadpool(sweep_stale_workdirs)
-        with running_jobs(app):
+        # the service's jobs, run off the request for the app's lifetime
+        work = functools.partial(run_request, cost_model=app.state.planner.cost_model)
+        with running_jobs(
+            app.state.store,
+            work,
+            workers=service.max_concurrent_jobs,
+            executor=app.state.job_settings.executor,
+        ) as runner:
+            app.state.jobs = runner
             yield
 
     app = FastAPI(

@@ -22,7 +22,7 @@ from layers.errors import DegenerateRequestError, NotFoundError
 
 if TYPE_CHECKING:
     from api.planning import PlanningContext
-    from planner.proposal import Proposal
+    from planner.proposals.proposal import Proposal
 
 # The planners, the dask code and the metrics are imported inside the commands that use
 # them: a route must not wait for the last-mile optimiser or a dask cluster to import.
@@ -100,7 +100,7 @@ def route(
     cost_model: CostModelOption = None,
 ) -> None:
     """Least-cost route between two places, with alternatives or a diverse pair."""
-    from planner.route_plan import plan_route
+    from planner.plans.route import plan_route
 
     context = _context(cost_model)
     start, end = context.places.resolve(origin), context.places.resolve(destination)
@@ -128,8 +128,8 @@ def backbone(
     cost_model: CostModelOption = None,
 ) -> None:
     """Near-optimal Steiner backbone joining every terminal."""
-    from planner.backbone import plan_backbone
-    from planner.places import resolve_places
+    from planner.network.places import resolve_places
+    from planner.plans.backbone import plan_backbone
 
     context = _context(cost_model)
     places = resolve_places(_terminals_source(terminals), index=context.places)
@@ -194,8 +194,8 @@ def last_mile(
         return
     if workers is not None or scheduler is not None:
         raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
-    from planner.demand import load_state_coverage, select_area
-    from planner.last_mile import plan_last_mile
+    from planner.plans.demand import load_state_coverage, select_area
+    from planner.plans.last_mile import plan_last_mile
 
     context = _context(cost_model)
     if context.localities is None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from api._console import console, open_store, user_errors
 from api._summary import summary_table
 from layers.export import export_frame
-from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
+from planner.proposals.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 
 app = typer.Typer(help="List, show and export stored proposals.", no_args_is_help=True)
 

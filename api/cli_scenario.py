@@ -15,7 +15,7 @@ from api.distributed import ScenarioBatch, dask_client, run_scenario_batch
 from api.scenarios import ScenarioResult, ScenarioWorkspace, run_scenario
 from api.settings import DistributedSettings, PlannerSettings, StoreSettings
 from maps import format as fmt
-from planner.scenario import (
+from planner.plans.scenario import (
     DEFAULT_SCENARIO_DIR,
     Scenario,
     find_scenario,

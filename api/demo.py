@@ -17,7 +17,7 @@ from layers.kinds import LayerKind
 from layers.measure import geodesic_length_km, length_km_by
 from layers.report import ValidationReport
 from layers.store_api import LayerStore
-from planner.scenario import find_scenario, load_scenario
+from planner.plans.scenario import find_scenario, load_scenario
 
 LINE_KINDS = {LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES, LayerKind.SUBSEA_CABLES}
 

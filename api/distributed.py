@@ -4,7 +4,7 @@ One engine for the command line and the service. :func:`dask_client` gives a cli
 ``LocalCluster`` (``--workers N``: N processes of one thread on this machine) or of an
 existing scheduler (``--scheduler tcp://host:8786``, ``TRAZO_SCHEDULER`` for the service),
 or no client: the partitions then run one after another in this process. The semantics are
-those of :mod:`planner.national`, so every engine gives the same proposal.
+those of :mod:`planner.plans.national_last_mile`, so every engine gives the same proposal.
 
 What travels through the scheduler is small: the store (its location), the cost model path,
 a state code and the threshold go out, one state's proposal comes back. Each worker process
@@ -40,15 +40,20 @@ from layers.errors import (
 )
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
-from planner.cost_model import load_cost_model
-from planner.metrics import ProposalMetrics, compute_metrics
-from planner.national import StatePartition, merge_state_plans, plan_state, state_partitions
-from planner.network import PlanningNetwork
-from planner.proposal import Proposal
+from planner.network.cost_model import load_cost_model
+from planner.network.planning_network import PlanningNetwork
+from planner.plans.national_last_mile import (
+    StatePartition,
+    merge_state_plans,
+    plan_state,
+    state_partitions,
+)
+from planner.proposals.metrics import ProposalMetrics, compute_metrics
+from planner.proposals.proposal import Proposal
 
 if TYPE_CHECKING:
     from api.scenarios import ScenarioResult, ScenarioWorkspace
-    from planner.scenario import Scenario
+    from planner.plans.scenario import Scenario
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +223,7 @@ def plan_national_last_mile(
     name: str | None = None,
     loaded: tuple[PlanningNetwork, gpd.GeoDataFrame] | None = None,
 ) -> Proposal:
-    """Plan the last mile of every stored state (see :mod:`planner.national`).
+    """Plan the last mile of every stored state (see :mod:`planner.plans.national_last_mile`).
 
     ``client`` runs the states on a dask cluster (:func:`dask_client`); None runs them here,
     one after another, on ``loaded`` (the priced network and localities this process has

@@ -22,13 +22,13 @@ from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
-from planner.cost_model import CostModel, load_cost_model
-from planner.land import Land
-from planner.metrics import ProposalMetrics, compute_metrics
-from planner.network import PlanningNetwork, build_network
-from planner.persist import BuildCache, content_key
-from planner.places import PlaceIndex
-from planner.proposal import Proposal, proposal_to_geojson
+from planner.network.build_cache import BuildCache, content_key
+from planner.network.cost_model import CostModel, load_cost_model
+from planner.network.land import Land
+from planner.network.places import PlaceIndex
+from planner.network.planning_network import PlanningNetwork, build_network
+from planner.proposals.metrics import ProposalMetrics, compute_metrics
+from planner.proposals.proposal import Proposal, proposal_to_geojson
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 ``POST /proposals/{route,backbone,last-mile}`` checks the request (fields, places, area,
 name) at once, records a job in the store and answers ``202 Accepted`` with the job and a
-``Location: /jobs/{id}`` header; the work runs in a worker (:mod:`api.jobs`). Poll the job
+``Location: /jobs/{id}`` header; the work runs in a worker (:mod:`usecases.jobs`). Poll the job
 until it is ``succeeded`` (its links lead to the proposal) or ``failed`` (its error says
 why). ``?wait=true`` waits up to ``TRAZO_JOB_WAIT_SECONDS`` and answers ``200`` with the
 finished job, or ``202`` if it is still running.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as PathParam
@@ -34,15 +34,16 @@ from api._proposal_requests import (
     RouteRequest,
 )
 from api.auth import planner, viewer
-from api.jobs import Job, JobRunner, JobStatus
 from api.planning import CORRIDOR_KINDS
+from api.settings import JobSettings
 from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
 from layers.export import export_frame
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
-from planner.land import Land
-from planner.places import PlaceIndex
-from planner.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
+from planner.network.land import Land
+from planner.network.places import PlaceIndex
+from planner.proposals.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
+from usecases.jobs import Job, JobRunner, JobStatus
 
 router = APIRouter(tags=["proposals"])
 
@@ -169,7 +170,7 @@ def job_out(request: Request, job: Job) -> JobOut:
         )
     return JobOut(
         job_id=job.id,
-        kind=job.kind,
+        kind=cast(JobKind, job.kind),  # the service records only its own kinds
         status=job.status,
         progress=job.progress,
         message=job.message,
@@ -273,8 +274,7 @@ def _submit(
 ) -> JobOut:
     store = request_store(request)
     runner = job_runner(request)
-    document = body.model_dump(mode="json", by_alias=True)
-    known = runner.jobs.for_key(idempotency_key, body.kind, document) if idempotency_key else None
+    known = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
     if known is not None:  # a retry: answer with the job, not with checks it already passed
         return answer_job(request, response, runner, known, wait)
     if body.name is not None and not body.replace and _stored(store, body.name):
@@ -282,7 +282,7 @@ def _submit(
             f'proposal {body.name!r} already exists; send "replace": true or another name'
         )
     places = body.check(_lookups(store))
-    job, _ = runner.submit(body.kind, document, places, idempotency_key)
+    job, _ = runner.submit(body.kind, body, places, idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
 
@@ -291,7 +291,8 @@ def answer_job(
 ) -> JobOut:
     """202 with the job while it runs (after waiting, if asked), 200 once it has finished."""
     if wait and not job.finished:
-        job = runner.wait(job.id, runner.settings.wait_seconds)
+        settings: JobSettings = request.app.state.job_settings
+        job = runner.wait(job.id, settings.wait_seconds)
     response.status_code = 200 if job.finished else 202
     response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
     return job_out(request, job)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.auth import planner, viewer
-from api.jobs import scenario_outputs
+from api.jobs import ScenarioRunRequest, scenario_outputs
 from api.routes_proposals import (
     IdempotencyKey,
     JobOut,
@@ -27,7 +27,13 @@ from api.routes_proposals import (
     request_store,
 )
 from layers.errors import NotFoundError
-from planner.scenario import NAME_PATTERN, Scenario, find_scenario, list_scenarios, load_scenario
+from planner.plans.scenario import (
+    NAME_PATTERN,
+    Scenario,
+    find_scenario,
+    list_scenarios,
+    load_scenario,
+)
 
 router = APIRouter(tags=["scenarios"])
 
@@ -118,10 +124,10 @@ def run_scenario_job(
     """Plan every step of a scenario; its proposals are stored as ``<scenario>_<step>``."""
     find_scenario(name)  # an unknown name is a 404 now, not a failed job later
     runner = job_runner(request)
-    document = {"scenario": name}
-    job = runner.jobs.for_key(idempotency_key, "scenario", document) if idempotency_key else None
+    body = ScenarioRunRequest(scenario=name)
+    job = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
     if job is None:
-        job, _ = runner.submit("scenario", document, [], idempotency_key)
+        job, _ = runner.submit(body.kind, body, None, idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
 

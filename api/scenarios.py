@@ -1,6 +1,6 @@
 """Run scenarios end to end: proposals, files, a map and a one-page summary per scenario.
 
-:func:`run_scenario` plans every step of a :class:`planner.scenario.Scenario` on the stored
+:func:`run_scenario` plans every step of a :class:`planner.plans.scenario.Scenario` on the stored
 layers and writes, into ``out_dir/<scenario>/``:
 
 - per step ``<step>.gpkg`` (the segments; a last mile also its localities) and
@@ -49,23 +49,26 @@ from maps.report import (
     save_report,
     scenario_map,
 )
-from planner.backbone import plan_backbone
-from planner.cost_model import CostModel
-from planner.demand import (
+from planner.network.cost_model import CostModel
+from planner.network.land import COASTAL_TOLERANCE_KM
+from planner.network.places import Place, resolve_places
+from planner.network.planning_network import (
+    PlanningNetwork,
+    attach_place,
+    attach_places,
+    build_network,
+)
+from planner.plans.backbone import plan_backbone
+from planner.plans.demand import (
     load_household_internet,
     load_state_coverage,
     localities_in_area,
     select_area,
 )
-from planner.land import COASTAL_TOLERANCE_KM
-from planner.last_mile import plan_last_mile
-from planner.metrics import ProposalMetrics, is_built
-from planner.network import PlanningNetwork, attach_place, attach_places, build_network
-from planner.places import Place, resolve_places
-from planner.proposal import Proposal, line_length_km, proposal_frame
-from planner.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
-from planner.route_plan import plan_route
-from planner.scenario import (
+from planner.plans.last_mile import plan_last_mile
+from planner.plans.public_sites import plan_public_sites, seat_stand_ins, sites_in_area
+from planner.plans.route import plan_route
+from planner.plans.scenario import (
     DEFAULT_SCENARIO_DIR,
     BackboneStep,
     CableStep,
@@ -74,12 +77,14 @@ from planner.scenario import (
     RouteStep,
     Scenario,
 )
-from planner.subsea import (
+from planner.plans.subsea import (
     PUBLISHED_LENGTH_SOURCE,
     SubseaLink,
     add_subsea_links,
     cable_proposal,
 )
+from planner.proposals.metrics import ProposalMetrics, is_built
+from planner.proposals.proposal import Proposal, line_length_km, proposal_frame
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +265,7 @@ def run_scenario(
     Parameters
     ----------
     spec
-        A validated scenario (:func:`planner.scenario.load_scenario`).
+        A validated scenario (:func:`planner.plans.scenario.load_scenario`).
     store
         The layer store; proposals are saved in it as ``<scenario>_<step>``.
     out_dir

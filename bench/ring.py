@@ -4,11 +4,11 @@
 
 For each OR-Library Steiner file (e.g. ``steinb10.txt``; the terminals are the ring's) the
 minimum-cost 2-edge-connected subgraph spanning the terminals (pairs the graph joins by
-one edge only need one path) is solved by :func:`planner.ring.ring_subgraph`. On graphs up
+one edge only need one path) is solved by :func:`planner.search.ring.ring_subgraph`. On graphs up
 to ``--exact-max-nodes`` nodes the optimum is proven by integer programming
-(:func:`planner.ring.exact_ring`, HiGHS cut formulation) and the gap is printed. The same
+(:func:`planner.search.ring.exact_ring`, HiGHS cut formulation) and the gap is printed. The same
 run's baseline is the previous ring step: the Steiner tree closed by
-:func:`planner.steiner.two_edge_connect` alone. ``--random K`` adds K seeded random
+:func:`planner.search.steiner.two_edge_connect` alone. ``--random K`` adds K seeded random
 geometric instances of 40-60 nodes (the shared OR-Library files are 75 to 2,500 nodes).
 With ``--json``, one line per instance: ``{"name", "cost", "seconds"}`` (and the rest).
 """
@@ -26,8 +26,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from planner.ring import exact_ring, ring_subgraph
-from planner.steiner import read_orlib, steiner_tree_csr, two_edge_connect
+from planner.search.ring import exact_ring, ring_subgraph
+from planner.search.steiner import read_orlib, steiner_tree_csr, two_edge_connect
 
 
 def random_instance(seed: int) -> tuple[str, sp.csr_array, np.ndarray]:

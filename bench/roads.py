@@ -8,7 +8,7 @@ Plain script, not a test. Two parts, each printing one table with a same-run bas
     (``TRAZO_PLANNING_CACHE=false``: read every layer, build and price the network and the
     place index, as every command did before) and warm (loaded from ``<store>.cache``).
     Both must give the same capex (1e-9 relative). Then the per-route search through the
-    planner's own call (:func:`planner.routes.shortest_route`) against networkx's
+    planner's own call (:func:`planner.search.route_search.shortest_route`) against networkx's
     bidirectional Dijkstra on the same priced graph.
 
 ``python bench/roads.py service [--segments N]``
@@ -201,7 +201,7 @@ def route_search(store: Path, pairs: int = 30, seed: int = 7) -> None:
 
     from api.planning import planning_context
     from layers.store import Store
-    from planner.routes import shortest_route
+    from planner.search.route_search import shortest_route
 
     graph = planning_context(Store(store)).network.graph
     rng = np.random.default_rng(seed)
@@ -334,6 +334,7 @@ def _load_bench() -> Any:
     spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

@@ -27,15 +27,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.engine import (
+from planner.network.corridor_graph import geodesic_km
+from planner.search.route_search import diverse_pair
+from planner.search.shortest_paths import (
     CSRGraph,
     nearest_sources,
     nx_nearest_sources,
     nx_shortest_path,
     shortest_path,
 )
-from planner.graph import geodesic_km
-from planner.routes import diverse_pair
 
 ROWS: list[tuple[str, str, str, str, str]] = []
 
@@ -148,7 +148,7 @@ def _build(segments: int) -> None:
     import geopandas as gpd
     import shapely
 
-    from planner.graph import build_corridor_graph
+    from planner.network.corridor_graph import build_corridor_graph
 
     side = math.isqrt(segments // 2) + 1
     rng = np.random.default_rng(7)

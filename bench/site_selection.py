@@ -4,13 +4,13 @@ Plain script, not a test: ``python bench/site_selection.py`` (Tabasco, then the 
 country at ``--min-population 250``; a few minutes) or ``--states Tabasco`` for one state.
 
 Each instance is built from the bundled localities (2020 census) and elevation grid the
-way the last-mile planner builds it (planner/wireless.py): every locality of at least
+way the last-mile planner builds it (planner/plans/wireless.py): every locality of at least
 ``--min-population`` people is wholly unserved, candidate sites are the localities and the
 highest cell within 3 km of each, coverage is a clear radio path (line of sight, k = 4/3,
 60% of the first Fresnel zone at 5.8 GHz, 30 m mast, 6 m subscriber antenna, 10 km).
 There is no network here, so every site's backhaul is priced as one microwave hop (link
 plus mast at the backbone end, USD 50,000) and each locality's alternative is satellite.
-The same-run baseline is the greedy heuristic of planner/site_selection.py on the same
+The same-run baseline is the greedy heuristic of planner/plans/site_selection.py on the same
 instance; the gap is against the best proven bound (HiGHS's bound on the lower programme of
 each exactly solved group, or the Lagrangian bound, whichever is higher).
 """
@@ -28,11 +28,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.cost_model import load_cost_model
-from planner.demand import households_for
-from planner.radio import ElevationGrid
-from planner.site_selection import SiteProblem, greedy_sites, relaxation_bound, select_sites
-from planner.wireless import candidate_sites, coverage_pairs
+from planner.network.cost_model import load_cost_model
+from planner.plans.demand import households_for
+from planner.plans.radio import ElevationGrid
+from planner.plans.site_selection import SiteProblem, greedy_sites, relaxation_bound, select_sites
+from planner.plans.wireless import candidate_sites, coverage_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 from networkx.algorithms.approximation import steiner_tree as nx_steiner_tree
 
-from planner.steiner import read_orlib, steiner_tree_csr
+from planner.search.steiner import read_orlib, steiner_tree_csr
 
 
 def _series(prefix: str, values: str) -> dict[str, int]:

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from planner.steiner import mehlhorn_tree_csr, steiner_tree_csr
+from planner.search.steiner import mehlhorn_tree_csr, steiner_tree_csr
 
 
 def road_like_graph(side: int, seed: int) -> sp.csr_array:

@@ -18,11 +18,12 @@ its own hint (``api._console.CLI_HINTS``, ``api.errors.HTTP_HINTS``), chosen by 
 error's class and its ``subject`` (what kind of thing the error is about: a stored
 ``"layer"``, the ``"layers"`` an operation needs, a ``"proposal"``, ...).
 
-Not here, on purpose: :class:`planner.steiner.UnreachableTerminalsError` (a signal
-between the Steiner solver and its callers, which turn it into a :class:`NoRouteError`)
-and :class:`maps.offline.OfflineAssetError` (a map that would need the network is a
-defect of Trazo's vendored assets, answered as an internal error): neither is the
-user's doing.
+Not here, on purpose, as none is the user's doing: :class:`planner.search.steiner.
+UnreachableTerminalsError` (a signal between the Steiner solver and its callers, which turn
+it into a :class:`NoRouteError`), :class:`usecases.jobs.runner.JobStoppedError` (a signal
+that stops a job's work at a shutdown) and :class:`maps.offline.OfflineAssetError` (a map
+that would need the network is a defect of Trazo's vendored assets, answered as an
+internal error).
 """
 
 from __future__ import annotations

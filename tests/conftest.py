@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
@@ -76,3 +77,38 @@ def any_store(store_location: str, tmp_path: Path) -> Iterator[LayerStore]:
         yield store
     finally:
         store.close()
+
+
+def load_one_highway(store: LayerStore, folder: Path) -> LayerStore:
+    """Ingest one highway along 92.9° W from 17° N to 18° N into ``store`` as ``highway``."""
+    from layers.ingest import ingest
+
+    line = {
+        "type": "Feature",
+        "properties": {"row_type": "highway"},
+        "geometry": {"type": "LineString", "coordinates": [[-92.9, 17.0], [-92.9, 18.0]]},
+    }
+    source = folder / "highway.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [line]}))
+    ingest(store, source, "rights_of_way", name="highway")
+    return store
+
+
+@pytest.fixture
+def highway_store(any_store: LayerStore, tmp_path: Path) -> LayerStore:
+    """A fresh store, once per backend, holding one highway (see :func:`load_one_highway`).
+
+    A route between its ends is that highway: one degree of meridian at 17.5° N on the
+    WGS 84 ellipsoid, 111132.954 - 559.822 cos 35° + 1.175 cos 70° = 110,674.8 m.
+    """
+    return load_one_highway(any_store, tmp_path)
+
+
+@pytest.fixture
+def highway_gpkg(tmp_path: Path) -> Path:
+    """The path of a GeoPackage store holding the one highway of :func:`highway_store`."""
+    from layers.store import Store
+
+    store = Store(tmp_path / "store.gpkg")
+    load_one_highway(store, tmp_path)
+    return store.path

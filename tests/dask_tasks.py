@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.distributed import NationalRequest, plan_partition
-from planner.national import StatePartition
+from planner.plans.national_last_mile import StatePartition
 
 
 def die_once(partition: StatePartition, request: NationalRequest, marker: str) -> Any:

@@ -32,10 +32,10 @@ import api, layers
 from layers.bundle import read_manifest
 from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.roads import ROADS_DIR
-from planner.cost_model import load_cost_model
-from planner.demand import DEFAULT_HOUSEHOLD_INTERNET_PATH, DEFAULT_STATE_COVERAGE_PATH
-from planner.places import ALIASES_FILE
-from planner.scenario import DEFAULT_SCENARIO_DIR
+from planner.network.cost_model import load_cost_model
+from planner.plans.demand import DEFAULT_HOUSEHOLD_INTERNET_PATH, DEFAULT_STATE_COVERAGE_PATH
+from planner.network.places import ALIASES_FILE
+from planner.plans.scenario import DEFAULT_SCENARIO_DIR
 from api.settings import StoreSettings
 defaults = [ALIASES_FILE, DEFAULT_HOUSEHOLD_INTERNET_PATH, DEFAULT_STATE_COVERAGE_PATH,
             *ROADS_DIR.glob("*.csv"), *(entry.path for entry in read_manifest(BUNDLED_DATA_DIR))]

@@ -47,7 +47,7 @@ from api.settings import JobSettings, ServiceSettings, StoreSettings
 from layers.errors import PartitionFailedError
 from layers.ingest import ingest
 from layers.store import Store
-from planner.proposal import Proposal, proposal_to_geojson
+from planner.proposals.proposal import Proposal, proposal_to_geojson
 
 runner = CliRunner()
 CRS = "EPSG:4326"

@@ -92,8 +92,8 @@ def test_codes_are_unique_and_stable_words() -> None:
 
 def test_every_error_class_lives_in_the_catalogue() -> None:
     """No module of Trazo defines a TrazoError of its own."""
-    for path in sorted(REPO.glob("[almp]*/**/*.py")):
-        if path.parts[len(REPO.parts)] not in {"api", "layers", "maps", "planner"}:
+    for path in sorted(REPO.glob("[almpu]*/**/*.py")):
+        if path.parts[len(REPO.parts)] not in {"api", "layers", "maps", "planner", "usecases"}:
             continue
         if path == REPO / "layers" / "errors.py":
             continue
@@ -183,7 +183,7 @@ def _strings_outside_docstrings(tree: ast.AST) -> list[ast.Constant]:
     ]
 
 
-@pytest.mark.parametrize("package", ["layers", "planner", "maps"])
+@pytest.mark.parametrize("package", ["layers", "planner", "maps", "usecases"])
 def test_library_messages_name_no_command_line(package: str) -> None:
     """Library strings name no ``trazo`` command and no ``--flag``: the CLI adds those."""
     found = []

@@ -1,30 +1,25 @@
-"""Proposal jobs are durable: recorded before they run, never left running after a restart."""
+"""Jobs over HTTP are durable: recorded before they run, never left running after a restart.
+
+The store holds one highway along 92.9° W from 17° N to 18° N (``highway_store``); a
+route between its ends is that highway, 110,674.8 m (see ``tests/conftest.py``).
+"""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.jobs import (
-    JOBS_TABLE,
-    RESTART_MESSAGE,
-    JobStore,
-    owners_dir,
-)
 from api.settings import JobSettings, ServiceSettings, StoreSettings
-from layers.errors import IdempotencyKeyReusedError
-from layers.ingest import ingest
 from layers.store import Store
+from layers.store_api import LayerStore
+from usecases.jobs import RESTART_MESSAGE, JobStore
 
 KEYS = {"v" * 20: "viewer", "p" * 20: "planner"}
 VIEWER = {"X-API-Key": "v" * 20}
@@ -32,25 +27,10 @@ PLANNER = {"X-API-Key": "p" * 20}
 ROUTE = {"from": "-92.9,18.0", "to": "-92.9,17.0"}
 
 
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    """A store holding one highway along 92.9° W from 17° N to 18° N."""
-    line = {
-        "type": "Feature",
-        "properties": {"row_type": "highway"},
-        "geometry": {"type": "LineString", "coordinates": [[-92.9, 17.0], [-92.9, 18.0]]},
-    }
-    source = tmp_path / "highway.geojson"
-    source.write_text(json.dumps({"type": "FeatureCollection", "features": [line]}))
-    store = Store(tmp_path / "store.gpkg")
-    ingest(store, source, "rights_of_way", name="highway")
-    return store.path
-
-
-def make_app(store: Path, wait_seconds: float = 30) -> Any:
+def make_app(store: Path | str, wait_seconds: float = 30, work_dir: Path | None = None) -> Any:
     return create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
-        StoreSettings(store=store),
+        StoreSettings(store=store, work_dir=work_dir),
         jobs=JobSettings(executor="thread", wait_seconds=wait_seconds),
     )
 
@@ -81,10 +61,10 @@ def wait_for(client: TestClient, job_id: str, status: str, timeout: float = 20.0
         time.sleep(0.02)
 
 
-def test_the_job_is_recorded_before_it_runs(store_path: Path, gate: threading.Event) -> None:
-    with TestClient(make_app(store_path)) as client:
+def test_the_job_is_recorded_before_it_runs(highway_gpkg: Path, gate: threading.Event) -> None:
+    with TestClient(make_app(highway_gpkg)) as client:
         job_id = client.post("/proposals/route", json=ROUTE, headers=PLANNER).json()["job_id"]
-        stored = JobStore(store_path).get(job_id)
+        stored = JobStore(Store(highway_gpkg)).get(job_id)
         assert stored.status in {"queued", "running"} and stored.kind == "route"
         assert stored.request["from"] == ROUTE["from"] and stored.request["alternatives"] == 0
         running = wait_for(client, job_id, "running")
@@ -94,8 +74,8 @@ def test_the_job_is_recorded_before_it_runs(store_path: Path, gate: threading.Ev
         assert done["finished_at"] and done["proposal"] == "route_92_9_18_92_9_17"
 
 
-def test_the_api_answers_while_a_job_runs(store_path: Path, gate: threading.Event) -> None:
-    with TestClient(make_app(store_path)) as client:
+def test_the_api_answers_while_a_job_runs(highway_gpkg: Path, gate: threading.Event) -> None:
+    with TestClient(make_app(highway_gpkg)) as client:
         job_id = client.post("/proposals/route", json=ROUTE, headers=PLANNER).json()["job_id"]
         assert wait_for(client, job_id, "running")["status"] == "running"
         for path in ("/healthz", f"/jobs/{job_id}", "/jobs", "/proposals"):
@@ -106,73 +86,74 @@ def test_the_api_answers_while_a_job_runs(store_path: Path, gate: threading.Even
         assert client.get(f"/jobs/{job_id}", headers=VIEWER).json()["status"] == "running"
 
 
-def test_wait_gives_up_with_a_202(store_path: Path, gate: threading.Event) -> None:
-    with TestClient(make_app(store_path, wait_seconds=0.2)) as client:
+def test_wait_gives_up_with_a_202(highway_gpkg: Path, gate: threading.Event) -> None:
+    with TestClient(make_app(highway_gpkg, wait_seconds=0.2)) as client:
         response = client.post("/proposals/route?wait=true", json=ROUTE, headers=PLANNER)
         assert response.status_code == 202 and response.json()["status"] == "running"
 
 
-def test_a_stopped_server_leaves_no_job_running(store_path: Path, gate: threading.Event) -> None:
-    with TestClient(make_app(store_path)) as client:
+def test_a_stopped_server_leaves_no_job_running(highway_gpkg: Path, gate: threading.Event) -> None:
+    with TestClient(make_app(highway_gpkg)) as client:
         job_id = client.post("/proposals/route", json=ROUTE, headers=PLANNER).json()["job_id"]
         assert wait_for(client, job_id, "running")["status"] == "running"
     # stopped mid-job; the planning thread is still blocked
-    with TestClient(make_app(store_path)) as client:
+    with TestClient(make_app(highway_gpkg)) as client:
         job = client.get(f"/jobs/{job_id}", headers=VIEWER).json()
     assert job["status"] == "failed" and job["message"] == RESTART_MESSAGE
     assert job["error"]["code"] == "interrupted"
     gate.set()
     time.sleep(0.2)
-    assert JobStore(store_path).get(job_id).status == "failed"
-    assert Store(store_path).list_proposals() == []
+    assert JobStore(Store(highway_gpkg)).get(job_id).status == "failed"
+    assert Store(highway_gpkg).list_proposals() == []
 
 
-def test_a_crashed_server_leaves_no_job_running(store_path: Path) -> None:
-    jobs = JobStore(store_path)
+def test_a_crashed_server_leaves_no_job_running(highway_gpkg: Path) -> None:
+    jobs = JobStore(Store(highway_gpkg))
     crashed, _ = jobs.submit("route", {"from": "a", "to": "b"}, owner="0" * 32)
     jobs.start(crashed.id)
     queued, _ = jobs.submit("route", {"from": "c", "to": "d"}, owner="0" * 32)
     orphan, _ = jobs.submit("backbone", {"terminals": ["a", "b"]})
-    with TestClient(make_app(store_path)) as client:
+    with TestClient(make_app(highway_gpkg)) as client:
         for job in (crashed, queued, orphan):
             body = client.get(f"/jobs/{job.id}", headers=VIEWER).json()
             assert body["status"] == "failed" and body["message"] == RESTART_MESSAGE
 
 
-def test_a_live_sibling_process_keeps_its_jobs(store_path: Path) -> None:
-    jobs = JobStore(store_path)
+def test_a_live_sibling_process_keeps_its_jobs(highway_gpkg: Path) -> None:
+    jobs = JobStore(Store(highway_gpkg))
     owner = "1" * 32
-    owners_dir(Store(store_path)).mkdir(parents=True, exist_ok=True)
-    with (owners_dir(Store(store_path)) / f"{owner}.lock").open("a") as handle:
+    owners = Store(highway_gpkg).side_folder("jobs")  # where a GeoPackage's owner locks live
+    owners.mkdir(parents=True, exist_ok=True)
+    with (owners / f"{owner}.lock").open("a") as handle:
         import fcntl
 
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         job, _ = jobs.submit("route", {"from": "a", "to": "b"}, owner=owner)
         jobs.start(job.id)
-        with TestClient(make_app(store_path)):
+        with TestClient(make_app(highway_gpkg)):
             assert jobs.get(job.id).status == "running"
-    with TestClient(make_app(store_path)):
+    with TestClient(make_app(highway_gpkg)):
         assert jobs.get(job.id).status == "failed"
 
 
-def test_idempotency_key_maps_a_retry_to_the_same_job(store_path: Path) -> None:
-    with TestClient(make_app(store_path)) as client:
+def test_idempotency_key_maps_a_retry_to_the_same_job(highway_gpkg: Path) -> None:
+    with TestClient(make_app(highway_gpkg)) as client:
         headers = {**PLANNER, "Idempotency-Key": "7d1f0a52-9c1e-4c55-8a8e-3f7a1d0c2b11"}
         first = client.post("/proposals/route", json=ROUTE, headers=headers)
         again = client.post("/proposals/route?wait=true", json=ROUTE, headers=headers)
         assert first.status_code == 202 and again.status_code in {200, 202}
         assert first.json()["job_id"] == again.json()["job_id"]
-        assert len(JobStore(store_path).recent()) == 1
+        assert len(JobStore(Store(highway_gpkg)).recent()) == 1
 
         other = client.post("/proposals/route", json={**ROUTE, "alternatives": 1}, headers=headers)
         assert other.status_code == 422
         assert other.json()["code"] == "idempotency_key_reused"
         assert first.json()["job_id"] in other.json()["message"]
-        assert len(JobStore(store_path).recent()) == 1
+        assert len(JobStore(Store(highway_gpkg)).recent()) == 1
 
 
-def test_a_retry_after_success_returns_the_job_not_a_name_conflict(store_path: Path) -> None:
-    with TestClient(make_app(store_path)) as client:
+def test_a_retry_after_success_returns_the_job_not_a_name_conflict(highway_gpkg: Path) -> None:
+    with TestClient(make_app(highway_gpkg)) as client:
         headers = {**PLANNER, "Idempotency-Key": "retry-after-success"}
         body = {**ROUTE, "name": "once"}
         first = client.post("/proposals/route?wait=true", json=body, headers=headers)
@@ -183,38 +164,6 @@ def test_a_retry_after_success_returns_the_job_not_a_name_conflict(store_path: P
         assert fresh.status_code == 409
 
 
-def test_defaults_count_as_the_same_request(store_path: Path) -> None:
-    jobs = JobStore(store_path)
-    first, created = jobs.submit("route", {"from": "a", "to": "b"}, idempotency_key="k")
-    same, again = jobs.submit("route", {"to": "b", "from": "a"}, idempotency_key="k")
-    assert created and not again and same.id == first.id
-    with pytest.raises(IdempotencyKeyReusedError, match="different request"):
-        jobs.submit("backbone", {"from": "a", "to": "b"}, idempotency_key="k")
-
-
-def test_terminal_states_stick(store_path: Path) -> None:
-    jobs = JobStore(store_path)
-    job, _ = jobs.submit("route", {"from": "a", "to": "b"})
-    assert not jobs.progress(job.id, 0.5, "not running yet")
-    assert jobs.start(job.id) and not jobs.start(job.id)
-    assert jobs.fail(job.id, "no_route", "no route")
-    assert not jobs.succeed(job.id, "late", "too late")
-    failed = jobs.get(job.id)
-    assert failed.status == "failed" and failed.proposal is None and failed.finished
-
-
-def test_jobs_table_is_hidden_from_gdal(store_path: Path) -> None:
-    JobStore(store_path).submit("route", {"from": "a", "to": "b"})
-    layers = [name for name, _ in pyogrio.list_layers(store_path)]
-    assert JOBS_TABLE not in layers and layers
-    with sqlite3.connect(store_path) as conn:
-        data_type = conn.execute(
-            "SELECT data_type FROM gpkg_contents WHERE table_name = ?", (JOBS_TABLE,)
-        ).fetchone()
-    assert data_type == (JOBS_TABLE,)
-    assert Store(store_path).list_layers()[0].name == "highway"
-
-
 def test_no_store_means_nothing_to_plan_on(tmp_path: Path) -> None:
     with TestClient(make_app(tmp_path / "empty.gpkg")) as client:
         response = client.post("/proposals/route", json=ROUTE, headers=PLANNER)
@@ -223,17 +172,14 @@ def test_no_store_means_nothing_to_plan_on(tmp_path: Path) -> None:
         assert client.get("/jobs", headers=VIEWER).json() == []
 
 
-def test_a_retry_of_a_failed_job_with_its_key_runs_again(store_path: Path) -> None:
-    jobs = JobStore(store_path)
-    request = {"from": "a", "to": "b"}
-    first, _ = jobs.submit("route", request, idempotency_key="k")
-    jobs.fail(first.id, "interrupted", "interrupted by a server restart; submit it again")
-    assert jobs.for_key("k", "route", request) is None
-    again, created = jobs.submit("route", request, idempotency_key="k")
-    assert created and again.id != first.id and again.status == "queued"
-    assert jobs.get(first.id).status == "failed" and jobs.get(first.id).idempotency_key is None
-    # the new job now owns the key: a further retry gets it back, not a third job
-    third, created = jobs.submit("route", request, idempotency_key="k")
-    assert not created and third.id == again.id
-    with pytest.raises(IdempotencyKeyReusedError):
-        jobs.submit("route", {"from": "a", "to": "c"}, idempotency_key="k")
+def test_a_route_job_runs_and_stores_its_proposal(
+    highway_store: LayerStore, store_location: str, tmp_path: Path
+) -> None:
+    body = {**ROUTE, "name": "north_south"}
+    with TestClient(make_app(store_location, 60, tmp_path / "work")) as client:
+        answer = client.post("/proposals/route?wait=true", json=body, headers=PLANNER)
+        assert answer.status_code == 200, answer.text
+        done: dict[str, Any] = answer.json()
+        assert done["status"] == "succeeded" and done["proposal"] == "north_south"
+    document = highway_store.proposal("north_south").document
+    assert document["metrics"]["total_km"] == pytest.approx(110.675, abs=0.05)

@@ -24,7 +24,7 @@ SEGMENTS = [
 
 
 def proposal_document() -> dict[str, object]:
-    """A three-segment proposal document, shaped as planner.proposal writes it."""
+    """A three-segment proposal document, shaped as planner.proposals.proposal writes it."""
     features = [
         {
             "type": "Feature",

@@ -14,9 +14,9 @@ import api.planning
 from api.planning import cache_folder, planning_context
 from layers.ingest import ingest
 from layers.store import Store
-from planner.network import attach_place
-from planner.persist import BuildCache
-from planner.places import Place
+from planner.network.build_cache import BuildCache
+from planner.network.places import Place
+from planner.network.planning_network import attach_place
 
 # Two highways on meridians -93 and -92, 17°N to 18°N: 110.67 km each on the WGS84
 # ellipsoid (meridian arc tables: 110.649 km per degree at 15°, 110.704 km at 20°).

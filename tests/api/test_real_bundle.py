@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.planning import PlanningContext, measure, planning_context
 from layers.store import Store
-from planner.places import PlaceIndex
-from planner.route_plan import plan_route
+from planner.network.places import PlaceIndex
+from planner.plans.route import plan_route
 
 runner = CliRunner()
 
@@ -154,7 +154,7 @@ def test_every_openapi_example_place_resolves(place_index: PlaceIndex) -> None:
 
 
 def test_a_weak_match_is_refused_with_the_candidates(place_index: PlaceIndex) -> None:
-    from planner.places import WeakPlaceMatchError
+    from planner.network.places import WeakPlaceMatchError
 
     index = place_index
     with pytest.raises(WeakPlaceMatchError) as refused:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pyproj
 import pytest
 from shapely import LineString, Point, box
 
@@ -20,8 +21,8 @@ from api.scenarios import ScenarioResult, ScenarioWorkspace, run_scenario
 from layers.errors import NotFoundError, TrazoError
 from layers.ingest import ingest
 from layers.store import Store
-from planner.metrics import is_built, segment_graph
-from planner.scenario import DEFAULT_SCENARIO_DIR, Scenario, load_scenario
+from planner.plans.scenario import DEFAULT_SCENARIO_DIR, Scenario, load_scenario
+from planner.proposals.metrics import is_built, segment_graph
 
 CORRIDOR_DEPLOYMENTS = {"rail", "highway", "pipeline", "power_aerial", "fiber_lease", "subsea"}
 
@@ -219,14 +220,39 @@ def result(
 
 
 def test_every_step_writes_its_files_and_is_stored(result: ScenarioResult, store: Store) -> None:
+    """Each step's GeoJSON file is what the store holds, and its numbers add up by hand.
+
+    Lengths are measured again from the written coordinates (WGS84 geodesic, pyproj), each
+    cost is its length x rate x multipliers (to the cent), the rail rate is the scenario's
+    own override and the total is the built segments plus the node costs, all read back
+    from the file.
+    """
+    geod = pyproj.Geod(ellps="WGS84")
     assert [s.name for s in result.steps] == ["pair", "spine", "access"]
     for step in result.steps:
-        assert step.files["gpkg"].is_file() and step.files["geojson"].is_file()
+        assert step.files["gpkg"].is_file()
         document = json.loads(step.files["geojson"].read_text(encoding="utf-8"))
-        assert document["metrics"]["capex_usd_total"] == pytest.approx(
-            step.metrics.capex_usd_total, abs=1
-        )
-        assert store.proposal(f"synthetic_{step.name}").name == f"synthetic_{step.name}"
+        stored = store.proposal(f"synthetic_{step.name}")
+        assert (stored.name, stored.kind) == (f"synthetic_{step.name}", step.kind)
+        assert stored.document["features"] == document["features"]
+        assert stored.document["metrics"] == document["metrics"]
+        segments = [f for f in document["features"] if "deployment_type" in f["properties"]]
+        assert segments or step.kind == "last_mile", step.name  # the seed may buy nothing
+        built = 0.0
+        for feature in segments:
+            props = feature["properties"]
+            lon, lat = zip(*feature["geometry"]["coordinates"], strict=True)
+            km = geod.line_length(lon, lat) / 1000
+            assert props["length_km"] == pytest.approx(km, rel=1e-6, abs=1e-6)
+            if props["deployment_type"] == "rail":
+                assert props["rate_usd_per_km"] == 10_000  # "deployment.rail.usd_per_km"
+            if props["rate_usd_per_km"] is not None:
+                rate = props["rate_usd_per_km"] * math.prod(props["multipliers"].values())
+                assert props["cost_usd"] == pytest.approx(props["length_km"] * rate, abs=0.01)
+            if not props["role"].startswith("alternative"):
+                built += props["cost_usd"]
+        nodes = sum(document["proposal"]["node_costs_usd"].values())
+        assert document["metrics"]["capex_usd_total"] == pytest.approx(built + nodes, abs=0.02)
     assert result.files["map"].is_file() and result.files["summary"].is_file()
 
 
@@ -244,9 +270,24 @@ def test_summary_is_one_escaped_page(result: ScenarioResult) -> None:
 def test_rerun_replaces_the_stored_proposals(
     store: Store, spec: Scenario, result: ScenarioResult, tmp_path: Path
 ) -> None:
-    before = {p.name for p in store.list_proposals()}
-    run_scenario(spec, store, tmp_path)
-    assert {p.name for p in store.list_proposals()} == before
+    steps = [f"synthetic_{step.name}" for step in result.steps]
+    others = {p.name for p in store.list_proposals()} - set(steps)
+    # Mark what the first run stored as stale and drop one step's proposal: the rerun must
+    # overwrite the marked ones under the same names and store the missing one again.
+    for name in steps[:-1]:
+        old = store.proposal(name)
+        stale = {**old.document, "proposal": {**old.document["proposal"], "notes": ["stale"]}}
+        store.write_proposal(name, old.kind, stale, replace=True)
+    store.delete_proposal(steps[-1])
+
+    rerun = run_scenario(spec, store, tmp_path)
+
+    assert {p.name for p in store.list_proposals()} == others | set(steps)
+    for step in rerun.steps:
+        stored = store.proposal(f"synthetic_{step.name}").document
+        assert "stale" not in stored["proposal"]["notes"]
+        assert stored["proposal"]["created_at"] == step.proposal.created_at
+        assert len(stored["features"]) == len(step.proposal.segments) + len(step.proposal.markers)
 
 
 def _on_network(proposal_segments: list[Any], lon: float, lat: float) -> bool:

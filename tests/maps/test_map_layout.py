@@ -21,8 +21,8 @@ from api.scenarios import ScenarioWorkspace, run_scenarios
 from layers.bundle import load_bundle
 from layers.store import Store
 from maps.render import manifest_attributions, proposal_map, save_map, store_map
-from planner.route_plan import plan_route
-from planner.scenario import DEFAULT_SCENARIO_DIR, list_scenarios
+from planner.plans.route import plan_route
+from planner.plans.scenario import DEFAULT_SCENARIO_DIR, list_scenarios
 
 DATA = DEFAULT_SCENARIO_DIR.parent
 SCENARIOS = sorted(path.stem for path in DEFAULT_SCENARIO_DIR.glob("*.toml"))

@@ -6,12 +6,12 @@ import geopandas as gpd
 import pytest
 from shapely import LineString
 
-from planner.alternatives import distinct_alternatives, overlap_share
-from planner.cost_model import load_cost_model
-from planner.network import attach_place, build_network
-from planner.places import Place
-from planner.route_plan import plan_route
-from planner.routes import k_alternatives
+from planner.network.cost_model import load_cost_model
+from planner.network.places import Place
+from planner.network.planning_network import attach_place, build_network
+from planner.plans.route import plan_route
+from planner.search.alternatives import distinct_alternatives, overlap_share
+from planner.search.route_search import k_alternatives
 
 COSTS = load_cost_model()
 

@@ -7,11 +7,13 @@ import networkx as nx
 import pytest
 from shapely import LineString
 
-from layers.errors import NoRouteError
-from planner.backbone import plan_backbone
-from planner.cost_model import load_cost_model
-from planner.network import build_network
-from planner.places import Place
+from layers.errors import (
+    NoRouteError,
+)
+from planner.network.cost_model import load_cost_model
+from planner.network.places import Place
+from planner.network.planning_network import build_network
+from planner.plans.backbone import plan_backbone
 
 COSTS = load_cost_model()
 HIGHWAY_USD_PER_KM = 18_000  # data/cost_model.toml, deployment.highway

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from layers.errors import CostModelError, TrazoError
-from planner.cost_model import (
+from planner.network.cost_model import (
     DEFAULT_COST_MODEL_PATH,
     DEPLOYMENT_TYPES,
     CostModel,

@@ -12,7 +12,7 @@ import pytest
 from shapely import Point, box
 
 from layers.errors import AmbiguousAreaError, AreaNotFoundError, InvalidAreaError, NotFoundError
-from planner.demand import (
+from planner.plans.demand import (
     AreaSelection,
     demand_method_counts,
     estimate_demand,

@@ -11,13 +11,13 @@ import geopandas as gpd
 import pytest
 from shapely import LineString
 
-from planner import steiner
-from planner.backbone import plan_backbone
-from planner.cost_model import load_cost_model
-from planner.network import PlanningNetwork, build_network
-from planner.places import Place
-from planner.route_plan import plan_route
-from planner.steiner import read_orlib, steiner_tree_csr
+from planner.network.cost_model import load_cost_model
+from planner.network.places import Place
+from planner.network.planning_network import PlanningNetwork, build_network
+from planner.plans.backbone import plan_backbone
+from planner.plans.route import plan_route
+from planner.search import steiner
+from planner.search.steiner import read_orlib, steiner_tree_csr
 
 COSTS = load_cost_model()
 STEINER_DATA = Path(__file__).resolve().parents[1] / "data" / "steiner"

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.engine import (
+from planner.network.corridor_graph import CorridorGraph
+from planner.search.route_search import shortest_route
+from planner.search.shortest_paths import (
     ArcGraph,
     CSRGraph,
     arc_search,
@@ -22,8 +24,6 @@ from planner.engine import (
     nx_shortest_path,
     shortest_path,
 )
-from planner.graph import CorridorGraph
-from planner.routes import shortest_route
 
 
 def test_parallel_edges_collapse_to_the_cheapest() -> None:

@@ -10,9 +10,15 @@ import pytest
 from scipy.integrate import quad
 from shapely import LineString, MultiLineString, Point
 
-from layers.errors import GraphBuildError, NoRouteError
-from planner.attach import attach_point, attach_points
-from planner.graph import build_corridor_graph
+from layers.errors import (
+    GraphBuildError,
+    NoRouteError,
+)
+from planner.network.attach import (
+    attach_point,
+    attach_points,
+)
+from planner.network.corridor_graph import build_corridor_graph
 
 # WGS84 ellipsoid, worked here independently of pyproj
 A = 6378.137

@@ -16,8 +16,8 @@ from pyproj import Geod, Transformer
 from shapely import LineString
 
 from layers.errors import GreenfieldError, NoRouteError, OutsideSurfaceError, TrazoError
-from planner.cost_model import CostModel, load_cost_model
-from planner.greenfield import (
+from planner.network.cost_model import CostModel, load_cost_model
+from planner.network.greenfield import (
     FrictionSurface,
     build_friction_surface,
     greenfield_links,

@@ -20,13 +20,26 @@ from affine import Affine
 from pyproj import Transformer
 from shapely import LineString, box
 
-from layers.errors import NoRouteError, OutsidePlanningAreaError, OutsideSurfaceError
-from planner.cost_model import load_cost_model
-from planner.greenfield import build_friction_surface, greenfield_path
-from planner.land import Land
-from planner.network import attach_place, build_network
-from planner.places import Place, PlaceIndex
-from planner.route_plan import plan_route
+from layers.errors import (
+    NoRouteError,
+    OutsidePlanningAreaError,
+    OutsideSurfaceError,
+)
+from planner.network.cost_model import load_cost_model
+from planner.network.greenfield import (
+    build_friction_surface,
+    greenfield_path,
+)
+from planner.network.land import Land
+from planner.network.places import (
+    Place,
+    PlaceIndex,
+)
+from planner.network.planning_network import (
+    attach_place,
+    build_network,
+)
+from planner.plans.route import plan_route
 
 KM_PER_DEGREE = 110.67  # of latitude, 17-18 N
 STRAIT_KM = 0.1 * KM_PER_DEGREE  # 11.07 km

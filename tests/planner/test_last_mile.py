@@ -33,12 +33,20 @@ from shapely import LineString, box
 
 from layers.errors import NoBackboneError
 from layers.export import export_frame
-from planner.cost_model import load_cost_model
-from planner.graph import geodesic_km
-from planner.last_mile import plan_last_mile
-from planner.metrics import compute_metrics
-from planner.network import PlanningNetwork, build_network
-from planner.proposal import Proposal, proposal_frame, proposal_from_geojson, proposal_to_geojson
+from planner.network.corridor_graph import geodesic_km
+from planner.network.cost_model import load_cost_model
+from planner.network.planning_network import (
+    PlanningNetwork,
+    build_network,
+)
+from planner.plans.last_mile import plan_last_mile
+from planner.proposals.metrics import compute_metrics
+from planner.proposals.proposal import (
+    Proposal,
+    proposal_frame,
+    proposal_from_geojson,
+    proposal_to_geojson,
+)
 
 MODEL = load_cost_model()
 HIGHWAY = 18_000.0
@@ -438,7 +446,7 @@ def test_dearer_terrain_never_breaks_the_budget(monkeypatch: pytest.MonkeyPatch)
     # feeder is 435,000 dearer, so the plan is chosen again within less and A drops out
     import dataclasses as dc
 
-    import planner.last_mile as last_mile
+    import planner.plans.last_mile as last_mile
 
     real = last_mile.segments_from_edges
 

@@ -10,11 +10,11 @@ import networkx as nx
 import pytest
 from shapely import LineString
 
-from planner.cost_model import load_cost_model
-from planner.network import attach_place, build_network
-from planner.places import Place
-from planner.realize import segments_from_edges
-from planner.route_plan import plan_route
+from planner.network.cost_model import load_cost_model
+from planner.network.places import Place
+from planner.network.planning_network import attach_place, build_network
+from planner.plans.route import plan_route
+from planner.proposals.segments import segments_from_edges
 
 # Length of one degree of latitude between 17° and 18° N on the WGS84 ellipsoid: 110.67 km
 # (meridian arc tables give 110.649 km per degree at 15° and 110.704 km at 20°).

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 from shapely import LineString
 
-from planner.backbone import plan_backbone
-from planner.cost_model import load_cost_model
-from planner.graph import CorridorGraph
-from planner.network import PlanningNetwork, build_network
-from planner.overlay import OverlayGraph, nodes_and_edges, overlay
-from planner.places import Place
-from planner.route_plan import plan_route
+from planner.network.corridor_graph import CorridorGraph
+from planner.network.cost_model import load_cost_model
+from planner.network.overlay import OverlayGraph, nodes_and_edges, overlay
+from planner.network.places import Place
+from planner.network.planning_network import (
+    PlanningNetwork,
+    attach_multihomed,
+    attach_place,
+    build_network,
+)
+from planner.plans.backbone import plan_backbone
+from planner.plans.route import plan_route
+from planner.search.shortest_paths import CSRGraph, csr_of
 
 COSTS = load_cost_model()
 
@@ -107,3 +115,64 @@ def test_planning_never_writes_to_the_shared_network() -> None:
         ring=True,
     )
     assert snapshot(network.graph) == before
+
+
+def same_snapshot(a: CSRGraph, b: CSRGraph) -> None:
+    for name in ("indptr", "indices", "data", "entry_edge", "twin", "xyz"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert (a.nodes, a.index, a.edges, a.alpha, a.weight) == (
+        b.nodes,
+        b.index,
+        b.edges,
+        b.alpha,
+        b.weight,
+    )
+
+
+def grid_network(side: int = 12, seed: int = 3) -> PlanningNetwork:
+    """A jittered street grid with parallel duplicates, so ties and parallels occur."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(side):
+        for j in range(side - 1):
+            x, y = -93.0 + j * 0.01, 17.0 + i * 0.01
+            lines.append(LineString([(x, y), (x + 0.01, y + rng.uniform(-0.002, 0.002))]))
+            lines.append(LineString([(y - 110.0, x + 110.0), (y - 110.0 + 0.0, x + 110.01)]))
+    lines += lines[:5]  # parallel corridors of equal length: ties between parallel edges
+    types = ["highway", "rail", "pipeline"]
+    roads = gpd.GeoDataFrame(
+        {"row_type": [types[k % 3] for k in range(len(lines))]}, geometry=lines, crs="EPSG:4326"
+    )
+    return build_network({"roads": roads}, COSTS)
+
+
+def test_a_patched_snapshot_equals_one_taken_from_scratch() -> None:
+    network = grid_network()
+    base = network.graph
+    csr_of(base, "cost_usd")  # the shared network's snapshot, taken once
+    rng = np.random.default_rng(5)
+    for trial in range(6):
+        planning = network.copy()
+        for _ in range(1 + trial % 3):
+            lon, lat = -93.0 + rng.uniform(0, 0.11), 17.0 + rng.uniform(0, 0.11)
+            attach_place(planning, Place(f"P{trial}", lon, lat))
+        if trial % 2:
+            attach_multihomed(planning, Place("M", -92.95, 17.05), homes=3, radius_km=3.0)
+        graph = planning.graph
+        assert isinstance(graph, OverlayGraph) and graph.base is base
+        patched = csr_of(graph, "cost_usd")
+        same_snapshot(patched, CSRGraph.from_networkx(graph, "cost_usd"))
+
+
+def test_alternatives_write_their_penalties_on_the_requests_own_edges() -> None:
+    network = grid_network()
+    before = snapshot(network.graph)
+    west, east = Place("W", -92.999, 17.031), Place("E", -92.891, 17.079)
+    on_overlay = plan_route(network, west, east, alternatives=2)
+    assert snapshot(network.graph) == before
+    copied = dataclasses.replace(network, graph=network.graph.copy())
+    copied.copy = lambda: dataclasses.replace(copied, graph=copied.graph.copy())  # type: ignore[method-assign]
+    on_copy = plan_route(copied, west, east, alternatives=2)
+    assert [(s.role, s.cost_usd, s.geometry.wkb) for s in on_overlay.segments] == [
+        (s.role, s.cost_usd, s.geometry.wkb) for s in on_copy.segments
+    ]

@@ -22,7 +22,7 @@ from layers.errors import (
     TrazoError,
     WeakPlaceMatchError,
 )
-from planner.places import (
+from planner.network.places import (
     Place,
     PlaceIndex,
     load_place_aliases,

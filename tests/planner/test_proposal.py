@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely import LineString, box
 
-from planner.metrics import compute_metrics, longest_terminal_path_km
-from planner.places import Place
-from planner.proposal import (
+from planner.network.places import Place
+from planner.proposals.metrics import compute_metrics, longest_terminal_path_km
+from planner.proposals.proposal import (
     DEPLOYMENT_TYPES,
     Proposal,
     Segment,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from planner.metrics import compute_metrics
-from planner.public_sites import plan_public_sites, seat_stand_ins
+from planner.plans.public_sites import plan_public_sites, seat_stand_ins
+from planner.proposals.metrics import compute_metrics
 from tests.planner.test_last_mile import network
 
 

@@ -2,7 +2,7 @@
 
 Grids sit on the equator with 0.001-degree cells (about 111 m), so a path along it is a
 straight east-west line whose length pyproj's geodesic gives; every expected margin below
-is worked by hand from the formulas in planner/radio.py:
+is worked by hand from the formulas in planner/plans/radio.py:
 
 - bulge at mid-path of D metres: (D/2)^2 / (2 k R), k = 4/3, R = 6,371,000 m;
 - first Fresnel radius at mid-path: sqrt(lambda (D/2)^2 / D), lambda = c / f.
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from planner.radio import (
+from planner.plans.radio import (
     ElevationGrid,
     RadioPath,
     earth_bulge_m,

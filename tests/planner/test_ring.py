@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString
 
-from planner.backbone import plan_backbone
-from planner.cost_model import load_cost_model
-from planner.network import build_network
-from planner.places import Place
-from planner.ring import exact_ring, ring_subgraph
-from planner.steiner import steiner_tree_csr, two_edge_connect
+from planner.network.cost_model import load_cost_model
+from planner.network.places import Place
+from planner.network.planning_network import build_network
+from planner.plans.backbone import plan_backbone
+from planner.search.ring import exact_ring, ring_subgraph
+from planner.search.steiner import steiner_tree_csr, two_edge_connect
 
 COSTS = load_cost_model()
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from layers.errors import NoRouteError, PlaceNotFoundError
-from planner.routes import (
+from planner.search.route_search import (
     Route,
     diverse_pair,
     k_alternatives,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from layers.errors import ScenarioError, ScenarioNotFoundError
-from planner.scenario import (
+from planner.plans.scenario import (
     DEFAULT_SCENARIO_DIR,
     BackboneStep,
     CableStep,

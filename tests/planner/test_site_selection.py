@@ -2,7 +2,7 @@
 
 Brute force: every subset of candidate sites is opened in turn; each locality then takes
 the cheapest of its alternative and a site of the subset (capacity permitting, tried over
-every assignment), which is the exact optimum of the model in planner/site_selection.py.
+every assignment), which is the exact optimum of the model in planner/plans/site_selection.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import site_selection
-from planner.site_selection import SiteProblem, greedy_sites, plan_cost, select_sites
+from planner.plans import site_selection
+from planner.plans.site_selection import SiteProblem, greedy_sites, plan_cost, select_sites
 
 
 def problem(

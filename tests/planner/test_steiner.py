@@ -1,4 +1,4 @@
-"""Tests for the Steiner backbone solver (planner.steiner).
+"""Tests for the Steiner backbone solver (planner.search.steiner).
 
 Expected optima are worked out independently: by hand for the small named graphs, by
 exhaustive search over Steiner-node subsets for the random ones (the optimal tree is a
@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.steiner import (
+from planner.search.steiner import (
     SteinerSolution,
     UnreachableTerminalsError,
     mehlhorn_tree_csr,

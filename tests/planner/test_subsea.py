@@ -11,11 +11,11 @@ import shapely
 from shapely import LineString, MultiLineString, Point
 
 from layers.errors import NotFoundError
-from planner.cost_model import load_cost_model
-from planner.network import PlanningNetwork, build_network
-from planner.places import Place
-from planner.route_plan import plan_route
-from planner.subsea import (
+from planner.network.cost_model import load_cost_model
+from planner.network.places import Place
+from planner.network.planning_network import PlanningNetwork, build_network
+from planner.plans.route import plan_route
+from planner.plans.subsea import (
     add_subsea_links,
     cable_proposal,
     geodesic_line_km,

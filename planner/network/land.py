@@ -1,0 +1,279 @@
+"""Land and water: where a land deployment may run and which places the planner accepts.
+
+:class:`Land` is the union of the stored states polygons, made once per planning network.
+It answers three questions:
+
+- **May a land deployment run here?** A trench, a duct along a road, rail or pipeline, a
+  cable on power towers or leased fiber runs on land. It may leave the land polygons only
+  where it comes back to land and never strays more than :data:`COASTAL_TOLERANCE_KM`
+  from them (bridges, causeways, a coastline drawn a little inland). Anything else is
+  water, crossed only by a subsea link or not at all.
+- **Which part of a corridor line is land?** :meth:`Land.clip_lines` cuts every corridor
+  line at the coast: stretches at sea that lead out to the line's end (an offshore gas
+  pipeline) are cut off, stretches that cross water farther than the tolerance from land
+  are cut out; what is left is land corridor.
+- **Is a place inside the planning area?** The area is the land and
+  :data:`AREA_MARGIN_KM` around it (12 nautical miles, Mexico's territorial sea under
+  UNCLOS art. 3, so a landing, a coastal point or an island just off the drawn coast is
+  inside). :meth:`Land.check_place` refuses anything farther with one line saying where
+  it is.
+
+Geometry is compared in EPSG:4326 (the lines stay straight in lon/lat, as the graph draws
+them, so a cut lies exactly on the drawn edge); tolerances and the margin are buffered in
+EPSG:6372 (metres) and distances reported geodesically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely import LineString
+from shapely.ops import nearest_points
+
+from layers.errors import (
+    OutsidePlanningAreaError,
+    TrazoError,
+)
+from planner.network.corridor_graph import (
+    ANALYSIS_CRS,
+    GRAPH_CRS,
+    geodesic_km,
+)
+
+COASTAL_TOLERANCE_KM = 1.0
+"""How far a land deployment may run outside the land polygons (bridges, causeways)."""
+
+AREA_MARGIN_KM = 22.224
+"""The planning area reaches this far beyond the land: 12 nautical miles (territorial sea)."""
+
+WATER_DEPLOYMENTS = frozenset({"subsea"})
+"""Deployment types that may cross water; every other one is a land deployment."""
+
+_SIMPLIFY_M = 100.0
+"""The coast is simplified this much before buffering (speed); the buffer shrinks to match."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of a straight link: on land (or within the tolerance) or over water."""
+
+    geometry: LineString
+    on_land: bool
+    landings: int = 0
+    """Ends of a water stretch that reach the shore (each needs a cable landing)."""
+
+
+class Land:
+    """The union of the stored states polygons and what may be built on it.
+
+    Parameters
+    ----------
+    polygons
+        States (or any land) polygons with a CRS.
+    tolerance_km
+        How far a land deployment may run outside the polygons.
+    margin_km
+        How far beyond the polygons a place is still inside the planning area.
+    name
+        What the land is called in messages.
+    """
+
+    def __init__(
+        self,
+        polygons: gpd.GeoDataFrame | gpd.GeoSeries,
+        *,
+        tolerance_km: float = COASTAL_TOLERANCE_KM,
+        margin_km: float = AREA_MARGIN_KM,
+        name: str = "Mexico's states",
+    ) -> None:
+        series = gpd.GeoSeries(polygons.geometry, crs=polygons.crs)
+        if series.crs is None:
+            raise TrazoError("the land polygons have no CRS")
+        series = series[series.notna() & ~series.is_empty].to_crs(GRAPH_CRS)
+        if series.empty:
+            raise TrazoError("no land polygons given: load a states layer")
+        self.name = name
+        self.tolerance_km = float(tolerance_km)
+        self.margin_km = float(margin_km)
+        self.geometry = shapely.union_all(np.asarray(series.values, dtype=object))
+        metric = gpd.GeoSeries([self.geometry], crs=GRAPH_CRS).to_crs(ANALYSIS_CRS).iloc[0]
+        simple = metric.simplify(_SIMPLIFY_M)
+        near = simple.buffer(max(self.tolerance_km * 1000.0 - _SIMPLIFY_M, 0.0), quad_segs=2)
+        area = metric.simplify(1000.0).buffer(max(self.margin_km * 1000.0 - 1000.0, 0.0))
+        back = gpd.GeoSeries([near, area], crs=ANALYSIS_CRS).to_crs(GRAPH_CRS)
+        self.near = back.iloc[0]
+        """The land and its coastal tolerance (EPSG:4326)."""
+        self.area = back.iloc[1]
+        """The planning area (EPSG:4326)."""
+        for geometry in (self.geometry, self.near, self.area):
+            shapely.prepare(geometry)
+
+    # ------------------------------------------------------------------ planning area
+
+    def in_area(self, lon: Any, lat: Any) -> np.ndarray:
+        """Whether each lon/lat point is inside the planning area."""
+        return np.asarray(shapely.contains_xy(self.area, lon, lat), dtype=bool)
+
+    def km_from_land(self, lon: float, lat: float) -> float:
+        """Geodesic km from a point to the nearest land (0 on land)."""
+        point = shapely.Point(lon, lat)
+        if shapely.contains(self.geometry, point):
+            return 0.0
+        on_land, _ = nearest_points(self.geometry, point)
+        return float(geodesic_km(lon, lat, on_land.x, on_land.y))
+
+    def check_place(self, name: str, lon: float, lat: float) -> None:
+        """Refuse a place outside the planning area with one line naming it and where it is.
+
+        Raises
+        ------
+        OutsidePlanningAreaError
+        """
+        if bool(self.in_area(lon, lat)):
+            return
+        km = self.km_from_land(lon, lat)
+        raise OutsidePlanningAreaError(
+            f"{name!r} at ({lon:.4f}, {lat:.4f}) is {km:,.0f} km from {self.name}, outside "
+            f"the planning area ({self.name} and {self.margin_km:g} km, the 12 nautical "
+            "miles of territorial sea, around them); plan between places in Mexico"
+        )
+
+    def check_places(self, names: Sequence[str], lon: Any, lat: Any) -> None:
+        """:meth:`check_place` for many points at once (the first outside is refused)."""
+        inside = self.in_area(lon, lat)
+        if inside.all():
+            return
+        first = int(np.flatnonzero(~inside)[0])
+        self.check_place(names[first], float(np.asarray(lon)[first]), float(np.asarray(lat)[first]))
+
+    # ------------------------------------------------------------------ land deployments
+
+    def allows(self, lines: Any) -> np.ndarray:
+        """Whether each line may carry a land deployment (within the coastal tolerance)."""
+        return np.asarray(shapely.covers(self.near, lines), dtype=bool)
+
+    def km_off_land(self, line: Any) -> float:
+        """Geodesic km of a line farther from land than the coastal tolerance."""
+        if bool(self.allows(line)):
+            return 0.0
+        return _km(shapely.difference(line, self.near))
+
+    def km_off_land_of(self, segments: Sequence[Any]) -> float:
+        """Km of land deployments among ``segments`` beyond the coastal tolerance.
+
+        Every segment but a ``subsea`` one is a land deployment; each has ``geometry`` and
+        ``deployment_type``.
+        """
+        return sum(
+            self.km_off_land(segment.geometry)
+            for segment in segments
+            if segment.deployment_type not in WATER_DEPLOYMENTS
+        )
+
+    def clip_lines(self, frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, float]:
+        """Cut corridor lines at the coast; return the land corridors and the km cut off.
+
+        A stretch outside the land polygons is kept only when land lies on both sides of it
+        along the line and it stays within the coastal tolerance (a bridge); stretches that
+        lead out to the line's end or cross open water are dropped. Rows left without a
+        line are dropped.
+        """
+        if frame.crs is not None and not frame.crs.equals(GRAPH_CRS):
+            frame = frame.to_crs(GRAPH_CRS)
+        geometry = np.asarray(frame.geometry.values, dtype=object)
+        present = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
+        keep = np.zeros(len(frame), dtype=bool)
+        keep[present] = self.allows(geometry[present])
+        out = geometry.copy()
+        removed_km = 0.0
+        for i in np.flatnonzero(present & ~keep):
+            clipped = shapely.MultiLineString(
+                [p for part in shapely.get_parts(geometry[i]) for p in self._land_parts(part)]
+            )
+            removed_km += _km(geometry[i]) - _km(clipped)
+            out[i] = clipped
+        clipped_frame = frame.copy()
+        clipped_frame = clipped_frame.set_geometry(gpd.GeoSeries(out, crs=GRAPH_CRS).values)
+        left = ~(shapely.is_missing(out) | shapely.is_empty(out))
+        return clipped_frame[left], removed_km
+
+    def _land_parts(self, line: LineString) -> list[LineString]:
+        """The land stretches of one line, bridges over tolerable water included."""
+        if line.is_empty or line.length == 0:
+            return []
+        kept = [p for p in self.pieces(line) if p.on_land]
+        return [p.geometry for p in kept if p.geometry.length > 0]
+
+    def pieces(self, line: LineString) -> list[Piece]:
+        """Split a line into consecutive land and water stretches.
+
+        Water that land encloses on both sides along the line and that stays within the
+        tolerance is land (a bridge). Each water stretch counts its ends that reach the
+        shore as ``landings``.
+
+        Examples
+        --------
+        >>> island = gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)],
+        ...     crs="EPSG:4326")
+        >>> land = Land(island, margin_km=50)
+        >>> [(p.on_land, round(p.geometry.length, 6), p.landings)
+        ...  for p in land.pieces(LineString([(0.5, 0.5), (2.5, 0.5)]))]
+        [(True, 0.5, 0), (False, 1.0, 2), (True, 0.5, 0)]
+        """
+        if bool(self.allows(line)):
+            return [Piece(line, True)]
+        water = shapely.get_parts(shapely.difference(line, self.geometry))
+        dry = shapely.get_parts(shapely.intersection(line, self.geometry))
+        stretches: list[tuple[float, LineString, bool]] = []
+        for part, on_land in [(p, False) for p in water] + [(p, True) for p in dry]:
+            if not isinstance(part, LineString) or part.is_empty or part.length == 0:
+                continue
+            start = shapely.line_locate_point(line, shapely.get_point(part, 0))
+            end = shapely.line_locate_point(line, shapely.get_point(part, -1))
+            if end < start:
+                part = shapely.reverse(part)
+                start, end = end, start
+            stretches.append((float(start), part, on_land))
+        stretches.sort(key=lambda item: item[0])
+        pieces: list[Piece] = []
+        for _, part, on_land in stretches:
+            if on_land:
+                pieces.append(Piece(part, True))
+                continue
+            ends = shapely.points(np.asarray(part.coords)[[0, -1]])
+            # an end at the coast (or within the tolerance of it) lands the cable there
+            shores = int(np.count_nonzero(shapely.covers(self.near, ends)))
+            if bool(self.allows(part)):
+                # a bridge, or the few hundred metres between a coastal place and the shore
+                pieces.append(Piece(part, True))
+            else:
+                pieces.append(Piece(part, False, landings=shores))
+        return _merge_runs(pieces)
+
+
+def _merge_runs(pieces: list[Piece]) -> list[Piece]:
+    """Join consecutive land stretches into one line."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if merged and merged[-1].on_land and piece.on_land:
+            coords = list(merged[-1].geometry.coords) + list(piece.geometry.coords)[1:]
+            merged[-1] = Piece(LineString(coords), True)
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _km(geometry: Any) -> float:
+    total = 0.0
+    for part in shapely.get_parts(geometry):
+        coords = np.asarray(shapely.get_coordinates(part))
+        if len(coords) >= 2:
+            total += float(
+                np.sum(geodesic_km(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1]))
+            )
+    return total

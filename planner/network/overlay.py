@@ -1,0 +1,188 @@
+"""A planning copy of the network that shares the network's memory until it changes it.
+
+Planning attaches places to a copy of the network (see
+:meth:`planner.network.planning_network.PlanningNetwork.copy`): it splits a few corridor
+edges and adds a few drops. A full ``MultiGraph.copy`` copies every node and edge attribute
+dict, which costs more than the search itself and, in the service, one network's worth of
+memory per concurrent job. :class:`OverlayGraph` copies only the outer node and adjacency
+dicts (one pointer per node) and takes its own copy of a node's neighbours, of a node pair's
+parallel edges or of an attribute dict the first time it changes them. The network it was
+made from is never written to, so any number of requests, in any threads, can plan on
+overlays of one shared network.
+
+What it cannot see: a caller that writes into an attribute dict obtained by iterating
+(``graph.edges(data=True)``, ``graph.nodes(data=True)``) changes the shared dict. The
+planner changes attributes only of edges it has just added, and node attributes through
+``graph.nodes[n]``, which hands out the overlay's own copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from planner.network.corridor_graph import CorridorGraph
+
+
+class _OwnDict(dict[Hashable, Any]):
+    """A node's attribute dicts, each copied the first time it is looked up by node."""
+
+    __slots__ = ("owned",)
+
+    def __init__(self, shared: dict[Hashable, Any]) -> None:
+        super().__init__(shared)
+        self.owned: set[Hashable] = set()
+
+    def __getitem__(self, node: Hashable) -> Any:
+        value = super().__getitem__(node)
+        if node not in self.owned:
+            value = dict(value)
+            super().__setitem__(node, value)
+            self.owned.add(node)
+        return value
+
+    def __setitem__(self, node: Hashable, value: Any) -> None:
+        self.owned.add(node)
+        super().__setitem__(node, value)
+
+    def __reduce__(self) -> Any:
+        # pickled as the plain dict it stands for
+        return (dict, (dict(self.items()),))
+
+
+class OverlayGraph(CorridorGraph):
+    """A :class:`~planner.network.corridor_graph.CorridorGraph` over another, copied on change.
+
+    Made with :func:`overlay`; reads see the base graph's nodes and edges, changes
+    (nodes and edges added or removed, attributes given through ``add_node`` /
+    ``add_edge`` or ``graph.nodes[n]``) stay in the overlay.
+    """
+
+    base: CorridorGraph
+    """The graph this overlay was made from (never changed through the overlay)."""
+
+    STABLE_WEIGHTS = frozenset({"cost_usd", "length_km"})
+    """Weights set when an edge is made and never changed in place: a search on one of
+    them can reuse the base graph's snapshot for the edges the overlay did not change
+    (:mod:`planner.search.snapshot_patch`)."""
+    _owned_adj: set[Hashable]
+    _owned_pairs: set[frozenset[Hashable]]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickled overlay is a whole graph of its own: its base stays behind
+        state = dict(self.__dict__)
+        state.pop("base", None)
+        return state
+
+    def own_edge_data(self) -> None:
+        """Take this overlay's own copy of every edge attribute dict (a full copy's cost).
+
+        For a search that writes temporary weights into every edge
+        (:func:`planner.search.alternatives.distinct_alternatives`): the shared network's dicts
+        are then never written, whatever other requests run at the same time.
+        """
+        adjacency: dict[Hashable, Any] = {}
+        current: dict[Hashable, Any] = vars(self)["_adj"]
+        for node, neighbours in current.items():
+            mine = adjacency[node] = {}
+            for other, keys in neighbours.items():
+                if other in adjacency and node in adjacency[other]:
+                    mine[other] = adjacency[other][node]  # one dict per pair, both ways
+                else:
+                    mine[other] = {key: dict(data) for key, data in keys.items()}
+        self._adj = adjacency  # networkx resets its views of the adjacency
+        self._owned_pairs = set()
+
+    def changed_nodes(self) -> set[Hashable]:
+        """Every node whose edges may differ from the base graph's (and every new node)."""
+        return set(self._owned_adj) | {node for node in self._adj if node not in self.base}
+
+    # -- copy on write
+
+    def _own_adj(self, node: Hashable) -> None:
+        if node in self._adj and node not in self._owned_adj:
+            self._adj[node] = dict(self._adj[node])
+            self._owned_adj.add(node)
+
+    def _own_pair(self, u: Hashable, v: Hashable) -> None:
+        """Own ``u``'s and ``v``'s neighbours and the dict of their parallel edges."""
+        self._own_adj(u)
+        self._own_adj(v)
+        pair = frozenset((u, v))
+        if u in self._adj and v in self._adj[u] and pair not in self._owned_pairs:
+            keys = dict(self._adj[u][v])
+            self._adj[u][v] = keys
+            self._adj[v][u] = keys
+            self._owned_pairs.add(pair)
+
+    # -- the changes networkx makes, routed through the copies above
+
+    def add_nodes_from(self, nodes_for_adding: Any, **attr: Any) -> None:
+        for item in nodes_for_adding:
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], dict):
+                self.add_node(item[0], **{**attr, **item[1]})
+            else:
+                self.add_node(item, **attr)
+
+    def remove_node(self, n: Any) -> None:
+        if n in self._adj:
+            for neighbour in list(self._adj[n]):
+                self._own_adj(neighbour)
+        super().remove_node(n)
+
+    def remove_nodes_from(self, nodes: Any) -> None:
+        for n in list(nodes):
+            if n in self._node:
+                self.remove_node(n)
+
+    def add_edge(self, u_for_edge: Any, v_for_edge: Any, key: Any = None, **attr: Any) -> Any:
+        u, v = u_for_edge, v_for_edge
+        self._own_pair(u, v)
+        if key is not None and u in self._adj and v in self._adj[u] and key in self._adj[u][v]:
+            self._adj[u][v][key] = dict(self._adj[u][v][key])  # updated in place below
+        return super().add_edge(u, v, key, **attr)
+
+    def add_edges_from(self, ebunch_to_add: Any, **attr: Any) -> Any:
+        # networkx adds each edge through add_edge, then updates the dict add_edge gave it
+        return super().add_edges_from(ebunch_to_add, **attr)
+
+    def remove_edge(self, u: Any, v: Any, key: Any = None) -> None:
+        self._own_pair(u, v)
+        super().remove_edge(u, v, key)
+
+    def remove_edges_from(self, ebunch: Any) -> None:
+        for edge in list(ebunch):
+            u, v = edge[0], edge[1]
+            self._own_pair(u, v)
+        super().remove_edges_from(ebunch)
+
+    def clear_edges(self) -> None:
+        for node in list(self._adj):
+            self._own_adj(node)
+        super().clear_edges()
+
+
+def overlay(base: CorridorGraph) -> OverlayGraph:
+    """A graph equal to ``base`` that shares its memory and never changes it.
+
+    Costs one pointer per node instead of a copy of every attribute dict.
+    """
+    graph = OverlayGraph()
+    graph.base = base
+    graph.graph = dict(base.graph)
+    graph._node = _OwnDict(base._node)
+    graph._adj = dict(base._adj)
+    graph._owned_adj = set()
+    graph._owned_pairs = set()
+    return graph
+
+
+def nodes_and_edges(graph: CorridorGraph) -> Iterable[tuple[Any, ...]]:
+    """Every node with its attributes and every edge with its key and attributes, in order.
+
+    For tests and checks: two graphs are equal when these are.
+    """
+    for node, attrs in graph.nodes(data=True):
+        yield ("node", node, dict(attrs))
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        yield ("edge", u, v, key, dict(data))

@@ -1,0 +1,800 @@
+"""Which wireless sites to build: a facility-location problem solved with HiGHS.
+
+Every locality ``l`` with people to connect is served either by an *alternative* of known
+cost ``alt[l]`` (its own fiber or satellite, whichever is cheaper) or by one open wireless
+site ``s`` that reaches it (a clear radio path, see :mod:`planner.plans.radio`) at a per-locality
+cost ``cpe[l]`` (customer equipment). Opening a site costs ``site[s]`` (mast, first sector
+radio and backhaul); a site with ``L`` people needs ``ceil(L / capacity) - 1`` more sector
+radios at ``radio`` each (:func:`plan_cost` prices a plan exactly so).
+
+The integer programme (binary ``y[s]`` open, ``x[s,l]`` served by, ``a[l]`` alternative)::
+
+    minimise   sum site[s] y[s] + sum (cpe[l] + radio / capacity x people[l]) x[s,l]
+               + sum alt[l] a[l]
+    subject to sum_s x[s,l] + a[l] = 1          every locality
+               x[s,l] <= y[s]                    every reachable pair
+
+prices the extra radios per person, which never undercharges a plan; the same programme
+with one radio taken off every site never overcharges one, so its optimum (or HiGHS's
+bound on it) is a lower bound of the true optimum and the gap is stated against it. With a
+budget, a locality may also stay unserved (``u[l]``), the (never undercharged) capex is
+held at or below the budget and the objective is the most people served, ties going to
+the cheaper plan (the cost enters with a weight below one person).
+
+:func:`select_sites` splits a problem without a budget into its independent groups of
+localities. A group with at most ``max_exact_pairs`` reachable pairs is solved with
+``scipy.optimize.milp`` (HiGHS branch and cut) within a node limit; the plan kept is the
+better of HiGHS's and the greedy one. Larger groups, and budgets over large problems, get
+the greedy heuristic (:func:`greedy_sites`) and a Lagrangian bound
+(:func:`lagrangian_bound`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
+from scipy.sparse.csgraph import connected_components
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+DEFAULT_MAX_EXACT_PAIRS = 5_000
+DEFAULT_NODE_LIMIT = 200
+"""Branch-and-bound nodes HiGHS may explore per solve. The search is bounded by work, not
+by the clock, so the same problem gives the same plan on any machine and under any load."""
+
+
+@dataclass(frozen=True)
+class SiteProblem:
+    """One site-selection instance.
+
+    Attributes
+    ----------
+    site_usd
+        Cost of opening each candidate site (mast, first sector radio, backhaul).
+    pair_site, pair_locality
+        The reachable pairs: candidate ``pair_site[p]`` reaches locality ``pair_locality[p]``.
+    people
+        People to connect in each locality.
+    cpe_usd
+        Cost of serving each locality from a site (customer equipment).
+    alternative_usd
+        Cost of serving each locality without a site (its cheaper of fiber and satellite).
+    capacity
+        People one sector radio serves.
+    radio_usd
+        Cost of each sector radio beyond a site's first.
+    budget_usd
+        None: serve everyone at least cost; else the most people within this amount.
+    max_radios
+        Sector radios one site holds at most, so it serves at most ``capacity x
+        max_radios`` people.
+    """
+
+    site_usd: FloatArray
+    pair_site: IntArray
+    pair_locality: IntArray
+    people: FloatArray
+    cpe_usd: FloatArray
+    alternative_usd: FloatArray
+    capacity: float
+    radio_usd: float
+    budget_usd: float | None = None
+    max_radios: int = 1_000_000
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.site_usd.size)
+
+    @property
+    def n_localities(self) -> int:
+        return int(self.people.size)
+
+
+@dataclass
+class SiteSolution:
+    """Which sites open and how each locality is served.
+
+    Attributes
+    ----------
+    open_sites
+        Positions of the open candidate sites.
+    site_of
+        For each locality the position of its site, -1 when it is not served by a site.
+    alternative
+        True where the locality takes its alternative.
+    radios
+        Sector radios of each open site (in ``open_sites`` order; 1 or more).
+    cost_usd
+        The plan's cost in this model.
+    people_served
+        People served by a site or the alternative.
+    bound
+        Best bound on the objective (a lower bound of the cost, or an upper bound of the
+        people served with a budget).
+    gap
+        Relative optimality gap, ``|objective - bound| / |objective|`` (0: proven optimal).
+    method
+        ``"milp"`` (HiGHS, with ``status`` saying whether optimality was proven) or
+        ``"greedy + Lagrangian bound"``.
+    """
+
+    open_sites: IntArray
+    site_of: IntArray
+    alternative: npt.NDArray[np.bool_]
+    radios: IntArray
+    cost_usd: float
+    people_served: float
+    bound: float
+    gap: float
+    method: str
+    status: str
+    seconds: float = 0.0
+    details: dict[str, float] = field(default_factory=dict)
+
+
+def plan_cost(problem: SiteProblem, site_of: IntArray, alternative: npt.NDArray[np.bool_]) -> float:
+    """Cost of an assignment: its sites (with their radios), CPE and alternatives."""
+    served = site_of >= 0
+    total = float(problem.cpe_usd[served].sum() + problem.alternative_usd[alternative].sum())
+    for s in np.unique(site_of[served]):
+        load = float(problem.people[site_of == s].sum())
+        total += float(problem.site_usd[s]) + problem.radio_usd * _extra_radios(
+            load, problem.capacity
+        )
+    return total
+
+
+def _extra_radios(load: float, capacity: float) -> int:
+    return max(math.ceil(load / capacity - 1e-9) - 1, 0)
+
+
+def select_sites(
+    problem: SiteProblem,
+    *,
+    max_exact_pairs: int = DEFAULT_MAX_EXACT_PAIRS,
+    node_limit: int = DEFAULT_NODE_LIMIT,
+) -> SiteSolution:
+    """Choose the sites; see the module documentation."""
+    started = time.perf_counter()
+    problem = _usable_pairs(problem)
+    if problem.n_localities == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        solution = _solution(problem, empty, np.zeros(0, dtype=bool))
+        solution.bound, solution.gap, solution.method, solution.status = 0.0, 0.0, "none", "optimal"
+        return solution
+    if problem.budget_usd is None:
+        parts = _components(problem)
+        if len(parts) > 1:
+            solution = _solve_parts(problem, parts, max_exact_pairs, node_limit)
+            solution.seconds = time.perf_counter() - started
+            return solution
+    if problem.pair_site.size <= max_exact_pairs:
+        solution = _solve_milp(problem, node_limit)
+    else:
+        solution = greedy_sites(problem)
+        bound = relaxation_bound(problem, solution)
+        solution.bound = bound
+        solution.gap = _gap(_objective(problem, solution), bound)
+        solution.method = "greedy + Lagrangian bound"
+        solution.status = "heuristic"
+    solution.seconds = time.perf_counter() - started
+    return solution
+
+
+def _usable_pairs(problem: SiteProblem) -> SiteProblem:
+    """The problem without the pairs no site can serve: a locality larger than a full site."""
+    fits = problem.people[problem.pair_locality] <= problem.capacity * problem.max_radios + 1e-9
+    if fits.all():
+        return problem
+    return dataclasses.replace(
+        problem, pair_site=problem.pair_site[fits], pair_locality=problem.pair_locality[fits]
+    )
+
+
+def _components(problem: SiteProblem) -> list[tuple[IntArray, IntArray]]:
+    """Independent parts of a problem without a budget: (sites, localities) of each
+    connected group of reachable pairs; localities no site reaches form one more part."""
+    n_s, n_l = problem.n_sites, problem.n_localities
+    graph = sp.coo_array(
+        (np.ones(problem.pair_site.size), (problem.pair_site, n_s + problem.pair_locality)),
+        shape=(n_s + n_l, n_s + n_l),
+    )
+    count, label = connected_components(graph, directed=False)
+    parts = []
+    for k in range(count):
+        members = np.flatnonzero(label == k)
+        sites = members[members < n_s]
+        locs = members[members >= n_s] - n_s
+        if locs.size:
+            parts.append((sites.astype(np.int64), locs.astype(np.int64)))
+    return parts
+
+
+def _solve_parts(
+    problem: SiteProblem,
+    parts: list[tuple[IntArray, IntArray]],
+    max_exact_pairs: int,
+    node_limit: int,
+) -> SiteSolution:
+    """Solve each independent part alone and put the plans together (no budget only)."""
+    site_of = np.full(problem.n_localities, -1, dtype=np.int64)
+    alternative = np.zeros(problem.n_localities, dtype=bool)
+    bound = 0.0
+    statuses: set[str] = set()
+    methods: set[str] = set()
+    # largest parts first, so the plan is assembled in one order whatever the input order
+    parts = sorted(parts, key=lambda part: (-part[1].size, int(part[1][0])))
+    for sites, locs in parts:
+        site_index = np.full(problem.n_sites, -1, dtype=np.int64)
+        site_index[sites] = np.arange(sites.size)
+        loc_index = np.full(problem.n_localities, -1, dtype=np.int64)
+        loc_index[locs] = np.arange(locs.size)
+        keep = site_index[problem.pair_site] >= 0
+        sub = SiteProblem(
+            site_usd=problem.site_usd[sites],
+            pair_site=site_index[problem.pair_site[keep]],
+            pair_locality=loc_index[problem.pair_locality[keep]],
+            people=problem.people[locs],
+            cpe_usd=problem.cpe_usd[locs],
+            alternative_usd=problem.alternative_usd[locs],
+            capacity=problem.capacity,
+            radio_usd=problem.radio_usd,
+            max_radios=problem.max_radios,
+        )
+        if sub.pair_site.size == 0:
+            alternative[locs] = True
+            bound += float(sub.alternative_usd.sum())
+            continue
+        part = select_sites(sub, max_exact_pairs=max_exact_pairs, node_limit=node_limit)
+        chosen = part.site_of >= 0
+        site_of[locs[chosen]] = sites[part.site_of[chosen]]
+        alternative[locs] = part.alternative
+        bound += part.bound if math.isfinite(part.bound) else math.nan
+        statuses.add(part.status)
+        methods.add(part.method)
+    solution = _solution(problem, site_of, alternative)
+    solution.bound = bound
+    gap = _gap(solution.cost_usd, bound)
+    solution.gap = 0.0 if gap < 1e-6 else gap
+    solution.method = " and ".join(sorted(methods)) or "milp"
+    if solution.gap == 0 or statuses <= {"optimal"}:
+        solution.status = "optimal"
+    elif "node limit" in statuses:
+        solution.status = "node limit"
+    else:
+        solution.status = "heuristic" if "heuristic" in statuses else "gap"
+    solution.details = {"parts": float(len(parts))}
+    return solution
+
+
+# ---------------------------------------------------------------------------- exact model
+
+
+def _weight(problem: SiteProblem) -> float:
+    """Weight of one USD against one person with a budget (keeps cost below one person)."""
+    assert problem.budget_usd is not None
+    return 0.5 / max(problem.budget_usd, 1.0)
+
+
+def _objective(problem: SiteProblem, solution: SiteSolution) -> float:
+    if problem.budget_usd is None:
+        return solution.cost_usd
+    return solution.people_served
+
+
+def _layout(problem: SiteProblem) -> tuple[int, int, int, int, int]:
+    """Column offsets: y, x, a, r (radios), u (only with a budget) and the column count."""
+    n_s, n_p, n_l = problem.n_sites, problem.pair_site.size, problem.n_localities
+    x0, a0 = n_s, n_s + n_p
+    r0 = a0 + n_l
+    u0 = r0 + n_s
+    total = u0 + (n_l if problem.budget_usd is not None else 0)
+    return x0, a0, r0, u0, total
+
+
+Mode = str  # "exact", "upper" or "lower"
+
+
+def _model(
+    problem: SiteProblem, mode: Mode = "exact"
+) -> tuple[FloatArray, list[LinearConstraint], Bounds, FloatArray, FloatArray]:
+    """The programme in one of three forms, differing only in how radios are counted.
+
+    ``exact``: ``r[s]`` integer extra radios with ``people x <= capacity (y + r)``.
+    ``upper``: no ``r``; ``radio / capacity`` per person served on top of the CPE, which
+    never undercharges (``ceil(L / capacity) - 1 <= L / capacity``).
+    ``lower``: ``r[s]`` continuous, the same constraint: at most the exact count, so its
+    optimum bounds the exact one from below.
+    """
+    n_s, n_p, n_l = problem.n_sites, problem.pair_site.size, problem.n_localities
+    x0, a0, r0, u0, n_cols = _layout(problem)
+    pair = problem.cpe_usd[problem.pair_locality].astype(float)
+    if mode == "upper":
+        pair = pair + problem.radio_usd / problem.capacity * problem.people[problem.pair_locality]
+    cost = np.zeros(n_cols)
+    cost[:n_s] = problem.site_usd
+    cost[x0:a0] = pair
+    cost[a0:r0] = problem.alternative_usd
+    cost[r0:u0] = 0.0 if mode == "upper" else problem.radio_usd
+    if problem.budget_usd is None:
+        objective = cost
+    else:
+        objective = cost * _weight(problem)
+        objective[u0:] = problem.people  # unserved people cost one each
+    pairs = np.arange(n_p)
+    locs = np.arange(n_l)
+    # each locality: pairs + alternative (+ unserved) = 1
+    rows = [problem.pair_locality, locs]
+    cols = [x0 + pairs, a0 + locs]
+    if problem.budget_usd is not None:
+        rows.append(locs)
+        cols.append(u0 + locs)
+    assign = sp.csr_array(
+        (np.ones(sum(r.size for r in rows)), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_l, n_cols),
+    )
+    # x[p] - y[s] <= 0
+    link = sp.csr_array(
+        (
+            np.concatenate([np.ones(n_p), -np.ones(n_p)]),
+            (np.concatenate([pairs, pairs]), np.concatenate([x0 + pairs, problem.pair_site])),
+        ),
+        shape=(n_p, n_cols),
+    )
+    constraints = [LinearConstraint(assign, 1.0, 1.0), LinearConstraint(link, -np.inf, 0.0)]
+    upper = np.ones(n_cols)
+    upper[r0:u0] = 0.0
+    integrality = np.ones(n_cols)
+    if mode != "upper":
+        # people x - capacity (y + r) <= 0
+        sites = np.arange(n_s)
+        load = sp.csr_array(
+            (
+                np.concatenate(
+                    [problem.people[problem.pair_locality], np.full(2 * n_s, -problem.capacity)]
+                ),
+                (
+                    np.concatenate([problem.pair_site, sites, sites]),
+                    np.concatenate([x0 + pairs, sites, r0 + sites]),
+                ),
+            ),
+            shape=(n_s, n_cols),
+        )
+        constraints.append(LinearConstraint(load, -np.inf, 0.0))
+        upper[r0:u0] = max(problem.max_radios - 1, 0)
+        if mode == "lower":
+            integrality[r0:u0] = 0
+    elif problem.max_radios < 1_000_000:
+        # people x - capacity x max_radios y <= 0
+        full = sp.csr_array(
+            (
+                np.concatenate(
+                    [
+                        problem.people[problem.pair_locality],
+                        np.full(n_s, -problem.capacity * problem.max_radios),
+                    ]
+                ),
+                (
+                    np.concatenate([problem.pair_site, np.arange(n_s)]),
+                    np.concatenate([x0 + pairs, np.arange(n_s)]),
+                ),
+            ),
+            shape=(n_s, n_cols),
+        )
+        constraints.append(LinearConstraint(full, -np.inf, 0.0))
+    if problem.budget_usd is not None:
+        constraints.append(LinearConstraint(cost[None, :], -np.inf, problem.budget_usd))
+    return objective, constraints, Bounds(np.zeros(n_cols), upper), cost, integrality
+
+
+def _run_milp(problem: SiteProblem, mode: Mode, node_limit: int) -> OptimizeResult:
+    objective, constraints, bounds, _, integrality = _model(problem, mode)
+    return milp(
+        objective,
+        constraints=constraints,
+        integrality=integrality,
+        bounds=bounds,
+        options={"node_limit": node_limit, "mip_rel_gap": 1e-4},
+    )
+
+
+def _milp_bound(problem: SiteProblem, result: OptimizeResult) -> float:
+    """The bound a finished or stopped HiGHS run proves, in cost or in people."""
+    bound = float(getattr(result, "mip_dual_bound", math.nan))
+    if result.status == 0 and result.fun is not None:
+        bound = float(result.fun)
+    if problem.budget_usd is None:
+        return bound
+    # the objective is unserved people + weighted cost (below one person): people served
+    # are at most everyone minus the bound, rounded down to whole people plus the weight
+    total = float(problem.people.sum())
+    if not math.isfinite(bound):
+        return total
+    most = total - bound + 0.5
+    whole = bool(np.all(problem.people == np.round(problem.people)))
+    return math.floor(most + 1e-9) if whole else most
+
+
+def _better(problem: SiteProblem, a: SiteSolution, b: SiteSolution) -> bool:
+    """Whether plan ``a`` is better than ``b`` (cheaper, or more people within a budget)."""
+    if problem.budget_usd is None:
+        return a.cost_usd < b.cost_usd - 1e-6
+    if a.people_served != b.people_served:
+        return a.people_served > b.people_served
+    return a.cost_usd < b.cost_usd - 1e-6
+
+
+EXACT_RADIO_PAIRS = 400
+"""Up to this many pairs, the programme with integer radios is solved as it is."""
+
+
+def _solve_milp(problem: SiteProblem, node_limit: int) -> SiteSolution:
+    """Choose the sites with HiGHS; see the module documentation."""
+    greedy = greedy_sites(problem)
+    solution = greedy
+    if problem.pair_site.size <= EXACT_RADIO_PAIRS:
+        result = _run_milp(problem, "exact", node_limit)
+        lower = result
+    else:
+        result = _run_milp(problem, "upper", node_limit)
+        lower = _run_milp(problem, "lower", node_limit)
+    if result.x is not None:
+        chosen = _read(problem, np.round(result.x))
+        if not _better(problem, greedy, chosen):
+            solution = chosen
+    bound = _milp_bound(problem, lower)
+    if not math.isfinite(bound):
+        bound = relaxation_bound(problem, solution)
+    solution.bound = bound
+    gap = _gap(_objective(problem, solution), bound)
+    solution.gap = 0.0 if gap < 1e-6 else gap
+    solution.method = "milp"
+    finished = result.status == 0 and lower.status == 0
+    solution.status = "optimal" if solution.gap == 0 else ("gap" if finished else "node limit")
+    return solution
+
+
+def _read(problem: SiteProblem, values: FloatArray) -> SiteSolution:
+    x0, a0, _, _, _ = _layout(problem)
+    n_p, n_l = problem.pair_site.size, problem.n_localities
+    chosen = np.flatnonzero(values[x0 : x0 + n_p] > 0.5)
+    site_of = np.full(n_l, -1, dtype=np.int64)
+    site_of[problem.pair_locality[chosen]] = problem.pair_site[chosen]
+    alternative = values[a0 : a0 + n_l] > 0.5
+    return _solution(problem, site_of, alternative)
+
+
+def _solution(
+    problem: SiteProblem, site_of: IntArray, alternative: npt.NDArray[np.bool_]
+) -> SiteSolution:
+    open_sites = np.unique(site_of[site_of >= 0])
+    radios = np.array(
+        [
+            1 + _extra_radios(float(problem.people[site_of == s].sum()), problem.capacity)
+            for s in open_sites
+        ],
+        dtype=np.int64,
+    )
+    served = (site_of >= 0) | alternative
+    return SiteSolution(
+        open_sites=open_sites.astype(np.int64),
+        site_of=site_of,
+        alternative=alternative,
+        radios=radios,
+        cost_usd=plan_cost(problem, site_of, alternative),
+        people_served=float(problem.people[served].sum()),
+        bound=math.nan,
+        gap=math.nan,
+        method="",
+        status="",
+    )
+
+
+def _gap(value: float, bound: float) -> float:
+    if not math.isfinite(bound):
+        return math.nan
+    if abs(value) < 1e-9:
+        return 0.0 if abs(bound) < 1e-9 else math.inf
+    return max(abs(value - bound) / abs(value), 0.0)
+
+
+def relaxation_bound(problem: SiteProblem, plan: SiteSolution | None = None) -> float:
+    """Bound of the problem from its Lagrangian relaxation (see :func:`lagrangian_bound`).
+
+    Without a budget, a lower bound of the cost; with one, an upper bound of the people
+    served: for any price ``mu`` >= 0 of a dollar in people, people served <= ``mu`` x
+    budget - min(``mu`` x cost - people served), and the minimum is bounded below by the
+    Lagrangian bound of the same problem with those costs. Prices are tried on a
+    log-spaced grid, then refined around the best.
+    """
+    greedy = plan or greedy_sites(problem)
+    # extra radios are at least radio x (L / capacity - 1) on a site of L people: charge
+    # them per person and take one radio off every site, which never overcharges a plan
+    per_person = problem.radio_usd / problem.capacity
+    site = problem.site_usd - problem.radio_usd
+    serve = problem.cpe_usd + per_person * problem.people
+    if problem.budget_usd is None:
+        return lagrangian_bound(
+            site,
+            problem.pair_site,
+            problem.pair_locality,
+            serve,
+            problem.alternative_usd,
+            upper=greedy.cost_usd,
+        )
+    budget = float(problem.budget_usd)
+    people = problem.people
+
+    def bound_at(mu: float) -> float:
+        plan_value = mu * greedy.cost_usd - greedy.people_served
+        low = lagrangian_bound(
+            mu * site,
+            problem.pair_site,
+            problem.pair_locality,
+            mu * serve - people,
+            np.minimum(mu * problem.alternative_usd - people, 0.0),
+            upper=plan_value,
+            iterations=250,
+        )
+        return mu * budget - low
+
+    best_mu, best = 0.0, float(people.sum())
+    for mu in np.geomspace(1e-8, 1e-1, 15):
+        value = bound_at(float(mu))
+        if value < best:
+            best_mu, best = float(mu), value
+    if best_mu > 0:
+        for mu in best_mu * np.geomspace(0.4, 2.5, 9):
+            best = min(best, bound_at(float(mu)))
+    return max(best, float(greedy.people_served))
+
+
+def dual_ascent(
+    site_usd: FloatArray,
+    pair_site: IntArray,
+    pair_locality: IntArray,
+    serve_usd: FloatArray,
+    alternative_usd: FloatArray,
+    passes: int = 8,
+) -> FloatArray:
+    """A feasible solution ``v`` of the LP dual of the facility-location problem.
+
+    The dual: maximise ``sum v[l]`` with ``v[l] <= alt[l]`` and, for every site,
+    ``sum_l max(0, v[l] - serve[l]) <= site[s]`` over the localities it reaches. Every
+    ``v[l]`` starts at ``min(serve[l], alt[l])`` and is raised in turn as far as the
+    slack of every site reaching it allows (Erlenkotter's dual ascent, 1978), first in
+    small steps shared fairly over the localities, then to the full slack; ``sum v`` is a
+    lower bound of the optimum.
+    """
+    n_loc = alternative_usd.size
+    v = np.minimum(serve_usd, alternative_usd).astype(float)
+    slack = site_usd.astype(float).copy()
+    sites_of: list[list[int]] = [[] for _ in range(n_loc)]
+    for s_, l_ in zip(pair_site.tolist(), pair_locality.tolist(), strict=True):
+        sites_of[l_].append(s_)
+    reachable = [np.array(sites, dtype=np.int64) for sites in sites_of]
+    for round_ in range(passes):
+        share = 1.0 / (passes - round_)  # the last pass raises to the full slack
+        for j in range(n_loc):
+            room = alternative_usd[j] - v[j]
+            if room <= 0:
+                continue
+            near = reachable[j]
+            limit = float(slack[near].min()) if near.size else math.inf
+            step = min(room * share, limit) if round_ < passes - 1 else min(room, limit)
+            if step <= 0:
+                continue
+            v[j] += step
+            if near.size:
+                slack[near] -= step
+    return v
+
+
+def lagrangian_bound(
+    site_usd: FloatArray,
+    pair_site: IntArray,
+    pair_locality: IntArray,
+    serve_usd: FloatArray,
+    alternative_usd: FloatArray,
+    *,
+    upper: float,
+    iterations: int = 1000,
+) -> float:
+    """Lower bound of an uncapacitated facility-location problem by Lagrangian relaxation.
+
+    The problem (:func:`select_sites` passes the lower model, whose optimum is at most the
+    true one): minimise ``sum site[s] y[s] + sum serve[l] x[s,l] + sum alt[l] a[l]`` with
+    ``sum_s x[s,l] + a[l] = 1`` and ``x[s,l] <= y[s]``. Relaxing each locality's equation
+    with a multiplier ``lam[l]`` leaves ``sum lam + sum_s min(0, site[s] + sum_l min(0,
+    serve[l] - lam[l])) + sum_l min(0, alt[l] - lam[l])``, a lower bound for any ``lam``
+    (Cornuejols, Fisher and Nemhauser 1977); subgradient steps towards ``upper``, the
+    value of a known plan (Held and Karp's step, halved when the bound stalls), raise it
+    towards the bound of the linear relaxation. The multipliers start from
+    :func:`dual_ascent` (whose bound is their sum), so the result is never below it.
+    """
+    n_sites, n_loc = site_usd.size, alternative_usd.size
+    if n_loc == 0:
+        return 0.0
+    lam = dual_ascent(site_usd, pair_site, pair_locality, serve_usd, alternative_usd)
+    best = -math.inf
+    theta = 2.0
+    stall = 0
+    for _ in range(iterations):
+        reduced = np.minimum(serve_usd[pair_locality] - lam[pair_locality], 0.0)
+        value = site_usd + np.bincount(pair_site, weights=reduced, minlength=n_sites)
+        opened = value < 0
+        alt_reduced = alternative_usd - lam
+        bound = float(lam.sum() + value[opened].sum() + np.minimum(alt_reduced, 0.0).sum())
+        if not math.isfinite(best) or bound > best + 1e-9 * max(abs(best), 1.0):
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 25:
+                theta, stall = theta / 2, 0
+        served = opened[pair_site] & (reduced < 0)
+        cover = np.bincount(pair_locality[served], minlength=n_loc) + (alt_reduced < 0)
+        gradient = 1.0 - cover
+        norm = float(gradient @ gradient)
+        if norm == 0 or theta < 1e-6:
+            break
+        step = theta * max(upper - bound, 1e-6 * abs(upper) + 1e-9) / norm
+        lam = lam + step * gradient
+    return best
+
+
+# ---------------------------------------------------------------------------- heuristic
+
+
+def greedy_sites(problem: SiteProblem) -> SiteSolution:
+    """Open sites one at a time while one helps, then close the sites that do not pay.
+
+    Without a budget every locality starts on its alternative and each round opens the
+    site whose localities save the most (alternative minus CPE, best first, until its
+    radios stop paying) net of the site's cost; a last pass closes any open site whose
+    localities are served more cheaply by the other open sites or their alternatives.
+    With a budget localities start unserved; each round takes the best people-per-dollar
+    move that still fits: open a site for the localities it reaches, or give one locality
+    its alternative. A site's value only falls as its localities are taken, so values are
+    recomputed lazily (a stale value at the top of the queue is refreshed before use).
+    """
+    n_s, n_l = problem.n_sites, problem.n_localities
+    by_site: list[list[int]] = [[] for _ in range(n_s)]
+    for p in range(problem.pair_site.size):
+        by_site[int(problem.pair_site[p])].append(int(problem.pair_locality[p]))
+    site_of = np.full(n_l, -1, dtype=np.int64)
+    budgeted = problem.budget_usd is not None
+    alternative = np.zeros(n_l, dtype=bool) if budgeted else np.ones(n_l, dtype=bool)
+    remaining = problem.budget_usd if budgeted else math.inf
+    assert remaining is not None
+
+    def move(s: int) -> tuple[float, list[int], float] | None:
+        free = [j for j in by_site[s] if site_of[j] < 0 and not (budgeted and alternative[j])]
+        return _site_move(problem, s, free, budgeted, remaining) if free else None
+
+    queue = []
+    for s in range(n_s):
+        found = move(s) if by_site[s] else None
+        if found is not None:
+            queue.append((-found[0], s))
+    heapq.heapify(queue)
+    while True:
+        best: tuple[float, int, list[int], float] | None = None
+        while queue:
+            _, s = heapq.heappop(queue)
+            found = move(s)
+            if found is None:
+                continue
+            if not queue or found[0] >= -queue[0][0] - 1e-12:
+                best = (found[0], s, found[1], found[2])
+                break
+            heapq.heappush(queue, (-found[0], s))
+        if budgeted:
+            unserved = np.flatnonzero((site_of < 0) & ~alternative)
+            fits = unserved[problem.alternative_usd[unserved] <= remaining + 1e-6]
+            if fits.size:
+                ratio = problem.people[fits] / np.maximum(problem.alternative_usd[fits], 1e-9)
+                if best is None or float(ratio.max()) > best[0]:
+                    k = int(fits[int(np.argmax(ratio))])
+                    alternative[k] = True
+                    remaining -= float(problem.alternative_usd[k])
+                    if best is not None:
+                        heapq.heappush(queue, (-best[0], best[1]))
+                    continue
+        if best is None:
+            break
+        _, s, members, spend = best
+        site_of[members] = s
+        alternative[members] = False
+        remaining -= spend
+    if not budgeted:
+        _close_unpaying(problem, by_site, site_of, alternative)
+    return _solution(problem, site_of, alternative)
+
+
+def _close_unpaying(
+    problem: SiteProblem,
+    by_site: list[list[int]],
+    site_of: IntArray,
+    alternative: npt.NDArray[np.bool_],
+) -> None:
+    """Close each open site whose localities cost less elsewhere (in place)."""
+    covering: dict[int, list[int]] = {}
+    for s, members in enumerate(by_site):
+        for j in members:
+            covering.setdefault(j, []).append(s)
+    current = plan_cost(problem, site_of, alternative)
+    for s in np.unique(site_of[site_of >= 0]).tolist():
+        trial_site, trial_alt = site_of.copy(), alternative.copy()
+        open_now = set(np.unique(trial_site[trial_site >= 0]).tolist()) - {s}
+        for j in np.flatnonzero(site_of == s).tolist():
+            most = problem.capacity * problem.max_radios
+            other = [
+                t
+                for t in covering.get(j, [])
+                if t in open_now
+                and problem.people[trial_site == t].sum() + problem.people[j] <= most + 1e-9
+            ]
+            if other and problem.cpe_usd[j] < problem.alternative_usd[j]:
+                trial_site[j] = other[0]
+            else:
+                trial_site[j] = -1
+                trial_alt[j] = True
+        cost = plan_cost(problem, trial_site, trial_alt)
+        if cost < current - 1e-6:
+            site_of[:], alternative[:] = trial_site, trial_alt
+            current = cost
+
+
+def _site_move(
+    problem: SiteProblem, s: int, free: list[int], budgeted: bool, remaining: float
+) -> tuple[float, list[int], float] | None:
+    """The localities a new site ``s`` would take and the value of that move."""
+    if budgeted:
+        order = sorted(
+            free, key=lambda j: -float(problem.people[j]) / max(float(problem.cpe_usd[j]), 1e-9)
+        )
+    else:
+        saving = problem.alternative_usd - problem.cpe_usd
+        order = sorted((j for j in free if saving[j] > 0), key=lambda j: -saving[j])
+    members: list[int] = []
+    spend = float(problem.site_usd[s])
+    load = 0.0
+    value = 0.0
+    most = problem.capacity * problem.max_radios
+    for j in order:
+        new_load = load + float(problem.people[j])
+        if new_load > most + 1e-9:
+            continue
+        radios = _extra_radios(new_load, problem.capacity) - _extra_radios(load, problem.capacity)
+        extra = float(problem.cpe_usd[j]) + radios * problem.radio_usd
+        if budgeted:
+            if spend + extra > remaining + 1e-6:
+                continue
+            value += float(problem.people[j])
+        else:
+            gain = float(problem.alternative_usd[j]) - extra
+            if gain <= 0:
+                continue
+            value += gain
+        members.append(j)
+        spend += extra
+        load = new_load
+    if not members:
+        return None
+    if budgeted:
+        if spend > remaining + 1e-6:
+            return None
+        return value / max(spend, 1e-9), members, spend
+    net = value - float(problem.site_usd[s])
+    if net <= 0:
+        return None
+    return net, members, spend

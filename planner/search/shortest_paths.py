@@ -1,0 +1,711 @@
+"""A compiled search engine over a CSR snapshot of a networkx graph.
+
+networkx is the model of the corridor graph; searches that must be fast run here, on a
+:class:`CSRGraph` taken from it. Parallel edges collapse to the cheapest one (the map back
+to its networkx key is kept), so every answer is an answer on the networkx graph with
+networkx's own convention for multigraphs (the cheapest parallel edge counts).
+
+Point-to-point search is a bidirectional Dijkstra with A*-style potentials: when nodes
+carry ``x``/``y`` (lon/lat) the potential is ``alpha`` times the straight 3-D chord between
+the nodes on a unit sphere, with ``alpha`` the smallest ratio of edge weight to chord over
+the graph. That bound holds for any non-negative weight (length, cost), so the search stays
+exact; when some edge costs nothing for its length the potential is zero and it is a plain
+bidirectional Dijkstra. Multi-source (Voronoi) search runs on scipy's ``csgraph``.
+
+The functions prefixed ``nx_`` are the networkx reference model of the same searches.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Relative slack taken off ``alpha`` so rounding never makes the potential overestimate.
+_ALPHA_SLACK = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class CSRGraph:
+    """A symmetric CSR snapshot of an undirected networkx graph for one weight.
+
+    Attributes
+    ----------
+    indptr, indices, data
+        The CSR arrays: entries of row ``i`` are ``indices[indptr[i]:indptr[i+1]]`` with
+        weights ``data[...]``; every edge appears in both directions.
+    nodes
+        Node id of each row.
+    index
+        Row of each node id.
+    entry_edge
+        For each CSR entry, the position in ``edges`` of the networkx edge it stands for.
+    edges
+        The chosen networkx edges ``(u, v, key)`` (``key`` is ``None`` for simple graphs).
+    twin
+        For each CSR entry, the position of the entry for the opposite direction.
+    xyz, alpha
+        Unit-sphere position of each node and the scale of the potential (0: none).
+    weight
+        Name of the edge attribute used as weight.
+    """
+
+    indptr: IntArray
+    indices: IntArray
+    data: FloatArray
+    nodes: list[Hashable]
+    index: dict[Hashable, int]
+    entry_edge: IntArray
+    edges: list[tuple[Hashable, Hashable, Any]]
+    twin: IntArray
+    xyz: FloatArray
+    alpha: float
+    weight: str
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    @property
+    def matrix(self) -> csr_array:
+        """The weights as a ``scipy.sparse.csr_array`` (explicit zeros are edges)."""
+        return csr_array((self.data, self.indices, self.indptr), shape=(self.n, self.n))
+
+    @classmethod
+    def from_networkx(cls, graph: nx.Graph, weight: str = "length_km") -> CSRGraph:
+        """Snapshot ``graph`` with edge attribute ``weight`` as the weight.
+
+        Parameters
+        ----------
+        graph
+            An undirected ``Graph`` or ``MultiGraph``. Nodes with ``x`` and ``y`` (lon/lat)
+            on every node enable the geometric potential.
+        weight
+            Edge attribute holding a finite, non-negative number.
+
+        Raises
+        ------
+        ValueError
+            If an edge lacks ``weight`` or has a negative or non-finite one.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> g = nx.Graph()
+        >>> g.add_edge("a", "b", w=2.0)
+        >>> g.add_edge("b", "c", w=1.5)
+        >>> csr = CSRGraph.from_networkx(g, "w")
+        >>> shortest_path(csr, "a", "c")
+        (3.5, ['a', 'b', 'c'])
+        """
+        if graph.is_directed():
+            raise ValueError("the corridor graph is undirected; pass an undirected graph")
+        nodes = list(graph.nodes)
+        index = {node: i for i, node in enumerate(nodes)}
+        n = len(nodes)
+        multi = graph.is_multigraph()
+        triples = graph.edges(keys=True, data=weight) if multi else graph.edges(data=weight)
+        us: list[int] = []
+        vs: list[int] = []
+        ws: list[float] = []
+        all_edges: list[tuple[Hashable, Hashable, Any]] = []
+        for item in triples:
+            if multi:
+                u, v, key, w = item
+            else:
+                (u, v, w), key = item, None
+            if w is None:
+                raise ValueError(f"edge ({u!r}, {v!r}) has no {weight!r} attribute")
+            if u == v:
+                continue
+            us.append(index[u])
+            vs.append(index[v])
+            ws.append(float(w))
+            all_edges.append((u, v, key))
+        u_arr = np.asarray(us, dtype=np.int64)
+        v_arr = np.asarray(vs, dtype=np.int64)
+        w_arr = np.asarray(ws, dtype=np.float64)
+        if w_arr.size and (not np.all(np.isfinite(w_arr)) or w_arr.min() < 0):
+            raise ValueError(f"edge attribute {weight!r} must be finite and non-negative")
+        lo, hi = np.minimum(u_arr, v_arr), np.maximum(u_arr, v_arr)
+        pair = lo * max(n, 1) + hi
+        order = np.lexsort((w_arr, pair))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = pair[order][1:] != pair[order][:-1]
+        chosen = order[first]
+        m = chosen.size
+        edges = [all_edges[i] for i in chosen]
+        rows = np.concatenate([lo[chosen], hi[chosen]])
+        cols = np.concatenate([hi[chosen], lo[chosen]])
+        data = np.concatenate([w_arr[chosen], w_arr[chosen]])
+        edge_of = np.concatenate([np.arange(m), np.arange(m)])
+        perm = np.lexsort((cols, rows))
+        position = np.empty(2 * m, dtype=np.int64)
+        position[perm] = np.arange(2 * m)
+        twin = np.empty(2 * m, dtype=np.int64)
+        twin[position] = position[(np.arange(2 * m) + m) % (2 * m)]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        xyz, alpha = _potential_scale(graph, nodes, lo[chosen], hi[chosen], w_arr[chosen])
+        return cls(
+            indptr=indptr,
+            indices=cols[perm].astype(np.int64),
+            data=data[perm],
+            nodes=nodes,
+            index=index,
+            entry_edge=edge_of[perm].astype(np.int64),
+            edges=edges,
+            twin=twin,
+            xyz=xyz,
+            alpha=alpha,
+            weight=weight,
+        )
+
+    def row(self, node: Hashable) -> int:
+        """Row of ``node``; ``KeyError`` naming it if it is not in the graph."""
+        try:
+            return self.index[node]
+        except KeyError:
+            raise KeyError(f"node {node!r} is not in the graph") from None
+
+    def entry(self, i: int, j: int) -> int:
+        """Position of the CSR entry ``i -> j`` (``-1`` if there is none)."""
+        lo, hi = self.indptr[i], self.indptr[i + 1]
+        k = lo + int(np.searchsorted(self.indices[lo:hi], j))
+        return int(k) if k < hi and self.indices[k] == j else -1
+
+
+_SNAPSHOTS: weakref.WeakKeyDictionary[nx.Graph, dict[str, tuple[int, CSRGraph]]] = (
+    weakref.WeakKeyDictionary()
+)
+_SNAPSHOTS_GUARD = threading.Lock()
+
+
+def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
+    """The CSR snapshot of ``graph`` for ``weight``, taken once per version of the graph.
+
+    A graph that counts its changes (:class:`planner.network.corridor_graph.CorridorGraph`,
+    every planning network) keeps its snapshot until a node or edge is added or removed, so
+    repeated searches on it, from any thread, do not rebuild it. A graph with a ``base`` (a
+    planning copy, :class:`planner.network.overlay.OverlayGraph`) has its snapshot patched
+    from the base's (:mod:`planner.search.snapshot_patch`). Other graphs are snapshot afresh.
+    """
+    version = getattr(graph, "version", None)
+    if version is None:
+        return CSRGraph.from_networkx(graph, weight)
+    with _SNAPSHOTS_GUARD:
+        held = _SNAPSHOTS.get(graph, {}).get(weight)
+    if held is not None and held[0] == version:
+        return held[1]
+    csr = None
+    base = getattr(graph, "base", None)
+    if base is not None and weight in getattr(graph, "STABLE_WEIGHTS", ()):
+        # a planning copy (planner.network.overlay): patch the shared network's snapshot
+        from planner.search.snapshot_patch import patched_snapshot
+
+        csr = patched_snapshot(csr_of(base, weight), graph, graph.changed_nodes(), weight)
+    if csr is None:
+        csr = CSRGraph.from_networkx(graph, weight)
+    with _SNAPSHOTS_GUARD:
+        _SNAPSHOTS.setdefault(graph, {})[weight] = (version, csr)
+    return csr
+
+
+def _potential_scale(
+    graph: nx.Graph, nodes: list[Hashable], lo: IntArray, hi: IntArray, w: FloatArray
+) -> tuple[FloatArray, float]:
+    """Unit-sphere positions of the nodes and the largest safe potential scale."""
+    n = len(nodes)
+    xyz = np.zeros((n, 3), dtype=np.float64)
+    attrs = graph.nodes
+    try:
+        lon = np.radians(np.fromiter((attrs[v]["x"] for v in nodes), float, count=n))
+        lat = np.radians(np.fromiter((attrs[v]["y"] for v in nodes), float, count=n))
+    except (KeyError, TypeError, ValueError):
+        return xyz, 0.0
+    if n == 0 or not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+        return xyz, 0.0
+    xyz[:, 0] = np.cos(lat) * np.cos(lon)
+    xyz[:, 1] = np.cos(lat) * np.sin(lon)
+    xyz[:, 2] = np.sin(lat)
+    chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
+    apart = chord > 0
+    if not apart.any():
+        return xyz, 0.0
+    alpha = float(np.min(w[apart] / chord[apart])) * (1.0 - _ALPHA_SLACK)
+    return xyz, max(alpha, 0.0)
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True)
+def _push(keys: FloatArray, vals: IntArray, size: int, key: float, val: int) -> int:
+    i = size
+    keys[i] = key
+    vals[i] = val
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[parent] <= keys[i]:
+            break
+        keys[parent], keys[i] = keys[i], keys[parent]
+        vals[parent], vals[i] = vals[i], vals[parent]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True)
+def _pop(keys: FloatArray, vals: IntArray, size: int) -> int:
+    size -= 1
+    keys[0] = keys[size]
+    vals[0] = vals[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and keys[left + 1] < keys[left]:
+            child = left + 1
+        if keys[i] <= keys[child]:
+            break
+        keys[child], keys[i] = keys[i], keys[child]
+        vals[child], vals[i] = vals[i], vals[child]
+        i = child
+    return size
+
+
+@njit(cache=True)
+def _chord(xyz: FloatArray, a: int, b: int) -> float:
+    dx = xyz[a, 0] - xyz[b, 0]
+    dy = xyz[a, 1] - xyz[b, 1]
+    dz = xyz[a, 2] - xyz[b, 2]
+    return float(np.sqrt(dx * dx + dy * dy + dz * dz))
+
+
+@njit(cache=True)
+def _bidirectional(
+    indptr: IntArray,
+    indices: IntArray,
+    data: FloatArray,
+    s: int,
+    t: int,
+    xyz: FloatArray,
+    alpha: float,
+    node_blocked: BoolArray,
+    entry_blocked: BoolArray,
+) -> tuple[float, IntArray]:
+    """Bidirectional Dijkstra with average potentials; returns (cost, node path)."""
+    n = indptr.size - 1
+    if s == t:
+        return 0.0, np.array([s], dtype=np.int64)
+    cap = indices.size + 2
+    gf = np.full(n, np.inf)
+    gr = np.full(n, np.inf)
+    pf = np.full(n, -1, dtype=np.int64)
+    pr = np.full(n, -1, dtype=np.int64)
+    done_f = np.zeros(n, dtype=np.bool_)
+    done_r = np.zeros(n, dtype=np.bool_)
+    pot = np.full(n, np.nan)
+    kf = np.empty(cap)
+    vf = np.empty(cap, dtype=np.int64)
+    kr = np.empty(cap)
+    vr = np.empty(cap, dtype=np.int64)
+    gf[s] = 0.0
+    gr[t] = 0.0
+    half = 0.5 * alpha
+    pot_s = half * (_chord(xyz, s, t) - 0.0)
+    pot_t = half * (0.0 - _chord(xyz, t, s))
+    pot[s] = pot_s
+    pot[t] = pot_t
+    nf = _push(kf, vf, 0, pot_s, s)
+    nr = _push(kr, vr, 0, -pot_t, t)
+    mu = np.inf
+    meet = -1
+    while nf > 0 and nr > 0:
+        if kf[0] + kr[0] >= mu:
+            break
+        forward = kf[0] <= kr[0]
+        if forward:
+            u = vf[0]
+            nf = _pop(kf, vf, nf)
+            if done_f[u]:
+                continue
+            done_f[u] = True
+            g_here, g_mine, g_other, p_mine, done_mine = gf[u], gf, gr, pf, done_f
+        else:
+            u = vr[0]
+            nr = _pop(kr, vr, nr)
+            if done_r[u]:
+                continue
+            done_r[u] = True
+            g_here, g_mine, g_other, p_mine, done_mine = gr[u], gr, gf, pr, done_r
+        for k in range(indptr[u], indptr[u + 1]):
+            if entry_blocked[k]:
+                continue
+            v = indices[k]
+            if node_blocked[v] or done_mine[v]:
+                continue
+            g = g_here + data[k]
+            if g < g_mine[v]:
+                g_mine[v] = g
+                p_mine[v] = u
+                if np.isnan(pot[v]):
+                    pot[v] = half * (_chord(xyz, v, t) - _chord(xyz, v, s))
+                if forward:
+                    nf = _push(kf, vf, nf, g + pot[v], v)
+                else:
+                    nr = _push(kr, vr, nr, g - pot[v], v)
+                total = g + g_other[v]
+                if total < mu:
+                    mu = total
+                    meet = v
+    if meet < 0:
+        return np.inf, np.empty(0, dtype=np.int64)
+    head = []
+    v = meet
+    while v != -1:
+        head.append(v)
+        v = pf[v]
+    path = np.empty(len(head), dtype=np.int64)
+    for i in range(len(head)):
+        path[i] = head[len(head) - 1 - i]
+    tail = []
+    v = pr[meet]
+    while v != -1:
+        tail.append(v)
+        v = pr[v]
+    out = np.empty(path.size + len(tail), dtype=np.int64)
+    out[: path.size] = path
+    for i in range(len(tail)):
+        out[path.size + i] = tail[i]
+    return mu, out
+
+
+@njit(cache=True)
+def _astar(
+    indptr: IntArray,
+    indices: IntArray,
+    data: FloatArray,
+    s: int,
+    t: int,
+    h: FloatArray,
+    node_blocked: BoolArray,
+    entry_blocked: BoolArray,
+) -> tuple[FloatArray, IntArray, IntArray]:
+    """A* (Dijkstra when ``h`` is zero) from ``s``; stops at ``t`` unless ``t < 0``.
+
+    Returns distances, predecessor node and predecessor entry of every reached node.
+    Parallel entries (the same pair twice) are allowed.
+    """
+    n = indptr.size - 1
+    cap = indices.size + 2
+    g = np.full(n, np.inf)
+    pred = np.full(n, -1, dtype=np.int64)
+    pred_entry = np.full(n, -1, dtype=np.int64)
+    done = np.zeros(n, dtype=np.bool_)
+    keys = np.empty(cap)
+    vals = np.empty(cap, dtype=np.int64)
+    g[s] = 0.0
+    size = _push(keys, vals, 0, h[s], s)
+    while size > 0:
+        u = vals[0]
+        size = _pop(keys, vals, size)
+        if done[u]:
+            continue
+        done[u] = True
+        if u == t:
+            break
+        for k in range(indptr[u], indptr[u + 1]):
+            if entry_blocked[k]:
+                continue
+            v = indices[k]
+            if node_blocked[v] or done[v]:
+                continue
+            cand = g[u] + data[k]
+            if cand < g[v]:
+                g[v] = cand
+                pred[v] = u
+                pred_entry[v] = k
+                size = _push(keys, vals, size, cand + h[v], v)
+    return g, pred, pred_entry
+
+
+# ---------------------------------------------------------------------------- engine API
+
+
+def shortest_path_rows(
+    csr: CSRGraph,
+    s: int,
+    t: int,
+    *,
+    node_blocked: BoolArray | None = None,
+    entry_blocked: BoolArray | None = None,
+) -> tuple[float, IntArray]:
+    """Least-weight path between rows ``s`` and ``t``; ``(inf, [])`` if none.
+
+    ``node_blocked`` and ``entry_blocked`` (boolean, one per row / CSR entry) remove nodes
+    and directed entries from the search.
+    """
+    if node_blocked is None:
+        node_blocked = np.zeros(csr.n, dtype=np.bool_)
+    if entry_blocked is None:
+        entry_blocked = np.zeros(csr.indices.size, dtype=np.bool_)
+    cost, path = _bidirectional(
+        csr.indptr,
+        csr.indices,
+        csr.data,
+        int(s),
+        int(t),
+        csr.xyz,
+        csr.alpha,
+        node_blocked,
+        entry_blocked,
+    )
+    return float(cost), path
+
+
+def shortest_path(
+    csr: CSRGraph, source: Hashable, target: Hashable
+) -> tuple[float, list[Hashable]]:
+    """Least-weight path from ``source`` to ``target`` as ``(cost, node ids)``.
+
+    Raises
+    ------
+    KeyError
+        If an endpoint is not in the graph.
+    networkx.NetworkXNoPath
+        If no path joins them (the same exception networkx raises).
+    """
+    cost, path = shortest_path_rows(csr, csr.row(source), csr.row(target))
+    if path.size == 0:
+        raise nx.NetworkXNoPath(f"no path between {source!r} and {target!r}")
+    return cost, [csr.nodes[i] for i in path]
+
+
+def distances_from(csr: CSRGraph, source: Hashable) -> FloatArray:
+    """Least weight from ``source`` to every row (``inf`` where unreachable)."""
+    out = dijkstra(csr.matrix, directed=True, indices=csr.row(source))
+    return np.asarray(out, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class NearestSources:
+    """For every row: distance to, row of, and predecessor toward its nearest source.
+
+    ``source`` and ``predecessor`` are ``-9999`` where no source reaches the row.
+    """
+
+    distance: FloatArray
+    source: IntArray
+    predecessor: IntArray
+
+
+def nearest_sources(csr: CSRGraph, sources: Iterable[Hashable]) -> NearestSources:
+    """Multi-source Dijkstra (Voronoi cells): the nearest source of every node.
+
+    Ties between equidistant sources are broken arbitrarily.
+    """
+    rows = np.fromiter((csr.row(s) for s in sources), dtype=np.int64)
+    if rows.size == 0:
+        raise ValueError("nearest_sources needs at least one source")
+    dist, pred, src = dijkstra(
+        csr.matrix, directed=True, indices=rows, min_only=True, return_predecessors=True
+    )
+    return NearestSources(
+        distance=np.asarray(dist, dtype=np.float64),
+        source=np.asarray(src, dtype=np.int64),
+        predecessor=np.asarray(pred, dtype=np.int64),
+    )
+
+
+# ---------------------------------------------------------------------------- reference
+
+
+def nx_shortest_path(
+    graph: nx.Graph, source: Hashable, target: Hashable, weight: str
+) -> tuple[float, list[Hashable]]:
+    """Reference for :func:`shortest_path`: networkx bidirectional Dijkstra."""
+    cost, path = nx.bidirectional_dijkstra(graph, source, target, weight=weight)
+    return float(cost), list(path)
+
+
+def nx_nearest_sources(
+    graph: nx.Graph, sources: Sequence[Hashable], weight: str
+) -> dict[Hashable, tuple[float, Hashable, Hashable | None]]:
+    """Reference for :func:`nearest_sources`: ``{node: (distance, source, predecessor)}``."""
+    dist, paths = nx.multi_source_dijkstra(graph, set(sources), weight=weight)
+    return {
+        node: (float(d), paths[node][0], paths[node][-2] if len(paths[node]) > 1 else None)
+        for node, d in dist.items()
+    }
+
+
+# ---------------------------------------------------------------------------- arc graphs
+
+
+@dataclass(frozen=True, eq=False)
+class ArcGraph:
+    """Every edge of an undirected (multi)graph as two arcs, parallel edges kept.
+
+    Arc ``2i`` runs ``edges[i]`` from ``u`` to ``v``, arc ``2i + 1`` back. ``group`` is the
+    risk group of each edge (``-1``: exempt, may be shared).
+    """
+
+    nodes: list[Hashable]
+    index: dict[Hashable, int]
+    edges: list[tuple[Hashable, Hashable, Any]]
+    weight: FloatArray
+    group: IntArray
+    groups: list[Hashable]
+    tail: IntArray
+    head: IntArray
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    @classmethod
+    def from_networkx(cls, graph: nx.Graph, weight: str, risk: str = "corridor") -> ArcGraph:
+        """Arcs of ``graph``; ``risk`` is ``"corridor"`` (group by the ``corridor``
+        attribute) or ``"edge"`` (each edge its own group). Edges whose ``corridor`` is
+        ``None`` (connectors) are exempt either way. Self-loops are left out."""
+        nodes = list(graph.nodes)
+        index = {v: i for i, v in enumerate(nodes)}
+        edges: list[tuple[Hashable, Hashable, Any]] = []
+        weights: list[float] = []
+        group: list[int] = []
+        group_ids: dict[Hashable, int] = {}
+        multi = graph.is_multigraph()
+        items = graph.edges(keys=True, data=True) if multi else graph.edges(data=True)
+        for item in items:
+            if multi:
+                u, v, key, data = item
+            else:
+                (u, v, data), key = item, None
+            if u == v:
+                continue
+            w = data.get(weight)
+            if w is None or not math.isfinite(w) or w < 0:
+                raise ValueError(f"edge ({u!r}, {v!r}) needs a finite non-negative {weight!r}")
+            corridor = data.get("corridor")
+            if corridor is None:
+                group.append(-1)
+            else:
+                label = corridor if risk == "corridor" else (u, v, key)
+                group.append(group_ids.setdefault(label, len(group_ids)))
+            edges.append((u, v, key))
+            weights.append(float(w))
+        m = len(edges)
+        u_idx = np.fromiter((index[e[0]] for e in edges), dtype=np.int64, count=m)
+        v_idx = np.fromiter((index[e[1]] for e in edges), dtype=np.int64, count=m)
+        tail = np.empty(2 * m, dtype=np.int64)
+        head = np.empty(2 * m, dtype=np.int64)
+        tail[0::2], tail[1::2] = u_idx, v_idx
+        head[0::2], head[1::2] = v_idx, u_idx
+        return cls(
+            nodes=nodes,
+            index=index,
+            edges=edges,
+            weight=np.asarray(weights, dtype=np.float64),
+            group=np.asarray(group, dtype=np.int64),
+            groups=list(group_ids),
+            tail=tail,
+            head=head,
+        )
+
+
+def arc_search(
+    n: int,
+    tail: IntArray,
+    head: IntArray,
+    cost: FloatArray,
+    source: int,
+    target: int = -1,
+    *,
+    blocked: BoolArray | None = None,
+    engine: str = "csr",
+) -> tuple[FloatArray, IntArray]:
+    """Dijkstra over arcs from row ``source``; stops at ``target`` unless it is ``-1``.
+
+    Returns the distance to and the arc into every row (``-1``: none). Only rows settled
+    before the search stopped are final. ``engine="networkx"`` runs the reference.
+    """
+    blocked = (
+        np.zeros(tail.size, dtype=np.bool_)
+        if blocked is None
+        else np.asarray(blocked, dtype=np.bool_)
+    )
+    if engine == "networkx":
+        return _nx_arc_search(n, tail, head, cost, source, target, blocked)
+    order = np.argsort(tail, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    dist, _, pred_entry = _astar(
+        indptr,
+        head[order],
+        cost[order],
+        int(source),
+        int(target),
+        np.zeros(n),
+        np.zeros(n, dtype=np.bool_),
+        blocked[order],
+    )
+    pred_arc = np.full(n, -1, dtype=np.int64)
+    reached = pred_entry >= 0
+    pred_arc[reached] = order[pred_entry[reached]]
+    return dist, pred_arc
+
+
+def _nx_arc_search(
+    n: int,
+    tail: IntArray,
+    head: IntArray,
+    cost: FloatArray,
+    source: int,
+    target: int,
+    blocked: BoolArray,
+) -> tuple[FloatArray, IntArray]:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(n))
+    best: dict[tuple[int, int], int] = {}
+    for a in np.flatnonzero(~blocked).tolist():
+        pair = (int(tail[a]), int(head[a]))
+        if pair not in best or cost[a] < cost[best[pair]]:
+            best[pair] = a
+    graph.add_edges_from((u, v, {"w": float(cost[a]), "arc": a}) for (u, v), a in best.items())
+    dist = np.full(n, np.inf)
+    pred_arc = np.full(n, -1, dtype=np.int64)
+    if target >= 0:
+        try:
+            _, path = nx.bidirectional_dijkstra(graph, source, target, weight="w")
+        except nx.NetworkXNoPath:
+            return dist, pred_arc
+        dist[source] = 0.0
+        for u, v in pairwise(path):
+            dist[v] = dist[u] + graph[u][v]["w"]
+            pred_arc[v] = graph[u][v]["arc"]
+        return dist, pred_arc
+    preds, lengths = nx.dijkstra_predecessor_and_distance(graph, source, weight="w")
+    for v, d in lengths.items():
+        dist[v] = d
+        if preds[v]:
+            pred_arc[v] = graph[preds[v][0]][v]["arc"]
+    return dist, pred_arc
