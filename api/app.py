@@ -23,7 +23,7 @@ from api._http import HeadAsGet, PublicBaseURL
 from api._ogc import OPENAPI
 from api._openapi import openapi_document
 from api.auth import viewer
-from api.errors import add_exception_handlers
+from api.errors import add_exception_handlers, http_message
 from api.jobs import run_request
 from api.routes_features import router as features_router
 from api.routes_layers import router as layers_router
@@ -79,6 +79,7 @@ def create_app(
             work,
             workers=service.max_concurrent_jobs,
             executor=app.state.job_settings.executor,
+            describe=http_message,  # a failed job reads like an error response
         ) as runner:
             app.state.jobs = runner
             yield

@@ -14,10 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.planning import PlanningContext, measure, planning_context
 from layers.store import Store
 from planner.network.places import PlaceIndex
 from planner.plans.route import plan_route
+from usecases.context import PlanningContext, planning_context
+from usecases.proposals import measure
 
 runner = CliRunner()
 
@@ -142,7 +143,7 @@ def test_the_names_people_type_resolve_and_say_how(
 
 
 def test_every_openapi_example_place_resolves(place_index: PlaceIndex) -> None:
-    from api._proposal_requests import BackboneRequest, RouteRequest
+    from usecases.requests import BackboneRequest, RouteRequest
 
     index = place_index
     typed = []

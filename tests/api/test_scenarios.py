@@ -17,12 +17,12 @@ import pyproj
 import pytest
 from shapely import LineString, Point, box
 
-from api.scenarios import ScenarioResult, ScenarioWorkspace, run_scenario
 from layers.errors import NotFoundError, TrazoError
 from layers.ingest import ingest
 from layers.store import Store
 from planner.plans.scenario import DEFAULT_SCENARIO_DIR, Scenario, load_scenario
 from planner.proposals.metrics import is_built, segment_graph
+from usecases.scenario import ScenarioResult, ScenarioWorkspace, run_scenario
 
 CORRIDOR_DEPLOYMENTS = {"rail", "highway", "pipeline", "power_aerial", "fiber_lease", "subsea"}
 

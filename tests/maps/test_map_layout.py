@@ -16,13 +16,13 @@ import layout_checks as lc
 import map_fixtures as fx
 import pytest
 
-from api.planning import measure, save_proposal
-from api.scenarios import ScenarioWorkspace, run_scenarios
 from layers.bundle import load_bundle
 from layers.store import Store
 from maps.render import manifest_attributions, proposal_map, save_map, store_map
 from planner.plans.route import plan_route
 from planner.plans.scenario import DEFAULT_SCENARIO_DIR, list_scenarios
+from usecases.proposals import measure, save_proposal
+from usecases.scenario import ScenarioWorkspace, run_scenario
 
 DATA = DEFAULT_SCENARIO_DIR.parent
 SCENARIOS = sorted(path.stem for path in DEFAULT_SCENARIO_DIR.glob("*.toml"))
@@ -42,7 +42,7 @@ def real_maps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             spec = spec.model_copy(update={"steps": steps})
         specs.append(spec)
     workspace = ScenarioWorkspace(store)
-    results = run_scenarios(specs, store, folder / "out", workspace=workspace)
+    results = [run_scenario(s, store, folder / "out", workspace=workspace) for s in specs]
     maps = {result.spec.name: result.files["map"] for result in results}
     credits, labels = manifest_attributions(DATA)
     context = workspace.base
