@@ -35,7 +35,13 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from api.distributed import (
+from api.settings import JobSettings, ServiceSettings, StoreSettings
+from layers.errors import PartitionFailedError
+from layers.ingest import ingest
+from layers.store import Store
+from planner.proposals.formats import proposal_to_geojson
+from planner.proposals.proposal import Proposal
+from usecases.national import (
     NationalRequest,
     dask_client,
     national_partitions,
@@ -43,12 +49,9 @@ from api.distributed import (
     run_partitions,
     state_label,
 )
-from api.settings import JobSettings, ServiceSettings, StoreSettings
-from layers.errors import PartitionFailedError
-from layers.ingest import ingest
-from layers.store import Store
-from planner.proposals.formats import proposal_to_geojson
-from planner.proposals.proposal import Proposal
+
+# dask LocalClusters of worker processes, each running national plans.
+pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 CRS = "EPSG:4326"
