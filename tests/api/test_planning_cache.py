@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-import api.planning
-from api.planning import cache_folder, planning_context
+import usecases.context
 from layers.ingest import ingest
 from layers.store import Store
 from planner.network.build_cache import BuildCache
 from planner.network.places import Place
 from planner.network.planning_network import attach_place
+from usecases.context import cache_folder, planning_context
 
 # Two highways on meridians -93 and -92, 17°N to 18°N: 110.67 km each on the WGS84
 # ellipsoid (meridian arc tables: 110.649 km per degree at 15°, 110.704 km at 20°).
@@ -43,7 +43,7 @@ def store(tmp_path: Path) -> Store:
     return store
 
 
-def _costs(context: api.planning.PlanningContext) -> list[float]:
+def _costs(context: usecases.context.PlanningContext) -> list[float]:
     return sorted(d["cost_usd"] for _, _, d in context.network.graph.edges(data=True))
 
 
@@ -60,7 +60,7 @@ def test_the_network_is_built_once_and_then_loaded(
     def no_build(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the network was built again")
 
-    monkeypatch.setattr(api.planning, "build_network", no_build)
+    monkeypatch.setattr(usecases.context, "build_network", no_build)
     again = planning_context(Store(store.path))  # another process would do the same
     assert again.network is not first.network
     assert _costs(again) == _costs(first) == [pytest.approx(18_000 * DEGREE_KM, rel=5e-4)]
@@ -85,7 +85,7 @@ def test_a_replaced_layer_gives_another_network(store: Store, tmp_path: Path) ->
 
 def test_another_cost_model_gives_another_network(store: Store, tmp_path: Path) -> None:
     default = planning_context(store)
-    text = (Path(api.planning.__file__).parent.parent / "data" / "cost_model.toml").read_text()
+    text = (Path(usecases.context.__file__).parent.parent / "data" / "cost_model.toml").read_text()
     cheaper = tmp_path / "cheap.toml"
     cheaper.write_text(
         text.replace(
