@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 
+from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
-from layers.store import LayerInfo
 from layers.store_api import LayerStore
 from planner.network.build_cache import BuildCache, content_key
 from planner.network.cost_model import CostModel, load_cost_model

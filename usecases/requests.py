@@ -16,8 +16,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from layers.catalog import LAYER_NAME_PATTERN
 from layers.errors import RequestFieldError
-from layers.store import LAYER_NAME_PATTERN
 from planner.network.places import Place
 from planner.plans.scenario import NAME_PATTERN
 from planner.proposals.proposal import Proposal

@@ -71,6 +71,7 @@ def test_route_is_costed_stored_and_exported(tiny_store: Path) -> None:
     assert boq.iloc[-1]["usd"] == pytest.approx(metrics["capex_usd_total"], abs=1)
 
 
+@pytest.mark.slow
 def test_backbone_joins_three_towns(tiny_store: Path) -> None:
     result = runner.invoke(
         app, ["plan", "backbone", "--terminals", "Sur; Norte; Este, Tabasco", "--name", "tres"]

@@ -49,6 +49,9 @@ from usecases.national import (
     state_label,
 )
 
+# dask LocalClusters of worker processes, each running national plans.
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 CRS = "EPSG:4326"
 PEOPLE_07 = 5000 + 800 + 1000

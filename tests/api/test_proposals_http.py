@@ -357,6 +357,7 @@ def test_roles(
     assert response.status_code == status
 
 
+@pytest.mark.slow
 def test_jobs_run_in_worker_processes(tmp_path: Path) -> None:
     store = build_store(tmp_path / "process")
     with TestClient(make_app(store, executor="process")) as client:
