@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -211,6 +212,10 @@ def _proposal_links(request: Request, name: str) -> list[Link]:
     return links
 
 
+_LOOKUPS_BUILD = threading.Lock()
+"""Held while the lookups are found or built: concurrent cold requests build them once."""
+
+
 @functools.lru_cache(maxsize=4)
 def _cached_lookups(store: LayerStore, version: tuple[tuple[str, str, str], ...]) -> Lookups:
     frames: dict[LayerKind, Any] = {}
@@ -254,7 +259,10 @@ def _lookups(store: LayerStore) -> Lookups:
         for info in layers
         if info.kind in _LOOKUP_KINDS
     )
-    return _cached_lookups(store, version)
+    # lru_cache alone lets every request that misses build its own copy at once (ten cold
+    # submissions held ten place indexes); one builds, the others wait and share it
+    with _LOOKUPS_BUILD:
+        return _cached_lookups(store, version)
 
 
 def _stored(store: LayerStore, name: str) -> bool:
