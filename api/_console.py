@@ -12,7 +12,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from api.settings import LimitSettings, StoreSettings
-from layers.errors import TrazoError
+from layers.errors import (
+    AlreadyExistsError,
+    LayerValidationError,
+    NotFoundError,
+    Subject,
+    TrazoError,
+    with_hint,
+)
 from layers.limits import Limits
 from layers.store_api import LayerStore
 from layers.stores import open_store as open_store_at
@@ -24,11 +31,32 @@ logger = logging.getLogger("trazo")
 P = ParamSpec("P")
 R = TypeVar("R")
 
-USER_ERROR_EXIT = 2
+CLI_HINTS: dict[tuple[type[TrazoError], Subject], str] = {
+    (NotFoundError, "layer"): "see `trazo layers list`",
+    (NotFoundError, "layers"): "run `trazo demo` or load layers with `trazo layers load`",
+    (NotFoundError, "proposal"): "see `trazo proposals list`",
+    (AlreadyExistsError, "layer"): "pass --replace to replace it",
+    (AlreadyExistsError, "proposal"): "pass --replace to replace it, or choose another --name",
+    (AlreadyExistsError, "copy"): "pass --replace to replace them",
+    (LayerValidationError, "layer_name"): "choose it with --name",
+}
+"""What the command line adds to a message, by the error's class (or a base) and subject."""
+
+
+def cli_message(error: TrazoError) -> str:
+    """The message of ``error`` as ``trazo`` prints it: with the command line's hint, if any.
+
+    Examples
+    --------
+    >>> cli_message(NotFoundError("no layer named 'x'", subject="layer"))
+    "no layer named 'x'; see `trazo layers list`"
+    """
+    return with_hint(error, CLI_HINTS)
 
 
 def user_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a Trazo error into one line on stderr and exit status 2, without a traceback."""
+    """Turn a Trazo error into one line on stderr and the error's exit status (2 for every
+    class today, see :mod:`layers.errors`), without a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -38,12 +66,12 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
             logger.debug("user error", exc_info=True)
             # one line whatever the terminal's width; the message is text, not markup
             err_console.print(
-                f"[bold red]error:[/] {escape(err.message)}",
+                f"[bold red]error:[/] {escape(cli_message(err))}",
                 highlight=False,
                 markup=True,
                 soft_wrap=True,
             )
-            raise typer.Exit(USER_ERROR_EXIT) from None
+            raise typer.Exit(err.exit_code) from None
 
     return wrapper
 

@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.distributed import dask_client, plan_national_last_mile
 from api.planning import PlanningContext
 from api.settings import DistributedSettings, PlannerSettings
-from layers.errors import NotFoundError, TrazoError
+from layers.errors import DegenerateRequestError, NotFoundError, RequestFieldError, TrazoError
 from layers.store import LAYER_NAME_PATTERN
-from planner.errors import DegenerateRequestError
 from planner.network.places import Place, PlaceIndex, resolve_places
 from planner.plans.backbone import plan_backbone
 from planner.plans.demand import AreaSelection, require_localities, select_area
@@ -219,7 +218,7 @@ class LastMileRequest(ProposalRequest):
     def check(self, lookups: Lookups) -> list[dict[str, Any]]:
         """Find the area; the store must hold localities."""
         if lookups.localities is None:
-            raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+            raise NotFoundError("the store holds no localities layer", subject="layers")
         if self.national:
             return self._check_national(lookups)
         _check_admin_layers(self.area, lookups.states, lookups.municipalities)
@@ -236,7 +235,7 @@ class LastMileRequest(ProposalRequest):
     ) -> Proposal:
         """Select the area's localities and plan their last mile."""
         if context.localities is None:
-            raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+            raise NotFoundError("the store holds no localities layer", subject="layers")
         if self.national:
             return self._plan_national(context, progress)
         _check_admin_layers(self.area, context.states, context.municipalities)
@@ -294,21 +293,6 @@ REQUESTS: dict[JobKind, type[ProposalRequest]] = {
 """The request model of each job kind."""
 
 
-class RequestFieldError(TrazoError):
-    """A place or area in a request cannot be used; keeps the planner's code and message.
-
-    The message starts with the request field (``from: 'Teapa' matches 2 localities ...``)
-    and lists the candidates or close names the planner found. Answered with a 422.
-    """
-
-    def __init__(self, field: str, error: TrazoError) -> None:
-        super().__init__(f"{field}: {error.message}")
-        self.code = error.code
-        self.field = field
-        self.candidates: list[str] = list(getattr(error, "candidates", []))
-        self.suggestions: list[str] = list(getattr(error, "suggestions", []))
-
-
 def _check_admin_layers(
     area: str, states: gpd.GeoDataFrame | None, municipalities: gpd.GeoDataFrame | None
 ) -> None:
@@ -316,7 +300,8 @@ def _check_admin_layers(
     if states is None and municipalities is None and not is_wkt:
         raise NotFoundError(
             "the store holds no states or municipalities layers to find the area in; "
-            "give a WKT polygon, or run `trazo demo`"
+            "give a WKT polygon",
+            subject="layers",
         )
 
 

@@ -11,8 +11,12 @@ import typer
 
 from api._console import console, limits, open_store, user_errors
 from api.settings import StoreSettings
-from layers.errors import LayerValidationError, LimitExceededError, NotFoundError
-from maps.proposal import ProposalFormatError
+from layers.errors import (
+    LayerValidationError,
+    LimitExceededError,
+    NotFoundError,
+    ProposalFormatError,
+)
 from maps.render import manifest_attributions, save_map, store_map
 
 Bbox = tuple[float, float, float, float]

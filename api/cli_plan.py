@@ -18,8 +18,7 @@ from api._national_cli import (
     state_table,
 )
 from api.settings import DistributedSettings, PlannerSettings
-from layers.errors import NotFoundError
-from planner.errors import DegenerateRequestError
+from layers.errors import DegenerateRequestError, NotFoundError
 
 if TYPE_CHECKING:
     from api.planning import PlanningContext
@@ -200,7 +199,7 @@ def last_mile(
 
     context = _context(cost_model)
     if context.localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        raise NotFoundError("the store holds no localities layer", subject="layers")
     selection = select_area(area, context.states, context.municipalities)
     inside = context.localities[context.localities.intersects(selection.geometry)]
     with console.status(f"planning the last mile for {len(inside):,} localities..."):

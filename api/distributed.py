@@ -32,7 +32,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 
-from layers.errors import NotFoundError, TrazoError
+from layers.errors import (
+    NotFoundError,
+    PartitionFailedError,
+    SchedulerUnreachableError,
+    TrazoError,
+)
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
 from planner.network.cost_model import load_cost_model
@@ -59,18 +64,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 Progress = Callable[[int, int, str], None]
 """Called with partitions done, partitions in all, and what was just finished."""
-
-
-class PartitionFailedError(TrazoError):
-    """One partition of a national run failed; the run stores nothing."""
-
-    code = "partition_failed"
-
-
-class SchedulerUnreachableError(TrazoError):
-    """The dask scheduler named cannot be reached."""
-
-    code = "scheduler_unreachable"
 
 
 @contextlib.contextmanager
@@ -210,13 +203,13 @@ def national_partitions(
     states = _frames(store, LayerKind.STATES)
     if states is None:
         raise NotFoundError(
-            "the store holds no states layer: `--area all` plans every stored state; "
-            "load one (`trazo demo` does)"
+            "the store holds no states layer: area 'all' plans every stored state",
+            subject="layers",
         )
     if localities is None:
         localities = _frames(store, LayerKind.LOCALITIES)
     if localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        raise NotFoundError("the store holds no localities layer", subject="layers")
     return state_partitions(localities, states)
 
 

@@ -1,8 +1,10 @@
-"""One map from Trazo's exception tree to HTTP statuses, registered once on the app.
+"""The service's side of the error catalogue, registered once on the app.
 
-Routes raise domain errors; these handlers turn them into ``{code, message}`` bodies with
-a message safe to show. Anything unexpected is logged with its traceback and answered
-with a 500 that says only that.
+Routes raise domain errors (:mod:`layers.errors`); these handlers turn them into
+``{code, message}`` bodies with the error's own HTTP status and a message safe to show,
+plus the service's hint for the error's subject (:data:`HTTP_HINTS`: library messages
+name neither command-line flags nor HTTP routes). Anything unexpected is logged with its
+traceback and answered with a 500 that says only that.
 """
 
 from __future__ import annotations
@@ -17,44 +19,34 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from layers.errors import (
     AlreadyExistsError,
     LayerValidationError,
-    LimitExceededError,
     NotFoundError,
+    Subject,
     TrazoError,
-    UnsafeInputError,
+    with_hint,
 )
-from layers.store import StoreBusyError
 
 logger = logging.getLogger("trazo.api")
 
+HTTP_HINTS: dict[tuple[type[TrazoError], Subject], str] = {
+    (NotFoundError, "layer"): "see GET /layers",
+    (NotFoundError, "layers"): "load layers with POST /layers",
+    (NotFoundError, "proposal"): "see GET /proposals",
+    (AlreadyExistsError, "layer"): "send replace=true to replace it",
+    (AlreadyExistsError, "proposal"): "send replace=true to replace it, or another name",
+    (LayerValidationError, "layer_name"): "give it in the form's 'name' field",
+}
+"""What the service adds to a message, by the error's class (or a base) and subject."""
 
-class InvalidParameterError(TrazoError):
-    """A query parameter the operation does not take, or a value it cannot use.
 
-    OGC API – Features answers these with 400 (``/req/core/query-param-invalid`` and
-    ``/req/core/query-param-unknown``), where the service's other routes use 422.
+def http_message(error: TrazoError) -> str:
+    """The message of ``error`` as the service shows it: with the service's hint, if any.
+
+    Examples
+    --------
+    >>> http_message(NotFoundError("no layer named 'x'", subject="layer"))
+    "no layer named 'x'; see GET /layers"
     """
-
-    code = "invalid_parameter"
-
-
-STATUS_BY_ERROR: tuple[tuple[type[TrazoError], int], ...] = (
-    (NotFoundError, 404),
-    (AlreadyExistsError, 409),
-    (LimitExceededError, 413),
-    (UnsafeInputError, 400),
-    (InvalidParameterError, 400),
-    (LayerValidationError, 422),
-    (StoreBusyError, 503),
-)
-"""Most specific first; any other Trazo error is the client's: 422."""
-
-
-def status_for(error: TrazoError) -> int:
-    """The HTTP status of a Trazo error."""
-    for kind, status in STATUS_BY_ERROR:
-        if isinstance(error, kind):
-            return status
-    return 422
+    return with_hint(error, HTTP_HINTS)
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -63,14 +55,15 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
 
 
 def add_exception_handlers(app: FastAPI) -> None:
-    """Register the error map on ``app``."""
+    """Register the catalogue's statuses (each error class's ``http_status``) on ``app``."""
 
     async def trazo_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TrazoError)
-        status = status_for(exc)
+        status = exc.http_status
         logger.info("%s %s -> %d %s", request.method, request.url.path, status, exc.code)
         headers = {"Retry-After": "5"} if status == 503 else None
-        return JSONResponse(error_body(exc.code, exc.message), status_code=status, headers=headers)
+        body = error_body(exc.code, http_message(exc))
+        return JSONResponse(body, status_code=status, headers=headers)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

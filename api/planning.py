@@ -109,8 +109,8 @@ def planning_context(
     corridors = [info for info in infos if info.kind in CORRIDOR_KINDS]
     if not corridors:
         raise NotFoundError(
-            "the store holds no rights_of_way or fiber_routes layers to route on; "
-            "run `trazo demo` or load some with `trazo layers load`"
+            "the store holds no rights_of_way or fiber_routes layers to route on",
+            subject="layers",
         )
     builds = BuildCache(cache_folder(store)) if cache else None
 

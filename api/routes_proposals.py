@@ -251,8 +251,8 @@ def _lookups(store: LayerStore) -> Lookups:
     layers = store.list_layers()
     if not any(info.kind in CORRIDOR_KINDS for info in layers):
         raise NotFoundError(
-            "the store holds no rights_of_way or fiber_routes layers to route on; "
-            "run `trazo demo` or load some with `trazo layers load`"
+            "the store holds no rights_of_way or fiber_routes layers to route on",
+            subject="layers",
         )
     version = tuple(
         (info.name, info.kind.value, info.loaded_at)

@@ -191,8 +191,8 @@ class ScenarioWorkspace:
         if missing:
             raise NotFoundError(
                 f"scenario {spec.name!r}: layers {', '.join(missing)} are not stored corridor "
-                f"layers; stored: {', '.join(self.corridor_layers) or 'none'} "
-                "(load them with `trazo layers load` or run `trazo demo`)"
+                f"layers; stored: {', '.join(self.corridor_layers) or 'none'}",
+                subject="layers",
             )
         return tuple(spec.layers)
 
@@ -224,8 +224,8 @@ class ScenarioWorkspace:
         landings = self.frames_of(LayerKind.SUBSEA_LANDINGS)
         if not cables or not landings:
             raise NotFoundError(
-                "subsea = true needs a subsea_cables and a subsea_landings layer; "
-                "run `trazo demo` or load them"
+                "subsea = true needs a subsea_cables and a subsea_landings layer",
+                subject="layers",
             )
         links: list[SubseaLink] = []
         landing_frame = pd.concat([self.frame(n) for n in landings], ignore_index=True)
@@ -432,7 +432,7 @@ def _locality_places(
 ) -> list[Place]:
     localities = context.localities
     if localities is None:
-        raise NotFoundError("the store holds no localities layer; run `trazo demo` or load one")
+        raise NotFoundError("the store holds no localities layer", subject="layers")
     chosen = localities
     if min_population is not None:
         chosen = chosen[chosen["population"] >= min_population]
@@ -475,7 +475,7 @@ def _cable(step: CableStep, context: PlanningContext, workspace: ScenarioWorkspa
     landings = workspace.frames_of(LayerKind.SUBSEA_LANDINGS)
     if not cables or not landings:
         raise NotFoundError(
-            "a cable step needs a subsea_cables and a subsea_landings layer; run `trazo demo`"
+            "a cable step needs a subsea_cables and a subsea_landings layer", subject="layers"
         )
     return cable_proposal(
         gpd.GeoDataFrame(
@@ -500,7 +500,8 @@ def _last_mile(
 ) -> Proposal:
     if context.localities is None or context.states is None or context.municipalities is None:
         raise NotFoundError(
-            "a last mile needs the localities, states and municipalities layers; run `trazo demo`"
+            "a last mile needs the localities, states and municipalities layers",
+            subject="layers",
         )
     area = select_area(step.area, context.states, context.municipalities)
     inside = localities_in_area(context.localities, area)

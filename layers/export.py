@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from layers.errors import TrazoError, UnsafeInputError
+from layers.errors import ExportError, UnsafeInputError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,12 +37,6 @@ GPKG_VERSION = "1.2"
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _XML_NAME_BAD = re.compile(r"[^A-Za-z0-9_]")
-
-
-class ExportError(TrazoError):
-    """An export was asked for in a format or place Trazo cannot write."""
-
-    code = "export_failed"
 
 
 @dataclass(frozen=True)

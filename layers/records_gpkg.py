@@ -15,18 +15,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from layers.errors import NotFoundError
-from layers.store import (
-    StoreBusyError,
-    StoreWriteError,
-    create_private_table,
-    sqlite_connection,
-    sqlite_transaction,
-)
-
-NO_STORE_MESSAGE = (
-    "the store holds no layers to plan on; run `trazo demo` or load some with `trazo layers load`"
-)
+from layers.errors import NotFoundError, StoreBusyError, StoreWriteError
+from layers.store import create_private_table, sqlite_connection, sqlite_transaction
+from layers.store_api import NO_STORE_MESSAGE
 
 
 class _Session:
@@ -84,10 +75,10 @@ class GeoPackageRecords:
 
     def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         if not self.path.exists():
-            raise NotFoundError(NO_STORE_MESSAGE)
+            raise NotFoundError(NO_STORE_MESSAGE, subject="layers")
         return sqlite_connection(self.path)
 
     def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         if not self.path.exists():
-            raise NotFoundError(NO_STORE_MESSAGE)
+            raise NotFoundError(NO_STORE_MESSAGE, subject="layers")
         return sqlite_transaction(self.path)

@@ -76,7 +76,8 @@ from layers.errors import (
     AlreadyExistsError,
     LayerValidationError,
     NotFoundError,
-    TrazoError,
+    StoreBusyError,
+    StoreWriteError,
     disk_full_as_error,
 )
 from layers.kinds import LayerKind
@@ -166,18 +167,6 @@ _CATALOG_FIELDS = (
 )
 
 
-class StoreBusyError(TrazoError):
-    """Another load is writing to the store and did not finish in time."""
-
-    code = "store_busy"
-
-
-class StoreWriteError(TrazoError):
-    """Writing a layer failed; the store was left as it was."""
-
-    code = "store_write_failed"
-
-
 @dataclass(frozen=True)
 class LayerInfo:
     """One catalog row: what a stored layer is and where it came from."""
@@ -229,8 +218,8 @@ def check_layer_name(name: str) -> str:
     if name.startswith(RESERVED_NAME_PREFIXES):
         raise LayerValidationError(
             f"layer name {name!r} is not allowed: names starting with 'gpkg' or 'sqlite_' are "
-            "reserved by GeoPackage and SQLite; choose another name (the form's 'name' "
-            "field, or --name)"
+            "reserved by GeoPackage and SQLite; choose another name",
+            subject="layer_name",
         )
     return name
 
@@ -585,7 +574,7 @@ class Store:
         check_layer_name(name)
         tif = Path(tif)
         if not tif.is_file():
-            raise NotFoundError(f"raster file {tif} does not exist")
+            raise NotFoundError(f"raster file {tif.name} does not exist")
         with disk_full_as_error(f"raster {name!r}"), self._write_lock():
             self._ensure_store()
             self._refuse_existing(name, replace)
@@ -673,8 +662,7 @@ class Store:
                 ).fetchone()
                 if taken and not replace:
                     raise AlreadyExistsError(
-                        f"proposal {name!r} already exists; pass replace=True (`--replace`) "
-                        "or choose another --name"
+                        f"proposal {name!r} already exists", subject="proposal"
                     )
                 conn.execute(
                     f"INSERT OR REPLACE INTO {PROPOSALS_TABLE} VALUES (?, ?, ?, ?)",
@@ -692,7 +680,7 @@ class Store:
         if not records:
             names = [record[0] for record in self._proposal_records()]
             known = f"stored: {', '.join(names[:_NAMES_IN_MESSAGE])}" if names else "none stored"
-            raise NotFoundError(f"no proposal named {name!r} ({known}; see `trazo proposals list`)")
+            raise NotFoundError(f"no proposal named {name!r} ({known})", subject="proposal")
         return self._proposal_from(records[0])
 
     def delete_proposal(self, name: str) -> None:
@@ -792,12 +780,14 @@ class Store:
             return rows[0]
         names = [row.info.name for row in self._rows()]
         if not names:
-            hint = "the store has no layers yet; load one with `trazo layers load`"
-        elif len(names) <= _NAMES_IN_MESSAGE:
-            hint = "stored layers: " + ", ".join(names)
+            raise NotFoundError(
+                f"no layer named {name!r}; the store has no layers yet", subject="layers"
+            )
+        if len(names) <= _NAMES_IN_MESSAGE:
+            known = "stored layers: " + ", ".join(names)
         else:
-            hint = f"{len(names)} layers are stored; see `trazo layers list`"
-        raise NotFoundError(f"no layer named {name!r}; {hint}")
+            known = f"{len(names)} layers are stored"
+        raise NotFoundError(f"no layer named {name!r}; {known}", subject="layer")
 
     def _vector_row(self, name: str) -> _Row:
         row = self._row(name)
@@ -866,7 +856,7 @@ class Store:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise StoreBusyError(
-                            f"another load is writing to {self.path}; try again when it ends"
+                            "another load is writing to the store; try again when it ends"
                         ) from None
                     time.sleep(0.05)
             try:
@@ -916,9 +906,7 @@ class Store:
 
     def _refuse_existing(self, name: str, replace: bool) -> None:
         if not replace and self._rows(name):
-            raise AlreadyExistsError(
-                f"layer {name!r} already exists; pass replace=True (`--replace`) to replace it"
-            )
+            raise AlreadyExistsError(f"layer {name!r} already exists", subject="layer")
 
     @staticmethod
     def _new_physical(name: str) -> str:
@@ -1227,5 +1215,6 @@ def _raster_bbox(tif: Path, name: str) -> BBox | None:
                 return None
             left, bottom, right, top = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
     except rasterio.errors.RasterioError as exc:
-        raise StoreWriteError(f"raster {name!r} could not be read back: {exc}") from exc
+        log.warning("raster %s could not be read back from %s: %s", name, tif, exc)
+        raise StoreWriteError(f"raster {name!r} could not be read back as a GeoTIFF") from exc
     return (float(left), float(bottom), float(right), float(top))

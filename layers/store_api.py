@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from layers.report import ValidationReport
     from layers.store import BBox, ExportFormat, LayerInfo, StoredProposal
 
+NO_STORE_MESSAGE = "the store holds no layers to plan on"
+"""What both backends say when a store that was never written to is asked for records."""
+
 
 class RecordCursor(Protocol):
     """What one statement on a record table gives back."""

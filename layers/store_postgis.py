@@ -57,10 +57,11 @@ from layers.errors import (
     AlreadyExistsError,
     LayerValidationError,
     NotFoundError,
+    StoreBusyError,
+    StoreWriteError,
     TrazoError,
 )
 from layers.kinds import LayerKind
-from layers.records_gpkg import NO_STORE_MESSAGE
 from layers.report import ValidationReport
 from layers.store import (
     CATALOG_TABLE,
@@ -68,9 +69,7 @@ from layers.store import (
     BBox,
     ExportFormat,
     LayerInfo,
-    StoreBusyError,
     StoredProposal,
-    StoreWriteError,
     _check_bbox,
     _halves,
     _now,
@@ -81,7 +80,7 @@ from layers.store import (
     _row_from_record,
     check_layer_name,
 )
-from layers.store_api import fingerprint_of
+from layers.store_api import NO_STORE_MESSAGE, fingerprint_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -306,8 +305,10 @@ class PostgisStore:
                 reason = (
                     str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
                 )
+                log.warning("cannot connect to the PostGIS store %s: %s", self.location, reason)
                 raise StoreBusyError(
-                    f"cannot connect to the PostGIS store {self.location}: {reason}"
+                    "cannot connect to the PostGIS store; check that the server is up and the "
+                    "URL, user and password are right (the log has the database's reason)"
                 ) from err
             self._pool = psycopg_pool.ConnectionPool(
                 self._url,
@@ -322,9 +323,10 @@ class PostgisStore:
             except psycopg_pool.PoolTimeout as err:
                 self._pool.close()
                 self._pool = None
+                log.warning("no connection to the PostGIS store %s in 30 s", self.location)
                 raise StoreBusyError(
-                    f"cannot connect to the PostGIS store {self.location}; check that the "
-                    "server is up and the URL, user and password are right"
+                    "cannot connect to the PostGIS store; check that the server is up and the "
+                    "URL, user and password are right"
                 ) from err
         return self._pool
 
@@ -338,18 +340,13 @@ class PostgisStore:
             with self._get_pool().connection(timeout=self.lock_timeout) as conn:
                 yield conn
         except psycopg_pool.PoolTimeout as err:
-            raise StoreBusyError(
-                f"the PostGIS store {self.location} has no free connection; try again"
-            ) from err
+            raise StoreBusyError("the PostGIS store has no free connection; try again") from err
         except psycopg.OperationalError as err:
             if isinstance(err, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled):
                 reason = err.diag.message_primary
-                raise StoreBusyError(
-                    f"the PostGIS store {self.location} is busy; try again ({reason})"
-                ) from err
-            raise StoreBusyError(
-                f"the PostGIS store {self.location} is unavailable: {err}"
-            ) from err
+                raise StoreBusyError(f"the PostGIS store is busy; try again ({reason})") from err
+            log.warning("the PostGIS store %s is unavailable: %s", self.location, err)
+            raise StoreBusyError("the PostGIS store is unavailable; try again later") from err
 
     def _ensure(self) -> None:
         """Create the schema, PostGIS (if allowed) and the store's tables, once."""
@@ -657,7 +654,7 @@ class PostgisStore:
         self._check_name(name)
         tif = Path(tif)
         if not tif.is_file():
-            raise NotFoundError(f"raster file {tif} does not exist")
+            raise NotFoundError(f"raster file {tif.name} does not exist")
         bbox = _raster_bbox(tif, name)
         payload = tif.read_bytes()
         self._ensure()
@@ -723,9 +720,7 @@ class PostgisStore:
             return
         found = conn.execute(f"SELECT 1 FROM {CATALOG_TABLE} WHERE name = %s", (name,)).fetchone()
         if found is not None:
-            raise AlreadyExistsError(
-                f"layer {name!r} already exists; pass replace=True (`--replace`) to replace it"
-            )
+            raise AlreadyExistsError(f"layer {name!r} already exists", subject="layer")
 
     def _switch(
         self,
@@ -826,8 +821,7 @@ class PostgisStore:
             if inserted == 0:
                 if not replace:
                     raise AlreadyExistsError(
-                        f"proposal {name!r} already exists; pass replace=True (`--replace`) "
-                        "or choose another --name"
+                        f"proposal {name!r} already exists", subject="proposal"
                     )
                 conn.execute(
                     f"UPDATE {PROPOSALS_TABLE} SET kind = %s, created_at = %s, document = %s "
@@ -846,7 +840,7 @@ class PostgisStore:
         if not records:
             names = [r[0] for r in self._proposal_records()]
             known = f"stored: {', '.join(names[:_NAMES_IN_MESSAGE])}" if names else "none stored"
-            raise NotFoundError(f"no proposal named {name!r} ({known}; see `trazo proposals list`)")
+            raise NotFoundError(f"no proposal named {name!r} ({known})", subject="proposal")
         return _proposal(records[0])
 
     def delete_proposal(self, name: str) -> None:
@@ -896,12 +890,14 @@ class PostgisStore:
             return rows[0]
         names = [row.info.name for row in self._rows(conn)]
         if not names:
-            hint = "the store has no layers yet; load one with `trazo layers load`"
-        elif len(names) <= _NAMES_IN_MESSAGE:
-            hint = "stored layers: " + ", ".join(names)
+            raise NotFoundError(
+                f"no layer named {name!r}; the store has no layers yet", subject="layers"
+            )
+        if len(names) <= _NAMES_IN_MESSAGE:
+            known = "stored layers: " + ", ".join(names)
         else:
-            hint = f"{len(names)} layers are stored; see `trazo layers list`"
-        raise NotFoundError(f"no layer named {name!r}; {hint}")
+            known = f"{len(names)} layers are stored"
+        raise NotFoundError(f"no layer named {name!r}; {known}", subject="layer")
 
     def _vector_row(self, conn: psycopg.Connection[Any], name: str) -> _Row:
         row = self._row(conn, name)
@@ -978,7 +974,7 @@ class PostgisRecords:
                     )
                 )
             elif not store._has_table(conn, CATALOG_TABLE):
-                raise NotFoundError(NO_STORE_MESSAGE)
+                raise NotFoundError(NO_STORE_MESSAGE, subject="layers")
             yield _RecordSession(conn)
 
 
@@ -1007,9 +1003,8 @@ class PostgisOwners:
         try:
             return psycopg.connect(self._store._url, autocommit=True, connect_timeout=10)
         except psycopg.Error as err:
-            raise StoreBusyError(
-                f"cannot connect to the PostGIS store {self._store.location}"
-            ) from err
+            log.warning("cannot connect to the PostGIS store %s: %s", self._store.location, err)
+            raise StoreBusyError("cannot connect to the PostGIS store; try again later") from err
 
     def hold(self, owner: str) -> _HeldAdvisoryLock | None:
         """Take ``owner``'s lock on a connection kept open; None if another holds it."""

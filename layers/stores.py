@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from layers.errors import AlreadyExistsError, TrazoError
+from layers.errors import AlreadyExistsError, StoreCopyError
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
 from layers.store import Store
@@ -27,12 +27,6 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 log = logging.getLogger(__name__)
-
-
-class StoreCopyError(TrazoError):
-    """A copied layer did not read back the same from the destination store."""
-
-    code = "store_copy_failed"
 
 
 def default_work_dir(location: str) -> Path:
@@ -147,8 +141,7 @@ def copy_store(
         taken += sorted({p.name for p in target.list_proposals()} & {p.name for p in proposals})
         if taken:
             raise AlreadyExistsError(
-                f"the destination already holds {', '.join(taken[:10])}; pass --replace to "
-                "replace them"
+                f"the destination already holds {', '.join(taken[:10])}", subject="copy"
             )
     copied: list[CopiedItem] = []
     for info in layers:

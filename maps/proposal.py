@@ -20,7 +20,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 
-from layers.errors import TrazoError
+from layers.errors import ProposalFormatError
 from maps import format as fmt
 from maps._elements import SafeGeoJson
 from maps._html import Legend, esc, fill_item, is_missing, line_item, popup
@@ -96,12 +96,6 @@ def role_style(role: str) -> dict[str, Any]:
     if role == "backbone":
         return {"weight": 6}
     return {"weight": 5}  # primary, diverse-a, ring
-
-
-class ProposalFormatError(TrazoError):
-    """A proposal file is not a GeoJSON FeatureCollection of segments."""
-
-    code = "invalid_proposal"
 
 
 def _members(proposal: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

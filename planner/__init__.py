@@ -7,8 +7,8 @@ Four levels, each a sub-package, each importing only the ones below it:
 - :mod:`planner.network`: the corridor graph priced by a cost model, with places;
 - :mod:`planner.search`: graph algorithms (shortest paths, alternatives, Steiner, rings).
 
-:mod:`planner.errors` holds the errors every level raises. The names below are the usual
-way in: build a network, resolve places, plan, read the proposal.
+The errors every level raises are in the error catalogue, :mod:`layers.errors`. The names
+below are the usual way in: build a network, resolve places, plan, read the proposal.
 """
 
 from typing import TYPE_CHECKING

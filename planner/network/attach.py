@@ -22,9 +22,18 @@ import numpy.typing as npt
 import shapely
 from shapely import LineString, Point
 
-from planner.errors import NoRouteError
-from planner.network.corridor_graph import GRAPH_CRS, geodesic_km, to_analysis_crs
-from planner.network.land import Land, Piece
+from layers.errors import (
+    NoRouteError,
+)
+from planner.network.corridor_graph import (
+    GRAPH_CRS,
+    geodesic_km,
+    to_analysis_crs,
+)
+from planner.network.land import (
+    Land,
+    Piece,
+)
 
 EdgeKey = tuple[Hashable, Hashable, Any]
 ADDITIVE_ATTRIBUTES = ("length_km", "cost_usd")

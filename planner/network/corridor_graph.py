@@ -44,7 +44,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from planner.errors import GraphBuildError
+from layers.errors import GraphBuildError
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from layers.bundled_data import BUNDLED_DATA_DIR
-from layers.errors import TrazoError
+from layers.errors import CostModelError
 from planner._toml import read_toml
 
 DEFAULT_COST_MODEL_PATH = BUNDLED_DATA_DIR / "cost_model.toml"
@@ -58,12 +58,6 @@ _ROW_TO_DEPLOYMENT: dict[str, str] = {
 Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
-
-
-class CostModelError(TrazoError):
-    """A cost model file or override is missing, unreadable or has an invalid value."""
-
-    code = "invalid_cost_model"
 
 
 class _Entry(BaseModel):

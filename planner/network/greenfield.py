@@ -36,8 +36,13 @@ import numpy as np
 from pyproj import CRS, Geod, Transformer
 from shapely import LineString
 
-from layers.errors import TrazoError
-from planner.network.cost_model import CostModel, CostModelError
+from layers.errors import (
+    CostModelError,
+    GreenfieldError,
+    NoRouteError,
+    OutsideSurfaceError,
+)
+from planner.network.cost_model import CostModel
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -53,24 +58,6 @@ _TO_LONLAT = Transformer.from_crs(SURFACE_EPSG, 4326, always_xy=True)
 
 LonLat = tuple[float, float]
 Bounds = tuple[float, float, float, float]
-
-
-class GreenfieldError(TrazoError):
-    """A greenfield link cannot be computed from the given inputs."""
-
-    code = "greenfield_error"
-
-
-class OutsideSurfaceError(GreenfieldError):
-    """A point lies outside the friction surface or on a cell that cannot be trenched."""
-
-    code = "outside_surface"
-
-
-class NoGreenfieldPathError(GreenfieldError):
-    """No passable path joins the points (for example, they are on different islands)."""
-
-    code = "no_route"
 
 
 @dataclass(frozen=True, eq=False)
@@ -411,7 +398,7 @@ def greenfield_path(
     ------
     OutsideSurfaceError
         If a point is off the surface or on impassable ground.
-    NoGreenfieldPathError
+    NoRouteError
         If no passable path joins the points.
     """
     from skimage.graph import MCP_Geometric
@@ -422,7 +409,7 @@ def greenfield_path(
     mcp = MCP_Geometric(surface.friction, fully_connected=True, sampling=(step_km, step_km))
     cumulative, _ = mcp.find_costs([first], [last])
     if not np.isfinite(cumulative[last]):
-        raise NoGreenfieldPathError(
+        raise NoRouteError(
             f"no greenfield path from ({start[0]:.5f}, {start[1]:.5f}) to "
             f"({end[0]:.5f}, {end[1]:.5f}): every route crosses sea or missing elevation"
         )
@@ -456,7 +443,7 @@ def greenfield_links(
 
     Raises
     ------
-    OutsideSurfaceError, NoGreenfieldPathError
+    OutsideSurfaceError, NoRouteError
         As :func:`greenfield_path`; messages name the source or target index.
     """
     from skimage.graph import MCP_Geometric
@@ -481,7 +468,7 @@ def greenfield_links(
     for i, cell in enumerate(source_cells):
         if not np.isfinite(cumulative[cell]):
             lon, lat = sources[i]
-            raise NoGreenfieldPathError(
+            raise NoRouteError(
                 f"source {i} ({lon:.5f}, {lat:.5f}) has no greenfield path to any target"
             )
         cells = [(int(c[0]), int(c[1])) for c in mcp.traceback(cell)][::-1]

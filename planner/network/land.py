@@ -35,8 +35,15 @@ import shapely
 from shapely import LineString
 from shapely.ops import nearest_points
 
-from layers.errors import TrazoError
-from planner.network.corridor_graph import ANALYSIS_CRS, GRAPH_CRS, geodesic_km
+from layers.errors import (
+    OutsidePlanningAreaError,
+    TrazoError,
+)
+from planner.network.corridor_graph import (
+    ANALYSIS_CRS,
+    GRAPH_CRS,
+    geodesic_km,
+)
 
 COASTAL_TOLERANCE_KM = 1.0
 """How far a land deployment may run outside the land polygons (bridges, causeways)."""
@@ -49,12 +56,6 @@ WATER_DEPLOYMENTS = frozenset({"subsea"})
 
 _SIMPLIFY_M = 100.0
 """The coast is simplified this much before buffering (speed); the buffer shrinks to match."""
-
-
-class OutsidePlanningAreaError(TrazoError):
-    """A place lies outside the planning area (the stored states and their margin)."""
-
-    code = "outside_planning_area"
 
 
 @dataclass(frozen=True)

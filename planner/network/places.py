@@ -53,7 +53,13 @@ import pandas as pd
 import shapely
 
 from layers.bundled_data import BUNDLED_DATA_DIR
-from layers.errors import NotFoundError, TrazoError
+from layers.errors import (
+    AmbiguousPlaceError,
+    InvalidPlaceError,
+    PlaceAliasError,
+    PlaceNotFoundError,
+    WeakPlaceMatchError,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -84,49 +90,6 @@ _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _LON_LAT = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})\s*$")
 _PREFIX = re.compile(r"^\s*(landing|locality|point)\s*:\s*(.*)$", re.IGNORECASE)
 _CVEGEO = re.compile(r"^\d{9}$")
-
-
-class InvalidPlaceError(TrazoError, ValueError):
-    """A PLACE string is malformed: bad coordinates, swapped lat/lon, empty."""
-
-    code = "invalid_place"
-
-
-class AmbiguousPlaceError(TrazoError):
-    """A place name matches several localities or landings; ``candidates`` lists them."""
-
-    code = "ambiguous_place"
-
-    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.candidates = list(candidates)
-
-
-class PlaceNotFoundError(NotFoundError):
-    """No landing or locality has that name; ``suggestions`` holds close names."""
-
-    code = "place_not_found"
-
-    def __init__(self, message: str, suggestions: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.suggestions = list(suggestions)
-
-
-class WeakPlaceMatchError(TrazoError):
-    """A bare name whose only match is a small rural locality; ``candidates`` lists it (and
-    close names of towns) so the user can qualify it."""
-
-    code = "weak_place_match"
-
-    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.candidates = list(candidates)
-
-
-class PlaceAliasError(TrazoError):
-    """The place alias file is missing, malformed or names a key twice."""
-
-    code = "invalid_place_aliases"
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,30 @@ from typing import Any
 
 import numpy as np
 
-from planner.errors import NoRouteError
+from layers.errors import (
+    NoRouteError,
+)
 from planner.network.places import Place
 from planner.network.planning_network import (
     PlanningNetwork,
     add_greenfield_candidates,
     attach_places,
 )
-from planner.proposals.make import make_proposal, node_costs
+from planner.proposals.make import (
+    make_proposal,
+    node_costs,
+)
 from planner.proposals.proposal import Proposal
 from planner.proposals.segments import segments_from_edges
 from planner.search.ring import ring_subgraph
-from planner.search.shortest_paths import CSRGraph, csr_of
-from planner.search.steiner import UnreachableTerminalsError, steiner_tree_csr
+from planner.search.shortest_paths import (
+    CSRGraph,
+    csr_of,
+)
+from planner.search.steiner import (
+    UnreachableTerminalsError,
+    steiner_tree_csr,
+)
 
 WEIGHT = "cost_usd"
 

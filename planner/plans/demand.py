@@ -34,9 +34,17 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from layers.bundled_data import BUNDLED_DATA_DIR
-from layers.errors import NotFoundError, TrazoError
-from planner.errors import DegenerateRequestError
-from planner.network.places import _STATE_ALIASES, normalize_name
+from layers.errors import (
+    AmbiguousAreaError,
+    AreaNotFoundError,
+    DegenerateRequestError,
+    InvalidAreaError,
+    TrazoError,
+)
+from planner.network.places import (
+    _STATE_ALIASES,
+    normalize_name,
+)
 
 AreaKind = Literal["state", "municipality", "polygon"]
 DemandMethod = Literal[
@@ -72,32 +80,6 @@ serve the towns their routes cross. Farther than that, a new feeder would be nee
 _WKT = re.compile(r"^\s*(MULTI)?POLYGON\s*(Z\s*)?\(", re.IGNORECASE)
 _MAX_LISTED = 10
 _MAX_SUGGESTIONS = 5
-
-
-class AreaNotFoundError(NotFoundError):
-    """No state or municipality has that name; ``suggestions`` holds close names."""
-
-    code = "area_not_found"
-
-    def __init__(self, message: str, suggestions: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.suggestions = list(suggestions)
-
-
-class AmbiguousAreaError(TrazoError):
-    """A municipality name exists in several states; ``candidates`` lists them."""
-
-    code = "ambiguous_area"
-
-    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.candidates = list(candidates)
-
-
-class InvalidAreaError(TrazoError, ValueError):
-    """A polygon given as WKT or GeoJSON cannot be read or is not a polygon in lon/lat."""
-
-    code = "invalid_area"
 
 
 @dataclass(frozen=True)
@@ -396,7 +378,7 @@ def require_localities(
 
     Raises
     ------
-    planner.errors.DegenerateRequestError
+    layers.errors.DegenerateRequestError
         Naming the area, how many localities it holds and the threshold.
     """
     if len(localities) and (localities["population"] >= min_population).any():

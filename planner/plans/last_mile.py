@@ -65,7 +65,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from layers.errors import TrazoError
+from layers.errors import NoBackboneError, TrazoError
 from planner.network.corridor_graph import GRAPH_CRS, to_analysis_crs
 from planner.network.cost_model import CostModel
 from planner.network.places import Place
@@ -115,12 +115,6 @@ STREET_KM_PER_KM2 = 20.0
 
 
 _SLACK_USD = 1e-6
-
-
-class NoBackboneError(TrazoError):
-    """There is no backbone to connect the localities to."""
-
-    code = "no_backbone"
 
 
 def distribution_km(population: float) -> float:

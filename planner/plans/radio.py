@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
 
-from layers.errors import TrazoError
+from layers.errors import TerrainError
 
 EARTH_RADIUS_M = 6_371_000.0
 """Mean earth radius (IUGG), the R of the curvature term."""
@@ -40,12 +40,6 @@ _GEOD = Geod(ellps="WGS84")
 _MAX_SAMPLES_PER_CHUNK = 4_000_000
 
 FloatArray = npt.NDArray[np.float64]
-
-
-class TerrainError(TrazoError):
-    """The elevation raster cannot be used for radio paths."""
-
-    code = "invalid_elevation"
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from planner.errors import DegenerateRequestError
+from layers.errors import (
+    DegenerateRequestError,
+)
 from planner.network.corridor_graph import geodesic_km
 from planner.network.places import Place
-from planner.network.planning_network import PlanningNetwork, attach_multihomed, attach_place
-from planner.proposals.make import make_proposal, node_costs
-from planner.proposals.proposal import Proposal, Segment
+from planner.network.planning_network import (
+    PlanningNetwork,
+    attach_multihomed,
+    attach_place,
+)
+from planner.proposals.make import (
+    make_proposal,
+    node_costs,
+)
+from planner.proposals.proposal import (
+    Proposal,
+    Segment,
+)
 from planner.proposals.segments import segments_from_edges
 from planner.search.alternatives import distinct_alternatives
-from planner.search.route_search import diverse_pair, shortest_route
+from planner.search.route_search import (
+    diverse_pair,
+    shortest_route,
+)
 
 WEIGHT = "cost_usd"
 
@@ -75,9 +90,9 @@ def plan_route(
 
     Raises
     ------
-    planner.errors.DegenerateRequestError
+    layers.errors.DegenerateRequestError
         When origin and destination are the same place.
-    planner.errors.NoRouteError
+    layers.errors.NoRouteError
         When the places are not connected (or no corridor-disjoint pair exists).
     """
     if alternatives < 0:

@@ -49,9 +49,13 @@ from pydantic import (
 )
 
 from layers.bundled_data import BUNDLED_DATA_DIR
-from layers.errors import NotFoundError, TrazoError
+from layers.errors import (
+    CostModelError,
+    ScenarioError,
+    ScenarioNotFoundError,
+)
 from planner._toml import read_toml
-from planner.network.cost_model import CostModelError, load_cost_model
+from planner.network.cost_model import load_cost_model
 
 DEFAULT_SCENARIO_DIR = BUNDLED_DATA_DIR / "scenarios"
 """Where the bundled scenario files live."""
@@ -61,18 +65,6 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-
-
-class ScenarioError(TrazoError):
-    """A scenario file is missing, unreadable or invalid; the message names file and key."""
-
-    code = "invalid_scenario"
-
-
-class ScenarioNotFoundError(ScenarioError, NotFoundError):
-    """No scenario has that name."""
-
-    code = "scenario_not_found"
 
 
 class _Model(BaseModel):

@@ -21,7 +21,10 @@ import networkx as nx
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from planner.errors import NoRouteError, PlaceNotFoundError
+from layers.errors import (
+    NoRouteError,
+    PlaceNotFoundError,
+)
 from planner.search.shortest_paths import (
     ArcGraph,
     CSRGraph,

@@ -112,8 +112,20 @@ def test_replacing_needs_the_flag(store_env: Path, tmp_path: Path) -> None:
     source = _write(tmp_path / "row.geojson", ROW_GEOJSON)
     assert invoke("layers", "load", str(source), "--kind", "rights_of_way", "--name", "row")[0] == 0
     code, out = invoke("layers", "load", str(source), "--kind", "rights_of_way", "--name", "row")
-    assert code == 2 and "replace" in out
+    assert code == 2 and "layer 'row' already exists; pass --replace to replace it" in out
     code, _ = invoke(
         "layers", "load", str(source), "--kind", "rights_of_way", "--name", "row", "--replace"
     )
     assert code == 0
+
+
+def test_a_missing_layer_gets_the_command_line_hints(store_env: Path, tmp_path: Path) -> None:
+    """The store's message says what is missing; the command line says which command helps."""
+    code, out = invoke("layers", "show", "row")
+    assert code == 2
+    assert "no layer named 'row'; the store has no layers yet; run `trazo demo`" in out
+    source = _write(tmp_path / "row.geojson", ROW_GEOJSON)
+    assert invoke("layers", "load", str(source), "--kind", "rights_of_way", "--name", "row")[0] == 0
+    code, out = invoke("layers", "show", "nowhere")
+    assert code == 2
+    assert "no layer named 'nowhere'; stored layers: row; see `trazo layers list`" in out

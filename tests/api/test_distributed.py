@@ -37,7 +37,6 @@ from api.app import create_app
 from api.cli import app
 from api.distributed import (
     NationalRequest,
-    PartitionFailedError,
     dask_client,
     national_partitions,
     plan_national_last_mile,
@@ -45,6 +44,7 @@ from api.distributed import (
     state_label,
 )
 from api.settings import JobSettings, ServiceSettings, StoreSettings
+from layers.errors import PartitionFailedError
 from layers.ingest import ingest
 from layers.store import Store
 from planner.proposals.proposal import Proposal, proposal_to_geojson

@@ -167,7 +167,8 @@ def test_a_retry_after_success_returns_the_job_not_a_name_conflict(highway_gpkg:
 def test_no_store_means_nothing_to_plan_on(tmp_path: Path) -> None:
     with TestClient(make_app(tmp_path / "empty.gpkg")) as client:
         response = client.post("/proposals/route", json=ROUTE, headers=PLANNER)
-        assert response.status_code == 404 and "trazo demo" in response.json()["message"]
+        assert response.status_code == 404
+        assert response.json()["message"].endswith("; load layers with POST /layers")
         assert client.get("/jobs", headers=VIEWER).json() == []
 
 

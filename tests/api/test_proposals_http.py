@@ -27,9 +27,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routes_proposals import JobOut, ProposalSummary
 from api.settings import JobSettings, ServiceSettings, StoreSettings
+from layers.errors import NoRouteError
 from layers.ingest import ingest
 from layers.store import Store
-from planner.errors import NoRouteError
 
 KEYS = {"v" * 20: "viewer", "p" * 20: "planner"}
 VIEWER = {"X-API-Key": "v" * 20}

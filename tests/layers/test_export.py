@@ -18,8 +18,8 @@ import rasterio
 from affine import Affine
 from shapely.geometry import LineString, Point
 
-from layers.errors import NotFoundError, UnsafeInputError
-from layers.export import ExportError, export_frame
+from layers.errors import ExportError, NotFoundError, UnsafeInputError
+from layers.export import export_frame
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
 from layers.store import Store

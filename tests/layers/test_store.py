@@ -28,17 +28,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
-from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
-from layers.kinds import LayerKind
-from layers.report import ValidationReport
-from layers.store import (
-    CATALOG_TABLE,
-    LayerInfo,
-    Store,
+from layers.errors import (
+    AlreadyExistsError,
+    LayerValidationError,
+    NotFoundError,
     StoreBusyError,
     StoreWriteError,
-    check_layer_name,
 )
+from layers.kinds import LayerKind
+from layers.report import ValidationReport
+from layers.store import CATALOG_TABLE, LayerInfo, Store, check_layer_name
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -317,12 +316,16 @@ def test_unknown_name_lists_the_stored_layers(loaded: Store, call: Any) -> None:
         call(loaded)
 
 
-def test_unknown_name_in_a_big_store_points_to_the_list_command(store: Store) -> None:
+def test_unknown_name_in_a_big_store_counts_the_layers(store: Store) -> None:
+    """The store says how many there are; the CLI adds "see `trazo layers list`" (its hint
+    for a missing layer, tests/api/test_cli.py), the service its own."""
     one = localities(PLACES[:1])
     for i in range(11):
         store.write_layer(f"l{i:02d}", LayerKind.LOCALITIES, one, report(f"l{i:02d}"))
-    with pytest.raises(NotFoundError, match="11 layers are stored; see `trazo layers list`"):
+    expected = r"^no layer named 'nope'; 11 layers are stored$"
+    with pytest.raises(NotFoundError, match=expected) as err:
         store.info("nope")
+    assert err.value.subject == "layer"
 
 
 def test_unknown_name_in_an_empty_store(store: Store) -> None:
@@ -342,7 +345,7 @@ def test_raster_and_vector_accessors_do_not_mix(loaded: Store) -> None:
 
 def test_replace_refused_without_flag(loaded: Store) -> None:
     before = fingerprint(loaded)
-    with pytest.raises(AlreadyExistsError, match="'localities' already exists; pass replace"):
+    with pytest.raises(AlreadyExistsError, match=r"^layer 'localities' already exists$"):
         loaded.write_layer(
             "localities", LayerKind.LOCALITIES, localities(PLACES[:2]), report("localities")
         )

@@ -27,10 +27,9 @@ import rasterio
 from affine import Affine
 from shapely.geometry import LineString, Point
 
-from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
+from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError, StoreBusyError
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
-from layers.store import StoreBusyError
 from layers.store_api import LayerStore
 from layers.stores import copy_store, frame_digest, open_store
 

@@ -47,8 +47,9 @@ def test_round_trip_list_and_delete(store: Store) -> None:
 def test_a_taken_name_needs_replace(store: Store) -> None:
     store.write_proposal("route_a", "route", ROUTE)
     changed = {**ROUTE, "metrics": {"total_km": 1.0}}
-    with pytest.raises(AlreadyExistsError, match=r"route_a.*replace"):
+    with pytest.raises(AlreadyExistsError, match=r"^proposal 'route_a' already exists$") as err:
         store.write_proposal("route_a", "route", changed)
+    assert err.value.subject == "proposal"  # the adapters add how to replace it
     assert store.proposal("route_a").document == ROUTE
     store.write_proposal("route_a", "route", changed, replace=True)
     assert store.proposal("route_a").document["metrics"] == {"total_km": 1.0}

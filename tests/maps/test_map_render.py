@@ -13,11 +13,12 @@ import geopandas as gpd
 import map_fixtures as fx
 import pytest
 
+from layers.errors import ProposalFormatError
 from layers.kinds import LayerKind
 from layers.store import LayerInfo
 from maps import proposal as proposal_module
 from maps.offline import external_references
-from maps.proposal import ProposalFormatError, metrics, segments
+from maps.proposal import metrics, segments
 from maps.render import comparison_map, layers_map, proposal_map, save_map, store_map
 
 EVIL = "<img src=x onerror=alert(1)>"

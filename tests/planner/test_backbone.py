@@ -7,7 +7,9 @@ import networkx as nx
 import pytest
 from shapely import LineString
 
-from planner.errors import NoRouteError
+from layers.errors import (
+    NoRouteError,
+)
 from planner.network.cost_model import load_cost_model
 from planner.network.places import Place
 from planner.network.planning_network import build_network

@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layers.errors import TrazoError
+from layers.errors import CostModelError, TrazoError
 from planner.network.cost_model import (
     DEFAULT_COST_MODEL_PATH,
     DEPLOYMENT_TYPES,
     CostModel,
-    CostModelError,
     load_cost_model,
 )
 

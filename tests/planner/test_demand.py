@@ -11,12 +11,9 @@ import pandas as pd
 import pytest
 from shapely import Point, box
 
-from layers.errors import NotFoundError
+from layers.errors import AmbiguousAreaError, AreaNotFoundError, InvalidAreaError, NotFoundError
 from planner.plans.demand import (
-    AmbiguousAreaError,
-    AreaNotFoundError,
     AreaSelection,
-    InvalidAreaError,
     demand_method_counts,
     estimate_demand,
     load_household_internet,

@@ -10,8 +10,14 @@ import pytest
 from scipy.integrate import quad
 from shapely import LineString, MultiLineString, Point
 
-from planner.errors import GraphBuildError, NoRouteError
-from planner.network.attach import attach_point, attach_points
+from layers.errors import (
+    GraphBuildError,
+    NoRouteError,
+)
+from planner.network.attach import (
+    attach_point,
+    attach_points,
+)
 from planner.network.corridor_graph import build_corridor_graph
 
 # WGS84 ellipsoid, worked here independently of pyproj

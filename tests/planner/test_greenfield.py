@@ -15,13 +15,10 @@ from hypothesis import strategies as st
 from pyproj import Geod, Transformer
 from shapely import LineString
 
-from layers.errors import TrazoError
+from layers.errors import GreenfieldError, NoRouteError, OutsideSurfaceError, TrazoError
 from planner.network.cost_model import CostModel, load_cost_model
 from planner.network.greenfield import (
     FrictionSurface,
-    GreenfieldError,
-    NoGreenfieldPathError,
-    OutsideSurfaceError,
     build_friction_surface,
     greenfield_links,
     greenfield_path,
@@ -310,9 +307,9 @@ def test_separate_islands_have_no_path(tmp_path: Path, model: CostModel) -> None
     surface = build_friction_surface(
         write_raster(tmp_path / "s.tif", elevation), None, None, model, land=None
     )
-    with pytest.raises(NoGreenfieldPathError, match="crosses sea or missing elevation"):
+    with pytest.raises(NoRouteError, match="crosses sea or missing elevation"):
         greenfield_path(surface, centre(5, 1), centre(5, 10))
-    with pytest.raises(NoGreenfieldPathError, match="source 0"):
+    with pytest.raises(NoRouteError, match="source 0"):
         greenfield_links(surface, [centre(5, 1)], [centre(5, 10)])
 
 

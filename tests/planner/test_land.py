@@ -20,16 +20,25 @@ from affine import Affine
 from pyproj import Transformer
 from shapely import LineString, box
 
+from layers.errors import (
+    NoRouteError,
+    OutsidePlanningAreaError,
+    OutsideSurfaceError,
+)
 from planner.network.cost_model import load_cost_model
 from planner.network.greenfield import (
-    NoGreenfieldPathError,
-    OutsideSurfaceError,
     build_friction_surface,
     greenfield_path,
 )
-from planner.network.land import Land, OutsidePlanningAreaError
-from planner.network.places import Place, PlaceIndex
-from planner.network.planning_network import attach_place, build_network
+from planner.network.land import Land
+from planner.network.places import (
+    Place,
+    PlaceIndex,
+)
+from planner.network.planning_network import (
+    attach_place,
+    build_network,
+)
 from planner.plans.route import plan_route
 
 KM_PER_DEGREE = 110.67  # of latitude, 17-18 N
@@ -175,7 +184,7 @@ def test_water_cells_are_impassable_for_a_trench(tmp_path: Path) -> None:
     assert np.isinf(surface.friction[:, 12:]).all()
     start = to_lonlat.transform(2_402_500, 1_095_500)
     end = to_lonlat.transform(2_417_500, 1_095_500)
-    with pytest.raises((NoGreenfieldPathError, OutsideSurfaceError)):
+    with pytest.raises((NoRouteError, OutsideSurfaceError)):
         greenfield_path(surface, start, end)
     without = build_friction_surface(path, None, None, COSTS, land=None)
     assert greenfield_path(without, start, end).length_km == pytest.approx(15.0, rel=0.02)

@@ -31,11 +31,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import LineString, box
 
+from layers.errors import NoBackboneError
 from layers.export import export_frame
 from planner.network.corridor_graph import geodesic_km
 from planner.network.cost_model import load_cost_model
-from planner.network.planning_network import PlanningNetwork, build_network
-from planner.plans.last_mile import NoBackboneError, plan_last_mile
+from planner.network.planning_network import (
+    PlanningNetwork,
+    build_network,
+)
+from planner.plans.last_mile import plan_last_mile
 from planner.proposals.metrics import compute_metrics
 from planner.proposals.proposal import (
     Proposal,

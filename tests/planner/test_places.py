@@ -14,14 +14,17 @@ import geopandas as gpd
 import pytest
 from shapely import Point
 
-from layers.errors import NotFoundError, TrazoError
-from planner.network.places import (
+from layers.errors import (
     AmbiguousPlaceError,
     InvalidPlaceError,
+    NotFoundError,
+    PlaceNotFoundError,
+    TrazoError,
+    WeakPlaceMatchError,
+)
+from planner.network.places import (
     Place,
     PlaceIndex,
-    PlaceNotFoundError,
-    WeakPlaceMatchError,
     load_place_aliases,
     normalize_name,
     parse_lon_lat,

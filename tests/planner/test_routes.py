@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import NoRouteError, PlaceNotFoundError
+from layers.errors import NoRouteError, PlaceNotFoundError
 from planner.search.route_search import (
     Route,
     diverse_pair,

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from layers.errors import ScenarioError, ScenarioNotFoundError
 from planner.plans.scenario import (
     DEFAULT_SCENARIO_DIR,
     BackboneStep,
     CableStep,
     LastMileStep,
     RouteStep,
-    ScenarioError,
-    ScenarioNotFoundError,
     find_scenario,
     list_scenarios,
     load_scenario,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from layers.errors import NotFoundError, TrazoError
+from layers.errors import IdempotencyKeyReusedError, NotFoundError
 from layers.store_api import LayerStore, RecordSession
 
 JOBS_TABLE = "trazo_jobs"
@@ -59,12 +59,6 @@ _FIELDS = (
     "id, kind, request, idempotency_key, owner, status, progress, message, error_code, "
     "details, proposal, created_at, started_at, finished_at"
 )
-
-
-class IdempotencyKeyReusedError(TrazoError):
-    """An ``Idempotency-Key`` already names a job with a different request (a 422)."""
-
-    code = "idempotency_key_reused"
 
 
 @dataclass(frozen=True)
