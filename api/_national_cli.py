@@ -22,8 +22,8 @@ from api._console import console
 from maps import format as fmt
 
 if TYPE_CHECKING:
-    from api.distributed import Progress as PartitionProgress
     from planner.proposals.proposal import Proposal
+    from usecases.national import Progress as PartitionProgress
 
 
 class Partition(StrEnum):
@@ -47,21 +47,6 @@ SchedulerOption = Annotated[
         "(default: TRAZO_SCHEDULER, else --workers or serially)."
     ),
 ]
-
-
-def is_all_states(area: str) -> bool:
-    """Whether ``area`` asks for every stored state.
-
-    Examples
-    --------
-    >>> is_all_states("All"), is_all_states("México")
-    (True, False)
-    """
-    from planner.plans.national_last_mile import (
-        ALL_AREAS,  # the national planner only when it is asked for
-    )
-
-    return area.strip().casefold() in ALL_AREAS
 
 
 @contextlib.contextmanager

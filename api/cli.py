@@ -16,7 +16,7 @@ from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
 
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     # name: (module, attribute, what the attribute is: a Typer "app" or a "command")
-    "demo": ("api.demo", "demo", "command"),
+    "demo": ("api.cli_demo", "demo", "command"),
     "layers": ("api.cli_layers", "app", "app"),
     "map": ("api.cli_map", "map_command", "command"),
     "plan": ("api.cli_plan", "app", "app"),

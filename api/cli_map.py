@@ -11,13 +11,8 @@ import typer
 
 from api._console import console, limits, open_store, user_errors
 from api.settings import StoreSettings
-from layers.errors import (
-    LayerValidationError,
-    LimitExceededError,
-    NotFoundError,
-    ProposalFormatError,
-)
-from maps.render import manifest_attributions, save_map, store_map
+from layers.errors import LimitExceededError, NotFoundError, ProposalFormatError
+from usecases.proposal_files import draw_proposal_map
 
 Bbox = tuple[float, float, float, float]
 
@@ -103,19 +98,15 @@ def map_command(
         raise typer.BadParameter("--compare needs a first proposal file")
     first = read_proposal(proposal) if proposal is not None else None
     second = read_proposal(compare) if compare is not None else None
-    try:
-        credits, labels = manifest_attributions(StoreSettings().data_dir)
-    except LayerValidationError:
-        credits, labels = {}, {}
     started = time.perf_counter()
     try:
-        m = store_map(
+        written = draw_proposal_map(
             open_store(),
             first,
+            out,
+            data_dir=StoreSettings().data_dir,
             compare_with=second,
             title=title,
-            attributions=credits,
-            labels=labels,
             focus_bbox=area,
             choropleth_field=choropleth,
             min_population=min_population,
@@ -125,7 +116,6 @@ def map_command(
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    written = save_map(m, out)
     console.print(
         f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB, "
         f"{time.perf_counter() - started:.1f} s); open it in any browser, no network needed"

@@ -13,7 +13,6 @@ from api._national_cli import (
     Partition,
     SchedulerOption,
     WorkersOption,
-    is_all_states,
     partition_progress,
     state_table,
 )
@@ -21,11 +20,14 @@ from api.settings import DistributedSettings, PlannerSettings
 from layers.errors import DegenerateRequestError, NotFoundError
 
 if TYPE_CHECKING:
-    from api.planning import PlanningContext
+    from layers.store_api import LayerStore
+    from planner.proposals.metrics import ProposalMetrics
     from planner.proposals.proposal import Proposal
+    from usecases.context import PlanningContext
 
-# The planners, the dask code and the metrics are imported inside the commands that use
-# them: a route must not wait for the last-mile optimiser or a dask cluster to import.
+# The use cases (and with them the planners, the dask code and the metrics) are imported
+# inside the commands that use them: a route must not wait for the last-mile optimiser or
+# a dask cluster to import.
 
 app = typer.Typer(help="Propose fiber routes, backbones and last-mile connections.")
 
@@ -46,7 +48,7 @@ PLACES_SHOWN = 12
 
 
 def _context(cost_model: Path | None) -> PlanningContext:
-    from api.planning import planning_context
+    from usecases.context import planning_context
 
     settings = PlannerSettings()
     with console.status("loading the priced corridor network..."):
@@ -56,19 +58,20 @@ def _context(cost_model: Path | None) -> PlanningContext:
 
 
 def _finish(
-    context: PlanningContext,
+    store: LayerStore,
     proposal: Proposal,
+    metrics: ProposalMetrics,
     name: str | None,
     out: Path | None,
     replace: bool,
 ) -> None:
     from api._summary import summary_table
-    from api.planning import measure, proposal_slug, save_proposal
+    from usecases.proposals import store_proposal
 
-    metrics = measure(context, proposal)
-    stored_name = name or proposal_slug(proposal.name)
-    document = save_proposal(context.store, proposal, metrics, stored_name, replace=replace)
+    stored_name, document = store_proposal(store, proposal, metrics, name, replace=replace)
     console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
+    if proposal.parameters.get("states"):
+        console.print(state_table(proposal))
     places = [str(p) for p in proposal.parameters.get("places") or []]
     if places:
         shown = "; ".join(places[:PLACES_SHOWN])
@@ -100,15 +103,15 @@ def route(
     cost_model: CostModelOption = None,
 ) -> None:
     """Least-cost route between two places, with alternatives or a diverse pair."""
-    from planner.plans.route import plan_route
+    from usecases.proposals import measure
+    from usecases.route import resolve_ends
+    from usecases.route import route as plan_route
 
     context = _context(cost_model)
-    start, end = context.places.resolve(origin), context.places.resolve(destination)
+    start, end = resolve_ends(context.places, origin, destination)
     with console.status("routing..."):
-        proposal = plan_route(
-            context.network, start, end, alternatives=alternatives, diverse=diverse
-        )
-    _finish(context, proposal, name, out, replace)
+        proposal = plan_route(context, start, end, alternatives=alternatives, diverse=diverse)
+    _finish(context.store, proposal, measure(context, proposal), name, out, replace)
 
 
 @app.command("backbone")
@@ -128,14 +131,15 @@ def backbone(
     cost_model: CostModelOption = None,
 ) -> None:
     """Near-optimal Steiner backbone joining every terminal."""
-    from planner.network.places import resolve_places
-    from planner.plans.backbone import plan_backbone
+    from usecases.backbone import backbone as plan_backbone
+    from usecases.backbone import resolve_terminals
+    from usecases.proposals import measure
 
     context = _context(cost_model)
-    places = resolve_places(_terminals_source(terminals), index=context.places)
+    places = resolve_terminals(context.places, _terminals_source(terminals))
     with console.status(f"solving the backbone over {len(places)} terminals..."):
-        proposal = plan_backbone(context.network, places, ring=ring)
-    _finish(context, proposal, name, out, replace)
+        proposal = plan_backbone(context, places, ring=ring)
+    _finish(context.store, proposal, measure(context, proposal), name, out, replace)
 
 
 TERMINAL_FILE_SUFFIXES = frozenset({".txt", ".csv", ".geojson", ".json"})
@@ -187,74 +191,39 @@ def last_mile(
     partition each, on a dask cluster with ``--workers N`` or ``--scheduler ADDRESS`` (see
     ``trazo plan last-mile --help`` and the README's "National runs").
     """
+    from usecases.last_mile import OptionNames, check_national, is_all_states, national_last_mile
+    from usecases.last_mile import last_mile as plan_last_mile
+    from usecases.national import measure_national
+    from usecases.proposals import measure
+
     if by is not None or is_all_states(area):
-        _national_last_mile(
-            area, by, min_population, budget, workers, scheduler, name, out, replace, cost_model
-        )
+        names = OptionNames(area_all="--area all", by_state="--by state", budget="--budget")
+        check_national(area, budget, names)
+        store = open_store()
+        model_path = cost_model or PlannerSettings().cost_model
+        scheduler = scheduler or DistributedSettings().scheduler
+        with partition_progress() as progress:
+            proposal = national_last_mile(
+                store,
+                model_path,
+                min_population=min_population,
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+            )
+        metrics = measure_national(store, model_path, proposal)
+        _finish(store, proposal, metrics, name, out, replace)
         return
     if workers is not None or scheduler is not None:
         raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
-    from planner.plans.demand import load_state_coverage, select_area
-    from planner.plans.last_mile import plan_last_mile
-
     context = _context(cost_model)
-    if context.localities is None:
-        raise NotFoundError("the store holds no localities layer", subject="layers")
-    selection = select_area(area, context.states, context.municipalities)
-    inside = context.localities[context.localities.intersects(selection.geometry)]
-    with console.status(f"planning the last mile for {len(inside):,} localities..."):
+    with console.status("planning the last mile...") as status:
         proposal = plan_last_mile(
-            context.network,
-            inside,
-            area_name=selection.name,
+            context,
+            area,
             min_population=min_population,
             budget_usd=budget,
-            coverage=context.coverage,
-            state_coverage=load_state_coverage() if state_coverage else None,
+            state_coverage=state_coverage,
+            progress=lambda _done, text: status.update(f"{text}..."),
         )
-    _finish(context, proposal, name, out, replace)
-
-
-def _national_last_mile(
-    area: str,
-    by: Partition | None,
-    min_population: int,
-    budget: float | None,
-    workers: int | None,
-    scheduler: str | None,
-    name: str | None,
-    out: Path | None,
-    replace: bool,
-    cost_model: Path | None,
-) -> None:
-    if not is_all_states(area):
-        raise DegenerateRequestError(
-            f"--by state plans --area all (every stored state), not {area!r}"
-        )
-    if budget is not None:
-        raise DegenerateRequestError(
-            "--budget cannot be split between states; plan --area all without it, or one state"
-        )
-    from api._summary import summary_table
-    from api.distributed import dask_client, measure_national, plan_national_last_mile
-    from api.planning import proposal_slug, save_proposal
-
-    store = open_store()
-    model_path = cost_model or PlannerSettings().cost_model
-    scheduler = scheduler or DistributedSettings().scheduler
-    with dask_client(workers, scheduler) as client, partition_progress() as progress:
-        proposal = plan_national_last_mile(
-            store, model_path, min_population=min_population, client=client, progress=progress
-        )
-    metrics = measure_national(store, model_path, proposal)
-    stored_name = name or proposal_slug(proposal.name)
-    document = save_proposal(store, proposal, metrics, stored_name, replace=replace)
-    console.print(summary_table(f"{proposal.kind} proposal {stored_name!r}", metrics.to_dict()))
-    console.print(state_table(proposal))
-    for note in proposal.notes:
-        console.print(f"[dim]note:[/] {note}")
-    console.print(f"cost model: {proposal.cost_model_source}")
-    console.print(f"stored as {stored_name!r} (`trazo proposals show {stored_name}`)")
-    if out is not None:
-        out.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-        console.print(f"wrote {out}")
+    _finish(context.store, proposal, measure(context, proposal), name, out, replace)

@@ -6,18 +6,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from api._console import console, open_store, user_errors
 from api._summary import summary_table
-from layers.export import export_frame
-from planner.proposals.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
 
 app = typer.Typer(help="List, show and export stored proposals.", no_args_is_help=True)
 
-ProposalFormat = Literal["geojson", "gpkg", "kml", "csv"]
+ProposalFormat = Literal["geojson", "gpkg", "kml", "csv"]  # usecases.proposal_files
 
 
 @app.command("list")
@@ -61,14 +58,7 @@ def export(
     out: Annotated[Path, typer.Option(help="Output file.")],
 ) -> None:
     """Export a proposal: GeoJSON, GeoPackage or KML segments, or CSV bill of quantities."""
-    document = open_store().proposal(name).document
-    if fmt == "geojson":
-        out.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    else:
-        proposal = proposal_from_geojson(document)
-        if fmt == "csv":
-            boq: pd.DataFrame = bill_of_quantities(proposal)
-            boq.to_csv(out, index=False)
-        else:
-            export_frame(proposal_frame(proposal), fmt, out, name)
+    from usecases.proposal_files import write_proposal_file
+
+    write_proposal_file(open_store().proposal(name).document, fmt, out, name)
     console.print(f"wrote {out}")

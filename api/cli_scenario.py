@@ -11,8 +11,6 @@ from rich.table import Table
 
 from api._console import console, open_store, user_errors
 from api._national_cli import SchedulerOption, WorkersOption, partition_progress
-from api.distributed import ScenarioBatch, dask_client, run_scenario_batch
-from api.scenarios import ScenarioResult, ScenarioWorkspace, run_scenario
 from api.settings import DistributedSettings, PlannerSettings, StoreSettings
 from maps import format as fmt
 from planner.plans.scenario import (
@@ -22,6 +20,9 @@ from planner.plans.scenario import (
     list_scenarios,
     load_scenario,
 )
+from usecases.national import dask_client
+from usecases.scenario import ScenarioResult, ScenarioWorkspace, run_scenario
+from usecases.scenario_batch import ScenarioBatch, run_scenario_batch
 
 app = typer.Typer(help="Run the seed projects as scenarios: proposals, map and summary.")
 

@@ -15,9 +15,7 @@ Idempotency-Key draft advises. Keys are shared by every caller of the service: u
 
 from __future__ import annotations
 
-import functools
 import tempfile
-import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -26,25 +24,20 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from api._proposal_requests import (
+from api.auth import planner, viewer
+from api.settings import JobSettings
+from layers.errors import AlreadyExistsError, NotFoundError
+from layers.store_api import LayerStore
+from usecases.context import request_lookups
+from usecases.jobs import Job, JobRunner, JobStatus
+from usecases.proposal_files import draw_proposal_map, write_proposal_file
+from usecases.requests import (
     BackboneRequest,
     JobKind,
     LastMileRequest,
-    Lookups,
     ProposalRequest,
     RouteRequest,
 )
-from api.auth import planner, viewer
-from api.planning import CORRIDOR_KINDS
-from api.settings import JobSettings
-from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError
-from layers.export import export_frame
-from layers.kinds import LayerKind
-from layers.store_api import LayerStore
-from planner.network.land import Land
-from planner.network.places import PlaceIndex
-from planner.proposals.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
-from usecases.jobs import Job, JobRunner, JobStatus
 
 router = APIRouter(tags=["proposals"])
 
@@ -56,12 +49,6 @@ MEDIA_TYPES: dict[str, str] = {
     "kml": "application/vnd.google-earth.kml+xml",
     "csv": "text/csv; charset=utf-8",
 }
-_LOOKUP_KINDS = (
-    LayerKind.LOCALITIES,
-    LayerKind.SUBSEA_LANDINGS,
-    LayerKind.STATES,
-    LayerKind.MUNICIPALITIES,
-)
 
 Wait = Annotated[
     bool,
@@ -212,59 +199,6 @@ def _proposal_links(request: Request, name: str) -> list[Link]:
     return links
 
 
-_LOOKUPS_BUILD = threading.Lock()
-"""Held while the lookups are found or built: concurrent cold requests build them once."""
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_lookups(store: LayerStore, version: tuple[tuple[str, str, str], ...]) -> Lookups:
-    frames: dict[LayerKind, Any] = {}
-    for name, kind, _ in version:
-        frames.setdefault(LayerKind(kind), []).append(store.read(name))
-    import geopandas as gpd
-    import pandas as pd
-
-    def one(kind: LayerKind) -> gpd.GeoDataFrame | None:
-        found = frames.get(kind)
-        if not found:
-            return None
-        if len(found) == 1:
-            return found[0]
-        return gpd.GeoDataFrame(pd.concat(found, ignore_index=True), crs="EPSG:4326")
-
-    localities = one(LayerKind.LOCALITIES)
-    states = one(LayerKind.STATES)
-    return Lookups(
-        places=PlaceIndex(
-            localities,
-            one(LayerKind.SUBSEA_LANDINGS),
-            area=Land(states) if states is not None else None,
-        ),
-        states=states,
-        municipalities=one(LayerKind.MUNICIPALITIES),
-        localities=localities,
-    )
-
-
-def _lookups(store: LayerStore) -> Lookups:
-    """The place and area layers of the store's current version (cached per version)."""
-    layers = store.list_layers()
-    if not any(info.kind in CORRIDOR_KINDS for info in layers):
-        raise NotFoundError(
-            "the store holds no rights_of_way or fiber_routes layers to route on",
-            subject="layers",
-        )
-    version = tuple(
-        (info.name, info.kind.value, info.loaded_at)
-        for info in layers
-        if info.kind in _LOOKUP_KINDS
-    )
-    # lru_cache alone lets every request that misses build its own copy at once (ten cold
-    # submissions held ten place indexes); one builds, the others wait and share it
-    with _LOOKUPS_BUILD:
-        return _cached_lookups(store, version)
-
-
 def _stored(store: LayerStore, name: str) -> bool:
     try:
         store.proposal(name)
@@ -289,7 +223,7 @@ def _submit(
         raise AlreadyExistsError(
             f'proposal {body.name!r} already exists; send "replace": true or another name'
         )
-    places = body.check(_lookups(store))
+    places = body.check(request_lookups(store))
     job, _ = runner.submit(body.kind, body, places, idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
@@ -468,12 +402,8 @@ def export_proposal(
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
     if fmt == "geojson":
         return JSONResponse(document, media_type=GEOJSON, headers=headers)
-    proposal = proposal_from_geojson(document)
-    if fmt == "csv":
-        text = bill_of_quantities(proposal).to_csv(index=False)
-        return Response(text, media_type=MEDIA_TYPES[fmt], headers=headers)
     with tempfile.TemporaryDirectory(prefix="trazo-export-") as folder:
-        written = export_frame(proposal_frame(proposal), fmt, Path(folder) / f"{name}.{fmt}", name)
+        written = write_proposal_file(document, fmt, Path(folder) / f"{name}.{fmt}", name)
         content = written.read_bytes()
     return Response(content, media_type=MEDIA_TYPES[fmt], headers=headers)
 
@@ -509,15 +439,10 @@ def get_proposal(request: Request, name: ProposalId) -> JSONResponse:
 )
 def proposal_map(request: Request, name: ProposalId) -> HTMLResponse:
     """One self-contained HTML map of the proposal over the stored layers (no network)."""
-    from maps.render import manifest_attributions, save_map, store_map
-
     store = request_store(request)
     document = store.proposal(name).document
-    try:
-        credits, labels = manifest_attributions(request.app.state.data_dir)
-    except (LayerValidationError, OSError):
-        credits, labels = {}, {}
-    m = store_map(store, document, attributions=credits, labels=labels)
     with tempfile.TemporaryDirectory(prefix="trazo-map-") as folder:
-        html = save_map(m, Path(folder) / f"{name}.html").read_text(encoding="utf-8")
+        path = Path(folder) / f"{name}.html"
+        draw_proposal_map(store, document, path, data_dir=request.app.state.data_dir)
+        html = path.read_text(encoding="utf-8")
     return HTMLResponse(html)

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.auth import planner, viewer
-from api.jobs import ScenarioRunRequest, scenario_outputs
 from api.routes_proposals import (
     IdempotencyKey,
     JobOut,
@@ -34,6 +33,8 @@ from planner.plans.scenario import (
     list_scenarios,
     load_scenario,
 )
+from usecases.requests import ScenarioRunRequest
+from usecases.scenario import scenario_outputs
 
 router = APIRouter(tags=["scenarios"])
 
@@ -77,9 +78,9 @@ def _scenario_out(request: Request, spec: Scenario) -> ScenarioOut:
         steps=[ScenarioStep(name=s.name, kind=s.kind, title=s.title) for s in spec.steps],
         links=[
             link("get_scenario", "self", "application/json", "this scenario"),
-            link("run_scenario_job", "run", "application/json", "run it (POST)"),
-            link("scenario_summary", "summary", "text/html", "last run's summary"),
-            link("scenario_map", "map", "text/html", "last run's map"),
+            link("submit_scenario_run", "run", "application/json", "run it (POST)"),
+            link("last_run_summary", "summary", "text/html", "last run's summary"),
+            link("last_run_map", "map", "text/html", "last run's map"),
         ],
     )
 
@@ -114,7 +115,7 @@ def get_scenario(request: Request, name: ScenarioName) -> ScenarioOut:
     dependencies=[planner],
     summary="Run a scenario as a job",
 )
-def run_scenario_job(
+def submit_scenario_run(
     request: Request,
     response: Response,
     name: ScenarioName,
@@ -147,7 +148,7 @@ def _last_run_file(request: Request, name: str, file: str) -> HTMLResponse:
     dependencies=[viewer],
     summary="The last run's one-page summary",
 )
-def scenario_summary(request: Request, name: ScenarioName) -> HTMLResponse:
+def last_run_summary(request: Request, name: ScenarioName) -> HTMLResponse:
     """The summary HTML of the scenario's last run: figures per step, facts, assumptions."""
     return _last_run_file(request, name, "summary.html")
 
@@ -158,6 +159,6 @@ def scenario_summary(request: Request, name: ScenarioName) -> HTMLResponse:
     dependencies=[viewer],
     summary="The last run's map",
 )
-def scenario_map(request: Request, name: ScenarioName) -> HTMLResponse:
+def last_run_map(request: Request, name: ScenarioName) -> HTMLResponse:
     """The offline HTML map of the scenario's last run, every step a toggleable group."""
     return _last_run_file(request, name, "map.html")

@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from api.distributed import dask_client, plan_national_last_mile  # noqa: E402
 from layers.kinds import LayerKind  # noqa: E402
 from layers.stores import open_store  # noqa: E402
 from planner.proposals.proposal import Proposal  # noqa: E402
+from usecases.national import dask_client, plan_national_last_mile  # noqa: E402
 
 
 def totals(proposal: Proposal) -> dict[str, Any]:

@@ -199,9 +199,9 @@ def route_search(store: Path, pairs: int = 30, seed: int = 7) -> None:
     """Per-route search through the planner's call vs networkx on the same priced graph."""
     import networkx as nx
 
-    from api.planning import planning_context
     from layers.store import Store
     from planner.search.route_search import shortest_route
+    from usecases.context import planning_context
 
     graph = planning_context(Store(store)).network.graph
     rng = np.random.default_rng(seed)

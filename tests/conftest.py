@@ -17,6 +17,7 @@ from layers.stores import open_store
 # Test modules import shared helpers by name (pytest imports test files by path).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bundled_stores import PlannedScenarios, copy_store
 from postgis_cluster import missing_reason, running_cluster
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,6 +32,51 @@ def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TRAZO_DATA_DIR", str(REPO / "data"))
     monkeypatch.chdir(tmp_path)
     return store
+
+
+@pytest.fixture(scope="session")
+def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled national layers (data/manifest.toml) loaded once, with their planning cache.
+
+    Shared by the whole session: read it, never write to it. A test that stores proposals
+    or changes layers takes its own copy (:func:`bundled_stores.copy_store`), which carries
+    the priced network built here.
+    """
+    from layers.bundle import load_bundle
+    from layers.store import Store
+    from usecases.context import planning_context
+
+    path = tmp_path_factory.mktemp("bundled") / "store.gpkg"
+    store = Store(path)
+    load_bundle(store, REPO / "data")
+    planning_context(store)  # builds the priced network and place index into store.cache/
+    return path
+
+
+@pytest.fixture(scope="session")
+def planned_scenarios(
+    bundled_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> PlannedScenarios:
+    """The bundled scenarios run as `trazo scenario run all` runs them, once per session.
+
+    For tests that only read the results (maps, the Tabasco checks). The RNEI backbone (230
+    terminals) runs with a 2 s Steiner search: its layout and structure are under test
+    here, not its last dollar.
+    """
+    from layers.store import Store
+    from planner.plans.scenario import list_scenarios
+    from usecases.scenario import ScenarioWorkspace, run_scenario
+
+    folder = tmp_path_factory.mktemp("planned")
+    store = Store(copy_store(bundled_store, folder))
+    workspace = ScenarioWorkspace(store)
+    results = {}
+    for spec in list_scenarios():
+        if spec.name == "rnei":
+            steps = tuple(s.model_copy(update={"time_budget_s": 2.0}) for s in spec.steps)
+            spec = spec.model_copy(update={"steps": steps})
+        results[spec.name] = run_scenario(spec, store, folder / "out", workspace=workspace)
+    return PlannedScenarios(store.path, folder / "out", results, workspace)
 
 
 @pytest.fixture(scope="session")
@@ -112,3 +158,41 @@ def highway_gpkg(tmp_path: Path) -> Path:
     store = Store(tmp_path / "store.gpkg")
     load_one_highway(store, tmp_path)
     return store.path
+
+
+SLOW_FIXTURES = frozenset(
+    {
+        "bundled_store",
+        "planned_scenarios",
+        "demo_run",
+        "postgis_server",
+        "live_server",
+        "module_live_server",
+    }
+)
+"""Fixtures that cost seconds to minutes: the national bundle loaded (or loaded and planned,
+or loaded by ``trazo demo``), a PostgreSQL cluster, a uvicorn server process. Every test
+that uses one is ``slow``."""
+
+BUNDLE_GROUP = frozenset({"bundled_store", "planned_scenarios"})
+"""Tests on the session's bundled store run in one pytest-xdist worker, so the bundle is
+loaded and the scenarios planned once, not once per worker."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests ``slow`` by the fixtures they use; group them for pytest-xdist workers.
+
+    Under ``--dist loadgroup`` a group runs in one worker: the bundled-store tests form one
+    group, every other module its own, so a module's fixtures (servers, stores) are set up
+    once and not in both workers.
+    """
+    grouping = config.pluginmanager.hasplugin("xdist")
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgis = callspec is not None and callspec.params.get("store_location") == "postgis"
+        if names & SLOW_FIXTURES or on_postgis:
+            item.add_marker(pytest.mark.slow)
+        if grouping:
+            group = "bundle" if names & BUNDLE_GROUP else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))

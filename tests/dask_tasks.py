@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from api.distributed import NationalRequest, plan_partition
 from planner.plans.national_last_mile import StatePartition
+from usecases.national import NationalRequest, plan_partition
 
 
 def die_once(partition: StatePartition, request: NationalRequest, marker: str) -> Any:

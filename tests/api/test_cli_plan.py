@@ -71,6 +71,7 @@ def test_route_is_costed_stored_and_exported(tiny_store: Path) -> None:
     assert boq.iloc[-1]["usd"] == pytest.approx(metrics["capex_usd_total"], abs=1)
 
 
+@pytest.mark.slow
 def test_backbone_joins_three_towns(tiny_store: Path) -> None:
     result = runner.invoke(
         app, ["plan", "backbone", "--terminals", "Sur; Norte; Este, Tabasco", "--name", "tres"]
@@ -150,3 +151,27 @@ def test_degenerate_requests_are_refused_and_store_nothing(
     assert "error:" in result.output and message in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert runner.invoke(app, ["proposals", "list"]).output == before
+
+
+@pytest.mark.parametrize("area", ["Tabasco", "Centro, Tabasco"])
+def test_an_area_name_needs_the_admin_layers(tiny_store: Path, area: str) -> None:
+    # the tiny store holds no states or municipalities: a name cannot be found, a polygon can
+    result = runner.invoke(app, ["plan", "last-mile", "--area", area])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the store holds no states or")
+    assert "WKT polygon" in lines[0] and "Traceback" not in result.output
+
+
+def test_a_taken_default_name_gets_a_suffix_as_over_http(tiny_store: Path) -> None:
+    outputs = [
+        runner.invoke(app, ["plan", "route", "--from", "Sur", "--to", "Norte"]) for _ in range(2)
+    ]
+    assert [r.exit_code for r in outputs] == [0, 0], outputs[-1].output
+    assert "stored as 'route_sur_norte'" in outputs[0].output
+    assert "stored as 'route_sur_norte_2'" in outputs[1].output
+    # --replace without --name replaces the default name instead
+    replaced = runner.invoke(app, ["plan", "route", "--from", "Sur", "--to", "Norte", "--replace"])
+    assert replaced.exit_code == 0 and "stored as 'route_sur_norte'" in replaced.output
+    listed = runner.invoke(app, ["proposals", "list"]).output
+    assert "route_sur_norte_3" not in listed

@@ -38,16 +38,16 @@ def make_app(store: Path | str, wait_seconds: float = 30, work_dir: Path | None 
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Make route planning wait until the returned event is set (set at teardown)."""
-    from api import _proposal_requests
+    from usecases import route as route_usecase
 
     release = threading.Event()
-    real = _proposal_requests.plan_route
+    real = route_usecase.plan_route
 
     def blocked(*args: Any, **kwargs: Any) -> Any:
         release.wait(timeout=30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_proposal_requests, "plan_route", blocked)
+    monkeypatch.setattr(route_usecase, "plan_route", blocked)
     yield release
     release.set()
 

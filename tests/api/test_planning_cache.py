@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-import api.planning
-from api.planning import cache_folder, planning_context
+import usecases.context
 from layers.ingest import ingest
 from layers.store import Store
 from planner.network.build_cache import BuildCache
 from planner.network.places import Place
 from planner.network.planning_network import attach_place
+from usecases.context import cache_folder, planning_context
 
 # Two highways on meridians -93 and -92, 17°N to 18°N: 110.67 km each on the WGS84
 # ellipsoid (meridian arc tables: 110.649 km per degree at 15°, 110.704 km at 20°).
@@ -43,7 +43,7 @@ def store(tmp_path: Path) -> Store:
     return store
 
 
-def _costs(context: api.planning.PlanningContext) -> list[float]:
+def _costs(context: usecases.context.PlanningContext) -> list[float]:
     return sorted(d["cost_usd"] for _, _, d in context.network.graph.edges(data=True))
 
 
@@ -60,7 +60,7 @@ def test_the_network_is_built_once_and_then_loaded(
     def no_build(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the network was built again")
 
-    monkeypatch.setattr(api.planning, "build_network", no_build)
+    monkeypatch.setattr(usecases.context, "build_network", no_build)
     again = planning_context(Store(store.path))  # another process would do the same
     assert again.network is not first.network
     assert _costs(again) == _costs(first) == [pytest.approx(18_000 * DEGREE_KM, rel=5e-4)]
@@ -85,7 +85,7 @@ def test_a_replaced_layer_gives_another_network(store: Store, tmp_path: Path) ->
 
 def test_another_cost_model_gives_another_network(store: Store, tmp_path: Path) -> None:
     default = planning_context(store)
-    text = (Path(api.planning.__file__).parent.parent / "data" / "cost_model.toml").read_text()
+    text = (Path(usecases.context.__file__).parent.parent / "data" / "cost_model.toml").read_text()
     cheaper = tmp_path / "cheap.toml"
     cheaper.write_text(
         text.replace(
@@ -149,28 +149,29 @@ def test_an_unreadable_entry_is_rebuilt(tmp_path: Path) -> None:
 def test_concurrent_cold_requests_build_the_place_lookups_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.routes_proposals as routes
+    import usecases.context as context
 
     store = Store(tmp_path / "lookups.gpkg")
     ingest(store, _highways(tmp_path / "roads.geojson", [-93.0]), "rights_of_way", name="roads")
-    routes._cached_lookups.cache_clear()
+    context._lookups.cache_clear()
     built: list[int] = []
-    real = routes.PlaceIndex
+    real = context.PlaceIndex
 
     def slow_index(*args: Any, **kwargs: Any) -> Any:
         built.append(1)
         time.sleep(0.2)  # a wide window for every other request to miss the cache too
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(routes, "PlaceIndex", slow_index)
+    monkeypatch.setattr(context, "PlaceIndex", slow_index)
     found: list[Any] = []
     threads = [
-        threading.Thread(target=lambda: found.append(routes._lookups(store))) for _ in range(10)
+        threading.Thread(target=lambda: found.append(context.request_lookups(store)))
+        for _ in range(10)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    routes._cached_lookups.cache_clear()
+    context._lookups.cache_clear()
     assert len(built) == 1
     assert len(found) == 10 and all(lookups is found[0] for lookups in found)

@@ -236,11 +236,12 @@ def test_ambiguous_terminal_names_its_position(client: TestClient) -> None:
     assert "Chiapas" in response.json()["message"]
 
 
-def test_last_mile_area_needs_admin_layers_or_a_polygon(client: TestClient) -> None:
-    response = client.post(
-        "/proposals/last-mile", json={"area": "Centro, Tabasco"}, headers=PLANNER
-    )
+@pytest.mark.parametrize("area", ["Tabasco", "Centro, Tabasco"])
+def test_last_mile_area_needs_admin_layers_or_a_polygon(client: TestClient, area: str) -> None:
+    # the store holds no states or municipalities: as `trazo plan last-mile` (test_cli_plan)
+    response = client.post("/proposals/last-mile", json={"area": area}, headers=PLANNER)
     assert response.status_code == 404 and "WKT polygon" in response.json()["message"]
+    assert response.json()["message"].startswith("the store holds no states or")
     bad = client.post("/proposals/last-mile", json={"area": "POLYGON((1 2))"}, headers=PLANNER)
     assert bad.status_code == 422 and bad.json()["message"].startswith("area: ")
 
@@ -260,7 +261,7 @@ def test_errors_inside_a_job_fail_it_with_the_message(
     def no_route(*args: Any, **kwargs: Any) -> Any:
         raise NoRouteError("no route joins Norte and Sur; load a corridor between them")
 
-    monkeypatch.setattr("api._proposal_requests.plan_route", no_route)
+    monkeypatch.setattr("usecases.route.plan_route", no_route)
     response = client.post(
         "/proposals/route?wait=true", json={"from": "Norte", "to": "Sur"}, headers=PLANNER
     )
@@ -276,7 +277,7 @@ def test_unexpected_errors_fail_the_job_without_detail(
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret /srv/trazo path")
 
-    monkeypatch.setattr("api._proposal_requests.plan_route", crash)
+    monkeypatch.setattr("usecases.route.plan_route", crash)
     response = client.post(
         "/proposals/route?wait=true", json={"from": "Norte", "to": "Sur"}, headers=PLANNER
     )
@@ -356,6 +357,7 @@ def test_roles(
     assert response.status_code == status
 
 
+@pytest.mark.slow
 def test_jobs_run_in_worker_processes(tmp_path: Path) -> None:
     store = build_store(tmp_path / "process")
     with TestClient(make_app(store, executor="process")) as client:

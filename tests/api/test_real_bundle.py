@@ -14,24 +14,32 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.planning import PlanningContext, measure, planning_context
 from layers.store import Store
 from planner.network.places import PlaceIndex
 from planner.plans.route import plan_route
+from usecases.context import PlanningContext, planning_context
+from usecases.proposals import measure
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``trazo demo`` run once: the store it filled and what it printed."""
     folder = tmp_path_factory.mktemp("demo")
     store = folder / "store.gpkg"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TRAZO_STORE", str(store))
         patch.setenv("TRAZO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "data"))
+        patch.chdir(folder)
         result = runner.invoke(app, ["demo"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    return store
+    return store, result.output
+
+
+@pytest.fixture(scope="module")
+def demo_store(demo_run: tuple[Path, str]) -> Path:
+    return demo_run[0]
 
 
 def row_km(output: str, row_type: str, layer: str) -> float:
@@ -56,10 +64,8 @@ def test_demo_loads_every_bundled_layer(demo_store: Path) -> None:
     assert layers["elevation"].kind.value == "raster"
 
 
-def test_demo_prints_plausible_lengths(demo_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRAZO_STORE", str(demo_store))
-    monkeypatch.setenv("TRAZO_DATA_DIR", str(Path(__file__).resolve().parents[2] / "data"))
-    output = runner.invoke(app, ["demo"], terminal_width=200).output
+def test_demo_prints_plausible_lengths(demo_run: tuple[Path, str]) -> None:
+    _, output = demo_run
     # Tren Maya: 1,554 km of main line (FONATUR); OSM track adds sidings and yards
     assert 1_400 <= row_km(output, "rail", "tren_maya") <= 1_900
     # Mexico has about 26,700 km of railway (SICT); Natural Earth 10m keeps the main lines
@@ -142,7 +148,7 @@ def test_the_names_people_type_resolve_and_say_how(
 
 
 def test_every_openapi_example_place_resolves(place_index: PlaceIndex) -> None:
-    from api._proposal_requests import BackboneRequest, RouteRequest
+    from usecases.requests import BackboneRequest, RouteRequest
 
     index = place_index
     typed = []

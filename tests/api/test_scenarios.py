@@ -15,14 +15,15 @@ from typing import Any
 import geopandas as gpd
 import pyproj
 import pytest
+from bundled_stores import PlannedScenarios
 from shapely import LineString, Point, box
 
-from api.scenarios import ScenarioResult, ScenarioWorkspace, run_scenario
 from layers.errors import NotFoundError, TrazoError
 from layers.ingest import ingest
 from layers.store import Store
 from planner.plans.scenario import DEFAULT_SCENARIO_DIR, Scenario, load_scenario
 from planner.proposals.metrics import is_built, segment_graph
+from usecases.scenario import ScenarioResult, ScenarioWorkspace, run_scenario
 
 CORRIDOR_DEPLOYMENTS = {"rail", "highway", "pipeline", "power_aerial", "fiber_lease", "subsea"}
 
@@ -374,14 +375,10 @@ def test_unknown_layer_and_place_are_user_errors(
 
 
 @pytest.mark.slow
-def test_tabasco_on_the_bundled_data(tmp_path: Path) -> None:
-    """The real Tabasco scenario end to end: about 10 s with the store load (in the default run)."""
-    from layers.bundle import load_bundle
-
-    store = Store(tmp_path / "store.gpkg")
-    load_bundle(store, DEFAULT_SCENARIO_DIR.parent)
-    spec = load_scenario(DEFAULT_SCENARIO_DIR / "tabasco.toml")
-    result = run_scenario(spec, store, tmp_path / "out")
+def test_tabasco_on_the_bundled_data(planned_scenarios: PlannedScenarios) -> None:
+    """The real Tabasco scenario end to end, as the session's planned scenarios ran it."""
+    result = planned_scenarios.results["tabasco"]
+    assert result.spec == load_scenario(DEFAULT_SCENARIO_DIR / "tabasco.toml")
     backbone = result.step("backbone")
     assert len(backbone.proposal.terminals) == 17
     built = [s for s in backbone.proposal.segments if is_built(s.role)]

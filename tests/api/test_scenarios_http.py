@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from bundled_stores import copy_store
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import JobSettings, ServiceSettings, StoreSettings
-from layers.bundle import load_bundle
-from layers.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {"v" * 20: "viewer", "p" * 20: "planner"}
@@ -18,9 +17,8 @@ VIEWER, PLANNER = {"X-API-Key": "v" * 20}, {"X-API-Key": "p" * 20}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    store_path = tmp_path_factory.mktemp("bundle") / "store.gpkg"
-    load_bundle(Store(store_path), REPO / "data")
+def client(bundled_store: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    store_path = copy_store(bundled_store, tmp_path_factory.mktemp("bundle"))
     app = create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=store_path, data_dir=REPO / "data"),

@@ -15,6 +15,9 @@ from layers.kinds import LayerKind
 from maps.offline import external_references
 from maps.render import layers_map, manifest_attributions, save_map
 
+# reads every bundled layer and renders them in Chromium.
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).resolve().parents[2] / "data"
 TABASCO = (-94.2, 17.2, -90.9, 18.7)
 # Measured: about 1.0 MB (370 kB of it Leaflet and plugins); the bound leaves room

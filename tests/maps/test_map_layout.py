@@ -1,10 +1,10 @@
 """Every scenario map, and a route, a ring and a last-mile map, opened at four window sizes.
 
 The maps are made from the bundled layers as `trazo scenario run all` and `trazo map` make
-them (the RNEI ring with a short search budget: its layout, not its last dollar, is under
-test). Each is opened once in headless Chromium and resized to 1366x768, 1400x1000,
-1920x1080 and a 390x844 phone; at each size the page is measured (see layout_checks.py)
-and screenshotted into test-artifacts/maps/. About 60 s, most of it planning.
+them (the session's planned scenarios, tests/conftest.py; the RNEI ring with a short search
+budget: its layout, not its last dollar, is under test). Each is opened once in headless
+Chromium and resized to 1366x768, 1400x1000, 1920x1080 and a 390x844 phone; at each size
+the page is measured (see layout_checks.py) and screenshotted into test-artifacts/maps/.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from typing import Any
 import layout_checks as lc
 import map_fixtures as fx
 import pytest
+from bundled_stores import PlannedScenarios
 
-from api.planning import measure, save_proposal
-from api.scenarios import ScenarioWorkspace, run_scenarios
-from layers.bundle import load_bundle
 from layers.store import Store
 from maps.render import manifest_attributions, proposal_map, save_map, store_map
 from planner.plans.route import plan_route
-from planner.plans.scenario import DEFAULT_SCENARIO_DIR, list_scenarios
+from planner.plans.scenario import DEFAULT_SCENARIO_DIR
+from usecases.proposals import measure, save_proposal
 
 DATA = DEFAULT_SCENARIO_DIR.parent
 SCENARIOS = sorted(path.stem for path in DEFAULT_SCENARIO_DIR.glob("*.toml"))
@@ -30,22 +29,15 @@ EXTRA = ["route", "ring", "last_mile"]
 
 
 @pytest.fixture(scope="module")
-def real_maps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def real_maps(
+    planned_scenarios: PlannedScenarios, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """Every scenario's map, plus a route, a ring and a last mile mapped alone."""
     folder = tmp_path_factory.mktemp("real-maps")
-    store = Store(folder / "store.gpkg")
-    load_bundle(store, DATA)
-    specs = []
-    for spec in list_scenarios():
-        if spec.name == "rnei":  # 230 terminals: a short Steiner search is enough here
-            steps = tuple(s.model_copy(update={"time_budget_s": 2.0}) for s in spec.steps)
-            spec = spec.model_copy(update={"steps": steps})
-        specs.append(spec)
-    workspace = ScenarioWorkspace(store)
-    results = run_scenarios(specs, store, folder / "out", workspace=workspace)
-    maps = {result.spec.name: result.files["map"] for result in results}
+    store = Store(planned_scenarios.store)
+    maps = {name: result.files["map"] for name, result in planned_scenarios.results.items()}
     credits, labels = manifest_attributions(DATA)
-    context = workspace.base
+    context = planned_scenarios.workspace.base
     route = plan_route(  # no name: the planner makes one up, the map must not show it
         context.network,
         context.places.resolve("Mérida, Yucatán"),

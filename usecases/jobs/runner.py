@@ -36,7 +36,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
@@ -54,6 +54,8 @@ RESTART_MESSAGE = "interrupted by a server restart; submit it again"
 INTERNAL_MESSAGE = "the job failed unexpectedly; the server log has the details"
 _OWNER_RE = re.compile(r"^[0-9a-f]{32}$")
 Executors = Literal["process", "thread"]
+Describe = Callable[[TrazoError], str]
+"""How an adapter words a job's error for its users (the message with its own hints)."""
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,23 @@ class JobRunner:
         How many jobs run at once.
     executor
         ``"process"`` (a pool of spawned processes) or ``"thread"``.
+    describe
+        Words a failed job's error for the users who read the job (a module-level
+        function, as a process pool pickles it); default its message.
     """
 
     def __init__(
-        self, store: LayerStore, work: JobWork, *, workers: int, executor: Executors = "process"
+        self,
+        store: LayerStore,
+        work: JobWork,
+        *,
+        workers: int,
+        executor: Executors = "process",
+        describe: Describe | None = None,
     ) -> None:
         self.jobs = JobStore(store)
         self.work = work
+        self.describe = describe
         self.workers = workers
         self.executor_kind = executor
         self.owner = uuid.uuid4().hex
@@ -189,7 +201,7 @@ class JobRunner:
         )
         if not created:
             return job, False
-        args = (self.jobs.store, job.id, kind, self.work, request, inputs)
+        args = (self.jobs.store, job.id, kind, self.work, request, inputs, self.describe)
         with self._guard:
             if self._closed:
                 self.jobs.fail(job.id, "interrupted", RESTART_MESSAGE)
@@ -251,7 +263,12 @@ class JobRunner:
 
 @contextlib.contextmanager
 def running_jobs(
-    store: LayerStore, work: JobWork, *, workers: int, executor: Executors = "process"
+    store: LayerStore,
+    work: JobWork,
+    *,
+    workers: int,
+    executor: Executors = "process",
+    describe: Describe | None = None,
 ) -> Iterator[JobRunner]:
     """A :class:`JobRunner` for the block's lifetime, after failing orphaned jobs.
 
@@ -262,7 +279,7 @@ def running_jobs(
         recover(JobStore(store))
     except TrazoError:
         logger.warning("could not check for interrupted jobs; next start will", exc_info=True)
-    runner = JobRunner(store, work, workers=workers, executor=executor)
+    runner = JobRunner(store, work, workers=workers, executor=executor, describe=describe)
     try:
         yield runner
     finally:
@@ -295,6 +312,7 @@ def execute_job(
     work: JobWork,
     request: BaseModel,
     inputs: object,
+    describe: Describe | None = None,
 ) -> None:
     """Run one job's work and record its outcome; runs in a worker. Never raises."""
     jobs = JobStore(store)
@@ -313,7 +331,7 @@ def execute_job(
             for key in ("candidates", "suggestions")
             if (value := getattr(err, key, None))
         }
-        jobs.fail(job_id, err.code, err.message, details)
+        jobs.fail(job_id, err.code, describe(err) if describe else err.message, details)
     except Exception:
         logger.exception("job %s (%s) failed unexpectedly", job_id, kind)
         jobs.fail(job_id, "internal_error", f"{INTERNAL_MESSAGE} (job {job_id})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from layers.errors import NotFoundError
+from layers.errors import NotFoundError, TrazoError
 from layers.store_api import LayerStore
 from usecases.jobs import (
     INTERNAL_MESSAGE,
@@ -85,6 +85,20 @@ def test_a_failed_job_keeps_the_error_code_and_choices(highway_store: LayerStore
     assert done.details == {"candidates": ["this", "that"]}
     assert crashed.status == "failed" and crashed.error_code == "internal_error"
     assert crashed.message == f"{INTERNAL_MESSAGE} (job {bug.id})"
+
+
+def shouted(error: TrazoError) -> str:
+    return error.message.upper()
+
+
+def test_the_adapter_words_a_failed_job_s_message(highway_store: LayerStore) -> None:
+    with running_jobs(
+        highway_store, echo, workers=1, executor="thread", describe=shouted
+    ) as runner:
+        job, _ = runner.submit("echo", Echo(text="x", fail="trazo"))
+        done = runner.wait(job.id, 10)
+    assert done.status == "failed" and done.error_code == "not_found"
+    assert done.message == "NO SUCH THING"
 
 
 def test_a_job_failed_while_it_runs_stays_failed(highway_store: LayerStore) -> None:

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from api._console import console, limits, open_store, user_errors
 from api.cli_scenario import print_result
-from api.scenarios import run_scenario
 from api.settings import StoreSettings
 from layers.bundle import BundledLayer, load_bundle
 from layers.kinds import LayerKind
@@ -18,6 +17,7 @@ from layers.measure import geodesic_length_km, length_km_by
 from layers.report import ValidationReport
 from layers.store_api import LayerStore
 from planner.plans.scenario import find_scenario, load_scenario
+from usecases.scenario import run_scenario
 
 LINE_KINDS = {LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES, LayerKind.SUBSEA_CABLES}
 

@@ -1,14 +1,16 @@
 """What a planning request needs from the store: the priced network, places, admin layers.
 
-Shared by the command line and the HTTP service so both plan on the same inputs.
+Every use case plans on a :class:`PlanningContext`: the command line builds one per
+command (:func:`planning_context`), job workers and national partitions share one per
+process and store version (:func:`shared_context`), and the HTTP service checks requests
+against the place and area layers alone (:func:`request_lookups`) before it queues them.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import re
-import unicodedata
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,22 +20,54 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 
+from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
-from layers.kinds import LayerKind
-from layers.store import LayerInfo
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
 from planner.network.build_cache import BuildCache, content_key
 from planner.network.cost_model import CostModel, load_cost_model
 from planner.network.land import Land
 from planner.network.places import PlaceIndex
 from planner.network.planning_network import PlanningNetwork, build_network
-from planner.proposals.metrics import ProposalMetrics, compute_metrics
-from planner.proposals.proposal import Proposal, proposal_to_geojson
 
 logger = logging.getLogger(__name__)
 
-CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
 T = TypeVar("T")
+
+
+def no_corridors() -> NotFoundError:
+    """The error of a store without a layer to route on."""
+    return NotFoundError(
+        "the store holds no rights_of_way or fiber_routes layers to route on",
+        subject="layers",
+    )
+
+
+def stored_localities(localities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The stored localities; ``NotFoundError`` when the store holds none."""
+    if localities is None:
+        raise NotFoundError("the store holds no localities layer", subject="layers")
+    return localities
+
+
+def stored_states(states: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The stored states; ``NotFoundError`` when the store holds none (area all needs them)."""
+    if states is None:
+        raise NotFoundError(
+            "the store holds no states layer: area 'all' plans every stored state",
+            subject="layers",
+        )
+    return states
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The store's layers a request is checked against: places, areas, localities."""
+
+    places: PlaceIndex
+    states: gpd.GeoDataFrame | None
+    municipalities: gpd.GeoDataFrame | None
+    localities: gpd.GeoDataFrame | None
 
 
 @dataclass
@@ -48,6 +82,8 @@ class PlanningContext:
     network: PlanningNetwork
     lookups: Callable[[str], Any] = field(repr=False)
     """Loads ``"places"``, ``"admin"`` (states, municipalities) or ``"localities"``."""
+    cost_model_path: Path | None = None
+    """The cost model file the network was priced with (None: the bundled one)."""
 
     @cached_property
     def places(self) -> PlaceIndex:
@@ -108,10 +144,7 @@ def planning_context(
     infos = store.list_layers()
     corridors = [info for info in infos if info.kind in CORRIDOR_KINDS]
     if not corridors:
-        raise NotFoundError(
-            "the store holds no rights_of_way or fiber_routes layers to route on",
-            subject="layers",
-        )
+        raise no_corridors()
     builds = BuildCache(cache_folder(store)) if cache else None
 
     def cached(name: str, layers: list[LayerInfo], build: Callable[[], T], **extra: Any) -> T:
@@ -167,7 +200,12 @@ def planning_context(
         raise KeyError(name)
 
     # one load per process and store content, shared by every context made from this one
-    return PlanningContext(store=store, network=network, lookups=functools.cache(lookups))
+    return PlanningContext(
+        store=store,
+        network=network,
+        lookups=functools.cache(lookups),
+        cost_model_path=cost_model_path,
+    )
 
 
 def layer_caveats(store: LayerStore) -> dict[str, str]:
@@ -205,40 +243,6 @@ def _build_network(
     )
 
 
-def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:
-    """The proposal's metrics, with states and municipalities crossed."""
-    return compute_metrics(
-        proposal,
-        context.states,
-        context.municipalities,
-        latency_us_per_km=context.network.cost_model.latency.us_per_km,
-    )
-
-
-def save_proposal(
-    store: LayerStore, proposal: Proposal, metrics: ProposalMetrics, name: str, *, replace: bool
-) -> dict[str, object]:
-    """Store the proposal's GeoJSON document under ``name`` and return the document."""
-    document = proposal_to_geojson(proposal, metrics)
-    store.write_proposal(name, proposal.kind, document, replace=replace)
-    return document
-
-
-def proposal_slug(text: str) -> str:
-    """A store name for a proposal title.
-
-    Examples
-    --------
-    >>> proposal_slug("route-Villahermosa, Tabasco-Cancún")
-    'route_villahermosa_tabasco_cancun'
-    """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
-    if not slug or not slug[0].isalpha():
-        slug = f"p_{slug}"
-    return slug[:63].rstrip("_")
-
-
 def _elevation_info(infos: list[LayerInfo]) -> LayerInfo | None:
     rasters = [info for info in infos if info.kind is LayerKind.RASTER]
     if not rasters:
@@ -252,9 +256,106 @@ def _of_kind(infos: list[LayerInfo], kind: LayerKind) -> list[LayerInfo]:
 
 
 def _concat(store: LayerStore, infos: list[LayerInfo]) -> gpd.GeoDataFrame | None:
-    frames = [store.read(info.name) for info in infos]
+    return _concat_frames([store.read(info.name) for info in infos])
+
+
+def stored_frames(store: LayerStore, kind: LayerKind) -> gpd.GeoDataFrame | None:
+    """Every stored layer of ``kind``, concatenated in catalog order (as planning reads them)."""
+    return _concat(store, _of_kind(store.list_layers(), kind))
+
+
+def _concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
     if not frames:
         return None
     if len(frames) == 1:
         return frames[0]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+_shared: dict[tuple[str, str], tuple[tuple[Any, ...], PlanningContext]] = {}
+_shared_guard = threading.Lock()
+_shared_loading = threading.Lock()
+
+
+def shared_context(store: LayerStore, cost_model: Path | None) -> PlanningContext:
+    """The planning context of the store's current layers, shared within this process.
+
+    Loaded once per store version (its fingerprint and the cost model file) and process,
+    from the inputs built once beside the store (concurrent cold processes build them
+    once: :mod:`planner.network.build_cache`). Job workers and national partitions share
+    it; they only read it, since planning works on its own copy of the network.
+    """
+    key = (store.location, str(cost_model))
+    version = _store_version(store, cost_model)
+    # one loader at a time: concurrent jobs in threads wait for it and share its context
+    # instead of each holding a copy of the network
+    with _shared_loading:
+        with _shared_guard:
+            cached = _shared.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        context = planning_context(store, cost_model)
+        with _shared_guard:
+            _shared[key] = (version, context)
+        return context
+
+
+def _store_version(store: LayerStore, cost_model: Path | None) -> tuple[Any, ...]:
+    layers = store.fingerprint()
+    model = None
+    if cost_model is not None and cost_model.exists():
+        model = (str(cost_model), cost_model.stat().st_mtime_ns)
+    return layers, model
+
+
+_LOOKUP_KINDS = (
+    LayerKind.LOCALITIES,
+    LayerKind.SUBSEA_LANDINGS,
+    LayerKind.STATES,
+    LayerKind.MUNICIPALITIES,
+)
+
+
+def request_lookups(store: LayerStore) -> Lookups:
+    """The place and area layers of the store's current version (kept per version).
+
+    What a request is checked against before it is queued, without the priced network.
+    Raises ``NotFoundError`` when the store holds no layer to route on.
+    """
+    layers = store.list_layers()
+    if not any(info.kind in CORRIDOR_KINDS for info in layers):
+        raise no_corridors()
+    version = tuple(
+        (info.name, info.kind.value, info.loaded_at)
+        for info in layers
+        if info.kind in _LOOKUP_KINDS
+    )
+    # lru_cache alone lets every request that misses build its own copy at once (ten cold
+    # submissions held ten place indexes); one builds, the others wait and share it
+    with _LOOKUPS_BUILD:
+        return _lookups(store, version)
+
+
+_LOOKUPS_BUILD = threading.Lock()
+"""Held while the lookups are found or built: concurrent cold requests build them once."""
+
+
+@functools.lru_cache(maxsize=4)
+def _lookups(store: LayerStore, version: tuple[tuple[str, str, str], ...]) -> Lookups:
+    infos = {kind: [name for name, k, _ in version if k == kind.value] for kind in _LOOKUP_KINDS}
+
+    def one(kind: LayerKind) -> gpd.GeoDataFrame | None:
+        return _concat_frames([store.read(name) for name in infos[kind]])
+
+    localities = one(LayerKind.LOCALITIES)
+    states = one(LayerKind.STATES)
+    return Lookups(
+        places=PlaceIndex(
+            localities,
+            one(LayerKind.SUBSEA_LANDINGS),
+            area=Land(states) if states is not None else None,
+        ),
+        states=states,
+        municipalities=one(LayerKind.MUNICIPALITIES),
+        localities=localities,
+    )

@@ -1,6 +1,7 @@
-"""National runs on dask.distributed: the last mile by state and scenario batches.
+"""National runs on dask.distributed: the last mile by state (and the engine of batches).
 
-One engine for the command line and the service. :func:`dask_client` gives a client of a
+One engine for the command line and the service (the last mile's use case,
+:mod:`usecases.last_mile`, calls it). :func:`dask_client` gives a client of a
 ``LocalCluster`` (``--workers N``: N processes of one thread on this machine) or of an
 existing scheduler (``--scheduler tcp://host:8786``, ``TRAZO_SCHEDULER`` for the service),
 or no client: the partitions then run one after another in this process. The semantics are
@@ -22,22 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import geopandas as gpd
-import pandas as pd
 
-from layers.errors import (
-    NotFoundError,
-    PartitionFailedError,
-    SchedulerUnreachableError,
-    TrazoError,
-)
+from layers.errors import PartitionFailedError, SchedulerUnreachableError, TrazoError
 from layers.kinds import LayerKind
 from layers.store_api import LayerStore
 from planner.network.cost_model import load_cost_model
@@ -50,10 +43,7 @@ from planner.plans.national_last_mile import (
 )
 from planner.proposals.metrics import ProposalMetrics, compute_metrics
 from planner.proposals.proposal import Proposal
-
-if TYPE_CHECKING:
-    from api.scenarios import ScenarioResult, ScenarioWorkspace
-    from planner.plans.scenario import Scenario
+from usecases.context import shared_context, stored_frames, stored_localities, stored_states
 
 logger = logging.getLogger(__name__)
 
@@ -200,16 +190,9 @@ def national_partitions(
 
     ``localities`` is the stored localities frame when already loaded (it is read otherwise).
     """
-    states = _frames(store, LayerKind.STATES)
-    if states is None:
-        raise NotFoundError(
-            "the store holds no states layer: area 'all' plans every stored state",
-            subject="layers",
-        )
+    states = stored_states(stored_frames(store, LayerKind.STATES))
     if localities is None:
-        localities = _frames(store, LayerKind.LOCALITIES)
-    if localities is None:
-        raise NotFoundError("the store holds no localities layer", subject="layers")
+        localities = stored_localities(stored_frames(store, LayerKind.LOCALITIES))
     return state_partitions(localities, states)
 
 
@@ -258,110 +241,14 @@ def measure_national(
     """The national proposal's metrics, with states and municipalities crossed."""
     return compute_metrics(
         proposal,
-        _frames(store, LayerKind.STATES),
-        _frames(store, LayerKind.MUNICIPALITIES),
+        stored_frames(store, LayerKind.STATES),
+        stored_frames(store, LayerKind.MUNICIPALITIES),
         latency_us_per_km=load_cost_model(cost_model).latency.us_per_km,
     )
 
 
 def plan_partition(partition: StatePartition, request: NationalRequest) -> Proposal | None:
     """One state's plan; runs on a worker (or here, serially)."""
-    network, localities = _worker_inputs(request.store, request.cost_model)
-    return plan_state(network, localities, partition, min_population=request.min_population)
-
-
-_inputs: dict[tuple[str, str], tuple[str, Any, gpd.GeoDataFrame]] = {}
-_inputs_guard = threading.Lock()
-
-
-def _worker_inputs(store: LayerStore, cost_model: Path | None) -> tuple[Any, gpd.GeoDataFrame]:
-    """The priced network and localities, loaded once per process and store version.
-
-    Planning copies the network before changing it, so one loaded network serves every
-    partition this process plans.
-    """
-    from api.planning import planning_context
-
-    key = (store.location, str(cost_model))
-    version = store.fingerprint()
-    with _inputs_guard:
-        cached = _inputs.get(key)
-        if cached is None or cached[0] != version:
-            started = time.perf_counter()
-            context = planning_context(store, cost_model)
-            localities = context.localities
-            if localities is None:
-                raise NotFoundError("the store holds no localities layer")
-            cached = (version, context.network, localities)
-            _inputs[key] = cached
-            logger.info("loaded the planning inputs in %.1f s", time.perf_counter() - started)
-    return cached[1], cached[2]
-
-
-def _frames(store: LayerStore, kind: LayerKind) -> gpd.GeoDataFrame | None:
-    """Every stored layer of ``kind``, concatenated in catalog order (as planning reads them)."""
-    frames = [store.read(info.name) for info in store.list_layers() if info.kind is kind]
-    if not frames:
-        return None
-    if len(frames) == 1:
-        return frames[0]
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-
-
-# ------------------------------------------------------------------- scenario batches
-
-
-@dataclass(frozen=True)
-class ScenarioBatch:
-    """What every scenario of a batch shares (sent with each task)."""
-
-    store: LayerStore
-    out_dir: Path
-    cost_model: Path | None
-
-
-def run_scenario_batch(
-    specs: Sequence[Scenario],
-    batch: ScenarioBatch,
-    *,
-    client: Any = None,
-    progress: Progress | None = None,
-) -> list[ScenarioResult]:
-    """Run every scenario, one task each; the results come back in the order given.
-
-    Each scenario is planned exactly as a serial run plans it (its own steps on the
-    store's layers, its files in its own subfolder), so the figures do not depend on the
-    engine; each worker process reads the layers once for all the scenarios it runs.
-    """
-    return run_partitions(
-        client,
-        run_scenario_task,
-        list(specs),
-        batch,
-        label=lambda spec: spec.name,
-        progress=progress,
-    )
-
-
-def run_scenario_task(spec: Scenario, batch: ScenarioBatch) -> ScenarioResult:
-    """One scenario of a batch; runs on a worker (or here, serially)."""
-    from api.scenarios import run_scenario
-
-    return run_scenario(spec, batch.store, batch.out_dir, workspace=_workspace(batch))
-
-
-_workspaces: dict[tuple[str, str], tuple[str, ScenarioWorkspace]] = {}
-
-
-def _workspace(batch: ScenarioBatch) -> ScenarioWorkspace:
-    """This process's workspace of the batch's store, read once per store version."""
-    from api.scenarios import ScenarioWorkspace
-
-    key = (batch.store.location, str(batch.cost_model))
-    version = batch.store.fingerprint()
-    with _inputs_guard:
-        cached = _workspaces.get(key)
-        if cached is None or cached[0] != version:
-            cached = (version, ScenarioWorkspace(batch.store, batch.cost_model))
-            _workspaces[key] = cached
-    return cached[1]
+    context = shared_context(request.store, request.cost_model)
+    localities = stored_localities(context.localities)
+    return plan_state(context.network, localities, partition, min_population=request.min_population)
