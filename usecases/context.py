@@ -22,7 +22,7 @@ import pandas as pd
 
 from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
-from layers.kinds import LayerKind
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
 from planner.network.build_cache import BuildCache, content_key
 from planner.network.cost_model import CostModel, load_cost_model
@@ -32,8 +32,6 @@ from planner.network.planning_network import PlanningNetwork, build_network
 
 logger = logging.getLogger(__name__)
 
-CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
-"""The layer kinds a network is built from."""
 T = TypeVar("T")
 
 
@@ -332,7 +330,14 @@ def request_lookups(store: LayerStore) -> Lookups:
         for info in layers
         if info.kind in _LOOKUP_KINDS
     )
-    return _lookups(store, version)
+    # lru_cache alone lets every request that misses build its own copy at once (ten cold
+    # submissions held ten place indexes); one builds, the others wait and share it
+    with _LOOKUPS_BUILD:
+        return _lookups(store, version)
+
+
+_LOOKUPS_BUILD = threading.Lock()
+"""Held while the lookups are found or built: concurrent cold requests build them once."""
 
 
 @functools.lru_cache(maxsize=4)

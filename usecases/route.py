@@ -39,7 +39,7 @@ def propose_route(
     name: str | None = None,
     progress: Progress | None = None,
 ) -> Proposal:
-    """Route on the context's priced network (see :func:`planner.route_plan.plan_route`)."""
+    """Route on the context's priced network (see :func:`planner.plans.route.plan_route`)."""
     if progress is not None:
         progress(0.6, "routing")
     return plan_route(

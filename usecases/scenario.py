@@ -1,6 +1,6 @@
 """Run scenarios end to end: proposals, files, a map and a one-page summary per scenario.
 
-:func:`run_scenario` plans every step of a :class:`planner.scenario.Scenario` on the stored
+:func:`run_scenario` plans every step of a :class:`planner.plans.scenario.Scenario` on the stored
 layers and writes, into ``out_dir/<scenario>/``:
 
 - per step ``<step>.gpkg`` (the segments; a last mile also its localities) and
@@ -93,7 +93,7 @@ def run_scenario(
     Parameters
     ----------
     spec
-        A validated scenario (:func:`planner.scenario.load_scenario`).
+        A validated scenario (:func:`planner.plans.scenario.load_scenario`).
     store
         The layer store; proposals are saved in it as ``<scenario>_<step>``.
     out_dir

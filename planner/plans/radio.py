@@ -60,11 +60,6 @@ class RadioPath:
     k_factor: float = 4.0 / 3.0
     fresnel_clearance: float = 0.6
 
-    @property
-    def wavelength_m(self) -> float:
-        """Wavelength in metres."""
-        return SPEED_OF_LIGHT_M_S / (self.frequency_ghz * 1e9)
-
 
 def earth_bulge_m(
     d1_m: FloatArray | float, d2_m: FloatArray | float, k_factor: float

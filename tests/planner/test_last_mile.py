@@ -40,13 +40,9 @@ from planner.network.planning_network import (
     build_network,
 )
 from planner.plans.last_mile import plan_last_mile
+from planner.proposals.formats import proposal_frame, proposal_from_geojson, proposal_to_geojson
 from planner.proposals.metrics import compute_metrics
-from planner.proposals.proposal import (
-    Proposal,
-    proposal_frame,
-    proposal_from_geojson,
-    proposal_to_geojson,
-)
+from planner.proposals.proposal import Proposal
 
 MODEL = load_cost_model()
 HIGHWAY = 18_000.0
