@@ -356,7 +356,14 @@ def request_lookups(store: LayerStore) -> Lookups:
         for info in layers
         if info.kind in _LOOKUP_KINDS
     )
-    return _lookups(store, version)
+    # lru_cache alone lets every request that misses build its own copy at once (ten cold
+    # submissions held ten place indexes); one builds, the others wait and share it
+    with _LOOKUPS_BUILD:
+        return _lookups(store, version)
+
+
+_LOOKUPS_BUILD = threading.Lock()
+"""Held while the lookups are found or built: concurrent cold requests build them once."""
 
 
 @functools.lru_cache(maxsize=4)

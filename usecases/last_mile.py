@@ -128,7 +128,7 @@ def check_national(area: str, budget_usd: float | None, names: OptionNames) -> N
         )
 
 
-def last_mile(
+def propose_last_mile(
     context: PlanningContext,
     area: str,
     *,
@@ -156,7 +156,7 @@ def last_mile(
     )
 
 
-def national_last_mile(
+def propose_national_last_mile(
     store: LayerStore,
     cost_model: Path | None,
     *,

@@ -29,7 +29,7 @@ def resolve_ends(
     return start, end
 
 
-def route(
+def propose_route(
     context: PlanningContext,
     start: Place,
     end: Place,
