@@ -19,9 +19,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import box, mapping, shape
 
+from layers.catalog import LayerInfo, StoredProposal
 from layers.errors import NotFoundError
 from layers.kinds import LayerKind
-from layers.store import LayerInfo, StoredProposal
 from layers.store_api import LayerStore
 
 if TYPE_CHECKING:

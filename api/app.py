@@ -30,6 +30,7 @@ from api.routes_layers import router as layers_router
 from api.routes_proposals import router as proposals_router
 from api.routes_scenarios import router as scenarios_router
 from api.settings import (
+    DistributedSettings,
     JobSettings,
     LimitSettings,
     PlannerSettings,
@@ -59,10 +60,12 @@ def create_app(
     limits: LimitSettings | None = None,
     planner: PlannerSettings | None = None,
     jobs: JobSettings | None = None,
+    distributed: DistributedSettings | None = None,
 ) -> FastAPI:
     """Build the service; settings default to the environment (``TRAZO_*``)."""
     service = service or ServiceSettings()
     store = store or StoreSettings()
+    distributed = distributed or DistributedSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,7 +76,11 @@ def create_app(
         # work folders of server processes that were killed or crashed
         await run_in_threadpool(sweep_stale_workdirs)
         # the service's jobs, run off the request for the app's lifetime
-        work = functools.partial(run_request, cost_model=app.state.planner.cost_model)
+        work = functools.partial(
+            run_request,
+            cost_model=app.state.planner.cost_model,
+            scheduler=distributed.scheduler,
+        )
         with running_jobs(
             app.state.store,
             work,

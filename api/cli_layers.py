@@ -11,10 +11,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api._console import console, limits, open_store, user_errors
+from layers.catalog import ExportFormat
 from layers.ingest import ingest
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
-from layers.store import ExportFormat
 from layers.workdirs import sweep_stale_workdirs
 
 app = typer.Typer(help="Load, inspect and export layers.", no_args_is_help=True)

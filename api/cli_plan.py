@@ -104,13 +104,12 @@ def route(
 ) -> None:
     """Least-cost route between two places, with alternatives or a diverse pair."""
     from usecases.proposals import measure
-    from usecases.route import resolve_ends
-    from usecases.route import route as plan_route
+    from usecases.route import propose_route, resolve_ends
 
     context = _context(cost_model)
     start, end = resolve_ends(context.places, origin, destination)
     with console.status("routing..."):
-        proposal = plan_route(context, start, end, alternatives=alternatives, diverse=diverse)
+        proposal = propose_route(context, start, end, alternatives=alternatives, diverse=diverse)
     _finish(context.store, proposal, measure(context, proposal), name, out, replace)
 
 
@@ -131,14 +130,13 @@ def backbone(
     cost_model: CostModelOption = None,
 ) -> None:
     """Near-optimal Steiner backbone joining every terminal."""
-    from usecases.backbone import backbone as plan_backbone
-    from usecases.backbone import resolve_terminals
+    from usecases.backbone import propose_backbone, resolve_terminals
     from usecases.proposals import measure
 
     context = _context(cost_model)
     places = resolve_terminals(context.places, _terminals_source(terminals))
     with console.status(f"solving the backbone over {len(places)} terminals..."):
-        proposal = plan_backbone(context, places, ring=ring)
+        proposal = propose_backbone(context, places, ring=ring)
     _finish(context.store, proposal, measure(context, proposal), name, out, replace)
 
 
@@ -191,8 +189,13 @@ def last_mile(
     partition each, on a dask cluster with ``--workers N`` or ``--scheduler ADDRESS`` (see
     ``trazo plan last-mile --help`` and the README's "National runs").
     """
-    from usecases.last_mile import OptionNames, check_national, is_all_states, national_last_mile
-    from usecases.last_mile import last_mile as plan_last_mile
+    from usecases.last_mile import (
+        OptionNames,
+        check_national,
+        is_all_states,
+        propose_last_mile,
+        propose_national_last_mile,
+    )
     from usecases.national import measure_national
     from usecases.proposals import measure
 
@@ -203,7 +206,7 @@ def last_mile(
         model_path = cost_model or PlannerSettings().cost_model
         scheduler = scheduler or DistributedSettings().scheduler
         with partition_progress() as progress:
-            proposal = national_last_mile(
+            proposal = propose_national_last_mile(
                 store,
                 model_path,
                 min_population=min_population,
@@ -218,7 +221,7 @@ def last_mile(
         raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
     context = _context(cost_model)
     with console.status("planning the last mile...") as status:
-        proposal = plan_last_mile(
+        proposal = propose_last_mile(
             context,
             area,
             min_population=min_population,

@@ -5,8 +5,8 @@ records every job and calls :func:`run_request` in a worker with the request mod
 route validated (nothing is parsed again) and the places it resolved (``Place`` objects,
 as they are). Each worker keeps the planning context of the store version it last loaded
 (:func:`usecases.context.shared_context`), so a second job on unchanged layers skips
-loading the network. This module is the adapter's part: it reads the dask scheduler from
-the settings and hands it to the use case.
+loading the network. The service's settings (cost model, dask scheduler) reach it as
+arguments, bound by :func:`api.app.create_app`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from api.settings import DistributedSettings
 from layers.store_api import LayerStore
 from planner.network.places import Place
 from usecases.context import shared_context
@@ -32,10 +31,12 @@ def run_request(
     control: JobControl,
     *,
     cost_model: Path | None,
+    scheduler: str | None = None,
 ) -> JobOutcome:
     """Run one job's request through its use case (the runner's work function).
 
-    ``inputs`` holds the places a proposal request's check resolved.
+    ``inputs`` holds the places a proposal request's check resolved; ``scheduler`` is the
+    dask scheduler national runs use (None: state after state in this worker).
     """
     if isinstance(request, ScenarioRunRequest):
         first, message = run_stored_scenario(store, cost_model, request.scenario, control.progress)
@@ -45,7 +46,7 @@ def run_request(
     control.progress(0.05, "building the priced corridor network")
     context = shared_context(store, cost_model)
     places: list[Place] = inputs if isinstance(inputs, list) else []
-    engine = Engine(cost_model, DistributedSettings().scheduler)
+    engine = Engine(cost_model, scheduler)
     proposal = request.plan(context, places, control.progress, engine)
     control.progress(0.9, "measuring and storing the proposal")
     metrics = measure(context, proposal)

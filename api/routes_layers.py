@@ -21,11 +21,11 @@ from api._responses import error_responses
 from api._upload import UPLOAD_SUFFIXES, receive_upload
 from api.auth import gis, viewer
 from api.settings import ServiceSettings
+from layers.catalog import LAYER_NAME_PATTERN, LayerInfo
 from layers.errors import AlreadyExistsError, LayerValidationError
 from layers.ingest import ingest
 from layers.kinds import LayerKind
 from layers.limits import Limits
-from layers.store import LAYER_NAME_PATTERN, LayerInfo
 from layers.store_api import LayerStore
 from layers.workdirs import make_workdir
 

@@ -437,7 +437,7 @@ def get_proposal(request: Request, name: ProposalId) -> JSONResponse:
     responses={404: {"description": "No proposal of that name."}},
     summary="A proposal's offline map",
 )
-def proposal_map(request: Request, name: ProposalId) -> HTMLResponse:
+def get_proposal_map(request: Request, name: ProposalId) -> HTMLResponse:
     """One self-contained HTML map of the proposal over the stored layers (no network)."""
     store = request_store(request)
     document = store.proposal(name).document

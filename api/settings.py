@@ -63,6 +63,12 @@ class LimitSettings(BaseSettings):
         gt=0,
         description="Width x height x bands a raster may have (read from its header).",
     )
+    max_load_seconds: float = Field(
+        default=Limits.max_load_seconds,
+        gt=0,
+        description="Seconds one load may take from its checks to the end of validation; "
+        "a load past it is refused (HTTP 413 limit_exceeded, CLI exit 2) and stores nothing.",
+    )
 
     def to_limits(self) -> Limits:
         """Return the library's limits object."""

@@ -62,12 +62,25 @@ def peak_mb() -> float:
 
 def _serial(location: str, min_population: int, queue: Any) -> None:
     started = time.perf_counter()
-    proposal = plan_national_last_mile(open_store(location), None, min_population=min_population)
-    queue.put((time.perf_counter() - started, totals(proposal), peak_mb()))
+    states: dict[str, float] = {}
+    last = [started]
+
+    def progress(done: int, total: int, label: str) -> None:
+        now = time.perf_counter()
+        states[label] = now - last[0]
+        last[0] = now
+
+    proposal = plan_national_last_mile(
+        open_store(location), None, min_population=min_population, progress=progress
+    )
+    queue.put((time.perf_counter() - started, totals(proposal), peak_mb(), states))
 
 
-def serial_run(location: str, min_population: int) -> tuple[float, dict[str, Any], float]:
-    """Plan every state one after another in a fresh process; its time, totals and peak."""
+def serial_run(
+    location: str, min_population: int
+) -> tuple[float, dict[str, Any], float, dict[str, float]]:
+    """Plan every state one after another in a fresh process; its time, totals, peak and
+    the seconds of each state (the first one includes loading the inputs)."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_serial, args=(location, min_population, queue))
@@ -117,8 +130,9 @@ def main() -> None:
     serial_s, cluster_s, startup_s = [], [], []
     serial_totals = cluster_totals = None
     serial_peak, worker_peaks = 0.0, [0.0]
+    states: dict[str, float] = {}
     for _ in range(args.rounds):
-        seconds, serial_totals, serial_peak = serial_run(args.store, args.min_population)
+        seconds, serial_totals, serial_peak, states = serial_run(args.store, args.min_population)
         serial_s.append(seconds)
         startup, seconds, cluster_totals, worker_peaks = cluster_run(
             args.store, args.min_population, args.workers
@@ -143,6 +157,14 @@ def main() -> None:
     )
     console = Console()
     console.print(table)
+    slowest = sorted(states.items(), key=lambda item: -item[1])[:5]
+    total = sum(states.values())
+    console.print(
+        f"states in the (last) serial run: {total:.1f} s in all; slowest "
+        + ", ".join(f"{label} {s:.1f} s" for label, s in slowest)
+        + f"; with {args.workers} workers no run can beat max(slowest, all / workers) = "
+        f"{max(slowest[0][1], total / args.workers) if slowest else 0.0:.1f} s"
+    )
     console.print(f"serial totals:  {serial_totals}")
     console.print(f"cluster totals: {cluster_totals}")
     console.print("identical totals" if serial_totals == cluster_totals else "TOTALS DIFFER")

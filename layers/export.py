@@ -27,9 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layers.errors import ExportError, UnsafeInputError
+from layers.kinds import LayerKind
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+    from layers.store_api import LayerStore
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +148,23 @@ VECTOR_FORMATS: dict[str, _Format] = {
     "csv": _Format("csv", "CSV with WKT geometry", _write_csv),
 }
 RASTER_FORMATS: dict[str, str] = {"tif": "GeoTIFF"}
+
+
+def export_layer(store: LayerStore, name: str, fmt: str, out: Path) -> Path:
+    """Write stored layer ``name`` to ``out`` and return the file written.
+
+    Vector layers export to ``geojson`` (RFC 7946), ``gpkg``, ``kml`` or ``csv`` (WKT
+    geometry, plus ``lon``/``lat`` for point layers); raster layers to ``tif``. ``out``
+    is a file path, or an existing folder to write ``<name>.<ext>`` into. The request is
+    checked before any data is read; an existing file is replaced only once the new one
+    is complete. Every store backend exports through here.
+    """
+    info = store.info(name)
+    raster = info.kind is LayerKind.RASTER
+    check_request(fmt, out, name, raster=raster)
+    if raster:
+        return export_raster(store.raster_path(name), fmt, out, name)
+    return export_frame(store.read(name), fmt, out, name, geometry_type=info.geometry_type)
 
 
 def export_frame(

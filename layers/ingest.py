@@ -18,20 +18,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 from layers._safety import SafeInput, check_file, extract_dataset, is_zip, remove_tree
+from layers.catalog import check_layer_name
 from layers.errors import LayerValidationError
 from layers.kinds import LayerKind
-from layers.limits import Limits
+from layers.limits import Limits, LoadDeadline
 from layers.read import DATASET_SUFFIXES, RawLayer, read_input
 from layers.report import ValidationReport
 from layers.roads import ProgressCallback, classify_rnc, is_rnc
-from layers.store import check_layer_name
 from layers.validate import validate_raster, validate_vector
 from layers.workdirs import make_workdir
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from layers.store import LayerInfo
+    from layers.catalog import LayerInfo
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,8 @@ def read_layer(
     name : str, optional
         Layer name; default: derived from the file name (:func:`default_layer_name`).
     limits : Limits, optional
-        Size limits; default ``Limits()``.
+        Size and time limits; default ``Limits()``. The load time limit
+        (``max_load_seconds``) runs from the call to the end of validation.
     source_layer : str, optional
         The layer to read from a file holding several (GeoPackage, KML).
     progress : callable, optional
@@ -150,7 +151,8 @@ def read_layer(
     Raises
     ------
     UnsafeInputError, LimitExceededError, LayerValidationError
-        With a message that says what is wrong and, for limits, which limit.
+        With a message that says what is wrong and, for limits, which limit. A load past
+        its time limit leaves nothing behind (its work folder is removed).
 
     Examples
     --------
@@ -162,12 +164,14 @@ def read_layer(
     """
     limits = limits or Limits()
     layer_kind = _kind(kind)
-    checked = check_file(path, limits)
     display_name = Path(os.fspath(path)).name
+    deadline = LoadDeadline(limits.max_load_seconds, display_name)
+    checked = check_file(path, limits)
     layer_name = check_layer_name(name if name is not None else default_layer_name(display_name))
     workdir = make_workdir("trazo-load-")
     keep_workdir = False
     try:
+        deadline.check("checking the file")
         if is_zip(checked):
             source = extract_dataset(
                 checked,
@@ -178,7 +182,8 @@ def read_layer(
             )
         else:
             source = SafeInput(checked, display_name)
-        raw = read_input(source, limits, layer=source_layer, progress=progress)
+        deadline.check("unpacking it")
+        raw = read_input(source, limits, layer=source_layer, progress=progress, deadline=deadline)
         report = ValidationReport(
             name=layer_name,
             kind=layer_kind.value,
@@ -194,6 +199,7 @@ def read_layer(
                     "a GeoTIFF"
                 )
             tif = validate_raster(raw.raster, report, workdir / "out", limits=limits)
+            deadline.check("validating it")
             keep_workdir = tif.is_relative_to(workdir)
             return ValidatedLayer(None, tif, report, _workdir=workdir if keep_workdir else None)
         if raw.frame is None:
@@ -203,6 +209,7 @@ def read_layer(
             )
         frame = _as_rights_of_way(raw, layer_kind, report, source.source)
         frame = validate_vector(frame, layer_kind, report)
+        deadline.check("validating it")
         return ValidatedLayer(frame, None, report)
     finally:
         if not keep_workdir:

@@ -31,6 +31,10 @@ class LayerKind(StrEnum):
     RASTER = "raster"
 
 
+CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
+"""The kinds whose lines become corridors of the planner's graph."""
+
+
 ROW_TYPES = frozenset({"rail", "highway", "pipeline", "power", "other"})
 ROAD_CLASSES = frozenset({"motorway", "primary", "secondary", "local", "unpaved"})
 """Classes of road a ``highway`` right of way may have (see :mod:`layers.roads`)."""

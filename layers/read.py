@@ -26,7 +26,7 @@ import shapely
 
 from layers._safety import SafeInput
 from layers.errors import LayerValidationError, LimitExceededError
-from layers.limits import Limits
+from layers.limits import Limits, LoadDeadline
 from layers.roads import ProgressCallback, read_osm_extract
 
 logger = logging.getLogger(__name__)
@@ -221,6 +221,7 @@ def read_input(
     *,
     layer: str | None = None,
     progress: ProgressCallback | None = None,
+    deadline: LoadDeadline | None = None,
 ) -> RawLayer:
     """Read a checked file.
 
@@ -234,6 +235,9 @@ def read_input(
         The layer to read from a file holding several (GeoPackage, KML).
     progress : callable, optional
         Called with the features read so far, for formats read in batches (OSM).
+    deadline : LoadDeadline, optional
+        Checked after each step and between batches (default: ``limits.max_load_seconds``
+        from now); the GeoPackage table check stops SQLite when it passes.
 
     Returns
     -------
@@ -246,8 +250,9 @@ def read_input(
         For unreadable or corrupt files, missing shapefile parts, files holding several
         layers when none was chosen, and CSV files without usable coordinate columns.
     LimitExceededError
-        For too many features or vertices.
+        For too many features or vertices, or a read past the load time limit.
     """
+    deadline = deadline or LoadDeadline(limits.max_load_seconds, source.source)
     path = source.path
     if path.suffix.lower() == ".shp":
         _check_shapefile_parts(path, source.source)
@@ -255,13 +260,16 @@ def read_input(
     if driver == "GTiff":
         return RawLayer(format=driver, raster=path)
     if driver == "GPKG":
-        _check_gpkg_tables(path, source.source)
+        _check_gpkg_tables(path, source.source, deadline)
+    deadline.check("checking its format")
     notes: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if driver == "OSM":
-                frame = read_osm_extract(path, source.source, limits, progress)
+                frame = read_osm_extract(
+                    path, source.source, limits, _checking(deadline, "reading it", progress)
+                )
             else:
                 frame = _read_vector(path, driver, source.source, limits, layer, notes)
     except (LayerValidationError, LimitExceededError):
@@ -274,8 +282,22 @@ def read_input(
         ) from None
     for warning in caught:
         notes.append(summarise_gdal_message(str(warning.message), path, source.source))
+    deadline.check("reading it")
     _check_vertices(frame, limits)
     return RawLayer(format=driver, frame=frame, warnings=notes)
+
+
+def _checking(
+    deadline: LoadDeadline, step: str, progress: ProgressCallback | None
+) -> ProgressCallback:
+    """A progress callback that checks ``deadline`` between batches, then reports."""
+
+    def report(read: int) -> None:
+        deadline.check(step)
+        if progress is not None:
+            progress(read)
+
+    return report
 
 
 def _check_shapefile_parts(path: Path, name: str) -> None:
@@ -307,13 +329,13 @@ def _shapefile_records(path: Path) -> tuple[int | None, int | None]:
     return (shapes if shapes >= 0 else None), records
 
 
-def _check_gpkg_tables(path: Path, display_name: str) -> None:
+def _check_gpkg_tables(path: Path, display_name: str, deadline: LoadDeadline) -> None:
     """Refuse a GeoPackage whose layers are not plain tables, before GDAL opens it.
 
     A layer registered in ``gpkg_contents`` may be a view, whose SQL runs on every read:
     a recursive one never ends, and GDAL cannot be interrupted while it counts. Only plain
     tables are read. The file is opened read-only and immutable (no locks, no journal),
-    and SQLite is stopped if the check itself runs long.
+    and SQLite is stopped if the check itself runs long or the load's time is up.
     """
     import sqlite3
     from urllib.parse import quote
@@ -323,7 +345,7 @@ def _check_gpkg_tables(path: Path, display_name: str) -> None:
 
     def spend() -> int:
         budget[0] -= 1
-        return 1 if budget[0] <= 0 else 0
+        return 1 if budget[0] <= 0 or deadline.passed() else 0
 
     try:
         conn = sqlite3.connect(uri, uri=True)
@@ -337,6 +359,7 @@ def _check_gpkg_tables(path: Path, display_name: str) -> None:
             "('features', 'attributes')"
         ).fetchall()
     except sqlite3.Error:
+        deadline.check("listing its tables")
         return
     finally:
         conn.close()

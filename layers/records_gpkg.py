@@ -3,8 +3,8 @@
 Each table is registered in ``gpkg_contents`` under a data type of its own name, like the
 layer catalog, so GDAL (and so QGIS) does not list it as a layer. Writes are
 the store's own ``BEGIN IMMEDIATE`` transactions on the WAL-mode file
-(:func:`layers.store.sqlite_transaction`): readers never wait, and every connection goes
-through the store's gate (:func:`layers.store.sqlite_connection`).
+(:func:`layers.gpkg_access.sqlite_transaction`): readers never wait, and every connection
+goes through the store's gate (:func:`layers.gpkg_access.sqlite_connection`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from layers.errors import NotFoundError, StoreBusyError, StoreWriteError
-from layers.store import create_private_table, sqlite_connection, sqlite_transaction
+from layers.gpkg_access import create_private_table, sqlite_connection, sqlite_transaction
 from layers.store_api import NO_STORE_MESSAGE
 
 

@@ -13,7 +13,7 @@ The contract, held by both (the same test-suite runs against both):
   failed or killed load leaves every stored layer as it was; readers never see a half
   written layer;
 * two writers of one layer serialise (the second waits up to the store's lock timeout,
-  then gets :class:`layers.store.StoreBusyError` naming the layer);
+  then gets :class:`layers.errors.StoreBusyError` naming the layer);
 * feature ids (``fid``) are stable for a layer version, start at 1 and page in ``fid``
   order; ``bbox`` keeps the features whose geometry intersects it (min lon > max lon
   crosses the antimeridian: the part east of min lon and the part west of max lon);
@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from layers.catalog import BBox, ExportFormat, LayerInfo, StoredProposal
     from layers.kinds import LayerKind
     from layers.owners import ServiceOwners
     from layers.report import ValidationReport
-    from layers.store import BBox, ExportFormat, LayerInfo, StoredProposal
 
 NO_STORE_MESSAGE = "the store holds no layers to plan on"
 """What both backends say when a store that was never written to is asked for records."""
@@ -87,7 +87,7 @@ class RecordTables(Protocol):
         """A write transaction; writers of record tables of one store take turns.
 
         ``create`` is ``(table, DDL statements, description)``: the table is created
-        (idempotently) first. Raises :class:`layers.store.StoreBusyError` when the store
+        (idempotently) first. Raises :class:`layers.errors.StoreBusyError` when the store
         stays busy, :class:`layers.errors.NotFoundError` when the store has nothing yet
         and ``create`` is not given.
         """

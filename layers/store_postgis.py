@@ -29,7 +29,7 @@ Concurrency
 -----------
 Readers use MVCC and never wait for a load. Writers of one layer take a transaction-level
 advisory lock on (schema, layer) and so serialise; a writer that cannot get it within the
-lock timeout gets :class:`layers.store.StoreBusyError` naming the layer. Writers of
+lock timeout gets :class:`layers.errors.StoreBusyError` naming the layer. Writers of
 different layers run at once.
 
 Driver
@@ -45,14 +45,44 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from layers.catalog import (
+    CATALOG_FIELDS,
+    CATALOG_TABLE,
+    GEOMETRY_COLUMN,
+    PHYSICAL_RE,
+    PROPOSALS_TABLE,
+    BBox,
+    CatalogRow,
+    ExportFormat,
+    LayerInfo,
+    StoredProposal,
+    bbox_halves,
+    catalog_values,
+    check_bbox,
+    check_layer_name,
+    check_page,
+    check_vector_write,
+    check_written,
+    found_proposal,
+    found_row,
+    layer_geometry_type,
+    new_physical,
+    proposal_from_record,
+    raster_bbox,
+    raster_info,
+    raster_row,
+    restore_dtypes,
+    row_from_record,
+    utc_now,
+    vector_info,
+    vector_row,
+)
 from layers.errors import (
     AlreadyExistsError,
     LayerValidationError,
@@ -62,24 +92,8 @@ from layers.errors import (
     TrazoError,
 )
 from layers.kinds import LayerKind
+from layers.postgis_location import redact, split_location
 from layers.report import ValidationReport
-from layers.store import (
-    CATALOG_TABLE,
-    PROPOSALS_TABLE,
-    BBox,
-    ExportFormat,
-    LayerInfo,
-    StoredProposal,
-    _check_bbox,
-    _halves,
-    _now,
-    _raster_bbox,
-    _report_dict,
-    _restore_dtypes,
-    _Row,
-    _row_from_record,
-    check_layer_name,
-)
 from layers.store_api import NO_STORE_MESSAGE, fingerprint_of
 
 if TYPE_CHECKING:
@@ -90,14 +104,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RASTERS_TABLE = "trazo_rasters"
-DEFAULT_SCHEMA = "trazo"
 RESERVED_PREFIX = "trazo_"
-GEOMETRY_COLUMN = "geom"
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_PHYSICAL_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}__v[0-9a-f]{8}$")
-_NAMES_IN_MESSAGE = 10
 _DROP_LOCK_TIMEOUT = "5s"
 
 _CATALOG_DDL = f"""
@@ -131,64 +139,6 @@ CREATE TABLE IF NOT EXISTS {RASTERS_TABLE} (
     data bytea NOT NULL
 )
 """
-_CATALOG_FIELDS = (
-    "name, kind, source, loaded_at, feature_count, geometry_type, "
-    "min_lon, min_lat, max_lon, max_lat, report, columns, physical"
-)
-
-
-def is_postgres_location(location: str | Path) -> bool:
-    """Whether ``location`` names a PostgreSQL database (``postgresql://…``, ``postgres://…``)."""
-    text = str(location)
-    return any(text.startswith(f"{scheme}:") for scheme in POSTGRES_SCHEMES)
-
-
-def split_location(location: str) -> tuple[str, str]:
-    """Split a store URL into the libpq connection URL and the schema (``?schema=``).
-
-    Examples
-    --------
-    >>> split_location("postgresql://planner@db:5432/gis?schema=team&sslmode=require")
-    ('postgresql://planner@db:5432/gis?sslmode=require', 'team')
-    >>> split_location("postgresql:///gis?host=/var/run/postgresql")
-    ('postgresql:///gis?host=%2Fvar%2Frun%2Fpostgresql', 'trazo')
-    """
-    parts = urlsplit(location)
-    if parts.scheme not in POSTGRES_SCHEMES:
-        raise LayerValidationError(
-            f"store {redact(location)!r} is not a PostgreSQL URL (postgresql://user@host/db)"
-        )
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for key, value in query if key == "schema"]
-    schema = schemas[-1] if schemas else DEFAULT_SCHEMA
-    if not _SCHEMA_RE.fullmatch(schema):
-        raise LayerValidationError(
-            f"schema {schema[:80]!r} is not allowed: use lower-case letters, digits and "
-            "underscores, a letter or underscore first (e.g. ?schema=trazo)"
-        )
-    rest = urlencode([(key, value) for key, value in query if key != "schema"])
-    return _unsplit(parts.scheme, parts.netloc, parts.path, rest), schema
-
-
-def _unsplit(scheme: str, netloc: str, path: str, query: str) -> str:
-    # urlunsplit drops an empty host ("postgresql:///db", a Unix socket): libpq needs "//".
-    return f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
-
-
-def redact(location: str) -> str:
-    """``location`` without its password, for messages and logs.
-
-    Examples
-    --------
-    >>> redact("postgresql://planner:s3cret@db/gis?schema=team")
-    'postgresql://planner@db/gis?schema=team'
-    """
-    parts = urlsplit(location)
-    if parts.password is None:
-        return location
-    host = parts.netloc.rsplit("@", 1)[-1]
-    user = parts.username or ""
-    return _unsplit(parts.scheme, f"{user}@{host}", parts.path, parts.query)
 
 
 def _pg_type(dtype: Any) -> str:
@@ -205,24 +155,6 @@ def _pg_type(dtype: Any) -> str:
     return "text"
 
 
-def _geometry_type(frame: gpd.GeoDataFrame) -> tuple[str | None, bool]:
-    """The layer's geometry type as GDAL names it, and whether single parts become multi.
-
-    Mixed single and multi parts of one family are stored as multi (as GDAL stores them
-    in a GeoPackage); other mixes are ``Unknown`` (a generic geometry column).
-    """
-    geometry = frame.geometry
-    types = {str(t) for t in geometry[geometry.notna()].geom_type.unique()}
-    if not types:
-        return None, False
-    if len(types) == 1:
-        return types.pop(), False
-    multi = [t for t in types if t.startswith("Multi")]
-    if len(types) == 2 and len(multi) == 1 and multi[0][len("Multi") :] in types:
-        return multi[0], True
-    return "Unknown", False
-
-
 class PostgisStore:
     """Layers, rasters, proposals and record tables in one schema of a PostGIS database.
 
@@ -237,7 +169,7 @@ class PostgisStore:
         cache, scenario outputs, the service's job locks).
     lock_timeout
         Seconds a write waits for another write of the same layer before raising
-        :class:`layers.store.StoreBusyError`.
+        :class:`layers.errors.StoreBusyError`.
     pool_size
         Most connections this object keeps open at once.
     """
@@ -416,12 +348,7 @@ class PostgisStore:
     def raster_path(self, name: str) -> Path:
         """Return a local GeoTIFF of raster layer ``name`` (cached per version)."""
         with self._connection() as conn:
-            row = self._row(conn, name)
-            if row.info.kind is not LayerKind.RASTER:
-                raise NotFoundError(
-                    f"layer {name!r} is a {row.info.kind.value} vector layer, not a raster; "
-                    "use read() or export() instead"
-                )
+            row = raster_row(self._row(conn, name))
             cached = self.side_folder("rasters") / row.physical
             if cached.is_file():
                 return cached
@@ -443,12 +370,12 @@ class PostgisStore:
 
     def read(self, name: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
         """Return layer ``name`` in EPSG:4326, indexed by its stable feature id ``fid``."""
-        box = _check_bbox(bbox)
+        box = check_bbox(bbox)
         return self._select(name, box, limit=None, offset=0)
 
     def count(self, name: str, bbox: BBox | None = None) -> int:
         """Return how many features of ``name`` intersect ``bbox`` (all if ``None``)."""
-        box = _check_bbox(bbox)
+        box = check_bbox(bbox)
         if box is None:
             return self._vector_info(name).feature_count
         for attempt in range(2):
@@ -458,7 +385,7 @@ class PostgisStore:
                     with conn.transaction():
                         found = conn.execute(
                             f'SELECT count(*) FROM "{row.physical}" WHERE {_intersects(box)}',
-                            [v for half in _halves(box) for v in half],
+                            [v for half in bbox_halves(box) for v in half],
                         ).fetchone()
                     return int(found[0]) if found else 0
                 except _undefined_table() as err:
@@ -470,9 +397,8 @@ class PostgisStore:
         self, name: str, bbox: BBox | None = None, limit: int = 10, offset: int = 0
     ) -> gpd.GeoDataFrame:
         """Return at most ``limit`` features after skipping ``offset``, in ``fid`` order."""
-        if limit < 0 or offset < 0:
-            raise ValueError(f"limit and offset must be >= 0, got {limit} and {offset}")
-        box = _check_bbox(bbox)
+        check_page(limit, offset)
+        box = check_bbox(bbox)
         return self._select(name, box, limit=limit, offset=offset)
 
     def feature(self, name: str, fid: int) -> gpd.GeoDataFrame:
@@ -515,7 +441,7 @@ class PostgisStore:
                 params: list[Any] = []
                 if box is not None:
                     where.append(sql.SQL(_intersects(box)))
-                    params.extend(v for half in _halves(box) for v in half)
+                    params.extend(v for half in bbox_halves(box) for v in half)
                 if fid is not None:
                     where.append(sql.SQL("fid = %s"))
                     params.append(fid)
@@ -552,34 +478,17 @@ class PostgisStore:
         Raises ``AlreadyExistsError`` if the layer exists and ``replace`` is false. On any
         failure the store is left exactly as it was.
         """
-        self._check_name(name)
-        kind = LayerKind(kind)
-        if kind is LayerKind.RASTER:
-            raise LayerValidationError(
-                "raster layers are stored with write_raster(), not write_layer()"
-            )
-        _check_frame(name, frame)
+        kind = check_vector_write(name, kind, frame)
+        _check_name(name)
+        _check_columns(name, frame)
         data = frame.reset_index(drop=True)
         self._ensure()
-        physical = _new_physical(name)
+        physical = new_physical(name)
         with self._connection() as conn:
             self._lock_layer(conn, name)
             self._refuse_existing(conn, name, replace)
-            columns, geometry_type = self._write_table(conn, name, physical, data)
-            bbox: BBox | None = None
-            if len(data) and data.geometry.notna().any() and not data.geometry.is_empty.all():
-                bounds = data.total_bounds
-                bbox = (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
-            info = LayerInfo(
-                name=name,
-                kind=kind,
-                source=report.source,
-                loaded_at=_now(),
-                feature_count=len(data),
-                geometry_type=geometry_type,
-                bbox=bbox,
-                report=_report_dict(report),
-            )
+            geometry_type = self._write_table(conn, name, physical, data)
+            info, columns = vector_info(name, kind, data, report, geometry_type)
             self._switch(conn, info, physical, columns)
             self._point_view(conn, name, physical, kind)
         self._clean_orphans()
@@ -588,15 +497,15 @@ class PostgisStore:
 
     def _write_table(
         self, conn: psycopg.Connection[Any], name: str, physical: str, data: gpd.GeoDataFrame
-    ) -> tuple[dict[str, str], str | None]:
-        """Create ``physical``, copy ``data`` into it, index and check it (in ``conn``'s txn)."""
+    ) -> str | None:
+        """Create ``physical``, copy ``data`` into it, index and check it (in ``conn``'s txn);
+        return the geometry type of its column."""
         import shapely
         from psycopg import sql
 
         geometry = data.geometry
         attributes = [str(c) for c in data.columns if c != geometry.name]
-        columns = {c: str(data[c].dtype) for c in attributes}
-        geometry_type, promote = _geometry_type(data)
+        geometry_type, promote = layer_geometry_type(data)
         definitions: list[sql.Composable] = [sql.SQL("fid bigint PRIMARY KEY")]
         definitions += [
             sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(data[c].dtype)))
@@ -640,25 +549,22 @@ class PostgisStore:
         found = conn.execute(
             sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(physical))
         ).fetchone()
-        if found is None or int(found[0]) != len(data):
-            raise StoreWriteError(
-                f"layer {name!r} was not stored: {len(data)} features were written but "
-                f"{found[0] if found else 0} read back; the store is unchanged"
-            )
-        return columns, geometry_type
+        check_written(name, len(data), int(found[0]) if found else 0)
+        return geometry_type
 
     def write_raster(
         self, name: str, tif: Path, report: ValidationReport, *, replace: bool = False
     ) -> LayerInfo:
         """Store GeoTIFF ``tif`` as raster layer ``name`` in one transaction (bytes copied)."""
-        self._check_name(name)
+        check_layer_name(name)
+        _check_name(name)
         tif = Path(tif)
         if not tif.is_file():
             raise NotFoundError(f"raster file {tif.name} does not exist")
-        bbox = _raster_bbox(tif, name)
+        bbox = raster_bbox(tif, name)
         payload = tif.read_bytes()
         self._ensure()
-        physical = f"{_new_physical(name)}.tif"
+        physical = f"{new_physical(name)}.tif"
         with self._connection() as conn:
             self._lock_layer(conn, name)
             self._refuse_existing(conn, name, replace)
@@ -666,16 +572,7 @@ class PostgisStore:
                 f"INSERT INTO {RASTERS_TABLE} (physical, data) VALUES (%s, %s)",
                 (physical, payload),
             )
-            info = LayerInfo(
-                name=name,
-                kind=LayerKind.RASTER,
-                source=report.source,
-                loaded_at=_now(),
-                feature_count=0,
-                geometry_type=None,
-                bbox=bbox,
-                report=_report_dict(report),
-            )
+            info = raster_info(name, report, bbox)
             self._switch(conn, info, physical, {})
             self._point_view(conn, name, None, LayerKind.RASTER)
         self._clean_orphans()
@@ -693,27 +590,12 @@ class PostgisStore:
         log.info("deleted layer %s", name)
 
     def export(self, name: str, fmt: ExportFormat, out: Path) -> Path:
-        """Write layer ``name`` to ``out`` (see :meth:`layers.store.Store.export`)."""
-        from layers import export as _export
+        """Write layer ``name`` to ``out`` (see :func:`layers.export.export_layer`)."""
+        from layers.export import export_layer
 
-        info = self.info(name)
-        raster = info.kind is LayerKind.RASTER
-        _export.check_request(fmt, Path(out), name, raster=raster)
-        if raster:
-            return _export.export_raster(self.raster_path(name), fmt, Path(out), name)
-        return _export.export_frame(
-            self.read(name), fmt, Path(out), name, geometry_type=info.geometry_type
-        )
+        return export_layer(self, name, fmt, Path(out))
 
     # ------------------------------------------------------------------ internals: writes
-
-    def _check_name(self, name: str) -> None:
-        check_layer_name(name)
-        if name.startswith(RESERVED_PREFIX):
-            raise LayerValidationError(
-                f"layer name {name!r} is reserved: names starting with {RESERVED_PREFIX!r} "
-                "are the store's own tables in PostGIS; choose another name"
-            )
 
     def _refuse_existing(self, conn: psycopg.Connection[Any], name: str, replace: bool) -> None:
         if replace:
@@ -730,24 +612,12 @@ class PostgisStore:
         columns: dict[str, str],
     ) -> None:
         """Point the catalog row of ``info.name`` at ``physical`` (in ``conn``'s transaction)."""
-        bbox = info.bbox or (None, None, None, None)
         conn.execute(
-            f"INSERT INTO {CATALOG_TABLE} ({_CATALOG_FIELDS}) "
+            f"INSERT INTO {CATALOG_TABLE} ({CATALOG_FIELDS}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (name) DO UPDATE SET "
-            + ", ".join(f"{c} = EXCLUDED.{c}" for c in _CATALOG_FIELDS.split(", ")[1:]),
-            (
-                info.name,
-                info.kind.value,
-                info.source,
-                info.loaded_at,
-                info.feature_count,
-                info.geometry_type,
-                *bbox,
-                json.dumps(info.report),
-                json.dumps(columns),
-                physical,
-            ),
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in CATALOG_FIELDS.split(", ")[1:]),
+            catalog_values(info, physical, columns),
         )
 
     def _point_view(
@@ -789,7 +659,7 @@ class PostgisStore:
                         f"NOT IN (SELECT physical FROM {CATALOG_TABLE})",
                         (self.schema,),
                     )
-                    if _PHYSICAL_RE.fullmatch(r[0])
+                    if PHYSICAL_RE.fullmatch(r[0])
                 ]
                 conn.execute(
                     f"DELETE FROM {RASTERS_TABLE} "
@@ -810,7 +680,7 @@ class PostgisStore:
         """Store a proposal's GeoJSON document under ``name`` in one transaction."""
         check_layer_name(name)
         text = json.dumps(document, ensure_ascii=False, allow_nan=False)
-        created = str(document.get("proposal", {}).get("created_at") or _now())
+        created = str(document.get("proposal", {}).get("created_at") or utc_now())
         self._ensure()
         with self._connection() as conn:
             inserted = conn.execute(
@@ -832,16 +702,13 @@ class PostgisStore:
 
     def list_proposals(self) -> list[StoredProposal]:
         """Return every stored proposal (documents included), sorted by name."""
-        return [_proposal(r) for r in self._proposal_records()]
+        return [proposal_from_record(r) for r in self._proposal_records()]
 
     def proposal(self, name: str) -> StoredProposal:
         """Return proposal ``name``; ``NotFoundError`` if there is none."""
-        records = self._proposal_records(name)
-        if not records:
-            names = [r[0] for r in self._proposal_records()]
-            known = f"stored: {', '.join(names[:_NAMES_IN_MESSAGE])}" if names else "none stored"
-            raise NotFoundError(f"no proposal named {name!r} ({known})", subject="proposal")
-        return _proposal(records[0])
+        return found_proposal(
+            name, self._proposal_records(name), lambda: [r[0] for r in self._proposal_records()]
+        )
 
     def delete_proposal(self, name: str) -> None:
         """Remove proposal ``name``; ``NotFoundError`` if there is none."""
@@ -874,43 +741,23 @@ class PostgisStore:
 
     # ------------------------------------------------------------------ internals: catalog
 
-    def _rows(self, conn: psycopg.Connection[Any], name: str | None = None) -> list[_Row]:
+    def _rows(self, conn: psycopg.Connection[Any], name: str | None = None) -> list[CatalogRow]:
         if not self._has_table(conn, CATALOG_TABLE):
             return []
-        query = f"SELECT {_CATALOG_FIELDS} FROM {CATALOG_TABLE}"
+        query = f"SELECT {CATALOG_FIELDS} FROM {CATALOG_TABLE}"
         if name is None:
             records = conn.execute(query + " ORDER BY name").fetchall()
         else:
             records = conn.execute(query + " WHERE name = %s", (name,)).fetchall()
-        return [_row_from_record(tuple(r)) for r in records]
+        return [row_from_record(tuple(r)) for r in records]
 
-    def _row(self, conn: psycopg.Connection[Any], name: str) -> _Row:
-        rows = self._rows(conn, name)
-        if rows:
-            return rows[0]
-        names = [row.info.name for row in self._rows(conn)]
-        if not names:
-            raise NotFoundError(
-                f"no layer named {name!r}; the store has no layers yet", subject="layers"
-            )
-        if len(names) <= _NAMES_IN_MESSAGE:
-            known = "stored layers: " + ", ".join(names)
-        else:
-            known = f"{len(names)} layers are stored"
-        raise NotFoundError(f"no layer named {name!r}; {known}", subject="layer")
+    def _row(self, conn: psycopg.Connection[Any], name: str) -> CatalogRow:
+        return found_row(
+            name, self._rows(conn, name), lambda: [r.info.name for r in self._rows(conn)]
+        )
 
-    def _vector_row(self, conn: psycopg.Connection[Any], name: str) -> _Row:
-        row = self._row(conn, name)
-        if row.info.kind is LayerKind.RASTER:
-            raise NotFoundError(
-                f"layer {name!r} is a raster; use raster_path() or export(..., 'tif')"
-            )
-        return row
-
-
-def _proposal(record: Sequence[Any]) -> StoredProposal:
-    name, kind, created, text = record
-    return StoredProposal(str(name), str(kind), str(created), json.loads(text))
+    def _vector_row(self, conn: psycopg.Connection[Any], name: str) -> CatalogRow:
+        return vector_row(self._row(conn, name))
 
 
 class _RecordSession:
@@ -1035,30 +882,21 @@ def _undefined_table() -> type[Exception]:
     return psycopg.errors.UndefinedTable
 
 
-def _new_physical(name: str) -> str:
-    return f"{name}__v{uuid.uuid4().hex[:8]}"
-
-
-def _check_frame(name: str, frame: gpd.GeoDataFrame) -> None:
-    crs = getattr(frame, "crs", None)
-    if crs is None or crs.to_epsg() != 4326:
+def _check_name(name: str) -> None:
+    """PostGIS keeps the store's own tables under ``trazo_``: layers may not take it."""
+    if name.startswith(RESERVED_PREFIX):
         raise LayerValidationError(
-            f"layer {name!r} must be in EPSG:4326 to be stored, not {crs}; "
-            "load it through the ingest pipeline, which reprojects it"
+            f"layer name {name!r} is reserved: names starting with {RESERVED_PREFIX!r} "
+            "are the store's own tables in PostGIS; choose another name"
         )
-    geometry = frame.geometry.name
-    for column in frame.columns:
-        if column == geometry:
-            continue
-        text = str(column)
-        if text.lower() in ("fid", GEOMETRY_COLUMN):
+
+
+def _check_columns(name: str, frame: gpd.GeoDataFrame) -> None:
+    """PostgreSQL keeps 63 bytes of an identifier: refuse longer column names."""
+    for column in (str(c) for c in frame.columns if c != frame.geometry.name):
+        if len(column.encode()) > 63:
             raise LayerValidationError(
-                f"layer {name!r} has a column {text!r}, which the store uses for feature "
-                f"ids or geometry; rename it (e.g. to 'source_{text.lower()}')"
-            )
-        if len(text.encode()) > 63:
-            raise LayerValidationError(
-                f"layer {name!r} has a column name longer than 63 bytes ({text[:40]!r}…), "
+                f"layer {name!r} has a column name longer than 63 bytes ({column[:40]!r}…), "
                 "more than PostgreSQL keeps; shorten it"
             )
 
@@ -1118,16 +956,16 @@ def _frame(
             frame[column] = frame[column].astype(dtype)
         except (TypeError, ValueError):
             frame[column] = frame[column].infer_objects()
-    return _restore_dtypes(frame, dtypes)
+    return restore_dtypes(frame, dtypes)
 
 
 def _intersects(box: BBox) -> str:
     """SQL keeping geometries that intersect ``box``; one across 180° is its two halves.
 
-    The placeholders take the halves' numbers in order (see ``layers.store._halves``).
+    The placeholders take the halves' numbers in order (see :func:`layers.catalog.bbox_halves`).
     """
     tests = [
         f"ST_Intersects({GEOMETRY_COLUMN}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
-        for _ in _halves(box)
+        for _ in bbox_halves(box)
     ]
     return "(" + " OR ".join(tests) + ")"

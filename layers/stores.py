@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from layers.errors import AlreadyExistsError, StoreCopyError
 from layers.kinds import LayerKind
+from layers.postgis_location import is_postgres_location, split_location
 from layers.report import ValidationReport
 from layers.store import Store
 from layers.store_api import LayerStore
-from layers.store_postgis import PostgisStore, is_postgres_location, split_location
+from layers.store_postgis import PostgisStore
 
 if TYPE_CHECKING:
     import geopandas as gpd

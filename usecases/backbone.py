@@ -24,7 +24,7 @@ def resolve_terminals(
         return resolve_places(terminals, index=places)
 
 
-def backbone(
+def propose_backbone(
     context: PlanningContext,
     terminals: list[Place],
     *,

@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 
+from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
-from layers.kinds import LayerKind
-from layers.store import LayerInfo
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
 from planner.network.build_cache import BuildCache, content_key
 from planner.network.cost_model import CostModel, load_cost_model
@@ -32,8 +32,6 @@ from planner.network.planning_network import PlanningNetwork, build_network
 
 logger = logging.getLogger(__name__)
 
-CORRIDOR_KINDS = (LayerKind.RIGHTS_OF_WAY, LayerKind.FIBER_ROUTES)
-"""The layer kinds a network is built from."""
 T = TypeVar("T")
 
 
@@ -169,11 +167,11 @@ def planning_context(
         frame = states()
         return Land(frame) if frame is not None else None
 
-    elevation = _elevation_info(infos)
+    elevations = elevation_infos(infos)
     network = cached(
         "network",
-        [*corridors, *state_infos, *([elevation] if elevation else [])],
-        lambda: _build_network(store, corridors, cost_model, elevation, land()),
+        [*corridors, *state_infos, *elevations],
+        lambda: _build_network(store, corridors, cost_model, elevations, land()),
         cost_model=cost_model.model_dump(mode="json"),
         caveats=layer_caveats(store),
     )
@@ -235,22 +233,48 @@ def _build_network(
     store: LayerStore,
     corridors: list[LayerInfo],
     cost_model: CostModel,
-    elevation: LayerInfo | None,
+    elevations: list[LayerInfo],
     land: Land | None,
 ) -> PlanningNetwork:
     frames = {info.name: store.read(info.name) for info in corridors}
-    path = None if elevation is None else store.raster_path(elevation.name)
+    paths = [store.raster_path(info.name) for info in elevations]
     return build_network(
-        frames, cost_model, elevation=path, caveats=layer_caveats(store), land=land
+        frames,
+        cost_model,
+        elevation=paths[0] if paths else None,
+        elevations=paths,
+        caveats=layer_caveats(store),
+        land=land,
     )
 
 
-def _elevation_info(infos: list[LayerInfo]) -> LayerInfo | None:
-    rasters = [info for info in infos if info.kind is LayerKind.RASTER]
-    if not rasters:
-        return None
-    named = [info for info in rasters if info.name == "elevation"]
-    return (named or rasters)[0]
+ELEVATION_PREFIXES = ("elevation", "dem")
+"""A raster layer whose name starts with one of these is an elevation raster (metres)."""
+
+
+def elevation_infos(infos: list[LayerInfo]) -> list[LayerInfo]:
+    """The stored elevation rasters: raster layers named ``elevation…`` or ``dem…``.
+
+    The one named ``elevation`` (the bundled national grid) leads, as the terrain of
+    greenfield links; the others follow in catalog order. Radio paths take the finest of
+    them all that holds a plan's localities (:func:`planner.plans.radio.choose_elevation`), so a
+    finer survey loaded as ``trazo layers load dem_tabasco.tif --kind raster`` is used
+    wherever it covers the plan.
+
+    Examples
+    --------
+    >>> from layers.store import LayerInfo
+    >>> rasters = [LayerInfo(n, LayerKind.RASTER, "", "", 0, None, None)
+    ...            for n in ("landcover", "dem_tabasco", "elevation")]
+    >>> [info.name for info in elevation_infos(rasters)]
+    ['elevation', 'dem_tabasco']
+    """
+    rasters = [
+        info
+        for info in infos
+        if info.kind is LayerKind.RASTER and info.name.lower().startswith(ELEVATION_PREFIXES)
+    ]
+    return sorted(rasters, key=lambda info: info.name != "elevation")
 
 
 def _of_kind(infos: list[LayerInfo], kind: LayerKind) -> list[LayerInfo]:
@@ -332,7 +356,14 @@ def request_lookups(store: LayerStore) -> Lookups:
         for info in layers
         if info.kind in _LOOKUP_KINDS
     )
-    return _lookups(store, version)
+    # lru_cache alone lets every request that misses build its own copy at once (ten cold
+    # submissions held ten place indexes); one builds, the others wait and share it
+    with _LOOKUPS_BUILD:
+        return _lookups(store, version)
+
+
+_LOOKUPS_BUILD = threading.Lock()
+"""Held while the lookups are found or built: concurrent cold requests build them once."""
 
 
 @functools.lru_cache(maxsize=4)

@@ -2,7 +2,7 @@
 
 An area (a state, ``"Municipality, State"``, a cvegeo or a WKT polygon) is found in the
 stored states and municipalities, its localities are clipped with
-:func:`planner.demand.localities_in_area`, and :func:`planner.last_mile.plan_last_mile`
+:func:`planner.plans.demand.localities_in_area`, and :func:`planner.plans.last_mile.plan_last_mile`
 plans them. Area ``all`` (or ``by`` state) plans every stored state, one partition each
 (:mod:`usecases.national`). The command line, the HTTP jobs and the scenarios all plan a
 last mile here.
@@ -101,7 +101,7 @@ def area_localities(
 
     ``layers`` gives the stored states, municipalities and localities. With
     ``min_population``, an area without a locality of that size is refused
-    (:func:`planner.demand.require_localities`). ``field`` names the request field in
+    (:func:`planner.plans.demand.require_localities`). ``field`` names the request field in
     errors about the area itself.
     """
     localities = stored_localities(layers.localities)
@@ -128,7 +128,7 @@ def check_national(area: str, budget_usd: float | None, names: OptionNames) -> N
         )
 
 
-def last_mile(
+def propose_last_mile(
     context: PlanningContext,
     area: str,
     *,
@@ -156,7 +156,7 @@ def last_mile(
     )
 
 
-def national_last_mile(
+def propose_national_last_mile(
     store: LayerStore,
     cost_model: Path | None,
     *,

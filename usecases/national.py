@@ -106,11 +106,15 @@ def run_partitions(
     *args: Any,
     label: Callable[[T], str] = str,
     progress: Progress | None = None,
+    work: Sequence[float] | None = None,
 ) -> list[R]:
     """Run ``task(item, *args)`` for every item; return the results in the items' order.
 
     With a client each item is one dask task (``pure=False``, :data:`RETRIES` retries);
     without one they run here, in order. Either way ``progress`` hears of each one done.
+    ``work`` estimates each item's size: on a cluster the largest start first (longest
+    processing time first), so a big item does not start last and leave the other
+    workers idle while it finishes. Results never depend on the order tasks ran in.
 
     Raises
     ------
@@ -128,9 +132,19 @@ def run_partitions(
         return results
     from distributed import as_completed
 
+    sizes = list(work) if work is not None else [0.0] * total
+    # dask runs the highest priority first: the rank of each item by size, largest first
+    rank = sorted(range(total), key=lambda i: (sizes[i], -i))
+    priority = {i: r for r, i in enumerate(rank)}
     futures = [
         client.submit(
-            task, item, *args, retries=RETRIES, pure=False, key=f"trazo-{i}-{label(item)}"
+            task,
+            item,
+            *args,
+            retries=RETRIES,
+            pure=False,
+            key=f"trazo-{i}-{label(item)}",
+            priority=priority[i],
         )
         for i, item in enumerate(items)
     ]
@@ -225,14 +239,39 @@ def plan_national_last_mile(
         def task(partition: StatePartition, request: NationalRequest) -> Proposal | None:
             return plan_state(network, localities, partition, min_population=min_population)
 
-    partitions, outside = national_partitions(store, loaded[1] if loaded else None)
-    plans = run_partitions(client, task, partitions, request, label=state_label, progress=progress)
+    localities = (
+        loaded[1] if loaded else stored_localities(stored_frames(store, LayerKind.LOCALITIES))
+    )
+    partitions, outside = national_partitions(store, localities)
+    plans = run_partitions(
+        client,
+        task,
+        partitions,
+        request,
+        label=state_label,
+        progress=progress,
+        work=partition_work(partitions, localities, min_population),
+    )
     return merge_state_plans(
         list(zip(partitions, plans, strict=True)),
         min_population=min_population,
         outside=outside,
         name=name,
     )
+
+
+def partition_work(
+    partitions: Sequence[StatePartition], localities: gpd.GeoDataFrame | None, min_population: int
+) -> list[float]:
+    """Each state's size for scheduling: its localities of at least ``min_population``.
+
+    A state's plan time grows with the localities it plans (their sites, coverage pairs and
+    feeders); Veracruz, with the most, takes the longest.
+    """
+    if localities is None:
+        return [0.0] * len(partitions)
+    big = (localities["population"].to_numpy() >= min_population).astype(float)
+    return [float(big[list(part.rows)].sum()) for part in partitions]
 
 
 def measure_national(

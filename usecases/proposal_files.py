@@ -30,7 +30,7 @@ def write_proposal_file(
         path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
         return path
     from layers.export import export_frame
-    from planner.proposals.proposal import bill_of_quantities, proposal_frame, proposal_from_geojson
+    from planner.proposals.formats import bill_of_quantities, proposal_frame, proposal_from_geojson
 
     proposal = proposal_from_geojson(dict(document))
     if fmt == "csv":

@@ -12,8 +12,9 @@ import unicodedata
 
 from layers.errors import AlreadyExistsError
 from layers.store_api import LayerStore
+from planner.proposals.formats import proposal_to_geojson
 from planner.proposals.metrics import ProposalMetrics, compute_metrics
-from planner.proposals.proposal import Proposal, proposal_to_geojson
+from planner.proposals.proposal import Proposal
 from usecases.context import PlanningContext
 
 MAX_SUFFIX = 1000

@@ -16,12 +16,12 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from layers.catalog import LAYER_NAME_PATTERN
 from layers.errors import RequestFieldError
-from layers.store import LAYER_NAME_PATTERN
 from planner.network.places import Place
 from planner.plans.scenario import NAME_PATTERN
 from planner.proposals.proposal import Proposal
-from usecases.backbone import backbone, resolve_terminals
+from usecases.backbone import propose_backbone, resolve_terminals
 from usecases.context import Lookups, PlanningContext, stored_localities, stored_states
 from usecases.errors import in_field
 from usecases.last_mile import (
@@ -29,10 +29,10 @@ from usecases.last_mile import (
     area_localities,
     check_national,
     is_all_states,
-    last_mile,
-    national_last_mile,
+    propose_last_mile,
+    propose_national_last_mile,
 )
-from usecases.route import Progress, resolve_ends, route
+from usecases.route import Progress, propose_route, resolve_ends
 
 JobKind = Literal["route", "backbone", "last-mile", "scenario"]
 
@@ -135,7 +135,7 @@ class RouteRequest(ProposalRequest):
     ) -> Proposal:
         """Route on the priced network."""
         start, end = places
-        return route(
+        return propose_route(
             context,
             start,
             end,
@@ -177,7 +177,7 @@ class BackboneRequest(ProposalRequest):
         engine: Engine | None = None,
     ) -> Proposal:
         """Solve the Steiner backbone."""
-        return backbone(context, places, ring=self.ring, progress=progress)
+        return propose_backbone(context, places, ring=self.ring, progress=progress)
 
 
 class LastMileRequest(ProposalRequest):
@@ -248,7 +248,7 @@ class LastMileRequest(ProposalRequest):
     ) -> Proposal:
         """Select the area's localities and plan their last mile."""
         if not self.national:
-            return last_mile(
+            return propose_last_mile(
                 context,
                 self.area,
                 min_population=self.min_population,
@@ -261,7 +261,7 @@ class LastMileRequest(ProposalRequest):
             progress(0.1 + 0.8 * done / total, f"{done}/{total} states planned (last: {last})")
 
         progress(0.1, "planning the last mile state by state")
-        return national_last_mile(
+        return propose_national_last_mile(
             context.store,
             engine.cost_model,
             min_population=self.min_population,

@@ -29,7 +29,7 @@ def resolve_ends(
     return start, end
 
 
-def route(
+def propose_route(
     context: PlanningContext,
     start: Place,
     end: Place,
@@ -39,7 +39,7 @@ def route(
     name: str | None = None,
     progress: Progress | None = None,
 ) -> Proposal:
-    """Route on the context's priced network (see :func:`planner.route_plan.plan_route`)."""
+    """Route on the context's priced network (see :func:`planner.plans.route.plan_route`)."""
     if progress is not None:
         progress(0.6, "routing")
     return plan_route(

@@ -1,6 +1,6 @@
 """Run scenarios end to end: proposals, files, a map and a one-page summary per scenario.
 
-:func:`run_scenario` plans every step of a :class:`planner.scenario.Scenario` on the stored
+:func:`run_scenario` plans every step of a :class:`planner.plans.scenario.Scenario` on the stored
 layers and writes, into ``out_dir/<scenario>/``:
 
 - per step ``<step>.gpkg`` (the segments; a last mile also its localities) and
@@ -55,11 +55,11 @@ from planner.plans.subsea import (
 )
 from planner.proposals.metrics import is_built
 from planner.proposals.proposal import Proposal
-from usecases.backbone import backbone, resolve_terminals
+from usecases.backbone import propose_backbone, resolve_terminals
 from usecases.context import PlanningContext, stored_localities
 from usecases.last_mile import area_localities
 from usecases.proposals import measure, save_proposal
-from usecases.route import resolve_ends, route
+from usecases.route import propose_route, resolve_ends
 from usecases.scenario_outputs import summary_report, write_map, write_step_files
 from usecases.scenario_tables import (
     demand_table,
@@ -93,7 +93,7 @@ def run_scenario(
     Parameters
     ----------
     spec
-        A validated scenario (:func:`planner.scenario.load_scenario`).
+        A validated scenario (:func:`planner.plans.scenario.load_scenario`).
     store
         The layer store; proposals are saved in it as ``<scenario>_<step>``.
     out_dir
@@ -167,7 +167,7 @@ def _run_step(
     budget: float | None = None
     if isinstance(step, RouteStep):
         origin, destination = resolve_ends(context.places, step.origin, step.destination)
-        proposal = route(
+        proposal = propose_route(
             context,
             origin,
             destination,
@@ -177,7 +177,7 @@ def _run_step(
         )
     elif isinstance(step, BackboneStep):
         terminals = backbone_terminals(step, context, workspace)
-        proposal = backbone(
+        proposal = propose_backbone(
             context, terminals, ring=step.ring, name=step.title, time_budget_s=step.time_budget_s
         )
     elif isinstance(step, CableStep):

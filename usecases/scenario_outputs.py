@@ -11,13 +11,13 @@ import geopandas as gpd
 import pandas as pd
 
 from layers.export import export_frame
-from layers.kinds import LayerKind
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from maps.render import save_map
 from maps.report import ReportStep, ReportTable, ScenarioReport, scenario_map
 from planner.network.land import COASTAL_TOLERANCE_KM
 from planner.plans.scenario import DEFAULT_SCENARIO_DIR
-from planner.proposals.proposal import Proposal, proposal_frame
-from usecases.context import CORRIDOR_KINDS
+from planner.proposals.formats import proposal_frame
+from planner.proposals.proposal import Proposal
 from usecases.proposal_files import layer_credits
 from usecases.scenario_workspace import ScenarioResult, ScenarioWorkspace
 

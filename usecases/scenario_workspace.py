@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from layers.errors import NotFoundError
-from layers.kinds import LayerKind
+from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
 from planner.network.cost_model import CostModel
 from planner.network.planning_network import PlanningNetwork, build_network
@@ -26,7 +26,7 @@ from planner.plans.scenario import Scenario
 from planner.plans.subsea import SubseaLink, add_subsea_links
 from planner.proposals.metrics import ProposalMetrics
 from planner.proposals.proposal import Proposal
-from usecases.context import CORRIDOR_KINDS, PlanningContext, planning_context
+from usecases.context import PlanningContext, planning_context
 
 Progress = Callable[[str], None]
 """Called with a short line before each stage of a run."""
@@ -149,6 +149,7 @@ class ScenarioWorkspace:
                 {name: self.frame(name) for name in layers},
                 model,
                 elevation=self.base.network.elevation,
+                elevations=self.base.network.elevations,
                 land=self.base.network.land,
                 caveats=self.base.network.caveats,
             )

@@ -30,14 +30,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import shapely
 from pyproj import Geod, Transformer
 from scipy.sparse import coo_array
@@ -57,7 +56,6 @@ _ROW_ATTRIBUTES = ("row_type", "road_class", "status", "name", "owner")
 _FIBER_ATTRIBUTES = ("operator", "status", "lease_available", "fibers", "name")
 _EDGE_ATTRIBUTES = (*_ROW_ATTRIBUTES, "operator", "lease_available", "fibers")
 
-Corridor = tuple[str, Hashable]
 LineInput: TypeAlias = (
     gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame] | Mapping[str, gpd.GeoDataFrame]
 )
@@ -541,10 +539,3 @@ def _assemble(
         "corridor graph: %d nodes, %d edges from %d features", n_nodes, u.size, len(records)
     )
     return graph
-
-
-def edges_frame(graph: nx.MultiGraph) -> gpd.GeoDataFrame:
-    """The graph's edges as a GeoDataFrame (columns ``u``, ``v``, ``key`` and attributes)."""
-    rows = [{"u": u, "v": v, "key": k, **d} for u, v, k, d in graph.edges(keys=True, data=True)]
-    frame = pd.DataFrame(rows)
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=graph.graph.get("crs", GRAPH_CRS))

@@ -76,6 +76,10 @@ class PlanningNetwork:
         The cost model that priced it.
     elevation
         Elevation GeoTIFF for re-routing greenfield links over terrain, if available.
+    elevations
+        Every elevation GeoTIFF available (``elevation`` among them); a last mile's radio
+        paths take the finest that holds its localities
+        (:func:`planner.plans.radio.choose_elevation`).
     layers
         Names of the corridor layers in the graph.
     bridges
@@ -98,6 +102,7 @@ class PlanningNetwork:
     graph: nx.MultiGraph
     cost_model: CostModel
     elevation: Path | None = None
+    elevations: tuple[Path, ...] = ()
     layers: tuple[str, ...] = ()
     bridges: int = 0
     places: dict[str, Hashable] = field(default_factory=dict)
@@ -173,6 +178,7 @@ def build_network(
     cost_model: CostModel,
     *,
     elevation: Path | None = None,
+    elevations: Sequence[Path] = (),
     snap_tolerance_m: float = 50.0,
     max_bridge_km: float = DEFAULT_MAX_BRIDGE_KM,
     land: Land | None = None,
@@ -188,6 +194,8 @@ def build_network(
         Prices every edge.
     elevation
         Elevation raster used later to re-route greenfield links over the terrain.
+    elevations
+        Every elevation raster, for radio paths (``elevation`` is added when missing).
     snap_tolerance_m
         Line ends closer than this are joined (see
         :func:`planner.network.corridor_graph.build_corridor_graph`).
@@ -220,6 +228,9 @@ def build_network(
         graph=graph,
         cost_model=cost_model,
         elevation=elevation,
+        elevations=tuple(
+            dict.fromkeys([*elevations, *([elevation] if elevation is not None else [])])
+        ),
         layers=tuple(corridors),
         land=land,
         offshore_km=offshore_km,

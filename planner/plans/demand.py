@@ -47,12 +47,6 @@ from planner.network.places import (
 )
 
 AreaKind = Literal["state", "municipality", "polygon"]
-DemandMethod = Literal[
-    "connected attribute",
-    "census household internet share",
-    "distance to corridor",
-    "coverage layer",
-]
 DEMAND_METHODS: tuple[str, ...] = (
     "connected attribute",
     "census household internet share",

@@ -80,7 +80,7 @@ from planner.plans.demand import (
     load_household_internet,
     require_localities,
 )
-from planner.plans.radio import ElevationGrid
+from planner.plans.radio import ElevationGrid, choose_elevation
 from planner.plans.site_selection import DEFAULT_NODE_LIMIT
 from planner.plans.wireless import (
     Candidates,
@@ -234,7 +234,7 @@ def plan_last_mile(
     ValueError
         A negative budget or population threshold, or unknown backbone nodes.
     """
-    kwargs: dict[str, Any] = dict(
+    request = _Request(
         area_name=area_name,
         min_population=min_population,
         budget_usd=budget_usd,
@@ -247,7 +247,7 @@ def plan_last_mile(
         counted_as_served=counted_as_served,
         state_coverage=state_coverage,
     )
-    proposal = _plan(network, localities, **kwargs)
+    proposal = _plan(network, localities, request)
     if budget_usd is None:
         return proposal
     choice = float(budget_usd)
@@ -258,14 +258,14 @@ def plan_last_mile(
         # the feeders cost more over the terrain than the flat estimate the choice used:
         # choose again within a budget smaller by the overrun
         choice = max(choice - over * 1.05, 0.0)
-        proposal = _plan(network, localities, choice_budget_usd=choice, **kwargs)
+        proposal = _plan(network, localities, request, choice_budget_usd=choice)
         proposal = _with_note(
             proposal,
             f"the terrain made the feeders dearer than the flat estimate the choice used, so "
             f"the localities were chosen again within USD {choice:,.0f} of the budget",
         )
     if _capex(proposal) > budget_usd * (1 + 1e-9) + 1e-6:
-        proposal = _plan(network, localities, choice_budget_usd=choice, terrain=False, **kwargs)
+        proposal = _plan(network, localities, request, choice_budget_usd=choice, terrain=False)
         proposal = _with_note(
             proposal,
             "greenfield feeders stay straight at the flat rate: over the terrain they did not "
@@ -288,32 +288,42 @@ def _with_note(proposal: Proposal, note: str) -> Proposal:
     return dataclasses.replace(proposal, notes=[*proposal.notes, note])
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What :func:`plan_last_mile` was asked, beside the network and the localities (its
+    parameters of the same names)."""
+
+    area_name: str
+    min_population: int
+    budget_usd: float | None
+    backbone_nodes: Sequence[Hashable] | None
+    household_internet: pd.DataFrame | None
+    connected_within_km: float
+    name: str | None
+    site_node_limit: int
+    coverage: gpd.GeoDataFrame | None
+    counted_as_served: Sequence[str]
+    state_coverage: pd.DataFrame | None
+
+
 def _plan(
     network: PlanningNetwork,
     localities: gpd.GeoDataFrame,
+    request: _Request,
     *,
-    area_name: str,
-    min_population: int = 250,
-    budget_usd: float | None = None,
-    backbone_nodes: Sequence[Hashable] | None = None,
-    household_internet: pd.DataFrame | None = None,
-    connected_within_km: float = DEFAULT_CONNECTED_WITHIN_KM,
-    name: str | None = None,
-    site_node_limit: int = DEFAULT_NODE_LIMIT,
-    coverage: gpd.GeoDataFrame | None = None,
-    counted_as_served: Sequence[str] = COUNTED_AS_SERVED,
-    state_coverage: pd.DataFrame | None = None,
     choice_budget_usd: float | None = None,
     terrain: bool = True,
 ) -> Proposal:
-    """Plan once; ``choice_budget_usd`` (default the budget) bounds the choice and
+    """Plan ``request`` once; ``choice_budget_usd`` (default the budget) bounds the choice and
     ``terrain`` routes greenfield feeders over the terrain (see :func:`plan_last_mile`)."""
     started = time.perf_counter()
-    if budget_usd is not None and not budget_usd >= 0:
+    if request.budget_usd is not None and not request.budget_usd >= 0:
         raise ValueError("budget_usd must be an amount >= 0")
-    if min_population < 0:
+    if request.min_population < 0:
         raise ValueError("min_population must be 0 or more")
-    require_localities(localities, area_name=area_name, min_population=min_population)
+    require_localities(
+        localities, area_name=request.area_name, min_population=request.min_population
+    )
     network = network.copy()
     graph = network.graph
     model = network.cost_model
@@ -323,31 +333,32 @@ def _plan(
         localities.geometry.notna() & ~localities.geometry.is_empty
     ].reset_index(drop=True)
 
-    given = backbone_nodes is not None
-    backbone = _initial_backbone(graph, backbone_nodes)
+    given = request.backbone_nodes is not None
+    backbone = _initial_backbone(graph, request.backbone_nodes)
     lines, points = _backbone_shapes(graph, backbone)
     anchor = shapely.point_on_surface(np.asarray(localities.geometry.values, dtype=object))
     lon, lat = shapely.get_x(anchor), shapely.get_y(anchor)
     backbone_km = _distance_km(lon, lat, lines + points)
 
+    household_internet = request.household_internet
     if household_internet is None:
         household_internet = load_household_internet()
     demand = estimate_demand(
         localities,
-        min_population=min_population,
+        min_population=request.min_population,
         household_internet=household_internet,
         backbone_distance_km=backbone_km,
-        connected_within_km=connected_within_km,
+        connected_within_km=request.connected_within_km,
     )
-    inside = _inside_coverage(demand, coverage, counted_as_served)
-    if inside is not None or state_coverage is not None:
-        demand = apply_coverage(demand, inside=inside, state_coverage=state_coverage)
+    inside = _inside_coverage(demand, request.coverage, request.counted_as_served)
+    if inside is not None or request.state_coverage is not None:
+        demand = apply_coverage(demand, inside=inside, state_coverage=request.state_coverage)
     method_counts = demand_method_counts(demand)
     positions = demand.index.to_numpy()
     wanted = np.flatnonzero(demand["people_unserved"].to_numpy() > 0)
-    notes = [_demand_note(method_counts, connected_within_km)]
+    notes = [_demand_note(method_counts, request.connected_within_km)]
     if "coverage" in demand.columns:
-        notes.append(_coverage_note(demand, counted_as_served, state_coverage))
+        notes.append(_coverage_note(demand, request.counted_as_served, request.state_coverage))
     already = len(demand) - wanted.size
     if already:
         notes.append(f"{already} localities have nobody left to connect")
@@ -399,7 +410,7 @@ def _plan(
             )
         )
     if choice_budget_usd is None:
-        choice_budget_usd = budget_usd
+        choice_budget_usd = request.budget_usd
     budget = None if choice_budget_usd is None else float(choice_budget_usd)
     wireless = _choose(
         items,
@@ -414,7 +425,7 @@ def _plan(
         graph,
         backbone,
         budget,
-        site_node_limit,
+        request.site_node_limit,
     )
     fiber_rows = [item.row for item in items if item.served and item.technology == "fiber"]
     fiber_rows += [int(cand_rows[s.candidate]) for s in wireless.sites if s.backhaul == "fiber"]
@@ -444,31 +455,31 @@ def _plan(
             "the choice of technology priced them as straight lines at the flat rate"
         )
     demand_people = sum(item.people for item in items)
-    if budget_usd is not None:
+    if request.budget_usd is not None:
         notes.append(
-            f"budget USD {budget_usd:,.0f}: {len(served)} of {len(items)} localities, "
+            f"budget USD {request.budget_usd:,.0f}: {len(served)} of {len(items)} localities, "
             f"{people_covered:,} of {demand_people:,} people unserved, capex USD {capex:,.0f}"
         )
     elapsed = time.perf_counter() - started
     logger.info(
         "last mile %s: %d localities, %d people, capex %.0f USD in %.1f s",
-        area_name,
+        request.area_name,
         len(served),
         people_covered,
         capex,
         elapsed,
     )
     parameters: dict[str, Any] = {
-        "area": area_name,
-        "min_population": min_population,
-        "budget_usd": budget_usd,
+        "area": request.area_name,
+        "min_population": request.min_population,
+        "budget_usd": request.budget_usd,
         "backbone": "given nodes" if given else "existing fiber",
         "backbone_nodes": len(backbone),
-        "connected_within_km": connected_within_km,
+        "connected_within_km": request.connected_within_km,
         "demand_methods": method_counts,
-        "coverage_layer": coverage is not None and not coverage.empty,
-        "counted_as_served": list(counted_as_served),
-        "state_coverage_share": state_coverage is not None,
+        "coverage_layer": request.coverage is not None and not request.coverage.empty,
+        "counted_as_served": list(request.counted_as_served),
+        "state_coverage_share": request.state_coverage is not None,
         "localities_considered": len(demand),
         "localities_with_demand": len(items),
         "localities_served": len(served),
@@ -478,14 +489,14 @@ def _plan(
         "town_people_per_km2": TOWN_PEOPLE_PER_KM2,
         "street_km_per_km2": STREET_KM_PER_KM2,
         "weight": WEIGHT,
-        "wireless": _wireless_parameters(wireless, model, budget_usd is not None),
+        "wireless": _wireless_parameters(wireless, model, request.budget_usd is not None),
         "wireless_sites": [_site_record(site, items) for site in wireless.sites],
         "localities": [_record(item, wireless.sites, model) for item in items],
     }
     return make_proposal(
         network,
         "last_mile",
-        name or f"last-mile-{area_name}",
+        request.name or f"last-mile-{request.area_name}",
         segments,
         [_terminal(item) for item in served],
         parameters=parameters,
@@ -651,16 +662,33 @@ def _backbone_after_attach(
 def elevation_grid(
     network: PlanningNetwork, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
 ) -> ElevationGrid:
-    """The network's elevation raster around the points; sea-level ground without one."""
+    """The terrain around the points: the finest of the network's elevation rasters that
+    holds them all (:func:`planner.plans.radio.choose_elevation`); sea-level ground without one."""
     if lon.size == 0:
         bounds = (0.0, 0.0, 0.0, 0.0)
     else:
         bounds = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-    if network.elevation is not None:
+    rasters = network.elevations or ((network.elevation,) if network.elevation else ())
+    chosen = choose_elevation(rasters, lon, lat)
+    if chosen is not None:
         try:
-            return ElevationGrid.from_raster(network.elevation, bounds)
+            grid = ElevationGrid.from_raster(chosen, bounds)
         except TrazoError as err:
             logger.info("radio paths over sea-level ground: %s", err)
+        else:
+            # where the chosen raster has no data (a survey of one area), the next one
+            # answers: paths that leave a finer survey go on over the coarser grid
+            backup = choose_elevation([r for r in rasters if r != chosen], lon, lat)
+            if backup is not None:
+                try:
+                    beyond = ElevationGrid.from_raster(backup, bounds)
+                except TrazoError as err:
+                    logger.info("no terrain beyond %s: %s", chosen.name, err)
+                else:
+                    grid = dataclasses.replace(
+                        grid, beyond=beyond, source=f"{grid.source} (beyond it {beyond.source})"
+                    )
+            return grid
     margin = 0.5
     rows = max(int((bounds[3] - bounds[1] + 2 * margin) / 0.01), 1)
     cols = max(int((bounds[2] - bounds[0] + 2 * margin) / 0.01), 1)

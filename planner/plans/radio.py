@@ -16,12 +16,15 @@ with ``d1`` and ``d2`` the distances to A and B (metres), ``D = d1 + d2``,
 
 Ground comes from an elevation raster (:class:`ElevationGrid`): any north-up GeoTIFF in
 EPSG:4326, sampled at the nearest cell every half cell along the path. Cells without data
-(the sea, outside the grid) count as 0 m, the sea surface.
+(the sea, outside the grid) count as 0 m, the sea surface. With several elevation rasters
+(the bundled national grid and a user's finer survey of one area), the paths of a plan use
+the finest one that holds all its localities (:func:`choose_elevation`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +62,6 @@ class RadioPath:
     frequency_ghz: float
     k_factor: float = 4.0 / 3.0
     fresnel_clearance: float = 0.6
-
-    @property
-    def wavelength_m(self) -> float:
-        """Wavelength in metres."""
-        return SPEED_OF_LIGHT_M_S / (self.frequency_ghz * 1e9)
 
 
 def earth_bulge_m(
@@ -111,6 +109,9 @@ class ElevationGrid:
         Cell size in degrees (both positive).
     source
         Where the grid comes from (a file name), for the proposal's parameters.
+    beyond
+        Coarser terrain for the points this grid has no data for (a user's survey of one
+        area over the national grid); None: those points are at 0 m.
     """
 
     values: FloatArray
@@ -119,6 +120,7 @@ class ElevationGrid:
     dlon: float
     dlat: float
     source: str = "grid"
+    beyond: ElevationGrid | None = None
 
     @property
     def cell_m(self) -> float:
@@ -197,9 +199,17 @@ class ElevationGrid:
         return np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1), inside
 
     def ground_m(self, lon: FloatArray, lat: FloatArray) -> FloatArray:
-        """Ground elevation at each point (nearest cell); 0 m where there is no data."""
+        """Ground elevation at each point (nearest cell); where this grid has no data, the
+        coarser grid ``beyond`` (if any) or 0 m."""
         row, col, inside = self.cells(lon, lat)
         values = np.where(inside, self.values[row, col], np.nan)
+        if self.beyond is not None:
+            missing = np.isnan(values)
+            if missing.any():
+                values[missing] = self.beyond.ground_m(
+                    np.broadcast_to(lon, values.shape)[missing],
+                    np.broadcast_to(lat, values.shape)[missing],
+                )
         return np.nan_to_num(values, nan=0.0)
 
     def highest_near(
@@ -237,6 +247,57 @@ class ElevationGrid:
             if masked.flat[k] > out_z[i]:
                 out_lon[i], out_lat[i], out_z[i] = clon.flat[k], clat.flat[k], masked.flat[k]
         return out_lon, out_lat, out_z
+
+
+def choose_elevation(rasters: Sequence[Path], lon: FloatArray, lat: FloatArray) -> Path | None:
+    """The elevation raster for radio paths among these points: the finest that holds them all.
+
+    A raster *holds* a point when the point lies within its extent. Rasters holding every
+    point come first, and among them the one with the smallest cells (ground area of one
+    cell at the points' mean latitude), so a user's finer survey of an area wins over the
+    national grid wherever it covers the whole plan, and is passed over where it covers
+    only part of it (the rest would be read as sea level). When no raster holds every
+    point, the one holding the most is taken (finest first). Ties go to the order given; a
+    raster that cannot be read, or is not a north-up grid in EPSG:4326, is skipped.
+
+    Returns
+    -------
+    Path or None
+        None when no raster is usable.
+
+    Examples
+    --------
+    >>> choose_elevation([], np.array([-93.0]), np.array([18.0])) is None
+    True
+    """
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    cos_lat = max(math.cos(math.radians(float(lat.mean()))), 1e-6) if lat.size else 1.0
+    ranked = []
+    for order, path in enumerate(rasters):
+        try:
+            with rasterio.open(Path(path)) as src:
+                crs, t, bounds = src.crs, src.transform, src.bounds
+        except RasterioIOError:
+            continue
+        if crs is None or crs.to_epsg() != 4326 or t.b != 0 or t.d != 0 or t.e >= 0:
+            continue
+        held = int(
+            np.count_nonzero(
+                (lon >= bounds.left)
+                & (lon <= bounds.right)
+                & (lat >= bounds.bottom)
+                & (lat <= bounds.top)
+            )
+        )
+        cell_m2 = (t.a * math.pi / 180 * EARTH_RADIUS_M * cos_lat) * (
+            -t.e * math.pi / 180 * EARTH_RADIUS_M
+        )
+        ranked.append((-held, cell_m2, order, Path(path)))
+    return min(ranked)[3] if ranked else None
 
 
 def path_distance_m(

@@ -24,9 +24,14 @@ the cheaper plan (the cost enters with a weight below one person).
 :func:`select_sites` splits a problem without a budget into its independent groups of
 localities. A group with at most ``max_exact_pairs`` reachable pairs is solved with
 ``scipy.optimize.milp`` (HiGHS branch and cut) within a node limit; the plan kept is the
-better of HiGHS's and the greedy one. Larger groups, and budgets over large problems, get
+better of HiGHS's and the greedy one. HiGHS's node limit does not bound the cutting planes
+of its root node, which the sites' ceilings make costly, so a group where a site could
+reach more people than it holds goes to HiGHS only up to :data:`EXACT_RADIO_PAIRS` pairs.
+Larger groups, and budgets over large problems, get
 the greedy heuristic (:func:`greedy_sites`) and a Lagrangian bound
-(:func:`lagrangian_bound`).
+(:func:`lagrangian_bound`); where a site could reach more people than its radios hold, the
+bound keeps that ceiling (each site a fractional knapsack), which closes most of the gap
+the uncapacitated bound leaves when sites fill up.
 """
 
 from __future__ import annotations
@@ -177,7 +182,10 @@ def select_sites(
             solution = _solve_parts(problem, parts, max_exact_pairs, node_limit)
             solution.seconds = time.perf_counter() - started
             return solution
-    if problem.pair_site.size <= max_exact_pairs:
+    exact = problem.pair_site.size <= max_exact_pairs and (
+        problem.pair_site.size <= EXACT_RADIO_PAIRS or not _ceiling_can_bind(problem)
+    )
+    if exact:
         solution = _solve_milp(problem, node_limit)
     else:
         solution = greedy_sites(problem)
@@ -188,6 +196,21 @@ def select_sites(
         solution.status = "heuristic"
     solution.seconds = time.perf_counter() - started
     return solution
+
+
+def _ceiling_can_bind(problem: SiteProblem) -> bool:
+    """Whether some site reaches more people than its radios hold.
+
+    Only then do the sites' ceilings constrain the programme, and HiGHS's root node over
+    those knapsack rows is costly (Baja California's largest group: 15 s of cutting planes
+    before the first branch, where the same group without ceilings solves in 0.05 s).
+    """
+    reachable = np.bincount(
+        problem.pair_site,
+        weights=problem.people[problem.pair_locality],
+        minlength=problem.n_sites,
+    )
+    return bool((reachable > problem.capacity * problem.max_radios + 1e-9).any())
 
 
 def _usable_pairs(problem: SiteProblem) -> SiteProblem:
@@ -523,7 +546,7 @@ def relaxation_bound(problem: SiteProblem, plan: SiteSolution | None = None) -> 
     site = problem.site_usd - problem.radio_usd
     serve = problem.cpe_usd + per_person * problem.people
     if problem.budget_usd is None:
-        return lagrangian_bound(
+        bound = lagrangian_bound(
             site,
             problem.pair_site,
             problem.pair_locality,
@@ -531,6 +554,24 @@ def relaxation_bound(problem: SiteProblem, plan: SiteSolution | None = None) -> 
             problem.alternative_usd,
             upper=greedy.cost_usd,
         )
+        if _ceiling_can_bind(problem):
+            # sites may fill up: the bound that knows their ceiling is far closer
+            # (Tabasco's largest group: 4.7% below the greedy plan instead of 14.9%)
+            bound = max(
+                bound,
+                lagrangian_bound(
+                    site,
+                    problem.pair_site,
+                    problem.pair_locality,
+                    serve,
+                    problem.alternative_usd,
+                    upper=greedy.cost_usd,
+                    iterations=CAPACITATED_ITERATIONS,
+                    people=problem.people,
+                    site_capacity=problem.capacity * problem.max_radios,
+                ),
+            )
+        return bound
     budget = float(problem.budget_usd)
     people = problem.people
 
@@ -556,6 +597,10 @@ def relaxation_bound(problem: SiteProblem, plan: SiteSolution | None = None) -> 
         for mu in best_mu * np.geomspace(0.4, 2.5, 9):
             best = min(best, bound_at(float(mu)))
     return max(best, float(greedy.people_served))
+
+
+CAPACITATED_ITERATIONS = 300
+"""Subgradient steps of the bound with site ceilings (each sorts the pairs once)."""
 
 
 def dual_ascent(
@@ -608,6 +653,8 @@ def lagrangian_bound(
     *,
     upper: float,
     iterations: int = 1000,
+    people: FloatArray | None = None,
+    site_capacity: float = math.inf,
 ) -> float:
     """Lower bound of an uncapacitated facility-location problem by Lagrangian relaxation.
 
@@ -620,16 +667,27 @@ def lagrangian_bound(
     value of a known plan (Held and Karp's step, halved when the bound stalls), raise it
     towards the bound of the linear relaxation. The multipliers start from
     :func:`dual_ascent` (whose bound is their sum), so the result is never below it.
+
+    With ``people`` and a finite ``site_capacity`` the capacity of a site (``people x <=
+    site_capacity y``) stays in the subproblem: each site takes its localities of negative
+    reduced cost best per person first, up to its capacity with the last one in part (a
+    fractional knapsack), which bounds the capacitated problem from below and much closer
+    when sites fill up.
     """
     n_sites, n_loc = site_usd.size, alternative_usd.size
     if n_loc == 0:
         return 0.0
+    capacitated = people is not None and math.isfinite(site_capacity)
     lam = dual_ascent(site_usd, pair_site, pair_locality, serve_usd, alternative_usd)
     best = -math.inf
     theta = 2.0
     stall = 0
     for _ in range(iterations):
         reduced = np.minimum(serve_usd[pair_locality] - lam[pair_locality], 0.0)
+        if capacitated:
+            assert people is not None
+            share = _knapsack_shares(pair_site, people[pair_locality], reduced, site_capacity)
+            reduced = reduced * share
         value = site_usd + np.bincount(pair_site, weights=reduced, minlength=n_sites)
         opened = value < 0
         alt_reduced = alternative_usd - lam
@@ -641,7 +699,10 @@ def lagrangian_bound(
             if stall >= 25:
                 theta, stall = theta / 2, 0
         served = opened[pair_site] & (reduced < 0)
-        cover = np.bincount(pair_locality[served], minlength=n_loc) + (alt_reduced < 0)
+        taken = share[served] if capacitated else np.ones(int(served.sum()))
+        cover = np.bincount(pair_locality[served], weights=taken, minlength=n_loc) + (
+            alt_reduced < 0
+        )
         gradient = 1.0 - cover
         norm = float(gradient @ gradient)
         if norm == 0 or theta < 1e-6:
@@ -649,6 +710,29 @@ def lagrangian_bound(
         step = theta * max(upper - bound, 1e-6 * abs(upper) + 1e-9) / norm
         lam = lam + step * gradient
     return best
+
+
+def _knapsack_shares(
+    pair_site: IntArray, weight: FloatArray, reduced: FloatArray, capacity: float
+) -> FloatArray:
+    """Share of each pair a site takes in its fractional knapsack (see
+    :func:`lagrangian_bound`): pairs of negative reduced cost, most negative per unit of
+    weight first, while the site's capacity lasts."""
+    share = np.zeros(pair_site.size)
+    useful = np.flatnonzero(reduced < 0)
+    if useful.size == 0:
+        return share
+    w = np.maximum(weight[useful], 1e-12)
+    order = useful[np.lexsort((reduced[useful] / w, pair_site[useful]))]
+    w = np.maximum(weight[order], 1e-12)
+    sites = pair_site[order]
+    total = np.cumsum(w)
+    start = np.ones(order.size, dtype=bool)
+    start[1:] = sites[1:] != sites[:-1]
+    before = np.maximum.accumulate(np.where(start, total - w, 0.0))
+    used = total - w - before  # weight taken by the same site before this pair
+    share[order] = np.clip((capacity - used) / w, 0.0, 1.0)
+    return share
 
 
 # ---------------------------------------------------------------------------- heuristic

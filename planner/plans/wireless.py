@@ -52,15 +52,6 @@ class Candidates:
     feeder_usd: FloatArray  # inf where no feeder reaches it
 
 
-@dataclass(frozen=True)
-class Backhaul:
-    """The cheapest backhaul of each candidate."""
-
-    kind: list[str]  # "fiber" or "microwave" ("none": cannot be fed)
-    usd: FloatArray
-    hops: list[list[tuple[int, int]]]  # ("c", i) candidate / ("f", j) fiber point, in order
-
-
 @dataclass
 class WirelessSite:
     """One wireless site of the plan."""

@@ -1,4 +1,4 @@
-"""Proposals as value objects: the costed segments a planner puts forward, and their exports.
+"""Proposals as value objects: the costed segments a planner puts forward.
 
 A :class:`Proposal` is what a route, backbone or last-mile plan returns: a tuple of
 :class:`Segment` lines (each with its deployment type, geodesic length, cost and the right of
@@ -7,34 +7,23 @@ connects and where its cost numbers came from. Proposals are immutable; the metr
 defends (km by deployment, capex, reuse share, states crossed, latency) are derived from them by
 :func:`planner.proposals.metrics.compute_metrics`.
 
-Proposals travel as RFC 7946 GeoJSON (:func:`proposal_to_geojson`, :func:`proposal_from_geojson`),
-as a GeoDataFrame for GeoPackage/KML/CSV export (:func:`proposal_frame`) and as a bill of
-quantities (:func:`bill_of_quantities`).
+Their other forms (GeoJSON, a GeoDataFrame, a bill of quantities) are in
+:mod:`planner.proposals.formats`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely.geometry
 from pyproj import Geod
 from shapely import LineString
-from shapely.geometry import shape
 
 from planner.network.cost_model import DEPLOYMENT_TYPES as BACKBONE_DEPLOYMENT_TYPES
 from planner.network.places import Place
-
-if TYPE_CHECKING:
-    from planner.proposals.metrics import ProposalMetrics
 
 ProposalKind = Literal["route", "backbone", "last_mile"]
 PROPOSAL_KINDS: tuple[str, ...] = get_args(ProposalKind)
@@ -233,11 +222,6 @@ class Segment:
         """Effective unit cost in USD/km, None for a zero-length segment."""
         return self.cost_usd / self.length_km if self.length_km > 0 else None
 
-    @property
-    def reuses_right_of_way(self) -> bool:
-        """True when the line rides an existing corridor or existing fiber."""
-        return self.reuses_corridor or self.reuses_fiber
-
 
 #: Roles of the proposal features that are not lines to build (:class:`Marker`).
 MARKER_ROLES: tuple[str, ...] = ("wireless_site", "microwave_link", "locality")
@@ -270,7 +254,7 @@ class Marker:
             raise ValueError(f"unknown marker role {self.role!r}; use one of {MARKER_ROLES}")
 
 
-def _utc_now() -> str:
+def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -315,7 +299,7 @@ class Proposal:
     people_covered: int | None = None
     cost_model_source: str = ""
     notes: Sequence[str] = ()
-    created_at: str = field(default_factory=_utc_now)
+    created_at: str = field(default_factory=utc_now)
     markers: Sequence[Marker] = ()
 
     def __post_init__(self) -> None:
@@ -351,325 +335,3 @@ class Proposal:
     def roles(self) -> tuple[str, ...]:
         """The segment roles in order of first appearance."""
         return tuple(dict.fromkeys(s.role for s in self.segments))
-
-
-def _jsonable(value: Any) -> Any:
-    """Return ``value`` with numpy/pandas scalars, NaN, paths and tuples made JSON-friendly."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, datetime | pd.Timestamp):
-        return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
-
-
-def _segment_properties(seg: Segment) -> dict[str, Any]:
-    return {
-        "deployment_type": seg.deployment_type,
-        "length_km": seg.length_km,
-        "rate_usd_per_km": seg.rate_usd_per_km,
-        "multipliers": dict(seg.multipliers),
-        "cost_usd": seg.cost_usd,
-        "role": seg.role,
-        "source_layer": seg.source_layer,
-        "corridor": seg.corridor,
-        "reuses_corridor": seg.reuses_corridor,
-        "reuses_fiber": seg.reuses_fiber,
-        "name": seg.name,
-        "extra": _jsonable(seg.extra),
-    }
-
-
-def proposal_to_geojson(
-    proposal: Proposal, metrics: ProposalMetrics | None = None
-) -> dict[str, Any]:
-    """Return a proposal as an RFC 7946 FeatureCollection.
-
-    One Feature per segment, with properties ``deployment_type``, ``length_km`` (geodesic
-    km, full precision), ``rate_usd_per_km`` and ``multipliers`` (when the segment is
-    priced at a rate, ``cost_usd = length_km × rate_usd_per_km × each multiplier``),
-    ``cost_usd`` (to the cent), ``role``, ``source_layer``, ``corridor``,
-    ``reuses_corridor``, ``reuses_fiber``, ``name`` and ``extra``. Two foreign members (allowed
-    by RFC 7946 section 6.1) carry the rest: ``"proposal"`` (name, kind, parameters,
-    cost_model_source, notes, created_at, terminals, node_costs_usd, people_covered) and
-    ``"metrics"``.
-
-    Parameters
-    ----------
-    proposal : Proposal
-    metrics : planner.proposals.metrics.ProposalMetrics, optional
-        Metrics to embed; computed without state/municipality overlays when left out.
-
-    Returns
-    -------
-    dict
-        A JSON-serialisable FeatureCollection; :func:`proposal_from_geojson` reads it back
-        with the same lengths and costs.
-    """
-    if metrics is None:
-        from planner.proposals.metrics import compute_metrics
-
-        metrics = compute_metrics(proposal)
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "LineString",
-                "coordinates": [list(xy) for xy in seg.geometry.coords],
-            },
-            "properties": _segment_properties(seg),
-        }
-        for seg in proposal.segments
-    ]
-    features += [
-        {
-            "type": "Feature",
-            "geometry": shapely.geometry.mapping(marker.geometry),
-            "properties": {"role": marker.role, **_jsonable(marker.properties)},
-        }
-        for marker in proposal.markers
-    ]
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "proposal": {
-            "name": proposal.name,
-            "kind": proposal.kind,
-            "created_at": proposal.created_at,
-            "parameters": _jsonable(proposal.parameters),
-            "cost_model_source": proposal.cost_model_source,
-            "notes": list(proposal.notes),
-            "terminals": [_jsonable(t.to_dict()) for t in proposal.terminals],
-            "node_costs_usd": _jsonable(proposal.node_costs_usd),
-            "people_covered": proposal.people_covered,
-        },
-        "metrics": metrics.to_dict(),
-    }
-
-
-def proposal_from_geojson(document: Mapping[str, Any]) -> Proposal:
-    """Read a proposal back from :func:`proposal_to_geojson` output.
-
-    Segment lengths and costs are read as stored, so the
-    proposal's totals are the ones it was stored with; the ``"metrics"`` member is ignored,
-    recompute it with :func:`planner.proposals.metrics.compute_metrics`.
-
-    Parameters
-    ----------
-    document : mapping
-        A FeatureCollection with a ``"proposal"`` member and LineString features.
-
-    Returns
-    -------
-    Proposal
-
-    Raises
-    ------
-    ValueError
-        When the document is not a proposal FeatureCollection.
-    """
-    if document.get("type") != "FeatureCollection" or "proposal" not in document:
-        raise ValueError(
-            "not a Trazo proposal: expected a GeoJSON FeatureCollection with a 'proposal' member"
-        )
-    header = document["proposal"]
-    segments = []
-    markers = []
-    for index, feature in enumerate(document.get("features", [])):
-        geometry = shape(feature["geometry"])
-        props = feature.get("properties") or {}
-        if props.get("role") in MARKER_ROLES:
-            markers.append(
-                Marker(
-                    geometry=geometry,
-                    role=str(props["role"]),
-                    properties={k: v for k, v in props.items() if k != "role"},
-                )
-            )
-            continue
-        if not isinstance(geometry, LineString):
-            raise ValueError(
-                f"feature {index} is a {geometry.geom_type}; proposal segments are LineStrings"
-            )
-        props = feature.get("properties") or {}
-        length = props.get("length_km")
-        segments.append(
-            Segment(
-                geometry=geometry,
-                deployment_type=str(props["deployment_type"]),
-                length_km=math.nan if length is None else float(length),
-                cost_usd=float(props.get("cost_usd") or 0.0),
-                rate_usd_per_km=props.get("rate_usd_per_km"),
-                multipliers=props.get("multipliers") or {},
-                source_layer=props.get("source_layer"),
-                corridor=props.get("corridor"),
-                reuses_corridor=bool(props.get("reuses_corridor", False)),
-                reuses_fiber=bool(props.get("reuses_fiber", False)),
-                role=str(props.get("role") or "primary"),
-                name=props.get("name"),
-                extra=props.get("extra") or {},
-            )
-        )
-    return Proposal(
-        kind=cast(ProposalKind, header["kind"]),
-        name=str(header["name"]),
-        segments=tuple(segments),
-        terminals=[Place.from_dict(t) for t in header.get("terminals", [])],
-        node_costs_usd=header.get("node_costs_usd") or {},
-        parameters=header.get("parameters") or {},
-        people_covered=header.get("people_covered"),
-        cost_model_source=str(header.get("cost_model_source") or ""),
-        notes=header.get("notes") or [],
-        created_at=str(header.get("created_at") or _utc_now()),
-        markers=markers,
-    )
-
-
-_FRAME_COLUMNS = [
-    "proposal",
-    "kind",
-    "segment",
-    "role",
-    "deployment_type",
-    "length_km",
-    "rate_usd_per_km",
-    "multipliers",
-    "cost_usd",
-    "usd_per_km",
-    "source_layer",
-    "corridor",
-    "reuses_corridor",
-    "reuses_fiber",
-    "name",
-    "extra",
-]
-
-
-def proposal_frame(proposal: Proposal) -> gpd.GeoDataFrame:
-    """Return the segments as an EPSG:4326 GeoDataFrame, one row per segment.
-
-    Columns are plain types GeoPackage, KML and CSV can hold: ``proposal``, ``kind``,
-    ``segment`` (0-based order), ``role``, ``deployment_type``, ``length_km``,
-    ``rate_usd_per_km``, ``multipliers`` (a JSON object), ``cost_usd``, ``usd_per_km``,
-    ``source_layer``, ``corridor``, ``reuses_corridor``, ``reuses_fiber``, ``name`` and
-    ``extra`` (a JSON string).
-
-    Parameters
-    ----------
-    proposal : Proposal
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-    """
-    rows = [
-        {
-            "proposal": proposal.name,
-            "kind": proposal.kind,
-            "segment": index,
-            "role": seg.role,
-            "deployment_type": seg.deployment_type,
-            "length_km": seg.length_km,
-            "rate_usd_per_km": seg.rate_usd_per_km,
-            "multipliers": json.dumps(seg.multipliers, sort_keys=True),
-            "cost_usd": seg.cost_usd,
-            "usd_per_km": None if seg.usd_per_km is None else round(seg.usd_per_km, USD_DECIMALS),
-            "source_layer": seg.source_layer,
-            "corridor": seg.corridor,
-            "reuses_corridor": seg.reuses_corridor,
-            "reuses_fiber": seg.reuses_fiber,
-            "name": seg.name,
-            "extra": json.dumps(_jsonable(seg.extra), ensure_ascii=False, sort_keys=True),
-        }
-        for index, seg in enumerate(proposal.segments)
-    ]
-    start = len(rows)
-    for index, marker in enumerate(proposal.markers):
-        props = marker.properties
-        rows.append(
-            {
-                "proposal": proposal.name,
-                "kind": proposal.kind,
-                "segment": start + index,
-                "role": marker.role,
-                "deployment_type": _marker_technology(marker),
-                "length_km": props.get("km", 0.0) if marker.role == "microwave_link" else 0.0,
-                "cost_usd": props.get("cost_usd"),
-                "usd_per_km": None,
-                "source_layer": None,
-                "corridor": None,
-                "reuses_corridor": False,
-                "reuses_fiber": False,
-                "name": props.get("name") or props.get("site_id"),
-                "extra": json.dumps(_jsonable(props), ensure_ascii=False, sort_keys=True),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=_FRAME_COLUMNS)
-    geometries = [s.geometry for s in proposal.segments] + [m.geometry for m in proposal.markers]
-    return gpd.GeoDataFrame(frame, geometry=geometries, crs="EPSG:4326")
-
-
-def _marker_technology(marker: Marker) -> str:
-    """The access technology a marker stands for, in the frame's ``deployment_type``."""
-    if marker.role == "locality":
-        return str(marker.properties.get("technology") or "")
-    return "microwave" if marker.role == "microwave_link" else "fixed_wireless"
-
-
-def bill_of_quantities(proposal: Proposal, metrics: ProposalMetrics | None = None) -> pd.DataFrame:
-    """Return the proposal's bill of quantities, rounded for people.
-
-    One row per deployment type (km, effective USD/km, USD; most expensive first), one per
-    node cost (USD only) and a final ``total`` row whose USD equals the proposal's capex and
-    whose USD/km is capex over total km, nodes included. Kilometres are given to the metre
-    (3 decimals) and dollars to the cent; segments are kept at that precision, so the rows
-    add up exactly to the total, and the total is the proposal's ``capex_usd_total``.
-
-    Parameters
-    ----------
-    proposal : Proposal
-    metrics : planner.proposals.metrics.ProposalMetrics, optional
-        Metrics of this proposal; computed when left out.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``item``, ``category`` (``"segment"``, ``"node"`` or ``"total"``), ``km``,
-        ``usd_per_km`` and ``usd``.
-    """
-    if metrics is None:
-        from planner.proposals.metrics import compute_metrics
-
-        metrics = compute_metrics(proposal)
-
-    def row(item: str, category: str, km: float, usd: float) -> dict[str, Any]:
-        per_km = round(usd / km, USD_DECIMALS) if km > 0 else math.nan
-        return {
-            "item": item,
-            "category": category,
-            "km": round(km, BOQ_KM_DECIMALS) if math.isfinite(km) else math.nan,
-            "usd_per_km": per_km,
-            "usd": round(usd, USD_DECIMALS),
-        }
-
-    rows = [
-        row(deployment, "segment", km, metrics.capex_by_deployment.get(deployment, 0.0))
-        for deployment, km in sorted(
-            metrics.km_by_deployment.items(),
-            key=lambda item: (-metrics.capex_by_deployment.get(item[0], 0.0), item[0]),
-        )
-    ]
-    rows += [row(node, "node", math.nan, usd) for node, usd in proposal.node_costs_usd.items()]
-    rows.append(row("total", "total", metrics.total_km, metrics.capex_usd_total))
-    return pd.DataFrame(rows, columns=["item", "category", "km", "usd_per_km", "usd"])

@@ -20,58 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from planner.search._heap import pop, push_growing
+
 _EPS = 1e-9
-
-
-# --------------------------------------------------------------------------- heap
-
-
-@njit(cache=True)
-def _push(hk, hv, size, key, val):  # type: ignore[no-untyped-def]
-    if size == hk.shape[0]:
-        nk = np.empty(2 * size + 64)
-        nk[:size] = hk[:size]
-        nv = np.empty(2 * size + 64, np.int64)
-        nv[:size] = hv[:size]
-        hk = nk
-        hv = nv
-    i = size
-    size += 1
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hv[i] = hv[p]
-        i = p
-    hk[i] = key
-    hv[i] = val
-    return hk, hv, size
-
-
-@njit(cache=True)
-def _pop(hk, hv, size):  # type: ignore[no-untyped-def]
-    key = hk[0]
-    val = hv[0]
-    size -= 1
-    if size > 0:
-        lk = hk[size]
-        lv = hv[size]
-        i = 0
-        while True:
-            c = 2 * i + 1
-            if c >= size:
-                break
-            if c + 1 < size and hk[c + 1] < hk[c]:
-                c += 1
-            if hk[c] >= lk:
-                break
-            hk[i] = hk[c]
-            hv[i] = hv[c]
-            i = c
-        hk[i] = lk
-        hv[i] = lv
-    return key, val, size
 
 
 @njit(cache=True)
@@ -270,7 +221,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
         if dist[s] > 0.0:
             dist[s] = 0.0
             lab[s] = i
-            hk, hv, size = _push(hk, hv, size, 0.0, s)
+            hk, hv, size = push_growing(hk, hv, size, 0.0, s)
     # boundary arcs, checked when the later endpoint is settled
     bu = np.empty(1024, np.int64)
     bv = np.empty(1024, np.int64)
@@ -278,7 +229,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
     bc = np.empty(1024)
     nb = 0
     while size > 0:
-        d, u, size = _pop(hk, hv, size)
+        d, u, size = pop(hk, hv, size)
         if done[u]:
             continue
         done[u] = True
@@ -305,7 +256,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
                 pred[v] = u
                 predw[v] = wj
                 lab[v] = lu
-                hk, hv, size = _push(hk, hv, size, nd, v)
+                hk, hv, size = push_growing(hk, hv, size, nd, v)
     order = np.argsort(bc[:nb], kind="mergesort")
     nt = terms.shape[0]
     uf = np.arange(nt)
@@ -374,13 +325,13 @@ def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore
     remaining -= 1
     in_tree[root] = True
     dist[root] = 0.0
-    hk, hv, size = _push(hk, hv, size, 0.0, root)
+    hk, hv, size = push_growing(hk, hv, size, 0.0, root)
     eu = np.empty(1024, np.int64)
     ev = np.empty(1024, np.int64)
     ew = np.empty(1024)
     ne = 0
     while size > 0 and remaining > 0:
-        d, u, size = _pop(hk, hv, size)
+        d, u, size = pop(hk, hv, size)
         if d > dist[u]:
             continue
         if is_term[u] and not in_tree[u]:
@@ -396,7 +347,7 @@ def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore
                 ew[ne] = predw[x]
                 ne += 1
                 dist[x] = 0.0
-                hk, hv, size = _push(hk, hv, size, 0.0, x)
+                hk, hv, size = push_growing(hk, hv, size, 0.0, x)
                 x = pred[x]
             remaining -= 1
             continue
@@ -407,7 +358,7 @@ def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore
                 dist[v] = nd
                 pred[v] = u
                 predw[v] = w[j]
-                hk, hv, size = _push(hk, hv, size, nd, v)
+                hk, hv, size = push_growing(hk, hv, size, nd, v)
     return kruskal_prune(eu[:ne], ev[:ne], ew[:ne], is_term, loc)
 
 
@@ -533,7 +484,7 @@ def _reconnect(  # type: ignore[no-untyped-def]
             g = nodes[x]
             dist[g] = 0.0
             lab[g] = c
-            hk, hv, size = _push(hk, hv, size, 0.0, g)
+            hk, hv, size = push_growing(hk, hv, size, 0.0, g)
             touched = _grow_i(touched, nt + 1)
             touched[nt] = g
             nt += 1
@@ -547,7 +498,7 @@ def _reconnect(  # type: ignore[no-untyped-def]
     best = np.inf
     settled = 0
     while size > 0:
-        d, u, size = _pop(hk, hv, size)
+        d, u, size = pop(hk, hv, size)
         if done[u]:
             continue
         bound = limit
@@ -580,7 +531,7 @@ def _reconnect(  # type: ignore[no-untyped-def]
                     dist[v] = nd
                     pred[v] = u
                     lab[v] = lu
-                    hk, hv, size = _push(hk, hv, size, nd, v)
+                    hk, hv, size = push_growing(hk, hv, size, nd, v)
                 continue
             if lv >= 0 and c < limit:
                 if nc == cu.shape[0]:

@@ -1,10 +1,9 @@
 """Routes on the corridor graph: the best one, k alternatives, and a diverse pair.
 
 Every function takes the edge attribute to minimise (``weight``: ``length_km`` now, the
-cost model's ``cost_usd`` later) and an ``engine``: ``"csr"`` runs the compiled searches of
-:mod:`planner.search.shortest_paths`, ``"networkx"`` the networkx reference model; both give
-the same cost, and the same path when it is unique. Between two nodes joined by parallel edges a
-route uses the cheapest one, except in :func:`diverse_pair`, which may use both.
+cost model's ``cost_usd`` later) and runs the compiled searches of
+:mod:`planner.search.shortest_paths`. Between two nodes joined by parallel edges a route uses
+the cheapest one, except in :func:`diverse_pair`, which may use both.
 """
 
 from __future__ import annotations
@@ -28,13 +27,12 @@ from layers.errors import (
 from planner.search.shortest_paths import (
     ArcGraph,
     CSRGraph,
-    _astar,
     arc_search,
+    astar,
     csr_of,
     shortest_path_rows,
 )
 
-Engine = Literal["csr", "networkx"]
 EdgeKey = tuple[Hashable, Hashable, Any]
 
 
@@ -146,21 +144,6 @@ def _no_route(source: Hashable, target: Hashable) -> NoRouteError:
     )
 
 
-def _simple(graph: nx.Graph, weight: str) -> nx.Graph:
-    """A simple graph with the cheapest of each set of parallel edges."""
-    if not graph.is_multigraph():
-        return graph
-    simple = nx.Graph()
-    simple.add_nodes_from(graph.nodes)
-    for u, v, d in graph.edges(data=True):
-        if u == v:
-            continue
-        w = d[weight]
-        if not simple.has_edge(u, v) or w < simple[u][v][weight]:
-            simple.add_edge(u, v, **{weight: w})
-    return simple
-
-
 # ---------------------------------------------------------------------------- shortest
 
 
@@ -170,7 +153,6 @@ def shortest_route(
     target: Hashable,
     weight: str = "length_km",
     *,
-    engine: Engine = "csr",
     csr: CSRGraph | None = None,
 ) -> Route:
     """The least-``weight`` route from ``source`` to ``target``.
@@ -183,8 +165,6 @@ def shortest_route(
         Node ids (attach places first with :mod:`planner.network.attach`).
     weight
         Edge attribute to minimise.
-    engine
-        ``"csr"`` (compiled) or ``"networkx"`` (reference).
     csr
         A snapshot of ``graph`` for ``weight`` to reuse across calls.
 
@@ -205,12 +185,6 @@ def shortest_route(
     ('a', 'b', 'c')
     """
     _check_nodes(graph, source, target)
-    if engine == "networkx":
-        try:
-            _, nodes = nx.bidirectional_dijkstra(graph, source, target, weight=weight)
-        except nx.NetworkXNoPath:
-            raise _no_route(source, target) from None
-        return route_from_nodes(graph, nodes, weight)
     csr = csr if csr is not None else csr_of(graph, weight)
     _, rows = shortest_path_rows(csr, csr.row(source), csr.row(target))
     if rows.size == 0:
@@ -228,15 +202,13 @@ def k_alternatives(
     k: int,
     weight: str = "length_km",
     *,
-    engine: Engine = "csr",
     csr: CSRGraph | None = None,
 ) -> list[Route]:
     """The ``k`` least-``weight`` loopless routes, cheapest first (Yen's algorithm).
 
-    Fewer than ``k`` are returned when fewer exist. The compiled engine runs Yen's spur
-    searches as A* guided by exact distances to ``target`` (one reverse Dijkstra), which
-    stay admissible when Yen removes edges and nodes. The reference is networkx's
-    ``shortest_simple_paths`` on the graph with parallel edges collapsed to the cheapest.
+    Fewer than ``k`` are returned when fewer exist. Yen's spur searches run as A* guided
+    by exact distances to ``target`` (one reverse Dijkstra), which stay admissible when
+    Yen removes edges and nodes.
 
     Raises
     ------
@@ -248,17 +220,6 @@ def k_alternatives(
     if k < 1:
         raise ValueError("k must be at least 1")
     _check_nodes(graph, source, target)
-    if engine == "networkx":
-        paths = nx.shortest_simple_paths(_simple(graph, weight), source, target, weight=weight)
-        out: list[Route] = []
-        try:
-            for nodes in paths:
-                out.append(route_from_nodes(graph, nodes, weight))
-                if len(out) == k:
-                    break
-        except nx.NetworkXNoPath:
-            raise _no_route(source, target) from None
-        return out
     csr = csr if csr is not None else csr_of(graph, weight)
     rows = _yen(csr, csr.row(source), csr.row(target), k)
     if not rows:
@@ -320,7 +281,7 @@ def _spur(
     node_blocked: np.ndarray,
     entry_blocked: np.ndarray,
 ) -> tuple[int, ...] | None:
-    dist, pred, _ = _astar(csr.indptr, csr.indices, csr.data, s, t, h, node_blocked, entry_blocked)
+    dist, pred, _ = astar(csr.indptr, csr.indices, csr.data, s, t, h, node_blocked, entry_blocked)
     if not math.isfinite(dist[t]):
         return None
     path = [t]
@@ -339,7 +300,6 @@ def diverse_pair(
     weight: str = "length_km",
     *,
     risk: Literal["corridor", "edge"] = "corridor",
-    engine: Engine = "csr",
     exact_max_edges: int = 20_000,
     node_limit: int = 20_000,
 ) -> DiversePair:
@@ -377,7 +337,6 @@ def diverse_pair(
         target,
         weight,
         risk=risk,
-        engine=engine,
         exact_max_edges=exact_max_edges,
         node_limit=node_limit,
     )
@@ -401,7 +360,6 @@ def _solve_diverse(
     weight: str,
     *,
     risk: str,
-    engine: Engine,
     exact_max_edges: int,
     node_limit: int,
 ) -> DiversePair:
@@ -409,11 +367,11 @@ def _solve_diverse(
     s, t = arcs.index[source], arcs.index[target]
     cost = np.repeat(arcs.weight, 2)
     arc_group = np.repeat(arcs.group, 2)
-    ds, pred = arc_search(arcs.n, arcs.tail, arcs.head, cost, s, engine=engine)
+    ds, pred = arc_search(arcs.n, arcs.tail, arcs.head, cost, s)
     if not math.isfinite(ds[t]):
         raise _no_route(source, target)
     first = _walk_back(arcs, pred, s, t)
-    second = _suurballe_second(arcs, cost, ds, first, s, t, engine)
+    second = _suurballe_second(arcs, cost, ds, first, s, t)
     if second is None:
         raise _no_pair(source, target, risk)
     pair = _decompose(arcs, _net_flow(arcs, first, second), s, t)
@@ -432,15 +390,13 @@ def _solve_diverse(
     for base in (pair[0], pair[1], first):
         groups = np.unique(arc_group[base])
         blocked = np.isin(arc_group, groups[groups >= 0])
-        dist, pred_b = arc_search(
-            arcs.n, arcs.tail, arcs.head, cost, s, t, blocked=blocked, engine=engine
-        )
+        dist, pred_b = arc_search(arcs.n, arcs.tail, arcs.head, cost, s, t, blocked=blocked)
         if math.isfinite(dist[t]):
             other = _walk_back(arcs, pred_b, s, t)
             total = float(cost[base].sum() + cost[other].sum())
             if total < best_cost:
                 best, best_cost = (base, other), total
-    dt, _ = arc_search(arcs.n, arcs.tail, arcs.head, cost, t, engine=engine)
+    dt, _ = arc_search(arcs.n, arcs.tail, arcs.head, cost, t)
     slack = best_cost - ds[t] if best is not None else math.inf
     through = np.minimum(
         ds[arcs.tail[0::2]] + arcs.weight + dt[arcs.head[0::2]],
@@ -506,7 +462,6 @@ def _suurballe_second(
     first: list[int],
     s: int,
     t: int,
-    engine: Engine,
 ) -> list[int] | None:
     """Second search of Suurballe/Bhandari on the residual graph of ``first``.
 
@@ -525,7 +480,7 @@ def _suurballe_second(
     head = np.concatenate([arcs.head, arcs.tail[first_arr]])
     res_cost = np.concatenate([np.where(blocked, 0.0, reduced), np.zeros(first_arr.size)])
     res_blocked = np.concatenate([blocked, np.zeros(first_arr.size, dtype=bool)])
-    dist, pred = arc_search(arcs.n, tail, head, res_cost, s, t, blocked=res_blocked, engine=engine)
+    dist, pred = arc_search(arcs.n, tail, head, res_cost, s, t, blocked=res_blocked)
     if not math.isfinite(dist[t]):
         return None
     path: list[int] = []

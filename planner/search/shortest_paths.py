@@ -12,7 +12,7 @@ the graph. That bound holds for any non-negative weight (length, cost), so the s
 exact; when some edge costs nothing for its length the potential is zero and it is a plain
 bidirectional Dijkstra. Multi-source (Voronoi) search runs on scipy's ``csgraph``.
 
-The functions prefixed ``nx_`` are the networkx reference model of the same searches.
+The tests check every search against networkx (``tests/planner/nx_reference.py``).
 """
 
 from __future__ import annotations
@@ -20,176 +20,18 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 import networkx as nx
 import numpy as np
-import numpy.typing as npt
 from numba import njit
-from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-
-# Relative slack taken off ``alpha`` so rounding never makes the potential overestimate.
-_ALPHA_SLACK = 1e-9
-
-
-@dataclass(frozen=True, eq=False)
-class CSRGraph:
-    """A symmetric CSR snapshot of an undirected networkx graph for one weight.
-
-    Attributes
-    ----------
-    indptr, indices, data
-        The CSR arrays: entries of row ``i`` are ``indices[indptr[i]:indptr[i+1]]`` with
-        weights ``data[...]``; every edge appears in both directions.
-    nodes
-        Node id of each row.
-    index
-        Row of each node id.
-    entry_edge
-        For each CSR entry, the position in ``edges`` of the networkx edge it stands for.
-    edges
-        The chosen networkx edges ``(u, v, key)`` (``key`` is ``None`` for simple graphs).
-    twin
-        For each CSR entry, the position of the entry for the opposite direction.
-    xyz, alpha
-        Unit-sphere position of each node and the scale of the potential (0: none).
-    weight
-        Name of the edge attribute used as weight.
-    """
-
-    indptr: IntArray
-    indices: IntArray
-    data: FloatArray
-    nodes: list[Hashable]
-    index: dict[Hashable, int]
-    entry_edge: IntArray
-    edges: list[tuple[Hashable, Hashable, Any]]
-    twin: IntArray
-    xyz: FloatArray
-    alpha: float
-    weight: str
-
-    @property
-    def n(self) -> int:
-        """Number of nodes."""
-        return len(self.nodes)
-
-    @property
-    def matrix(self) -> csr_array:
-        """The weights as a ``scipy.sparse.csr_array`` (explicit zeros are edges)."""
-        return csr_array((self.data, self.indices, self.indptr), shape=(self.n, self.n))
-
-    @classmethod
-    def from_networkx(cls, graph: nx.Graph, weight: str = "length_km") -> CSRGraph:
-        """Snapshot ``graph`` with edge attribute ``weight`` as the weight.
-
-        Parameters
-        ----------
-        graph
-            An undirected ``Graph`` or ``MultiGraph``. Nodes with ``x`` and ``y`` (lon/lat)
-            on every node enable the geometric potential.
-        weight
-            Edge attribute holding a finite, non-negative number.
-
-        Raises
-        ------
-        ValueError
-            If an edge lacks ``weight`` or has a negative or non-finite one.
-
-        Examples
-        --------
-        >>> import networkx as nx
-        >>> g = nx.Graph()
-        >>> g.add_edge("a", "b", w=2.0)
-        >>> g.add_edge("b", "c", w=1.5)
-        >>> csr = CSRGraph.from_networkx(g, "w")
-        >>> shortest_path(csr, "a", "c")
-        (3.5, ['a', 'b', 'c'])
-        """
-        if graph.is_directed():
-            raise ValueError("the corridor graph is undirected; pass an undirected graph")
-        nodes = list(graph.nodes)
-        index = {node: i for i, node in enumerate(nodes)}
-        n = len(nodes)
-        multi = graph.is_multigraph()
-        triples = graph.edges(keys=True, data=weight) if multi else graph.edges(data=weight)
-        us: list[int] = []
-        vs: list[int] = []
-        ws: list[float] = []
-        all_edges: list[tuple[Hashable, Hashable, Any]] = []
-        for item in triples:
-            if multi:
-                u, v, key, w = item
-            else:
-                (u, v, w), key = item, None
-            if w is None:
-                raise ValueError(f"edge ({u!r}, {v!r}) has no {weight!r} attribute")
-            if u == v:
-                continue
-            us.append(index[u])
-            vs.append(index[v])
-            ws.append(float(w))
-            all_edges.append((u, v, key))
-        u_arr = np.asarray(us, dtype=np.int64)
-        v_arr = np.asarray(vs, dtype=np.int64)
-        w_arr = np.asarray(ws, dtype=np.float64)
-        if w_arr.size and (not np.all(np.isfinite(w_arr)) or w_arr.min() < 0):
-            raise ValueError(f"edge attribute {weight!r} must be finite and non-negative")
-        lo, hi = np.minimum(u_arr, v_arr), np.maximum(u_arr, v_arr)
-        pair = lo * max(n, 1) + hi
-        order = np.lexsort((w_arr, pair))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = pair[order][1:] != pair[order][:-1]
-        chosen = order[first]
-        m = chosen.size
-        edges = [all_edges[i] for i in chosen]
-        rows = np.concatenate([lo[chosen], hi[chosen]])
-        cols = np.concatenate([hi[chosen], lo[chosen]])
-        data = np.concatenate([w_arr[chosen], w_arr[chosen]])
-        edge_of = np.concatenate([np.arange(m), np.arange(m)])
-        perm = np.lexsort((cols, rows))
-        position = np.empty(2 * m, dtype=np.int64)
-        position[perm] = np.arange(2 * m)
-        twin = np.empty(2 * m, dtype=np.int64)
-        twin[position] = position[(np.arange(2 * m) + m) % (2 * m)]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        xyz, alpha = _potential_scale(graph, nodes, lo[chosen], hi[chosen], w_arr[chosen])
-        return cls(
-            indptr=indptr,
-            indices=cols[perm].astype(np.int64),
-            data=data[perm],
-            nodes=nodes,
-            index=index,
-            entry_edge=edge_of[perm].astype(np.int64),
-            edges=edges,
-            twin=twin,
-            xyz=xyz,
-            alpha=alpha,
-            weight=weight,
-        )
-
-    def row(self, node: Hashable) -> int:
-        """Row of ``node``; ``KeyError`` naming it if it is not in the graph."""
-        try:
-            return self.index[node]
-        except KeyError:
-            raise KeyError(f"node {node!r} is not in the graph") from None
-
-    def entry(self, i: int, j: int) -> int:
-        """Position of the CSR entry ``i -> j`` (``-1`` if there is none)."""
-        lo, hi = self.indptr[i], self.indptr[i + 1]
-        k = lo + int(np.searchsorted(self.indices[lo:hi], j))
-        return int(k) if k < hi and self.indices[k] == j else -1
-
+from planner.search._heap import pop, push
+from planner.search.csr_graph import BoolArray, CSRGraph, FloatArray, IntArray
+from planner.search.snapshot_patch import patched_snapshot
 
 _SNAPSHOTS: weakref.WeakKeyDictionary[nx.Graph, dict[str, tuple[int, CSRGraph]]] = (
     weakref.WeakKeyDictionary()
@@ -217,8 +59,6 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
     base = getattr(graph, "base", None)
     if base is not None and weight in getattr(graph, "STABLE_WEIGHTS", ()):
         # a planning copy (planner.network.overlay): patch the shared network's snapshot
-        from planner.search.snapshot_patch import patched_snapshot
-
         csr = patched_snapshot(csr_of(base, weight), graph, graph.changed_nodes(), weight)
     if csr is None:
         csr = CSRGraph.from_networkx(graph, weight)
@@ -227,68 +67,7 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
     return csr
 
 
-def _potential_scale(
-    graph: nx.Graph, nodes: list[Hashable], lo: IntArray, hi: IntArray, w: FloatArray
-) -> tuple[FloatArray, float]:
-    """Unit-sphere positions of the nodes and the largest safe potential scale."""
-    n = len(nodes)
-    xyz = np.zeros((n, 3), dtype=np.float64)
-    attrs = graph.nodes
-    try:
-        lon = np.radians(np.fromiter((attrs[v]["x"] for v in nodes), float, count=n))
-        lat = np.radians(np.fromiter((attrs[v]["y"] for v in nodes), float, count=n))
-    except (KeyError, TypeError, ValueError):
-        return xyz, 0.0
-    if n == 0 or not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
-        return xyz, 0.0
-    xyz[:, 0] = np.cos(lat) * np.cos(lon)
-    xyz[:, 1] = np.cos(lat) * np.sin(lon)
-    xyz[:, 2] = np.sin(lat)
-    chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
-    apart = chord > 0
-    if not apart.any():
-        return xyz, 0.0
-    alpha = float(np.min(w[apart] / chord[apart])) * (1.0 - _ALPHA_SLACK)
-    return xyz, max(alpha, 0.0)
-
-
 # ---------------------------------------------------------------------------- kernels
-
-
-@njit(cache=True)
-def _push(keys: FloatArray, vals: IntArray, size: int, key: float, val: int) -> int:
-    i = size
-    keys[i] = key
-    vals[i] = val
-    while i > 0:
-        parent = (i - 1) >> 1
-        if keys[parent] <= keys[i]:
-            break
-        keys[parent], keys[i] = keys[i], keys[parent]
-        vals[parent], vals[i] = vals[i], vals[parent]
-        i = parent
-    return size + 1
-
-
-@njit(cache=True)
-def _pop(keys: FloatArray, vals: IntArray, size: int) -> int:
-    size -= 1
-    keys[0] = keys[size]
-    vals[0] = vals[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        child = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            child = left + 1
-        if keys[i] <= keys[child]:
-            break
-        keys[child], keys[i] = keys[i], keys[child]
-        vals[child], vals[i] = vals[i], vals[child]
-        i = child
-    return size
 
 
 @njit(cache=True)
@@ -334,8 +113,8 @@ def _bidirectional(
     pot_t = half * (0.0 - _chord(xyz, t, s))
     pot[s] = pot_s
     pot[t] = pot_t
-    nf = _push(kf, vf, 0, pot_s, s)
-    nr = _push(kr, vr, 0, -pot_t, t)
+    nf = push(kf, vf, 0, pot_s, s)
+    nr = push(kr, vr, 0, -pot_t, t)
     mu = np.inf
     meet = -1
     while nf > 0 and nr > 0:
@@ -343,15 +122,13 @@ def _bidirectional(
             break
         forward = kf[0] <= kr[0]
         if forward:
-            u = vf[0]
-            nf = _pop(kf, vf, nf)
+            _, u, nf = pop(kf, vf, nf)
             if done_f[u]:
                 continue
             done_f[u] = True
             g_here, g_mine, g_other, p_mine, done_mine = gf[u], gf, gr, pf, done_f
         else:
-            u = vr[0]
-            nr = _pop(kr, vr, nr)
+            _, u, nr = pop(kr, vr, nr)
             if done_r[u]:
                 continue
             done_r[u] = True
@@ -369,9 +146,9 @@ def _bidirectional(
                 if np.isnan(pot[v]):
                     pot[v] = half * (_chord(xyz, v, t) - _chord(xyz, v, s))
                 if forward:
-                    nf = _push(kf, vf, nf, g + pot[v], v)
+                    nf = push(kf, vf, nf, g + pot[v], v)
                 else:
-                    nr = _push(kr, vr, nr, g - pot[v], v)
+                    nr = push(kr, vr, nr, g - pot[v], v)
                 total = g + g_other[v]
                 if total < mu:
                     mu = total
@@ -399,7 +176,7 @@ def _bidirectional(
 
 
 @njit(cache=True)
-def _astar(
+def astar(
     indptr: IntArray,
     indices: IntArray,
     data: FloatArray,
@@ -409,10 +186,13 @@ def _astar(
     node_blocked: BoolArray,
     entry_blocked: BoolArray,
 ) -> tuple[FloatArray, IntArray, IntArray]:
-    """A* (Dijkstra when ``h`` is zero) from ``s``; stops at ``t`` unless ``t < 0``.
+    """A* (Dijkstra when ``h`` is zero) over CSR rows from ``s``; stops at ``t`` unless ``t < 0``.
 
-    Returns distances, predecessor node and predecessor entry of every reached node.
-    Parallel entries (the same pair twice) are allowed.
+    ``indptr``, ``indices`` and ``data`` are a CSR graph's arrays (:class:`CSRGraph`), ``h``
+    an admissible estimate of the distance to ``t`` per row (zeros for Dijkstra), and the
+    searches skip rows in ``node_blocked`` and entries in ``entry_blocked``. Returns
+    distances, predecessor node and predecessor entry of every reached node. Parallel
+    entries (the same pair twice) are allowed.
     """
     n = indptr.size - 1
     cap = indices.size + 2
@@ -423,10 +203,9 @@ def _astar(
     keys = np.empty(cap)
     vals = np.empty(cap, dtype=np.int64)
     g[s] = 0.0
-    size = _push(keys, vals, 0, h[s], s)
+    size = push(keys, vals, 0, h[s], s)
     while size > 0:
-        u = vals[0]
-        size = _pop(keys, vals, size)
+        _, u, size = pop(keys, vals, size)
         if done[u]:
             continue
         done[u] = True
@@ -443,7 +222,7 @@ def _astar(
                 g[v] = cand
                 pred[v] = u
                 pred_entry[v] = k
-                size = _push(keys, vals, size, cand + h[v], v)
+                size = push(keys, vals, size, cand + h[v], v)
     return g, pred, pred_entry
 
 
@@ -535,28 +314,6 @@ def nearest_sources(csr: CSRGraph, sources: Iterable[Hashable]) -> NearestSource
     )
 
 
-# ---------------------------------------------------------------------------- reference
-
-
-def nx_shortest_path(
-    graph: nx.Graph, source: Hashable, target: Hashable, weight: str
-) -> tuple[float, list[Hashable]]:
-    """Reference for :func:`shortest_path`: networkx bidirectional Dijkstra."""
-    cost, path = nx.bidirectional_dijkstra(graph, source, target, weight=weight)
-    return float(cost), list(path)
-
-
-def nx_nearest_sources(
-    graph: nx.Graph, sources: Sequence[Hashable], weight: str
-) -> dict[Hashable, tuple[float, Hashable, Hashable | None]]:
-    """Reference for :func:`nearest_sources`: ``{node: (distance, source, predecessor)}``."""
-    dist, paths = nx.multi_source_dijkstra(graph, set(sources), weight=weight)
-    return {
-        node: (float(d), paths[node][0], paths[node][-2] if len(paths[node]) > 1 else None)
-        for node, d in dist.items()
-    }
-
-
 # ---------------------------------------------------------------------------- arc graphs
 
 
@@ -641,24 +398,21 @@ def arc_search(
     target: int = -1,
     *,
     blocked: BoolArray | None = None,
-    engine: str = "csr",
 ) -> tuple[FloatArray, IntArray]:
     """Dijkstra over arcs from row ``source``; stops at ``target`` unless it is ``-1``.
 
     Returns the distance to and the arc into every row (``-1``: none). Only rows settled
-    before the search stopped are final. ``engine="networkx"`` runs the reference.
+    before the search stopped are final.
     """
     blocked = (
         np.zeros(tail.size, dtype=np.bool_)
         if blocked is None
         else np.asarray(blocked, dtype=np.bool_)
     )
-    if engine == "networkx":
-        return _nx_arc_search(n, tail, head, cost, source, target, blocked)
     order = np.argsort(tail, kind="stable")
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-    dist, _, pred_entry = _astar(
+    dist, _, pred_entry = astar(
         indptr,
         head[order],
         cost[order],
@@ -671,41 +425,4 @@ def arc_search(
     pred_arc = np.full(n, -1, dtype=np.int64)
     reached = pred_entry >= 0
     pred_arc[reached] = order[pred_entry[reached]]
-    return dist, pred_arc
-
-
-def _nx_arc_search(
-    n: int,
-    tail: IntArray,
-    head: IntArray,
-    cost: FloatArray,
-    source: int,
-    target: int,
-    blocked: BoolArray,
-) -> tuple[FloatArray, IntArray]:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(range(n))
-    best: dict[tuple[int, int], int] = {}
-    for a in np.flatnonzero(~blocked).tolist():
-        pair = (int(tail[a]), int(head[a]))
-        if pair not in best or cost[a] < cost[best[pair]]:
-            best[pair] = a
-    graph.add_edges_from((u, v, {"w": float(cost[a]), "arc": a}) for (u, v), a in best.items())
-    dist = np.full(n, np.inf)
-    pred_arc = np.full(n, -1, dtype=np.int64)
-    if target >= 0:
-        try:
-            _, path = nx.bidirectional_dijkstra(graph, source, target, weight="w")
-        except nx.NetworkXNoPath:
-            return dist, pred_arc
-        dist[source] = 0.0
-        for u, v in pairwise(path):
-            dist[v] = dist[u] + graph[u][v]["w"]
-            pred_arc[v] = graph[u][v]["arc"]
-        return dist, pred_arc
-    preds, lengths = nx.dijkstra_predecessor_and_distance(graph, source, weight="w")
-    for v, d in lengths.items():
-        dist[v] = d
-        if preds[v]:
-            pred_arc[v] = graph[preds[v][0]][v]["arc"]
     return dist, pred_arc

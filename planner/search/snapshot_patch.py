@@ -2,7 +2,7 @@
 
 A request attaches its places to an overlay of the shared network
 (:mod:`planner.network.overlay`): a few edges split, a few drops added. Taking the overlay's
-snapshot with :meth:`planner.search.shortest_paths.CSRGraph.from_networkx` walks every edge of the
+snapshot with :meth:`planner.search.csr_graph.CSRGraph.from_networkx` walks every edge of the
 network in Python (seconds at a million edges) for a handful of changes. Here the shared
 network's snapshot, taken once, is patched instead: its edges between unchanged nodes are
 kept as arrays, the edges at the changed nodes are read from the overlay, and the arrays
@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from planner.search.shortest_paths import _ALPHA_SLACK, CSRGraph
+from planner.search.csr_graph import ALPHA_SLACK, CSRGraph
 
 
 def patched_snapshot(
@@ -167,7 +167,7 @@ def _assemble(
         chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
         apart = chord > 0
         if apart.any():
-            alpha = max(float(np.min(w[apart] / chord[apart])) * (1.0 - _ALPHA_SLACK), 0.0)
+            alpha = max(float(np.min(w[apart] / chord[apart])) * (1.0 - ALPHA_SLACK), 0.0)
     return CSRGraph(
         indptr=indptr,
         indices=cols[perm].astype(np.int64),

@@ -94,8 +94,6 @@ class SteinerSolution:
         Sorted int64 array of the tree's nodes (terminals and Steiner nodes).
     terminals
         Sorted unique terminals that were asked for.
-    lower_bound
-        A proven lower bound on the optimum, when one is known (else ``None``).
     stats
         How the tree was found: ``mehlhorn_cost``, ``starts``, ``seconds``, ...
     """
@@ -105,7 +103,6 @@ class SteinerSolution:
     cost: float
     nodes: np.ndarray
     terminals: np.ndarray
-    lower_bound: float | None = None
     stats: Mapping[str, Any] = field(default_factory=dict)
 
 

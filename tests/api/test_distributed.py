@@ -22,6 +22,7 @@ and a national plan serving everyone covers 10,200 people in 5 localities.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,12 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from api.settings import JobSettings, ServiceSettings, StoreSettings
+from api.settings import DistributedSettings, JobSettings, ServiceSettings, StoreSettings
 from layers.errors import PartitionFailedError
 from layers.ingest import ingest
 from layers.store import Store
-from planner.proposals.proposal import Proposal, proposal_to_geojson
+from planner.proposals.formats import proposal_to_geojson
+from planner.proposals.proposal import Proposal
 from usecases.national import (
     NationalRequest,
     dask_client,
@@ -271,15 +273,20 @@ KEYS = {"p" * 20: "planner"}
 PLANNER = {"X-API-Key": "p" * 20}
 
 
-@pytest.fixture
-def service(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.delenv("TRAZO_SCHEDULER", raising=False)
+def national_service(store: Store, scheduler: str | None) -> TestClient:
+    """The service on ``store``, its national jobs on ``scheduler`` (None: in the worker)."""
     app = create_app(
         ServiceSettings(mode="production", api_keys=KEYS),  # type: ignore[arg-type]
         StoreSettings(store=str(store.path)),
         jobs=JobSettings(executor="thread", wait_seconds=60),  # type: ignore[arg-type]
+        distributed=DistributedSettings(scheduler=scheduler),
     )
-    with TestClient(app) as client:
+    return TestClient(app)
+
+
+@pytest.fixture
+def service(store: Store) -> Iterator[TestClient]:
+    with national_service(store, None) as client:
         yield client
 
 
@@ -374,3 +381,16 @@ def _comparable_document(document: dict[str, Any]) -> dict[str, Any]:
     document = dict(document)
     document["proposal"] = {k: v for k, v in document["proposal"].items() if k != "created_at"}
     return document
+
+
+def test_http_job_runs_on_the_scheduler_the_service_was_given(store: Store) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    body = {"area": "all", "by": "state", "name": "national_away", "replace": True}
+    with national_service(store, f"tcp://127.0.0.1:{port}") as client:
+        response = client.post("/proposals/last-mile?wait=true", json=body, headers=PLANNER)
+    job = response.json()
+    assert job["status"] == "failed", job
+    assert job["error"]["code"] == "scheduler_unreachable"
+    assert f"tcp://127.0.0.1:{port}" in job["error"]["message"]

@@ -144,3 +144,34 @@ def test_an_unreadable_entry_is_rebuilt(tmp_path: Path) -> None:
     cache.path("lookup", "k1").write_bytes(b"not a pickle at all")
     assert cache.get("lookup", "k1", lambda: {"n": 2}) == {"n": 2}
     assert cache.get("lookup", "k1", lambda: {"n": 3}) == {"n": 2}  # the rebuilt one is kept
+
+
+def test_concurrent_cold_requests_build_the_place_lookups_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import usecases.context as context
+
+    store = Store(tmp_path / "lookups.gpkg")
+    ingest(store, _highways(tmp_path / "roads.geojson", [-93.0]), "rights_of_way", name="roads")
+    context._lookups.cache_clear()
+    built: list[int] = []
+    real = context.PlaceIndex
+
+    def slow_index(*args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        time.sleep(0.2)  # a wide window for every other request to miss the cache too
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(context, "PlaceIndex", slow_index)
+    found: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: found.append(context.request_lookups(store)))
+        for _ in range(10)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    context._lookups.cache_clear()
+    assert len(built) == 1
+    assert len(found) == 10 and all(lookups is found[0] for lookups in found)

@@ -1,7 +1,8 @@
 """The embedded store: round trips, catalog, replace/delete, atomic writes, WAL readers.
 
-The layers are a few places in Tabasco with coordinates rounded by hand, so every expected
-value below (bboxes, bbox filters, pages) is worked out from these literals.
+The layers are a few places in Tabasco with coordinates rounded by hand (tests/store_samples.py,
+shared with the contract suite), so every expected value below (bboxes, bbox filters,
+pages) is worked out from those literals.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-import rasterio
-from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
+from store_samples import PLACES, localities, report, rights_of_way, write_tif
 
+from layers.catalog import CATALOG_TABLE, LayerInfo, check_layer_name
 from layers.errors import (
     AlreadyExistsError,
     LayerValidationError,
@@ -37,76 +38,9 @@ from layers.errors import (
 )
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
-from layers.store import CATALOG_TABLE, LayerInfo, Store, check_layer_name
+from layers.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-
-# (name, population, connected, lon, lat)
-PLACES = [
-    ("Villahermosa", 340060, True, -92.93, 17.99),
-    ("Cárdenas", 91558, None, -93.375, 18.0),
-    ("Comalcalco", 44757, False, -93.2, 18.26),
-    ("Paraíso", 26665, True, -93.21, 18.4),
-    ("Frontera", 23316, None, -92.65, 18.53),
-]
-
-
-def localities(rows: list[tuple[str, int, bool | None, float, float]] = PLACES) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "name": [r[0] for r in rows],
-            "population": np.array([r[1] for r in rows], dtype="int64"),
-            "connected": pd.array([r[2] for r in rows], dtype="boolean"),
-        },
-        geometry=[Point(r[3], r[4]) for r in rows],
-        crs="EPSG:4326",
-    )
-
-
-def rights_of_way() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "row_type": ["highway", "rail"],
-            "name": ["Carretera 180 (tramo)", "Diagonal"],
-        },
-        geometry=[
-            LineString([(-93.0, 18.0), (-92.5, 18.0)]),
-            LineString([(-93.0, 17.5), (-92.0, 18.5)]),
-        ],
-        crs="EPSG:4326",
-    )
-
-
-def report(name: str, kind: str = "localities", source: str = "tabasco.csv") -> ValidationReport:
-    return ValidationReport(
-        name=name,
-        kind=kind,
-        source=source,
-        format="CSV",
-        crs_in="EPSG:4326",
-        features_read=5,
-        features_kept=5,
-        bbox=(-93.375, 17.99, -92.65, 18.53),
-        warnings=["one note"],
-    )
-
-
-def write_tif(path: Path, fill: int = 7) -> Path:
-    """A 4x4 one-band GeoTIFF over (-93, 17.5)-(-92, 18.5): 0.25 degree pixels."""
-    data = np.full((1, 4, 4), fill, dtype="uint8")
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=4,
-        height=4,
-        count=1,
-        dtype="uint8",
-        crs="EPSG:4326",
-        transform=Affine(0.25, 0.0, -93.0, 0.0, -0.25, 18.5),
-    ) as dst:
-        dst.write(data)
-    return path
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """The store contract, run against both backends (GeoPackage and a real PostGIS).
 
 Every test here takes ``any_store``, a fresh store of each backend in turn. The layers are
-a few places in Tabasco with coordinates rounded by hand, so each expected value (bboxes,
-bbox filters, pages) is worked out from the literals below. Failures and kills are
+a few places in Tabasco with coordinates rounded by hand (tests/store_samples.py, shared
+with the GeoPackage store's own tests), so each expected value (bboxes, bbox filters,
+pages) is worked out from those literals. Failures and kills are
 injected through the validation report, whose ``source`` the stores read only after the
 new version's data is written and before it is switched in — the same point for both.
 """
@@ -24,8 +25,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from affine import Affine
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
+from store_samples import PLACES, report, rights_of_way, write_tif
+from store_samples import localities as sample_localities
 
 from layers.errors import AlreadyExistsError, LayerValidationError, NotFoundError, StoreBusyError
 from layers.kinds import LayerKind
@@ -35,53 +37,10 @@ from layers.stores import copy_store, frame_digest, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 
-# (name, population, connected, lon, lat)
-PLACES = [
-    ("Villahermosa", 340060, True, -92.93, 17.99),
-    ("Cárdenas", 91558, None, -93.375, 18.0),
-    ("Comalcalco", 44757, False, -93.2, 18.26),
-    ("Paraíso", 26665, True, -93.21, 18.4),
-    ("Frontera", 23316, None, -92.65, 18.53),
-]
-
 
 def localities(rows: list[tuple[str, int, bool | None, float, float]] = PLACES) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "name": [r[0] for r in rows],
-            "population": np.array([r[1] for r in rows], dtype="int64"),
-            "connected": pd.array([r[2] for r in rows], dtype="boolean"),
-            "share": [0.5, None, 0.25, 1.0, 0.125][: len(rows)],
-        },
-        geometry=[Point(r[3], r[4]) for r in rows],
-        crs="EPSG:4326",
-    )
-
-
-def rights_of_way() -> gpd.GeoDataFrame:
-    # The diagonal runs along lat = lon + 110.5.
-    return gpd.GeoDataFrame(
-        {"row_type": ["highway", "rail"], "name": ["Carretera 180 (tramo)", "Diagonal"]},
-        geometry=[
-            LineString([(-93.0, 18.0), (-92.5, 18.0)]),
-            LineString([(-93.0, 17.5), (-92.0, 18.5)]),
-        ],
-        crs="EPSG:4326",
-    )
-
-
-def report(name: str, source: str = "tabasco.csv") -> ValidationReport:
-    return ValidationReport(
-        name=name,
-        kind="localities",
-        source=source,
-        format="CSV",
-        crs_in="EPSG:4326",
-        features_read=5,
-        features_kept=5,
-        bbox=(-93.375, 17.99, -92.65, 18.53),
-        warnings=["one note"],
-    )
+    """The sample places with a float column holding a missing value (both backends keep it)."""
+    return sample_localities(rows, share=True)
 
 
 class HookedReport(ValidationReport):
@@ -102,24 +61,6 @@ class HookedReport(ValidationReport):
 def hooked(hook: Callable[[], None]) -> ValidationReport:
     cls = type("Hooked", (HookedReport,), {"hook": staticmethod(hook)})
     return cls(name="localities", kind="localities", source="x", format="CSV", crs_in=None)
-
-
-def write_tif(path: Path, fill: int = 7) -> Path:
-    """A 4x4 one-band GeoTIFF over (-93, 17.5)-(-92, 18.5): 0.25 degree pixels."""
-    data = np.full((1, 4, 4), fill, dtype="uint8")
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=4,
-        height=4,
-        count=1,
-        dtype="uint8",
-        crs="EPSG:4326",
-        transform=Affine(0.25, 0.0, -93.0, 0.0, -0.25, 18.5),
-    ) as dst:
-        dst.write(data)
-    return path
 
 
 @pytest.fixture
@@ -345,7 +286,7 @@ def test_killed_load_leaves_every_layer_as_it_was(
         f"""
         import os, sys
         from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
         from test_store_contract import hooked, localities
         from layers.kinds import LayerKind
         from layers.stores import open_store
@@ -424,7 +365,7 @@ def test_concurrent_replace_loads_serialise_and_readers_see_whole_versions(
         f"""
         import sys
         from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
         from test_store_contract import PLACES, localities, report
         from layers.kinds import LayerKind
         from layers.stores import open_store

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from layers.store import LibraryGate, library_gate
+from layers.gpkg_access import LibraryGate, library_gate
 
 
 def test_one_library_at_a_time_many_threads_of_the_same_one() -> None:

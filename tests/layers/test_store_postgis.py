@@ -12,8 +12,9 @@ from shapely.geometry import Point, Polygon
 
 from layers.errors import LayerValidationError
 from layers.kinds import LayerKind
+from layers.postgis_location import redact, split_location
 from layers.report import ValidationReport
-from layers.store_postgis import PostgisStore, redact, split_location
+from layers.store_postgis import PostgisStore
 
 
 def _report(name: str) -> ValidationReport:
@@ -124,7 +125,7 @@ def test_reserved_and_unsafe_names_refused(store: PostgisStore) -> None:
     frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(0, 0)], crs="EPSG:4326")
     with pytest.raises(LayerValidationError, match="reserved"):
         store.write_layer("trazo_catalog", LayerKind.LOCALITIES, frame, _report("x"))
-    with pytest.raises(LayerValidationError, match="uses for feature ids or geometry"):
+    with pytest.raises(LayerValidationError, match="which the store uses for geometries"):
         store.write_layer("geoms", LayerKind.LOCALITIES, frame.assign(geom=["x"]), _report("geoms"))
 
 

@@ -13,9 +13,9 @@ import geopandas as gpd
 import map_fixtures as fx
 import pytest
 
+from layers.catalog import LayerInfo
 from layers.errors import ProposalFormatError
 from layers.kinds import LayerKind
-from layers.store import LayerInfo
 from maps import proposal as proposal_module
 from maps.offline import external_references
 from maps.proposal import metrics, segments

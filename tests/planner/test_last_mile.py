@@ -40,13 +40,9 @@ from planner.network.planning_network import (
     build_network,
 )
 from planner.plans.last_mile import plan_last_mile
+from planner.proposals.formats import proposal_frame, proposal_from_geojson, proposal_to_geojson
 from planner.proposals.metrics import compute_metrics
-from planner.proposals.proposal import (
-    Proposal,
-    proposal_frame,
-    proposal_from_geojson,
-    proposal_to_geojson,
-)
+from planner.proposals.proposal import Proposal
 
 MODEL = load_cost_model()
 HIGHWAY = 18_000.0
@@ -477,3 +473,88 @@ def test_exports_carry_sites_and_localities(four: Proposal, tmp_path: Path, fmt:
     assert roles == {"locality": 4, "wireless_site": 3, "last-mile": len(four.segments)}
     sites = back[back["role"] == "wireless_site"]
     assert set(sites.geometry.geom_type) == {"Point"}
+
+
+# ---------------------------------------------------------------- a finer DEM over the grid
+# Two towns of 300 people 8.9 km apart on a north-south line, S (-92.80, 18.02) and
+# N (-92.80, 18.10). The national-style grid (0.01 degree cells) is flat at 10 m: from a
+# 30 m mast at one town to a 6 m antenna at the other the ray is 28 m high midway, above
+# 10 m of ground + 1.2 m of bulge (4.4 km x 4.4 km / (2 x 4/3 x 6,371 km)) + 0.6 x 10.7 m
+# of Fresnel radius at 5.8 GHz = 17.6 m, so one site serves both: USD 60,000 + a 50,000
+# microwave hop to the fiber 21-24 km west + 2 x 84 x 150 CPE = 135,200. A finer survey
+# (0.001 degree cells) of the towns' area shows a 160 m ridge at 18.06 N between them,
+# 4.4 km from each (beyond the 3 km search for high points): no path crosses it, and each
+# town takes its own site, 2 x 110,000 + 2 x 12,600 = 245,200 (satellite would be 533,400
+# each). Hops to the fiber run west of the ridge's end (-92.83).
+SOUTH, NORTH = ("S", -92.80, 18.02, 300), ("N", -92.80, 18.10, 300)
+
+
+def write_dem(path: Path, west: float, north: float, cell: float, values: object) -> Path:
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    grid = np.asarray(values, dtype="int16")
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=grid.shape[0],
+        width=grid.shape[1],
+        count=1,
+        dtype="int16",
+        crs="EPSG:4326",
+        transform=from_origin(west, north, cell, cell),
+        nodata=-32768,
+    ) as dst:
+        dst.write(grid, 1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dems(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """The flat coarse grid, the fine survey with the ridge, and a survey of elsewhere."""
+    import numpy as np
+
+    folder = tmp_path_factory.mktemp("dem")
+    coarse = write_dem(folder / "elevation.tif", -93.3, 18.4, 0.01, np.full((80, 90), 10))
+    fine = np.full((200, 200), 10)  # -92.9 .. -92.7, 18.15 .. 17.95
+    row = round((18.15 - 18.06) / 0.001)
+    first, last = round((-92.83 + 92.9) / 0.001), round((-92.77 + 92.9) / 0.001)
+    fine[row - 1 : row + 2, first : last + 1] = 160
+    survey = write_dem(folder / "dem_survey.tif", -92.9, 18.15, 0.001, fine)
+    # a survey of an area west of the towns: it does not hold them, so it is passed over
+    elsewhere = write_dem(folder / "dem_elsewhere.tif", -93.3, 18.15, 0.001, np.full((50, 50), 900))
+    return coarse, survey, elsewhere
+
+
+def plan_two_towns(*rasters: Path) -> Proposal:
+    net = build_network(
+        corridors(), MODEL, elevation=rasters[0] if rasters else None, elevations=rasters
+    )
+    return plan_last_mile(net, localities([SOUTH, NORTH]), area_name="t")
+
+
+def test_one_site_over_the_coarse_grid(dems: tuple[Path, Path, Path]) -> None:
+    coarse, _, elsewhere = dems
+    proposal = plan_two_towns(coarse, elsewhere)
+    (site,) = proposal.parameters["wireless_sites"]
+    assert site["people_covered"] == 600
+    assert proposal.parameters["wireless"]["elevation"] == "elevation.tif"
+    assert capex(proposal) == pytest.approx(60_000 + 50_000 + 2 * 84 * 150)
+
+
+def test_a_finer_dem_holding_the_towns_is_used_and_its_ridge_splits_the_site(
+    dems: tuple[Path, Path, Path],
+) -> None:
+    coarse, survey, elsewhere = dems
+    proposal = plan_two_towns(coarse, elsewhere, survey)
+    assert proposal.parameters["wireless"]["elevation"] == (
+        "dem_survey.tif (beyond it elevation.tif)"
+    )
+    plan_sites = proposal.parameters["wireless_sites"]
+    assert sorted(s["people_covered"] for s in plan_sites) == [300, 300]
+    recs = records(proposal)
+    assert {r["technology"] for r in recs.values()} == {"fixed_wireless"}
+    assert recs["S"]["site_id"] != recs["N"]["site_id"]
+    assert capex(proposal) == pytest.approx(2 * (60_000 + 50_000) + 2 * 84 * 150)

@@ -7,8 +7,10 @@ Read from the source with :mod:`ast` (every ``import``, also those inside functi
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 PLANNER = Path(__file__).resolve().parents[2] / "planner"
@@ -62,3 +64,29 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from planner.plans.route import plan_route\n")
     assert level_of(max(planner_imports(module))) == "plans"
+
+
+@pytest.mark.parametrize("package", ["planner", *(f"planner.{level}" for level in LEVELS)])
+def test_public_names_resolve(package: str) -> None:
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert missing == []
+
+
+def test_no_import_circle() -> None:
+    """No planner module imports, even lazily, one that imports it back (package facades,
+    whose names load on first use, are left out)."""
+    modules = {
+        ".".join(path.relative_to(PLANNER.parent).with_suffix("").parts): path
+        for path in PLANNER.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    graph = nx.DiGraph()
+    graph.add_nodes_from(modules)
+    graph.add_edges_from(
+        (name, target)
+        for name, path in modules.items()
+        for target in planner_imports(path)
+        if target in modules and target != name
+    )
+    assert list(nx.simple_cycles(graph)) == []

@@ -22,17 +22,14 @@ from pyproj import Geod
 from shapely import LineString, box
 
 from planner.network.places import Place
-from planner.proposals.metrics import compute_metrics, longest_terminal_path_km
-from planner.proposals.proposal import (
-    DEPLOYMENT_TYPES,
-    Proposal,
-    Segment,
+from planner.proposals.formats import (
     bill_of_quantities,
-    line_length_km,
     proposal_frame,
     proposal_from_geojson,
     proposal_to_geojson,
 )
+from planner.proposals.metrics import compute_metrics, longest_terminal_path_km
+from planner.proposals.proposal import DEPLOYMENT_TYPES, Proposal, Segment, line_length_km
 
 KM_PER_DEGREE_EQUATOR = 6378.137 * math.pi / 180  # 111.3194908 km
 

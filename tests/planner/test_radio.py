@@ -11,6 +11,7 @@ is worked by hand from the formulas in planner/plans/radio.py:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from pyproj import Geod
 from planner.plans.radio import (
     ElevationGrid,
     RadioPath,
+    choose_elevation,
     earth_bulge_m,
     fresnel_radius_m,
     path_margin_m,
@@ -127,3 +129,57 @@ def test_missing_elevation_is_sea_level() -> None:
     values[:, 40:60] = np.nan
     m = margin(grid(values), 10_000.0, 30.0, 30.0, RadioPath(frequency_ghz=5.8))
     assert m == pytest.approx(30.0 - 1.4715 - 0.6 * 11.367, abs=0.2)
+
+
+def tif(path: Path, west: float, north: float, cell: float, shape: tuple[int, int]) -> Path:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=shape[0],
+        width=shape[1],
+        count=1,
+        dtype="int16",
+        crs="EPSG:4326",
+        transform=from_origin(west, north, cell, cell),
+    ) as dst:
+        dst.write(np.zeros(shape, dtype="int16"), 1)
+    return path
+
+
+def test_the_finest_raster_holding_every_point_is_chosen(tmp_path: Path) -> None:
+    # national-style grid 0..10 E x 0..10 N at 0.01 degree; a survey of 2..3 E x 2..3 N at
+    # 0.001 degree; a survey of 2..2.5 E x 2..2.5 N at 0.0005 degree (finest, but smaller)
+    grid10 = tif(tmp_path / "elevation.tif", 0.0, 10.0, 0.01, (1000, 1000))
+    survey = tif(tmp_path / "dem_a.tif", 2.0, 3.0, 0.001, (1000, 1000))
+    corner = tif(tmp_path / "dem_b.tif", 2.0, 2.5, 0.0005, (1000, 1000))
+    rasters = [grid10, survey, corner]
+    inside_corner = (np.array([2.1, 2.4]), np.array([2.1, 2.4]))
+    inside_survey = (np.array([2.1, 2.9]), np.array([2.1, 2.9]))
+    spread = (np.array([2.1, 7.0]), np.array([2.1, 7.0]))
+    assert choose_elevation(rasters, *inside_corner) == corner
+    assert choose_elevation(rasters, *inside_survey) == survey
+    assert choose_elevation(rasters, *spread) == grid10
+    # none holds both points: the one holding more (one each here: the finest)
+    only_surveys = [survey, corner]
+    assert choose_elevation(only_surveys, *spread) == corner
+    assert choose_elevation([tmp_path / "missing.tif"], *spread) is None
+
+
+def test_ground_beyond_a_survey_comes_from_the_coarser_grid() -> None:
+    coarse = ElevationGrid(values=np.full((10, 10), 50.0), west=0.0, north=1.0, dlon=0.1, dlat=0.1)
+    survey = ElevationGrid(
+        values=np.array([[7.0, np.nan], [7.0, 7.0]]),
+        west=0.0,
+        north=1.0,
+        dlon=0.01,
+        dlat=0.01,
+        beyond=coarse,
+    )
+    lon = np.array([0.005, 0.015, 0.5])
+    lat = np.array([0.995, 0.995, 0.5])
+    # in the survey; in its no-data cell; outside it
+    assert survey.ground_m(lon, lat).tolist() == [7.0, 50.0, 50.0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -13,12 +14,14 @@ from hypothesis import strategies as st
 
 from layers.errors import NoRouteError, PlaceNotFoundError
 from planner.search.route_search import (
+    DiversePair,
     Route,
     diverse_pair,
     k_alternatives,
     shares_risk,
     shortest_route,
 )
+from tests.planner.nx_reference import nx_diverse_pair, nx_k_alternatives, nx_shortest_route
 
 
 def corridor_graph(edges: list[tuple[str, str, float, str]]) -> nx.MultiGraph:
@@ -30,6 +33,26 @@ def corridor_graph(edges: list[tuple[str, str, float, str]]) -> nx.MultiGraph:
 
 
 ENGINES = ["csr", "networkx"]
+"""The planner's compiled searches, and networkx's reference (tests/planner/nx_reference.py)."""
+
+
+def shortest(engine: str, graph: nx.Graph, s: object, t: object) -> Route:
+    if engine == "csr":
+        return shortest_route(graph, s, t)
+    return nx_shortest_route(graph, s, t, "length_km")
+
+
+def alternatives(engine: str, graph: nx.Graph, s: object, t: object, k: int) -> list[Route]:
+    if engine == "csr":
+        return k_alternatives(graph, s, t, k)
+    return nx_k_alternatives(graph, s, t, k, "length_km")
+
+
+def diverse(engine: str, graph: nx.Graph, s: object, t: object, **options: Any) -> DiversePair:
+    if engine == "csr":
+        return diverse_pair(graph, s, t, **options)
+    return nx_diverse_pair(graph, s, t, **options)
+
 
 # s-a-t 2.0 · s-a-b-t 2.8 · s-b-a-t 3.3 · s-b-t 3.5 · s-c-t 4.2
 KITE = [
@@ -47,7 +70,7 @@ KITE = [
 def test_shortest_route_by_hand(engine: str) -> None:
     g = corridor_graph(KITE)
     g.add_edge("a", "t", length_km=1.2, corridor="P")  # a dearer parallel corridor
-    route = shortest_route(g, "s", "t", engine=engine)  # type: ignore[arg-type]
+    route = shortest(engine, g, "s", "t")
     assert route.nodes == ("s", "a", "t")
     assert route.edges == (("s", "a", 0), ("a", "t", 0))
     assert route.cost == pytest.approx(2.0)
@@ -57,27 +80,26 @@ def test_shortest_route_by_hand(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_three_alternatives_by_hand(engine: str) -> None:
-    routes = k_alternatives(corridor_graph(KITE), "s", "t", 3, engine=engine)  # type: ignore[arg-type]
+    routes = alternatives(engine, corridor_graph(KITE), "s", "t", 3)
     assert [r.nodes for r in routes] == [
         ("s", "a", "t"),
         ("s", "a", "b", "t"),
         ("s", "b", "a", "t"),
     ]
     assert [r.cost for r in routes] == pytest.approx([2.0, 2.8, 3.3])
-    assert len(k_alternatives(corridor_graph(KITE), "s", "t", 9, engine=engine)) == 5  # type: ignore[arg-type]
+    assert len(alternatives(engine, corridor_graph(KITE), "s", "t", 9)) == 5
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_unknown_or_unreachable_endpoints(engine: str) -> None:
+def test_unknown_or_unreachable_endpoints() -> None:
     g = corridor_graph([*KITE, ("x", "y", 1.0, "Z")])
     with pytest.raises(PlaceNotFoundError, match="attach the place"):
-        shortest_route(g, "s", "nowhere", engine=engine)  # type: ignore[arg-type]
+        shortest_route(g, "s", "nowhere")
     with pytest.raises(NoRouteError, match="not reachable"):
-        shortest_route(g, "s", "y", engine=engine)  # type: ignore[arg-type]
+        shortest_route(g, "s", "y")
     with pytest.raises(NoRouteError, match="not reachable"):
-        k_alternatives(g, "s", "y", 2, engine=engine)  # type: ignore[arg-type]
+        k_alternatives(g, "s", "y", 2)
     with pytest.raises(NoRouteError, match="not reachable"):
-        diverse_pair(g, "s", "y", engine=engine)  # type: ignore[arg-type]
+        diverse_pair(g, "s", "y")
 
 
 # The cheapest edge-disjoint pair {s-a-t, s-b-t} (cost 4) uses corridor X twice; the best
@@ -113,10 +135,10 @@ def brute_force_pair(g: nx.MultiGraph, s: str, t: str, risk: str = "corridor") -
 @pytest.mark.parametrize("engine", ENGINES)
 def test_corridor_disjoint_pair_differs_from_edge_disjoint(engine: str) -> None:
     g = corridor_graph(TRAP)
-    edge_pair = diverse_pair(g, "s", "t", risk="edge", engine=engine)  # type: ignore[arg-type]
+    edge_pair = diverse(engine, g, "s", "t", risk="edge")
     assert edge_pair.cost == pytest.approx(4.0)
     assert edge_pair.method == "suurballe"
-    pair = diverse_pair(g, "s", "t", engine=engine)  # type: ignore[arg-type]
+    pair = diverse(engine, g, "s", "t")
     assert pair.cost == pytest.approx(brute_force_pair(g, "s", "t")) == pytest.approx(6.0)
     assert pair.method == "milp"
     assert pair.second.nodes == ("s", "c", "t")
@@ -125,7 +147,7 @@ def test_corridor_disjoint_pair_differs_from_edge_disjoint(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_heuristic_when_exact_search_is_too_large(engine: str) -> None:
-    pair = diverse_pair(corridor_graph(TRAP), "s", "t", engine=engine, exact_max_edges=0)  # type: ignore[arg-type]
+    pair = diverse(engine, corridor_graph(TRAP), "s", "t", exact_max_edges=0)
     assert pair.method == "heuristic"
     assert pair.cost == pytest.approx(6.0)
 
@@ -141,7 +163,7 @@ def test_heuristic_when_exact_search_is_too_large(engine: str) -> None:
 )
 def test_no_disjoint_pair(engine: str, edges: list[tuple[str, str, float, str]]) -> None:
     with pytest.raises(NoRouteError, match="avoid sharing a corridor"):
-        diverse_pair(corridor_graph(edges), "s", "t", engine=engine)  # type: ignore[arg-type]
+        diverse(engine, corridor_graph(edges), "s", "t")
 
 
 def test_connectors_at_the_ends_may_be_shared() -> None:
@@ -187,7 +209,7 @@ def test_diverse_pair_is_optimal_and_disjoint(g: nx.MultiGraph) -> None:
     results = []
     for engine in ENGINES:
         try:
-            results.append(diverse_pair(g, s, t, engine=engine))  # type: ignore[arg-type]
+            results.append(diverse(engine, g, s, t))
         except NoRouteError:
             results.append(None)
     if math.isinf(best):
@@ -206,7 +228,7 @@ def test_diverse_pair_is_optimal_and_disjoint(g: nx.MultiGraph) -> None:
 def test_alternatives_agree_between_engines(g: nx.MultiGraph, k: int) -> None:
     s, t = 0, 1
     try:
-        ref = k_alternatives(g, s, t, k, engine="networkx")
+        ref = nx_k_alternatives(g, s, t, k, "length_km")
     except NoRouteError:
         with pytest.raises(NoRouteError):
             k_alternatives(g, s, t, k)

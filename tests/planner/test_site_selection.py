@@ -1,8 +1,8 @@
 """Site selection against brute force on small instances, and the budget held.
 
-Brute force: every subset of candidate sites is opened in turn; each locality then takes
-the cheapest of its alternative and a site of the subset (capacity permitting, tried over
-every assignment), which is the exact optimum of the model in planner/plans/site_selection.py.
+Brute force: every assignment of each locality to its alternative or one of its sites is
+priced, skipping those that put more people on a site than its radios hold: the exact
+optimum of the model in planner/plans/site_selection.py.
 """
 
 from __future__ import annotations
@@ -52,8 +52,12 @@ def brute_force(p: SiteProblem) -> tuple[float, float]:
     # each locality: -2 unserved, -1 alternative, or one of its sites
     first = [-2, -1] if p.budget_usd is not None else [-1]
     options = [[*first, *reach[j]] for j in range(n_l)]
+    most = p.capacity * p.max_radios
     for choice in itertools.product(*options):
         site_of = np.array([c if c >= 0 else -1 for c in choice], dtype=np.int64)
+        loads = np.bincount(site_of[site_of >= 0], weights=p.people[site_of >= 0])
+        if loads.size and loads.max() > most + 1e-9:
+            continue  # a site holds at most max_radios radios
         alternative = np.array([c == -1 for c in choice])
         cost = plan_cost(p, site_of, alternative)
         people = float(p.people[np.array([c != -2 for c in choice])].sum())
@@ -182,3 +186,51 @@ def test_a_site_holds_at_most_its_radios(monkeypatch: pytest.MonkeyPatch, exact_
     assert solution.radios.tolist() == [4]
     assert select_sites(p).cost_usd == pytest.approx(128_000)
     assert greedy_sites(capped).cost_usd == pytest.approx(194_000)
+
+
+def test_bound_with_site_ceilings_by_hand() -> None:
+    # the two towns of 5,000 above. The bound's programme charges radios per person
+    # (8,000 / 1,500 each) and takes one radio off the site: 52,000 + 36,666.67 a town.
+    # Without the ceiling the site takes both: 52,000 + 2 x 36,666.67 = 125,333.33. With
+    # it the site holds 9,000 people, one town and 0.8 of the other, the other 0.2 on its
+    # alternative: 52,000 + 1.8 x 36,666.67 + 0.2 x 100,000 = 138,000 <= the optimum 194,000.
+    p = problem(
+        [60_000], [(0, 0), (0, 1)], [5000, 5000], [10_000, 10_000], [100_000, 100_000], 1500, 8000
+    )
+    capped = site_selection.SiteProblem(**{**p.__dict__, "max_radios": 6})
+    plan = greedy_sites(capped)
+    assert site_selection.relaxation_bound(p, greedy_sites(p)) == pytest.approx(
+        125_333.33, rel=1e-3
+    )
+    assert site_selection.relaxation_bound(capped, plan) == pytest.approx(138_000, rel=1e-3)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_bound_with_site_ceilings_never_passes_the_optimum(data: st.DataObject) -> None:
+    n_s = data.draw(st.integers(1, 3))
+    n_l = data.draw(st.integers(1, 5))
+    pairs = sorted(
+        set(
+            data.draw(
+                st.lists(st.tuples(st.integers(0, n_s - 1), st.integers(0, n_l - 1)), max_size=10)
+            )
+        )
+    )
+    money = st.integers(1, 100).map(lambda v: v * 1000.0)
+    p = problem(
+        data.draw(st.lists(money, min_size=n_s, max_size=n_s)),
+        pairs,
+        data.draw(st.lists(st.integers(1, 2000).map(float), min_size=n_l, max_size=n_l)),
+        data.draw(st.lists(money, min_size=n_l, max_size=n_l)),
+        data.draw(st.lists(money, min_size=n_l, max_size=n_l)),
+        capacity=1000.0,
+        radio=data.draw(money),
+    )
+    capped = site_selection.SiteProblem(
+        **{**p.__dict__, "max_radios": data.draw(st.integers(1, 2))}
+    )
+    capped = site_selection._usable_pairs(capped)
+    best_cost, _ = brute_force(capped)
+    plan = greedy_sites(capped)
+    assert site_selection.relaxation_bound(capped, plan) <= best_cost + 1e-6

@@ -1,0 +1,204 @@
+"""The CSR snapshot of a networkx graph that the compiled searches run on.
+
+A :class:`CSRGraph` is an undirected networkx graph, for one edge weight, as symmetric
+compressed-sparse-row arrays: parallel edges collapse to the cheapest (the map back to its
+networkx key is kept), and nodes with ``x``/``y`` get unit-sphere positions and the scale of
+the A* potential (see :mod:`planner.search.shortest_paths`). Taking one walks every edge;
+:func:`planner.search.shortest_paths.csr_of` keeps it per version of a graph, and
+:mod:`planner.search.snapshot_patch` patches it for a changed copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csr_array
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Relative slack taken off ``alpha`` so rounding never makes the potential overestimate.
+ALPHA_SLACK = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class CSRGraph:
+    """A symmetric CSR snapshot of an undirected networkx graph for one weight.
+
+    Attributes
+    ----------
+    indptr, indices, data
+        The CSR arrays: entries of row ``i`` are ``indices[indptr[i]:indptr[i+1]]`` with
+        weights ``data[...]``; every edge appears in both directions.
+    nodes
+        Node id of each row.
+    index
+        Row of each node id.
+    entry_edge
+        For each CSR entry, the position in ``edges`` of the networkx edge it stands for.
+    edges
+        The chosen networkx edges ``(u, v, key)`` (``key`` is ``None`` for simple graphs).
+    twin
+        For each CSR entry, the position of the entry for the opposite direction.
+    xyz, alpha
+        Unit-sphere position of each node and the scale of the potential (0: none).
+    weight
+        Name of the edge attribute used as weight.
+    """
+
+    indptr: IntArray
+    indices: IntArray
+    data: FloatArray
+    nodes: list[Hashable]
+    index: dict[Hashable, int]
+    entry_edge: IntArray
+    edges: list[tuple[Hashable, Hashable, Any]]
+    twin: IntArray
+    xyz: FloatArray
+    alpha: float
+    weight: str
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    @property
+    def matrix(self) -> csr_array:
+        """The weights as a ``scipy.sparse.csr_array`` (explicit zeros are edges)."""
+        return csr_array((self.data, self.indices, self.indptr), shape=(self.n, self.n))
+
+    @classmethod
+    def from_networkx(cls, graph: nx.Graph, weight: str = "length_km") -> CSRGraph:
+        """Snapshot ``graph`` with edge attribute ``weight`` as the weight.
+
+        Parameters
+        ----------
+        graph
+            An undirected ``Graph`` or ``MultiGraph``. Nodes with ``x`` and ``y`` (lon/lat)
+            on every node enable the geometric potential.
+        weight
+            Edge attribute holding a finite, non-negative number.
+
+        Raises
+        ------
+        ValueError
+            If an edge lacks ``weight`` or has a negative or non-finite one.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> g = nx.Graph()
+        >>> g.add_edge("a", "b", w=2.0)
+        >>> g.add_edge("b", "c", w=1.5)
+        >>> csr = CSRGraph.from_networkx(g, "w")
+        >>> from planner.search.shortest_paths import shortest_path
+        >>> shortest_path(csr, "a", "c")
+        (3.5, ['a', 'b', 'c'])
+        """
+        if graph.is_directed():
+            raise ValueError("the corridor graph is undirected; pass an undirected graph")
+        nodes = list(graph.nodes)
+        index = {node: i for i, node in enumerate(nodes)}
+        n = len(nodes)
+        multi = graph.is_multigraph()
+        triples = graph.edges(keys=True, data=weight) if multi else graph.edges(data=weight)
+        us: list[int] = []
+        vs: list[int] = []
+        ws: list[float] = []
+        all_edges: list[tuple[Hashable, Hashable, Any]] = []
+        for item in triples:
+            if multi:
+                u, v, key, w = item
+            else:
+                (u, v, w), key = item, None
+            if w is None:
+                raise ValueError(f"edge ({u!r}, {v!r}) has no {weight!r} attribute")
+            if u == v:
+                continue
+            us.append(index[u])
+            vs.append(index[v])
+            ws.append(float(w))
+            all_edges.append((u, v, key))
+        u_arr = np.asarray(us, dtype=np.int64)
+        v_arr = np.asarray(vs, dtype=np.int64)
+        w_arr = np.asarray(ws, dtype=np.float64)
+        if w_arr.size and (not np.all(np.isfinite(w_arr)) or w_arr.min() < 0):
+            raise ValueError(f"edge attribute {weight!r} must be finite and non-negative")
+        lo, hi = np.minimum(u_arr, v_arr), np.maximum(u_arr, v_arr)
+        pair = lo * max(n, 1) + hi
+        order = np.lexsort((w_arr, pair))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = pair[order][1:] != pair[order][:-1]
+        chosen = order[first]
+        m = chosen.size
+        edges = [all_edges[i] for i in chosen]
+        rows = np.concatenate([lo[chosen], hi[chosen]])
+        cols = np.concatenate([hi[chosen], lo[chosen]])
+        data = np.concatenate([w_arr[chosen], w_arr[chosen]])
+        edge_of = np.concatenate([np.arange(m), np.arange(m)])
+        perm = np.lexsort((cols, rows))
+        position = np.empty(2 * m, dtype=np.int64)
+        position[perm] = np.arange(2 * m)
+        twin = np.empty(2 * m, dtype=np.int64)
+        twin[position] = position[(np.arange(2 * m) + m) % (2 * m)]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        xyz, alpha = _potential_scale(graph, nodes, lo[chosen], hi[chosen], w_arr[chosen])
+        return cls(
+            indptr=indptr,
+            indices=cols[perm].astype(np.int64),
+            data=data[perm],
+            nodes=nodes,
+            index=index,
+            entry_edge=edge_of[perm].astype(np.int64),
+            edges=edges,
+            twin=twin,
+            xyz=xyz,
+            alpha=alpha,
+            weight=weight,
+        )
+
+    def row(self, node: Hashable) -> int:
+        """Row of ``node``; ``KeyError`` naming it if it is not in the graph."""
+        try:
+            return self.index[node]
+        except KeyError:
+            raise KeyError(f"node {node!r} is not in the graph") from None
+
+    def entry(self, i: int, j: int) -> int:
+        """Position of the CSR entry ``i -> j`` (``-1`` if there is none)."""
+        lo, hi = self.indptr[i], self.indptr[i + 1]
+        k = lo + int(np.searchsorted(self.indices[lo:hi], j))
+        return int(k) if k < hi and self.indices[k] == j else -1
+
+
+def _potential_scale(
+    graph: nx.Graph, nodes: list[Hashable], lo: IntArray, hi: IntArray, w: FloatArray
+) -> tuple[FloatArray, float]:
+    """Unit-sphere positions of the nodes and the largest safe potential scale."""
+    n = len(nodes)
+    xyz = np.zeros((n, 3), dtype=np.float64)
+    attrs = graph.nodes
+    try:
+        lon = np.radians(np.fromiter((attrs[v]["x"] for v in nodes), float, count=n))
+        lat = np.radians(np.fromiter((attrs[v]["y"] for v in nodes), float, count=n))
+    except (KeyError, TypeError, ValueError):
+        return xyz, 0.0
+    if n == 0 or not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+        return xyz, 0.0
+    xyz[:, 0] = np.cos(lat) * np.cos(lon)
+    xyz[:, 1] = np.cos(lat) * np.sin(lon)
+    xyz[:, 2] = np.sin(lat)
+    chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
+    apart = chord > 0
+    if not apart.any():
+        return xyz, 0.0
+    alpha = float(np.min(w[apart] / chord[apart])) * (1.0 - ALPHA_SLACK)
+    return xyz, max(alpha, 0.0)
