@@ -137,33 +137,9 @@ class CSRGraph:
         first = np.ones(order.size, dtype=bool)
         first[1:] = pair[order][1:] != pair[order][:-1]
         chosen = order[first]
-        m = chosen.size
         edges = [all_edges[i] for i in chosen]
-        rows = np.concatenate([lo[chosen], hi[chosen]])
-        cols = np.concatenate([hi[chosen], lo[chosen]])
-        data = np.concatenate([w_arr[chosen], w_arr[chosen]])
-        edge_of = np.concatenate([np.arange(m), np.arange(m)])
-        perm = np.lexsort((cols, rows))
-        position = np.empty(2 * m, dtype=np.int64)
-        position[perm] = np.arange(2 * m)
-        twin = np.empty(2 * m, dtype=np.int64)
-        twin[position] = position[(np.arange(2 * m) + m) % (2 * m)]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-        xyz, alpha = _potential_scale(graph, nodes, lo[chosen], hi[chosen], w_arr[chosen])
-        return cls(
-            indptr=indptr,
-            indices=cols[perm].astype(np.int64),
-            data=data[perm],
-            nodes=nodes,
-            index=index,
-            entry_edge=edge_of[perm].astype(np.int64),
-            edges=edges,
-            twin=twin,
-            xyz=xyz,
-            alpha=alpha,
-            weight=weight,
-        )
+        xyz = _unit_positions(graph, nodes)
+        return assemble(nodes, index, lo[chosen], hi[chosen], w_arr[chosen], edges, xyz, weight)
 
     def row(self, node: Hashable) -> int:
         """Row of ``node``; ``KeyError`` naming it if it is not in the graph."""
@@ -179,10 +155,54 @@ class CSRGraph:
         return int(k) if k < hi and self.indices[k] == j else -1
 
 
-def _potential_scale(
-    graph: nx.Graph, nodes: list[Hashable], lo: IntArray, hi: IntArray, w: FloatArray
-) -> tuple[FloatArray, float]:
-    """Unit-sphere positions of the nodes and the largest safe potential scale."""
+def assemble(
+    nodes: list[Hashable],
+    index: dict[Hashable, int],
+    lo: IntArray,
+    hi: IntArray,
+    w: FloatArray,
+    edges: list[tuple[Hashable, Hashable, Any]],
+    xyz: FloatArray,
+    weight: str,
+) -> CSRGraph:
+    """The snapshot of the chosen edges ``lo``-``hi`` (one per node pair, sorted by pair).
+
+    Both ways of taking a snapshot end here (:meth:`CSRGraph.from_networkx` and the patch
+    of :mod:`planner.search.snapshot_patch`), so their arrays are equal by construction.
+    ``xyz`` are the nodes' unit-sphere positions, all zero where they have none (then the
+    potential is off).
+    """
+    n = len(nodes)
+    m = lo.size
+    rows = np.concatenate([lo, hi])
+    cols = np.concatenate([hi, lo])
+    data = np.concatenate([w, w])
+    edge_of = np.concatenate([np.arange(m), np.arange(m)])
+    perm = np.lexsort((cols, rows))
+    position = np.empty(2 * m, dtype=np.int64)
+    position[perm] = np.arange(2 * m)
+    twin = np.empty(2 * m, dtype=np.int64)
+    twin[position] = position[(np.arange(2 * m) + m) % (2 * m)]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return CSRGraph(
+        indptr=indptr,
+        indices=cols[perm].astype(np.int64),
+        data=data[perm],
+        nodes=nodes,
+        index=index,
+        entry_edge=edge_of[perm].astype(np.int64),
+        edges=edges,
+        twin=twin,
+        xyz=xyz,
+        alpha=_potential_scale(xyz, lo, hi, w),
+        weight=weight,
+    )
+
+
+def _unit_positions(graph: nx.Graph, nodes: list[Hashable]) -> FloatArray:
+    """Unit-sphere positions of the nodes from their ``x``/``y`` (lon/lat); all zero when
+    any node lacks a finite position (the potential is then off)."""
     n = len(nodes)
     xyz = np.zeros((n, 3), dtype=np.float64)
     attrs = graph.nodes
@@ -190,15 +210,19 @@ def _potential_scale(
         lon = np.radians(np.fromiter((attrs[v]["x"] for v in nodes), float, count=n))
         lat = np.radians(np.fromiter((attrs[v]["y"] for v in nodes), float, count=n))
     except (KeyError, TypeError, ValueError):
-        return xyz, 0.0
-    if n == 0 or not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
-        return xyz, 0.0
+        return xyz
+    if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+        return xyz
     xyz[:, 0] = np.cos(lat) * np.cos(lon)
     xyz[:, 1] = np.cos(lat) * np.sin(lon)
     xyz[:, 2] = np.sin(lat)
+    return xyz
+
+
+def _potential_scale(xyz: FloatArray, lo: IntArray, hi: IntArray, w: FloatArray) -> float:
+    """The largest safe scale of the straight-line potential: no edge is shorter than it."""
     chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
     apart = chord > 0
     if not apart.any():
-        return xyz, 0.0
-    alpha = float(np.min(w[apart] / chord[apart])) * (1.0 - ALPHA_SLACK)
-    return xyz, max(alpha, 0.0)
+        return 0.0
+    return max(float(np.min(w[apart] / chord[apart])) * (1.0 - ALPHA_SLACK), 0.0)

@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from planner.search.csr_graph import ALPHA_SLACK, CSRGraph
+from planner.search.csr_graph import CSRGraph, assemble
 
 
 def patched_snapshot(
@@ -109,7 +109,7 @@ def patched_snapshot(
     order = np.lexsort((all_hi, all_lo))  # from_networkx numbers edges by pair
     all_lo, all_hi, all_w = all_lo[order], all_hi[order], all_w[order]
     edges = [edges[i] for i in order.tolist()]
-    return _assemble(nodes, index, all_lo, all_hi, all_w, edges, xyz, weight)
+    return assemble(nodes, index, all_lo, all_hi, all_w, edges, xyz, weight)
 
 
 def _positions(base: CSRGraph, graph: nx.MultiGraph, nodes: list[Hashable], rows: set[int]) -> Any:
@@ -136,48 +136,3 @@ def _positions(base: CSRGraph, graph: nx.MultiGraph, nodes: list[Hashable], rows
     xyz[at, 1] = np.cos(lat) * np.sin(lon)
     xyz[at, 2] = np.sin(lat)
     return xyz
-
-
-def _assemble(
-    nodes: list[Hashable],
-    index: dict[Hashable, int],
-    lo: Any,
-    hi: Any,
-    w: Any,
-    edges: list[tuple[Hashable, Hashable, Any]],
-    xyz: Any,
-    weight: str,
-) -> CSRGraph:
-    """The CSR arrays of chosen edges ``lo``-``hi`` (sorted by pair), as from_networkx."""
-    n = len(nodes)
-    m = lo.size
-    rows = np.concatenate([lo, hi])
-    cols = np.concatenate([hi, lo])
-    data = np.concatenate([w, w])
-    edge_of = np.concatenate([np.arange(m), np.arange(m)])
-    perm = np.lexsort((cols, rows))
-    position = np.empty(2 * m, dtype=np.int64)
-    position[perm] = np.arange(2 * m)
-    twin = np.empty(2 * m, dtype=np.int64)
-    twin[position] = position[(np.arange(2 * m) + m) % (2 * m)]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    alpha = 0.0
-    if n:
-        chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
-        apart = chord > 0
-        if apart.any():
-            alpha = max(float(np.min(w[apart] / chord[apart])) * (1.0 - ALPHA_SLACK), 0.0)
-    return CSRGraph(
-        indptr=indptr,
-        indices=cols[perm].astype(np.int64),
-        data=data[perm],
-        nodes=nodes,
-        index=index,
-        entry_edge=edge_of[perm].astype(np.int64),
-        edges=edges,
-        twin=twin,
-        xyz=xyz,
-        alpha=alpha,
-        weight=weight,
-    )
