@@ -61,10 +61,6 @@ class OverlayGraph(CorridorGraph):
     base: CorridorGraph
     """The graph this overlay was made from (never changed through the overlay)."""
 
-    STABLE_WEIGHTS = frozenset({"cost_usd", "length_km"})
-    """Weights set when an edge is made and never changed in place: a search on one of
-    them can reuse the base graph's snapshot for the edges the overlay did not change
-    (:mod:`planner.search.snapshot_patch`)."""
     _owned_adj: set[Hashable]
     _owned_pairs: set[frozenset[Hashable]]
 

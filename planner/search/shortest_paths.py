@@ -33,6 +33,12 @@ from planner.search._heap import pop, push
 from planner.search.csr_graph import BoolArray, CSRGraph, FloatArray, IntArray
 from planner.search.snapshot_patch import patched_snapshot
 
+STABLE_WEIGHTS = frozenset({"cost_usd", "length_km"})
+"""Weights set when an edge is priced and never changed in place. Only these have their
+snapshot kept between searches: a weight that a search rewrites as it goes (the penalties of
+:func:`planner.search.alternatives.distinct_alternatives`) changes no node or edge, so the
+graph's version would not tell that its snapshot is stale."""
+
 _SNAPSHOTS: weakref.WeakKeyDictionary[nx.Graph, dict[str, tuple[int, CSRGraph]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -43,13 +49,14 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
     """The CSR snapshot of ``graph`` for ``weight``, taken once per version of the graph.
 
     A graph that counts its changes (:class:`planner.network.corridor_graph.CorridorGraph`,
-    every planning network) keeps its snapshot until a node or edge is added or removed, so
-    repeated searches on it, from any thread, do not rebuild it. A graph with a ``base`` (a
+    every planning network) keeps its snapshot of a weight in :data:`STABLE_WEIGHTS` until a
+    node or edge is added or removed, so repeated searches on it, from any thread, do not
+    rebuild it; any other weight is snapshot afresh. A graph with a ``base`` (a
     planning copy, :class:`planner.network.overlay.OverlayGraph`) has its snapshot patched
     from the base's (:mod:`planner.search.snapshot_patch`). Other graphs are snapshot afresh.
     """
     version = getattr(graph, "version", None)
-    if version is None:
+    if version is None or weight not in STABLE_WEIGHTS:
         return CSRGraph.from_networkx(graph, weight)
     with _SNAPSHOTS_GUARD:
         held = _SNAPSHOTS.get(graph, {}).get(weight)
@@ -57,7 +64,7 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
         return held[1]
     csr = None
     base = getattr(graph, "base", None)
-    if base is not None and weight in getattr(graph, "STABLE_WEIGHTS", ()):
+    if base is not None:
         # a planning copy (planner.network.overlay): patch the shared network's snapshot
         csr = patched_snapshot(csr_of(base, weight), graph, graph.changed_nodes(), weight)
     if csr is None:

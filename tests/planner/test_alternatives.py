@@ -6,6 +6,7 @@ import geopandas as gpd
 import pytest
 from shapely import LineString
 
+from planner.network.corridor_graph import CorridorGraph
 from planner.network.cost_model import load_cost_model
 from planner.network.places import Place
 from planner.network.planning_network import attach_place, build_network
@@ -54,3 +55,20 @@ def test_alternatives_stay_out_of_the_totals() -> None:
     assert roles == {"primary", "alternative-1"}
     # only two routes share at most 60% of their length: the note says so
     assert any("only 1 alternative" in note for note in proposal.notes)
+
+
+def test_each_alternative_search_sees_the_penalties_so_far() -> None:
+    # Three disjoint two-hop corridors from a to b of 1.0, 1.1 and 1.2 km on a graph that
+    # keeps its snapshots. With a 50% penalty: after the best (1.0 -> 1.5) the next search
+    # takes the 1.1 km corridor; once that is penalised too (1.65) the 1.2 km one is the
+    # cheapest. A search that still saw the first penalties only would find 1.1 again.
+    graph = CorridorGraph()
+    for i, km in enumerate((1.0, 1.1, 1.2)):
+        mid = f"m{i}"
+        graph.add_node(mid, x=-92.9 + i * 0.01, y=18.0)
+        for u, v in (("a", mid), (mid, "b")):
+            graph.add_edge(u, v, length_km=km / 2, cost_usd=km / 2)
+    graph.nodes["a"].update(x=-92.95, y=18.0)
+    graph.nodes["b"].update(x=-92.85, y=18.0)
+    routes = distinct_alternatives(graph, "a", "b", 2, "length_km", max_overlap=0.6)
+    assert [round(route.length_km, 6) for route in routes] == [1.1, 1.2]
