@@ -135,16 +135,27 @@ def test_arc_search_engines_agree(g: nx.MultiGraph, data: st.DataObject) -> None
 
 def test_a_corridor_graphs_snapshot_is_reused_until_the_graph_changes() -> None:
     g = CorridorGraph()
-    g.add_edge("a", "b", w=2.0)
-    g.add_edge("b", "c", w=2.0)
-    first = csr_of(g, "w")
-    assert csr_of(g, "w") is first  # no rebuild between searches
-    assert shortest_route(g, "a", "c", "w").cost == 4.0
-    g.add_edge("a", "c", w=3.0)  # a shortcut: 3 instead of 2 + 2
-    assert csr_of(g, "w") is not first
-    assert shortest_route(g, "a", "c", "w").cost == 3.0
+    g.add_edge("a", "b", cost_usd=2.0)
+    g.add_edge("b", "c", cost_usd=2.0)
+    first = csr_of(g, "cost_usd")
+    assert csr_of(g, "cost_usd") is first  # no rebuild between searches
+    assert shortest_route(g, "a", "c", "cost_usd").cost == 4.0
+    g.add_edge("a", "c", cost_usd=3.0)  # a shortcut: 3 instead of 2 + 2
+    assert csr_of(g, "cost_usd") is not first
+    assert shortest_route(g, "a", "c", "cost_usd").cost == 3.0
     g.remove_edge("a", "c")
-    assert shortest_route(g, "a", "c", "w").cost == 4.0
+    assert shortest_route(g, "a", "c", "cost_usd").cost == 4.0
+
+
+def test_a_weight_rewritten_in_place_is_snapshot_afresh() -> None:
+    # Only priced weights keep a snapshot: a weight a search rewrites as it goes (the
+    # alternatives' penalties) changes no node or edge, so the version cannot tell.
+    g = CorridorGraph()
+    g.add_edge("a", "b", w=2.0)
+    first = csr_of(g, "w")
+    g.edges["a", "b", 0]["w"] = 5.0
+    assert csr_of(g, "w") is not first
+    assert shortest_route(g, "a", "b", "w").cost == 5.0
 
 
 def test_a_plain_graph_is_snapshot_afresh() -> None:
