@@ -138,7 +138,9 @@ class CSRGraph:
         first[1:] = pair[order][1:] != pair[order][:-1]
         chosen = order[first]
         edges = [all_edges[i] for i in chosen]
-        xyz = _unit_positions(graph, nodes)
+        xyz = unit_positions(graph, nodes)
+        if xyz is None:
+            xyz = np.zeros((len(nodes), 3), dtype=np.float64)
         return assemble(nodes, index, lo[chosen], hi[chosen], w_arr[chosen], edges, xyz, weight)
 
     def row(self, node: Hashable) -> int:
@@ -200,23 +202,18 @@ def assemble(
     )
 
 
-def _unit_positions(graph: nx.Graph, nodes: list[Hashable]) -> FloatArray:
-    """Unit-sphere positions of the nodes from their ``x``/``y`` (lon/lat); all zero when
-    any node lacks a finite position (the potential is then off)."""
-    n = len(nodes)
-    xyz = np.zeros((n, 3), dtype=np.float64)
+def unit_positions(graph: nx.Graph, nodes: list[Hashable]) -> FloatArray | None:
+    """Unit-sphere positions of ``nodes`` from their ``x``/``y`` (lon/lat), one row each;
+    None when any of them lacks a finite position (the potential is then off)."""
     attrs = graph.nodes
     try:
-        lon = np.radians(np.fromiter((attrs[v]["x"] for v in nodes), float, count=n))
-        lat = np.radians(np.fromiter((attrs[v]["y"] for v in nodes), float, count=n))
+        lon = np.radians(np.fromiter((attrs[v]["x"] for v in nodes), float, count=len(nodes)))
+        lat = np.radians(np.fromiter((attrs[v]["y"] for v in nodes), float, count=len(nodes)))
     except (KeyError, TypeError, ValueError):
-        return xyz
+        return None
     if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
-        return xyz
-    xyz[:, 0] = np.cos(lat) * np.cos(lon)
-    xyz[:, 1] = np.cos(lat) * np.sin(lon)
-    xyz[:, 2] = np.sin(lat)
-    return xyz
+        return None
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
 def _potential_scale(xyz: FloatArray, lo: IntArray, hi: IntArray, w: FloatArray) -> float:

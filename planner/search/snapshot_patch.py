@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from planner.search.csr_graph import CSRGraph, assemble
+from planner.search.csr_graph import CSRGraph, assemble, unit_positions
 
 
 def patched_snapshot(
@@ -121,18 +121,11 @@ def _positions(base: CSRGraph, graph: nx.MultiGraph, nodes: list[Hashable], rows
     if base.n and not base.xyz.any():
         return None  # the base graph's nodes have no positions
     changed = sorted(rows)
-    attrs = graph.nodes
-    try:
-        lon = np.radians(np.array([attrs[nodes[r]]["x"] for r in changed], dtype=float))
-        lat = np.radians(np.array([attrs[nodes[r]]["y"] for r in changed], dtype=float))
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+    read = unit_positions(graph, [nodes[r] for r in changed])
+    if read is None:
         return None
     xyz = np.zeros((len(nodes), 3), dtype=np.float64)
     xyz[: base.n] = base.xyz
-    at = np.asarray(changed, dtype=np.int64)
-    xyz[at, 0] = np.cos(lat) * np.cos(lon)
-    xyz[at, 1] = np.cos(lat) * np.sin(lon)
-    xyz[at, 2] = np.sin(lat)
+    if changed:
+        xyz[np.asarray(changed, dtype=np.int64)] = read
     return xyz
