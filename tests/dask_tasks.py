@@ -7,6 +7,7 @@ The workers of a LocalCluster start with the test process's ``sys.path``, on whi
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +28,11 @@ def fail_in_27(partition: StatePartition, request: NationalRequest) -> Any:
     if partition.cve_ent == "27":
         raise ValueError("no route")
     return None
+
+
+def note_start(item: str, log: str) -> str:
+    """Append ``<time> <item>`` to the file ``log`` as the task starts, then work 0.3 s."""
+    with Path(log).open("a", encoding="utf-8") as handle:
+        handle.write(f"{time.time()} {item}\n")
+    time.sleep(0.3)
+    return item

@@ -113,8 +113,9 @@ def run_partitions(
     With a client each item is one dask task (``pure=False``, :data:`RETRIES` retries);
     without one they run here, in order. Either way ``progress`` hears of each one done.
     ``work`` estimates each item's size: on a cluster the largest start first (longest
-    processing time first), so a big item does not start last and leave the other
-    workers idle while it finishes. Results never depend on the order tasks ran in.
+    processing time first), each on the first worker free, so a big item does not start
+    last and leave the other workers idle while it finishes. Results never depend on the
+    order tasks ran in.
 
     Raises
     ------
@@ -133,24 +134,34 @@ def run_partitions(
     from distributed import as_completed
 
     sizes = list(work) if work is not None else [0.0] * total
-    # dask runs the highest priority first: the rank of each item by size, largest first
-    rank = sorted(range(total), key=lambda i: (sizes[i], -i))
-    priority = {i: r for r, i in enumerate(rank)}
-    futures = [
-        client.submit(
+    waiting = iter(sorted(range(total), key=lambda i: (-sizes[i], i)))
+    futures: list[Any] = []
+    position: dict[str, int] = {}
+
+    def submit_next() -> Any:
+        i = next(waiting, None)
+        if i is None:
+            return None
+        future = client.submit(
             task,
-            item,
+            items[i],
             *args,
             retries=RETRIES,
             pure=False,
-            key=f"trazo-{i}-{label(item)}",
-            priority=priority[i],
+            key=f"trazo-{i}-{label(items[i])}",
         )
-        for i, item in enumerate(items)
-    ]
-    position = {future.key: i for i, future in enumerate(futures)}
+        futures.append(future)
+        position[future.key] = i
+        return future
+
+    # dask knows no task's length, and binds the first tasks it receives to workers at
+    # once: submitted all together, the first items listed ran first whatever their size
+    # and a worker could queue a long one while another was idle. One item per worker
+    # thread, and the next largest when one ends, keeps every worker busy with the
+    # largest items left (longest processing time first) on a cluster of any size.
+    running = as_completed([f for f in (submit_next() for _ in range(_slots(client))) if f])
     try:
-        for done, future in enumerate(as_completed(futures), start=1):
+        for done, future in enumerate(running, start=1):
             i = position[future.key]
             if future.status != "finished":
                 error = future.exception()
@@ -158,9 +169,19 @@ def run_partitions(
             results[i] = future.result()
             if progress:
                 progress(done, total, label(items[i]))
+            while running.count() < _slots(client):
+                follower = submit_next()
+                if follower is None:
+                    break
+                running.add(follower)
     finally:
         client.cancel(futures)
     return results
+
+
+def _slots(client: Any) -> int:
+    """Worker threads of the cluster now (workers may come, go or be restarted)."""
+    return max(1, sum(client.nthreads().values()))
 
 
 def _attempt(

@@ -29,7 +29,7 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
-from dask_tasks import die_once, fail_in_27
+from dask_tasks import die_once, fail_in_27, note_start
 from fastapi.testclient import TestClient
 from shapely import LineString, Point, box
 from typer.testing import CliRunner
@@ -206,6 +206,22 @@ def test_a_killed_worker_is_retried_and_the_result_is_unchanged(
     assert killed not in pids  # state 27 ran again, on another (or a restarted) worker
     plans = [plan for _, plan in results]
     assert [p.people_covered for p in plans if p is not None] == [PEOPLE_07, PEOPLE_27]
+
+
+def test_the_largest_partitions_start_first_and_the_smallest_last(
+    client: Any, tmp_path: Path
+) -> None:
+    # six 0.3 s tasks on 2 workers: whatever the order they are listed in, the two
+    # largest go first, and the two smallest wait for the others (longest first keeps a
+    # big partition from starting last while the other worker idles)
+    log = tmp_path / "starts.txt"
+    items = ["a", "b", "c", "d", "e", "f"]
+    work = [1.0, 2.0, 3.0, 4.0, 6.0, 5.0]
+    assert run_partitions(client, note_start, items, str(log), work=work) == items
+    starts = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    started = [item for _, item in sorted((float(at), item) for at, item in starts)]
+    assert set(started[:2]) == {"e", "f"}
+    assert set(started[-2:]) == {"a", "b"}
 
 
 @pytest.mark.parametrize("engine", ["serial", "cluster"])
