@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -22,6 +24,7 @@ from pyproj import Geod
 from shapely import LineString, box
 
 from planner.network.places import Place
+from planner.proposals import metrics
 from planner.proposals.formats import (
     bill_of_quantities,
     proposal_frame,
@@ -30,6 +33,7 @@ from planner.proposals.formats import (
 )
 from planner.proposals.metrics import compute_metrics, longest_terminal_path_km
 from planner.proposals.proposal import DEPLOYMENT_TYPES, Proposal, Segment, line_length_km
+from tests.planner.nx_reference import nx_longest_shortest_path
 
 KM_PER_DEGREE_EQUATOR = 6378.137 * math.pi / 180  # 111.3194908 km
 
@@ -169,6 +173,43 @@ def test_backbone_with_a_ring_uses_shortest_paths() -> None:
     )
     got = longest_terminal_path_km(ring, [Place("a", 0, 0), Place("b", 1, 0)])
     assert got == pytest.approx(km(1))
+
+
+def test_rings_apart_give_the_longest_path_within_either() -> None:
+    # ring 1: the equator 0-1-3° and a long way back from 3° over 1° N (about 555 km), so
+    # the shortest way from 0° to 3° is the equator, 3°; ring 2: a square at 10-11°, whose
+    # terminals are 1° apart. Terminals in different rings are not paired.
+    ring = (
+        Segment(equator(0, 1), "highway", role="ring"),
+        Segment(equator(1, 3), "highway", role="ring"),
+        Segment(LineString([(3, 0), (3, 1), (0, 1), (0, 0)]), "rail", role="ring"),
+        Segment(equator(10, 11), "highway", role="ring"),
+        Segment(LineString([(11, 0), (11, 1), (10, 1), (10, 0)]), "rail", role="ring"),
+    )
+    towns = [Place("a", 0, 0), Place("b", 1, 0), Place("c", 3, 0), Place("d", 10, 0)]
+    towns.append(Place("e", 11, 0))
+    assert longest_terminal_path_km(ring, towns) == pytest.approx(km(3), rel=1e-12)
+    assert longest_terminal_path_km(ring, towns[3:]) == pytest.approx(km(1), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_longest_path_over_rings_matches_a_networkx_search_per_terminal(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 80))
+    graph = nx.gnm_random_graph(n, int(rng.integers(n // 2, 3 * n)), seed=seed)
+    for a, b in graph.edges:
+        graph.edges[a, b]["km"] = float(rng.uniform(0.0, 50.0))
+    ends = [int(x) for x in rng.choice(n, int(rng.integers(2, n + 1)), replace=False)]
+    # blocks of a few sources at a time, as a national ring is searched
+    monkeypatch.setattr(metrics, "_BLOCK_CELLS", 3 * n)
+    got = metrics._longest_shortest_path(graph, ends)
+    expected = nx_longest_shortest_path(graph, ends)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected, rel=1e-12)
 
 
 def test_backbone_falls_back_to_half_the_length_when_terminals_do_not_connect() -> None:
