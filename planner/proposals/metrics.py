@@ -302,8 +302,16 @@ def _overlay_km(
         return {}
     polygons = np.asarray(shapely.make_valid(np.asarray(areas.geometry.values, dtype=object)))
     tree = shapely.STRtree(polygons)
-    line_idx, area_idx = tree.query(np.asarray(lines, dtype=object), predicate="intersects")
-    pieces = shapely.intersection(np.asarray(lines, dtype=object)[line_idx], polygons[area_idx])
+    geoms = np.asarray(lines, dtype=object)
+    line_idx, area_idx = tree.query(geoms, predicate="intersects")
+    # A line inside an area, clear of its border, is its own piece: only the lines that
+    # meet a border are overlaid (nine in ten of the RNEI ring's 3,063 line-state pairs lie
+    # inside; overlaying them all took 3.6 s, testing them on prepared outlines 0.07 s).
+    # make_valid gave new polygons, so preparing them changes no caller's geometry.
+    shapely.prepare(polygons)
+    inside = shapely.contains_properly(polygons[area_idx], geoms[line_idx])
+    pieces = geoms[line_idx].copy()
+    pieces[~inside] = shapely.intersection(geoms[line_idx[~inside]], polygons[area_idx[~inside]])
     totals: dict[tuple[str, str | None], float] = {}
     for area, piece in zip(area_idx, pieces, strict=True):
         parts = [p for p in shapely.get_parts(piece) if p.geom_type in {"LineString", "LinearRing"}]

@@ -282,6 +282,50 @@ def test_states_and_municipalities_crossed_with_km_by_construction(
     )
 
 
+def test_lines_inside_a_state_count_whole_and_lines_across_its_border_in_part(
+    states: gpd.GeoDataFrame,
+) -> None:
+    # inside Alfa: 0.2-0.7° of equator and a meridian piece at 0.5° E from 0.1 to 0.4° N
+    # (its length is the segment's own geodesic length); across into Beta: 0.9-1.4° of
+    # equator, 0.1° in Alfa and 0.4° in Beta
+    meridian = LineString([(0.5, 0.1), (0.5, 0.4)])
+    segments = (
+        Segment(equator(0.2, 0.7), "highway"),
+        Segment(meridian, "highway"),
+        Segment(equator(0.9, 1.4), "highway"),
+    )
+    m = compute_metrics(Proposal("backbone", "b", segments), states)
+    assert m.states_crossed is not None
+    crossed = {s.name: s.km for s in m.states_crossed}
+    assert crossed["Alfa"] == pytest.approx(km(0.5) + line_length_km(meridian) + km(0.1))
+    assert crossed["Beta"] == pytest.approx(km(0.4))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_overlay_km_matches_overlaying_every_line_with_every_area(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # a 3 x 3 grid of unit squares, some lines inside one, some across, some outside all
+    areas = gpd.GeoDataFrame(
+        geometry=[box(x, y, x + 1, y + 1) for x in range(3) for y in range(3)], crs="EPSG:4326"
+    )
+    lines = [LineString(rng.uniform(-0.5, 3.5, (int(rng.integers(2, 6)), 2))) for _ in range(40)]
+    lines += [LineString([(x + 0.3, 0.4), (x + 0.6, 0.5)]) for x in range(3)]
+    labels = [f"a{i}" for i in range(9)]
+    got = metrics._overlay_km(lines, areas, labels, [None] * 9)
+    expected: dict[tuple[str, str | None], float] = {}
+    geod = Geod(ellps="WGS84")
+    for label, area in zip(labels, areas.geometry, strict=True):
+        for line in lines:
+            piece = line.intersection(area)
+            parts = [p for p in getattr(piece, "geoms", [piece]) if p.geom_type == "LineString"]
+            length = sum(geod.geometry_length(p) for p in parts) / 1000.0
+            if length > 1e-9:
+                expected[(label, None)] = expected.get((label, None), 0.0) + length
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-9)
+
+
 def test_overlays_reproject_other_crs(states: gpd.GeoDataFrame) -> None:
     proposal = Proposal("route", "r", (Segment(equator(0.5, 2.5), "highway"),))
     m = compute_metrics(proposal, states.to_crs(3857))
