@@ -55,6 +55,7 @@ FIBER_STYLES: dict[str, dict[str, Any]] = {
     "existing": {"color": "#7fbfb1", "weight": 1.8, "dashArray": None},
     "planned": {"color": "#7fbfb1", "weight": 1.5, "dashArray": "6 4"},
 }
+FIBER_LABELS = {"existing": "Fiber", "planned": "Fiber (planned by others)"}
 SUBSEA_STYLE: dict[str, Any] = {"color": "#7d9cc4", "weight": 1.5, "opacity": 0.8}
 BASE_OPACITY = 0.8
 
@@ -124,6 +125,50 @@ def _yes_no(value: Any) -> str | None:
     if value is None:
         return None
     return "yes" if bool(value) else "no"
+
+
+def _draw(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    properties: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    legend: Legend | None,
+    symbols: list[str] | None = None,
+    tolerance: float = 0.0,
+    decimals: int = BASE_DECIMALS,
+    **layer: Any,
+) -> SafeGeoJson:
+    """Add ``frame`` to ``parent`` as one :class:`SafeGeoJson` layer; every ``add_*`` ends here.
+
+    ``layer`` goes to :class:`SafeGeoJson` (``name``, ``style``, ``attribution``, ``show``...);
+    ``symbols`` join the legend's "Existing" list, then the layer's attribution its sources.
+    """
+    drawn = SafeGeoJson(
+        feature_collection(frame, properties, tolerance=tolerance, decimals=decimals), **layer
+    )
+    drawn.add_to(parent)
+    if legend is not None:
+        if symbols:
+            legend.existing(symbols)
+        legend.source(layer.get("attribution", ""))
+    return drawn
+
+
+def _category_style(styles: dict[str, dict[str, Any]], key: str, default: str) -> dict[str, Any]:
+    """The Leaflet style of category ``key`` (``default``'s if unknown), unset keys left out."""
+    style = styles.get(key, styles[default])
+    return {k: v for k, v in style.items() if v is not None}
+
+
+def _category_symbols(
+    styles: dict[str, dict[str, Any]], labels: dict[str, str], present: set[str]
+) -> list[str]:
+    """Legend lines of the categories of ``styles`` that are ``present``, in table order."""
+    return [
+        line_item(style["color"], labels[key], dash=style["dashArray"], weight=2)
+        for key, style in styles.items()
+        if key in present
+    ]
 
 
 def _breaks(values: np.ndarray, classes: int = 5) -> list[float]:
@@ -219,24 +264,24 @@ def add_states(
             "_style": {"fillColor": color_of(value)},
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
+    layer = _draw(
+        parent,
+        frame,
+        properties,
+        legend=legend,
+        tolerance=tolerance,
         name=name,
         style={"color": "#8d8d8d", "weight": 1, "fillOpacity": 0.6, "fillColor": LAND},
         attribution=attribution,
         show=show,
     )
-    layer.add_to(parent)
-    if legend is not None:
-        if colors:
-            items = [
-                fill_item(color, _class_label(formatter, limits[i], limits[i + 1]))
-                for i, color in enumerate(colors)
-            ]
-            items.append(fill_item(LAND, "no data"))
-            legend.section(f"{name}: {field.replace('_', ' ') if field else ''}", items)
-        if attribution:
-            legend.source(attribution)
+    if legend is not None and colors:
+        items = [
+            fill_item(color, _class_label(formatter, limits[i], limits[i + 1]))
+            for i, color in enumerate(colors)
+        ]
+        items.append(fill_item(LAND, "no data"))
+        legend.section(f"{name}: {field.replace('_', ' ') if field else ''}", items)
     return layer
 
 
@@ -266,17 +311,17 @@ def add_municipalities(
             ),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
+    return _draw(
+        parent,
+        frame,
+        properties,
+        legend=legend,
+        tolerance=tolerance,
         name=name,
         style={"color": "#9a9a9a", "weight": 0.8, "fill": False},
         attribution=attribution,
         show=show,
     )
-    layer.add_to(parent)
-    if legend is not None and attribution:
-        legend.source(attribution)
-    return layer
 
 
 def add_rights_of_way(
@@ -295,7 +340,6 @@ def add_rights_of_way(
         row_type = str(_get(row, "row_type") or "other").lower()
         label = ROW_LABELS.get(row_type, row_type)
         title = _get(row, "name") or f"{label} right of way"
-        style = ROW_STYLES.get(row_type, ROW_STYLES["other"])
         return {
             "_tooltip": esc(f"{label}: {title}"),
             "_popup": popup(
@@ -306,29 +350,22 @@ def add_rights_of_way(
                     ("Status", _get(row, "status")),
                 ],
             ),
-            "_style": {k: v for k, v in style.items() if v is not None},
+            "_style": _category_style(ROW_STYLES, row_type, "other"),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
+    present = {str(v).lower() for v in frame.get("row_type", []) if not is_missing(v)}
+    return _draw(
+        parent,
+        frame,
+        properties,
+        legend=legend,
+        symbols=_category_symbols(ROW_STYLES, ROW_LABELS, present),
+        tolerance=tolerance,
         name=name,
         style={"opacity": BASE_OPACITY},
         attribution=attribution,
         show=show,
     )
-    layer.add_to(parent)
-    if legend is not None:
-        present = {str(v).lower() for v in frame.get("row_type", []) if not is_missing(v)}
-        legend.existing(
-            [
-                line_item(style["color"], ROW_LABELS[kind], dash=style["dashArray"], weight=2)
-                for kind, style in ROW_STYLES.items()
-                if kind in present
-            ]
-        )
-        if attribution:
-            legend.source(attribution)
-    return layer
 
 
 def add_fiber(
@@ -347,7 +384,6 @@ def add_fiber(
         status = str(_get(row, "status") or "existing").lower()
         operator = _get(row, "operator")
         title = _get(row, "name") or operator or "Fiber route"
-        style = FIBER_STYLES.get(status, FIBER_STYLES["existing"])
         return {
             "_tooltip": esc(f"Fiber: {title}"),
             "_popup": popup(
@@ -359,34 +395,23 @@ def add_fiber(
                     ("Fibers", fmt.count(_get(row, "fibers"))),
                 ],
             ),
-            "_style": {k: v for k, v in style.items() if v is not None},
+            "_style": _category_style(FIBER_STYLES, status, "existing"),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
+    # a layer with no status column is existing fiber: the legend still shows its line
+    statuses = {str(v).lower() for v in frame.get("status", []) if not is_missing(v)}
+    return _draw(
+        parent,
+        frame,
+        properties,
+        legend=legend,
+        symbols=_category_symbols(FIBER_STYLES, FIBER_LABELS, statuses or {"existing"}),
+        tolerance=tolerance,
         name=name,
         style={"opacity": BASE_OPACITY},
         attribution=attribution,
         show=show,
     )
-    layer.add_to(parent)
-    if legend is not None:
-        statuses = {str(v).lower() for v in frame.get("status", []) if not is_missing(v)}
-        legend.existing(
-            [
-                line_item(
-                    style["color"],
-                    "Fiber" if status == "existing" else "Fiber (planned by others)",
-                    dash=style["dashArray"],
-                    weight=2,
-                )
-                for status, style in FIBER_STYLES.items()
-                if status in statuses or (status == "existing" and not statuses)
-            ]
-        )
-        if attribution:
-            legend.source(attribution)
-    return layer
 
 
 def add_subsea_cables(
@@ -416,19 +441,18 @@ def add_subsea_cables(
             ),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
+    return _draw(
+        parent,
+        frame,
+        properties,
+        legend=legend,
+        symbols=[line_item(SUBSEA_STYLE["color"], "Subsea cable", weight=2)],
+        tolerance=tolerance,
         name=name,
         style=SUBSEA_STYLE,
         attribution=attribution,
         show=show,
     )
-    layer.add_to(parent)
-    if legend is not None:
-        legend.existing([line_item(SUBSEA_STYLE["color"], "Subsea cable", weight=2)])
-        if attribution:
-            legend.source(attribution)
-    return layer
 
 
 def _tbps(value: Any) -> str | None:
@@ -461,20 +485,19 @@ def add_landings(
             ),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties),
+    return _draw(
+        parent,
+        frame,
+        properties,
+        legend=legend,
+        symbols=[symbol_item(LANDING_ICON, "Cable landing point")],
+        decimals=5,  # points are not simplified: keep them to about 1 m
         name=name,
         attribution=attribution,
         icon_html=LANDING_ICON,
         pane=PLACES_PANE,
         show=show,
     )
-    layer.add_to(parent)
-    if legend is not None:
-        legend.existing([symbol_item(LANDING_ICON, "Cable landing point")])
-        if attribution:
-            legend.source(attribution)
-    return layer
 
 
 def locality_radius(population: float) -> float:
