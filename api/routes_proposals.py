@@ -16,6 +16,7 @@ Idempotency-Key draft advises. Keys are shared by every caller of the service: u
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -28,6 +29,7 @@ from api.auth import planner, viewer
 from api.settings import JobSettings
 from layers.errors import AlreadyExistsError, NotFoundError
 from layers.store_api import LayerStore
+from planner.network.places import Place
 from usecases.context import request_lookups
 from usecases.jobs import Job, JobRunner, JobStatus
 from usecases.proposal_files import draw_proposal_map, write_proposal_file
@@ -37,6 +39,7 @@ from usecases.requests import (
     LastMileRequest,
     ProposalRequest,
     RouteRequest,
+    ScenarioRunRequest,
 )
 
 router = APIRouter(tags=["proposals"])
@@ -215,16 +218,34 @@ def _submit(
     idempotency_key: str | None,
 ) -> JobOut:
     store = request_store(request)
+
+    def check() -> list[Place]:
+        if body.name is not None and not body.replace and _stored(store, body.name):
+            raise AlreadyExistsError(
+                f'proposal {body.name!r} already exists; send "replace": true or another name'
+            )
+        return body.check(request_lookups(store))
+
+    return submit_job(request, response, body, wait, idempotency_key, check)
+
+
+def submit_job(
+    request: Request,
+    response: Response,
+    body: ProposalRequest | ScenarioRunRequest,
+    wait: bool,
+    idempotency_key: str | None,
+    check: Callable[[], object],
+) -> JobOut:
+    """Submit ``body`` as a job once ``check`` passes, and answer with it.
+
+    A retry with a known ``Idempotency-Key`` is answered with its job, without the checks
+    it already passed; ``check`` returns the places the job needs (or ``None``).
+    """
     runner = job_runner(request)
-    known = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
-    if known is not None:  # a retry: answer with the job, not with checks it already passed
-        return answer_job(request, response, runner, known, wait)
-    if body.name is not None and not body.replace and _stored(store, body.name):
-        raise AlreadyExistsError(
-            f'proposal {body.name!r} already exists; send "replace": true or another name'
-        )
-    places = body.check(request_lookups(store))
-    job, _ = runner.submit(body.kind, body, places, idempotency_key)
+    job = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
+    if job is None:
+        job, _ = runner.submit(body.kind, body, check(), idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
 
@@ -245,16 +266,16 @@ _SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "A proposal of that name exists and `replace` is false."},
     422: {"description": "A bad field, place or area; or an Idempotency-Key reused."},
 }
+# what every proposal submission declares: 202 with the job, its answers, the planner role
+_SUBMIT: dict[str, Any] = {
+    "status_code": 202,
+    "response_model": JobOut,
+    "responses": _SUBMIT_RESPONSES,
+    "dependencies": [planner],
+}
 
 
-@router.post(
-    "/proposals/route",
-    status_code=202,
-    response_model=JobOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[planner],
-    summary="Submit a route proposal job",
-)
+@router.post("/proposals/route", summary="Submit a route proposal job", **_SUBMIT)
 def submit_route(
     request: Request,
     response: Response,
@@ -266,14 +287,7 @@ def submit_route(
     return _submit(request, response, body, wait, idempotency_key)
 
 
-@router.post(
-    "/proposals/backbone",
-    status_code=202,
-    response_model=JobOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[planner],
-    summary="Submit a backbone proposal job",
-)
+@router.post("/proposals/backbone", summary="Submit a backbone proposal job", **_SUBMIT)
 def submit_backbone(
     request: Request,
     response: Response,
@@ -285,14 +299,7 @@ def submit_backbone(
     return _submit(request, response, body, wait, idempotency_key)
 
 
-@router.post(
-    "/proposals/last-mile",
-    status_code=202,
-    response_model=JobOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[planner],
-    summary="Submit a last-mile proposal job",
-)
+@router.post("/proposals/last-mile", summary="Submit a last-mile proposal job", **_SUBMIT)
 def submit_last_mile(
     request: Request,
     response: Response,
