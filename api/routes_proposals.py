@@ -16,7 +16,6 @@ Idempotency-Key draft advises. Keys are shared by every caller of the service: u
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -29,7 +28,6 @@ from api.auth import planner, viewer
 from api.settings import JobSettings
 from layers.errors import AlreadyExistsError, NotFoundError
 from layers.store_api import LayerStore
-from planner.network.places import Place
 from usecases.context import request_lookups
 from usecases.jobs import Job, JobRunner, JobStatus
 from usecases.proposal_files import draw_proposal_map, write_proposal_file
@@ -39,7 +37,6 @@ from usecases.requests import (
     LastMileRequest,
     ProposalRequest,
     RouteRequest,
-    ScenarioRunRequest,
 )
 
 router = APIRouter(tags=["proposals"])
@@ -218,34 +215,16 @@ def _submit(
     idempotency_key: str | None,
 ) -> JobOut:
     store = request_store(request)
-
-    def check() -> list[Place]:
-        if body.name is not None and not body.replace and _stored(store, body.name):
-            raise AlreadyExistsError(
-                f'proposal {body.name!r} already exists; send "replace": true or another name'
-            )
-        return body.check(request_lookups(store))
-
-    return submit_job(request, response, body, wait, idempotency_key, check)
-
-
-def submit_job(
-    request: Request,
-    response: Response,
-    body: ProposalRequest | ScenarioRunRequest,
-    wait: bool,
-    idempotency_key: str | None,
-    check: Callable[[], object],
-) -> JobOut:
-    """Submit ``body`` as a job once ``check`` passes, and answer with it.
-
-    A retry with a known ``Idempotency-Key`` is answered with its job, without the checks
-    it already passed; ``check`` returns the places the job needs (or ``None``).
-    """
     runner = job_runner(request)
-    job = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
-    if job is None:
-        job, _ = runner.submit(body.kind, body, check(), idempotency_key)
+    known = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
+    if known is not None:  # a retry: answer with the job, not with checks it already passed
+        return answer_job(request, response, runner, known, wait)
+    if body.name is not None and not body.replace and _stored(store, body.name):
+        raise AlreadyExistsError(
+            f'proposal {body.name!r} already exists; send "replace": true or another name'
+        )
+    places = body.check(request_lookups(store))
+    job, _ = runner.submit(body.kind, body, places, idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
 

@@ -21,8 +21,9 @@ from api.routes_proposals import (
     JobOut,
     Link,
     Wait,
+    answer_job,
+    job_runner,
     request_store,
-    submit_job,
 )
 from layers.errors import NotFoundError
 from planner.plans.scenario import (
@@ -123,8 +124,11 @@ def submit_scenario_run(
 ) -> JobOut:
     """Plan every step of a scenario; its proposals are stored as ``<scenario>_<step>``."""
     find_scenario(name)  # an unknown name is a 404 now, not a failed job later
+    runner = job_runner(request)
     body = ScenarioRunRequest(scenario=name)
-    return submit_job(request, response, body, wait, idempotency_key, lambda: None)
+    # no check to skip on a retry: submit itself answers a known key with its job
+    job, _ = runner.submit(body.kind, body, None, idempotency_key)
+    return answer_job(request, response, runner, job, wait)
 
 
 def _last_run_file(request: Request, name: str, file: str) -> HTMLResponse:
