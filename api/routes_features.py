@@ -1,7 +1,7 @@
 """OGC API – Features Part 1 (core, geojson, html, oas30) over the store.
 
 ``/`` is the landing page, ``/conformance`` the classes implemented, ``/collections`` every
-stored vector layer and proposal (see :mod:`api._collections`), and
+stored vector layer and proposal (see :mod:`usecases.feature_collections`), and
 ``/collections/{collectionId}/items`` their features, paged with ``limit``/``offset`` and
 ``next``/``prev`` links. GDAL's OAPIF driver, and so QGIS, reads them with
 ``OAPIF:http://host:port/``. Every route needs the viewer role (anonymous in development
@@ -24,8 +24,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api import _collections, _ogc_html
-from api._collections import CollectionInfo
+from api import _ogc_html
 from api._ogc import (
     CONFORMANCE,
     CRS84,
@@ -64,6 +63,8 @@ from api.auth import viewer
 from api.settings import ServiceSettings
 from layers.store_api import LayerStore
 from maps.offline import vendored_text
+from usecases import feature_collections
+from usecases.feature_collections import CollectionInfo
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=[viewer])
 
@@ -215,7 +216,7 @@ def conformance(request: Request, fmt: PageFormat) -> Response:
 @router.get("/collections", summary="Feature collections", **_page(Collections))
 def collections(request: Request, fmt: PageFormat) -> Response:
     """Every stored vector layer (id = layer name) and proposal (id = proposal-<name>)."""
-    infos = _collections.list_collections(_store(request))
+    infos = feature_collections.list_collections(_store(request))
     page = Collections(
         links=self_links(request, "/collections", fmt),
         collections=[_collection_model(request, info, fmt) for info in infos],
@@ -229,7 +230,7 @@ def collections(request: Request, fmt: PageFormat) -> Response:
 )
 def describe_collection(request: Request, collection_id: CollectionId, fmt: PageFormat) -> Response:
     """A collection's title, description, extent (CRS84) and links to its features."""
-    info = _collections.collection(_store(request), collection_id)
+    info = feature_collections.collection(_store(request), collection_id)
     page = _collection_model(request, info, fmt)
     return _respond(fmt, dump(page), _ogc_html.collection(page, info.feature_count))
 
@@ -261,7 +262,7 @@ async def collection_items(request: Request, collection_id: CollectionId) -> Res
     offset = query.offset
     bbox = query.bbox_text
     features, matched = await run_in_threadpool(
-        _collections.items, _store(request), collection_id, query.bbox, size, offset
+        feature_collections.items, _store(request), collection_id, query.bbox, size, offset
     )
     path = f"/collections/{collection_id}/items"
     links = page_links(
@@ -308,7 +309,7 @@ def collection_schema(request: Request, collection_id: CollectionId) -> Response
     from it, so an attribute keeps its type even where a page holds only nulls.
     """
     check_parameters(request, ())
-    types = _collections.property_types(_store(request), collection_id)
+    types = feature_collections.property_types(_store(request), collection_id)
     document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": url(request, f"/collections/{collection_id}/schema"),
@@ -338,7 +339,7 @@ def collection_feature(
     request: Request, collection_id: CollectionId, feature_id: FeatureId, fmt: PageFormat
 ) -> Response:
     """One feature by id, with links to itself and its collection."""
-    body = _collections.feature(_store(request), collection_id, feature_id)
+    body = feature_collections.feature(_store(request), collection_id, feature_id)
     path = f"/collections/{collection_id}/items/{body['id']}"
     links = self_links(request, path, fmt, GEOJSON)
     links.append(_collection_link(request, collection_id, fmt))
