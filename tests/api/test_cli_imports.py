@@ -38,9 +38,10 @@ def test_the_plan_group_imports_no_planner_cluster_map_or_service() -> None:
     assert "networkx" not in imported
 
 
-def test_a_route_on_a_warm_store_reads_no_layer_through_gdal(tmp_path: Path) -> None:
+def test_a_route_on_a_warm_store_imports_neither_gdal_vectors_nor_numba(tmp_path: Path) -> None:
     """With the planning cache built, a route reads the catalog and writes its proposal
-    with sqlite3 alone: GDAL's vector library (pyogrio) is not even imported."""
+    with sqlite3 alone: GDAL's vector library (pyogrio) is not even imported; its one
+    search runs interpreted, without loading numba's compiled kernels."""
     from layers.ingest import ingest
     from layers.store import Store
     from usecases.context import planning_context
@@ -62,3 +63,4 @@ def test_a_route_on_a_warm_store_reads_no_layer_through_gdal(tmp_path: Path) -> 
     imported = _imported_after(code)
     assert "planner" in imported  # it did plan
     assert "pyogrio" not in imported
+    assert imported.isdisjoint(HEAVY)
