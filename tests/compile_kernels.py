@@ -20,9 +20,9 @@ import numpy as np
 
 
 def compile_kernels() -> None:
-    """Run the route searches and the Steiner solver once on tiny graphs."""
+    """Run the route searches, the Steiner solver and the ring closing once on tiny graphs."""
     from planner.search.shortest_paths import CSRGraph, arc_search, shortest_path
-    from planner.search.steiner import steiner_tree
+    from planner.search.steiner import steiner_tree, two_edge_connect
 
     ring = nx.cycle_graph(6)
     for u, v in ring.edges:
@@ -35,6 +35,7 @@ def compile_kernels() -> None:
     head = np.array([1, 2, 0], dtype=np.int64)
     arc_search(3, tail, head, np.array([1.0, 2.0, 3.0]), 0, 2)
     steiner_tree(ring, [0, 2, 4], weight="length_km")
+    two_edge_connect(nx.to_scipy_sparse_array(ring, weight="length_km"), [(0, 1), (1, 2)])
 
 
 if __name__ == "__main__":

@@ -110,8 +110,18 @@ class Land:
         """The land and its coastal tolerance (EPSG:4326)."""
         self.area = back.iloc[1]
         """The planning area (EPSG:4326)."""
+        self._prepare()
+
+    def _prepare(self) -> None:
+        # prepared geometry answers covers/contains ~100x faster (6 us instead of 0.5 ms a
+        # connector on the national land); preparation is not pickled, so a Land loaded from
+        # the build cache prepares itself again (see __setstate__)
         for geometry in (self.geometry, self.near, self.area):
             shapely.prepare(geometry)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._prepare()
 
     # ------------------------------------------------------------------ planning area
 

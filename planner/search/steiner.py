@@ -52,6 +52,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner.search import _steiner_kernels as _k
+from planner.search._bridges import bridges
 from planner.search._orlib import read_orlib
 
 __all__ = [
@@ -590,8 +591,11 @@ def two_edge_connect(matrix: Any, tree_edges: np.ndarray | Iterable[tuple[int, i
     path closes a cycle through the bridge and usually through several others. Bridges of
     the graph itself cannot be covered and stay.
 
-    Each step is one Dijkstra over the whole graph, so this suits backbones of up to a few
-    thousand edges on graphs of up to about a million edges.
+    Each step finds the subgraph's bridges with one compiled depth-first search (linear in
+    the subgraph, :mod:`planner.search._bridges`) and runs one Dijkstra over the whole
+    graph, so this suits backbones of up to a few thousand edges on graphs of up to about
+    a million edges. Ties (equal-cost ways round, equal bridges) are broken by the order
+    in which nodes and edges joined the subgraph, so the same input gives the same ring.
 
     Parameters
     ----------
@@ -624,7 +628,6 @@ def two_edge_connect(matrix: Any, tree_edges: np.ndarray | Iterable[tuple[int, i
     from scipy.sparse.csgraph import dijkstra
 
     g = _as_graph(matrix)
-    rows = np.repeat(np.arange(g.n, dtype=np.int64), np.diff(g.indptr))
     pairs = np.asarray(tree_edges, dtype=np.int64).reshape(-1, 2)
 
     def arc(x: int, y: int) -> int:
@@ -634,42 +637,77 @@ def two_edge_connect(matrix: Any, tree_edges: np.ndarray | Iterable[tuple[int, i
             raise ValueError(f"backbone edge ({x}, {y}) is not an edge of the graph")
         return int(lo + hit[0])
 
+    # The subgraph twice over: as arrays for the bridge search (its nodes numbered in the
+    # order they joined, its edges in the order they were added), and as a networkx graph
+    # whose node order and adjacency order decide ties exactly as they always have (which
+    # far side node a path ends at, the order of the Dijkstra sources).
     sub = nx.Graph()
-    free = np.zeros(g.weights.size, np.bool_)
+    local: dict[int, int] = {}
+    node = np.empty(g.n, np.int64)  # node[i]: the graph node numbered i in the subgraph
+    capacity = g.indices.size // 2 + len(pairs)
+    eu, ev = np.empty(capacity, np.int64), np.empty(capacity, np.int64)
+    degree = np.zeros(g.n, np.int64)
+    stuck = np.zeros(capacity, np.bool_)
+    weights = g.weights.copy()  # edges in the subgraph cost nothing
+    size = 0  # edges in the subgraph (networkx would count them by summing degrees)
+
+    def add(x: int, y: int) -> None:
+        nonlocal size
+        for z in (x, y):
+            if z not in local:
+                local[z] = len(local)
+                node[local[z]] = z
+        eu[size], ev[size] = local[x], local[y]
+        size += 1
+        sub.add_edge(x, y)
+        degree[x] += 1
+        degree[y] += 1
+        weights[arc(x, y)] = weights[arc(y, x)] = 0.0
+
     for x, y in pairs.tolist():
-        if x != y:
-            sub.add_edge(x, y)
-            free[arc(x, y)] = free[arc(y, x)] = True
-    stuck: set[tuple[int, int]] = set()
+        if x != y and not sub.has_edge(x, y):
+            add(x, y)
     while True:
-        bridges = [(min(b), max(b)) for b in nx.bridges(sub)]
-        bridges = [b for b in bridges if b not in stuck]
-        if not bridges:
+        k = len(local)
+        found, near, far = bridges(k, eu[:size], ev[:size])
+        open_ = np.flatnonzero(found & ~stuck[:size])
+        if not open_.size:
             break
-        bridges.sort(key=lambda b: (min(sub.degree[b[0]], sub.degree[b[1]]) != 1, b))
-        u, v = bridges[0]
+        a, b = node[eu[open_]], node[ev[open_]]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        # pendant bridges first, then by their ends
+        inner = np.minimum(degree[a], degree[b]) != 1
+        pick = int(open_[np.lexsort((hi, lo, inner))[0]])
+        u, v, u_side = int(node[eu[pick]]), int(node[ev[pick]]), int(near[pick])
+        if u > v:
+            u, v, u_side = v, u, int(far[pick])
+        # the smaller side (u's unless it has more than half the nodes) as a set built by
+        # networkx's search, whose order is the order of the Dijkstra sources
         sub.remove_edge(u, v)
-        side = nx.node_connected_component(sub, u)
-        if 2 * len(side) > sub.number_of_nodes():
-            side = nx.node_connected_component(sub, v)
+        side = nx.node_connected_component(sub, u if 2 * u_side <= k else v)
         sub.add_edge(u, v)
-        keep = np.ones(g.weights.size, np.bool_)
-        keep[[arc(u, v), arc(v, u)]] = False
-        weights = np.where(free, 0.0, g.weights)[keep]
-        graph = sp.csr_array((weights, (rows[keep], g.indices[keep])), shape=(g.n, g.n))
+        # the graph without the bridge's two arcs
+        cut = sorted((arc(u, v), arc(v, u)))
+        indptr = g.indptr - np.searchsorted(cut, g.indptr, side="left")
+        graph = sp.csr_array(
+            (np.delete(weights, cut), np.delete(g.indices, cut), indptr), shape=(g.n, g.n)
+        )
         sources = np.fromiter(side, dtype=np.int64)
         dist, pred, _ = dijkstra(graph, indices=sources, min_only=True, return_predecessors=True)
-        others = np.fromiter((x for x in sub.nodes if x not in side), dtype=np.int64)
+        in_side = np.zeros(g.n, np.bool_)
+        in_side[sources] = True
+        others = node[:k][~in_side[node[:k]]]
         target = int(others[np.argmin(dist[others])])
         if not np.isfinite(dist[target]):
-            stuck.add((u, v))
+            stuck[pick] = True
             continue
         x = target
-        while x not in side:
+        while not in_side[x]:
             p = int(pred[x])
             if not sub.has_edge(x, p):
-                sub.add_edge(x, p)
-                free[arc(x, p)] = free[arc(p, x)] = True
+                add(x, p)
             x = p
-    out = np.array(sorted((min(e), max(e)) for e in sub.edges), dtype=np.int64)
-    return out.reshape(-1, 2)
+    a, b = node[eu[:size]], node[ev[:size]]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((hi, lo))
+    return np.column_stack([lo[order], hi[order]]).astype(np.int64).reshape(-1, 2)

@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from affine import Affine
 from pyproj import Transformer
 from shapely import LineString, box
@@ -25,6 +26,7 @@ from layers.errors import (
     OutsidePlanningAreaError,
     OutsideSurfaceError,
 )
+from planner.network.build_cache import BuildCache
 from planner.network.cost_model import load_cost_model
 from planner.network.greenfield import (
     build_friction_surface,
@@ -245,3 +247,19 @@ def test_the_resolver_refuses_a_typed_place_outside_the_area(mexico: Land) -> No
     with pytest.raises(OutsidePlanningAreaError, match=r"'-77\.03,38\.9' at"):
         index.resolve("-77.03,38.90")
     assert index.resolve("-99.1332,19.4326").lat == 19.4326
+
+
+def test_a_land_loaded_from_the_build_cache_is_prepared_again(land: Land, tmp_path: Path) -> None:
+    # GEOS preparation is not pickled: a land read back from the cache (every warm CLI
+    # command) would answer each connector's covers test ~100x slower without it
+    cache = BuildCache(tmp_path)
+    cache.get("land", "key", lambda: land)
+    loaded: Land = cache.get("land", "key", lambda: pytest.fail("built twice"))
+    assert loaded is not land
+    assert all(shapely.is_prepared(g) for g in (loaded.geometry, loaded.near, loaded.area))
+    strait = meridian(17.4, 17.7)
+    assert [(p.on_land, p.landings) for p in loaded.pieces(strait)] == [
+        (True, 0),
+        (False, 2),
+        (True, 0),
+    ]
