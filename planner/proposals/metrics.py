@@ -272,10 +272,18 @@ def _overlay_km(
     """Return geodesic km of the lines inside each area, keyed by (label, code)."""
     if not lines or areas.empty:
         return {}
-    polygons = np.asarray(shapely.make_valid(np.asarray(areas.geometry.values, dtype=object)))
-    tree = shapely.STRtree(polygons)
-    line_idx, area_idx = tree.query(np.asarray(lines, dtype=object), predicate="intersects")
-    pieces = shapely.intersection(np.asarray(lines, dtype=object)[line_idx], polygons[area_idx])
+    stored = np.asarray(areas.geometry.values, dtype=object)
+    line_array = np.asarray(lines, dtype=object)
+    # boxes first, so only the areas near a line are made valid (a route crosses a few
+    # dozen of the 2,478 national municipalities); making an area valid keeps it within
+    # its box, so no area that crosses a line is missed
+    line_idx, area_idx = shapely.STRtree(stored).query(line_array)
+    near = np.unique(area_idx)
+    polygons = np.full(len(stored), None, dtype=object)
+    polygons[near] = shapely.make_valid(stored[near])
+    crossing = shapely.intersects(line_array[line_idx], polygons[area_idx])
+    line_idx, area_idx = line_idx[crossing], area_idx[crossing]
+    pieces = shapely.intersection(line_array[line_idx], polygons[area_idx])
     totals: dict[tuple[str, str | None], float] = {}
     for area, piece in zip(area_idx, pieces, strict=True):
         parts = [p for p in shapely.get_parts(piece) if p.geom_type in {"LineString", "LinearRing"}]
