@@ -26,20 +26,21 @@ lint: $(STAMP)
 # clone): tests/compile_kernels.py fills numba's on-disk cache in the background while lint
 # and the installs run, and pytest (with every server and worker it starts) loads them.
 # The suite runs in TEST_WORKERS pytest-xdist workers (CI machines have two cores);
-# --dist loadfile keeps each test file in one worker, so a module's fixtures (servers,
-# stores, the demo run) are set up once.
+# --dist loadgroup keeps each test file in one worker, so a module's fixtures (servers,
+# stores, the demo run) are set up once, and puts every test on the national bundle in one
+# worker (tests/conftest.py), so the bundle is loaded and its scenarios planned once.
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python tests/compile_kernels.py & compiling=$$!; \
 	$(MAKE) --no-print-directory lint test-deps; ready=$$?; \
 	wait $$compiling && [ $$ready -eq 0 ]
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The inner loop while developing: every test not marked slow (the national bundle, planned
 # scenarios, browsers on real maps, PostGIS clusters, wheel builds), without lint or
 # installs. `make test` runs everything.
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadgroup
 
 # What the tests need besides Python packages: Chromium, PostgreSQL with PostGIS, QGIS.
 test-deps:

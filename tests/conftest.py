@@ -175,11 +175,23 @@ or loaded by ``trazo demo``), a PostgreSQL cluster, a uvicorn server process. Ev
 that uses one is ``slow``."""
 
 
+BUNDLE_FIXTURES = frozenset({"bundled_store", "planned_scenarios"})
+"""Session fixtures that take a minute or more to build: every test that uses one runs in
+the same xdist worker, so the bundle is loaded and the scenarios planned once per run."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests ``slow`` by the fixtures they use."""
+    """Mark tests ``slow`` by the fixtures they use, and group them for xdist workers.
+
+    ``make test`` runs ``--dist loadgroup``: a test file is one group (its module fixtures,
+    servers and stores, are set up once), except that every test on the national bundle
+    joins one ``bundle`` group, whatever its file.
+    """
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         on_postgis = callspec is not None and callspec.params.get("store_location") == "postgis"
         if names & SLOW_FIXTURES or on_postgis:
             item.add_marker(pytest.mark.slow)
+        group = "bundle" if names & BUNDLE_FIXTURES else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))

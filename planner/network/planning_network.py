@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from shapely import LineString
@@ -155,9 +156,13 @@ class PlanningNetwork:
         if self.corridor_lines is None:
             self.corridor_lines = _corridor_lines(self.graph)
         west, south, east, north = bounds
-        near = self.corridor_lines.cx[
-            west - margin_deg : east + margin_deg, south - margin_deg : north + margin_deg
-        ]
+        window = shapely.box(
+            west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg
+        )
+        # the rows ``.cx[...]`` gives (lines meeting the window, in layer order), found
+        # through the spatial index rather than by testing all of the nation's corridors
+        hits = self.corridor_lines.sindex.query(window, predicate="intersects")
+        near = self.corridor_lines.iloc[np.sort(hits)]
         return near if len(near) else None
 
 
