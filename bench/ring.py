@@ -1,6 +1,7 @@
 """Rings: the ring heuristic against exact optima and against the old tree-closing step.
 
     python bench/ring.py FILE... [--json] [--random K] [--exact-max-nodes N] [--seed S]
+    python bench/ring.py --rnei [--store STORE.gpkg] [--repeat N] [--scenario-repeat M]
 
 For each OR-Library Steiner file (e.g. ``steinb10.txt``; the terminals are the ring's) the
 minimum-cost 2-edge-connected subgraph spanning the terminals (pairs the graph joins by
@@ -11,21 +12,40 @@ run's baseline is the previous ring step: the Steiner tree closed by
 :func:`planner.search.steiner.two_edge_connect` alone. ``--random K`` adds K seeded random
 geometric instances of 40-60 nodes (the shared OR-Library files are 75 to 2,500 nodes).
 With ``--json``, one line per instance: ``{"name", "cost", "seconds"}`` (and the rest).
+
+``--rnei`` times the national ring instead: the bundled scenario ``rnei`` (a ring over about
+230 terminals) is planned on a copy of ``--store`` (default: the bundle loaded into a
+temporary store), the backbone it closes into a ring is kept, and the closing
+(:func:`planner.search.steiner.two_edge_connect`) is timed ``--repeat`` times against the
+networkx version it replaced (``tests/planner/nx_reference.py``), with equal edges checked.
+The whole scenario is then planned ``--scenario-repeat`` times as shipped and with the
+networkx closing and longest-path search patched in (the same-run baseline), and the two
+proposals' total cost and edges are compared. The Steiner search is bounded by work, as
+shipped, so every run plans the same backbone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
+import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from planner.search import steiner
 from planner.search.ring import exact_ring, ring_subgraph
 from planner.search.steiner import read_orlib, steiner_tree_csr, two_edge_connect
 
@@ -83,6 +103,130 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}%"
 
 
+# ------------------------------------------------------------------------- national ring
+
+
+def _bundled_store(folder: Path, store: Path | None) -> Path:
+    """A copy of ``store``, or the bundle loaded into ``folder``, with its planning cache."""
+    from layers.bundle import load_bundle
+    from layers.store import Store
+    from tests.bundled_stores import copy_store
+    from usecases.context import planning_context
+
+    if store is not None:
+        return copy_store(store, folder)
+    path = folder / "store.gpkg"
+    started = time.perf_counter()
+    load_bundle(Store(path), Path(__file__).resolve().parent.parent / "data")
+    planning_context(Store(path))
+    print(f"bundle loaded into a temporary store in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+@contextmanager
+def _networkx_path() -> Iterator[None]:
+    """Plan with the networkx ring closing and longest-path search these replaced."""
+    from planner.proposals import metrics
+    from tests.planner.nx_reference import nx_longest_shortest_path, nx_two_edge_connect
+
+    with (
+        mock.patch.object(steiner, "two_edge_connect", nx_two_edge_connect),
+        mock.patch.object(metrics, "_longest_shortest_path", nx_longest_shortest_path),
+    ):
+        yield
+
+
+def _plan_rnei(store_path: Path, folder: Path) -> tuple[float, dict[str, Any]]:
+    """Plan the scenario on a fresh copy of the store: wall seconds and what it proposed."""
+    from layers.store import Store
+    from planner.plans.scenario import list_scenarios
+    from tests.bundled_stores import copy_store
+    from usecases.scenario import ScenarioWorkspace, run_scenario
+
+    work = Path(tempfile.mkdtemp(dir=folder))
+    store = Store(copy_store(store_path, work / "store"))
+    (spec,) = [s for s in list_scenarios() if s.name == "rnei"]
+    started = time.perf_counter()
+    result = run_scenario(spec, store, work / "out", workspace=ScenarioWorkspace(store))
+    seconds = time.perf_counter() - started
+    step = result.step("backbone")
+    edges = sorted(
+        (s.deployment_type, s.role or "", tuple(s.geometry.coords), s.length_km, s.cost_usd)
+        for s in step.proposal.segments
+    )
+    shutil.rmtree(work)
+    return seconds, {
+        "capex_usd": step.metrics.capex_usd_total,
+        "edges": edges,
+        "latency_ms": step.metrics.one_way_latency_ms,
+    }
+
+
+def _median_seconds(run: Callable[[], Any], times: int) -> tuple[float, Any]:
+    seconds, out = [], None
+    for _ in range(times):
+        started = time.perf_counter()
+        out = run()
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds), out
+
+
+def rnei(store: Path | None, repeat: int, scenario_repeat: int) -> None:
+    """Time the national ring's closing and the rnei scenario, old against new."""
+    from tests.planner.nx_reference import nx_two_edge_connect
+
+    folder = Path(tempfile.mkdtemp(prefix="trazo-bench-ring-"))
+    try:
+        store_path = _bundled_store(folder, store)
+        closings: list[tuple[Any, np.ndarray]] = []
+
+        def keep(matrix: Any, tree_edges: Any) -> np.ndarray:
+            closings.append((matrix, np.asarray(tree_edges)))
+            return two_edge_connect(matrix, tree_edges)
+
+        with mock.patch.object(steiner, "two_edge_connect", keep):
+            first, _ = _plan_rnei(store_path, folder)  # also loads the numba kernels
+        matrix, tree = closings[-1]
+        old_s, old_ring = _median_seconds(lambda: nx_two_edge_connect(matrix, tree), repeat)
+        new_s, new_ring = _median_seconds(lambda: two_edge_connect(matrix, tree), repeat)
+        print(
+            f"\nrnei ring closing: a {len(tree):,}-edge backbone on a {matrix.shape[0]:,}-node "
+            f"graph closed with {len(new_ring) - len(tree):,} edges; median of {repeat}"
+        )
+        print(f"{'':<26} {'seconds':>8}")
+        print(f"{'networkx bridges (old)':<26} {old_s:>8.2f}")
+        print(f"{'compiled bridges (new)':<26} {new_s:>8.2f}")
+        print(f"{'ratio old/new':<26} {old_s / new_s:>8.1f}")
+        print(f"same edges: {'yes' if np.array_equal(old_ring, new_ring) else 'NO'}")
+
+        shipped, baseline = [first], []
+        plans: dict[str, dict[str, Any]] = {}
+        for _ in range(scenario_repeat):
+            with _networkx_path():
+                seconds, plans["old"] = _plan_rnei(store_path, folder)
+            baseline.append(seconds)
+            seconds, plans["new"] = _plan_rnei(store_path, folder)
+            shipped.append(seconds)
+        old_wall, new_wall = statistics.median(baseline), statistics.median(shipped)
+        print("\nrnei scenario wall time (work-bounded Steiner search, as shipped)")
+        print(f"{'':<44} {'median s':>8} {'runs':>5}")
+        label = "networkx closing and longest path (old)"
+        print(f"{label:<44} {old_wall:>8.1f} {len(baseline):>5}")
+        print(f"{'as shipped (new)':<44} {new_wall:>8.1f} {len(shipped):>5}")
+        print(f"{'ratio old/new':<44} {old_wall / new_wall:>8.2f}")
+        old, new = plans["old"], plans["new"]
+        latency = abs(old["latency_ms"] / new["latency_ms"] - 1.0)
+        print(
+            f"total cost USD {new['capex_usd']:,.2f} "
+            f"({'equal' if old['capex_usd'] == new['capex_usd'] else 'DIFFERENT'}), "
+            f"{len(new['edges']):,} segments "
+            f"({'equal' if old['edges'] == new['edges'] else 'DIFFERENT'}), "
+            f"latency {new['latency_ms']:.6f} ms (relative difference {latency:.1e})"
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path, help="OR-Library Steiner files")
@@ -90,7 +234,14 @@ def main() -> None:
     ap.add_argument("--random", type=int, default=0, help="add K random instances")
     ap.add_argument("--seed", type=int, default=1, help="first random instance's seed")
     ap.add_argument("--exact-max-nodes", type=int, default=100, help="prove optima up to N nodes")
+    ap.add_argument("--rnei", action="store_true", help="time the national ring scenario")
+    ap.add_argument("--store", type=Path, help="with --rnei: a bundled store to copy")
+    ap.add_argument("--repeat", type=int, default=3, help="with --rnei: closings timed")
+    ap.add_argument("--scenario-repeat", type=int, default=1, help="with --rnei: scenario runs")
     args = ap.parse_args()
+    if args.rnei:
+        rnei(args.store, args.repeat, args.scenario_repeat)
+        return
 
     instances: list[tuple[str, Any, np.ndarray]] = []
     for path in args.files:

@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from shapely import LineString
@@ -87,7 +88,8 @@ class PlanningNetwork:
     places
         Node of each attached place, by :func:`place_key`.
     corridor_lines
-        The corridor edges as lines, for the terrain surface (built on first use).
+        The corridor edges as lines, for the terrain surface (built with the network, or
+        on first use by a network made otherwise).
     caveats
         Layer name to what the layer really is when it stands in for something else (from
         the store's catalog); proposals reusing such a layer say so.
@@ -154,9 +156,13 @@ class PlanningNetwork:
         if self.corridor_lines is None:
             self.corridor_lines = _corridor_lines(self.graph)
         west, south, east, north = bounds
-        near = self.corridor_lines.cx[
-            west - margin_deg : east + margin_deg, south - margin_deg : north + margin_deg
-        ]
+        window = shapely.box(
+            west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg
+        )
+        # the rows ``.cx[...]`` gives (lines meeting the window, in layer order), found
+        # through the spatial index rather than by testing all of the nation's corridors
+        hits = self.corridor_lines.sindex.query(window, predicate="intersects")
+        near = self.corridor_lines.iloc[np.sort(hits)]
         return near if len(near) else None
 
 
@@ -239,6 +245,9 @@ def build_network(
     network.bridges, network.subsea_bridges = bridge_components(
         graph, cost_model, max_bridge_km=max_bridge_km, network=network
     )
+    # kept with the network, and so in the build cache: every process would otherwise
+    # rebuild it from the graph on its first copy
+    network.corridor_lines = _corridor_lines(graph)
     logger.info(
         "planning network: %d nodes, %d edges, %d bridges (%d subsea)",
         graph.number_of_nodes(),

@@ -35,7 +35,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from planner.search._bridges import bridges
 
 Edge = tuple[int, int]
 
@@ -79,22 +81,18 @@ class _Problem:
         self.weight: dict[Edge, float] = {
             (int(u), int(v)): float(w) for u, v, w in zip(coo.row, coo.col, coo.data, strict=True)
         }
-        self.graph = nx.Graph()
-        self.graph.add_nodes_from(range(self.n))
-        self.graph.add_weighted_edges_from((u, v, w) for (u, v), w in self.weight.items())
         self.terminals = sorted({int(t) for t in terminals})
         self.is_terminal = set(self.terminals)
-        self.graph_bridges = {_key(u, v) for u, v in nx.bridges(self.graph)}
-        # terminals in one 2-edge-connected block of the graph need two disjoint paths
-        blocks = nx.Graph(self.graph)
-        blocks.remove_edges_from(self.graph_bridges)
-        self.block = {}
-        for label, component in enumerate(nx.connected_components(blocks)):
-            for node in component:
-                if node in self.is_terminal:
-                    self.block[node] = label
-        connected = nx.node_connected_component(self.graph, self.terminals[0])
-        missing = [t for t in self.terminals if t not in connected]
+        # the graph's bridges (compiled search) and its 2-edge-connected blocks: terminals
+        # in one block of the graph need two disjoint paths
+        pairs = np.array(list(self.weight), dtype=np.int64).reshape(-1, 2)
+        us, vs = pairs[:, 0].copy(), pairs[:, 1].copy()
+        found, _, _ = bridges(self.n, us, vs)
+        self.graph_bridges = {(int(u), int(v)) for u, v in zip(us[found], vs[found], strict=True)}
+        _, block = _components(self.n, us[~found], vs[~found])
+        self.block = {t: int(block[t]) for t in self.terminals}
+        _, component = _components(self.n, us, vs)
+        missing = [t for t in self.terminals if component[t] != component[self.terminals[0]]]
         if missing:
             raise ValueError(
                 f"terminals {missing} cannot be reached from terminal {self.terminals[0]}"
@@ -143,6 +141,13 @@ class _Problem:
             if inside & outside:
                 return False
         return True
+
+
+def _components(n: int, us: np.ndarray, vs: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of the graph on nodes ``0..n-1`` with edges ``us``-``vs``."""
+    adjacency = sp.coo_array((np.ones(us.size), (us, vs)), shape=(n, n))
+    count, labels = connected_components(adjacency, directed=False)
+    return int(count), labels
 
 
 def _key(u: int, v: int) -> Edge:

@@ -9,7 +9,7 @@ benchmark does not import the tests) and are imported from there.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import networkx as nx
@@ -148,3 +148,16 @@ def nx_two_edge_connect(
             x = p
     out = np.array(sorted((min(e), max(e)) for e in sub.edges), dtype=np.int64)
     return out.reshape(-1, 2)
+
+
+def nx_longest_shortest_path(graph: nx.Graph, ends: Sequence[Hashable]) -> float | None:
+    """Reference for :func:`planner.proposals.metrics._longest_shortest_path`: one networkx
+    Dijkstra per terminal (``km`` weights), the longest distance to another terminal."""
+    targets = set(ends)
+    best: float | None = None
+    for source in ends:
+        lengths = nx.single_source_dijkstra_path_length(graph, source, weight="km")
+        reached = [km for node, km in lengths.items() if node in targets and node != source]
+        if reached:
+            best = max(reached) if best is None else max(best, max(reached))
+    return None if best is None else float(best)

@@ -237,6 +237,35 @@ def test_without_elevation_the_bridge_stays_straight_and_a_note_says_so() -> Non
     assert any("no elevation raster" in note for note in proposal.notes)
 
 
+def test_corridors_near_a_link_are_the_lines_meeting_its_widened_window() -> None:
+    # highways along the meridians 92.0, 92.5, ..., 94.5 ° W from 17 to 18 ° N, and one at
+    # 93.2 ° W from 25 to 26 ° N; windows are widened by 0.1 ° on every side
+    lons = [-92.0 - 0.5 * i for i in range(6)]
+    lines = [meridian(lon, 17.0, 18.0) for lon in lons] + [meridian(-93.2, 25.0, 26.0)]
+    network = build_network({"roads": frame(lines, row_type=["highway"] * 7)}, COSTS)
+
+    def near(bounds: tuple[float, float, float, float]) -> list[float]:
+        found = network.corridors_near(bounds, 0.1)
+        return [] if found is None else sorted(g.coords[0][0] for g in found.geometry)
+
+    # 93.05-92.45 ° W widens to 93.15-92.35 ° W: the lines at 93.0 and 92.5 ° W
+    assert near((-93.05, 17.5, -92.45, 17.6)) == [-93.0, -92.5]
+    # 93.45-93.3 ° W widens to 93.55-93.2 ° W: only the line at 93.5 ° W
+    assert near((-93.45, 17.2, -93.3, 17.3)) == [-93.5]
+    # between the two groups of lines (20 ° N): none
+    assert near((-93.3, 20.0, -93.25, 20.1)) == []
+    # 24.9-26.1 ° N over 94.1-92.5 ° W: the northern line alone, not the southern ones
+    assert near((-94.0, 25.0, -92.6, 26.0)) == [-93.2]
+    # 94.1-92.5 ° W from 17.3 to 25.6 ° N: four southern lines (not 92.0 or 94.5 ° W) and
+    # the northern one, the same rows in the same order as geopandas' coordinate indexer
+    lines_frame = network.corridor_lines
+    assert lines_frame is not None
+    got = network.corridors_near((-94.0, 17.4, -92.6, 25.5), 0.1)
+    expected = lines_frame.cx[-94.1:-92.5, 17.3:25.6]
+    assert got is not None and got.index.tolist() == expected.index.tolist()
+    assert len(got) == 5
+
+
 def test_reusing_a_proxy_fiber_layer_is_noted_with_its_caveat() -> None:
     line = meridian(-93.0, 17.0, 18.0)
     fiber = frame([line], operator=["CFE"], status=["existing"], lease_available=[True])

@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
-from shapely import LineString, box
+from shapely import LineString, Polygon, box
 
 from planner.network.places import Place
+from planner.proposals import metrics
 from planner.proposals.formats import (
     bill_of_quantities,
     proposal_frame,
@@ -30,6 +33,7 @@ from planner.proposals.formats import (
 )
 from planner.proposals.metrics import compute_metrics, longest_terminal_path_km
 from planner.proposals.proposal import DEPLOYMENT_TYPES, Proposal, Segment, line_length_km
+from tests.planner.nx_reference import nx_longest_shortest_path
 
 KM_PER_DEGREE_EQUATOR = 6378.137 * math.pi / 180  # 111.3194908 km
 
@@ -171,6 +175,43 @@ def test_backbone_with_a_ring_uses_shortest_paths() -> None:
     assert got == pytest.approx(km(1))
 
 
+def test_rings_apart_give_the_longest_path_within_either() -> None:
+    # ring 1: the equator 0-1-3° and a long way back from 3° over 1° N (about 555 km), so
+    # the shortest way from 0° to 3° is the equator, 3°; ring 2: a square at 10-11°, whose
+    # terminals are 1° apart. Terminals in different rings are not paired.
+    ring = (
+        Segment(equator(0, 1), "highway", role="ring"),
+        Segment(equator(1, 3), "highway", role="ring"),
+        Segment(LineString([(3, 0), (3, 1), (0, 1), (0, 0)]), "rail", role="ring"),
+        Segment(equator(10, 11), "highway", role="ring"),
+        Segment(LineString([(11, 0), (11, 1), (10, 1), (10, 0)]), "rail", role="ring"),
+    )
+    towns = [Place("a", 0, 0), Place("b", 1, 0), Place("c", 3, 0), Place("d", 10, 0)]
+    towns.append(Place("e", 11, 0))
+    assert longest_terminal_path_km(ring, towns) == pytest.approx(km(3), rel=1e-12)
+    assert longest_terminal_path_km(ring, towns[3:]) == pytest.approx(km(1), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_longest_path_over_rings_matches_a_networkx_search_per_terminal(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 80))
+    graph = nx.gnm_random_graph(n, int(rng.integers(n // 2, 3 * n)), seed=seed)
+    for a, b in graph.edges:
+        graph.edges[a, b]["km"] = float(rng.uniform(0.0, 50.0))
+    ends = [int(x) for x in rng.choice(n, int(rng.integers(2, n + 1)), replace=False)]
+    # blocks of a few sources at a time, as a national ring is searched
+    monkeypatch.setattr(metrics, "_BLOCK_CELLS", 3 * n)
+    got = metrics._longest_shortest_path(graph, ends)
+    expected = nx_longest_shortest_path(graph, ends)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected, rel=1e-12)
+
+
 def test_backbone_falls_back_to_half_the_length_when_terminals_do_not_connect() -> None:
     apart = (Segment(equator(0, 1), "highway"), Segment(equator(2, 4), "highway"))
     proposal = Proposal("backbone", "apart", apart, terminals=[Place("a", 0, 0), Place("b", 4, 0)])
@@ -239,6 +280,50 @@ def test_states_and_municipalities_crossed_with_km_by_construction(
             ("Uno, Alfa", "01001"): km(0.5),
         }
     )
+
+
+def test_lines_inside_a_state_count_whole_and_lines_across_its_border_in_part(
+    states: gpd.GeoDataFrame,
+) -> None:
+    # inside Alfa: 0.2-0.7° of equator and a meridian piece at 0.5° E from 0.1 to 0.4° N
+    # (its length is the segment's own geodesic length); across into Beta: 0.9-1.4° of
+    # equator, 0.1° in Alfa and 0.4° in Beta
+    meridian = LineString([(0.5, 0.1), (0.5, 0.4)])
+    segments = (
+        Segment(equator(0.2, 0.7), "highway"),
+        Segment(meridian, "highway"),
+        Segment(equator(0.9, 1.4), "highway"),
+    )
+    m = compute_metrics(Proposal("backbone", "b", segments), states)
+    assert m.states_crossed is not None
+    crossed = {s.name: s.km for s in m.states_crossed}
+    assert crossed["Alfa"] == pytest.approx(km(0.5) + line_length_km(meridian) + km(0.1))
+    assert crossed["Beta"] == pytest.approx(km(0.4))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_overlay_km_matches_overlaying_every_line_with_every_area(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # a 3 x 3 grid of unit squares, some lines inside one, some across, some outside all
+    areas = gpd.GeoDataFrame(
+        geometry=[box(x, y, x + 1, y + 1) for x in range(3) for y in range(3)], crs="EPSG:4326"
+    )
+    lines = [LineString(rng.uniform(-0.5, 3.5, (int(rng.integers(2, 6)), 2))) for _ in range(40)]
+    lines += [LineString([(x + 0.3, 0.4), (x + 0.6, 0.5)]) for x in range(3)]
+    labels = [f"a{i}" for i in range(9)]
+    got = metrics._overlay_km(lines, areas, labels, [None] * 9)
+    expected: dict[tuple[str, str | None], float] = {}
+    geod = Geod(ellps="WGS84")
+    for label, area in zip(labels, areas.geometry, strict=True):
+        for line in lines:
+            piece = line.intersection(area)
+            parts = [p for p in getattr(piece, "geoms", [piece]) if p.geom_type == "LineString"]
+            length = sum(geod.geometry_length(p) for p in parts) / 1000.0
+            if length > 1e-9:
+                expected[(label, None)] = expected.get((label, None), 0.0) + length
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-9)
 
 
 def test_overlays_reproject_other_crs(states: gpd.GeoDataFrame) -> None:
@@ -443,3 +528,20 @@ def test_the_bill_of_quantities_is_rounded_and_adds_up_to_the_stored_totals() ->
     assert boq.loc[["greenfield", "terminal_pops"], "usd"].sum() == pytest.approx(495_277.97)
     text = bill_of_quantities(back).to_csv(index=False)
     assert "445277.97" in text and "11.132," in text and "495277.97" in text
+
+
+def test_areas_are_made_valid_and_a_box_that_only_overlaps_is_not_crossed() -> None:
+    # a bow-tie from lon 0 to 2 (invalid: its edges cross at (1, 0)); made valid it is two
+    # triangles meeting at (1, 0) that hold the equator from lon 0 to 2. The triangle
+    # (2, 1), (3, 1), (3, -1) has a box over lon 2..3 but holds the equator only from 2.5.
+    bow_tie = Polygon([(0, -1), (2, 1), (2, -1), (0, 1)])
+    assert not bow_tie.is_valid
+    areas = gpd.GeoDataFrame(
+        {"cve_ent": ["01", "02"], "name": ["Bow", "Wedge"]},
+        geometry=[bow_tie, Polygon([(2, 1), (3, 1), (3, -1)])],
+        crs="EPSG:4326",
+    )
+    proposal = Proposal("route", "r", (Segment(equator(0.5, 2.2), "highway"),))
+    m = compute_metrics(proposal, areas)
+    assert m.states_crossed is not None
+    assert [(s.name, s.km) for s in m.states_crossed] == [("Bow", pytest.approx(km(1.5)))]

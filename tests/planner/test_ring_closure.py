@@ -14,6 +14,7 @@ import pytest
 import scipy.sparse as sp
 
 from planner.search._bridges import bridges
+from planner.search.ring import _Problem
 from planner.search.steiner import steiner_tree_csr, two_edge_connect
 from tests.planner.nx_reference import nx_two_edge_connect
 
@@ -173,3 +174,28 @@ def test_closing_a_large_tree_matches_the_networkx_steps() -> None:
     assert closed.tolist() == nx_two_edge_connect(m, tree.edges).tolist()
     ring = nx.Graph([tuple(e) for e in closed.tolist()])
     assert not nx.has_bridges(ring)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_ring_problem_knows_the_graphs_bridges_and_blocks_as_networkx_does(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 40))
+    g = nx.gnm_random_graph(n, int(rng.integers(n - 1, 2 * n)), seed=seed)
+    component = sorted(max(nx.connected_components(g), key=len))
+    g = nx.Graph(g.subgraph(component))
+    g.add_nodes_from(range(n))
+    terminals = [int(t) for t in rng.choice(component, min(len(component), 6), replace=False)]
+    problem = _Problem(matrix(n, {e: float(rng.integers(1, 9)) for e in g.edges}), terminals)
+    assert problem.graph_bridges == {(min(e), max(e)) for e in nx.bridges(g)}
+    blocks = nx.Graph(g)
+    blocks.remove_edges_from(nx.bridges(g))
+    for a in terminals:  # same block exactly when networkx puts them in one component
+        for b in terminals:
+            together = nx.has_path(blocks, a, b)
+            assert (problem.block[a] == problem.block[b]) == together
+
+
+def test_a_ring_problem_names_the_terminals_it_cannot_reach() -> None:
+    m = matrix(5, {(0, 1): 1.0, (1, 2): 1.0, (3, 4): 1.0})
+    with pytest.raises(ValueError, match=r"terminals \[3, 4\] cannot be reached from terminal 0"):
+        _Problem(m, [4, 0, 2, 3])
