@@ -22,6 +22,7 @@ and a national plan serving everyone covers 10,200 people in 5 localities.
 
 from __future__ import annotations
 
+import importlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,6 +215,10 @@ def test_the_largest_partitions_start_first_and_the_smallest_last(
     # six 0.3 s tasks on 2 workers: whatever the order they are listed in, the two
     # largest go first, and the two smallest wait for the others (longest first keeps a
     # big partition from starting last while the other worker idles)
+    # both workers up (one may be restarting after the killed-worker test) and with the
+    # task's module imported, so no start waits seconds on imports
+    client.wait_for_workers(2)
+    client.run(importlib.import_module, "dask_tasks")
     log = tmp_path / "starts.txt"
     items = ["a", "b", "c", "d", "e", "f"]
     work = [1.0, 2.0, 3.0, 4.0, 6.0, 5.0]
