@@ -301,14 +301,18 @@ def _overlay_km(
     if not lines or areas.empty:
         return {}
     polygons = np.asarray(shapely.make_valid(np.asarray(areas.geometry.values, dtype=object)))
-    tree = shapely.STRtree(polygons)
     geoms = np.asarray(lines, dtype=object)
-    line_idx, area_idx = tree.query(geoms, predicate="intersects")
-    # A line inside an area, clear of its border, is its own piece: only the lines that
-    # meet a border are overlaid (nine in ten of the RNEI ring's 3,063 line-state pairs lie
-    # inside; overlaying them all took 3.6 s, testing them on prepared outlines 0.07 s).
-    # make_valid gave new polygons, so preparing them changes no caller's geometry.
+    # The areas' outlines are prepared once (make_valid gave new polygons, so this changes
+    # no caller's geometry) and every test is made against them: the tree's own predicate
+    # would prepare each line instead and walk a state's whole outline per pair (2.7 s for
+    # the RNEI ring's 3,063 line-state pairs, 0.08 s this way, the same pairs in order).
     shapely.prepare(polygons)
+    line_idx, area_idx = shapely.STRtree(polygons).query(geoms)
+    meets = shapely.intersects(polygons[area_idx], geoms[line_idx])
+    line_idx, area_idx = line_idx[meets], area_idx[meets]
+    # A line inside an area, clear of its border, is its own piece: only the lines that
+    # meet a border are overlaid (nine in ten of those pairs lie inside; overlaying them
+    # all took 3.6 s, picking them out 0.07 s, and their km are the same to the bit).
     inside = shapely.contains_properly(polygons[area_idx], geoms[line_idx])
     pieces = geoms[line_idx].copy()
     pieces[~inside] = shapely.intersection(geoms[line_idx[~inside]], polygons[area_idx[~inside]])
