@@ -11,6 +11,7 @@ Several places may fall on the same edge: later ones split the pieces of earlier
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
@@ -51,8 +52,19 @@ def _project(geoms: Any) -> Any:
     )
 
 
+def _project_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.object_]:
+    """Points in EPSG:6372 for lon/lat arrays, in one transformer call."""
+    x, y = to_analysis_crs().transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.asarray(shapely.points(np.asarray(x, float), np.asarray(y, float)), dtype=object)
+
+
 class _EdgeIndex:
-    """Nearest corridor edge to a point, kept valid while edges are split."""
+    """Nearest corridor edge to a point, kept valid while edges are split.
+
+    The spatial index holds the corridor edges as they were when it was built (the
+    *originals*); an original split by attachments is searched among its current pieces,
+    whose EPSG:6372 lines are kept beside their keys (projected once, when made).
+    """
 
     def __init__(self, graph: nx.MultiGraph) -> None:
         self.graph = graph
@@ -70,16 +82,28 @@ class _EdgeIndex:
             raise NoRouteError("the corridor graph has no edges to attach places to")
         self.tree = shapely.STRtree(_project(np.asarray(geoms, dtype=object)))
         self.pieces: dict[int, list[EdgeKey]] = {}
+        self.pieces_m: dict[int, list[Any]] = {}
+        """The pieces' lines in EPSG:6372, in the order of :attr:`pieces`."""
 
-    def nearest(self, point_m: Point) -> tuple[EdgeKey, int]:
-        """The current edge nearest ``point_m`` (EPSG:6372) and its original's position."""
-        original = int(self.tree.query_nearest(point_m)[0])
-        pieces = self.pieces.get(original, [self.keys[original]])
-        if len(pieces) == 1:
-            return pieces[0], original
-        geoms = _project(
-            np.asarray([self.graph.edges[e]["geometry"] for e in pieces], dtype=object)
-        )
+    def nearest_originals(self, points_m: Any) -> npt.NDArray[np.intp]:
+        """The original edge nearest each point (EPSG:6372), first of equals, in one query."""
+        found = self.tree.query_nearest(points_m)
+        first = np.r_[True, found[0, 1:] != found[0, :-1]]
+        originals = np.empty(len(points_m), dtype=np.intp)
+        originals[found[0, first]] = found[1, first]
+        return originals
+
+    def nearest(self, point_m: Point, original: int | None = None) -> tuple[EdgeKey, int]:
+        """The current edge nearest ``point_m`` (EPSG:6372) and its original's position.
+
+        ``original``, when known (:meth:`nearest_originals`), spares the index query.
+        """
+        if original is None:
+            original = int(self.tree.query_nearest(point_m)[0])
+        pieces = self.pieces.get(original)
+        if pieces is None:
+            return self.keys[original], original
+        geoms = np.asarray(self.pieces_m[original], dtype=object)
         return pieces[int(np.argmin(shapely.distance(geoms, point_m)))], original
 
     def near(self, point_m: Point, km: float) -> list[tuple[EdgeKey, int]]:
@@ -91,10 +115,19 @@ class _EdgeIndex:
                 found.append((piece, original))
         return found
 
-    def replace(self, original: int, old: EdgeKey, new: Sequence[EdgeKey]) -> None:
-        pieces = self.pieces.setdefault(original, [self.keys[original]])
-        pieces.remove(old)
+    def replace(
+        self, original: int, old: EdgeKey, new: Sequence[EdgeKey], lines: Sequence[LineString]
+    ) -> None:
+        """Piece ``old`` of ``original`` is now the pieces ``new`` along ``lines`` (lon/lat)."""
+        pieces = self.pieces.get(original)
+        if pieces is None:
+            pieces = self.pieces[original] = [self.keys[original]]
+            self.pieces_m[original] = [self.tree.geometries[original]]
+        at = pieces.index(old)
+        del pieces[at]
+        del self.pieces_m[original][at]
         pieces.extend(new)
+        self.pieces_m[original].extend(_project(np.asarray(lines, dtype=object)))
 
 
 def attach_point(
@@ -178,9 +211,26 @@ def attach_points(
     names: Iterable[Any] = (
         points[name_column].tolist() if name_column in points.columns else points.index.tolist()
     )
+    # what does not depend on earlier attachments is done for all points at once: their
+    # EPSG:6372 positions and the original corridor edge nearest each (the index holds the
+    # originals; which piece of a split original is nearest is asked point by point)
+    points_m = _project_points(xy[:, 0], xy[:, 1])
+    originals = index.nearest_originals(points_m).tolist()
     return [
-        _attach(graph, index, float(x), float(y), str(name), max_connector_km, land, link_cost)
-        for (x, y), name in zip(xy.tolist(), names, strict=True)
+        _attach(
+            graph,
+            index,
+            float(x),
+            float(y),
+            str(name),
+            max_connector_km,
+            land,
+            link_cost,
+            near=(point_m, original),
+        )
+        for (x, y), name, point_m, original in zip(
+            xy.tolist(), names, points_m, originals, strict=True
+        )
     ]
 
 
@@ -201,10 +251,15 @@ def _attach(
     max_connector_km: float | None,
     land: Land | None = None,
     link_cost: LinkCost | None = None,
+    near: tuple[Point, int] | None = None,
 ) -> Hashable:
-    transformer = to_analysis_crs()
-    point_m = Point(*transformer.transform(lon, lat))
-    edge, original = index.nearest(point_m)
+    """Attach one place; ``near`` is its EPSG:6372 point and nearest original edge, if known."""
+    if near is None:
+        point_m = Point(*to_analysis_crs().transform(lon, lat))
+        edge, original = index.nearest(point_m)
+    else:
+        point_m = near[0]
+        edge, original = index.nearest(point_m, near[1])
     data = graph.edges[edge]
     line: LineString = data["geometry"]
     split_xy, segment, fraction = _nearest_on_line(line, lon, lat)
@@ -216,12 +271,15 @@ def _attach(
             "more rights-of-way"
         )
     pieces: list[Piece] | None = None
+    drop: LineString | None = None
     if land is not None and split_xy != (lon, lat):
-        pieces = land.pieces(LineString([(lon, lat), split_xy]))
+        drop = LineString([(lon, lat), split_xy])
+        pieces = land.pieces(drop)
         if len(pieces) > 1 or not pieces[0].on_land:
             edge, original, split_xy, segment, fraction, pieces = _drop_over_land(
                 graph, index, lon, lat, point_m, connector_km, land, link_cost
             )
+            drop = None
     joint = _split(graph, index, original, edge, split_xy, segment, fraction)
     if split_xy == (lon, lat):
         # on the line itself: the place is the node there, no connector
@@ -230,7 +288,11 @@ def _attach(
     node = _new_node(graph)
     graph.add_node(node, x=lon, y=lat, name=name, kind="place")
     if pieces is None or (len(pieces) == 1 and pieces[0].on_land):
-        _add_drop_edge(graph, node, joint, LineString([(lon, lat), split_xy]), name)
+        if drop is None:
+            drop = LineString([(lon, lat), split_xy])
+            connector_km = _line_km(shapely.get_coordinates(drop))
+        # the straight drop is the connector measured above
+        _add_drop_edge(graph, node, joint, drop, name, km=connector_km)
         return node
     here: Hashable = node
     for i, piece in enumerate(pieces):
@@ -252,8 +314,12 @@ def _add_drop_edge(
     line: LineString,
     name: str,
     piece: Piece | None = None,
+    km: float | None = None,
 ) -> None:
-    """One edge of a drop: a land ``connector`` or a ``subsea`` crossing with its landings."""
+    """One edge of a drop: a land ``connector`` or a ``subsea`` crossing with its landings.
+
+    ``km`` is the line's geodesic length when already measured.
+    """
     water = piece is not None and not piece.on_land
     data: dict[str, Any] = {
         "layer": None,
@@ -262,7 +328,7 @@ def _add_drop_edge(
         "kind": "connector",
         "deployment": "subsea" if water else "connector",
         "name": f"{'subsea link' if water else 'connector'} to {name}",
-        "length_km": _line_km(np.asarray(line.coords)),
+        "length_km": _line_km(shapely.get_coordinates(line)) if km is None else km,
         "geometry": line,
     }
     if piece is not None and water:
@@ -307,7 +373,7 @@ def _nearest_on_line(
     (longitude scaled by the cosine of its latitude): an affine map of lon/lat, so the
     stored straight lon/lat segments stay straight and the point found lies on them.
     """
-    coords = np.asarray(line.coords)
+    coords = shapely.get_coordinates(line)
     scale = np.array([math.cos(math.radians(lat)), 1.0])
     local = (coords - np.array([lon, lat])) * scale
     a, b = local[:-1], local[1:]
@@ -340,7 +406,7 @@ def _split(
     """Split ``edge`` at ``split_xy`` (unless it is an end) and return the node there."""
     u, v, key = edge
     data = graph.edges[edge]
-    coords: npt.NDArray[np.float64] = np.asarray(data["geometry"].coords)
+    coords: npt.NDArray[np.float64] = shapely.get_coordinates(data["geometry"])
     start, end = tuple(coords[0]), tuple(coords[-1])
     # the stored geometry may run v -> u
     node_at = {start: u, end: v} if _near(graph, u, start) else {start: v, end: u}
@@ -349,10 +415,9 @@ def _split(
     cut = segment + 1 if fraction < 1.0 else segment + 2
     head = np.vstack([coords[:cut], [split_xy]])
     tail = np.vstack([[split_xy], coords[cut:]])
-    head = head[np.r_[True, np.any(head[1:] != head[:-1], axis=1)]]
-    tail = tail[np.r_[True, np.any(tail[1:] != tail[:-1], axis=1)]]
-    km_head = _line_km(head)
-    km_tail = _line_km(tail)
+    head = head[_new_points(head)]
+    tail = tail[_new_points(tail)]
+    km_head, km_tail = _lines_km(head, tail)
     share = km_head / (km_head + km_tail) if km_head + km_tail > 0 else 0.5
     joint = _new_node(graph)
     graph.add_node(joint, x=split_xy[0], y=split_xy[1])
@@ -367,12 +432,25 @@ def _split(
     first["geometry"], second["geometry"] = LineString(head), LineString(tail)
     k1 = graph.add_edge(node_at[start], joint, **first)
     k2 = graph.add_edge(joint, node_at[end], **second)
-    index.replace(original, edge, [(node_at[start], joint, k1), (joint, node_at[end], k2)])
+    index.replace(
+        original,
+        edge,
+        [(node_at[start], joint, k1), (joint, node_at[end], k2)],
+        [first["geometry"], second["geometry"]],
+    )
     return joint
 
 
+def _new_points(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Which points of ``coords`` differ from the one before (the first always does)."""
+    keep = np.empty(len(coords), dtype=bool)
+    keep[0] = True
+    np.any(coords[1:] != coords[:-1], axis=1, out=keep[1:])
+    return keep
+
+
 def _pieces_km(pieces: Sequence[Piece]) -> float:
-    return sum(_line_km(np.asarray(p.geometry.coords)) for p in pieces)
+    return sum(_line_km(shapely.get_coordinates(p.geometry)) for p in pieces)
 
 
 def _near(graph: nx.MultiGraph, node: Hashable, xy: tuple[float, float]) -> bool:
@@ -382,3 +460,12 @@ def _near(graph: nx.MultiGraph, node: Hashable, xy: tuple[float, float]) -> bool
 
 def _line_km(coords: npt.NDArray[np.float64]) -> float:
     return float(np.sum(geodesic_km(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])))
+
+
+def _lines_km(*lines: npt.NDArray[np.float64]) -> list[float]:
+    """:func:`_line_km` of each of ``lines`` (coordinate arrays), in one geodesic call."""
+    starts = np.concatenate([line[:-1] for line in lines])
+    ends = np.concatenate([line[1:] for line in lines])
+    km = geodesic_km(starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1])
+    bounds = np.cumsum([0] + [len(line) - 1 for line in lines])
+    return [float(np.sum(km[a:b])) for a, b in itertools.pairwise(bounds)]
