@@ -5,7 +5,6 @@ The routes in :mod:`api.routes_features` assemble these; nothing here touches th
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from layers.catalog import parse_bbox
 from layers.errors import InvalidParameterError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -190,58 +190,6 @@ def _integer(name: str, text: str, minimum: int) -> int:
     if value < minimum:
         raise _invalid(f"{name}={value} is below its minimum {minimum}")
     return value
-
-
-def parse_bbox(text: str) -> BBox:
-    """A ``bbox`` of 4 numbers (lon/lat) or 6 (lon/lat/height, heights ignored), CRS84.
-
-    A box whose min lon exceeds its max lon crosses the antimeridian, as OGC API –
-    Features allows (``/req/core/fc-bbox-response``).
-
-    Examples
-    --------
-    >>> parse_bbox("-93.5,17.5,-92.5,18.5")
-    (-93.5, 17.5, -92.5, 18.5)
-    >>> parse_bbox("177,65,-177,70")
-    (177.0, 65.0, -177.0, 70.0)
-    >>> parse_bbox("-93.5,17.5,0,-92.5,18.5,100")
-    (-93.5, 17.5, -92.5, 18.5)
-    """
-    parts = text.split(",")
-    if len(parts) not in (4, 6):
-        raise _invalid(
-            f"bbox takes 4 comma-separated numbers (min lon, min lat, max lon, max lat) or 6 "
-            f"(with min and max height), got {len(parts)} values; e.g. bbox=-93.5,17.5,-92.5,18.5"
-        )
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        raise _invalid(
-            "bbox values must be numbers (min lon, min lat, max lon, max lat); "
-            "e.g. bbox=-93.5,17.5,-92.5,18.5"
-        ) from None
-    if not all(math.isfinite(v) for v in values):
-        raise _invalid("bbox values must be finite numbers")
-    if len(values) == 6:
-        min_x, min_y, min_z, max_x, max_y, max_z = values
-        if min_z > max_z:
-            raise _invalid(f"bbox min height {min_z:g} is above its max height {max_z:g}")
-    else:
-        min_x, min_y, max_x, max_y = values
-    for label, value, bound in (
-        ("min lon", min_x, 180),
-        ("max lon", max_x, 180),
-        ("min lat", min_y, 90),
-        ("max lat", max_y, 90),
-    ):
-        if not -bound <= value <= bound:
-            raise _invalid(f"bbox {label} {value:g} is outside -{bound}..{bound}")
-    if min_y > max_y:
-        raise _invalid(
-            f"bbox min lat {min_y:g} is north of max lat {max_y:g} (the order is min lon, "
-            "min lat, max lon, max lat)"
-        )
-    return (min_x, min_y, max_x, max_y)
 
 
 def _instant(text: str) -> datetime | None:

@@ -11,32 +11,33 @@ import typer
 
 from api._console import console, limits, open_store, user_errors
 from api.settings import StoreSettings
-from layers.errors import LimitExceededError, NotFoundError, ProposalFormatError
+from layers.catalog import parse_bbox
+from layers.errors import (
+    InvalidParameterError,
+    LimitExceededError,
+    NotFoundError,
+    ProposalFormatError,
+)
 from usecases.proposal_files import draw_proposal_map
 
 Bbox = tuple[float, float, float, float]
 
 
-def parse_bbox(text: str | None) -> Bbox | None:
-    """Parse ``"west,south,east,north"`` in degrees; ``ValueError`` says what is wrong."""
+def _bbox_option(text: str | None) -> Bbox | None:
+    """The map's area: read as the service reads a bbox, then checked as a map view needs."""
     if text is None:
         return None
+    example = "e.g. -94.2,17.2,-90.9,18.7"
+    if text.count(",") != 3:
+        raise typer.BadParameter(f"bbox must be four numbers west,south,east,north, {example}")
     try:
-        west, south, east, north = (float(part) for part in text.split(","))
-    except ValueError:
-        raise ValueError(
-            "bbox must be four numbers west,south,east,north, e.g. -94.2,17.2,-90.9,18.7"
-        ) from None
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise ValueError("bbox needs west < east within ±180 and south < north within ±90")
-    return (west, south, east, north)
-
-
-def _bbox_option(text: str | None) -> Bbox | None:
-    try:
-        return parse_bbox(text)
-    except ValueError as err:
+        west, south, east, north = parse_bbox(text)
+    except InvalidParameterError as err:
         raise typer.BadParameter(str(err)) from None
+    # the service reads west > east as crossing the antimeridian; a map of Mexico never does
+    if not (west < east and south < north):
+        raise typer.BadParameter(f"bbox needs west < east and south < north, {example}")
+    return (west, south, east, north)
 
 
 def read_proposal(path: Path) -> dict[str, Any]:

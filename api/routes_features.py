@@ -1,7 +1,7 @@
 """OGC API – Features Part 1 (core, geojson, html, oas30) over the store.
 
 ``/`` is the landing page, ``/conformance`` the classes implemented, ``/collections`` every
-stored vector layer and proposal (see :mod:`api._collections`), and
+stored vector layer and proposal (see :mod:`usecases.feature_collections`), and
 ``/collections/{collectionId}/items`` their features, paged with ``limit``/``offset`` and
 ``next``/``prev`` links. GDAL's OAPIF driver, and so QGIS, reads them with
 ``OAPIF:http://host:port/``. Every route needs the viewer role (anonymous in development
@@ -18,14 +18,13 @@ the standard asks. A ``bbox`` may cross the antimeridian (min lon > max lon).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api import _collections, _ogc_html
-from api._collections import CollectionInfo
+from api import _ogc_html
 from api._ogc import (
     CONFORMANCE,
     CRS84,
@@ -64,12 +63,31 @@ from api.auth import viewer
 from api.settings import ServiceSettings
 from layers.store_api import LayerStore
 from maps.offline import vendored_text
+from usecases import feature_collections
+from usecases.feature_collections import CollectionInfo
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=[viewer])
 
 _HTML_CONTENT = {HTML: {"schema": {"type": "string"}}}
 _READ_ERRORS = error_responses(400, 401, 403)
 _FORMAT_ONLY = parameter_refs(*FORMAT_ONLY)
+
+
+def _page(model: type[Any], *errors: int) -> dict[str, Any]:
+    """The route options of a page read as JSON or HTML: its model, errors and ``f``."""
+    return {
+        "response_model": model,
+        "responses": {200: {"content": _HTML_CONTENT}, **_READ_ERRORS, **error_responses(*errors)},
+        "openapi_extra": _FORMAT_ONLY,
+    }
+
+
+def _page_format(request: Request) -> Format:
+    """The format a page is asked for: its checked ``f``, else the Accept header."""
+    return negotiate(request, format_query(request))
+
+
+PageFormat = Annotated[Format, Depends(_page_format)]
 
 CollectionId = Annotated[
     str,
@@ -103,6 +121,16 @@ def _respond(fmt: Format, body: dict[str, object], html: str, media: str = JSON)
     if media == GEOJSON:
         return GeoJSONResponse(body)
     return JSONResponse(body, media_type=media)
+
+
+def _collection_link(request: Request, collection_id: str, fmt: Format) -> Link:
+    """The ``collection`` link of an items page or a feature, in the page's format."""
+    return Link(
+        href=url(request, f"/collections/{collection_id}", f=fmt),
+        rel="collection",
+        type=JSON if fmt == "json" else HTML,
+        title=f"Collection {collection_id}",
+    )
 
 
 def _collection_model(request: Request, info: CollectionInfo, fmt: Format) -> Collection:
@@ -140,16 +168,9 @@ def _collection_model(request: Request, info: CollectionInfo, fmt: Format) -> Co
     )
 
 
-@router.get(
-    "/",
-    response_model=LandingPage,
-    responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS},
-    summary="Landing page",
-    openapi_extra=_FORMAT_ONLY,
-)
-def landing_page(request: Request) -> Response:
+@router.get("/", summary="Landing page", **_page(LandingPage))
+def landing_page(request: Request, fmt: PageFormat) -> Response:
     """What the service is, with links to its API description, conformance and data."""
-    fmt = negotiate(request, format_query(request))
     links = self_links(request, "/", fmt)
     links += [
         Link(
@@ -183,33 +204,19 @@ def landing_page(request: Request) -> Response:
     return _respond(fmt, dump(page), _ogc_html.landing(page))
 
 
-@router.get(
-    "/conformance",
-    response_model=Conformance,
-    responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS},
-    summary="Conformance classes",
-    openapi_extra=_FORMAT_ONLY,
-)
-def conformance(request: Request) -> Response:
+@router.get("/conformance", summary="Conformance classes", **_page(Conformance))
+def conformance(request: Request, fmt: PageFormat) -> Response:
     """The OGC API – Features Part 1 conformance classes this service implements."""
-    fmt = negotiate(request, format_query(request))
     page = Conformance(conformsTo=list(CONFORMANCE))
     links = self_links(request, "/conformance", fmt)
     links.append(Link(href=url(request, "/", f=fmt), rel="service", title="Landing page"))
     return _respond(fmt, dump(page), _ogc_html.conformance(page, links))
 
 
-@router.get(
-    "/collections",
-    response_model=Collections,
-    responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS},
-    summary="Feature collections",
-    openapi_extra=_FORMAT_ONLY,
-)
-def collections(request: Request) -> Response:
+@router.get("/collections", summary="Feature collections", **_page(Collections))
+def collections(request: Request, fmt: PageFormat) -> Response:
     """Every stored vector layer (id = layer name) and proposal (id = proposal-<name>)."""
-    fmt = negotiate(request, format_query(request))
-    infos = _collections.list_collections(_store(request))
+    infos = feature_collections.list_collections(_store(request))
     page = Collections(
         links=self_links(request, "/collections", fmt),
         collections=[_collection_model(request, info, fmt) for info in infos],
@@ -219,16 +226,11 @@ def collections(request: Request) -> Response:
 
 
 @router.get(
-    "/collections/{collectionId}",
-    response_model=Collection,
-    responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS, **error_responses(404)},
-    summary="One feature collection",
-    openapi_extra=_FORMAT_ONLY,
+    "/collections/{collectionId}", summary="One feature collection", **_page(Collection, 404)
 )
-def describe_collection(request: Request, collection_id: CollectionId) -> Response:
+def describe_collection(request: Request, collection_id: CollectionId, fmt: PageFormat) -> Response:
     """A collection's title, description, extent (CRS84) and links to its features."""
-    fmt = negotiate(request, format_query(request))
-    info = _collections.collection(_store(request), collection_id)
+    info = feature_collections.collection(_store(request), collection_id)
     page = _collection_model(request, info, fmt)
     return _respond(fmt, dump(page), _ogc_html.collection(page, info.feature_count))
 
@@ -260,7 +262,7 @@ async def collection_items(request: Request, collection_id: CollectionId) -> Res
     offset = query.offset
     bbox = query.bbox_text
     features, matched = await run_in_threadpool(
-        _collections.items, _store(request), collection_id, query.bbox, size, offset
+        feature_collections.items, _store(request), collection_id, query.bbox, size, offset
     )
     path = f"/collections/{collection_id}/items"
     links = page_links(
@@ -273,14 +275,7 @@ async def collection_items(request: Request, collection_id: CollectionId) -> Res
         returned=len(features),
         matched=matched,
     )
-    links.append(
-        Link(
-            href=url(request, f"/collections/{collection_id}", f=fmt),
-            rel="collection",
-            type=JSON if fmt == "json" else HTML,
-            title=f"Collection {collection_id}",
-        )
-    )
+    links.append(_collection_link(request, collection_id, fmt))
     # The page's members are checked by the model; the features, already plain JSON
     # values, are added afterwards (validating 10,000 of them would double the time).
     page = FeatureCollection(
@@ -314,7 +309,7 @@ def collection_schema(request: Request, collection_id: CollectionId) -> Response
     from it, so an attribute keeps its type even where a page holds only nulls.
     """
     check_parameters(request, ())
-    types = _collections.property_types(_store(request), collection_id)
+    types = feature_collections.property_types(_store(request), collection_id)
     document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": url(request, f"/collections/{collection_id}/schema"),
@@ -336,28 +331,18 @@ def collection_schema(request: Request, collection_id: CollectionId) -> Response
 
 @router.get(
     "/collections/{collectionId}/items/{featureId}",
-    response_model=Feature,
     response_class=GeoJSONResponse,
-    responses={200: {"content": _HTML_CONTENT}, **_READ_ERRORS, **error_responses(404)},
     summary="One feature",
-    openapi_extra=_FORMAT_ONLY,
+    **_page(Feature, 404),
 )
 def collection_feature(
-    request: Request, collection_id: CollectionId, feature_id: FeatureId
+    request: Request, collection_id: CollectionId, feature_id: FeatureId, fmt: PageFormat
 ) -> Response:
     """One feature by id, with links to itself and its collection."""
-    fmt = negotiate(request, format_query(request))
-    body = _collections.feature(_store(request), collection_id, feature_id)
+    body = feature_collections.feature(_store(request), collection_id, feature_id)
     path = f"/collections/{collection_id}/items/{body['id']}"
     links = self_links(request, path, fmt, GEOJSON)
-    links.append(
-        Link(
-            href=url(request, f"/collections/{collection_id}", f=fmt),
-            rel="collection",
-            type=JSON if fmt == "json" else HTML,
-            title=f"Collection {collection_id}",
-        )
-    )
+    links.append(_collection_link(request, collection_id, fmt))
     document = {**body, "links": [dump(link) for link in links]}
     return _respond(fmt, document, _ogc_html.feature(body, links, collection_id), GEOJSON)
 

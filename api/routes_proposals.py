@@ -245,16 +245,16 @@ _SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "A proposal of that name exists and `replace` is false."},
     422: {"description": "A bad field, place or area; or an Idempotency-Key reused."},
 }
+# what every proposal submission declares: 202 with the job, its answers, the planner role
+_SUBMIT: dict[str, Any] = {
+    "status_code": 202,
+    "response_model": JobOut,
+    "responses": _SUBMIT_RESPONSES,
+    "dependencies": [planner],
+}
 
 
-@router.post(
-    "/proposals/route",
-    status_code=202,
-    response_model=JobOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[planner],
-    summary="Submit a route proposal job",
-)
+@router.post("/proposals/route", summary="Submit a route proposal job", **_SUBMIT)
 def submit_route(
     request: Request,
     response: Response,
@@ -266,14 +266,7 @@ def submit_route(
     return _submit(request, response, body, wait, idempotency_key)
 
 
-@router.post(
-    "/proposals/backbone",
-    status_code=202,
-    response_model=JobOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[planner],
-    summary="Submit a backbone proposal job",
-)
+@router.post("/proposals/backbone", summary="Submit a backbone proposal job", **_SUBMIT)
 def submit_backbone(
     request: Request,
     response: Response,
@@ -285,14 +278,7 @@ def submit_backbone(
     return _submit(request, response, body, wait, idempotency_key)
 
 
-@router.post(
-    "/proposals/last-mile",
-    status_code=202,
-    response_model=JobOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[planner],
-    summary="Submit a last-mile proposal job",
-)
+@router.post("/proposals/last-mile", summary="Submit a last-mile proposal job", **_SUBMIT)
 def submit_last_mile(
     request: Request,
     response: Response,

@@ -126,9 +126,8 @@ def submit_scenario_run(
     find_scenario(name)  # an unknown name is a 404 now, not a failed job later
     runner = job_runner(request)
     body = ScenarioRunRequest(scenario=name)
-    job = runner.known(body.kind, body, idempotency_key) if idempotency_key else None
-    if job is None:
-        job, _ = runner.submit(body.kind, body, None, idempotency_key)
+    # no check to skip on a retry: submit itself answers a known key with its job
+    job, _ = runner.submit(body.kind, body, None, idempotency_key)
     return answer_job(request, response, runner, job, wait)
 
 

@@ -22,11 +22,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.loopback import LoopbackServer
 from layers.bundle import read_manifest
 from layers.ingest import ingest
 from layers.store import Store
@@ -102,54 +100,21 @@ def children(pid: int) -> list[int]:
 
 
 class Server:
-    """The service under uvicorn on 127.0.0.1, on a socket this process binds."""
+    """The service under uvicorn on 127.0.0.1 (see :class:`api.loopback.LoopbackServer`)."""
 
     def __init__(
         self, store: Path, workdir: Path, code: Path = REPO, env: dict[str, str] | None = None
     ) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(256)
-        self.port = listener.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRAZO_")}
-        env.update(
-            {
-                "TRAZO_MODE": "production",
-                "TRAZO_API_KEYS": json.dumps({KEY: "gis"}),
-                "TRAZO_STORE": str(store),
-                "TRAZO_DATA_DIR": str(REPO / "data"),
-                **(env or {}),
-            }
-        )
-        self.log = (workdir / "server.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.app:create_app",
-                "--fd",
-                str(listener.fileno()),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=code,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            pass_fds=(listener.fileno(),),
-        )
-        listener.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if request(self.port, "GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the server did not start")
+        settings = {
+            "TRAZO_MODE": "production",
+            "TRAZO_API_KEYS": json.dumps({KEY: "gis"}),
+            "TRAZO_STORE": str(store),
+            "TRAZO_DATA_DIR": str(REPO / "data"),
+            **(env or {}),
+        }
+        self.server = LoopbackServer(settings, cwd=code, log_dir=workdir, backlog=256, timeout_s=60)
+        self.port = self.server.port
+        self.process = self.server.process
 
     def rss(self) -> tuple[int, int]:
         """(server KiB, job workers KiB)."""
@@ -157,13 +122,7 @@ class Server:
         return rss_kib(self.process.pid), workers
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=20)
-        self.log.close()
+        self.server.stop(timeout_s=20)
 
 
 def request(

@@ -20,14 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 READER = ROOT / "tests" / "api" / "qgis_oapif_read.py"
@@ -41,37 +43,15 @@ SETTINGS = {
 }
 
 
-def _serve(store: Path, extra: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    port = listener.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAZO_")}
-    env.update(
-        {
-            "TRAZO_MODE": "production",
-            "TRAZO_API_KEYS": json.dumps({KEY: "viewer"}),
-            "TRAZO_STORE": str(store),
-            **extra,
-        }
-    )
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app"]
-    command += ["--fd", str(listener.fileno()), "--log-level", "info"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, env=env, stdout=sink, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),)
-        )
-    listener.close()
-    base = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    for _ in range(300):
-        try:
-            with opener.open(base + "/healthz", timeout=2):
-                return process, base
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the service did not start")
+def _serve(store: Path, extra: dict[str, str], folder: Path) -> LoopbackServer:
+    settings = {
+        "TRAZO_MODE": "production",
+        "TRAZO_API_KEYS": json.dumps({KEY: "viewer"}),
+        "TRAZO_STORE": str(store),
+        **extra,
+    }
+    # info: the server logs each request, which is how the item requests are counted
+    return LoopbackServer(settings, cwd=Path.cwd(), log_dir=folder, log_level="info")
 
 
 def _read(base: str, collection: str) -> tuple[float, int]:
@@ -99,14 +79,14 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for label, extra in SETTINGS.items():
-            log = Path(folder) / "server.log"
-            process, base = _serve(args.store.resolve(), extra, log)
+            server = _serve(args.store.resolve(), extra, Path(folder))
             try:
-                runs = [_read(base, args.collection) for _ in range(args.runs)]
+                runs = [_read(server.url, args.collection) for _ in range(args.runs)]
             finally:
-                process.terminate()
-                process.wait(timeout=10)
-            requests = log.read_text().count(f"/collections/{args.collection}/items") // args.runs
+                server.stop()
+            requests = (
+                server.log.read_text().count(f"/collections/{args.collection}/items") // args.runs
+            )
             rows.append((label, statistics.median(s for s, _ in runs), requests, runs[0][1]))
     baseline = rows[0][1]
     print(f"QGIS OAPIF full read of {args.collection!r}, median of {args.runs} run(s)")

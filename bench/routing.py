@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.nx_baselines import nx_diverse_pair, nx_nearest_sources, nx_shortest_path
 from planner.network.corridor_graph import geodesic_km
 from planner.search.route_search import diverse_pair
 from planner.search.shortest_paths import CSRGraph, nearest_sources, shortest_path
-from tests.planner.nx_reference import nx_diverse_pair, nx_nearest_sources, nx_shortest_path
 
 ROWS: list[tuple[str, str, str, str, str]] = []
 

@@ -21,7 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from layers.errors import LayerValidationError, NotFoundError, StoreWriteError
+from layers.errors import (
+    InvalidParameterError,
+    LayerValidationError,
+    NotFoundError,
+    StoreWriteError,
+)
 from layers.kinds import LayerKind
 from layers.report import ValidationReport
 
@@ -153,6 +158,60 @@ def check_bbox(bbox: BBox | None) -> BBox | None:
     min_x, min_y, max_x, max_y = values
     if min_y > max_y:
         raise ValueError(f"bbox {bbox!r} is inverted: give (min lon, min lat, max lon, max lat)")
+    return (min_x, min_y, max_x, max_y)
+
+
+def parse_bbox(text: str) -> BBox:
+    """A ``bbox`` of 4 numbers (lon/lat) or 6 (lon/lat/height, heights ignored), CRS84.
+
+    A box whose min lon exceeds its max lon crosses the antimeridian, as OGC API –
+    Features allows (``/req/core/fc-bbox-response``).
+
+    Examples
+    --------
+    >>> parse_bbox("-93.5,17.5,-92.5,18.5")
+    (-93.5, 17.5, -92.5, 18.5)
+    >>> parse_bbox("177,65,-177,70")
+    (177.0, 65.0, -177.0, 70.0)
+    >>> parse_bbox("-93.5,17.5,0,-92.5,18.5,100")
+    (-93.5, 17.5, -92.5, 18.5)
+    """
+    parts = text.split(",")
+    if len(parts) not in (4, 6):
+        raise InvalidParameterError(
+            f"bbox takes 4 comma-separated numbers (min lon, min lat, max lon, max lat) or 6 "
+            f"(with min and max height), got {len(parts)} values; e.g. bbox=-93.5,17.5,-92.5,18.5"
+        )
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        raise InvalidParameterError(
+            "bbox values must be numbers (min lon, min lat, max lon, max lat); "
+            "e.g. bbox=-93.5,17.5,-92.5,18.5"
+        ) from None
+    if not all(math.isfinite(v) for v in values):
+        raise InvalidParameterError("bbox values must be finite numbers")
+    if len(values) == 6:
+        min_x, min_y, min_z, max_x, max_y, max_z = values
+        if min_z > max_z:
+            raise InvalidParameterError(
+                f"bbox min height {min_z:g} is above its max height {max_z:g}"
+            )
+    else:
+        min_x, min_y, max_x, max_y = values
+    for label, value, bound in (
+        ("min lon", min_x, 180),
+        ("max lon", max_x, 180),
+        ("min lat", min_y, 90),
+        ("max lat", max_y, 90),
+    ):
+        if not -bound <= value <= bound:
+            raise InvalidParameterError(f"bbox {label} {value:g} is outside -{bound}..{bound}")
+    if min_y > max_y:
+        raise InvalidParameterError(
+            f"bbox min lat {min_y:g} is north of max lat {max_y:g} (the order is min lon, "
+            "min lat, max lon, max lat)"
+        )
     return (min_x, min_y, max_x, max_y)
 
 

@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from layers._safety import SafeInput, check_file, extract_dataset, is_zip, remove_tree
 from layers.catalog import check_layer_name
@@ -31,27 +31,9 @@ from layers.workdirs import make_workdir
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from layers.catalog import LayerInfo
+    from layers.store_api import LayerWriter
 
 logger = logging.getLogger(__name__)
-
-
-class LayerStore(Protocol):
-    """What :func:`ingest` needs of a store (see :class:`layers.store.Store`)."""
-
-    def write_layer(
-        self,
-        name: str,
-        kind: LayerKind,
-        frame: gpd.GeoDataFrame,
-        report: ValidationReport,
-        *,
-        replace: bool = False,
-    ) -> LayerInfo: ...
-
-    def write_raster(
-        self, name: str, tif: Path, report: ValidationReport, *, replace: bool = False
-    ) -> LayerInfo: ...
 
 
 @dataclass
@@ -251,7 +233,7 @@ def _kind(kind: LayerKind | str) -> LayerKind:
 
 
 def ingest(
-    store: LayerStore,
+    store: LayerWriter,
     path: str | os.PathLike[str],
     kind: LayerKind | str,
     *,

@@ -50,9 +50,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyogrio
-import pyogrio.errors
-
+# pyogrio (GDAL's vector library, and with it geopandas and pandas) is imported by the
+# methods that read or write features: a command that only reads the catalog and writes a
+# proposal through sqlite3 (a route on a warm planning cache) never loads it.
 from layers.catalog import (
     CATALOG_FIELDS,
     CATALOG_TABLE,
@@ -249,6 +249,8 @@ class Store:
 
     def feature(self, name: str, fid: int) -> gpd.GeoDataFrame:
         """Return the one-row frame of feature ``fid`` of ``name``; ``NotFoundError`` if absent."""
+        import pyogrio.errors
+
         # The store numbers features 1, 2, ...; GDAL takes fids as 32-bit integers, and a
         # larger one would overflow rather than find nothing.
         if not 0 <= int(fid) <= _MAX_FID:
@@ -483,6 +485,9 @@ class Store:
         If a write replaced the layer between looking it up and reading it, the old table
         may be gone: look it up again once.
         """
+        import pyogrio
+        import pyogrio.errors
+
         for attempt in range(_READ_ATTEMPTS):
             row = self._vector_row(name)
             try:
@@ -498,6 +503,9 @@ class Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _matching_fids(self, name: str, bbox: BBox | None) -> list[int]:
+        import pyogrio.errors
+        import pyogrio.raw
+
         if bbox is not None and len(halves := bbox_halves(bbox)) > 1:
             # A feature touching both sides of the antimeridian is counted once.
             return sorted({fid for half in halves for fid in self._matching_fids(name, half)})
@@ -566,6 +574,7 @@ class Store:
         dropped; the file appears at its final path only once complete.
         """
         import geopandas as gpd
+        import pyogrio
         from shapely.geometry import Point
 
         tmp = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
@@ -595,6 +604,8 @@ class Store:
         physical: str,
     ) -> tuple[LayerInfo, dict[str, str]]:
         """Write ``frame`` to the new table ``physical`` and check it by reading it back."""
+        import pyogrio
+
         data = frame.reset_index(drop=True)
         # In batches, leaving the gate between them: while GDAL writes, Python's sqlite3
         # (every catalog lookup of every request) waits, so one long write of a big layer

@@ -98,8 +98,30 @@ class RecordTables(Protocol):
         ...
 
 
+class LayerWriter(Protocol):
+    """The two writes of a :class:`LayerStore`: all that loading a file needs of a store."""
+
+    def write_layer(
+        self,
+        name: str,
+        kind: LayerKind,
+        frame: gpd.GeoDataFrame,
+        report: ValidationReport,
+        *,
+        replace: bool = False,
+    ) -> LayerInfo:
+        """Store ``frame`` (EPSG:4326) as vector layer ``name``, atomically."""
+        ...
+
+    def write_raster(
+        self, name: str, tif: Path, report: ValidationReport, *, replace: bool = False
+    ) -> LayerInfo:
+        """Store GeoTIFF ``tif`` as raster layer ``name``, atomically."""
+        ...
+
+
 @runtime_checkable
-class LayerStore(Protocol):
+class LayerStore(LayerWriter, Protocol):
     """A store of layers, rasters, proposals and record tables (see the module docstring)."""
 
     def __hash__(self) -> int:
@@ -152,25 +174,7 @@ class LayerStore(Protocol):
         """A local GeoTIFF file holding raster layer ``name``."""
         ...
 
-    # writes
-    def write_layer(
-        self,
-        name: str,
-        kind: LayerKind,
-        frame: gpd.GeoDataFrame,
-        report: ValidationReport,
-        *,
-        replace: bool = False,
-    ) -> LayerInfo:
-        """Store ``frame`` (EPSG:4326) as vector layer ``name``, atomically."""
-        ...
-
-    def write_raster(
-        self, name: str, tif: Path, report: ValidationReport, *, replace: bool = False
-    ) -> LayerInfo:
-        """Store GeoTIFF ``tif`` as raster layer ``name``, atomically."""
-        ...
-
+    # writes: see LayerWriter
     def delete(self, name: str) -> None:
         """Remove layer ``name``; ``NotFoundError`` if there is none."""
         ...

@@ -47,7 +47,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,8 +93,9 @@ from layers.errors import (
 )
 from layers.kinds import LayerKind
 from layers.postgis_location import redact, split_location
+from layers.records_postgis import PostgisOwners, PostgisRecords, has_table
 from layers.report import ValidationReport
-from layers.store_api import NO_STORE_MESSAGE, fingerprint_of
+from layers.store_api import fingerprint_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -306,10 +307,7 @@ class PostgisStore:
         self._ready = True
 
     def _has_table(self, conn: psycopg.Connection[Any], table: str) -> bool:
-        found = conn.execute(
-            "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))", (self.schema, table)
-        ).fetchone()
-        return found is not None and found[0] is not None
+        return has_table(conn, self.schema, table)
 
     def _lock_layer(self, conn: psycopg.Connection[Any], name: str) -> None:
         """Take the write lock of layer ``name`` for this transaction, or time out."""
@@ -729,11 +727,16 @@ class PostgisStore:
 
     def record_tables(self) -> PostgisRecords:
         """The service's record tables in this store's schema."""
-        return PostgisRecords(self)
+        return PostgisRecords(
+            self._connection,
+            schema=self.schema,
+            lock_timeout=self.lock_timeout,
+            prepare=self._ensure,
+        )
 
     def service_owners(self) -> PostgisOwners:
         """Service processes' locks: session advisory locks in this database."""
-        return PostgisOwners(self)
+        return PostgisOwners(self._url, schema=self.schema, location=self.location)
 
     def side_folder(self, purpose: str) -> Path:
         """The folder ``<work dir>/<purpose>`` (not created here)."""
@@ -758,119 +761,6 @@ class PostgisStore:
 
     def _vector_row(self, conn: psycopg.Connection[Any], name: str) -> CatalogRow:
         return vector_row(self._row(conn, name))
-
-
-class _RecordSession:
-    """Runs portable ``?``-placeholder SQL on a psycopg connection."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
-
-
-class PostgisRecords:
-    """The record tables of a :class:`PostgisStore` (see :class:`layers.store_api.RecordTables`).
-
-    Writers take one advisory lock per store, so record-table transactions of one store
-    take turns, as ``BEGIN IMMEDIATE`` makes them in a GeoPackage.
-    """
-
-    def __init__(self, store: PostgisStore) -> None:
-        self._store = store
-
-    def exists(self, table: str) -> bool:
-        """Whether ``table`` has been created."""
-        with self._store._connection() as conn:
-            return self._store._has_table(conn, table)
-
-    @contextlib.contextmanager
-    def session(self) -> Iterator[_RecordSession]:
-        """A read session."""
-        with self._store._connection() as conn:
-            yield _RecordSession(conn)
-
-    @contextlib.contextmanager
-    def transaction(
-        self, *, create: tuple[str, Sequence[str], str] | None = None
-    ) -> Iterator[_RecordSession]:
-        """A transaction holding the store's record lock; creates ``create``'s table first."""
-        from psycopg import sql
-
-        store = self._store
-        if create is not None:
-            store._ensure()
-        with store._connection() as conn:
-            conn.execute(
-                sql.SQL("SET LOCAL lock_timeout = {}").format(
-                    sql.Literal(f"{int(store.lock_timeout * 1000)}ms")
-                )
-            )
-            conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext('records'))",
-                (f"trazo:{store.schema}",),
-            )
-            if create is not None:
-                table, ddl, description = create
-                for statement in ddl:
-                    conn.execute(statement)
-                conn.execute(
-                    sql.SQL("COMMENT ON TABLE {} IS {}").format(
-                        sql.Identifier(table), sql.Literal(description)
-                    )
-                )
-            elif not store._has_table(conn, CATALOG_TABLE):
-                raise NotFoundError(NO_STORE_MESSAGE, subject="layers")
-            yield _RecordSession(conn)
-
-
-class _HeldAdvisoryLock:
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
-
-    def release(self) -> None:
-        self._conn.close()  # the server lets a session's advisory locks go with it
-
-
-class PostgisOwners:
-    """Owner locks as session advisory locks on (store schema, owner), held on a connection
-    of their own for the owner's lifetime: a process that dies loses its connection, and
-    with it the lock, on whichever host it ran."""
-
-    def __init__(self, store: PostgisStore) -> None:
-        self._store = store
-
-    def _key(self, owner: str) -> tuple[str, str]:
-        return (f"trazo:{self._store.schema}:owners", owner)
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        import psycopg
-
-        try:
-            return psycopg.connect(self._store._url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as err:
-            log.warning("cannot connect to the PostGIS store %s: %s", self._store.location, err)
-            raise StoreBusyError("cannot connect to the PostGIS store; try again later") from err
-
-    def hold(self, owner: str) -> _HeldAdvisoryLock | None:
-        """Take ``owner``'s lock on a connection kept open; None if another holds it."""
-        conn = self._connect()
-        got = conn.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", self._key(owner)
-        ).fetchone()
-        if got is None or not got[0]:
-            conn.close()
-            return None
-        return _HeldAdvisoryLock(conn)
-
-    def alive(self, owner: str) -> bool:
-        """Whether some session (a live service process) holds ``owner``'s lock."""
-        with self._connect() as conn:
-            got = conn.execute(
-                "SELECT pg_try_advisory_lock(hashtext(%s), hashtext(%s))", self._key(owner)
-            ).fetchone()
-            return not (got is not None and got[0])  # taken here: nobody had it
 
 
 # ---------------------------------------------------------------------- helpers

@@ -1,10 +1,12 @@
 """The layers under a proposal: states, rights of way, fiber, subsea cables, localities.
 
-Each ``add_*`` function draws one layer kind from an EPSG:4326 GeoDataFrame onto a folium
-map (or feature group), adds its swatches to a :class:`~maps._html.Legend`, and returns the
-folium layer. Geometry is simplified to ``tolerance`` degrees and rounded to 5 decimals
-(about 1 m); only escaped popup and tooltip text travels with each feature, never the
-raw attributes.
+:func:`add_layer` draws one layer from an EPSG:4326 GeoDataFrame onto a folium map (or
+feature group), adds its swatches to a :class:`~maps._html.Legend`, and returns the folium
+layer. What differs by kind (each feature's popup, the style, the legend's swatches) is a
+``_*_look`` function; the drawing itself is written once (:func:`_draw`), and localities,
+clustered markers, have their own (:func:`add_localities`). Geometry is simplified to
+``tolerance`` degrees and rounded to 4 decimals (about 11 m; points keep 5, about 1 m);
+only escaped popup and tooltip text travels with each feature, never the raw attributes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,6 +58,7 @@ FIBER_STYLES: dict[str, dict[str, Any]] = {
     "existing": {"color": "#7fbfb1", "weight": 1.8, "dashArray": None},
     "planned": {"color": "#7fbfb1", "weight": 1.5, "dashArray": "6 4"},
 }
+FIBER_LABELS = {"existing": "Fiber", "planned": "Fiber (planned by others)"}
 SUBSEA_STYLE: dict[str, Any] = {"color": "#7d9cc4", "weight": 1.5, "opacity": 0.8}
 BASE_OPACITY = 0.8
 
@@ -126,53 +130,80 @@ def _yes_no(value: Any) -> str | None:
     return "yes" if bool(value) else "no"
 
 
+@dataclass(frozen=True)
+class _Look:
+    """How one layer kind is drawn.
+
+    ``properties`` builds each feature's escaped popup, tooltip and style from its row;
+    ``options`` go to :class:`SafeGeoJson` (``style``, ``icon_html``, ``pane``); ``symbols``
+    join the legend's "Existing" list and ``classes`` (title, swatches) is a section of its
+    own. Points are never simplified and keep 5 decimals (about 1 m).
+    """
+
+    properties: Callable[[dict[str, Any]], dict[str, Any]]
+    options: dict[str, Any]
+    symbols: tuple[str, ...] = ()
+    classes: tuple[str, list[str]] | None = None
+    points: bool = False
+
+
+def _draw(
+    parent: Element,
+    frame: gpd.GeoDataFrame,
+    look: _Look,
+    *,
+    name: str,
+    attribution: str,
+    legend: Legend | None,
+    tolerance: float,
+    show: bool,
+) -> SafeGeoJson:
+    """Add ``frame`` to ``parent`` as one :class:`SafeGeoJson` layer drawn as ``look`` says."""
+    collection = (
+        feature_collection(frame, look.properties)
+        if look.points
+        else feature_collection(frame, look.properties, tolerance=tolerance, decimals=BASE_DECIMALS)
+    )
+    layer = SafeGeoJson(collection, name=name, attribution=attribution, show=show, **look.options)
+    layer.add_to(parent)
+    if legend is not None:
+        legend.existing(list(look.symbols))
+        if look.classes is not None:
+            legend.section(*look.classes)
+        legend.source(attribution)
+    return layer
+
+
+def _category_style(styles: dict[str, dict[str, Any]], key: str, default: str) -> dict[str, Any]:
+    """The Leaflet style of category ``key`` (``default``'s if unknown), unset keys left out."""
+    style = styles.get(key, styles[default])
+    return {k: v for k, v in style.items() if v is not None}
+
+
+def _category_symbols(
+    styles: dict[str, dict[str, Any]], labels: dict[str, str], present: set[str]
+) -> list[str]:
+    """Legend lines of the categories of ``styles`` that are ``present``, in table order."""
+    return [
+        line_item(style["color"], labels[key], dash=style["dashArray"], weight=2)
+        for key, style in styles.items()
+        if key in present
+    ]
+
+
 def _breaks(values: np.ndarray, classes: int = 5) -> list[float]:
     """Class limits: quantiles, merged where they coincide."""
     limits = np.unique(np.quantile(values, np.linspace(0, 1, classes + 1)))
     return [float(v) for v in limits]
 
 
-def add_states(
-    parent: Element,
-    frame: gpd.GeoDataFrame,
-    *,
-    name: str = "States",
-    field: str | None = None,
-    attribution: str = "",
-    legend: Legend | None = None,
-    tolerance: float = 0.0,
-    show: bool = True,
-) -> SafeGeoJson:
-    """Draw state polygons as the light base of the map, shaded by ``field`` if given.
+def _states_look(frame: gpd.GeoDataFrame, name: str, field: str | None) -> _Look:
+    """State polygons as the light base of the map, shaded by ``field`` if given.
 
-    Parameters
-    ----------
-    parent
-        Map or feature group to add the layer to.
-    frame
-        A ``states`` layer.
-    name
-        Label in the layer control.
-    field
-        Numeric column for a five-class quantile choropleth (for example ``population``,
-        ``share_connected`` or ``population_unserved``); values between 0 and 1 read as
-        percentages. ``None`` draws plain land.
-    attribution
-        Credit line for the source.
-    legend
-        Legend to add the classes to.
-    tolerance
-        Simplification tolerance in degrees.
-
-    Returns
-    -------
-    SafeGeoJson
-        The layer, already added to ``parent``.
-
-    Raises
-    ------
-    ValueError
-        If ``field`` is not a numeric column of ``frame``.
+    ``field`` is a numeric column for a five-class quantile choropleth (for example
+    ``population``, ``share_connected`` or ``population_unserved``); values between 0 and 1
+    read as percentages. ``None`` draws plain land. ``ValueError`` if it is not a numeric
+    column of ``frame``.
     """
     colors: list[str] = []
     limits: list[float] = []
@@ -219,42 +250,24 @@ def add_states(
             "_style": {"fillColor": color_of(value)},
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
-        name=name,
-        style={"color": "#8d8d8d", "weight": 1, "fillOpacity": 0.6, "fillColor": LAND},
-        attribution=attribution,
-        show=show,
-    )
-    layer.add_to(parent)
-    if legend is not None:
-        if colors:
-            items = [
-                fill_item(color, _class_label(formatter, limits[i], limits[i + 1]))
-                for i, color in enumerate(colors)
-            ]
-            items.append(fill_item(LAND, "no data"))
-            legend.section(f"{name}: {field.replace('_', ' ') if field else ''}", items)
-        if attribution:
-            legend.source(attribution)
-    return layer
+    classes = None
+    if colors:
+        items = [
+            fill_item(color, _class_label(formatter, limits[i], limits[i + 1]))
+            for i, color in enumerate(colors)
+        ]
+        items.append(fill_item(LAND, "no data"))
+        classes = (f"{name}: {field.replace('_', ' ') if field else ''}", items)
+    style = {"color": "#8d8d8d", "weight": 1, "fillOpacity": 0.6, "fillColor": LAND}
+    return _Look(properties, {"style": style}, classes=classes)
 
 
 def _class_label(formatter: Callable[[object], str], low: float, high: float) -> str:
     return formatter(low) if low == high else f"{formatter(low)} – {formatter(high)}"
 
 
-def add_municipalities(
-    parent: Element,
-    frame: gpd.GeoDataFrame,
-    *,
-    name: str = "Municipalities",
-    attribution: str = "",
-    legend: Legend | None = None,
-    tolerance: float = 0.0,
-    show: bool = False,
-) -> SafeGeoJson:
-    """Draw municipality outlines, hidden until switched on (they are many)."""
+def _municipalities_look(frame: gpd.GeoDataFrame) -> _Look:
+    """Municipality outlines (hidden at opening by the caller: they are many)."""
 
     def properties(row: dict[str, Any]) -> dict[str, Any]:
         title = _get(row, "name") or _get(row, "cvegeo") or "Municipality"
@@ -266,36 +279,16 @@ def add_municipalities(
             ),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
-        name=name,
-        style={"color": "#9a9a9a", "weight": 0.8, "fill": False},
-        attribution=attribution,
-        show=show,
-    )
-    layer.add_to(parent)
-    if legend is not None and attribution:
-        legend.source(attribution)
-    return layer
+    return _Look(properties, {"style": {"color": "#9a9a9a", "weight": 0.8, "fill": False}})
 
 
-def add_rights_of_way(
-    parent: Element,
-    frame: gpd.GeoDataFrame,
-    *,
-    name: str = "Rights of way",
-    attribution: str = "",
-    legend: Legend | None = None,
-    tolerance: float = 0.0,
-    show: bool = True,
-) -> SafeGeoJson:
-    """Draw rights of way, each ``row_type`` in its own color and dash pattern."""
+def _rights_of_way_look(frame: gpd.GeoDataFrame) -> _Look:
+    """Rights of way, each ``row_type`` in its own color and dash pattern."""
 
     def properties(row: dict[str, Any]) -> dict[str, Any]:
         row_type = str(_get(row, "row_type") or "other").lower()
         label = ROW_LABELS.get(row_type, row_type)
         title = _get(row, "name") or f"{label} right of way"
-        style = ROW_STYLES.get(row_type, ROW_STYLES["other"])
         return {
             "_tooltip": esc(f"{label}: {title}"),
             "_popup": popup(
@@ -306,48 +299,21 @@ def add_rights_of_way(
                     ("Status", _get(row, "status")),
                 ],
             ),
-            "_style": {k: v for k, v in style.items() if v is not None},
+            "_style": _category_style(ROW_STYLES, row_type, "other"),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
-        name=name,
-        style={"opacity": BASE_OPACITY},
-        attribution=attribution,
-        show=show,
-    )
-    layer.add_to(parent)
-    if legend is not None:
-        present = {str(v).lower() for v in frame.get("row_type", []) if not is_missing(v)}
-        legend.existing(
-            [
-                line_item(style["color"], ROW_LABELS[kind], dash=style["dashArray"], weight=2)
-                for kind, style in ROW_STYLES.items()
-                if kind in present
-            ]
-        )
-        if attribution:
-            legend.source(attribution)
-    return layer
+    present = {str(v).lower() for v in frame.get("row_type", []) if not is_missing(v)}
+    symbols = tuple(_category_symbols(ROW_STYLES, ROW_LABELS, present))
+    return _Look(properties, {"style": {"opacity": BASE_OPACITY}}, symbols=symbols)
 
 
-def add_fiber(
-    parent: Element,
-    frame: gpd.GeoDataFrame,
-    *,
-    name: str = "Existing fiber",
-    attribution: str = "",
-    legend: Legend | None = None,
-    tolerance: float = 0.0,
-    show: bool = True,
-) -> SafeGeoJson:
-    """Draw fiber routes; planned ones dashed."""
+def _fiber_look(frame: gpd.GeoDataFrame) -> _Look:
+    """Fiber routes; planned ones dashed."""
 
     def properties(row: dict[str, Any]) -> dict[str, Any]:
         status = str(_get(row, "status") or "existing").lower()
         operator = _get(row, "operator")
         title = _get(row, "name") or operator or "Fiber route"
-        style = FIBER_STYLES.get(status, FIBER_STYLES["existing"])
         return {
             "_tooltip": esc(f"Fiber: {title}"),
             "_popup": popup(
@@ -359,47 +325,17 @@ def add_fiber(
                     ("Fibers", fmt.count(_get(row, "fibers"))),
                 ],
             ),
-            "_style": {k: v for k, v in style.items() if v is not None},
+            "_style": _category_style(FIBER_STYLES, status, "existing"),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
-        name=name,
-        style={"opacity": BASE_OPACITY},
-        attribution=attribution,
-        show=show,
-    )
-    layer.add_to(parent)
-    if legend is not None:
-        statuses = {str(v).lower() for v in frame.get("status", []) if not is_missing(v)}
-        legend.existing(
-            [
-                line_item(
-                    style["color"],
-                    "Fiber" if status == "existing" else "Fiber (planned by others)",
-                    dash=style["dashArray"],
-                    weight=2,
-                )
-                for status, style in FIBER_STYLES.items()
-                if status in statuses or (status == "existing" and not statuses)
-            ]
-        )
-        if attribution:
-            legend.source(attribution)
-    return layer
+    # a layer with no status column is existing fiber: the legend still shows its line
+    statuses = {str(v).lower() for v in frame.get("status", []) if not is_missing(v)}
+    symbols = tuple(_category_symbols(FIBER_STYLES, FIBER_LABELS, statuses or {"existing"}))
+    return _Look(properties, {"style": {"opacity": BASE_OPACITY}}, symbols=symbols)
 
 
-def add_subsea_cables(
-    parent: Element,
-    frame: gpd.GeoDataFrame,
-    *,
-    name: str = "Subsea cables",
-    attribution: str = "",
-    legend: Legend | None = None,
-    tolerance: float = 0.0,
-    show: bool = True,
-) -> SafeGeoJson:
-    """Draw subsea cable routes."""
+def _subsea_cables_look(frame: gpd.GeoDataFrame) -> _Look:
+    """Subsea cable routes."""
 
     def properties(row: dict[str, Any]) -> dict[str, Any]:
         title = _get(row, "name") or "Subsea cable"
@@ -416,35 +352,16 @@ def add_subsea_cables(
             ),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties, tolerance=tolerance, decimals=BASE_DECIMALS),
-        name=name,
-        style=SUBSEA_STYLE,
-        attribution=attribution,
-        show=show,
-    )
-    layer.add_to(parent)
-    if legend is not None:
-        legend.existing([line_item(SUBSEA_STYLE["color"], "Subsea cable", weight=2)])
-        if attribution:
-            legend.source(attribution)
-    return layer
+    symbols = (line_item(SUBSEA_STYLE["color"], "Subsea cable", weight=2),)
+    return _Look(properties, {"style": SUBSEA_STYLE}, symbols=symbols)
 
 
 def _tbps(value: Any) -> str | None:
     return None if value is None else f"{float(value):,.1f} Tbps"
 
 
-def add_landings(
-    parent: Element,
-    frame: gpd.GeoDataFrame,
-    *,
-    name: str = "Cable landing points",
-    attribution: str = "",
-    legend: Legend | None = None,
-    show: bool = True,
-) -> SafeGeoJson:
-    """Draw subsea cable landing points as icons; popups list cables and ready-for-service year."""
+def _landings_look(frame: gpd.GeoDataFrame) -> _Look:
+    """Subsea cable landing points as icons; popups list cables and ready-for-service year."""
 
     def properties(row: dict[str, Any]) -> dict[str, Any]:
         title = _get(row, "name") or "Landing point"
@@ -461,20 +378,20 @@ def add_landings(
             ),
         }
 
-    layer = SafeGeoJson(
-        feature_collection(frame, properties),
-        name=name,
-        attribution=attribution,
-        icon_html=LANDING_ICON,
-        pane=PLACES_PANE,
-        show=show,
-    )
-    layer.add_to(parent)
-    if legend is not None:
-        legend.existing([symbol_item(LANDING_ICON, "Cable landing point")])
-        if attribution:
-            legend.source(attribution)
-    return layer
+    options = {"icon_html": LANDING_ICON, "pane": PLACES_PANE}
+    symbols = (symbol_item(LANDING_ICON, "Cable landing point"),)
+    return _Look(properties, options, symbols=symbols, points=True)
+
+
+_LOOKS: dict[LayerKind, Callable[[gpd.GeoDataFrame], _Look]] = {
+    LayerKind.MUNICIPALITIES: _municipalities_look,
+    LayerKind.RIGHTS_OF_WAY: _rights_of_way_look,
+    LayerKind.FIBER_ROUTES: _fiber_look,
+    LayerKind.SUBSEA_CABLES: _subsea_cables_look,
+    LayerKind.SUBSEA_LANDINGS: _landings_look,
+}
+"""How each kind is drawn, but states (their look takes the choropleth field) and
+localities (clustered markers, :func:`add_localities`)."""
 
 
 def locality_radius(population: float) -> float:
@@ -601,36 +518,69 @@ def add_layer(
 ) -> Element | None:
     """Draw ``frame`` the way its kind is drawn; rasters are not drawn (returns ``None``).
 
-    ``show`` is whether the layer is on when the map opens (it is in the layer list either
-    way).
+    Parameters
+    ----------
+    parent
+        Map or feature group to add the layer to.
+    kind
+        The layer's kind: what its features are and so how they are drawn.
+    frame
+        The layer, in EPSG:4326.
+    name
+        Label in the layer control.
+    attribution
+        Credit line for the source.
+    legend
+        Legend to add the layer's swatches (and a choropleth's classes) to.
+    tolerance
+        Simplification tolerance in degrees (lines and polygons).
+    choropleth_field
+        States only: numeric column for a five-class quantile choropleth (for example
+        ``population``, ``share_connected`` or ``population_unserved``); values between 0
+        and 1 read as percentages. ``None`` draws plain land.
+    bbox, min_population, max_localities
+        Localities only: see :func:`add_localities`.
+    show
+        Whether the layer is on when the map opens (it is in the layer list either way).
+
+    Returns
+    -------
+    Element or None
+        The layer, already added to ``parent``; ``None`` for a raster, or for localities
+        when none passes the filters.
+
+    Raises
+    ------
+    ValueError
+        If ``choropleth_field`` is not a numeric column of a states layer.
     """
     layer_kind = LayerKind(kind)
-    common: dict[str, Any] = {
-        "name": name,
-        "attribution": attribution,
-        "legend": legend,
-        "show": show,
-    }
-    if layer_kind is LayerKind.STATES:
-        return add_states(parent, frame, field=choropleth_field, tolerance=tolerance, **common)
-    if layer_kind is LayerKind.MUNICIPALITIES:
-        return add_municipalities(parent, frame, tolerance=tolerance, **common)
-    if layer_kind is LayerKind.RIGHTS_OF_WAY:
-        return add_rights_of_way(parent, frame, tolerance=tolerance, **common)
-    if layer_kind is LayerKind.FIBER_ROUTES:
-        return add_fiber(parent, frame, tolerance=tolerance, **common)
-    if layer_kind is LayerKind.SUBSEA_CABLES:
-        return add_subsea_cables(parent, frame, tolerance=tolerance, **common)
-    if layer_kind is LayerKind.SUBSEA_LANDINGS:
-        return add_landings(parent, frame, **common)
     if layer_kind is LayerKind.LOCALITIES:
         return add_localities(
             parent,
             frame,
+            name=name,
+            attribution=attribution,
+            legend=legend,
             bbox=bbox,
             min_population=min_population,
             max_localities=max_localities,
-            **common,
+            show=show,
         )
-    logger.info("layer %s is a %s layer; maps do not draw rasters", name, layer_kind.value)
-    return None
+    if layer_kind is LayerKind.STATES:
+        look = _states_look(frame, name, choropleth_field)
+    elif layer_kind in _LOOKS:
+        look = _LOOKS[layer_kind](frame)
+    else:
+        logger.info("layer %s is a %s layer; maps do not draw rasters", name, layer_kind.value)
+        return None
+    return _draw(
+        parent,
+        frame,
+        look,
+        name=name,
+        attribution=attribution,
+        legend=legend,
+        tolerance=tolerance,
+        show=show,
+    )

@@ -366,7 +366,6 @@ def add_proposal(
         part = frame[frame["role"] == role]
         role_label = ROLE_LABELS.get(role, role.replace("-", " "))
         name = label if len(roles) == 1 else f"{label} ({role_label})"
-        group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
         width = role_style(role)["weight"] + 3
 
         def under(row: dict[str, Any], width: float = width) -> dict[str, Any]:
@@ -374,35 +373,20 @@ def add_proposal(
             # dashed line through which a click would reach the layer below.
             return {**_segment_properties(row), "_style": {"weight": width}}
 
-        SafeGeoJson(
+        casing_layer = SafeGeoJson(
             feature_collection(part, under),
             name=f"{name} outline",
             style={"color": casing, "opacity": 0.95, "lineCap": "round", "lineJoin": "round"},
             control=False,
             pane="trazo-proposal-casing",
-        ).add_to(group)
-        SafeGeoJson(
-            feature_collection(part, _segment_properties),
-            name=name,
-            control=False,
-            pane="trazo-proposal",
-        ).add_to(group)
-        group.add_to(m)
-        groups.append(group)
+        )
+        groups.append(_group(m, name, casing_layer, _layer(part, _segment_properties, name)))
     for role in MARKER_ROLES:
         part = markers[markers["role"] == role]
         if part.empty:
             continue
         name = f"{label}: {MARKER_GROUP_NAMES[role]}"
-        group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
-        SafeGeoJson(
-            feature_collection(part, _marker_properties),
-            name=name,
-            control=False,
-            pane="trazo-proposal",
-        ).add_to(group)
-        group.add_to(m)
-        groups.append(group)
+        groups.append(_group(m, name, _layer(part, _marker_properties, name)))
     if legend is not None:
         add_legend(legend, [proposal])
     return groups
@@ -490,6 +474,24 @@ ROLE_LABELS = {
 
 
 _ROLE_LEGEND = {"diverse-b": "route B, sharing no corridor with A"}
+
+
+def _layer(
+    part: gpd.GeoDataFrame, properties: Callable[[dict[str, Any]], dict[str, Any]], name: str
+) -> SafeGeoJson:
+    """Features of a proposal in its pane, listed in the layer control by their group."""
+    return SafeGeoJson(
+        feature_collection(part, properties), name=name, control=False, pane="trazo-proposal"
+    )
+
+
+def _group(m: folium.Map, name: str, *layers: SafeGeoJson) -> folium.FeatureGroup:
+    """One entry ``name`` of the layer control holding ``layers``, on at opening."""
+    group = folium.FeatureGroup(name=esc(name), overlay=True, show=True)
+    for layer in layers:
+        layer.add_to(group)
+    group.add_to(m)
+    return group
 
 
 def add_legend(

@@ -343,13 +343,7 @@ def layers_map(
     title: str,
     attributions: Mapping[str, str] | Iterable[str] | None = None,
     focus_bbox: Bbox | None = None,
-    choropleth_field: str | None = None,
-    tiles_url: str | None = None,
-    tiles_attribution: str = "",
-    labels: Mapping[str, str] | None = None,
-    min_population: int = 1000,
-    max_localities: int = 5000,
-    simplify_tolerance: float | None = None,
+    **options: Any,
 ) -> folium.Map:
     """A map of layers: states, rights of way, fiber, subsea cables, localities.
 
@@ -366,6 +360,9 @@ def layers_map(
         Area of interest (west, south, east, north) in degrees: the view and the localities
         drawn; features farther than half its size from it are left out. Default: all the
         data.
+
+    Other Parameters
+    ----------------
     choropleth_field
         Numeric state column to shade states by (``population``, ``share_connected``...).
     tiles_url, tiles_attribution
@@ -395,33 +392,16 @@ def layers_map(
     >>> type(m).__name__
     'Map'
     """
-    per_layer, general = _sources(attributions)
-    area = focus_bbox or _frames_bbox(frames) or MEXICO_BBOX
-    tolerance = _tolerance(area, simplify_tolerance)
-    m = _new_map(title, area, tiles_url, tiles_attribution)
-    legend = Legend()
-    _draw_frames(
-        m,
+    # a map of no proposal: the proposals' map with an empty list and no figures panel
+    return proposals_map(
+        [],
         frames,
-        legend,
-        attributions=per_layer,
-        labels=labels or {},
-        area=area,
-        choropleth_field=choropleth_field,
-        tolerance=tolerance,
-        min_population=min_population,
-        max_localities=max_localities,
-    )
-    extra = [*general, tiles_attribution] if tiles_url else general
-    return _finish(
-        m,
         title=title,
-        legend=legend,
-        frames=frames,
-        area=area,
-        extra_sources=extra,
-        summary=None,
-        places=_labelled_places([], frames, area),
+        attributions=attributions,
+        focus_bbox=focus_bbox,
+        summary="",
+        summary_class="trazo-summary",
+        **options,
     )
 
 

@@ -29,7 +29,7 @@ from pydantic import (
 
 from layers.bundled_data import BUNDLED_DATA_DIR
 from layers.errors import CostModelError
-from planner._toml import read_toml
+from planner._toml import problem_location, read_toml
 
 DEFAULT_COST_MODEL_PATH = BUNDLED_DATA_DIR / "cost_model.toml"
 
@@ -578,12 +578,7 @@ def _validate(raw: dict[str, Any], label: str) -> CostModel:
 
 
 def _describe_error(error: Any) -> str:
-    loc = ""
-    for part in error["loc"]:
-        if isinstance(part, int):
-            loc += f"[{part}]"
-        else:
-            loc += f".{part}" if loc else str(part)
+    loc = problem_location(error["loc"])
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "greater_than":

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 PlaceKind = Literal["point", "landing", "locality"]
 
 #: Everyday names of states whose INEGI name is longer, normalised (see :func:`normalize_name`).
-_STATE_ALIASES: dict[str, str] = {
+STATE_ALIASES: dict[str, str] = {
     "cdmx": "ciudad de mexico",
     "df": "ciudad de mexico",
     "distrito federal": "ciudad de mexico",
@@ -79,6 +79,8 @@ _STATE_ALIASES: dict[str, str] = {
     "michoacan": "michoacan de ocampo",
     "veracruz": "veracruz de ignacio de la llave",
 }
+
+
 ALIASES_FILE = BUNDLED_DATA_DIR / "place_aliases.toml"
 """The bundled names people use for cities (state capitals, Mexico City), with INEGI keys."""
 URBAN_POPULATION = 2_500
@@ -90,6 +92,21 @@ _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _LON_LAT = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})\s*$")
 _PREFIX = re.compile(r"^\s*(landing|locality|point)\s*:\s*(.*)$", re.IGNORECASE)
 _CVEGEO = re.compile(r"^\d{9}$")
+
+
+def names_state(wanted: str, state: str) -> bool:
+    """Whether ``wanted`` names ``state``: its INEGI name or an everyday one (STATE_ALIASES).
+
+    Both are normalised names (see :func:`normalize_name`).
+
+    Examples
+    --------
+    >>> names_state("cdmx", "ciudad de mexico"), names_state("tabasco", "tabasco")
+    (True, True)
+    >>> names_state("veracruz", "tabasco")
+    False
+    """
+    return wanted == state or STATE_ALIASES.get(wanted) == state
 
 
 @dataclass(frozen=True)
@@ -120,7 +137,7 @@ class PlaceAliases:
             head, _, tail = wanted.rpartition(",")
             state = normalize_name(entry.state)
             tail = tail.strip()
-            if head.strip() == alias and (tail == state or _STATE_ALIASES.get(tail) == state):
+            if head.strip() == alias and names_state(tail, state):
                 return entry
         return None
 
@@ -470,8 +487,7 @@ class _Table:
         state = self.states[index]
         if state is None:
             return False
-        state = normalize_name(state)
-        return state == qualifier or _STATE_ALIASES.get(qualifier) == state
+        return names_state(qualifier, normalize_name(state))
 
     def municipality_is(self, index: int, qualifier: str) -> bool:
         municipality = self.municipalities[index]

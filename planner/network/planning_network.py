@@ -88,7 +88,8 @@ class PlanningNetwork:
     places
         Node of each attached place, by :func:`place_key`.
     corridor_lines
-        The corridor edges as lines, for the terrain surface (built on first use).
+        The corridor edges as lines, for the terrain surface (built with the network, or
+        on first use by a network made otherwise).
     caveats
         Layer name to what the layer really is when it stands in for something else (from
         the store's catalog); proposals reusing such a layer say so.
@@ -269,6 +270,9 @@ def build_network(
     network.bridges, network.subsea_bridges = bridge_components(
         graph, cost_model, max_bridge_km=max_bridge_km, network=network
     )
+    # kept with the network, and so in the build cache: every process would otherwise
+    # rebuild it from the graph on its first copy
+    network.corridor_lines = _corridor_lines(graph)
     logger.info(
         "planning network: %d nodes, %d edges, %d bridges (%d subsea)",
         graph.number_of_nodes(),

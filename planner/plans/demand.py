@@ -41,10 +41,7 @@ from layers.errors import (
     InvalidAreaError,
     TrazoError,
 )
-from planner.network.places import (
-    _STATE_ALIASES,
-    normalize_name,
-)
+from planner.network.places import names_state, normalize_name
 
 AreaKind = Literal["state", "municipality", "polygon"]
 DEMAND_METHODS: tuple[str, ...] = (
@@ -290,8 +287,7 @@ def select_area(
 
 
 def _state_matches(name: str, wanted: str) -> bool:
-    normal = normalize_name(name)
-    return normal == wanted or _STATE_ALIASES.get(wanted) == normal
+    return names_state(wanted, normalize_name(name))
 
 
 def _state_rows(names: Sequence[str | None], wanted: str) -> list[int]:

@@ -35,7 +35,6 @@ and the key, e.g. ``tabasco.toml: steps[1].ring: must be true or false``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -54,7 +53,7 @@ from layers.errors import (
     ScenarioError,
     ScenarioNotFoundError,
 )
-from planner._toml import read_toml
+from planner._toml import problem_location, read_toml
 from planner.network.cost_model import load_cost_model
 
 DEFAULT_SCENARIO_DIR = BUNDLED_DATA_DIR / "scenarios"
@@ -328,21 +327,8 @@ def find_scenario(name_or_path: str, directory: Path = DEFAULT_SCENARIO_DIR) -> 
 
 def _describe(error: Any) -> str:
     """One validation problem as ``key.path: what is wrong``."""
-    loc = ""
-    parts: Sequence[Any] = error["loc"]
-    for position, part in enumerate(parts):
-        # a step's kind tag sits in the location between its index and its key
-        if (
-            isinstance(part, str)
-            and part in STEP_KINDS
-            and position > 0
-            and isinstance(parts[position - 1], int)
-        ):
-            continue
-        if isinstance(part, int):
-            loc += f"[{part}]"
-        else:
-            loc += f".{part}" if loc else str(part)
+    # a step's kind tag sits in the location between its index and its key
+    loc = problem_location(error["loc"], tags=STEP_KINDS)
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "missing":

@@ -1,4 +1,4 @@
-"""The binary min-heap every compiled search shares: float keys, int64 values, in arrays.
+"""The binary min-heap every search shares: float keys, int64 values, in arrays.
 
 numba cannot use :mod:`heapq` on typed arrays, so the searches keep their queue in two
 arrays (keys and values) and a size. A search that can bound its queue preallocates the
@@ -8,19 +8,21 @@ bounded searches do not pay for it). Both sift by moving a hole instead of swapp
 write per array per level. Ties keep the order a swapping heap would give (an entry rises
 only past a strictly larger key and sinks only below a strictly smaller one), so the
 searches' answers do not depend on which heap they ran on.
+
+These are plain Python functions: :mod:`planner.search.kernels` compiles them, with the
+searches that call them, and the same code runs interpreted where a process's first search
+does not pay for loading the compiled kernels (:mod:`planner.search.shortest_paths`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@njit(cache=True)
 def push(keys: FloatArray, values: IntArray, size: int, key: float, value: int) -> int:
     """Add ``value`` with priority ``key`` to arrays with room for it; returns the new size."""
     i = size
@@ -36,7 +38,6 @@ def push(keys: FloatArray, values: IntArray, size: int, key: float, value: int) 
     return size + 1
 
 
-@njit(cache=True)
 def push_growing(
     keys: FloatArray, values: IntArray, size: int, key: float, value: int
 ) -> tuple[FloatArray, IntArray, int]:
@@ -51,7 +52,6 @@ def push_growing(
     return keys, values, push(keys, values, size, key, value)
 
 
-@njit(cache=True)
 def pop(keys: FloatArray, values: IntArray, size: int) -> tuple[float, int, int]:
     """Remove the entry of least key; returns its key, its value and the new size."""
     key = keys[0]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from planner.search._heap import pop, push_growing
+from planner.search.kernels import pop, push_growing
 
 _EPS = 1e-9
 

@@ -12,6 +12,16 @@ the graph. That bound holds for any non-negative weight (length, cost), so the s
 exact; when some edge costs nothing for its length the potential is zero and it is a plain
 bidirectional Dijkstra. Multi-source (Voronoi) search runs on scipy's ``csgraph``.
 
+The searches are plain Python functions here, compiled with numba by
+:mod:`planner.search.kernels` when first needed. Importing numba and loading the compiled
+kernels from its cache costs about half a second per process, a hundred times what one
+point-to-point search on a national corridor network takes interpreted (a few
+milliseconds at 17,000 CSR entries). So a process's first point-to-point search on a graph
+of at most :data:`INTERPRETED_MAX_ENTRIES` entries runs the same code interpreted (a
+command that plans one route never loads numba), and later searches load the kernels.
+Both run the same operations in the same order on IEEE doubles, so the answer, ties
+included, does not depend on which one ran.
+
 The tests check every search against networkx (``tests/planner/nx_reference.py``).
 """
 
@@ -26,10 +36,9 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
-from planner.search._heap import pop, push
+from planner.search import _plain_searches
 from planner.search.csr_graph import BoolArray, CSRGraph, FloatArray, IntArray
 from planner.search.snapshot_patch import patched_snapshot
 
@@ -77,112 +86,6 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
 # ---------------------------------------------------------------------------- kernels
 
 
-@njit(cache=True)
-def _chord(xyz: FloatArray, a: int, b: int) -> float:
-    dx = xyz[a, 0] - xyz[b, 0]
-    dy = xyz[a, 1] - xyz[b, 1]
-    dz = xyz[a, 2] - xyz[b, 2]
-    return float(np.sqrt(dx * dx + dy * dy + dz * dz))
-
-
-@njit(cache=True)
-def _bidirectional(
-    indptr: IntArray,
-    indices: IntArray,
-    data: FloatArray,
-    s: int,
-    t: int,
-    xyz: FloatArray,
-    alpha: float,
-    node_blocked: BoolArray,
-    entry_blocked: BoolArray,
-) -> tuple[float, IntArray]:
-    """Bidirectional Dijkstra with average potentials; returns (cost, node path)."""
-    n = indptr.size - 1
-    if s == t:
-        return 0.0, np.array([s], dtype=np.int64)
-    cap = indices.size + 2
-    gf = np.full(n, np.inf)
-    gr = np.full(n, np.inf)
-    pf = np.full(n, -1, dtype=np.int64)
-    pr = np.full(n, -1, dtype=np.int64)
-    done_f = np.zeros(n, dtype=np.bool_)
-    done_r = np.zeros(n, dtype=np.bool_)
-    pot = np.full(n, np.nan)
-    kf = np.empty(cap)
-    vf = np.empty(cap, dtype=np.int64)
-    kr = np.empty(cap)
-    vr = np.empty(cap, dtype=np.int64)
-    gf[s] = 0.0
-    gr[t] = 0.0
-    half = 0.5 * alpha
-    pot_s = half * (_chord(xyz, s, t) - 0.0)
-    pot_t = half * (0.0 - _chord(xyz, t, s))
-    pot[s] = pot_s
-    pot[t] = pot_t
-    nf = push(kf, vf, 0, pot_s, s)
-    nr = push(kr, vr, 0, -pot_t, t)
-    mu = np.inf
-    meet = -1
-    while nf > 0 and nr > 0:
-        if kf[0] + kr[0] >= mu:
-            break
-        forward = kf[0] <= kr[0]
-        if forward:
-            _, u, nf = pop(kf, vf, nf)
-            if done_f[u]:
-                continue
-            done_f[u] = True
-            g_here, g_mine, g_other, p_mine, done_mine = gf[u], gf, gr, pf, done_f
-        else:
-            _, u, nr = pop(kr, vr, nr)
-            if done_r[u]:
-                continue
-            done_r[u] = True
-            g_here, g_mine, g_other, p_mine, done_mine = gr[u], gr, gf, pr, done_r
-        for k in range(indptr[u], indptr[u + 1]):
-            if entry_blocked[k]:
-                continue
-            v = indices[k]
-            if node_blocked[v] or done_mine[v]:
-                continue
-            g = g_here + data[k]
-            if g < g_mine[v]:
-                g_mine[v] = g
-                p_mine[v] = u
-                if np.isnan(pot[v]):
-                    pot[v] = half * (_chord(xyz, v, t) - _chord(xyz, v, s))
-                if forward:
-                    nf = push(kf, vf, nf, g + pot[v], v)
-                else:
-                    nr = push(kr, vr, nr, g - pot[v], v)
-                total = g + g_other[v]
-                if total < mu:
-                    mu = total
-                    meet = v
-    if meet < 0:
-        return np.inf, np.empty(0, dtype=np.int64)
-    head = []
-    v = meet
-    while v != -1:
-        head.append(v)
-        v = pf[v]
-    path = np.empty(len(head), dtype=np.int64)
-    for i in range(len(head)):
-        path[i] = head[len(head) - 1 - i]
-    tail = []
-    v = pr[meet]
-    while v != -1:
-        tail.append(v)
-        v = pr[v]
-    out = np.empty(path.size + len(tail), dtype=np.int64)
-    out[: path.size] = path
-    for i in range(len(tail)):
-        out[path.size + i] = tail[i]
-    return mu, out
-
-
-@njit(cache=True)
 def astar(
     indptr: IntArray,
     indices: IntArray,
@@ -195,42 +98,32 @@ def astar(
 ) -> tuple[FloatArray, IntArray, IntArray]:
     """A* (Dijkstra when ``h`` is zero) over CSR rows from ``s``; stops at ``t`` unless ``t < 0``.
 
-    ``indptr``, ``indices`` and ``data`` are a CSR graph's arrays (:class:`CSRGraph`), ``h``
-    an admissible estimate of the distance to ``t`` per row (zeros for Dijkstra), and the
-    searches skip rows in ``node_blocked`` and entries in ``entry_blocked``. Returns
-    distances, predecessor node and predecessor entry of every reached node. Parallel
-    entries (the same pair twice) are allowed.
+    Compiled :func:`planner.search._plain_searches.astar`: ``h`` is an admissible estimate of
+    the distance to ``t`` per row (zeros for Dijkstra); returns distances, predecessor node
+    and predecessor entry of every reached node.
     """
-    n = indptr.size - 1
-    cap = indices.size + 2
-    g = np.full(n, np.inf)
-    pred = np.full(n, -1, dtype=np.int64)
-    pred_entry = np.full(n, -1, dtype=np.int64)
-    done = np.zeros(n, dtype=np.bool_)
-    keys = np.empty(cap)
-    vals = np.empty(cap, dtype=np.int64)
-    g[s] = 0.0
-    size = push(keys, vals, 0, h[s], s)
-    while size > 0:
-        _, u, size = pop(keys, vals, size)
-        if done[u]:
-            continue
-        done[u] = True
-        if u == t:
-            break
-        for k in range(indptr[u], indptr[u + 1]):
-            if entry_blocked[k]:
-                continue
-            v = indices[k]
-            if node_blocked[v] or done[v]:
-                continue
-            cand = g[u] + data[k]
-            if cand < g[v]:
-                g[v] = cand
-                pred[v] = u
-                pred_entry[v] = k
-                size = push(keys, vals, size, cand + h[v], v)
-    return g, pred, pred_entry
+    from planner.search.kernels import astar as compiled
+
+    return compiled(indptr, indices, data, s, t, h, node_blocked, entry_blocked)
+
+
+INTERPRETED_MAX_ENTRIES = 100_000
+"""CSR entries up to which a process's first point-to-point search runs interpreted. Worst
+case (every entry relaxed) that is about 0.1 s, less than loading the compiled kernels."""
+
+_first_search = [True]
+"""Whether no point-to-point search has run in this process yet."""
+
+
+def _point_to_point(csr: CSRGraph) -> Any:
+    """The bidirectional search to run on ``csr``: interpreted for a process's first search
+    on a small graph, else compiled (see the module doc)."""
+    first, _first_search[0] = _first_search[0], False
+    if first and csr.indices.size <= INTERPRETED_MAX_ENTRIES:
+        return _plain_searches.bidirectional
+    from planner.search.kernels import bidirectional
+
+    return bidirectional
 
 
 # ---------------------------------------------------------------------------- engine API
@@ -253,7 +146,7 @@ def shortest_path_rows(
         node_blocked = np.zeros(csr.n, dtype=np.bool_)
     if entry_blocked is None:
         entry_blocked = np.zeros(csr.indices.size, dtype=np.bool_)
-    cost, path = _bidirectional(
+    cost, path = _point_to_point(csr)(
         csr.indptr,
         csr.indices,
         csr.data,

@@ -328,7 +328,7 @@ def test_a_full_disk_is_a_413_without_server_paths(
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(store.path))
 
-    monkeypatch.setattr("layers.store.pyogrio.write_dataframe", full)
+    monkeypatch.setattr("pyogrio.write_dataframe", full)  # as the store calls it
     csv = (DATA / "tabasco_localities.csv").read_bytes()
     response = client.post(
         "/layers", data={"kind": "localities"}, files={"file": ("more.csv", csv)}

@@ -36,3 +36,31 @@ def test_the_plan_group_imports_no_planner_cluster_map_or_service() -> None:
     imported = _imported_after(code)
     assert imported.isdisjoint(HEAVY)
     assert "networkx" not in imported
+
+
+def test_a_route_on_a_warm_store_imports_neither_gdal_vectors_nor_numba(tmp_path: Path) -> None:
+    """With the planning cache built, a route reads the catalog and writes its proposal
+    with sqlite3 alone: GDAL's vector library (pyogrio) is not even imported; its one
+    search runs interpreted, without loading numba's compiled kernels."""
+    from layers.ingest import ingest
+    from layers.store import Store
+    from usecases.context import planning_context
+
+    road = tmp_path / "road.geojson"
+    line = {"type": "LineString", "coordinates": [[-93.0, 17.0], [-93.0, 18.0]]}
+    feature = {"type": "Feature", "properties": {"row_type": "highway"}, "geometry": line}
+    road.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    store = Store(tmp_path / "store.gpkg")
+    ingest(store, road, "rights_of_way", name="roads")
+    planning_context(store)  # builds the cache, as the first command would
+    code = (
+        "import os, sys\n"
+        f"os.environ['TRAZO_STORE'] = {str(store.path)!r}\n"
+        "from api.cli import app\n"
+        "sys.argv = ['trazo', 'plan', 'route', '--from=-93.0,17.2', '--to=-93.0,17.8']\n"
+        "try:\n    app()\nexcept SystemExit as end:\n    assert not end.code, end.code\n"
+    )
+    imported = _imported_after(code)
+    assert "planner" in imported  # it did plan
+    assert "pyogrio" not in imported
+    assert imported.isdisjoint(HEAVY)

@@ -175,3 +175,16 @@ def test_concurrent_cold_requests_build_the_place_lookups_once(
     context._lookups.cache_clear()
     assert len(built) == 1
     assert len(found) == 10 and all(lookups is found[0] for lookups in found)
+
+
+def test_a_loaded_network_brings_its_corridor_lines(store: Store) -> None:
+    planning_context(store)
+    network = planning_context(Store(store.path)).network  # loaded from the entry
+    lines = network.corridor_lines
+    assert lines is not None  # built with the network, not on the first copy
+    corridor_edges = [
+        data for _, _, data in network.graph.edges(data=True) if data["kind"] == "rights_of_way"
+    ]
+    assert len(lines) == len(corridor_edges) == 1
+    assert lines.geometry.iloc[0].equals(corridor_edges[0]["geometry"])
+    assert lines["deployment"].iloc[0] == "highway"

@@ -162,3 +162,53 @@ def test_a_plain_graph_is_snapshot_afresh() -> None:
     g = nx.Graph()
     g.add_edge("a", "b", w=1.0)
     assert csr_of(g, "w") is not csr_of(g, "w")
+
+
+@settings(max_examples=60, deadline=None)
+@given(weighted_graphs(), st.data())
+def test_the_interpreted_and_compiled_searches_give_the_same_path_ties_included(
+    g: nx.MultiGraph, data: st.DataObject
+) -> None:
+    """A process's first search runs the plain code interpreted, later ones compiled: the
+    answer must not depend on which, even where several paths cost the same."""
+    from planner.search import _plain_searches, kernels
+
+    for _, _, attrs in g.edges(data=True):
+        attrs["w"] = float(int(attrs["w"]) % 3)  # weights 0, 1, 2: many equal-cost paths
+    csr = CSRGraph.from_networkx(g, "w")
+    s = data.draw(st.integers(0, csr.n - 1))
+    t = data.draw(st.integers(0, csr.n - 1))
+    blocked = data.draw(st.lists(st.booleans(), min_size=csr.indices.size))
+    entry_blocked = np.asarray(blocked[: csr.indices.size], dtype=np.bool_)
+    node_blocked = np.zeros(csr.n, dtype=np.bool_)
+    args = (csr.indptr, csr.indices, csr.data, s, t, csr.xyz, csr.alpha)
+    plain_cost, plain_path = _plain_searches.bidirectional(*args, node_blocked, entry_blocked)
+    cost, path = kernels.bidirectional(*args, node_blocked, entry_blocked)
+    assert plain_cost == cost or (math.isinf(plain_cost) and math.isinf(cost))
+    assert plain_path.tolist() == path.tolist()
+
+
+def test_a_processs_first_small_search_does_not_load_the_compiled_kernels() -> None:
+    """Loading numba costs more than a national route interpreted; the second search loads
+    it, so a process that searches many times runs compiled."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import sys\n"
+        "import networkx as nx\n"
+        "from planner.search.shortest_paths import CSRGraph, shortest_path\n"
+        "g = nx.path_graph(4)\n"
+        "nx.set_edge_attributes(g, 1.0, 'w')\n"
+        "csr = CSRGraph.from_networkx(g, 'w')\n"
+        "first = shortest_path(csr, 0, 3)\n"
+        "print('numba' in sys.modules)\n"
+        "second = shortest_path(csr, 0, 3)\n"
+        "print('numba' in sys.modules, first == second == (3.0, [0, 1, 2, 3]))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "True", "True"]

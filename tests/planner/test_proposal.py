@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
-from shapely import LineString, box
+from shapely import LineString, Polygon, box
 
 from planner.network.places import Place
 from planner.proposals import metrics
@@ -528,3 +528,20 @@ def test_the_bill_of_quantities_is_rounded_and_adds_up_to_the_stored_totals() ->
     assert boq.loc[["greenfield", "terminal_pops"], "usd"].sum() == pytest.approx(495_277.97)
     text = bill_of_quantities(back).to_csv(index=False)
     assert "445277.97" in text and "11.132," in text and "495277.97" in text
+
+
+def test_areas_are_made_valid_and_a_box_that_only_overlaps_is_not_crossed() -> None:
+    # a bow-tie from lon 0 to 2 (invalid: its edges cross at (1, 0)); made valid it is two
+    # triangles meeting at (1, 0) that hold the equator from lon 0 to 2. The triangle
+    # (2, 1), (3, 1), (3, -1) has a box over lon 2..3 but holds the equator only from 2.5.
+    bow_tie = Polygon([(0, -1), (2, 1), (2, -1), (0, 1)])
+    assert not bow_tie.is_valid
+    areas = gpd.GeoDataFrame(
+        {"cve_ent": ["01", "02"], "name": ["Bow", "Wedge"]},
+        geometry=[bow_tie, Polygon([(2, 1), (3, 1), (3, -1)])],
+        crs="EPSG:4326",
+    )
+    proposal = Proposal("route", "r", (Segment(equator(0.5, 2.2), "highway"),))
+    m = compute_metrics(proposal, areas)
+    assert m.states_crossed is not None
+    assert [(s.name, s.km) for s in m.states_crossed] == [("Bow", pytest.approx(km(1.5)))]

@@ -5,6 +5,9 @@ are the store's stable ``fid``. Every stored proposal is a collection ``proposal
 (layer names never hold ``-``, so the two never clash) whose features are the segments of
 its GeoJSON document, numbered 1..n in document order. Raster layers are not feature
 collections; they download as GeoTIFF from ``/layers/<name>.tif``.
+
+Framework-free: the OGC API – Features routes (:mod:`api.routes_features`) translate these
+answers to HTTP (links, formats, status codes); nothing here knows about a request.
 """
 
 from __future__ import annotations
