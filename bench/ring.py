@@ -1,7 +1,7 @@
 """Rings: the ring heuristic against exact optima and against the old tree-closing step.
 
     python bench/ring.py FILE... [--json] [--random K] [--exact-max-nodes N] [--seed S]
-    python bench/ring.py --rnei [--store STORE.gpkg] [--repeat N] [--scenario-repeat M]
+    python bench/ring.py --rnei [--repeat N] [--scenario-repeat M]
 
 For each OR-Library Steiner file (e.g. ``steinb10.txt``; the terminals are the ring's) the
 minimum-cost 2-edge-connected subgraph spanning the terminals (pairs the graph joins by
@@ -14,10 +14,10 @@ geometric instances of 40-60 nodes (the shared OR-Library files are 75 to 2,500 
 With ``--json``, one line per instance: ``{"name", "cost", "seconds"}`` (and the rest).
 
 ``--rnei`` times the national ring instead: the bundled scenario ``rnei`` (a ring over about
-230 terminals) is planned on a copy of ``--store`` (default: the bundle loaded into a
-temporary store), the backbone it closes into a ring is kept, and the closing
+230 terminals) is planned on the bundle loaded into a temporary store, the backbone it
+closes into a ring is kept, and the closing
 (:func:`planner.search.steiner.two_edge_connect`) is timed ``--repeat`` times against the
-networkx version it replaced (``tests/planner/nx_reference.py``), with equal edges checked.
+networkx version it replaced (``bench/nx_baselines.py``), with equal edges checked.
 The whole scenario is then planned ``--scenario-repeat`` times as shipped and with the
 networkx closing and longest-path search patched in (the same-run baseline), and the two
 proposals' total cost and edges are compared. The Steiner search is bounded by work, as
@@ -106,15 +106,12 @@ def _pct(value: float | None) -> str:
 # ------------------------------------------------------------------------- national ring
 
 
-def _bundled_store(folder: Path, store: Path | None) -> Path:
-    """A copy of ``store``, or the bundle loaded into ``folder``, with its planning cache."""
+def _bundled_store(folder: Path) -> Path:
+    """The bundle loaded into a store in ``folder``, with its planning cache."""
     from layers.bundle import load_bundle
     from layers.store import Store
-    from tests.bundled_stores import copy_store
     from usecases.context import planning_context
 
-    if store is not None:
-        return copy_store(store, folder)
     path = folder / "store.gpkg"
     started = time.perf_counter()
     load_bundle(Store(path), Path(__file__).resolve().parent.parent / "data")
@@ -126,8 +123,8 @@ def _bundled_store(folder: Path, store: Path | None) -> Path:
 @contextmanager
 def _networkx_path() -> Iterator[None]:
     """Plan with the networkx ring closing and longest-path search these replaced."""
+    from bench.nx_baselines import nx_longest_shortest_path, nx_two_edge_connect
     from planner.proposals import metrics
-    from tests.planner.nx_reference import nx_longest_shortest_path, nx_two_edge_connect
 
     with (
         mock.patch.object(steiner, "two_edge_connect", nx_two_edge_connect),
@@ -137,14 +134,14 @@ def _networkx_path() -> Iterator[None]:
 
 
 def _plan_rnei(store_path: Path, folder: Path) -> tuple[float, dict[str, Any]]:
-    """Plan the scenario on a fresh copy of the store: wall seconds and what it proposed."""
+    """Plan the scenario (a rerun replaces the last run's proposal): wall seconds and what
+    it proposed."""
     from layers.store import Store
     from planner.plans.scenario import list_scenarios
-    from tests.bundled_stores import copy_store
     from usecases.scenario import ScenarioWorkspace, run_scenario
 
     work = Path(tempfile.mkdtemp(dir=folder))
-    store = Store(copy_store(store_path, work / "store"))
+    store = Store(store_path)
     (spec,) = [s for s in list_scenarios() if s.name == "rnei"]
     started = time.perf_counter()
     result = run_scenario(spec, store, work / "out", workspace=ScenarioWorkspace(store))
@@ -171,13 +168,13 @@ def _median_seconds(run: Callable[[], Any], times: int) -> tuple[float, Any]:
     return statistics.median(seconds), out
 
 
-def rnei(store: Path | None, repeat: int, scenario_repeat: int) -> None:
+def rnei(repeat: int, scenario_repeat: int) -> None:
     """Time the national ring's closing and the rnei scenario, old against new."""
-    from tests.planner.nx_reference import nx_two_edge_connect
+    from bench.nx_baselines import nx_two_edge_connect
 
     folder = Path(tempfile.mkdtemp(prefix="trazo-bench-ring-"))
     try:
-        store_path = _bundled_store(folder, store)
+        store_path = _bundled_store(folder)
         closings: list[tuple[Any, np.ndarray]] = []
 
         def keep(matrix: Any, tree_edges: Any) -> np.ndarray:
@@ -185,7 +182,8 @@ def rnei(store: Path | None, repeat: int, scenario_repeat: int) -> None:
             return two_edge_connect(matrix, tree_edges)
 
         with mock.patch.object(steiner, "two_edge_connect", keep):
-            first, _ = _plan_rnei(store_path, folder)  # also loads the numba kernels
+            # the first run also builds the place index and loads the numba kernels
+            _plan_rnei(store_path, folder)
         matrix, tree = closings[-1]
         old_s, old_ring = _median_seconds(lambda: nx_two_edge_connect(matrix, tree), repeat)
         new_s, new_ring = _median_seconds(lambda: two_edge_connect(matrix, tree), repeat)
@@ -199,7 +197,8 @@ def rnei(store: Path | None, repeat: int, scenario_repeat: int) -> None:
         print(f"{'ratio old/new':<26} {old_s / new_s:>8.1f}")
         print(f"same edges: {'yes' if np.array_equal(old_ring, new_ring) else 'NO'}")
 
-        shipped, baseline = [first], []
+        shipped: list[float] = []
+        baseline: list[float] = []
         plans: dict[str, dict[str, Any]] = {}
         for _ in range(scenario_repeat):
             with _networkx_path():
@@ -235,12 +234,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1, help="first random instance's seed")
     ap.add_argument("--exact-max-nodes", type=int, default=100, help="prove optima up to N nodes")
     ap.add_argument("--rnei", action="store_true", help="time the national ring scenario")
-    ap.add_argument("--store", type=Path, help="with --rnei: a bundled store to copy")
     ap.add_argument("--repeat", type=int, default=3, help="with --rnei: closings timed")
     ap.add_argument("--scenario-repeat", type=int, default=1, help="with --rnei: scenario runs")
     args = ap.parse_args()
     if args.rnei:
-        rnei(args.store, args.repeat, args.scenario_repeat)
+        rnei(args.repeat, args.scenario_repeat)
         return
 
     instances: list[tuple[str, Any, np.ndarray]] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from layers.errors import (
 )
 from planner.network.corridor_graph import (
     GRAPH_CRS,
+    CorridorGraph,
     geodesic_km,
     to_analysis_crs,
 )
@@ -35,6 +37,7 @@ from planner.network.land import (
     Land,
     Piece,
 )
+from planner.network.overlay import OverlayGraph
 
 EdgeKey = tuple[Hashable, Hashable, Any]
 ADDITIVE_ATTRIBUTES = ("length_km", "cost_usd")
@@ -58,32 +61,59 @@ def _project_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.ob
     return np.asarray(shapely.points(np.asarray(x, float), np.asarray(y, float)), dtype=object)
 
 
+_SHARED_INDEXES: weakref.WeakKeyDictionary[CorridorGraph, tuple[int, list[EdgeKey], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Corridor edge index of each shared network (a graph that overlays copy), by its version."""
+
+
+def _corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtree]:
+    """The corridor edges places may join, and their spatial index in EPSG:6372.
+
+    An overlay not yet changed (:func:`planner.network.overlay.overlay`, a request's copy
+    of the shared network) has its base's edges in its base's order, so the index is
+    built once per shared network and its version, not once per request.
+    """
+    if isinstance(graph, OverlayGraph) and graph.version == 0:
+        base = graph.base
+        shared = _SHARED_INDEXES.get(base)
+        if shared is None or shared[0] != base.version:
+            shared = (base.version, *_build_corridor_index(base))
+            _SHARED_INDEXES[base] = shared
+        return shared[1], shared[2]
+    return _build_corridor_index(graph)
+
+
+def _build_corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtree]:
+    keys: list[EdgeKey] = []
+    geoms = []
+    for u, v, k, d in graph.edges(keys=True, data=True):
+        # places join land corridors: never a drop, never a cable out at sea
+        if d.get("kind") == "connector" or d.get("geometry") is None:
+            continue
+        if d.get("deployment_type") == "subsea" or d.get("kind") == "subsea":
+            continue
+        keys.append((u, v, k))
+        geoms.append(d["geometry"])
+    if not keys:
+        raise NoRouteError("the corridor graph has no edges to attach places to")
+    return keys, shapely.STRtree(_project(np.asarray(geoms, dtype=object)))
+
+
 class _EdgeIndex:
     """Nearest corridor edge to a point, kept valid while edges are split.
 
     The spatial index holds the corridor edges as they were when it was built (the
     *originals*); an original split by attachments is searched among its current pieces,
-    whose EPSG:6372 lines are kept beside their keys (projected once, when made).
+    whose EPSG:6372 lines are kept beside their keys (each projected once).
     """
 
     def __init__(self, graph: nx.MultiGraph) -> None:
         self.graph = graph
-        self.keys: list[EdgeKey] = []
-        geoms = []
-        for u, v, k, d in graph.edges(keys=True, data=True):
-            # places join land corridors: never a drop, never a cable out at sea
-            if d.get("kind") == "connector" or d.get("geometry") is None:
-                continue
-            if d.get("deployment_type") == "subsea" or d.get("kind") == "subsea":
-                continue
-            self.keys.append((u, v, k))
-            geoms.append(d["geometry"])
-        if not self.keys:
-            raise NoRouteError("the corridor graph has no edges to attach places to")
-        self.tree = shapely.STRtree(_project(np.asarray(geoms, dtype=object)))
+        self.keys, self.tree = _corridor_index(graph)
         self.pieces: dict[int, list[EdgeKey]] = {}
         self.pieces_m: dict[int, list[Any]] = {}
-        """The pieces' lines in EPSG:6372, in the order of :attr:`pieces`."""
+        """The pieces' lines in EPSG:6372 (None until first needed), as :attr:`pieces`."""
 
     def nearest_originals(self, points_m: Any) -> npt.NDArray[np.intp]:
         """The original edge nearest each point (EPSG:6372), first of equals, in one query."""
@@ -103,7 +133,14 @@ class _EdgeIndex:
         pieces = self.pieces.get(original)
         if pieces is None:
             return self.keys[original], original
-        geoms = np.asarray(self.pieces_m[original], dtype=object)
+        lines = self.pieces_m[original]
+        missing = [i for i, line in enumerate(lines) if line is None]
+        if missing:
+            # projected when first asked for: most split corridors are not asked again
+            found = _project(np.asarray([self.graph.edges[pieces[i]]["geometry"] for i in missing]))
+            for i, line in zip(missing, found, strict=True):
+                lines[i] = line
+        geoms = np.asarray(lines, dtype=object)
         return pieces[int(np.argmin(shapely.distance(geoms, point_m)))], original
 
     def near(self, point_m: Point, km: float) -> list[tuple[EdgeKey, int]]:
@@ -115,10 +152,8 @@ class _EdgeIndex:
                 found.append((piece, original))
         return found
 
-    def replace(
-        self, original: int, old: EdgeKey, new: Sequence[EdgeKey], lines: Sequence[LineString]
-    ) -> None:
-        """Piece ``old`` of ``original`` is now the pieces ``new`` along ``lines`` (lon/lat)."""
+    def replace(self, original: int, old: EdgeKey, new: Sequence[EdgeKey]) -> None:
+        """Piece ``old`` of ``original`` is now the pieces ``new``."""
         pieces = self.pieces.get(original)
         if pieces is None:
             pieces = self.pieces[original] = [self.keys[original]]
@@ -127,7 +162,7 @@ class _EdgeIndex:
         del pieces[at]
         del self.pieces_m[original][at]
         pieces.extend(new)
-        self.pieces_m[original].extend(_project(np.asarray(lines, dtype=object)))
+        self.pieces_m[original].extend([None] * len(new))
 
 
 def attach_point(
@@ -432,12 +467,7 @@ def _split(
     first["geometry"], second["geometry"] = LineString(head), LineString(tail)
     k1 = graph.add_edge(node_at[start], joint, **first)
     k2 = graph.add_edge(joint, node_at[end], **second)
-    index.replace(
-        original,
-        edge,
-        [(node_at[start], joint, k1), (joint, node_at[end], k2)],
-        [first["geometry"], second["geometry"]],
-    )
+    index.replace(original, edge, [(node_at[start], joint, k1), (joint, node_at[end], k2)])
     return joint
 
 

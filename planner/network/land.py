@@ -58,7 +58,7 @@ WATER_DEPLOYMENTS = frozenset({"subsea"})
 _SIMPLIFY_M = 100.0
 """The coast is simplified this much before buffering (speed); the buffer shrinks to match."""
 
-TILE_DEGREES = (1.0, 4.0, 16.0)
+TILE_DEGREES = (1.0, 2.0, 4.0, 8.0, 16.0)
 """Sides of the land tiles that a line is cut against instead of the whole land, smallest
 first: the smallest whose tile holds the line (a tile starts every half side, so any line
 shorter than about a third of a side lies well inside one)."""
@@ -291,11 +291,11 @@ class Land:
         pad = 0.25 * max(east - west, north - south) + 1e-6
         west, south, east, north = west - pad, south - pad, east + pad, north + pad
         for side in TILE_DEGREES:
-            step = side / 2
-            tile = self._tile(side, math.floor(west / step), math.floor(south / step))
-            x0, y0, x1, y1 = tile.bounds
+            i, j = math.floor(west / (side / 2)), math.floor(south / (side / 2))
+            x0, y0, x1, y1 = _tile_bounds(side, i, j)
             if not (x0 < west and east < x1 and y0 < south and north < y1):
                 continue
+            tile = self._tile(side, i, j)
             near = tile.segments.query(shapely.box(west, south, east, north))
             if not tile.cut[near].any():
                 return tile.geometry
@@ -304,10 +304,14 @@ class Land:
     def _tile(self, side: float, i: int, j: int) -> _Tile:
         tiles: dict[tuple[float, int, int], _Tile] = self.__dict__.setdefault("_tiles", {})
         if (side, i, j) not in tiles:
-            west, south = i * side / 2, j * side / 2
-            bounds = (west, south, west + side, south + side)
-            tiles[(side, i, j)] = _Tile.cut_from(self.geometry, bounds)
+            tiles[(side, i, j)] = _Tile.cut_from(self.geometry, _tile_bounds(side, i, j))
         return tiles[(side, i, j)]
+
+
+def _tile_bounds(side: float, i: int, j: int) -> tuple[float, float, float, float]:
+    """The square of side ``side`` whose south-west corner is (i, j) half sides from 0, 0."""
+    west, south = i * side / 2, j * side / 2
+    return west, south, west + side, south + side
 
 
 @dataclass(frozen=True)

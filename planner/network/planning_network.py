@@ -113,6 +113,11 @@ class PlanningNetwork:
     land: Land | None = None
     offshore_km: float = 0.0
     subsea_bridges: int = 0
+    _lines_in: dict[int, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Corridor lines reprojected so far, by EPSG code (None where not yet needed); each
+    working copy starts with none, so nothing of it is shared or stored."""
 
     def link_cost(self, pieces: Sequence[Piece]) -> float:
         """Flat price of a new link made of land and water pieces (see the module doc)."""
@@ -146,12 +151,17 @@ class PlanningNetwork:
         return dataclasses.replace(self, graph=graph, places=dict(self.places))
 
     def corridors_near(
-        self, bounds: tuple[float, float, float, float], margin_deg: float
+        self,
+        bounds: tuple[float, float, float, float],
+        margin_deg: float,
+        crs: int | None = None,
     ) -> gpd.GeoDataFrame | None:
         """Corridor lines (with their ``deployment`` type) within ``margin_deg`` of ``bounds``.
 
         Greenfield links are routed over a friction surface on which these are cheaper
-        ground, so a new trench may run alongside an existing right of way.
+        ground, so a new trench may run alongside an existing right of way. ``bounds`` are
+        lon/lat; the lines come in EPSG:4326, or in the EPSG code ``crs`` (the surface's),
+        each line reprojected once however many links of a plan ask for it.
         """
         if self.corridor_lines is None:
             self.corridor_lines = _corridor_lines(self.graph)
@@ -161,9 +171,24 @@ class PlanningNetwork:
         )
         # the rows ``.cx[...]`` gives (lines meeting the window, in layer order), found
         # through the spatial index rather than by testing all of the nation's corridors
-        hits = self.corridor_lines.sindex.query(window, predicate="intersects")
-        near = self.corridor_lines.iloc[np.sort(hits)]
-        return near if len(near) else None
+        hits = np.sort(self.corridor_lines.sindex.query(window, predicate="intersects"))
+        if not hits.size:
+            return None
+        near = self.corridor_lines.iloc[hits]
+        if crs is None:
+            return near
+        lines = self.corridor_lines.geometry
+        done = self._lines_in.setdefault(crs, np.full(len(lines), None, dtype=object))
+        todo = hits[[line is None for line in done[hits]]]
+        if todo.size:
+            # the coordinates reprojecting ``near`` itself gives: PROJ goes point by point
+            done[todo] = np.asarray(lines.iloc[todo].to_crs(crs).values, dtype=object)
+        return gpd.GeoDataFrame(
+            {"deployment": near["deployment"].to_numpy()},
+            geometry=list(done[hits]),
+            index=near.index,
+            crs=crs,
+        )
 
 
 def _corridor_lines(graph: nx.MultiGraph) -> gpd.GeoDataFrame:

@@ -19,7 +19,12 @@ import shapely
 from shapely import LineString
 
 from layers.errors import TrazoError
-from planner.network.greenfield import GreenfieldLink, build_friction_surface, greenfield_path
+from planner.network.greenfield import (
+    SURFACE_EPSG,
+    GreenfieldLink,
+    build_friction_surface,
+    greenfield_path,
+)
 from planner.network.planning_network import PlanningNetwork
 from planner.proposals.proposal import Segment, line_length_km
 
@@ -121,7 +126,7 @@ def follow_terrain(
         max(start[0], end[0]) + pad,
         max(start[1], end[1]) + pad,
     )
-    corridors = network.corridors_near(bounds, TERRAIN_MARGIN_DEG)
+    corridors = network.corridors_near(bounds, TERRAIN_MARGIN_DEG, crs=SURFACE_EPSG)
     try:
         surface = build_friction_surface(
             network.elevation,

@@ -21,7 +21,7 @@ import pytest
 import shapely
 from shapely import LineString, Point, box
 
-from planner.network.attach import attach_points
+from planner.network.attach import _corridor_index, attach_points
 from planner.network.cost_model import load_cost_model
 from planner.network.land import Land
 from planner.network.planning_network import PlanningNetwork, build_network
@@ -224,3 +224,19 @@ def test_the_bundled_localities_attach_as_before(bundled_store: Path, area: str)
     )
     assert len(points) > 80
     assert_attached_alike(context.network, points)
+
+
+def test_the_corridor_index_is_built_once_per_shared_network() -> None:
+    network = build_network(_roads(LineString([(-93.0, 17.0), (-93.0, 18.0)])), COSTS)
+    first, second = network.copy(), network.copy()
+    keys, tree = _corridor_index(first.graph)
+    # another request's untouched copy gets the same index, not a new one
+    assert _corridor_index(second.graph)[1] is tree
+    # once a place is attached the copy's corridors differ: its index is its own, and
+    # holds the two halves of the split highway instead of the highway
+    attach_points(first.graph, _points([(-92.99, 17.5)]))
+    split_keys, split_tree = _corridor_index(first.graph)
+    assert split_tree is not tree
+    assert len(keys) == 1 and len(split_keys) == 2
+    # and the shared network itself was never changed
+    assert network.graph.number_of_edges() == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import pytest
+import shapely
 from shapely import LineString
 
 from planner.network.cost_model import load_cost_model
@@ -264,6 +265,28 @@ def test_corridors_near_a_link_are_the_lines_meeting_its_widened_window() -> Non
     expected = lines_frame.cx[-94.1:-92.5, 17.3:25.6]
     assert got is not None and got.index.tolist() == expected.index.tolist()
     assert len(got) == 5
+
+
+def test_corridors_near_in_the_surface_crs_are_the_lines_reprojected_once() -> None:
+    # two windows that share the line at 93.0 ° W: asked for in EPSG:6372, every line has
+    # the coordinates reprojecting the lon/lat lines gives, the shared one reprojected once
+    lines = [meridian(-92.0 - 0.5 * i, 17.0, 18.0) for i in range(4)]
+    network = build_network({"roads": frame(lines, row_type=["highway"] * 4)}, COSTS)
+    first = (-93.05, 17.5, -92.45, 17.6)  # the lines at 92.5 and 93.0 ° W
+    second = (-93.45, 17.5, -92.95, 17.6)  # the lines at 93.0 and 93.5 ° W
+    for bounds in (first, second):
+        projected = network.corridors_near(bounds, 0.1, crs=6372)
+        lonlat = network.corridors_near(bounds, 0.1)
+        assert projected is not None and lonlat is not None
+        expected = lonlat.to_crs(6372)
+        assert projected.crs.is_exact_same(expected.crs)
+        assert projected.index.tolist() == expected.index.tolist() and len(projected) == 2
+        assert projected["deployment"].tolist() == expected["deployment"].tolist()
+        assert (
+            shapely.get_coordinates(projected.geometry)
+            == shapely.get_coordinates(expected.geometry)
+        ).all()
+    assert network.corridors_near((-93.3, 20.0, -93.25, 20.1), 0.1, crs=6372) is None
 
 
 def test_reusing_a_proxy_fiber_layer_is_noted_with_its_caveat() -> None:
