@@ -5,7 +5,7 @@ Plain script, not a test: ``python bench/distributed.py`` plans ``trazo plan las
 serially in a fresh process (the baseline), once on a ``LocalCluster`` of ``--workers``
 single-threaded processes. Prints one table: wall time (median of ``--rounds``), the ratio,
 the totals of both (they must be identical), the CPU seconds each run spent and the peak
-resident memory of the serial process and of each worker (``ru_maxrss``).
+resident memory of the serial process and of each worker (``VmHWM``, see :func:`peak_mb`).
 
 Wall-clock ratios only mean something on an idle machine, so the table also gives each
 run's cores used (its CPU seconds over its wall seconds) and how many cores other processes
@@ -80,7 +80,18 @@ def totals(proposal: Proposal) -> dict[str, Any]:
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory in MB (Linux reports ru_maxrss in KiB)."""
+    """This process's peak resident memory in MB, since it started its program.
+
+    Linux keeps ``ru_maxrss`` across fork and exec, so a worker spawned by a process that
+    once held 2.5 GB (this script loads the bundle) would report 2.5 GB; ``VmHWM`` in
+    /proc/self/status is the peak of this program's own address space. Elsewhere
+    ``ru_maxrss`` (KiB on Linux) is all there is.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

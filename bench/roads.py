@@ -98,7 +98,11 @@ def trazo(
         "from api.cli import app\n"
         f"sys.argv = ['trazo', *{list(args)!r}]\n"
         "try:\n    app()\nexcept SystemExit as end:\n    code = end.code\nelse:\n    code = 0\n"
+        # ru_maxrss survives fork and exec (this script's own peak would show); VmHWM is
+        # the peak of the command's own address space
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "for line in open('/proc/self/status'):\n"
+        "    if line.startswith('VmHWM:'):\n        peak = int(line.split()[1]) / 1024\n"
         "print(f'@@peak {peak:.1f}', file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
