@@ -148,19 +148,18 @@ def planning_context(
     builds = BuildCache(cache_folder(store)) if cache else None
 
     def cached(name: str, layers: list[LayerInfo], build: Callable[[], T], **extra: Any) -> T:
-        if builds is None:
-            return build()
-        key = content_key(layers=[_fingerprint(info) for info in layers], **extra)
-        return builds.get(name, key, build)
+        return _cached(builds, name, layers, build, **extra)
 
     state_infos = _of_kind(infos, LayerKind.STATES)
-    municipality_infos = _of_kind(infos, LayerKind.MUNICIPALITIES)
     localities_infos = _of_kind(infos, LayerKind.LOCALITIES)
     landing_infos = _of_kind(infos, LayerKind.SUBSEA_LANDINGS)
 
+    def frames(kind: LayerKind) -> gpd.GeoDataFrame | None:
+        return _cached_frames(builds, store, _of_kind(infos, kind))
+
     @functools.cache
     def states() -> gpd.GeoDataFrame | None:
-        return cached("states", state_infos, lambda: _concat(store, state_infos))
+        return frames(LayerKind.STATES)
 
     @functools.cache
     def land() -> Land | None:
@@ -177,7 +176,7 @@ def planning_context(
     )
 
     def localities() -> gpd.GeoDataFrame | None:
-        return cached("localities", localities_infos, lambda: _concat(store, localities_infos))
+        return frames(LayerKind.LOCALITIES)
 
     def lookups(name: str) -> Any:
         if name == "localities":
@@ -189,11 +188,7 @@ def planning_context(
                 lambda: PlaceIndex(localities(), _concat(store, landing_infos), area=land()),
             )
         if name == "admin":
-            return states(), cached(
-                "municipalities",
-                municipality_infos,
-                lambda: _concat(store, municipality_infos),
-            )
+            return states(), frames(LayerKind.MUNICIPALITIES)
         if name in {"coverage", "sites"}:
             kind = LayerKind.COVERAGE if name == "coverage" else LayerKind.SITES
             return _concat(store, _of_kind(infos, kind))
@@ -286,8 +281,48 @@ def _concat(store: LayerStore, infos: list[LayerInfo]) -> gpd.GeoDataFrame | Non
 
 
 def stored_frames(store: LayerStore, kind: LayerKind) -> gpd.GeoDataFrame | None:
-    """Every stored layer of ``kind``, concatenated in catalog order (as planning reads them)."""
-    return _concat(store, _of_kind(store.list_layers(), kind))
+    """Every stored layer of ``kind``, concatenated in catalog order (as planning reads them).
+
+    States, municipalities and localities come from the store's planning cache, the entry
+    :func:`planning_context` reads (built there when missing): a process that needs only
+    these frames, such as the client of a national run, loads them in a fraction of the
+    time the GeoPackage takes.
+    """
+    infos = _of_kind(store.list_layers(), kind)
+    if kind not in _CACHED_FRAMES:
+        return _concat(store, infos)
+    return _cached_frames(BuildCache(cache_folder(store)), store, infos)
+
+
+_CACHED_FRAMES = {
+    LayerKind.STATES: "states",
+    LayerKind.MUNICIPALITIES: "municipalities",
+    LayerKind.LOCALITIES: "localities",
+}
+"""The layer kinds whose concatenated frames the planning cache keeps, by entry name."""
+
+
+def _cached(
+    builds: BuildCache | None,
+    name: str,
+    layers: list[LayerInfo],
+    build: Callable[[], T],
+    **extra: Any,
+) -> T:
+    """``build()``, kept in ``builds`` under the content of ``layers`` (and ``extra``)."""
+    if builds is None:
+        return build()
+    key = content_key(layers=[_fingerprint(info) for info in layers], **extra)
+    return builds.get(name, key, build)
+
+
+def _cached_frames(
+    builds: BuildCache | None, store: LayerStore, infos: list[LayerInfo]
+) -> gpd.GeoDataFrame | None:
+    """The frames of ``infos`` (all of one kind in :data:`_CACHED_FRAMES`), concatenated."""
+    if not infos:
+        return None
+    return _cached(builds, _CACHED_FRAMES[infos[0].kind], infos, lambda: _concat(store, infos))
 
 
 def _concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
