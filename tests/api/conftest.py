@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +56,34 @@ def module_live_server(
         yield servers.start
     finally:
         servers.close()
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own temporary folder for upload and load work folders: a test sees that
+    its work folders are removed, and other loads on the machine do not count."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+@pytest.fixture
+def http_answer_to() -> Callable[[BaseException], Any]:
+    """The service's HTTP answer to a route that raises the given exception."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from api.errors import add_exception_handlers
+
+    def answer(error: BaseException) -> Any:
+        app = FastAPI()
+        add_exception_handlers(app)
+
+        def fail() -> None:
+            raise error
+
+        app.get("/fail")(fail)
+        return TestClient(app, raise_server_exceptions=False).get("/fail")
+
+    return answer

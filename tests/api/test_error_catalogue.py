@@ -4,16 +4,16 @@ body code and CLI exit status, unique codes, and messages free of command-line h
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api._console import cli_message, user_errors
-from api.errors import add_exception_handlers, http_message
+from api.errors import http_message
 from layers import errors
 from layers.errors import (
     AlreadyExistsError,
@@ -105,16 +105,9 @@ def test_every_error_class_lives_in_the_catalogue() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))
-def test_http_status_and_body(name: str) -> None:
+def test_http_status_and_body(name: str, http_answer_to: Callable[[BaseException], Any]) -> None:
     error, code = _example(CLASSES[name])
-    app = FastAPI()
-    add_exception_handlers(app)
-
-    def fail() -> None:
-        raise error
-
-    app.get("/fail")(fail)
-    response = TestClient(app).get("/fail")
+    response = http_answer_to(error)
     assert response.status_code == EXPECTED_STATUS[name]
     assert response.json() == {"code": code, "message": error.message}
     if response.status_code == 503:

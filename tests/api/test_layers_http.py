@@ -8,7 +8,6 @@ import json
 import re
 import select
 import socket
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,15 +29,6 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "layers"
 GIS = "g" * 24
 VIEWER = "v" * 24
 CAP = 256 * 1024  # the upload cap of the test apps
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary folder for upload and load work folders, to see that they are removed."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ the limit and not from the file.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,15 +44,6 @@ def content_hash(store: Store) -> str:
 
 def work_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(WORK_PREFIXES))
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary folder of this test's own, so other loads on the machine do not count."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -83,28 +85,18 @@ def test_production_refuses_weak_keys(key: str) -> None:
         (LayerValidationError("missing required column 'name'"), 422, "invalid_layer"),
     ],
 )
-def test_domain_errors_map_to_statuses(error: Exception, status: int, code: str) -> None:
-    app = FastAPI()
-    add_exception_handlers(app)
-
-    def fail() -> None:
-        raise error
-
-    app.get("/fail")(fail)
-    response = TestClient(app).get("/fail")
+def test_domain_errors_map_to_statuses(
+    error: Exception, status: int, code: str, http_answer_to: Callable[[BaseException], Any]
+) -> None:
+    response = http_answer_to(error)
     assert response.status_code == status
     assert response.json() == {"code": code, "message": str(error)}
 
 
-def test_unexpected_errors_are_a_500_without_detail() -> None:
-    app = FastAPI()
-    add_exception_handlers(app)
-
-    def crash() -> None:
-        raise RuntimeError("secret path /srv/trazo/store.gpkg")
-
-    app.get("/crash")(crash)
-    response = TestClient(app, raise_server_exceptions=False).get("/crash")
+def test_unexpected_errors_are_a_500_without_detail(
+    http_answer_to: Callable[[BaseException], Any],
+) -> None:
+    response = http_answer_to(RuntimeError("secret path /srv/trazo/store.gpkg"))
     assert response.status_code == 500
     assert "secret" not in response.text and response.json()["code"] == "internal_error"
 
