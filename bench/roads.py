@@ -95,9 +95,11 @@ def trazo(
     )
     program = (
         "import resource, sys, time\n"
-        "from api.cli import app\n"
+        "import api.cli\n"
+        # the trazo program itself (api.cli:main); a checkout from before it had only app
+        "run = getattr(api.cli, 'main', api.cli.app)\n"
         f"sys.argv = ['trazo', *{list(args)!r}]\n"
-        "try:\n    app()\nexcept SystemExit as end:\n    code = end.code\nelse:\n    code = 0\n"
+        "try:\n    run()\nexcept SystemExit as end:\n    code = end.code\nelse:\n    code = 0\n"
         # ru_maxrss survives fork and exec (this script's own peak would show); VmHWM is
         # the peak of the command's own address space
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
