@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from layers.errors import (
     NoRouteError,
@@ -236,6 +235,8 @@ def _path_cost(csr: CSRGraph, path: Sequence[int]) -> float:
 
 def _yen(csr: CSRGraph, s: int, t: int, k: int) -> list[tuple[int, ...]]:
     """Yen's k shortest loopless paths over rows of ``csr``."""
+    from scipy.sparse.csgraph import dijkstra
+
     h = np.asarray(dijkstra(csr.matrix, directed=True, indices=t), dtype=np.float64)
     if not math.isfinite(h[s]):
         return []

@@ -36,7 +36,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from planner.search import _plain_searches
 from planner.search.csr_graph import BoolArray, CSRGraph, FloatArray, IntArray
@@ -180,6 +179,8 @@ def shortest_path(
 
 def distances_from(csr: CSRGraph, source: Hashable) -> FloatArray:
     """Least weight from ``source`` to every row (``inf`` where unreachable)."""
+    from scipy.sparse.csgraph import dijkstra
+
     out = dijkstra(csr.matrix, directed=True, indices=csr.row(source))
     return np.asarray(out, dtype=np.float64)
 
@@ -201,6 +202,8 @@ def nearest_sources(csr: CSRGraph, sources: Iterable[Hashable]) -> NearestSource
 
     Ties between equidistant sources are broken arbitrarily.
     """
+    from scipy.sparse.csgraph import dijkstra
+
     rows = np.fromiter((csr.row(s) for s in sources), dtype=np.int64)
     if rows.size == 0:
         raise ValueError("nearest_sources needs at least one source")
