@@ -322,7 +322,13 @@ def share_physical_corridors(graph: nx.MultiGraph, *, tolerance: float = 0.005) 
     ``fiber_corridor``.
     """
     shared = 0
-    for u, v in {(min(a, b), max(a, b)) for a, b in graph.edges() if a != b}:
+    # only node pairs with a fiber edge can share (a road layer has millions of others)
+    fiber = {
+        (min(a, b), max(a, b))
+        for a, b, kind in graph.edges(data="kind")
+        if kind == "fiber_routes" and a != b
+    }
+    for u, v in fiber:
         parallel = graph.get_edge_data(u, v)
         if len(parallel) < 2:
             continue
