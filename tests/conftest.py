@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,15 +99,29 @@ def postgis_server() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def postgis_url(postgis_server: str) -> Iterator[str]:
-    """The URL of a fresh, empty store schema; the schema is dropped afterwards."""
+@contextmanager
+def _fresh_schema(server: str) -> Iterator[str]:
+    """The URL of a new, empty store schema on ``server``; the schema is dropped afterwards."""
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    yield f"{postgis_server}&schema={schema}"
-    with psycopg.connect(postgis_server, autocommit=True) as conn:
+    yield f"{server}&schema={schema}"
+    with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgis_url(postgis_server: str) -> Iterator[str]:
+    """The URL of a fresh, empty store schema; the schema is dropped afterwards."""
+    with _fresh_schema(postgis_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgis_url(postgis_server: str) -> Iterator[str]:
+    """:func:`postgis_url` shared by a module's tests, for stores they only read."""
+    with _fresh_schema(postgis_server) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
