@@ -33,6 +33,7 @@ from planner.network.corridor_graph import (
     geodesic_km,
     to_analysis_crs,
 )
+from planner.network.edge_table import TableGraph
 from planner.network.land import (
     Land,
     Piece,
@@ -67,7 +68,7 @@ _SHARED_INDEXES: weakref.WeakKeyDictionary[CorridorGraph, tuple[int, list[EdgeKe
 """Corridor edge index of each shared network (a graph that overlays copy), by its version."""
 
 
-def _corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtree]:
+def _corridor_index(graph: nx.MultiGraph) -> tuple[Any, Any]:
     """The corridor edges places may join, and their spatial index in EPSG:6372.
 
     An overlay not yet changed (:func:`planner.network.overlay.overlay`, a request's copy
@@ -76,12 +77,24 @@ def _corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtre
     """
     if isinstance(graph, OverlayGraph) and graph.version == 0:
         base = graph.base
+        if isinstance(base, TableGraph):
+            return _table_index(base)
         shared = _SHARED_INDEXES.get(base)
         if shared is None or shared[0] != base.version:
             shared = (base.version, *_build_corridor_index(base))
             _SHARED_INDEXES[base] = shared
         return shared[1], shared[2]
+    if isinstance(graph, TableGraph):
+        return _table_index(graph)
     return _build_corridor_index(graph)
+
+
+def _table_index(table: TableGraph) -> tuple[Any, Any]:
+    """The index kept with a network read from its table (nothing walked or built here)."""
+    keys, tree = table.corridor_index()
+    if not len(keys):
+        raise NoRouteError("the corridor graph has no edges to attach places to")
+    return keys, tree
 
 
 def _build_corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtree]:
@@ -100,6 +113,23 @@ def _build_corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.
     return keys, shapely.STRtree(_project(np.asarray(geoms, dtype=object)))
 
 
+def _edge_index(graph: nx.MultiGraph) -> _EdgeIndex:
+    """The edge index of ``graph``: a planning copy keeps its own between attachments.
+
+    Attaching changes the graph only in ways the index follows (split corridor edges,
+    drops that places never join), so the copy's next attachment reuses it instead of
+    indexing every edge again; any other change (a new version) builds it afresh.
+    """
+    copy = isinstance(graph, OverlayGraph)
+    held = vars(graph).get("attach_index") if copy else None
+    if held is not None and held.version == graph.version:
+        return held  # type: ignore[no-any-return]
+    index = _EdgeIndex(graph)
+    if copy:
+        graph.attach_index = index
+    return index
+
+
 class _EdgeIndex:
     """Nearest corridor edge to a point, kept valid while edges are split.
 
@@ -111,6 +141,8 @@ class _EdgeIndex:
     def __init__(self, graph: nx.MultiGraph) -> None:
         self.graph = graph
         self.keys, self.tree = _corridor_index(graph)
+        self.version: int = getattr(graph, "version", 0)
+        """The graph's version after the last change this index follows."""
         self.pieces: dict[int, list[EdgeKey]] = {}
         self.pieces_m: dict[int, list[Any]] = {}
         """The pieces' lines in EPSG:6372 (None until first needed), as :attr:`pieces`."""
@@ -219,8 +251,10 @@ def attach_point(
     >>> g.number_of_edges()
     3
     """
-    index = _EdgeIndex(graph)
-    return _attach(graph, index, float(lon), float(lat), name, max_connector_km, land, link_cost)
+    index = _edge_index(graph)
+    node = _attach(graph, index, float(lon), float(lat), name, max_connector_km, land, link_cost)
+    index.version = getattr(graph, "version", 0)
+    return node
 
 
 def attach_points(
@@ -241,7 +275,7 @@ def attach_points(
         points = points.to_crs(GRAPH_CRS)
     if len(points) == 0:
         return []
-    index = _EdgeIndex(graph)
+    index = _edge_index(graph)
     xy = shapely.get_coordinates(points.geometry.values)
     names: Iterable[Any] = (
         points[name_column].tolist() if name_column in points.columns else points.index.tolist()
@@ -251,7 +285,7 @@ def attach_points(
     # originals; which piece of a split original is nearest is asked point by point)
     points_m = _project_points(xy[:, 0], xy[:, 1])
     originals = index.nearest_originals(points_m).tolist()
-    return [
+    nodes = [
         _attach(
             graph,
             index,
@@ -267,6 +301,8 @@ def attach_points(
             xy.tolist(), names, points_m, originals, strict=True
         )
     ]
+    index.version = getattr(graph, "version", 0)
+    return nodes
 
 
 def _new_node(graph: nx.MultiGraph) -> int:

@@ -13,11 +13,12 @@ the same answer on either.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
 from planner.search.csr_graph import CSRGraph, assemble, unit_positions
 
@@ -45,14 +46,22 @@ def patched_snapshot(
     if base.weight != weight or not graph.is_multigraph():
         return None
     n0 = base.n
-    nodes = list(graph.nodes)
-    if len(nodes) < n0 or nodes[:n0] != base.nodes:
-        return None
-    index = dict(base.index)
-    for row, node in enumerate(nodes[n0:], start=n0):
-        index[node] = row
+    lost = getattr(graph, "lost_base_nodes", None)
+    added_nodes = getattr(graph, "added_nodes", None)
+    if lost is not None and added_nodes is not None:
+        # a planning copy says what it added and whether it lost a base node (no walk)
+        if lost():
+            return None
+        added = list(added_nodes())
+    else:
+        every = list(graph.nodes)
+        if len(every) < n0 or every[:n0] != list(base.nodes):
+            return None
+        added = every[n0:]
+    nodes = _Rows(base.nodes, added)
+    index = _Index(base.index, {node: row for row, node in enumerate(added, start=n0)})
     touched = {index[node] for node in changed if node in index}
-    touched.update(range(n0, len(nodes)))
+    touched.update(range(n0, n0 + len(added)))
     xyz = _positions(base, graph, nodes, touched)
     if xyz is None:
         return None
@@ -104,15 +113,92 @@ def patched_snapshot(
     all_lo = np.concatenate([lo[kept], np.asarray(new_lo, dtype=np.int64)])
     all_hi = np.concatenate([hi[kept], np.asarray(new_hi, dtype=np.int64)])
     all_w = np.concatenate([w[kept], np.asarray(new_w, dtype=np.float64)])
-    base_edges = base.edges
-    edges = [base_edges[i] for i in edge[kept].tolist()] + new_edges
     order = np.lexsort((all_hi, all_lo))  # from_networkx numbers edges by pair
     all_lo, all_hi, all_w = all_lo[order], all_hi[order], all_w[order]
-    edges = [edges[i] for i in order.tolist()]
+    edges = _Edges(base.edges, edge[kept], new_edges, order)
     return assemble(nodes, index, all_lo, all_hi, all_w, edges, xyz, weight)
 
 
-def _positions(base: CSRGraph, graph: nx.MultiGraph, nodes: list[Hashable], rows: set[int]) -> Any:
+class _Rows(Sequence[Hashable]):
+    """The base snapshot's nodes, then ``added``: no list of a million node ids."""
+
+    def __init__(self, base: Sequence[Hashable], added: list[Hashable]) -> None:
+        self._base = base
+        self._added = added
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._added)
+
+    def __getitem__(self, row: Any) -> Any:
+        if isinstance(row, slice):
+            return [self[r] for r in range(*row.indices(len(self)))]
+        n0 = len(self._base)
+        if row < 0:
+            row += len(self)
+        return self._base[row] if row < n0 else self._added[row - n0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Index(Mapping[Hashable, int]):
+    """The base snapshot's rows, then the added nodes'."""
+
+    def __init__(self, base: Mapping[Hashable, int], added: dict[Hashable, int]) -> None:
+        self._base = base
+        self._added = added
+
+    def __getitem__(self, node: Hashable) -> int:
+        found = self._added.get(node)
+        return self._base[node] if found is None else found
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._added or node in self._base
+
+    def __iter__(self) -> Iterator[Hashable]:
+        yield from self._base
+        yield from self._added
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._added)
+
+
+class _Edges(Sequence[tuple[Hashable, Hashable, Any]]):
+    """The chosen edges: the base's kept ones (by position) and the new ones, in ``order``."""
+
+    def __init__(
+        self,
+        base: Sequence[tuple[Hashable, Hashable, Any]],
+        kept: npt.NDArray[np.int64],
+        new: list[tuple[Hashable, Hashable, Any]],
+        order: npt.NDArray[np.int64],
+    ) -> None:
+        self._base = base
+        self._kept = kept
+        self._new = new
+        self._order = order
+
+    def __len__(self) -> int:
+        return int(self._order.size)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        at = int(self._order[i])
+        k = self._kept.size
+        return self._base[int(self._kept[at])] if at < k else self._new[at - k]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _positions(
+    base: CSRGraph, graph: nx.MultiGraph, nodes: Sequence[Hashable], rows: set[int]
+) -> Any:
     """Unit-sphere positions: the base's, with ``rows`` read from ``graph``.
 
     None where from_networkx would find no potential for want of positions (a node
