@@ -323,7 +323,7 @@ def synthetic(segments: int) -> None:
         note = f"wall s vs cold; peak {warm_peak:,.0f} MB"
         row("route, warm (median of 3)", size, statistics.median(warm), cold, note)
         row("route, warm (median of 3)", size, statistics.median(warm_cpu), cold_cpu, "CPU s")
-        cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").glob("*.pickle"))
+        cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").rglob("*") if p.is_file())
         print(f"  cache beside the store: {cache / 1e6:,.0f} MB", flush=True)
     print_table(
         f"Synthetic road layer, {n:,} segments (baseline: the cold first build); {load_average()}"

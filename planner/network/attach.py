@@ -123,7 +123,7 @@ def _edge_index(graph: nx.MultiGraph) -> _EdgeIndex:
     copy = isinstance(graph, OverlayGraph)
     held = vars(graph).get("attach_index") if copy else None
     if held is not None and held.version == graph.version:
-        return held  # type: ignore[no-any-return]
+        return held
     index = _EdgeIndex(graph)
     if copy:
         graph.attach_index = index

@@ -9,9 +9,9 @@ selection and :func:`code_version`, the hash of the planner's source and
 gives another key, so a stale entry is never read; it is removed once newer ones exist.
 
 Each entry is a folder, written as a temporary folder and renamed into place, so a
-reader sees a whole entry or none. A build holds an ``flock`` on the entry's lock file: processes that want
-the same entry at once (CLI commands, service workers) wait for the one building it and
-then load it, so it is built once.
+reader sees a whole entry or none. A build holds an ``flock`` on the entry's lock file:
+processes that want the same entry at once (CLI commands, service workers) wait for the
+one building it and then load it, so it is built once.
 
 An entry holds a Python pickle whose shapely geometries are written apart, as one WKB
 array read back in a single vectorised call. A corridor graph in it (the planning
@@ -29,7 +29,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import pickle
 import shutil
 import tempfile
@@ -125,7 +124,7 @@ class BuildCache:
             if found is None:  # pragma: no cover - just written
                 raise RuntimeError(f"cache entry {entry.name} unreadable right after writing")
         self._prune(name, entry)
-        return found  # type: ignore[no-any-return]
+        return found
 
     @staticmethod
     def _load(entry: Path) -> Any:

@@ -382,8 +382,9 @@ class _Arrays(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         array = self._open.get(name)
         if array is None:
-            array = np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-            self._open[name] = array
+            mapped = np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            # a plain read-only view of the mapping: np.memmap's indexing costs ~1 µs more
+            array = self._open[name] = mapped.view(np.ndarray)
         return array
 
     def __iter__(self) -> Iterator[str]:
@@ -505,6 +506,10 @@ class TableGraph(CorridorGraph):
         self._node = _Nodes(self)
         self._adj = _Adjacency(self)
 
+    def _changed(self) -> None:
+        # every change of a CorridorGraph passes here first
+        raise TypeError("a network read from its table is read-only; plan on an overlay of it")
+
     def __reduce__(self) -> Any:
         # pickled as a reference to its files (a process that unpickles it maps them)
         return (TableGraph, (self.folder,))
@@ -516,9 +521,9 @@ class TableGraph(CorridorGraph):
         if self.identity:
             if type(node) is int and 0 <= node < self.n:
                 return node
-            if isinstance(node, int | np.integer) and not isinstance(node, bool | np.bool_):
-                if 0 <= int(node) < self.n:
-                    return int(node)
+            integer = isinstance(node, int | np.integer) and not isinstance(node, bool | np.bool_)
+            if integer and 0 <= int(node) < self.n:  # type: ignore[call-overload]
+                return int(node)  # type: ignore[call-overload]
             raise KeyError(node)
         if self._row_of is None:
             self._row_of = {int(v): i for i, v in enumerate(self.node_ids.tolist())}
@@ -529,7 +534,7 @@ class TableGraph(CorridorGraph):
 
     def has_node_id(self, node: object) -> bool:
         try:
-            self.row(node)  # type: ignore[arg-type]
+            self.row(node)
         except (KeyError, TypeError):
             return False
         return True
@@ -634,7 +639,7 @@ class TableGraph(CorridorGraph):
                         lambda: self.lines(edges),
                     ),
                 )
-            return self._index  # type: ignore[no-any-return]
+            return self._index
 
     def lines(self, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
         """The geometries of edges numbered ``edges``, made in one vectorised call."""

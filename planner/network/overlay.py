@@ -5,8 +5,9 @@ Planning attaches places to a copy of the network (see
 edges and adds a few drops. A full ``MultiGraph.copy`` copies every node and edge attribute
 dict, which costs more than the search itself and, in the service, one network's worth of
 memory per concurrent job. :class:`OverlayGraph` lays its own node and adjacency dicts
-over the base's (nothing per node of the base) and takes its own copy of a node's neighbours, of a node pair's
-parallel edges or of an attribute dict the first time it changes them. The network it was
+over the base's (nothing per node of the base) and takes its own copy of a node's
+neighbours, of a node pair's parallel edges or of an attribute dict the first time it
+changes them. The network it was
 made from is never written to, so any number of requests, in any threads, can plan on
 overlays of one shared network.
 
@@ -81,10 +82,10 @@ class _Layered(MutableMapping[Hashable, Any]):
         return [key for key in self.own if key in self.gone or key not in self.base]
 
     def items(self) -> Any:
-        return ((key, self[key]) for key in self)  # type: ignore[return-value]
+        return ((key, self[key]) for key in self)
 
     def values(self) -> Any:
-        return (self[key] for key in self)  # type: ignore[return-value]
+        return (self[key] for key in self)
 
     def __reduce__(self) -> Any:
         # pickled as the plain dict it stands for
@@ -251,7 +252,7 @@ def overlay(base: CorridorGraph) -> OverlayGraph:
     graph.base = base
     graph.graph = dict(base.graph)
     graph._node = _OwnNodes(base._node)
-    graph._adj = _Layered(base._adj)
+    graph._adj = _Layered(base._adj)  # type: ignore[assignment]
     graph._owned_adj = set()
     graph._owned_pairs = set()
     return graph

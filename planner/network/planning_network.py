@@ -45,8 +45,8 @@ from planner.network.corridor_graph import (
     to_analysis_crs,
 )
 from planner.network.cost_model import CostModel
-from planner.network.land import Land, Piece
 from planner.network.edge_table import TableGraph
+from planner.network.land import Land, Piece
 from planner.network.overlay import OverlayGraph, overlay
 from planner.network.places import Place
 from planner.search.shortest_paths import CSRGraph
