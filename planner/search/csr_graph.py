@@ -198,7 +198,7 @@ def assemble(
         edges=edges,
         twin=twin,
         xyz=xyz,
-        alpha=_potential_scale(xyz, lo, hi, w),
+        alpha=potential_scale(xyz, lo, hi, w),
         weight=weight,
     )
 
@@ -217,7 +217,7 @@ def unit_positions(graph: nx.Graph, nodes: Sequence[Hashable]) -> FloatArray | N
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
-def _potential_scale(xyz: FloatArray, lo: IntArray, hi: IntArray, w: FloatArray) -> float:
+def potential_scale(xyz: FloatArray, lo: IntArray, hi: IntArray, w: FloatArray) -> float:
     """The largest safe scale of the straight-line potential: no edge is shorter than it."""
     chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
     apart = chord > 0

@@ -23,6 +23,8 @@ from planner.network.corridor_graph import CorridorGraph
 from planner.network.edge_index import EdgeIndex, project, projected_bounds
 from planner.network.edge_table import TableGraph, read_table, write_table
 from planner.network.overlay import nodes_and_edges, overlay
+from planner.network.places import Place
+from planner.network.planning_network import attach_places
 from planner.search.csr_graph import CSRGraph
 from planner.search.shortest_paths import csr_of
 
@@ -42,7 +44,7 @@ def _exactly(graph: nx.MultiGraph) -> list[Any]:
     return out
 
 
-def _assert_same_snapshot(built: nx.MultiGraph, table: TableGraph, weight: str) -> None:
+def _assert_same_snapshot(built: nx.MultiGraph, table: nx.MultiGraph, weight: str) -> None:
     fresh = CSRGraph.from_networkx(built, weight)
     kept = csr_of(table, weight)
     for name in ("indptr", "indices", "data", "entry_edge", "twin", "xyz"):
@@ -116,6 +118,19 @@ def test_the_bundled_network_reads_back_equal(bundled_store: Path) -> None:
     copy = overlay(table)
     assert copy._adj.own == {} and len(copy) == len(table)  # type: ignore[attr-defined]
     assert loaded.bridges == built.bridges and loaded.layers == built.layers
+    # places attached to a copy of each (splits, drops, a subsea drop to Cozumel) give
+    # equal graphs, and the copy's patched snapshot is the one taken from scratch
+    places = [
+        Place("Villahermosa", -92.9303, 17.9892),
+        Place("Cancún", -86.8515, 21.1619),
+        Place("San Miguel de Cozumel", -86.9495, 20.5083),
+    ]
+    copies = [network.copy() for network in (built, loaded)]
+    nodes = [attach_places(copy, places) for copy in copies]
+    assert nodes[0] == nodes[1]
+    assert _exactly(copies[0].graph) == _exactly(copies[1].graph)
+    _assert_same_snapshot(copies[0].graph, copies[1].graph, "cost_usd")
+    assert _exactly(table) == _exactly(built.graph)  # the shared network is untouched
 
 
 def test_two_processes_map_the_same_files(tmp_path: Path) -> None:
