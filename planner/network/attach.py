@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
@@ -97,6 +98,38 @@ def _table_index(table: TableGraph) -> tuple[Any, Any]:
     return keys, tree
 
 
+_LIVE_INDEXES: weakref.WeakKeyDictionary[nx.MultiGraph, tuple[int, _EdgeIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The edge index that last attached places to a graph, by the graph's version right after.
+
+A route attaches its two places one after the other: the second finds the index the first
+left, which already knows the edge the first split, instead of projecting and indexing
+every corridor of the nation again. An index is reused only while the graph's version is
+the one it left (nothing else added or removed a node or an edge since), which is what
+:func:`attach_points` does with one index for many places."""
+_LIVE_INDEXES_GUARD = threading.Lock()
+
+
+def _edge_index(graph: nx.MultiGraph) -> _EdgeIndex:
+    """The index the last attachment to ``graph`` left, if still valid, else a new one."""
+    version = getattr(graph, "version", None)
+    if version is not None:
+        with _LIVE_INDEXES_GUARD:
+            held = _LIVE_INDEXES.get(graph)
+        if held is not None and held[0] == version:
+            return held[1]
+    return _EdgeIndex(graph)
+
+
+def _leave_index(graph: nx.MultiGraph, index: _EdgeIndex) -> None:
+    """Keep ``index`` for the next attachment to ``graph`` (one that counts its changes)."""
+    version = getattr(graph, "version", None)
+    if version is not None:
+        with _LIVE_INDEXES_GUARD:
+            _LIVE_INDEXES[graph] = (version, index)
+
+
 def _build_corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtree]:
     keys: list[EdgeKey] = []
     geoms = []
@@ -113,23 +146,6 @@ def _build_corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.
     return keys, shapely.STRtree(_project(np.asarray(geoms, dtype=object)))
 
 
-def _edge_index(graph: nx.MultiGraph) -> _EdgeIndex:
-    """The edge index of ``graph``: a planning copy keeps its own between attachments.
-
-    Attaching changes the graph only in ways the index follows (split corridor edges,
-    drops that places never join), so the copy's next attachment reuses it instead of
-    indexing every edge again; any other change (a new version) builds it afresh.
-    """
-    copy = isinstance(graph, OverlayGraph)
-    held = vars(graph).get("attach_index") if copy else None
-    if held is not None and held.version == graph.version:
-        return held
-    index = _EdgeIndex(graph)
-    if copy:
-        graph.attach_index = index
-    return index
-
-
 class _EdgeIndex:
     """Nearest corridor edge to a point, kept valid while edges are split.
 
@@ -139,10 +155,9 @@ class _EdgeIndex:
     """
 
     def __init__(self, graph: nx.MultiGraph) -> None:
-        self.graph = graph
+        # a proxy: the index kept for a graph (_LIVE_INDEXES) must not keep the graph alive
+        self.graph = weakref.proxy(graph)
         self.keys, self.tree = _corridor_index(graph)
-        self.version: int = getattr(graph, "version", 0)
-        """The graph's version after the last change this index follows."""
         self.pieces: dict[int, list[EdgeKey]] = {}
         self.pieces_m: dict[int, list[Any]] = {}
         """The pieces' lines in EPSG:6372 (None until first needed), as :attr:`pieces`."""
@@ -253,7 +268,7 @@ def attach_point(
     """
     index = _edge_index(graph)
     node = _attach(graph, index, float(lon), float(lat), name, max_connector_km, land, link_cost)
-    index.version = getattr(graph, "version", 0)
+    _leave_index(graph, index)
     return node
 
 
@@ -301,7 +316,7 @@ def attach_points(
             xy.tolist(), names, points_m, originals, strict=True
         )
     ]
-    index.version = getattr(graph, "version", 0)
+    _leave_index(graph, index)
     return nodes
 
 

@@ -138,7 +138,6 @@ class OverlayGraph(CorridorGraph):
         # a pickled overlay is a whole graph of its own: its base stays behind
         state = dict(self.__dict__)
         state.pop("base", None)
-        state.pop("attach_index", None)
         return state
 
     def own_edge_data(self) -> None:
