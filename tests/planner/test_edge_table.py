@@ -185,7 +185,13 @@ def test_the_edge_index_answers_as_the_tree() -> None:
         projected_bounds(lines), lambda i: lines[i], lambda: np.asarray(lines, dtype=object)
     )
     points = project(shapely.points(rng.uniform([-94.2, 16.8], [-91.8, 19.2], (300, 2))))
-    points = np.concatenate([points, [shapely.get_point(projected[i], 0) for i in range(10)]])
+    ends = shapely.get_coordinates(projected[2000:])  # the long lines' corners, just outside
+    beyond = shapely.points(
+        ends + np.sign(ends - ends.mean(axis=0)) * rng.uniform(1, 50, ends.shape)
+    )
+    points = np.concatenate(
+        [points, [shapely.get_point(projected[i], 0) for i in range(10)], beyond]
+    )
     expected = tree.query_nearest(points)
     got = index.query_nearest(points)
     first = lambda found: {int(p): int(e) for p, e in found.T[::-1]}  # noqa: E731
