@@ -616,28 +616,29 @@ def dual_ascent(
     small steps shared fairly over the localities, then to the full slack; ``sum v`` is a
     lower bound of the optimum.
     """
-    n_loc = alternative_usd.size
-    v = np.minimum(serve_usd, alternative_usd).astype(float)
-    slack = site_usd.astype(float).copy()
-    sites_of: list[list[int]] = [[] for _ in range(n_loc)]
-    for s_, l_ in zip(pair_site.tolist(), pair_locality.tolist(), strict=True):
-        sites_of[l_].append(s_)
-    reachable = [np.array(sites, dtype=np.int64) for sites in sites_of]
-    for round_ in range(passes):
-        share = 1.0 / (passes - round_)  # the last pass raises to the full slack
-        for j in range(n_loc):
-            room = alternative_usd[j] - v[j]
-            if room <= 0:
-                continue
-            near = reachable[j]
-            limit = float(slack[near].min()) if near.size else math.inf
-            step = min(room * share, limit) if round_ < passes - 1 else min(room, limit)
-            if step <= 0:
-                continue
-            v[j] += step
-            if near.size:
-                slack[near] -= step
-    return v
+    from planner.plans import _bound_kernels
+
+    # each locality's sites once (numpy's slack[near] -= step took a repeated site once)
+    order = np.lexsort((pair_site, pair_locality))
+    locality, site = pair_locality[order].astype(np.int64), pair_site[order].astype(np.int64)
+    once = np.ones(order.size, dtype=bool)
+    once[1:] = (locality[1:] != locality[:-1]) | (site[1:] != site[:-1])
+    return np.asarray(
+        _bound_kernels.dual_ascent(
+            np.array(site_usd, dtype=np.float64),
+            np.asarray(serve_usd, dtype=np.float64),
+            np.asarray(alternative_usd, dtype=np.float64),
+            _group_starts(locality[once], alternative_usd.size),
+            site[once],
+            passes,
+        )
+    )
+
+
+def _group_starts(sorted_keys: IntArray, n_groups: int) -> IntArray:
+    """Where each group ``0 .. n_groups - 1`` begins in ``sorted_keys`` (ascending), and
+    its end as the last entry."""
+    return np.searchsorted(sorted_keys, np.arange(n_groups + 1)).astype(np.int64)
 
 
 def lagrangian_bound(
@@ -669,22 +670,40 @@ def lagrangian_bound(
     reduced cost best per person first, up to its capacity with the last one in part (a
     fractional knapsack), which bounds the capacitated problem from below and much closer
     when sites fill up.
+
+    Each step's pass over the pairs runs compiled
+    (:func:`planner.plans._bound_kernels.reduced_costs`).
     """
+    from planner.plans import _bound_kernels
+
     n_sites, n_loc = site_usd.size, alternative_usd.size
     if n_loc == 0:
         return 0.0
     capacitated = people is not None and math.isfinite(site_capacity)
     lam = dual_ascent(site_usd, pair_site, pair_locality, serve_usd, alternative_usd)
+    pair_site = np.ascontiguousarray(pair_site, dtype=np.int64)
+    pair_locality = np.ascontiguousarray(pair_locality, dtype=np.int64)
+    serve_pair = np.asarray(serve_usd, dtype=np.float64)[pair_locality]
+    weight = (
+        np.asarray(people, dtype=np.float64)[pair_locality]
+        if capacitated and people is not None
+        else np.zeros(pair_site.size)
+    )
+    by_site = np.argsort(pair_site, kind="stable").astype(np.int64)
+    site_start = _group_starts(pair_site[by_site], n_sites)
+    longest = int(np.diff(site_start).max(initial=0))
+    reduced, share = np.empty(pair_site.size), np.empty(pair_site.size)
+    value, cover = np.empty(n_sites), np.empty(n_loc)
+    buffer, keys = np.empty(longest, dtype=np.int64), np.empty(longest)
+    site = np.asarray(site_usd, dtype=np.float64)
     best = -math.inf
     theta = 2.0
     stall = 0
     for _ in range(iterations):
-        reduced = np.minimum(serve_usd[pair_locality] - lam[pair_locality], 0.0)
-        if capacitated:
-            assert people is not None
-            share = _knapsack_shares(pair_site, people[pair_locality], reduced, site_capacity)
-            reduced = reduced * share
-        value = site_usd + np.bincount(pair_site, weights=reduced, minlength=n_sites)
+        _bound_kernels.reduced_costs(
+            lam, serve_pair, pair_site, pair_locality, weight, by_site, site_start, site,
+            float(site_capacity), capacitated, reduced, share, value, cover, buffer, keys,
+        )  # fmt: skip
         opened = value < 0
         alt_reduced = alternative_usd - lam
         bound = float(lam.sum() + value[opened].sum() + np.minimum(alt_reduced, 0.0).sum())
@@ -694,41 +713,13 @@ def lagrangian_bound(
             stall += 1
             if stall >= 25:
                 theta, stall = theta / 2, 0
-        served = opened[pair_site] & (reduced < 0)
-        taken = share[served] if capacitated else np.ones(int(served.sum()))
-        cover = np.bincount(pair_locality[served], weights=taken, minlength=n_loc) + (
-            alt_reduced < 0
-        )
-        gradient = 1.0 - cover
+        gradient = 1.0 - (cover + (alt_reduced < 0))
         norm = float(gradient @ gradient)
         if norm == 0 or theta < 1e-6:
             break
         step = theta * max(upper - bound, 1e-6 * abs(upper) + 1e-9) / norm
         lam = lam + step * gradient
     return best
-
-
-def _knapsack_shares(
-    pair_site: IntArray, weight: FloatArray, reduced: FloatArray, capacity: float
-) -> FloatArray:
-    """Share of each pair a site takes in its fractional knapsack (see
-    :func:`lagrangian_bound`): pairs of negative reduced cost, most negative per unit of
-    weight first, while the site's capacity lasts."""
-    share = np.zeros(pair_site.size)
-    useful = np.flatnonzero(reduced < 0)
-    if useful.size == 0:
-        return share
-    w = np.maximum(weight[useful], 1e-12)
-    order = useful[np.lexsort((reduced[useful] / w, pair_site[useful]))]
-    w = np.maximum(weight[order], 1e-12)
-    sites = pair_site[order]
-    total = np.cumsum(w)
-    start = np.ones(order.size, dtype=bool)
-    start[1:] = sites[1:] != sites[:-1]
-    before = np.maximum.accumulate(np.where(start, total - w, 0.0))
-    used = total - w - before  # weight taken by the same site before this pair
-    share[order] = np.clip((capacity - used) / w, 0.0, 1.0)
-    return share
 
 
 # ---------------------------------------------------------------------------- heuristic
