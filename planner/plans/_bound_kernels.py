@@ -43,7 +43,7 @@ def reduced_costs(  # type: ignore[no-untyped-def]
     share,
     value,
     cover,
-    buffer,
+    order,
     keys,
 ):
     """One Lagrangian subproblem at multipliers ``lam``, solved in place.
@@ -53,10 +53,14 @@ def reduced_costs(  # type: ignore[no-untyped-def]
     (most negative per unit of weight first while ``capacity`` lasts; else 1 where the
     reduced cost is negative). ``value[s] = site_usd[s] +`` the sum of ``reduced`` over
     the pairs of ``s``; ``cover[l]`` is the share of locality ``l`` taken by the sites of
-    negative value. ``by_site`` lists the pairs grouped by site (ascending site, pair order
-    within a site), ``site_start`` where each site's group begins (and the end); ``buffer``
-    and ``keys`` are scratch as long as the longest group. ``share`` is only meaningful
-    where ``reduced`` is negative.
+    negative value. ``share`` is only meaningful where ``reduced`` is negative.
+
+    ``by_site`` lists the pairs grouped by site (ascending site, pair order within a
+    site) and ``site_start`` where each site's group begins (and the end). ``order`` holds
+    the same groups as the last call sorted them and ``keys`` their sort keys: multipliers
+    move little from one subgradient step to the next, so each group is re-sorted from
+    its last order by insertion in about one pass. The order is total (reduced cost per
+    unit of weight, then pair), so it is the one a stable sort of the pairs gives.
     """
     n_pairs = pair_site.shape[0]
     value[:] = 0.0
@@ -64,36 +68,41 @@ def reduced_costs(  # type: ignore[no-untyped-def]
         total = 0.0
         before = 0.0
         for k in range(site_start.shape[0] - 1):
-            # the site's pairs of negative reduced cost, stably sorted by reduced cost per
-            # unit of weight (insertion sort: a site reaches a few dozen localities)
-            m = 0
-            for i in range(site_start[k], site_start[k + 1]):
-                p = by_site[i]
+            first, end = site_start[k], site_start[k + 1]
+            for i in range(first, end):
+                p = order[i]
                 r = serve_pair[p] - lam[pair_locality[p]]
-                reduced[p] = r if r < 0.0 else 0.0
                 if r < 0.0:
+                    reduced[p] = r
                     key = r / max(weight[p], _LIGHTEST)
-                    j = m
-                    while j > 0 and keys[j - 1] > key:
-                        keys[j] = keys[j - 1]
-                        buffer[j] = buffer[j - 1]
-                        j -= 1
-                    keys[j] = key
-                    buffer[j] = p
-                    m += 1
-            for j in range(m):
-                p = buffer[j]
+                else:
+                    reduced[p] = 0.0
+                    key = np.inf  # not taken: after every pair of negative reduced cost
+                j = i
+                while j > first and (
+                    keys[j - 1] > key or (keys[j - 1] == key and order[j - 1] > p)
+                ):
+                    keys[j] = keys[j - 1]
+                    order[j] = order[j - 1]
+                    j -= 1
+                keys[j] = key
+                order[j] = p
+            taken = False
+            for i in range(first, end):
+                if keys[i] == np.inf:
+                    break
+                p = order[i]
                 w = max(weight[p], _LIGHTEST)
                 total += w  # one running sum over every site's sorted pairs
-                if j == 0:
+                if not taken:
                     before = max(before, total - w)  # taken by the sites before this one
+                    taken = True
                 part = (capacity - (total - w - before)) / w
                 share[p] = min(max(part, 0.0), 1.0)
                 reduced[p] = reduced[p] * share[p]
-            if m:
-                # in pair order, as np.bincount adds
-                acc = 0.0
-                for i in range(site_start[k], site_start[k + 1]):
+            if taken:
+                acc = 0.0  # in pair order, as np.bincount adds
+                for i in range(first, end):
                     acc += reduced[by_site[i]]
                 value[k] = acc
     else:
