@@ -30,12 +30,14 @@ _LIGHTEST = 1e-12
 @njit(cache=True)
 def reduced_costs(  # type: ignore[no-untyped-def]
     lam,
-    serve_pair,
+    serve_usd,
+    people,
     pair_site,
     pair_locality,
-    weight,
-    by_site,
     site_start,
+    by_site,
+    locality_start,
+    by_locality,
     site_usd,
     capacity,
     capacitated,
@@ -43,77 +45,92 @@ def reduced_costs(  # type: ignore[no-untyped-def]
     share,
     value,
     cover,
-    order,
-    keys,
+    scratch,
 ):
     """One Lagrangian subproblem at multipliers ``lam``, solved in place.
 
-    ``reduced[p] = min(serve_pair[p] - lam[locality of p], 0)``, scaled by ``share[p]``,
-    the part of pair ``p`` its site takes in its fractional knapsack when ``capacitated``
-    (most negative per unit of weight first while ``capacity`` lasts; else 1 where the
-    reduced cost is negative). ``value[s] = site_usd[s] +`` the sum of ``reduced`` over
-    the pairs of ``s``; ``cover[l]`` is the share of locality ``l`` taken by the sites of
-    negative value. ``share`` is only meaningful where ``reduced`` is negative.
+    ``reduced[p] = min(serve_usd[l] - lam[l], 0)`` for pair ``p`` of locality ``l``,
+    scaled by ``share[p]``, the part of the pair its site takes in its fractional
+    knapsack when ``capacitated`` (most negative per person first while ``capacity``
+    lasts; else 1 where the reduced cost is negative). ``value[s] = site_usd[s] +`` the
+    sum of ``reduced`` over the pairs of ``s``; ``cover[l]`` is the share of locality
+    ``l`` taken by the sites of negative value. ``share`` is only meaningful where
+    ``reduced`` is negative.
 
-    ``by_site`` lists the pairs grouped by site (ascending site, pair order within a
-    site) and ``site_start`` where each site's group begins (and the end). ``order`` holds
-    the same groups as the last call sorted them and ``keys`` their sort keys: multipliers
-    move little from one subgradient step to the next, so each group is re-sorted from
-    its last order by insertion in about one pass. The order is total (reduced cost per
-    unit of weight, then pair), so it is the one a stable sort of the pairs gives.
+    ``by_site[site_start[s]:site_start[s + 1]]`` are the pairs of site ``s`` in pair
+    order, ``by_locality[locality_start[l]:locality_start[l + 1]]`` those of locality
+    ``l``; ``scratch`` is a :class:`Scratch`'s arrays.
+
+    A pair's reduced cost per person is its locality's, so one order of the localities
+    ranks every site's pairs: the localities of negative reduced cost are sorted once
+    and their pairs dealt to their sites in that order (a stable bucket sort), then each
+    site's pairs of equal key are put in pair order, the order a stable sort of the pairs
+    by site and key gives.
     """
+    rate, ranked, bucket, fill = scratch
     n_pairs = pair_site.shape[0]
+    n_loc = lam.shape[0]
     value[:] = 0.0
+    for p in range(n_pairs):
+        r = serve_usd[pair_locality[p]] - lam[pair_locality[p]]
+        if r < 0.0:
+            reduced[p] = r
+            share[p] = 1.0
+            if not capacitated:
+                value[pair_site[p]] += r
+        else:
+            reduced[p] = 0.0
     if capacitated:
+        m = 0
+        for j in range(n_loc):
+            r = serve_usd[j] - lam[j]
+            if r < 0.0:
+                rate[j] = r / max(people[j], _LIGHTEST)
+                ranked[m] = j
+                m += 1
+        ranked_rates = np.empty(m)
+        for t in range(m):
+            ranked_rates[t] = rate[ranked[t]]
+        by_rate = np.argsort(ranked_rates)
+        for k in range(fill.shape[0]):
+            fill[k] = site_start[k]
+        for t in range(m):
+            j = ranked[by_rate[t]]
+            for i in range(locality_start[j], locality_start[j + 1]):
+                p = by_locality[i]
+                bucket[fill[pair_site[p]]] = p
+                fill[pair_site[p]] += 1
         total = 0.0
         before = 0.0
-        for k in range(site_start.shape[0] - 1):
-            first, end = site_start[k], site_start[k + 1]
-            for i in range(first, end):
-                p = order[i]
-                r = serve_pair[p] - lam[pair_locality[p]]
-                if r < 0.0:
-                    reduced[p] = r
-                    key = r / max(weight[p], _LIGHTEST)
-                else:
-                    reduced[p] = 0.0
-                    key = np.inf  # not taken: after every pair of negative reduced cost
+        for k in range(fill.shape[0]):
+            first, end = site_start[k], fill[k]
+            if end == first:
+                continue
+            for i in range(first + 1, end):  # equal rates in pair order
+                p = bucket[i]
+                key = rate[pair_locality[p]]
                 j = i
-                while j > first and (
-                    keys[j - 1] > key or (keys[j - 1] == key and order[j - 1] > p)
-                ):
-                    keys[j] = keys[j - 1]
-                    order[j] = order[j - 1]
+                while j > first:
+                    q = bucket[j - 1]
+                    other = rate[pair_locality[q]]
+                    if other < key or (other == key and q < p):
+                        break
+                    bucket[j] = q
                     j -= 1
-                keys[j] = key
-                order[j] = p
-            taken = False
+                bucket[j] = p
             for i in range(first, end):
-                if keys[i] == np.inf:
-                    break
-                p = order[i]
-                w = max(weight[p], _LIGHTEST)
+                p = bucket[i]
+                w = max(people[pair_locality[p]], _LIGHTEST)
                 total += w  # one running sum over every site's sorted pairs
-                if not taken:
+                if i == first:
                     before = max(before, total - w)  # taken by the sites before this one
-                    taken = True
                 part = (capacity - (total - w - before)) / w
                 share[p] = min(max(part, 0.0), 1.0)
                 reduced[p] = reduced[p] * share[p]
-            if taken:
-                acc = 0.0  # in pair order, as np.bincount adds
-                for i in range(first, end):
-                    acc += reduced[by_site[i]]
-                value[k] = acc
-    else:
-        for p in range(n_pairs):
-            r = serve_pair[p] - lam[pair_locality[p]]
-            if r < 0.0:
-                reduced[p] = r
-                share[p] = 1.0
-                value[pair_site[p]] += r
-            else:
-                reduced[p] = 0.0
+            acc = 0.0  # in pair order, as np.bincount adds
+            for i in range(site_start[k], site_start[k + 1]):
+                acc += reduced[by_site[i]]
+            value[k] = acc
     for s in range(value.shape[0]):
         value[s] = site_usd[s] + value[s]
     cover[:] = 0.0

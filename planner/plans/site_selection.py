@@ -693,25 +693,35 @@ def lagrangian_bound(
     lam = dual_ascent(site_usd, pair_site, pair_locality, serve_usd, alternative_usd)
     pair_site = np.ascontiguousarray(pair_site, dtype=np.int64)
     pair_locality = np.ascontiguousarray(pair_locality, dtype=np.int64)
-    serve_pair = np.asarray(serve_usd, dtype=np.float64)[pair_locality]
-    weight = (
-        np.asarray(people, dtype=np.float64)[pair_locality]
-        if capacitated and people is not None
-        else np.zeros(pair_site.size)
-    )
     by_site = np.argsort(pair_site, kind="stable").astype(np.int64)
-    site_start = _group_starts(pair_site[by_site], n_sites)
-    order, keys = by_site.copy(), np.full(pair_site.size, np.inf)  # each step's sort
+    by_locality = np.argsort(pair_locality, kind="stable").astype(np.int64)
+    layout = (
+        pair_site,
+        pair_locality,
+        _group_starts(pair_site[by_site], n_sites),
+        by_site,
+        _group_starts(pair_locality[by_locality], n_loc),
+        by_locality,
+        np.asarray(site_usd, dtype=np.float64),
+    )
+    serve = np.asarray(serve_usd, dtype=np.float64)
+    weight = np.asarray(people if capacitated else np.zeros(n_loc), dtype=np.float64)
+    ceiling = float(site_capacity)
     reduced, share = np.empty(pair_site.size), np.empty(pair_site.size)
     value, cover = np.empty(n_sites), np.empty(n_loc)
-    site = np.asarray(site_usd, dtype=np.float64)
+    scratch = (
+        np.empty(n_loc),
+        np.empty(n_loc, dtype=np.int64),
+        np.empty(pair_site.size, dtype=np.int64),
+        np.empty(n_sites, dtype=np.int64),
+    )
     best = -math.inf
     theta = 2.0
     stall = 0
     for _ in range(iterations):
         _bound_kernels.reduced_costs(
-            lam, serve_pair, pair_site, pair_locality, weight, by_site, site_start, site,
-            float(site_capacity), capacitated, reduced, share, value, cover, order, keys,
+            lam, serve, weight, *layout, ceiling, capacitated, reduced, share, value, cover,
+            scratch,
         )  # fmt: skip
         opened = value < 0
         alt_reduced = alternative_usd - lam
@@ -888,10 +898,12 @@ def _site_move(
         order = sorted(free, key=lambda j: -people[j] / max(cpe[j], 1e-9))
     else:
         saving = numbers.saving_usd
-        order = sorted((j for j in free if saving[j] > 0), key=lambda j: -saving[j])
+        # best saving first; equal savings keep their order, as a stable sort on -saving
+        order = sorted((j for j in free if saving[j] > 0), key=saving.__getitem__, reverse=True)
     members: list[int] = []
     spend = numbers.site_usd[s]
     load = 0.0
+    held = 0  # extra radios at ``load``
     value = 0.0
     most = numbers.most_people
     capacity, radio_usd = numbers.capacity, numbers.radio_usd
@@ -899,8 +911,8 @@ def _site_move(
         new_load = load + people[j]
         if new_load > most + 1e-9:
             continue
-        radios = _extra_radios(new_load, capacity) - _extra_radios(load, capacity)
-        extra = cpe[j] + radios * radio_usd
+        needed = _extra_radios(new_load, capacity)
+        extra = cpe[j] + (needed - held) * radio_usd
         if budgeted:
             if spend + extra > remaining + 1e-6:
                 continue
@@ -913,6 +925,7 @@ def _site_move(
         members.append(j)
         spend += extra
         load = new_load
+        held = needed
     if not members:
         return None
     if budgeted:
