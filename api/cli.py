@@ -65,3 +65,15 @@ def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens to stderr."),
 ) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+
+
+def main() -> None:
+    """The ``trazo`` program: run the command of ``sys.argv`` in this process and exit.
+
+    One command per process, so what a command loads at its start lives until the exit
+    and may be frozen out of the garbage collector's sight (:func:`api._console.starting_up`).
+    """
+    from api._console import one_command_process
+
+    one_command_process()
+    app()

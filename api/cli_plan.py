@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api._console import console, open_store, user_errors
+from api._console import console, open_store, starting_up, user_errors
 from api._national_cli import (
     Partition,
     SchedulerOption,
@@ -103,11 +103,12 @@ def route(
     cost_model: CostModelOption = None,
 ) -> None:
     """Least-cost route between two places, with alternatives or a diverse pair."""
-    from usecases.proposals import measure
-    from usecases.route import propose_route, resolve_ends
+    with starting_up():
+        from usecases.proposals import measure
+        from usecases.route import propose_route, resolve_ends
 
-    context = _context(cost_model)
-    start, end = resolve_ends(context.places, origin, destination)
+        context = _context(cost_model)
+        start, end = resolve_ends(context.places, origin, destination)
     with console.status("routing..."):
         proposal = propose_route(context, start, end, alternatives=alternatives, diverse=diverse)
     _finish(context.store, proposal, measure(context, proposal), name, out, replace)
@@ -130,11 +131,12 @@ def backbone(
     cost_model: CostModelOption = None,
 ) -> None:
     """Near-optimal Steiner backbone joining every terminal."""
-    from usecases.backbone import propose_backbone, resolve_terminals
-    from usecases.proposals import measure
+    with starting_up():
+        from usecases.backbone import propose_backbone, resolve_terminals
+        from usecases.proposals import measure
 
-    context = _context(cost_model)
-    places = resolve_terminals(context.places, _terminals_source(terminals))
+        context = _context(cost_model)
+        places = resolve_terminals(context.places, _terminals_source(terminals))
     with console.status(f"solving the backbone over {len(places)} terminals..."):
         proposal = propose_backbone(context, places, ring=ring)
     _finish(context.store, proposal, measure(context, proposal), name, out, replace)
@@ -219,7 +221,8 @@ def last_mile(
         return
     if workers is not None or scheduler is not None:
         raise DegenerateRequestError("--workers and --scheduler need --area all --by state")
-    context = _context(cost_model)
+    with starting_up():
+        context = _context(cost_model)
     with console.status("planning the last mile...") as status:
         proposal = propose_last_mile(
             context,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
@@ -82,6 +83,38 @@ def _corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtre
             _SHARED_INDEXES[base] = shared
         return shared[1], shared[2]
     return _build_corridor_index(graph)
+
+
+_LIVE_INDEXES: weakref.WeakKeyDictionary[nx.MultiGraph, tuple[int, _EdgeIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The edge index that last attached places to a graph, by the graph's version right after.
+
+A route attaches its two places one after the other: the second finds the index the first
+left, which already knows the edge the first split, instead of projecting and indexing
+every corridor of the nation again. An index is reused only while the graph's version is
+the one it left (nothing else added or removed a node or an edge since), which is what
+:func:`attach_points` does with one index for many places."""
+_LIVE_INDEXES_GUARD = threading.Lock()
+
+
+def _edge_index(graph: nx.MultiGraph) -> _EdgeIndex:
+    """The index the last attachment to ``graph`` left, if still valid, else a new one."""
+    version = getattr(graph, "version", None)
+    if version is not None:
+        with _LIVE_INDEXES_GUARD:
+            held = _LIVE_INDEXES.get(graph)
+        if held is not None and held[0] == version:
+            return held[1]
+    return _EdgeIndex(graph)
+
+
+def _leave_index(graph: nx.MultiGraph, index: _EdgeIndex) -> None:
+    """Keep ``index`` for the next attachment to ``graph`` (one that counts its changes)."""
+    version = getattr(graph, "version", None)
+    if version is not None:
+        with _LIVE_INDEXES_GUARD:
+            _LIVE_INDEXES[graph] = (version, index)
 
 
 def _build_corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtree]:
@@ -219,8 +252,10 @@ def attach_point(
     >>> g.number_of_edges()
     3
     """
-    index = _EdgeIndex(graph)
-    return _attach(graph, index, float(lon), float(lat), name, max_connector_km, land, link_cost)
+    index = _edge_index(graph)
+    node = _attach(graph, index, float(lon), float(lat), name, max_connector_km, land, link_cost)
+    _leave_index(graph, index)
+    return node
 
 
 def attach_points(
@@ -241,7 +276,7 @@ def attach_points(
         points = points.to_crs(GRAPH_CRS)
     if len(points) == 0:
         return []
-    index = _EdgeIndex(graph)
+    index = _edge_index(graph)
     xy = shapely.get_coordinates(points.geometry.values)
     names: Iterable[Any] = (
         points[name_column].tolist() if name_column in points.columns else points.index.tolist()
@@ -251,7 +286,7 @@ def attach_points(
     # originals; which piece of a split original is nearest is asked point by point)
     points_m = _project_points(xy[:, 0], xy[:, 1])
     originals = index.nearest_originals(points_m).tolist()
-    return [
+    nodes = [
         _attach(
             graph,
             index,
@@ -267,6 +302,8 @@ def attach_points(
             xy.tolist(), names, points_m, originals, strict=True
         )
     ]
+    _leave_index(graph, index)
+    return nodes
 
 
 def _new_node(graph: nx.MultiGraph) -> int:

@@ -322,7 +322,13 @@ def share_physical_corridors(graph: nx.MultiGraph, *, tolerance: float = 0.005) 
     ``fiber_corridor``.
     """
     shared = 0
-    for u, v in {(min(a, b), max(a, b)) for a, b in graph.edges() if a != b}:
+    # only node pairs with a fiber edge can share (a road layer has millions of others)
+    fiber = {
+        (min(a, b), max(a, b))
+        for a, b, kind in graph.edges(data="kind")
+        if kind == "fiber_routes" and a != b
+    }
+    for u, v in fiber:
         parallel = graph.get_edge_data(u, v)
         if len(parallel) < 2:
             continue
@@ -365,32 +371,71 @@ def bridge_components(
     mx, my = to_metric.transform(xy[:, 0], xy[:, 1])
     metric = np.column_stack([mx, my])
     row_of = {node: i for i, node in enumerate(nodes.tolist())}
-    joined = [row_of[n] for n in components[0]]
+    joined = _JoinedNodes(metric, [row_of[n] for n in components[0]])
     added = subsea = 0
     for component in components[1:]:
         rows = np.array([row_of[n] for n in component])
-        tree = cKDTree(metric[joined])
-        distance, nearest = tree.query(metric[rows])
+        distance, nearest = joined.nearest(rows)
         best = int(np.argmin(distance))
         if distance[best] / 1000.0 > max_bridge_km:
             continue
         if land is None or network is None:
-            a, b = nodes[rows[best]].item(), nodes[joined[int(nearest[best])]].item()
+            a, b = nodes[rows[best]].item(), nodes[nearest[best]].item()
             add_link(graph, a, b, [Piece(_straight(graph, a, b), True)], cost_model, kind="bridge")
         else:
             order = np.argsort(distance, kind="stable")[:BRIDGE_CANDIDATES]
             options = []
             for i in order.tolist():
-                a, b = nodes[rows[i]].item(), nodes[joined[int(nearest[i])]].item()
+                a, b = nodes[rows[i]].item(), nodes[nearest[i]].item()
                 pieces = land.pieces(_straight(graph, a, b))
                 options.append((network.link_cost(pieces), i, a, b, pieces))
             _, _, a, b, pieces = min(options, key=lambda option: (option[0], option[1]))
             if any(not piece.on_land for piece in pieces):
                 subsea += 1
             add_link(graph, a, b, pieces, cost_model, kind="bridge")
-        joined.extend(rows.tolist())
+        joined.extend(rows)
         added += 1
     return added, subsea
+
+
+class _JoinedNodes:
+    """The nodes joined so far, searchable for the one nearest each of a set of points.
+
+    A KD-tree over every joined node, rebuilt for each of thousands of small components
+    (a national road layer's islands of streets), made bridging quadratic. Here a large
+    tree is rebuilt only once the nodes joined since outnumber a quarter of it; those are
+    kept in a small tree of their own, and a query takes the nearer of the two answers
+    (the large tree's on a tie: the node joined first).
+    """
+
+    def __init__(self, metric: np.ndarray, rows: Sequence[int]) -> None:
+        self.metric = metric
+        self.settled = np.asarray(rows, dtype=np.int64)
+        self.recent = np.empty(0, dtype=np.int64)
+        self.settled_tree = cKDTree(metric[self.settled])
+        self.recent_tree: cKDTree | None = None
+
+    def extend(self, rows: np.ndarray) -> None:
+        self.recent = np.concatenate([self.recent, rows.astype(np.int64)])
+        if self.recent.size * 4 > self.settled.size:
+            self.settled = np.concatenate([self.settled, self.recent])
+            self.recent = np.empty(0, dtype=np.int64)
+            self.settled_tree = cKDTree(self.metric[self.settled])
+            self.recent_tree = None
+        else:
+            self.recent_tree = cKDTree(self.metric[self.recent])
+
+    def nearest(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (m) from each of ``rows`` to its nearest joined node, and that node's row."""
+        points = self.metric[rows]
+        distance, position = self.settled_tree.query(points)
+        nearest = self.settled[position]
+        if self.recent_tree is not None:
+            recent_distance, recent_position = self.recent_tree.query(points)
+            closer = recent_distance < distance
+            distance = np.where(closer, recent_distance, distance)
+            nearest = np.where(closer, self.recent[recent_position], nearest)
+        return distance, nearest
 
 
 def _straight(graph: nx.MultiGraph, a: Hashable, b: Hashable) -> LineString:

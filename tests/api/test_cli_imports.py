@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 HEAVY = ("dask", "distributed", "folium", "fastapi", "uvicorn", "numba", "highspy")
@@ -38,29 +40,75 @@ def test_the_plan_group_imports_no_planner_cluster_map_or_service() -> None:
     assert "networkx" not in imported
 
 
-def test_a_route_on_a_warm_store_imports_neither_gdal_vectors_nor_numba(tmp_path: Path) -> None:
-    """With the planning cache built, a route reads the catalog and writes its proposal
-    with sqlite3 alone: GDAL's vector library (pyogrio) is not even imported; its one
-    search runs interpreted, without loading numba's compiled kernels."""
+@pytest.fixture(scope="module")
+def warm_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with one road whose planning cache is built, as the first command builds it."""
     from layers.ingest import ingest
     from layers.store import Store
     from usecases.context import planning_context
 
-    road = tmp_path / "road.geojson"
+    folder = tmp_path_factory.mktemp("warm")
+    road = folder / "road.geojson"
     line = {"type": "LineString", "coordinates": [[-93.0, 17.0], [-93.0, 18.0]]}
     feature = {"type": "Feature", "properties": {"row_type": "highway"}, "geometry": line}
     road.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    store = Store(tmp_path / "store.gpkg")
+    store = Store(folder / "store.gpkg")
     ingest(store, road, "rights_of_way", name="roads")
-    planning_context(store)  # builds the cache, as the first command would
-    code = (
+    planning_context(store)
+    return store.path
+
+
+def _route(store: Path, run: str) -> str:
+    """Code that plans a route on ``store`` with ``run`` (``app`` or ``main`` of api.cli)."""
+    return (
         "import os, sys\n"
-        f"os.environ['TRAZO_STORE'] = {str(store.path)!r}\n"
-        "from api.cli import app\n"
+        f"os.environ['TRAZO_STORE'] = {str(store)!r}\n"
+        f"from api.cli import {run}\n"
         "sys.argv = ['trazo', 'plan', 'route', '--from=-93.0,17.2', '--to=-93.0,17.8']\n"
-        "try:\n    app()\nexcept SystemExit as end:\n    assert not end.code, end.code\n"
+        f"try:\n    {run}()\nexcept SystemExit as end:\n    assert not end.code, end.code\n"
     )
-    imported = _imported_after(code)
+
+
+def test_a_route_on_a_warm_store_imports_neither_gdal_vectors_nor_numba(warm_store: Path) -> None:
+    """With the planning cache built, a route reads the catalog and writes its proposal
+    with sqlite3 alone: GDAL's vector library (pyogrio) is not even imported; its one
+    search runs interpreted, without loading numba's compiled kernels."""
+    imported = _imported_after(_route(warm_store, "main"))
     assert "planner" in imported  # it did plan
     assert "pyogrio" not in imported
     assert imported.isdisjoint(HEAVY)
+
+
+def _collector_after(code: str) -> dict[str, object]:
+    report = (
+        "import gc, json\n"
+        "print(json.dumps({'frozen': gc.get_freeze_count(), 'enabled': gc.isenabled()}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{report}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return answer
+
+
+def test_the_trazo_program_freezes_what_a_route_loaded_out_of_the_collectors_sight(
+    warm_store: Path,
+) -> None:
+    """The network, the place index and the imports of a route's start-up are never
+    scanned again by the garbage collector (nor at exit) in the ``trazo`` program; the
+    collector runs again for what the command makes after its start-up."""
+    after = _collector_after(_route(warm_store, "main"))
+    # a network of one road and its imports are well over 100,000 objects
+    assert isinstance(after["frozen"], int) and after["frozen"] > 100_000
+    assert after["enabled"] is True
+
+
+def test_commands_run_in_turn_in_one_process_freeze_nothing(warm_store: Path) -> None:
+    """A process that runs command after command (a test runner invoking ``app``) keeps
+    its collector as it was: frozen garbage would never be freed."""
+    after = _collector_after(_route(warm_store, "app"))
+    assert after == {"frozen": 0, "enabled": True}

@@ -18,9 +18,9 @@ from pyproj import Transformer
 
 from layers.errors import LayerValidationError
 from layers.ingest import read_layer
-from layers.kinds import LayerKind
+from layers.kinds import AttributeSpec, LayerKind
 from layers.report import ValidationReport
-from layers.validate import validate_vector
+from layers.validate import _typed, _typed_each, _typed_in_bulk, validate_vector
 
 VILLAHERMOSA = (-92.93, 17.99)
 
@@ -604,3 +604,86 @@ def test_a_source_fid_column_is_kept_under_another_name() -> None:
     clean = validate_vector(frame, LayerKind.LOCALITIES, _report())
     assert "fid" not in clean.columns
     assert clean["source_fid"].tolist() == [77]
+
+
+# -- typing attribute columns in bulk gives what the value-by-value rules give
+
+_CELLS = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.sampled_from(["", "  ", "highway", " Rail ", "PIPELINE", "*", "N/D", "sí", "no", "1"]),
+    st.text(max_size=6),
+    st.integers(min_value=-(2**62), max_value=2**62),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+)
+
+
+def _column(cells: list[Any], dtype: str) -> pd.Series:
+    """A column as a reader gives it: a numeric or boolean dtype when the cells allow one."""
+    if dtype == "object":
+        return pd.Series(cells, dtype=object)
+    return pd.Series(np.asarray(cells, dtype=dtype))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        AttributeSpec("name", "str"),
+        AttributeSpec("row_type", "str", allowed=frozenset({"highway", "rail", "pipeline"})),
+        AttributeSpec("population", "int"),
+        AttributeSpec("fibers", "float"),
+        AttributeSpec("lease_available", "bool"),
+    ],
+    ids=lambda spec: f"{spec.type}{'-allowed' if spec.allowed else ''}",
+)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_bulk_typing_equals_the_rules_value_by_value(spec: AttributeSpec, data: Any) -> None:
+    dtype = data.draw(st.sampled_from(["object", "float64", "int64", "bool"]))
+    if dtype == "object":
+        strategy: Any = _CELLS
+    elif dtype == "float64":
+        strategy = st.floats(allow_nan=True, allow_infinity=True)
+    elif dtype == "int64":
+        strategy = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    else:
+        strategy = st.booleans()
+    cells = data.draw(st.lists(strategy, max_size=12))
+    if dtype == "object" and data.draw(st.booleans()):
+        cells = [c for c in cells if c is None or isinstance(c, str)]  # a clean text column
+    column = _column(cells, dtype)
+    try:
+        expected: pd.Series | Exception = _typed_each(column, spec, "c")
+    except LayerValidationError as err:
+        expected = err
+    try:
+        got: pd.Series | Exception = _typed(column, spec, "c")
+    except LayerValidationError as err:
+        got = err
+    if isinstance(expected, Exception):
+        assert isinstance(got, LayerValidationError)
+        assert str(got) == str(expected)
+    else:
+        assert isinstance(got, pd.Series)
+        pd.testing.assert_series_equal(got, expected)
+        assert [type(v) for v in got.tolist()] == [type(v) for v in expected.tolist()]
+
+
+def test_clean_columns_are_typed_in_bulk() -> None:
+    # the bulk path takes the columns readers give for clean data (a national layer's
+    # millions of values never go through Python one by one)
+    texts = pd.Series(["Carretera 180", None, "  ", "Vía"], dtype=object)
+    assert _typed_in_bulk(texts, AttributeSpec("name", "str")).tolist() == [
+        "Carretera 180",
+        None,
+        None,
+        "Vía",
+    ]
+    lanes = pd.Series([2.0, np.nan, 4.0])
+    assert _typed_in_bulk(lanes, AttributeSpec("lanes", "int")).tolist() == [2, pd.NA, 4]
+    classes = pd.Series([" Highway", "RAIL"], dtype=object)
+    spec = AttributeSpec("row_type", "str", allowed=frozenset({"highway", "rail"}))
+    assert _typed_in_bulk(classes, spec).tolist() == ["highway", "rail"]
+    # a bad value is left to the value-by-value rules, which name it
+    assert _typed_in_bulk(pd.Series([1.5]), AttributeSpec("lanes", "int")) is None

@@ -21,13 +21,15 @@ import pytest
 import shapely
 from shapely import LineString, Point, box
 
-from planner.network.attach import _corridor_index, attach_points
+from planner.network import attach as attach_module
+from planner.network.attach import _corridor_index, attach_point, attach_points
 from planner.network.cost_model import load_cost_model
 from planner.network.land import Land
 from planner.network.planning_network import PlanningNetwork, build_network
 from tests.planner.attach_reference import reference_attach_points, whole_land
 
 COSTS = load_cost_model()
+build_corridor_index = attach_module._build_corridor_index
 
 
 def _points(xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
@@ -240,3 +242,55 @@ def test_the_corridor_index_is_built_once_per_shared_network() -> None:
     assert len(keys) == 1 and len(split_keys) == 2
     # and the shared network itself was never changed
     assert network.graph.number_of_edges() == 1
+
+
+def test_places_attached_one_after_another_share_one_index_and_attach_as_with_fresh_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a route attaches its places one call each: the second call reuses the index the
+    # first left (it knows the split it made) and must give the graph that a new index
+    # of the split corridors gives; places on the roads, on a vertex, twice at one spot
+    # and half-way between the parallels (equally near both) test the ties
+    network = build_network(
+        _roads(
+            LineString([(-93.0, 17.0), (-93.0, 17.5), (-93.0, 18.0)]),
+            LineString([(-92.8, 17.0), (-92.8, 18.0)]),
+        ),
+        COSTS,
+    )
+    rng = np.random.default_rng(3)
+    xy = list(zip(rng.uniform(-93.1, -92.7, 40), rng.uniform(16.95, 18.05, 40), strict=True))
+    xy += [(-93.0, 17.25), (-93.0, 17.5), (-92.9, 17.3), (-92.9, 17.3), (-92.8, 17.8)]
+    ours, theirs = network.copy(), network.copy()
+    built: list[nx.MultiGraph] = []
+
+    def counted(graph: nx.MultiGraph) -> Any:
+        built.append(graph)
+        return build_corridor_index(graph)
+
+    monkeypatch.setattr(attach_module, "_build_corridor_index", counted)
+    ours_nodes = [attach_point(ours.graph, x, y, name=f"p{i}") for i, (x, y) in enumerate(xy)]
+    assert len(built) == 1  # the shared network's index; every later call reused its own
+    monkeypatch.setattr(attach_module, "_edge_index", attach_module._EdgeIndex)
+    their_nodes = [attach_point(theirs.graph, x, y, name=f"p{i}") for i, (x, y) in enumerate(xy)]
+    assert len(built) == 1 + len(xy) - 1  # the first call found the shared index
+    assert ours_nodes == their_nodes
+    assert _snapshot(ours.graph) == _snapshot(theirs.graph)
+
+
+def test_an_index_is_not_reused_once_something_else_changed_the_graph() -> None:
+    network = build_network(_roads(LineString([(-93.0, 17.0), (-93.0, 18.0)])), COSTS)
+    copy = network.copy()
+    attach_point(copy.graph, -92.99, 17.5, name="a")
+    kept = attach_module._LIVE_INDEXES[copy.graph][1]
+    assert attach_module._edge_index(copy.graph) is kept
+    # a new road the index never saw: the next place must see it, so a new index is made
+    copy.graph.add_node(900, x=-92.5, y=17.2)
+    copy.graph.add_node(901, x=-92.5, y=17.8)
+    copy.graph.add_edge(
+        900, 901, geometry=LineString([(-92.5, 17.2), (-92.5, 17.8)]), length_km=66.4,
+        cost_usd=1.0, kind="rights_of_way", deployment_type="highway",
+    )  # fmt: skip
+    assert attach_module._edge_index(copy.graph) is not kept
+    node = attach_point(copy.graph, -92.51, 17.5, name="b")
+    assert {n for n in copy.graph.neighbors(node)} - {900, 901}  # joined the new road

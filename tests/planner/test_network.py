@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pytest
 import shapely
 from shapely import LineString
@@ -305,3 +306,25 @@ def test_reusing_a_proxy_fiber_layer_is_noted_with_its_caveat() -> None:
     (segment,) = proposal.segments
     assert segment.rate_usd_per_km == 5_000 and segment.multipliers == {}
     assert segment.cost_usd == round(segment.length_km * 5_000, 2)
+
+
+def test_bridging_finds_the_nearest_joined_node_as_the_joined_set_grows() -> None:
+    # bridging many components asks, again and again, for the joined node nearest each
+    # node of the next component while the joined set grows: checked against brute force
+    from planner.network.planning_network import _JoinedNodes
+
+    rng = np.random.default_rng(5)
+    metric = rng.uniform(0, 100_000, size=(3_000, 2))
+    order = rng.permutation(3_000)
+    joined = _JoinedNodes(metric, order[:400].tolist())
+    members = order[:400].tolist()
+    start = 400
+    for size in [1, 3, 50, 7, 200, 2, 400, 90, 600, 5, 30]:
+        rows = order[start : start + size]
+        distance, nearest = joined.nearest(rows)
+        gaps = np.hypot(*(metric[rows][:, None, :] - metric[members][None, :, :]).T).T
+        assert np.allclose(distance, gaps.min(axis=1))
+        assert np.array_equal(nearest, np.asarray(members)[gaps.argmin(axis=1)])
+        joined.extend(rows)
+        members.extend(rows.tolist())
+        start += size
