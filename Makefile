@@ -34,13 +34,13 @@ test: $(STAMP)
 	$(BIN)/python tests/compile_kernels.py & compiling=$$!; \
 	$(MAKE) --no-print-directory lint test-deps; ready=$$?; \
 	wait $$compiling && [ $$ready -eq 0 ]
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # The inner loop while developing: every test not marked slow (the national bundle, planned
 # scenarios, browsers on real maps, PostGIS clusters, wheel builds), without lint or
 # installs. `make test` runs everything.
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # What the tests need besides Python packages: Chromium, PostgreSQL with PostGIS, QGIS.
 test-deps:

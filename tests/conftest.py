@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from layers.stores import open_store
 # Test modules import shared helpers by name (pytest imports test files by path).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bundled_stores import PlannedScenarios, copy_store
+from bundled_stores import PlannedScenarios, built_once, copy_store
 from postgis_cluster import missing_reason, running_cluster
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,19 +39,22 @@ def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled national layers (data/manifest.toml) loaded once, with their planning cache.
 
-    Shared by the whole session: read it, never write to it. A test that stores proposals
-    or changes layers takes its own copy (:func:`bundled_stores.copy_store`), which carries
-    the priced network built here.
+    Loaded once per run, whichever pytest-xdist worker asks first (the others wait for it:
+    :func:`bundled_stores.built_once`). Read it, never write to it. A test that stores
+    proposals or changes layers takes its own copy (:func:`bundled_stores.copy_store`),
+    which carries the priced network built here.
     """
-    from layers.bundle import load_bundle
-    from layers.store import Store
-    from usecases.context import planning_context
 
-    path = tmp_path_factory.mktemp("bundled") / "store.gpkg"
-    store = Store(path)
-    load_bundle(store, REPO / "data")
-    planning_context(store)  # builds the priced network and place index into store.cache/
-    return path
+    def load(folder: Path) -> None:
+        from layers.bundle import load_bundle
+        from layers.store import Store
+        from usecases.context import planning_context
+
+        store = Store(folder / "store.gpkg")
+        load_bundle(store, REPO / "data")
+        planning_context(store)  # builds the priced network and place index into store.cache/
+
+    return built_once(tmp_path_factory, "bundled", load) / "store.gpkg"
 
 
 @pytest.fixture(scope="session")
@@ -95,15 +99,29 @@ def postgis_server() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def postgis_url(postgis_server: str) -> Iterator[str]:
-    """The URL of a fresh, empty store schema; the schema is dropped afterwards."""
+@contextmanager
+def _fresh_schema(server: str) -> Iterator[str]:
+    """The URL of a new, empty store schema on ``server``; the schema is dropped afterwards."""
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    yield f"{postgis_server}&schema={schema}"
-    with psycopg.connect(postgis_server, autocommit=True) as conn:
+    yield f"{server}&schema={schema}"
+    with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgis_url(postgis_server: str) -> Iterator[str]:
+    """The URL of a fresh, empty store schema; the schema is dropped afterwards."""
+    with _fresh_schema(postgis_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgis_url(postgis_server: str) -> Iterator[str]:
+    """:func:`postgis_url` shared by a module's tests, for stores they only read."""
+    with _fresh_schema(postgis_server) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -175,23 +193,76 @@ or loaded by ``trazo demo``), a PostgreSQL cluster, a uvicorn server process. Ev
 that uses one is ``slow``."""
 
 
-BUNDLE_FIXTURES = frozenset({"bundled_store", "planned_scenarios"})
-"""Session fixtures that take a minute or more to build: every test that uses one runs in
-the same xdist worker, so the bundle is loaded and the scenarios planned once per run."""
+SHARED_FIXTURES = {"planned_scenarios": 3, "demo_run": 2, "bundled_store": 1}
+"""Fixtures that take half a minute to minutes to build, by weight: every bundled scenario
+planned, ``trazo demo`` run, the national bundle loaded. Each is built once per run; the
+tests that read the planned scenarios (in memory) form one xdist group, and the groups
+holding these tests are handed out first, heaviest first, so that no worker starts one
+near the end while the other has nothing left to do."""
 
 
+def _group(item: pytest.Item) -> str:
+    """The xdist group of a test: its file, or ``planned_scenarios`` for their readers."""
+    if "planned_scenarios" in getattr(item, "fixturenames", ()):
+        return "planned_scenarios"
+    return item.nodeid.split("::", 1)[0]
+
+
+def _weight(item: pytest.Item) -> int:
+    names = getattr(item, "fixturenames", ())
+    return max((w for name, w in SHARED_FIXTURES.items() if name in names), default=0)
+
+
+# tryfirst: pytest-xdist reads the xdist_group marks in its own collection hook, which may
+# be called before this one (it is, when the worker registers it after this conftest).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests ``slow`` by the fixtures they use, and group them for xdist workers.
+    """Mark tests ``slow`` by the fixtures they use, group them for xdist, heaviest first.
 
-    ``make test`` runs ``--dist loadgroup``: a test file is one group (its module fixtures,
-    servers and stores, are set up once), except that every test on the national bundle
-    joins one ``bundle`` group, whatever its file.
+    ``make test`` runs ``--dist loadgroup --no-loadscope-reorder``: a test file is one
+    group (its module fixtures, servers and stores, are set up once), except that every
+    test reading the planned scenarios joins one ``planned_scenarios`` group, whatever its
+    file. Groups are handed to the workers in the order of ``items``, which this sorts by
+    the weight of their heaviest shared fixture, then by size (tests in a group keep their
+    order).
     """
+    groups: dict[str, list[pytest.Item]] = {}
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         on_postgis = callspec is not None and callspec.params.get("store_location") == "postgis"
         if names & SLOW_FIXTURES or on_postgis:
             item.add_marker(pytest.mark.slow)
-        group = "bundle" if names & BUNDLE_FIXTURES else item.nodeid.split("::", 1)[0]
+        group = _group(item)
         item.add_marker(pytest.mark.xdist_group(group))
+        groups.setdefault(group, []).append(item)
+    ordered = sorted(groups.values(), key=lambda tests: (-max(map(_weight, tests)), -len(tests)))
+    items[:] = [item for tests in ordered for item in tests]
+
+
+UNGROUPED = pytest.StashKey[str]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note an xdist worker whose groups did not take: its tests then fail at set-up.
+
+    pytest-xdist tells the controller a test's group by appending ``@group`` to its node
+    id; pytest 9.2 no longer lets it (pytest-xdist issue 1386), and the tests are then
+    spread one by one: every worker loads the bundle and plans the scenarios itself, and
+    the suite takes twice as long with nothing failing. constraints.txt pins a pytest on
+    which the groups work; this stops a run on one where they do not.
+    """
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or not config.getvalue("loadgroup"):
+        return
+    ungrouped = [item.nodeid for item in session.items if "@" not in item.nodeid]
+    if ungrouped:
+        config.stash[UNGROUPED] = (
+            f"pytest-xdist did not group {len(ungrouped)} tests (--dist loadgroup): this "
+            "pytest and pytest-xdist do not work together; install constraints.txt's versions"
+        )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if UNGROUPED in item.config.stash:
+        pytest.fail(item.config.stash[UNGROUPED], pytrace=False)

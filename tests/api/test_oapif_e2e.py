@@ -41,9 +41,10 @@ def proposal_document() -> dict[str, object]:
     }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "store" / "store.gpkg")
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The served store, loaded once for the module: every test here only reads."""
+    store = Store(tmp_path_factory.mktemp("oapif") / "store" / "store.gpkg")
     ingest(store, DATA / "tabasco_localities.csv", "localities", name="localities")
     ingest(store, DATA / "southeast_railways.fgb", "rights_of_way", name="railways")
     ingest(store, DATA / "tabasco_municipalities.geojson", "municipalities", name="municipios")
@@ -52,12 +53,10 @@ def store(tmp_path: Path) -> Store:
     return store
 
 
-@pytest.fixture
-def oapif(
-    store: Store, live_server: Callable[[dict[str, str]], str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def oapif(store: Store, module_live_server: Callable[[dict[str, str]], str]) -> Iterator[str]:
     """``OAPIF:`` URL of a development-mode server on ``store``; GDAL HTTP bounded."""
-    base = live_server(
+    base = module_live_server(
         {
             "TRAZO_MODE": "development",
             "TRAZO_STORE": str(store.path),
@@ -65,10 +64,11 @@ def oapif(
             "TRAZO_DEFAULT_ITEMS_PER_PAGE": "2",
         }
     )
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     pyogrio.set_gdal_config_options({"GDAL_HTTP_TIMEOUT": "20", "GDAL_HTTP_MAX_RETRY": "0"})
     try:
-        yield f"OAPIF:{base}/"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("NO_PROXY", "127.0.0.1,localhost")
+            yield f"OAPIF:{base}/"
     finally:
         pyogrio.set_gdal_config_options({"GDAL_HTTP_TIMEOUT": None, "GDAL_HTTP_MAX_RETRY": None})
 

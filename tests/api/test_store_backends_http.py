@@ -70,10 +70,14 @@ def _client(location: str, work: Path) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.fixture
-def clients(postgis_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
-    gpkg = _client(str(tmp_path / "store" / "store.gpkg"), tmp_path / "gpkg-work")
-    pg = _client(postgis_url, tmp_path / "pg-work")
+@pytest.fixture(scope="module")
+def clients(
+    module_postgis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, TestClient]]:
+    """The two services, loaded once for the module: every test here only reads."""
+    folder = tmp_path_factory.mktemp("backends")
+    gpkg = _client(str(folder / "store" / "store.gpkg"), folder / "gpkg-work")
+    pg = _client(module_postgis_url, folder / "pg-work")
     yield next(gpkg), next(pg)
     for rest in (gpkg, pg):
         next(rest, None)
