@@ -13,7 +13,8 @@ Plain script, not a test. Two parts, each printing one table with a same-run bas
 
 ``python bench/roads.py service [--segments N]``
     The HTTP service (uvicorn on 127.0.0.1) on the bundled layers, or on a synthetic road
-    layer of N segments: the peak memory (server and job workers) of one cold route job
+    layer of N segments: the peak memory (PSS of server and job workers: pages they share,
+    such as the memory-mapped network, counted once) of one cold route job
     and of ten submitted at once (the planning cache deleted before each), then the p50
     of 20 warm route jobs, submission to result.
 
@@ -353,7 +354,7 @@ def synthetic(segments: int) -> None:
         note = f"wall s vs cold; peak {warm_peak:,.0f} MB"
         row("route, warm (median of 3)", size, statistics.median(warm), cold, note)
         row("route, warm (median of 3)", size, statistics.median(warm_cpu), cold_cpu, "CPU s")
-        cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").glob("*.pickle"))
+        cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").rglob("*") if p.is_file())
         print(f"  cache beside the store: {cache / 1e6:,.0f} MB", flush=True)
     print_table(
         f"Synthetic road layer, {n:,} segments (baseline: the cold first build); {load_average()}"
@@ -373,6 +374,26 @@ def _load_bench() -> Any:
     return module
 
 
+def _pss_kib(load: Any, pid: int) -> int:
+    """Proportional memory (PSS, KiB) of the server and its job workers.
+
+    Resident memory (RSS) counts a page that several processes map once in each of them:
+    a network the workers share through the page cache would be counted once per worker.
+    PSS splits each shared page among the processes that map it, so the sum is the memory
+    the service really holds.
+    """
+    total = 0
+    for process in [pid, *load.children(pid)]:
+        try:
+            text = Path(f"/proc/{process}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return total
+
+
 def _jobs(load: Any, server: Any, pairs: list[tuple[str, str]]) -> tuple[list[float], float]:
     """Submit route jobs for ``pairs`` at once; (seconds each, peak MiB of server+workers)."""
     peak = [0.0]
@@ -380,8 +401,7 @@ def _jobs(load: Any, server: Any, pairs: list[tuple[str, str]]) -> tuple[list[fl
 
     def sample() -> None:
         while not done.is_set():
-            here, workers = server.rss()
-            peak[0] = max(peak[0], (here + workers) / 1024)
+            peak[0] = max(peak[0], _pss_kib(load, server.process.pid) / 1024)
             time.sleep(0.05)
 
     seconds: list[float] = [math.nan] * len(pairs)
@@ -482,7 +502,7 @@ def service(segments: int | None, before: Path | None) -> None:
         size,
         one,
         old[0] if old else None,
-        "MiB, server + job workers",
+        "MiB PSS, server + job workers",
     )
     row(
         "peak memory, ten cold route jobs at once",

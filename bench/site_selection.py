@@ -15,16 +15,28 @@ The same-run baseline is the greedy heuristic of planner/plans/site_selection.py
 instance; the gap is against the best proven bound (HiGHS's bound on the lower programme of
 each exactly solved group, or the Lagrangian bound, whichever is higher). The Lagrangian
 bound is shown without and with the sites' ceilings (6 radios of 1,500 people).
+
+``--before DIR`` (a checkout of an earlier version, e.g. ``git archive COMMIT | tar -x -C
+DIR``) adds a second table: the same instances solved by ``select_sites`` of that checkout
+and of this one, each in fresh processes (``--repeats`` times, alternating, medians), with
+CPU and wall seconds and whether the plans (cost to 1e-9, open sites, every locality's
+site), bounds and gaps are the same. A fresh process's first solve loads the compiled
+kernels of the bound, as a CLI command does.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,6 +91,117 @@ def instance(states: list[str] | None, min_population: int) -> tuple[SiteProblem
         max_radios=lm.radio.max_radios_per_site,
     )
     return problem, time.perf_counter() - started
+
+
+SOLVE = """
+import json, sys, time
+import numpy as np
+from planner.plans.site_selection import SiteProblem, select_sites
+
+arrays = np.load(sys.argv[1])
+found = []
+for k in range(int(arrays["count"])):
+    problem = SiteProblem(
+        **{name: arrays[f"{k}:{name}"] for name in (
+            "site_usd", "pair_site", "pair_locality", "people", "cpe_usd", "alternative_usd")},
+        capacity=float(arrays[f"{k}:capacity"]),
+        radio_usd=float(arrays[f"{k}:radio_usd"]),
+        max_radios=int(arrays[f"{k}:max_radios"]),
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
+    plan = select_sites(problem, node_limit=int(sys.argv[2]))
+    found.append({
+        "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+        "cost": plan.cost_usd, "bound": plan.bound, "gap": plan.gap, "status": plan.status,
+        "open": plan.open_sites.tolist(), "site_of": plan.site_of.tolist(),
+        "radios": plan.radios.tolist(),
+    })
+print(json.dumps(found))
+"""
+"""Solve every problem of an ``.npz`` file with the ``select_sites`` of the checkout the
+process runs in (its working directory) and print what each gave, as JSON."""
+
+
+def solve_in(code: Path, problems: Path, node_limit: int) -> list[dict[str, Any]]:
+    """``select_sites`` of checkout ``code`` on ``problems``, in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", SOLVE, str(problems), str(node_limit)],
+        cwd=code,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found: list[dict[str, Any]] = json.loads(done.stdout)
+    return found
+
+
+def save_problems(problems: list[SiteProblem], path: Path) -> None:
+    arrays: dict[str, Any] = {"count": len(problems)}
+    for k, problem in enumerate(problems):
+        for name in ("site_usd", "pair_site", "pair_locality", "people", "cpe_usd"):
+            arrays[f"{k}:{name}"] = getattr(problem, name)
+        arrays[f"{k}:alternative_usd"] = problem.alternative_usd
+        arrays[f"{k}:capacity"] = problem.capacity
+        arrays[f"{k}:radio_usd"] = problem.radio_usd
+        arrays[f"{k}:max_radios"] = problem.max_radios
+    np.savez(path, **arrays)
+
+
+def same_plan(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same cost (1e-9 relative), open sites, site of every locality and radios."""
+    cost_a, cost_b = float(a["cost"]), float(b["cost"])
+    return math.isclose(cost_a, cost_b, rel_tol=1e-9) and all(
+        a[key] == b[key] for key in ("open", "site_of", "radios")
+    )
+
+
+def against_before(
+    cases: list[tuple[str, list[SiteProblem]]], before: Path, node_limit: int, repeats: int
+) -> list[str]:
+    """The before/now table: each case's problems solved by both checkouts."""
+    header = (
+        f"{'instance':<16} {'problems':>8} {'before CPU s':>12} {'now CPU s':>9} "
+        f"{'speed-up':>8} {'before wall s':>13} {'now wall s':>10} {'same plans':>10} "
+        f"{'bound':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    with tempfile.TemporaryDirectory(prefix="trazo-bench-") as tmp:
+        for name, problems in cases:
+            path = Path(tmp) / "problems.npz"
+            save_problems(problems, path)
+            runs: dict[str, list[list[dict[str, Any]]]] = {"before": [], "now": []}
+            for _ in range(repeats):
+                runs["before"].append(solve_in(before, path, node_limit))
+                runs["now"].append(solve_in(ROOT, path, node_limit))
+            cpu = {
+                key: statistics.median(sum(float(p["cpu"]) for p in run) for run in found)
+                for key, found in runs.items()
+            }
+            wall = {
+                key: statistics.median(sum(float(p["wall"]) for p in run) for run in found)
+                for key, found in runs.items()
+            }
+            old, new = runs["before"][0], runs["now"][0]
+            same = all(same_plan(a, b) for a, b in zip(old, new, strict=True))
+            bounds = [(float(a["bound"]), float(b["bound"])) for a, b in zip(old, new, strict=True)]
+            if all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in bounds):
+                bound = "identical"
+            elif all(b >= a - 1e-9 * abs(a) for a, b in bounds):
+                bound = "tighter"
+            else:
+                bound = "LOOSER"
+            lines.append(
+                f"{name:<16} {len(problems):>8} {cpu['before']:>12.2f} {cpu['now']:>9.2f} "
+                f"{cpu['before'] / cpu['now']:>7.1f}x {wall['before']:>13.2f} "
+                f"{wall['now']:>10.2f} {same!s:>10} {bound:>10}"
+            )
+    lines.append(
+        f"select_sites of {before.name} (before) and of this checkout (now) on the same "
+        f"instances, each in {repeats} fresh processes (medians; a process's first solve "
+        "loads the bound's compiled kernels); same plans: cost to 1e-9, open sites, every "
+        "locality's site and the radios; bound: the proven bound of every instance."
+    )
+    return lines
 
 
 @dataclass
@@ -151,6 +274,10 @@ def main() -> None:
     parser.add_argument(
         "--states", nargs="*", default=None, help="only these states (default: Tabasco, then all)"
     )
+    parser.add_argument(
+        "--before", type=Path, default=None, help="a checkout to compare select_sites with"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="processes per checkout")
     args = parser.parse_args()
     states = sorted(
         pd.read_csv(ROOT / "data" / "layers" / "localities.csv.zip", usecols=["state"])[
@@ -168,14 +295,17 @@ def main() -> None:
     )
     lines = [header, "-" * len(header)]
     bounds = []
+    solved: list[tuple[str, list[SiteProblem]]] = []
     for label, groups in cases:
         name = label if len(groups) == 1 else f"{label} by state"
         greedy_total, chosen_total = Row(), Row()
         loose_total = capped_total = 0.0
+        solved.append((name, []))
         for group in groups:
             problem, build_s = instance(group, args.min_population)
             if problem.n_localities == 0:
                 continue
+            solved[-1][1].append(problem)
             greedy, chosen, loose, capped = solve(problem, build_s, args.node_limit)
             greedy_total.add(greedy)
             chosen_total.add(chosen)
@@ -205,6 +335,9 @@ def main() -> None:
         "sums the 32 states solved one by one as the national last mile partitions them; "
         "worst s is the slowest single instance."
     )
+    if args.before is not None:
+        print()
+        print("\n".join(against_before(solved, args.before, args.node_limit, args.repeats)))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ import numpy as np
 
 
 def compile_kernels() -> None:
-    """Run the route searches, the Steiner solver and the ring closing once on tiny graphs."""
+    """Run the route searches, the Steiner solver and the ring closing once on tiny graphs,
+    and the Lagrangian bound of site selection on two towns."""
+    from planner.plans.site_selection import SiteProblem, greedy_sites, relaxation_bound
     from planner.search.shortest_paths import CSRGraph, arc_search, shortest_path
     from planner.search.steiner import steiner_tree, two_edge_connect
 
@@ -36,6 +38,18 @@ def compile_kernels() -> None:
     arc_search(3, tail, head, np.array([1.0, 2.0, 3.0]), 0, 2)
     steiner_tree(ring, [0, 2, 4], weight="length_km")
     two_edge_connect(nx.to_scipy_sparse_array(ring, weight="length_km"), [(0, 1), (1, 2)])
+    towns = SiteProblem(
+        site_usd=np.array([60_000.0]),
+        pair_site=np.array([0, 0], dtype=np.int64),
+        pair_locality=np.array([0, 1], dtype=np.int64),
+        people=np.array([5000.0, 5000.0]),
+        cpe_usd=np.array([10_000.0, 10_000.0]),
+        alternative_usd=np.array([100_000.0, 100_000.0]),
+        capacity=1500.0,
+        radio_usd=8000.0,
+        max_radios=6,
+    )
+    relaxation_bound(towns, greedy_sites(towns))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from planner.network.corridor_graph import (
     geodesic_km,
     to_analysis_crs,
 )
+from planner.network.edge_table import TableGraph
 from planner.network.land import (
     Land,
     Piece,
@@ -68,7 +69,7 @@ _SHARED_INDEXES: weakref.WeakKeyDictionary[CorridorGraph, tuple[int, list[EdgeKe
 """Corridor edge index of each shared network (a graph that overlays copy), by its version."""
 
 
-def _corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtree]:
+def _corridor_index(graph: nx.MultiGraph) -> tuple[Any, Any]:
     """The corridor edges places may join, and their spatial index in EPSG:6372.
 
     An overlay not yet changed (:func:`planner.network.overlay.overlay`, a request's copy
@@ -77,12 +78,24 @@ def _corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.STRtre
     """
     if isinstance(graph, OverlayGraph) and graph.version == 0:
         base = graph.base
+        if isinstance(base, TableGraph):
+            return _table_index(base)
         shared = _SHARED_INDEXES.get(base)
         if shared is None or shared[0] != base.version:
             shared = (base.version, *_build_corridor_index(base))
             _SHARED_INDEXES[base] = shared
         return shared[1], shared[2]
+    if isinstance(graph, TableGraph):
+        return _table_index(graph)
     return _build_corridor_index(graph)
+
+
+def _table_index(table: TableGraph) -> tuple[Any, Any]:
+    """The index kept with a network read from its table (nothing walked or built here)."""
+    keys, tree = table.corridor_index()
+    if not len(keys):
+        raise NoRouteError("the corridor graph has no edges to attach places to")
+    return keys, tree
 
 
 _LIVE_INDEXES: weakref.WeakKeyDictionary[nx.MultiGraph, tuple[int, _EdgeIndex]] = (
@@ -142,7 +155,8 @@ class _EdgeIndex:
     """
 
     def __init__(self, graph: nx.MultiGraph) -> None:
-        self.graph = graph
+        # a proxy: the index kept for a graph (_LIVE_INDEXES) must not keep the graph alive
+        self.graph = weakref.proxy(graph)
         self.keys, self.tree = _corridor_index(graph)
         self.pieces: dict[int, list[EdgeKey]] = {}
         self.pieces_m: dict[int, list[Any]] = {}

@@ -8,13 +8,16 @@ selection and :func:`code_version`, the hash of the planner's source and
 :data:`FORMAT_VERSION`. A layer load or replace, another cost model or a changed build
 gives another key, so a stale entry is never read; it is removed once newer ones exist.
 
-Entries are written to a temporary file and renamed into place, so a reader sees a whole
-entry or none. A build holds an ``flock`` on the entry's lock file: processes that want
-the same entry at once (CLI commands, service workers) wait for the one building it and
-then load it, so it is built once.
+Each entry is a folder, written as a temporary folder and renamed into place, so a
+reader sees a whole entry or none. A build holds an ``flock`` on the entry's lock file:
+processes that want the same entry at once (CLI commands, service workers) wait for the
+one building it and then load it, so it is built once.
 
-An entry is a Python pickle whose shapely geometries are written apart, as one WKB array
-read back in a single vectorised call (a network has a geometry per edge). Entries are
+An entry holds a Python pickle whose shapely geometries are written apart, as one WKB
+array read back in a single vectorised call. A corridor graph in it (the planning
+network's) is written as the arrays of :mod:`planner.network.edge_table` and read back
+memory-mapped: every process that plans on the entry shares one copy of the network
+through the system's page cache instead of unpickling its own. Entries are
 written by Trazo itself into the store's own folder; never point the cache at a folder
 others can write to.
 """
@@ -26,7 +29,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import pickle
 import shutil
 import tempfile
@@ -38,9 +40,12 @@ from typing import IO, Any, TypeVar
 import numpy as np
 import shapely
 
+from planner.network.corridor_graph import CorridorGraph
+from planner.network.edge_table import TableError, read_table, write_table
+
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump when what is persisted changes shape in a way the source hash would not show."""
 
 T = TypeVar("T")
@@ -75,7 +80,7 @@ def content_key(**parts: Any) -> str:
 
 
 class BuildCache:
-    """Entries built once per key and kept as files in ``folder``.
+    """Entries built once per key and kept as folders in ``folder``.
 
     Parameters
     ----------
@@ -89,36 +94,48 @@ class BuildCache:
         self.folder = folder
         self.keep = keep
 
+    def entry(self, name: str, key: str) -> Path:
+        """The folder of entry ``name`` under ``key``."""
+        return self.folder / f"{name}-{key}"
+
     def path(self, name: str, key: str) -> Path:
-        """The file of entry ``name`` under ``key``."""
-        return self.folder / f"{name}-{key}.pickle"
+        """The pickle of entry ``name`` under ``key`` (in its folder, beside its tables)."""
+        return self.entry(name, key) / _PICKLE
 
     def get(self, name: str, key: str, build: Callable[[], T]) -> T:
-        """The entry ``name`` for ``key``: loaded if present, else built, stored and returned."""
-        path = self.path(name, key)
-        found = self._load(path)
+        """The entry ``name`` for ``key``: loaded if present, else built, stored and returned.
+
+        A value built here is returned as it is read back from its entry, so the process
+        that built it plans on the same memory-mapped network as every later one.
+        """
+        entry = self.entry(name, key)
+        found = self._load(entry)
         if found is not None:
             return found
         self.folder.mkdir(parents=True, exist_ok=True)
-        with self._locked(path.with_suffix(".lock")):
-            found = self._load(path)  # built by another process while we waited
+        with self._locked(entry.with_name(entry.name + ".lock")):
+            found = self._load(entry)  # built by another process while we waited
             if found is not None:
                 return found
             value = build()
-            self._write(path, value)
-        self._prune(name, path)
-        return value
+            self._write(entry, value)
+            del value
+            found = self._load(entry)
+            if found is None:  # pragma: no cover - just written
+                raise RuntimeError(f"cache entry {entry.name} unreadable right after writing")
+        self._prune(name, entry)
+        return found
 
     @staticmethod
-    def _load(path: Path) -> Any:
+    def _load(entry: Path) -> Any:
         try:
-            with path.open("rb") as handle:
-                return _load_entry(handle)
+            with (entry / _PICKLE).open("rb") as handle:
+                return _load_entry(handle, entry)
         except FileNotFoundError:
             return None
         except Exception as err:
             # a truncated file or one from another version of the code: rebuild, not fail
-            logger.warning("ignoring unreadable cache entry %s: %r", path.name, err)
+            logger.warning("ignoring unreadable cache entry %s: %r", entry.name, err)
             return None
 
     @staticmethod
@@ -131,59 +148,90 @@ class BuildCache:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _write(self, path: Path, value: Any) -> None:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=self.folder)
+    def _write(self, entry: Path, value: Any) -> None:
+        """Write the entry into a temporary folder, then rename it into place."""
+        temp = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=self.folder))
         try:
-            with os.fdopen(fd, "wb") as handle, tempfile.TemporaryFile(dir=self.folder) as body:
-                _dump_entry(value, handle, body)
-            Path(temp).replace(path)
+            with (temp / _PICKLE).open("wb") as handle, tempfile.TemporaryFile(dir=temp) as body:
+                _dump_entry(value, handle, body, temp)
+            if entry.exists():  # an unreadable entry of this key: replaced whole
+                shutil.rmtree(entry, ignore_errors=True)
+            temp.rename(entry)
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            shutil.rmtree(temp, ignore_errors=True)
             raise
-        logger.info("cached %s (%.1f MB)", path.name, path.stat().st_size / 1e6)
+        size = sum(p.stat().st_size for p in entry.rglob("*") if p.is_file())
+        logger.info("cached %s (%.1f MB)", entry.name, size / 1e6)
 
     def _prune(self, name: str, current: Path) -> None:
-        """Remove all but the newest ``keep`` other entries of ``name`` (readers keep theirs)."""
-        others = [p for p in self.folder.glob(f"{name}-*.pickle") if p != current]
+        """Remove all but the newest ``keep`` other entries of ``name``.
+
+        A process planning on a removed entry keeps its files: they are open or mapped,
+        and the system frees them when it lets go.
+        """
+        others = [
+            p
+            for p in self.folder.glob(f"{name}-*")
+            if p != current and p.suffix != ".lock" and p.is_dir()
+        ]
         others.sort(key=lambda p: p.stat().st_mtime if p.exists() else 0.0, reverse=True)
         for old in others[self.keep :]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".lock").unlink(missing_ok=True)
+            shutil.rmtree(old, ignore_errors=True)
+            old.with_name(old.name + ".lock").unlink(missing_ok=True)
 
 
-# Unpickling a shapely geometry is one GEOS call each: a network's edge geometries are
-# instead written once as a WKB array before the pickle that refers to them by position,
-# and read back with one vectorised shapely.from_wkb.
+_PICKLE = "entry.pickle"
 
 
-class _GeometryPickler(pickle.Pickler):
-    def __init__(self, file: IO[bytes]) -> None:
+# Unpickling a shapely geometry is one GEOS call each: an entry's geometries are instead
+# written once as a WKB array before the pickle that refers to them by position, and read
+# back with one vectorised shapely.from_wkb. A corridor graph is written as the arrays of
+# planner.network.edge_table in a folder of the entry and read back memory-mapped.
+
+
+class _EntryPickler(pickle.Pickler):
+    def __init__(self, file: IO[bytes], folder: Path) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.geometries: list[Any] = []
+        self.folder = folder
+        self.tables = 0
 
     def persistent_id(self, obj: Any) -> Any:
         if isinstance(obj, shapely.Geometry):
             self.geometries.append(obj)
             return len(self.geometries) - 1
+        if type(obj) is CorridorGraph:
+            name = f"graph{self.tables}"
+            try:
+                write_table(obj, self.folder / name)
+            except TableError:
+                shutil.rmtree(self.folder / name, ignore_errors=True)
+                return None  # pickled as it is
+            self.tables += 1
+            return ("table", name)
         return None
 
 
-class _GeometryUnpickler(pickle.Unpickler):
-    def __init__(self, file: IO[bytes], geometries: Any) -> None:
+class _EntryUnpickler(pickle.Unpickler):
+    def __init__(self, file: IO[bytes], geometries: Any, folder: Path) -> None:
         super().__init__(file)
         self.geometries = geometries
+        self.folder = folder
 
     def persistent_load(self, pid: Any) -> Any:
+        if isinstance(pid, tuple):
+            return read_table(self.folder / pid[1])
         return self.geometries[pid]
 
 
-def _dump_entry(value: Any, handle: IO[bytes], body: IO[bytes]) -> None:
+def _dump_entry(value: Any, handle: IO[bytes], body: IO[bytes], folder: Path) -> None:
     """Write ``value`` to ``handle``: its geometries' WKB array, then the pickle.
 
     The pickle goes to ``body`` (a scratch file) first, since the geometries are known
-    only once it is written; memory holds neither the pickle nor a copy of it.
+    only once it is written; memory holds neither the pickle nor a copy of it. Corridor
+    graphs go to tables in ``folder``.
     """
-    pickler = _GeometryPickler(body)
+    pickler = _EntryPickler(body, folder)
     pickler.dump(value)
     wkb = shapely.to_wkb(np.asarray(pickler.geometries, dtype=object))
     pickler.geometries.clear()
@@ -193,6 +241,6 @@ def _dump_entry(value: Any, handle: IO[bytes], body: IO[bytes]) -> None:
     shutil.copyfileobj(body, handle, 16 * 1024**2)
 
 
-def _load_entry(handle: IO[bytes]) -> Any:
+def _load_entry(handle: IO[bytes], folder: Path) -> Any:
     geometries = shapely.from_wkb(pickle.load(handle))
-    return _GeometryUnpickler(handle, geometries).load()
+    return _EntryUnpickler(handle, geometries, folder).load()

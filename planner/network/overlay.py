@@ -4,9 +4,10 @@ Planning attaches places to a copy of the network (see
 :meth:`planner.network.planning_network.PlanningNetwork.copy`): it splits a few corridor
 edges and adds a few drops. A full ``MultiGraph.copy`` copies every node and edge attribute
 dict, which costs more than the search itself and, in the service, one network's worth of
-memory per concurrent job. :class:`OverlayGraph` copies only the outer node and adjacency
-dicts (one pointer per node) and takes its own copy of a node's neighbours, of a node pair's
-parallel edges or of an attribute dict the first time it changes them. The network it was
+memory per concurrent job. :class:`OverlayGraph` lays its own node and adjacency dicts
+over the base's (nothing per node of the base) and takes its own copy of a node's
+neighbours, of a node pair's parallel edges or of an attribute dict the first time it
+changes them. The network it was
 made from is never written to, so any number of requests, in any threads, can plan on
 overlays of one shared network.
 
@@ -18,36 +19,105 @@ planner changes attributes only of edges it has just added, and node attributes 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from planner.network.corridor_graph import CorridorGraph
 
 
-class _OwnDict(dict[Hashable, Any]):
-    """A node's attribute dicts, each copied the first time it is looked up by node."""
+class _Layered(MutableMapping[Hashable, Any]):
+    """A dict over a base mapping that never writes to it: own entries first, then the base's.
 
-    __slots__ = ("owned",)
+    Iterates in the order ``dict(base)`` changed the same way would: the base's keys
+    in place (an entry replaced keeps its place), then keys added, deleted base keys
+    left out. Costs nothing per base entry, so an overlay of a million-node network
+    costs what it changes.
+    """
 
-    def __init__(self, shared: dict[Hashable, Any]) -> None:
-        super().__init__(shared)
-        self.owned: set[Hashable] = set()
+    __slots__ = ("base", "gone", "own")
 
-    def __getitem__(self, node: Hashable) -> Any:
-        value = super().__getitem__(node)
-        if node not in self.owned:
-            value = dict(value)
-            super().__setitem__(node, value)
-            self.owned.add(node)
-        return value
+    def __init__(self, base: Mapping[Hashable, Any]) -> None:
+        self.base = base
+        self.own: dict[Hashable, Any] = {}
+        self.gone: set[Hashable] = set()
+        """Base keys deleted (a key deleted and added again is in ``own`` too)."""
 
-    def __setitem__(self, node: Hashable, value: Any) -> None:
-        self.owned.add(node)
-        super().__setitem__(node, value)
+    def __getitem__(self, key: Hashable) -> Any:
+        try:
+            return self.own[key]
+        except KeyError:
+            if key in self.gone:
+                raise
+        return self.base[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.own or (key not in self.gone and key in self.base)
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        self.own[key] = value
+
+    def __delitem__(self, key: Hashable) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.own.pop(key, None)
+        if key in self.base:
+            self.gone.add(key)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        gone = self.gone
+        for key in self.base:
+            if key not in gone:
+                yield key
+        base = self.base
+        for key in list(self.own):
+            if key in gone or key not in base:
+                yield key
+
+    def __len__(self) -> int:
+        added = sum(1 for key in self.own if key in self.gone or key not in self.base)
+        return len(self.base) - len(self.gone) + added
+
+    def added(self) -> list[Hashable]:
+        """Keys not in the base (or deleted from it and added again), in order added."""
+        return [key for key in self.own if key in self.gone or key not in self.base]
+
+    def items(self) -> Any:
+        return ((key, self[key]) for key in self)
+
+    def values(self) -> Any:
+        return (self[key] for key in self)
 
     def __reduce__(self) -> Any:
         # pickled as the plain dict it stands for
         return (dict, (dict(self.items()),))
+
+
+class _OwnNodes(_Layered):
+    """A node's attribute dicts, each copied the first time it is looked up by node.
+
+    Iterating (``graph.nodes(data=True)``) hands out the base's dicts uncopied.
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, node: Hashable) -> Any:
+        try:
+            return self.own[node]
+        except KeyError:
+            if node in self.gone:
+                raise
+        value = dict(self.base[node])
+        self.own[node] = value
+        return value
+
+    def _peek(self, node: Hashable) -> Any:
+        return self.own[node] if node in self.own else self.base[node]
+
+    def items(self) -> Any:
+        return ((node, self._peek(node)) for node in self)
+
+    def values(self) -> Any:
+        return (self._peek(node) for node in self)
 
 
 class OverlayGraph(CorridorGraph):
@@ -91,7 +161,21 @@ class OverlayGraph(CorridorGraph):
 
     def changed_nodes(self) -> set[Hashable]:
         """Every node whose edges may differ from the base graph's (and every new node)."""
-        return set(self._owned_adj) | {node for node in self._adj if node not in self.base}
+        return set(self._owned_adj) | set(self.added_nodes())
+
+    def added_nodes(self) -> list[Hashable]:
+        """Nodes not in the base graph, in the order added."""
+        adjacency = self._adj
+        if isinstance(adjacency, _Layered):
+            return adjacency.added()
+        return [node for node in adjacency if node not in self.base]
+
+    def lost_base_nodes(self) -> bool:
+        """Whether a node of the base graph was removed (even if added again)."""
+        adjacency = self._adj
+        if isinstance(adjacency, _Layered):
+            return bool(adjacency.gone)
+        return any(node not in adjacency for node in self.base)
 
     # -- copy on write
 
@@ -166,8 +250,8 @@ def overlay(base: CorridorGraph) -> OverlayGraph:
     graph = OverlayGraph()
     graph.base = base
     graph.graph = dict(base.graph)
-    graph._node = _OwnDict(base._node)
-    graph._adj = dict(base._adj)
+    graph._node = _OwnNodes(base._node)
+    graph._adj = _Layered(base._adj)  # type: ignore[assignment]
     graph._owned_adj = set()
     graph._owned_pairs = set()
     return graph

@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
@@ -44,8 +45,9 @@ from planner.network.corridor_graph import (
     to_analysis_crs,
 )
 from planner.network.cost_model import CostModel
+from planner.network.edge_table import TableGraph
 from planner.network.land import Land, Piece
-from planner.network.overlay import overlay
+from planner.network.overlay import OverlayGraph, overlay
 from planner.network.places import Place
 from planner.search.shortest_paths import CSRGraph
 
@@ -113,9 +115,7 @@ class PlanningNetwork:
     land: Land | None = None
     offshore_km: float = 0.0
     subsea_bridges: int = 0
-    _lines_in: dict[int, np.ndarray] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _lines_in: dict[int, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Corridor lines reprojected so far, by EPSG code (None where not yet needed); each
     working copy starts with none, so nothing of it is shared or stored."""
 
@@ -144,8 +144,9 @@ class PlanningNetwork:
         attribute dicts and copies only what the request changes, so a copy costs a
         pointer per node and this network is never written to.
         """
-        if self.corridor_lines is None:
+        if self.corridor_lines is None and _table_of(self.graph) is None:
             # computed once from the untouched corridors, before any attachment splits them
+            # (a network read from its table answers from the table's arrays instead)
             self.corridor_lines = _corridor_lines(self.graph)
         graph = overlay(self.graph) if isinstance(self.graph, CorridorGraph) else self.graph.copy()
         return dataclasses.replace(self, graph=graph, places=dict(self.places))
@@ -163,12 +164,15 @@ class PlanningNetwork:
         lon/lat; the lines come in EPSG:4326, or in the EPSG code ``crs`` (the surface's),
         each line reprojected once however many links of a plan ask for it.
         """
-        if self.corridor_lines is None:
-            self.corridor_lines = _corridor_lines(self.graph)
         west, south, east, north = bounds
         window = shapely.box(
             west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg
         )
+        table = _table_of(self.graph) if self.corridor_lines is None else None
+        if table is not None:
+            return self._table_corridors_near(table, window, crs)
+        if self.corridor_lines is None:
+            self.corridor_lines = _corridor_lines(self.graph)
         # the rows ``.cx[...]`` gives (lines meeting the window, in layer order), found
         # through the spatial index rather than by testing all of the nation's corridors
         hits = np.sort(self.corridor_lines.sindex.query(window, predicate="intersects"))
@@ -189,6 +193,57 @@ class PlanningNetwork:
             index=near.index,
             crs=crs,
         )
+
+    def _table_corridors_near(
+        self, table: TableGraph, window: shapely.Polygon, crs: int | None
+    ) -> gpd.GeoDataFrame | None:
+        """:meth:`corridors_near` from the table's arrays: the same rows, numbered as
+        :attr:`corridor_lines` would number them, without making every line."""
+        edges, bounds = table.corridor_lines()
+        west, south, east, north = window.bounds
+        box = (
+            (bounds[:, 0] <= east)
+            & (bounds[:, 2] >= west)
+            & (bounds[:, 1] <= north)
+            & (bounds[:, 3] >= south)
+        )
+        rows = np.flatnonzero(box)
+        lines = np.asarray([table.edge_line(int(e)) for e in edges[rows]], dtype=object)
+        hit = shapely.intersects(lines, window) if rows.size else np.zeros(0, dtype=bool)
+        rows, lines = rows[hit], lines[hit]
+        if not rows.size:
+            return None
+        deployment = [table.edge_data(int(e))["deployment_type"] for e in edges[rows]]
+        if crs is not None:
+            done = self._lines_in.setdefault(crs, {})
+            todo = [i for i, r in enumerate(rows.tolist()) if r not in done]
+            if todo:
+                # the coordinates reprojecting the frame gives: PROJ goes point by point
+                found = gpd.GeoSeries(lines[todo], crs=GRAPH_CRS).to_crs(crs).values
+                for i, line in zip(todo, found, strict=True):
+                    done[int(rows[i])] = line
+            lines = np.asarray([done[r] for r in rows.tolist()], dtype=object)
+        return gpd.GeoDataFrame(
+            {"deployment": deployment},
+            geometry=list(lines),
+            index=pd.Index(rows),
+            crs=GRAPH_CRS if crs is None else crs,
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if not isinstance(self.graph, OverlayGraph):
+            # remade from the graph when needed (a table-backed network never needs it)
+            state["corridor_lines"] = None
+        state["_lines_in"] = {}
+        return state
+
+
+def _table_of(graph: nx.MultiGraph) -> TableGraph | None:
+    """The table a network's graph (or the graph its overlay copies) was read from."""
+    if isinstance(graph, OverlayGraph):
+        graph = graph.base
+    return graph if isinstance(graph, TableGraph) else None
 
 
 def _corridor_lines(graph: nx.MultiGraph) -> gpd.GeoDataFrame:

@@ -363,7 +363,7 @@ def _plan(
     if already:
         notes.append(f"{already} localities have nobody left to connect")
 
-    places = [_place(demand, int(i), lon[positions[i]], lat[positions[i]]) for i in wanted]
+    places = _places(demand, wanted, lon[positions[wanted]], lat[positions[wanted]])
     item_lon = np.array([p.lon for p in places], dtype=float)
     item_lat = np.array([p.lat for p in places], dtype=float)
     grid = elevation_grid(network, item_lon, item_lat)
@@ -389,11 +389,15 @@ def _plan(
     cand_rows = np.array([csr.row(n) for n in nodes], dtype=np.int64)
 
     items: list[_Locality] = []
+    unserved = demand["people_unserved"].to_numpy()[wanted]
+    populations = demand["population"].to_numpy()[wanted]
+    methods = demand["demand_method"].to_numpy()[wanted]
+    coverages = _texts(demand, "coverage", wanted)
     for k, i in enumerate(wanted):
         row = int(cand_rows[k])
         feeder = float(reach.distance[row])
-        people = int(demand["people_unserved"].iloc[i])
-        population = int(demand["population"].iloc[i])
+        people = int(unserved[k])
+        population = int(populations[k])
         items.append(
             _Locality(
                 row=row,
@@ -401,8 +405,8 @@ def _plan(
                 node=nodes[k],
                 population=population,
                 people=people,
-                method=str(demand["demand_method"].iloc[i]),
-                coverage=_text(demand, "coverage", int(i)),
+                method=str(methods[k]),
+                coverage=coverages[k],
                 backbone_km=float(backbone_km[positions[i]]),
                 costs=technology_costs(
                     model, people, population, feeder if math.isfinite(feeder) else None
@@ -1109,30 +1113,42 @@ def _tree_note(info: dict[str, Any], count: int) -> str:
     )
 
 
-def _text(frame: pd.DataFrame, column: str, i: int) -> str | None:
+def _texts(frame: pd.DataFrame, column: str, rows: npt.NDArray[np.int64]) -> list[str | None]:
+    """``column`` of the frame's ``rows`` as text (None where missing or the frame has no
+    such column)."""
     if column not in frame.columns:
-        return None
-    value = frame[column].iloc[i]
-    return None if value is None or pd.isna(value) else str(value)
+        return [None] * len(rows)
+    return [
+        None if value is None or pd.isna(value) else str(value)
+        for value in frame[column].to_numpy()[rows]
+    ]
 
 
-def _place(demand: pd.DataFrame, i: int, lon: float, lat: float) -> Place:
-    row = demand.iloc[i]
-
-    def text(column: str) -> str | None:
-        value = row.get(column) if column in demand.columns else None
-        return None if value is None or pd.isna(value) else str(value)
-
-    attributes = {k: v for k in ("cvegeo", "municipality", "cve_mun") if (v := text(k))}
-    return Place(
-        name=text("name") or f"{lon:.5f},{lat:.5f}",
-        lon=float(lon),
-        lat=float(lat),
-        kind="locality",
-        population=int(row["population"]),
-        state=text("state"),
-        attributes=attributes,
-    )
+def _places(
+    demand: pd.DataFrame,
+    rows: npt.NDArray[np.int64],
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+) -> list[Place]:
+    """The localities at ``rows`` of ``demand`` as places at (``lon``, ``lat``)."""
+    names = _texts(demand, "name", rows)
+    states = _texts(demand, "state", rows)
+    keys = {
+        column: _texts(demand, column, rows) for column in ("cvegeo", "municipality", "cve_mun")
+    }
+    population = demand["population"].to_numpy()[rows]
+    return [
+        Place(
+            name=names[k] or f"{lon[k]:.5f},{lat[k]:.5f}",
+            lon=float(lon[k]),
+            lat=float(lat[k]),
+            kind="locality",
+            population=int(population[k]),
+            state=states[k],
+            attributes={column: v for column, values in keys.items() if (v := values[k])},
+        )
+        for k in range(len(rows))
+    ]
 
 
 def _record(item: _Locality, sites: Sequence[WirelessSite], model: CostModel) -> dict[str, Any]:

@@ -151,12 +151,24 @@ def plan_cost(problem: SiteProblem, site_of: IntArray, alternative: npt.NDArray[
     """Cost of an assignment: its sites (with their radios), CPE and alternatives."""
     served = site_of >= 0
     total = float(problem.cpe_usd[served].sum() + problem.alternative_usd[alternative].sum())
-    for s in np.unique(site_of[served]):
-        load = float(problem.people[site_of == s].sum())
+    loads = _loads(problem, site_of)
+    for s in np.unique(site_of[served]).tolist():
         total += float(problem.site_usd[s]) + problem.radio_usd * _extra_radios(
-            load, problem.capacity
+            float(loads[s]), problem.capacity
         )
     return total
+
+
+def _loads(problem: SiteProblem, site_of: IntArray) -> FloatArray:
+    """People on each candidate site (0 where closed).
+
+    One pass for all sites; people are whole numbers (census counts), whose sums are
+    exact in any order, so each load is the one a sum over the site's localities gives.
+    """
+    served = site_of >= 0
+    return np.bincount(
+        site_of[served], weights=problem.people[served], minlength=problem.n_sites
+    ).astype(float)
 
 
 def _extra_radios(load: float, capacity: float) -> int:
@@ -501,11 +513,9 @@ def _solution(
     problem: SiteProblem, site_of: IntArray, alternative: npt.NDArray[np.bool_]
 ) -> SiteSolution:
     open_sites = np.unique(site_of[site_of >= 0])
+    loads = _loads(problem, site_of)
     radios = np.array(
-        [
-            1 + _extra_radios(float(problem.people[site_of == s].sum()), problem.capacity)
-            for s in open_sites
-        ],
+        [1 + _extra_radios(float(loads[s]), problem.capacity) for s in open_sites.tolist()],
         dtype=np.int64,
     )
     served = (site_of >= 0) | alternative
@@ -616,28 +626,29 @@ def dual_ascent(
     small steps shared fairly over the localities, then to the full slack; ``sum v`` is a
     lower bound of the optimum.
     """
-    n_loc = alternative_usd.size
-    v = np.minimum(serve_usd, alternative_usd).astype(float)
-    slack = site_usd.astype(float).copy()
-    sites_of: list[list[int]] = [[] for _ in range(n_loc)]
-    for s_, l_ in zip(pair_site.tolist(), pair_locality.tolist(), strict=True):
-        sites_of[l_].append(s_)
-    reachable = [np.array(sites, dtype=np.int64) for sites in sites_of]
-    for round_ in range(passes):
-        share = 1.0 / (passes - round_)  # the last pass raises to the full slack
-        for j in range(n_loc):
-            room = alternative_usd[j] - v[j]
-            if room <= 0:
-                continue
-            near = reachable[j]
-            limit = float(slack[near].min()) if near.size else math.inf
-            step = min(room * share, limit) if round_ < passes - 1 else min(room, limit)
-            if step <= 0:
-                continue
-            v[j] += step
-            if near.size:
-                slack[near] -= step
-    return v
+    from planner.plans import _bound_kernels
+
+    # each locality's sites once (numpy's slack[near] -= step took a repeated site once)
+    order = np.lexsort((pair_site, pair_locality))
+    locality, site = pair_locality[order].astype(np.int64), pair_site[order].astype(np.int64)
+    once = np.ones(order.size, dtype=bool)
+    once[1:] = (locality[1:] != locality[:-1]) | (site[1:] != site[:-1])
+    return np.asarray(
+        _bound_kernels.dual_ascent(
+            np.array(site_usd, dtype=np.float64),
+            np.asarray(serve_usd, dtype=np.float64),
+            np.asarray(alternative_usd, dtype=np.float64),
+            _group_starts(locality[once], alternative_usd.size),
+            site[once],
+            passes,
+        )
+    )
+
+
+def _group_starts(sorted_keys: IntArray, n_groups: int) -> IntArray:
+    """Where each group ``0 .. n_groups - 1`` begins in ``sorted_keys`` (ascending), and
+    its end as the last entry."""
+    return np.searchsorted(sorted_keys, np.arange(n_groups + 1)).astype(np.int64)
 
 
 def lagrangian_bound(
@@ -669,22 +680,49 @@ def lagrangian_bound(
     reduced cost best per person first, up to its capacity with the last one in part (a
     fractional knapsack), which bounds the capacitated problem from below and much closer
     when sites fill up.
+
+    Each step's pass over the pairs runs compiled
+    (:func:`planner.plans._bound_kernels.reduced_costs`).
     """
+    from planner.plans import _bound_kernels
+
     n_sites, n_loc = site_usd.size, alternative_usd.size
     if n_loc == 0:
         return 0.0
     capacitated = people is not None and math.isfinite(site_capacity)
     lam = dual_ascent(site_usd, pair_site, pair_locality, serve_usd, alternative_usd)
+    pair_site = np.ascontiguousarray(pair_site, dtype=np.int64)
+    pair_locality = np.ascontiguousarray(pair_locality, dtype=np.int64)
+    by_site = np.argsort(pair_site, kind="stable").astype(np.int64)
+    by_locality = np.argsort(pair_locality, kind="stable").astype(np.int64)
+    layout = (
+        pair_site,
+        pair_locality,
+        _group_starts(pair_site[by_site], n_sites),
+        by_site,
+        _group_starts(pair_locality[by_locality], n_loc),
+        by_locality,
+        np.asarray(site_usd, dtype=np.float64),
+    )
+    serve = np.asarray(serve_usd, dtype=np.float64)
+    weight = np.asarray(people if capacitated else np.zeros(n_loc), dtype=np.float64)
+    ceiling = float(site_capacity)
+    reduced, share = np.empty(pair_site.size), np.empty(pair_site.size)
+    value, cover = np.empty(n_sites), np.empty(n_loc)
+    scratch = (
+        np.empty(n_loc),
+        np.empty(n_loc, dtype=np.int64),
+        np.empty(pair_site.size, dtype=np.int64),
+        np.empty(n_sites, dtype=np.int64),
+    )
     best = -math.inf
     theta = 2.0
     stall = 0
     for _ in range(iterations):
-        reduced = np.minimum(serve_usd[pair_locality] - lam[pair_locality], 0.0)
-        if capacitated:
-            assert people is not None
-            share = _knapsack_shares(pair_site, people[pair_locality], reduced, site_capacity)
-            reduced = reduced * share
-        value = site_usd + np.bincount(pair_site, weights=reduced, minlength=n_sites)
+        _bound_kernels.reduced_costs(
+            lam, serve, weight, *layout, ceiling, capacitated, reduced, share, value, cover,
+            scratch,
+        )  # fmt: skip
         opened = value < 0
         alt_reduced = alternative_usd - lam
         bound = float(lam.sum() + value[opened].sum() + np.minimum(alt_reduced, 0.0).sum())
@@ -694,41 +732,13 @@ def lagrangian_bound(
             stall += 1
             if stall >= 25:
                 theta, stall = theta / 2, 0
-        served = opened[pair_site] & (reduced < 0)
-        taken = share[served] if capacitated else np.ones(int(served.sum()))
-        cover = np.bincount(pair_locality[served], weights=taken, minlength=n_loc) + (
-            alt_reduced < 0
-        )
-        gradient = 1.0 - cover
+        gradient = 1.0 - (cover + (alt_reduced < 0))
         norm = float(gradient @ gradient)
         if norm == 0 or theta < 1e-6:
             break
         step = theta * max(upper - bound, 1e-6 * abs(upper) + 1e-9) / norm
         lam = lam + step * gradient
     return best
-
-
-def _knapsack_shares(
-    pair_site: IntArray, weight: FloatArray, reduced: FloatArray, capacity: float
-) -> FloatArray:
-    """Share of each pair a site takes in its fractional knapsack (see
-    :func:`lagrangian_bound`): pairs of negative reduced cost, most negative per unit of
-    weight first, while the site's capacity lasts."""
-    share = np.zeros(pair_site.size)
-    useful = np.flatnonzero(reduced < 0)
-    if useful.size == 0:
-        return share
-    w = np.maximum(weight[useful], 1e-12)
-    order = useful[np.lexsort((reduced[useful] / w, pair_site[useful]))]
-    w = np.maximum(weight[order], 1e-12)
-    sites = pair_site[order]
-    total = np.cumsum(w)
-    start = np.ones(order.size, dtype=bool)
-    start[1:] = sites[1:] != sites[:-1]
-    before = np.maximum.accumulate(np.where(start, total - w, 0.0))
-    used = total - w - before  # weight taken by the same site before this pair
-    share[order] = np.clip((capacity - used) / w, 0.0, 1.0)
-    return share
 
 
 # ---------------------------------------------------------------------------- heuristic
@@ -747,18 +757,18 @@ def greedy_sites(problem: SiteProblem) -> SiteSolution:
     recomputed lazily (a stale value at the top of the queue is refreshed before use).
     """
     n_s, n_l = problem.n_sites, problem.n_localities
-    by_site: list[list[int]] = [[] for _ in range(n_s)]
-    for p in range(problem.pair_site.size):
-        by_site[int(problem.pair_site[p])].append(int(problem.pair_locality[p]))
+    by_site = _localities_by_site(problem)
+    numbers = _Numbers.of(problem)
     site_of = np.full(n_l, -1, dtype=np.int64)
     budgeted = problem.budget_usd is not None
     alternative = np.zeros(n_l, dtype=bool) if budgeted else np.ones(n_l, dtype=bool)
+    taken = [False] * n_l  # on a site, or (with a budget) on its alternative
     remaining = problem.budget_usd if budgeted else math.inf
     assert remaining is not None
 
     def move(s: int) -> tuple[float, list[int], float] | None:
-        free = [j for j in by_site[s] if site_of[j] < 0 and not (budgeted and alternative[j])]
-        return _site_move(problem, s, free, budgeted, remaining) if free else None
+        free = [j for j in by_site[s] if not taken[j]]
+        return _site_move(numbers, s, free, budgeted, remaining) if free else None
 
     queue = []
     for s in range(n_s):
@@ -785,6 +795,7 @@ def greedy_sites(problem: SiteProblem) -> SiteSolution:
                 if best is None or float(ratio.max()) > best[0]:
                     k = int(fits[int(np.argmax(ratio))])
                     alternative[k] = True
+                    taken[k] = True
                     remaining -= float(problem.alternative_usd[k])
                     if best is not None:
                         heapq.heappush(queue, (-best[0], best[1]))
@@ -794,10 +805,52 @@ def greedy_sites(problem: SiteProblem) -> SiteSolution:
         _, s, members, spend = best
         site_of[members] = s
         alternative[members] = False
+        for j in members:
+            taken[j] = True
         remaining -= spend
     if not budgeted:
         _close_unpaying(problem, by_site, site_of, alternative)
     return _solution(problem, site_of, alternative)
+
+
+def _localities_by_site(problem: SiteProblem) -> list[list[int]]:
+    """The localities each candidate site reaches, in pair order."""
+    if problem.n_sites == 0:
+        return []
+    order = np.argsort(problem.pair_site, kind="stable")
+    ends = np.searchsorted(problem.pair_site[order], np.arange(1, problem.n_sites + 1))
+    return [part.tolist() for part in np.split(problem.pair_locality[order], ends[:-1])]
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    """A problem's per-locality and per-site figures as Python floats.
+
+    The greedy looks at one locality at a time; reading a list is several times faster
+    than reading one element of an array, and the figures are the same floats.
+    """
+
+    people: list[float]
+    cpe_usd: list[float]
+    alternative_usd: list[float]
+    saving_usd: list[float]
+    site_usd: list[float]
+    capacity: float
+    radio_usd: float
+    most_people: float
+
+    @classmethod
+    def of(cls, problem: SiteProblem) -> _Numbers:
+        return cls(
+            people=problem.people.tolist(),
+            cpe_usd=problem.cpe_usd.tolist(),
+            alternative_usd=problem.alternative_usd.tolist(),
+            saving_usd=(problem.alternative_usd - problem.cpe_usd).tolist(),
+            site_usd=problem.site_usd.tolist(),
+            capacity=problem.capacity,
+            radio_usd=problem.radio_usd,
+            most_people=problem.capacity * problem.max_radios,
+        )
 
 
 def _close_unpaying(
@@ -811,20 +864,22 @@ def _close_unpaying(
     for s, members in enumerate(by_site):
         for j in members:
             covering.setdefault(j, []).append(s)
+    people = problem.people.tolist()
+    most = problem.capacity * problem.max_radios
     current = plan_cost(problem, site_of, alternative)
     for s in np.unique(site_of[site_of >= 0]).tolist():
         trial_site, trial_alt = site_of.copy(), alternative.copy()
         open_now = set(np.unique(trial_site[trial_site >= 0]).tolist()) - {s}
+        loads = _loads(problem, trial_site).tolist()
         for j in np.flatnonzero(site_of == s).tolist():
-            most = problem.capacity * problem.max_radios
             other = [
                 t
                 for t in covering.get(j, [])
-                if t in open_now
-                and problem.people[trial_site == t].sum() + problem.people[j] <= most + 1e-9
+                if t in open_now and loads[t] + people[j] <= most + 1e-9
             ]
             if other and problem.cpe_usd[j] < problem.alternative_usd[j]:
                 trial_site[j] = other[0]
+                loads[other[0]] += people[j]
             else:
                 trial_site[j] = -1
                 trial_alt[j] = True
@@ -835,46 +890,49 @@ def _close_unpaying(
 
 
 def _site_move(
-    problem: SiteProblem, s: int, free: list[int], budgeted: bool, remaining: float
+    numbers: _Numbers, s: int, free: list[int], budgeted: bool, remaining: float
 ) -> tuple[float, list[int], float] | None:
     """The localities a new site ``s`` would take and the value of that move."""
+    people, cpe = numbers.people, numbers.cpe_usd
     if budgeted:
-        order = sorted(
-            free, key=lambda j: -float(problem.people[j]) / max(float(problem.cpe_usd[j]), 1e-9)
-        )
+        order = sorted(free, key=lambda j: -people[j] / max(cpe[j], 1e-9))
     else:
-        saving = problem.alternative_usd - problem.cpe_usd
-        order = sorted((j for j in free if saving[j] > 0), key=lambda j: -saving[j])
+        saving = numbers.saving_usd
+        # best saving first; equal savings keep their order, as a stable sort on -saving
+        order = sorted((j for j in free if saving[j] > 0), key=saving.__getitem__, reverse=True)
     members: list[int] = []
-    spend = float(problem.site_usd[s])
+    spend = numbers.site_usd[s]
     load = 0.0
+    held = 0  # extra radios at ``load``
     value = 0.0
-    most = problem.capacity * problem.max_radios
+    most = numbers.most_people
+    capacity, radio_usd = numbers.capacity, numbers.radio_usd
     for j in order:
-        new_load = load + float(problem.people[j])
+        new_load = load + people[j]
         if new_load > most + 1e-9:
             continue
-        radios = _extra_radios(new_load, problem.capacity) - _extra_radios(load, problem.capacity)
-        extra = float(problem.cpe_usd[j]) + radios * problem.radio_usd
+        needed = _extra_radios(new_load, capacity)
+        extra = cpe[j] + (needed - held) * radio_usd
         if budgeted:
             if spend + extra > remaining + 1e-6:
                 continue
-            value += float(problem.people[j])
+            value += people[j]
         else:
-            gain = float(problem.alternative_usd[j]) - extra
+            gain = numbers.alternative_usd[j] - extra
             if gain <= 0:
                 continue
             value += gain
         members.append(j)
         spend += extra
         load = new_load
+        held = needed
     if not members:
         return None
     if budgeted:
         if spend > remaining + 1e-6:
             return None
         return value / max(spend, 1e-9), members, spend
-    net = value - float(problem.site_usd[s])
+    net = value - numbers.site_usd[s]
     if net <= 0:
         return None
     return net, members, spend

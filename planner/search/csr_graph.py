@@ -10,7 +10,7 @@ the A* potential (see :mod:`planner.search.shortest_paths`). Taking one walks ev
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,8 @@ class CSRGraph:
         The CSR arrays: entries of row ``i`` are ``indices[indptr[i]:indptr[i+1]]`` with
         weights ``data[...]``; every edge appears in both directions.
     nodes
-        Node id of each row.
+        Node id of each row (a sequence: a snapshot kept with a network's table holds
+        its ids as an array).
     index
         Row of each node id.
     entry_edge
@@ -55,10 +56,10 @@ class CSRGraph:
     indptr: IntArray
     indices: IntArray
     data: FloatArray
-    nodes: list[Hashable]
-    index: dict[Hashable, int]
+    nodes: Sequence[Hashable]
+    index: Mapping[Hashable, int]
     entry_edge: IntArray
-    edges: list[tuple[Hashable, Hashable, Any]]
+    edges: Sequence[tuple[Hashable, Hashable, Any]]
     twin: IntArray
     xyz: FloatArray
     alpha: float
@@ -158,12 +159,12 @@ class CSRGraph:
 
 
 def assemble(
-    nodes: list[Hashable],
-    index: dict[Hashable, int],
+    nodes: Sequence[Hashable],
+    index: Mapping[Hashable, int],
     lo: IntArray,
     hi: IntArray,
     w: FloatArray,
-    edges: list[tuple[Hashable, Hashable, Any]],
+    edges: Sequence[tuple[Hashable, Hashable, Any]],
     xyz: FloatArray,
     weight: str,
 ) -> CSRGraph:
@@ -197,12 +198,12 @@ def assemble(
         edges=edges,
         twin=twin,
         xyz=xyz,
-        alpha=_potential_scale(xyz, lo, hi, w),
+        alpha=potential_scale(xyz, lo, hi, w),
         weight=weight,
     )
 
 
-def unit_positions(graph: nx.Graph, nodes: list[Hashable]) -> FloatArray | None:
+def unit_positions(graph: nx.Graph, nodes: Sequence[Hashable]) -> FloatArray | None:
     """Unit-sphere positions of ``nodes`` from their ``x``/``y`` (lon/lat), one row each;
     None when any of them lacks a finite position (the potential is then off)."""
     attrs = graph.nodes
@@ -216,7 +217,7 @@ def unit_positions(graph: nx.Graph, nodes: list[Hashable]) -> FloatArray | None:
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
-def _potential_scale(xyz: FloatArray, lo: IntArray, hi: IntArray, w: FloatArray) -> float:
+def potential_scale(xyz: FloatArray, lo: IntArray, hi: IntArray, w: FloatArray) -> float:
     """The largest safe scale of the straight-line potential: no edge is shorter than it."""
     chord = np.linalg.norm(xyz[lo] - xyz[hi], axis=1)
     apart = chord > 0

@@ -59,7 +59,9 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
     A graph that counts its changes (:class:`planner.network.corridor_graph.CorridorGraph`,
     every planning network) keeps its snapshot of a weight in :data:`STABLE_WEIGHTS` until a
     node or edge is added or removed, so repeated searches on it, from any thread, do not
-    rebuild it; any other weight is snapshot afresh. A graph with a ``base`` (a
+    rebuild it; any other weight is snapshot afresh. A network read from its table
+    (:class:`planner.network.edge_table.TableGraph`) has its snapshot kept on disk with it.
+    A graph with a ``base`` (a
     planning copy, :class:`planner.network.overlay.OverlayGraph`) has its snapshot patched
     from the base's (:mod:`planner.search.snapshot_patch`). Other graphs are snapshot afresh.
     """
@@ -71,8 +73,12 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
     if held is not None and held[0] == version:
         return held[1]
     csr = None
+    kept = getattr(graph, "snapshot", None)
+    if callable(kept):
+        # a network read from its table (planner.network.edge_table): kept with it on disk
+        csr = kept(weight)
     base = getattr(graph, "base", None)
-    if base is not None:
+    if csr is None and base is not None:
         # a planning copy (planner.network.overlay): patch the shared network's snapshot
         csr = patched_snapshot(csr_of(base, weight), graph, graph.changed_nodes(), weight)
     if csr is None:

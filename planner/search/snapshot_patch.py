@@ -13,13 +13,14 @@ the same answer on either.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
-from planner.search.csr_graph import CSRGraph, assemble, unit_positions
+from planner.search.csr_graph import CSRGraph, potential_scale, unit_positions
 
 
 def patched_snapshot(
@@ -45,45 +46,53 @@ def patched_snapshot(
     if base.weight != weight or not graph.is_multigraph():
         return None
     n0 = base.n
-    nodes = list(graph.nodes)
-    if len(nodes) < n0 or nodes[:n0] != base.nodes:
-        return None
-    index = dict(base.index)
-    for row, node in enumerate(nodes[n0:], start=n0):
-        index[node] = row
+    lost = getattr(graph, "lost_base_nodes", None)
+    added_nodes = getattr(graph, "added_nodes", None)
+    if lost is not None and added_nodes is not None:
+        # a planning copy says what it added and whether it lost a base node (no walk)
+        if lost():
+            return None
+        added = list(added_nodes())
+    else:
+        every = list(graph.nodes)
+        if len(every) < n0 or every[:n0] != list(base.nodes):
+            return None
+        added = every[n0:]
+    nodes = _Rows(base.nodes, added)
+    index = _Index(base.index, {node: row for row, node in enumerate(added, start=n0)})
     touched = {index[node] for node in changed if node in index}
-    touched.update(range(n0, len(nodes)))
+    touched.update(range(n0, n0 + len(added)))
     xyz = _positions(base, graph, nodes, touched)
     if xyz is None:
         return None
 
-    # the base's chosen edges, each once (row < column), less those at a changed node
-    rows = np.repeat(np.arange(n0, dtype=np.int64), np.diff(base.indptr))
-    forward = rows < base.indices
-    lo, hi = rows[forward], base.indices[forward]
-    w, edge = base.data[forward], base.entry_edge[forward]
-    hit = np.zeros(len(nodes), dtype=bool)
+    n = len(nodes)
+    hit = np.zeros(n, dtype=bool)
     hit[list(touched)] = True
-    keep = ~(hit[lo] | hit[hi])
+    new_lo, new_hi, new_w, new_edges = _edges_at(graph, nodes, index, sorted(touched), weight)
+    return _merge(base, nodes, index, hit, new_lo, new_hi, new_w, new_edges, xyz, weight)
 
-    # the cheapest edge of each pair at a changed node, as from_networkx chooses it: the
-    # first key (in the pair's key order) of least weight
-    new_lo: list[int] = []
-    new_hi: list[int] = []
-    new_w: list[float] = []
-    new_edges: list[tuple[Hashable, Hashable, Any]] = []
-    seen: set[tuple[int, int]] = set()
+
+def _edges_at(
+    graph: nx.MultiGraph,
+    nodes: Sequence[Hashable],
+    index: Mapping[Hashable, int],
+    rows: list[int],
+    weight: str,
+) -> tuple[Any, Any, Any, list[tuple[Hashable, Hashable, Any]]]:
+    """The cheapest edge of each node pair at ``rows``, as from_networkx chooses it: the
+    first key (in the pair's key order) of least weight; sorted by pair."""
+    found: dict[tuple[int, int], tuple[float, tuple[Hashable, Hashable, Any]]] = {}
     adjacency = graph.adj
-    for row in sorted(touched):
+    for row in rows:
         node = nodes[row]
         for other, keys in adjacency[node].items():
             other_row = index[other]
             if other_row == row:
                 continue
             pair = (min(row, other_row), max(row, other_row))
-            if pair in seen:
+            if pair in found:
                 continue
-            seen.add(pair)
             best_key, best = None, None
             for key, data in keys.items():
                 value = data.get(weight)
@@ -95,24 +104,194 @@ def patched_snapshot(
                 if best is None or value < best:
                     best_key, best = key, value
             assert best is not None
-            new_lo.append(pair[0])
-            new_hi.append(pair[1])
-            new_w.append(best)
-            new_edges.append((nodes[pair[0]], nodes[pair[1]], best_key))
-
-    kept = np.flatnonzero(keep)
-    all_lo = np.concatenate([lo[kept], np.asarray(new_lo, dtype=np.int64)])
-    all_hi = np.concatenate([hi[kept], np.asarray(new_hi, dtype=np.int64)])
-    all_w = np.concatenate([w[kept], np.asarray(new_w, dtype=np.float64)])
-    base_edges = base.edges
-    edges = [base_edges[i] for i in edge[kept].tolist()] + new_edges
-    order = np.lexsort((all_hi, all_lo))  # from_networkx numbers edges by pair
-    all_lo, all_hi, all_w = all_lo[order], all_hi[order], all_w[order]
-    edges = [edges[i] for i in order.tolist()]
-    return assemble(nodes, index, all_lo, all_hi, all_w, edges, xyz, weight)
+            found[pair] = (best, (nodes[pair[0]], nodes[pair[1]], best_key))
+    pairs = sorted(found)
+    lo = np.asarray([p[0] for p in pairs], dtype=np.int64)
+    hi = np.asarray([p[1] for p in pairs], dtype=np.int64)
+    w = np.asarray([found[p][0] for p in pairs], dtype=np.float64)
+    return lo, hi, w, [found[p][1] for p in pairs]
 
 
-def _positions(base: CSRGraph, graph: nx.MultiGraph, nodes: list[Hashable], rows: set[int]) -> Any:
+def _merge(
+    base: CSRGraph,
+    nodes: Sequence[Hashable],
+    index: Mapping[Hashable, int],
+    hit: npt.NDArray[np.bool_],
+    new_lo: npt.NDArray[np.int64],
+    new_hi: npt.NDArray[np.int64],
+    new_w: npt.NDArray[np.float64],
+    new_edges: list[tuple[Hashable, Hashable, Any]],
+    xyz: npt.NDArray[np.float64],
+    weight: str,
+) -> CSRGraph:
+    """The snapshot :func:`~planner.search.csr_graph.assemble` would make of the base's
+    edges away from the changed rows (``hit``) plus the new ones, built in place of the
+    base's sorted arrays: only the few new entries are sorted, so a million-edge network
+    is patched in a few linear passes."""
+    n, n0 = len(nodes), base.n
+    indptr0 = np.asarray(base.indptr)
+    rows0 = np.repeat(np.arange(n0, dtype=np.int64), np.diff(indptr0))
+    cols0 = np.asarray(base.indices)
+    keep = ~(hit[rows0] | hit[cols0])
+    # the base's edges: kept ones keep their order (by pair); new ones slot in by pair
+    m0 = len(base.edges)
+    entry_edge0 = np.asarray(base.entry_edge)
+    edge_kept = np.zeros(m0, dtype=bool)
+    edge_kept[entry_edge0[keep]] = True
+    kept_edges = np.flatnonzero(edge_kept)
+    forward = keep & (rows0 < cols0)
+    # kept edges by pair: the forward entries of kept edges, in edge order
+    by_edge = np.empty(m0, dtype=np.int64)
+    by_edge[entry_edge0[forward]] = np.flatnonzero(forward)
+    first = by_edge[kept_edges]
+    kept_lo, kept_hi = rows0[first], cols0[first]
+    kept_w = np.asarray(base.data)[first]
+    big = np.int64(max(n, 1))
+    slot = np.searchsorted(kept_lo * big + kept_hi, new_lo * big + new_hi)
+    k, a = kept_edges.size, new_lo.size
+    # final edge number of each kept base edge and each new edge
+    kept_number = np.arange(k) + np.searchsorted(slot, np.arange(k), side="right")
+    new_number = slot + np.arange(a)
+    m = k + a
+    lo = np.empty(m, dtype=np.int64)
+    hi = np.empty(m, dtype=np.int64)
+    w = np.empty(m, dtype=np.float64)
+    lo[kept_number], hi[kept_number], w[kept_number] = kept_lo, kept_hi, kept_w
+    lo[new_number], hi[new_number], w[new_number] = new_lo, new_hi, new_w
+    source = np.empty(m, dtype=np.int64)  # base edge number, or -1 - new edge position
+    source[kept_number] = kept_edges
+    source[new_number] = -1 - np.arange(a)
+    renumber = np.full(m0, -1, dtype=np.int64)
+    renumber[kept_edges] = kept_number
+
+    # entries: the base's kept ones stay sorted by (row, column); new ones slot in
+    new_rows = np.concatenate([new_lo, new_hi])
+    new_cols = np.concatenate([new_hi, new_lo])
+    new_edge_of = np.concatenate([new_number, new_number])
+    order = np.lexsort((new_cols, new_rows))
+    new_rows, new_cols, new_edge_of = new_rows[order], new_cols[order], new_edge_of[order]
+    kept_entries = np.flatnonzero(keep)
+    at = np.searchsorted(rows0[kept_entries] * big + cols0[kept_entries], new_rows * big + new_cols)
+    total = kept_entries.size + new_rows.size
+    new_place = at + np.arange(new_rows.size)
+    old_place = np.arange(kept_entries.size) + np.searchsorted(
+        at, np.arange(kept_entries.size), side="right"
+    )
+    indices = np.empty(total, dtype=np.int64)
+    data = np.empty(total, dtype=np.float64)
+    entry_edge = np.empty(total, dtype=np.int64)
+    rows = np.empty(total, dtype=np.int64)
+    indices[old_place], indices[new_place] = cols0[kept_entries], new_cols
+    rows[old_place], rows[new_place] = rows0[kept_entries], new_rows
+    entry_edge[old_place] = renumber[entry_edge0[kept_entries]]
+    entry_edge[new_place] = new_edge_of
+    data[:] = w[entry_edge]
+    # each entry's twin: the other entry of its edge
+    twin = np.empty(total, dtype=np.int64)
+    position = np.full(len(base.twin), -1, dtype=np.int64)
+    position[kept_entries] = old_place
+    twin[old_place] = position[np.asarray(base.twin)[kept_entries]]
+    if new_rows.size:
+        forward_new = new_place[new_rows < new_cols]
+        backward_new = new_place[new_rows > new_cols]
+        # entries of one edge: sort both halves by edge number to pair them
+        f = forward_new[np.argsort(entry_edge[forward_new], kind="stable")]
+        b = backward_new[np.argsort(entry_edge[backward_new], kind="stable")]
+        twin[f], twin[b] = b, f
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return CSRGraph(
+        indptr=indptr,
+        indices=indices,
+        data=data,
+        nodes=nodes,
+        index=index,
+        entry_edge=entry_edge,
+        edges=_Edges(base.edges, source, new_edges),
+        twin=twin,
+        xyz=xyz,
+        alpha=potential_scale(xyz, lo, hi, w),
+        weight=weight,
+    )
+
+
+class _Rows(Sequence[Hashable]):
+    """The base snapshot's nodes, then ``added``: no list of a million node ids."""
+
+    def __init__(self, base: Sequence[Hashable], added: list[Hashable]) -> None:
+        self._base = base
+        self._added = added
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._added)
+
+    def __getitem__(self, row: Any) -> Any:
+        if isinstance(row, slice):
+            return [self[r] for r in range(*row.indices(len(self)))]
+        n0 = len(self._base)
+        if row < 0:
+            row += len(self)
+        return self._base[row] if row < n0 else self._added[row - n0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Index(Mapping[Hashable, int]):
+    """The base snapshot's rows, then the added nodes'."""
+
+    def __init__(self, base: Mapping[Hashable, int], added: dict[Hashable, int]) -> None:
+        self._base = base
+        self._added = added
+
+    def __getitem__(self, node: Hashable) -> int:
+        found = self._added.get(node)
+        return self._base[node] if found is None else found
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._added or node in self._base
+
+    def __iter__(self) -> Iterator[Hashable]:
+        yield from self._base
+        yield from self._added
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._added)
+
+
+class _Edges(Sequence[tuple[Hashable, Hashable, Any]]):
+    """The chosen edges: each a base edge (by number) or a new one (``-1 - position``)."""
+
+    def __init__(
+        self,
+        base: Sequence[tuple[Hashable, Hashable, Any]],
+        source: npt.NDArray[np.int64],
+        new: list[tuple[Hashable, Hashable, Any]],
+    ) -> None:
+        self._base = base
+        self._source = source
+        self._new = new
+
+    def __len__(self) -> int:
+        return int(self._source.size)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        at = int(self._source[i])
+        return self._base[at] if at >= 0 else self._new[-1 - at]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _positions(
+    base: CSRGraph, graph: nx.MultiGraph, nodes: Sequence[Hashable], rows: set[int]
+) -> Any:
     """Unit-sphere positions: the base's, with ``rows`` read from ``graph``.
 
     None where from_networkx would find no potential for want of positions (a node

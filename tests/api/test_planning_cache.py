@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 
 import usecases.context
 from layers.ingest import ingest
@@ -48,7 +49,7 @@ def _costs(context: usecases.context.PlanningContext) -> list[float]:
 
 
 def _entries(store: Store, name: str) -> list[Path]:
-    return sorted(cache_folder(store).glob(f"{name}-*.pickle"))
+    return sorted(p for p in cache_folder(store).glob(f"{name}-*") if p.is_dir())
 
 
 def test_the_network_is_built_once_and_then_loaded(
@@ -177,14 +178,24 @@ def test_concurrent_cold_requests_build_the_place_lookups_once(
     assert len(found) == 10 and all(lookups is found[0] for lookups in found)
 
 
-def test_a_loaded_network_brings_its_corridor_lines(store: Store) -> None:
+def test_a_loaded_network_answers_corridor_lines_from_its_table(store: Store) -> None:
+    # the road runs along -93 from 17 N to 18 N: a window around 17.5 N holds it, one
+    # around -90 does not; a network built in memory answers the same from its own lines
     planning_context(store)
     network = planning_context(Store(store.path)).network  # loaded from the entry
-    lines = network.corridor_lines
-    assert lines is not None  # built with the network, not on the first copy
-    corridor_edges = [
-        data for _, _, data in network.graph.edges(data=True) if data["kind"] == "rights_of_way"
-    ]
-    assert len(lines) == len(corridor_edges) == 1
-    assert lines.geometry.iloc[0].equals(corridor_edges[0]["geometry"])
-    assert lines["deployment"].iloc[0] == "highway"
+    built = planning_context(store, cache=False).network
+    assert network.corridor_lines is None  # nothing made from every edge
+    for answer in (
+        network.corridors_near((-93.0, 17.5, -93.0, 17.5), 0.1),
+        built.corridors_near((-93.0, 17.5, -93.0, 17.5), 0.1),
+    ):
+        assert answer is not None
+        assert list(answer.index) == [0]
+        assert answer["deployment"].tolist() == ["highway"]
+        assert answer.geometry.iloc[0].equals(shapely.LineString([(-93.0, 17.0), (-93.0, 18.0)]))
+    assert network.corridors_near((-90.0, 17.5, -90.0, 17.5), 0.1) is None
+    projected = network.corridors_near((-93.0, 17.5, -93.0, 17.5), 0.1, crs=6372)
+    expected = built.corridors_near((-93.0, 17.5, -93.0, 17.5), 0.1, crs=6372)
+    assert projected is not None and expected is not None
+    assert projected.crs == expected.crs
+    assert projected.geometry.iloc[0].equals_exact(expected.geometry.iloc[0], 0.0)

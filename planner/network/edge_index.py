@@ -1,0 +1,196 @@
+"""The nearest corridor edge to a point, answered from arrays kept with the network.
+
+Attaching a place asks which corridor edge lies nearest to it (EPSG:6372 metres). A
+``shapely.STRtree`` answers that, but building it over a million projected edges costs
+each process seconds. :class:`EdgeIndex` answers the same questions from the edges'
+EPSG:6372 bounds, computed once when the network is written
+(:mod:`planner.network.edge_table`), with a k-d tree over the bounds' centres: an edge
+lies at least its centre's distance less its half diagonal from a point, so only the
+edges whose centres fall within the best distance found plus the largest half diagonal
+need their exact distance (GEOS, as the tree measures it). Edges much longer than the
+rest (a bridge, a long highway piece) are kept apart and checked by their bounds, so
+they do not widen every search. Where two edges are exactly equally near (parallel
+corridors on one line, a place nearest a shared end) the ``STRtree``'s order of equals
+has always chosen the edge a place joins; only then is the tree built, so the answer
+is the one it gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from scipy.spatial import cKDTree
+
+from planner.network.corridor_graph import to_analysis_crs
+
+_FIRST_GUESSES = 8
+"""Nearest centres whose exact distance bounds the search."""
+
+
+def attachable(records: Sequence[dict[str, Any]]) -> npt.NDArray[np.bool_]:
+    """Which edges places may join: land corridors, never a drop or a cable at sea."""
+    return np.fromiter(
+        (
+            d.get("kind") != "connector"
+            and d.get("geometry") is not None
+            and d.get("deployment_type") != "subsea"
+            and d.get("kind") != "subsea"
+            for d in records
+        ),
+        dtype=bool,
+        count=len(records),
+    )
+
+
+def project(geoms: Any) -> Any:
+    """Lon/lat geometries in EPSG:6372."""
+    transformer = to_analysis_crs()
+    return shapely.transform(
+        geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+    )
+
+
+def projected_bounds(lines: Sequence[Any]) -> npt.NDArray[np.float64]:
+    """EPSG:6372 bounds ``(minx, miny, maxx, maxy)`` of each lon/lat line."""
+    if not lines:
+        return np.empty((0, 4))
+    coords, which = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
+    x, y = to_analysis_crs().transform(coords[:, 0], coords[:, 1])
+    n = len(lines)
+    starts = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+    out = np.empty((n, 4))
+    out[which[starts], 0] = np.minimum.reduceat(x, starts)
+    out[which[starts], 1] = np.minimum.reduceat(y, starts)
+    out[which[starts], 2] = np.maximum.reduceat(x, starts)
+    out[which[starts], 3] = np.maximum.reduceat(y, starts)
+    return out
+
+
+def _box_distance(bounds: npt.NDArray[np.float64], x: float, y: float) -> Any:
+    dx = np.maximum(np.maximum(bounds[:, 0] - x, x - bounds[:, 2]), 0.0)
+    dy = np.maximum(np.maximum(bounds[:, 1] - y, y - bounds[:, 3]), 0.0)
+    return np.hypot(dx, dy)
+
+
+class _Geometries:
+    """EPSG:6372 line of each indexed edge, projected when first asked for."""
+
+    def __init__(self, line: Callable[[int], Any]) -> None:
+        self._line = line
+        self._done: dict[int, Any] = {}
+
+    def __getitem__(self, i: int) -> Any:
+        found = self._done.get(i)
+        if found is None:
+            found = self._done[i] = project(self._line(int(i)))
+        return found
+
+    def many(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.object_]:
+        return np.asarray([self[int(i)] for i in rows], dtype=object)
+
+
+class EdgeIndex:
+    """The ``query_nearest`` / ``query`` / ``geometries`` of a ``shapely.STRtree`` of lines.
+
+    Parameters
+    ----------
+    bounds
+        EPSG:6372 bounds of each line, one row each.
+    line
+        The lon/lat line of entry ``i`` (projected when its exact distance is needed).
+    lines
+        Every entry's lon/lat line, in order (for the tree of equally near entries).
+    """
+
+    def __init__(
+        self,
+        bounds: npt.NDArray[np.float64],
+        line: Callable[[int], Any],
+        lines: Callable[[], Any],
+    ) -> None:
+        bounds = np.asarray(bounds, dtype=np.float64)
+        self.geometries = _Geometries(line)
+        self._lines = lines
+        self._strtree: shapely.STRtree | None = None
+        centre = (bounds[:, :2] + bounds[:, 2:]) / 2.0
+        half = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / 2.0
+        # the longest hundredth (and anything over 4x the rest's longest) checked by bounds
+        cut = float(np.quantile(half, 0.99)) if half.size else 0.0
+        short = half <= cut
+        self.short = np.flatnonzero(short)
+        self.long = np.flatnonzero(~short)
+        self.long_bounds = bounds[self.long]
+        self.reach = float(half[short].max()) if self.short.size else 0.0
+        self.tree = cKDTree(centre[short]) if self.short.size else None
+        self.centre = centre
+
+    def __len__(self) -> int:
+        return int(self.short.size + self.long.size)
+
+    def _within(self, x: float, y: float, distance: float) -> npt.NDArray[np.intp]:
+        """Entries whose line may lie within ``distance`` of ``(x, y)``."""
+        # a little slack: GEOS and these bounds round distances differently in the last bit
+        distance = distance * (1.0 + 1e-9) + 1e-6
+        found = []
+        if self.tree is not None:
+            hits = self.tree.query_ball_point((x, y), distance + self.reach)
+            found.append(self.short[np.asarray(hits, dtype=np.intp)])
+        if self.long.size:
+            near = _box_distance(self.long_bounds, x, y) <= distance
+            found.append(self.long[near])
+        return np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.intp)
+
+    def _nearest_one(self, point: Any) -> npt.NDArray[np.intp]:
+        x, y = shapely.get_x(point), shapely.get_y(point)
+        guesses = []
+        if self.tree is not None:
+            k = min(_FIRST_GUESSES, self.short.size)
+            _, first = self.tree.query((x, y), k=k)
+            guesses.append(self.short[np.atleast_1d(first)])
+        if self.long.size:
+            box = _box_distance(self.long_bounds, x, y)
+            guesses.append(self.long[np.argsort(box, kind="stable")[:_FIRST_GUESSES]])
+        rows = np.unique(np.concatenate(guesses))
+        best = float(np.min(shapely.distance(self.geometries.many(rows), point)))
+        rows = self._within(x, y, best)
+        dist = shapely.distance(self.geometries.many(rows), point)
+        nearest = rows[dist == dist.min()]
+        if nearest.size > 1:
+            # equally near (parallel corridors, a shared end): the tree's order of equals
+            # decides which one a place joins, so it is asked, as before
+            nearest = self.strtree().query_nearest(point)
+        return nearest
+
+    def strtree(self) -> shapely.STRtree:
+        """The ``STRtree`` of every line in EPSG:6372, built when first needed."""
+        if self._strtree is None:
+            self._strtree = shapely.STRtree(project(self._lines()))
+        return self._strtree
+
+    def query_nearest(self, points: Any) -> Any:
+        """Like ``STRtree.query_nearest``: the nearest entries (all equally near, in order).
+
+        One point gives an array of entries; an array of points a ``(2, k)`` array of
+        (point, entry) pairs.
+        """
+        if isinstance(points, shapely.Geometry):
+            return self._nearest_one(points)
+        pairs = [
+            (i, int(row))
+            for i, point in enumerate(np.asarray(points, dtype=object))
+            for row in self._nearest_one(point)
+        ]
+        return np.asarray(pairs, dtype=np.intp).reshape(-1, 2).T
+
+    def query(self, point: Any, predicate: str = "dwithin", distance: float = 0.0) -> Any:
+        """Like ``STRtree.query(point, predicate="dwithin", distance=...)``: entries within."""
+        if predicate != "dwithin":
+            raise ValueError("only the 'dwithin' predicate is supported")
+        rows = self._within(shapely.get_x(point), shapely.get_y(point), distance)
+        if not rows.size:
+            return rows
+        return rows[shapely.dwithin(self.geometries.many(rows), point, distance)]

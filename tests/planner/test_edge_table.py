@@ -1,0 +1,202 @@
+"""The priced network written as arrays and read back memory-mapped is the network built.
+
+Every node, edge, key and attribute dict (key order and value types included) of the
+graph read back must equal the built graph's, and so must the CSR snapshots kept with it;
+the graph must be shared by processes through the files, never copied into each.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from shapely import LineString, Point
+
+from planner.network.corridor_graph import CorridorGraph
+from planner.network.edge_index import EdgeIndex, project, projected_bounds
+from planner.network.edge_table import TableGraph, read_table, write_table
+from planner.network.overlay import nodes_and_edges, overlay
+from planner.network.places import Place
+from planner.network.planning_network import attach_places
+from planner.search.csr_graph import CSRGraph
+from planner.search.shortest_paths import csr_of
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _exactly(graph: nx.MultiGraph) -> list[Any]:
+    """Nodes and edges in order, each dict as its items in order with each value's type."""
+    out = []
+    for item in nodes_and_edges(graph):
+        data = item[-1]
+        typed = [
+            (k, type(v).__name__, v.wkb if isinstance(v, shapely.Geometry) else v)
+            for k, v in data.items()
+        ]
+        out.append((*item[:-1], typed))
+    return out
+
+
+def _assert_same_snapshot(built: nx.MultiGraph, table: nx.MultiGraph, weight: str) -> None:
+    fresh = CSRGraph.from_networkx(built, weight)
+    kept = csr_of(table, weight)
+    for name in ("indptr", "indices", "data", "entry_edge", "twin", "xyz"):
+        assert np.array_equal(getattr(fresh, name), getattr(kept, name)), name
+    assert kept.alpha == fresh.alpha
+    assert list(kept.nodes) == list(fresh.nodes)
+    assert list(kept.edges) == list(fresh.edges)
+    assert all(kept.index[node] == row for node, row in fresh.index.items())
+
+
+def _odd_graph() -> CorridorGraph:
+    """Every kind of value a network holds, and some no column takes."""
+    graph = CorridorGraph(crs="EPSG:4326", next_node=5)
+    graph.add_node(0, x=-93.0, y=17.0)
+    graph.add_node(1, x=-92.0, y=17.0, kind="shore")
+    graph.add_node(2, x=-92.0, y=18.0, name="Cárdenas", population=91_558)
+    graph.add_node(4, x=-91.0, y=18.0)
+    graph.add_node(3, x=-91.5, y=18.5, extra={"not": "a column"})
+    road = LineString([(-93.0, 17.0), (-92.5, 17.2), (-92.0, 17.0)])
+    common = {"layer": "roads", "feature_id": 7, "corridor": ("roads", 7), "kind": "rights_of_way"}
+    graph.add_edge(0, 1, **common, length_km=107.3, cost_usd=1.5e6, reuses_fiber=False)
+    fiber = {**common, "feature_id": "a7", "corridor": ("fiber", "a7"), "length_km": 1.0}
+    graph.add_edge(0, 1, **fiber)
+    graph.add_edge(
+        1,
+        2,
+        layer=None,
+        feature_id=None,
+        corridor=None,
+        kind="bridge",
+        landings=2,
+        geometry=LineString([(-92.0, 17.0), (-92.0, 18.0)]),
+        length_km=110.7,
+    )
+    graph.add_edge(2, 4, geometry=road, multipliers={"terrain": 1.2}, length_km=3.0)
+    graph.add_edge(4, 2, geometry=Point(0, 1), length_km=0.0, flag=True)
+    graph.add_edge(4, 4, geometry=road, length_km=0.5, big=2**70)
+    graph.add_edge(3, 0, geometry=road, length_km=1, cost_usd=2)
+    return graph
+
+
+def test_every_value_comes_back_as_it_was(tmp_path: Path) -> None:
+    graph = _odd_graph()
+    write_table(graph, tmp_path / "t")
+    table = read_table(tmp_path / "t")
+    assert _exactly(table) == _exactly(graph)
+    assert table.graph == graph.graph
+    assert table.number_of_edges() == 7 and table.number_of_nodes() == 5
+    assert table.number_of_edges(0, 1) == 2
+    # one dict per edge, shared by both ends, as networkx shares it
+    assert table._adj[0][1] is table._adj[1][0]
+    assert table.edges[0, 1, 1] is table._adj[1][0][1]
+    with pytest.raises(TypeError):
+        table.add_edge(0, 2)
+
+
+def test_the_bundled_network_reads_back_equal(bundled_store: Path) -> None:
+    from layers.store import Store
+    from usecases.context import planning_context
+
+    built = planning_context(Store(bundled_store), cache=False).network
+    loaded = planning_context(Store(bundled_store)).network
+    table = loaded.graph
+    assert isinstance(table, TableGraph) and not isinstance(built.graph, TableGraph)
+    assert _exactly(table) == _exactly(built.graph)
+    assert table.graph == built.graph.graph
+    assert table.number_of_edges() == built.graph.number_of_edges()
+    for weight in ("cost_usd", "length_km"):
+        _assert_same_snapshot(built.graph, table, weight)
+    # a planning copy is laid over the shared network, not copied from it
+    copy = overlay(table)
+    assert copy._adj.own == {} and len(copy) == len(table)  # type: ignore[attr-defined]
+    assert loaded.bridges == built.bridges and loaded.layers == built.layers
+    # places attached to a copy of each (splits, drops, a subsea drop to Cozumel) give
+    # equal graphs, and the copy's patched snapshot is the one taken from scratch
+    places = [
+        Place("Villahermosa", -92.9303, 17.9892),
+        Place("Cancún", -86.8515, 21.1619),
+        Place("San Miguel de Cozumel", -86.9495, 20.5083),
+    ]
+    copies = [network.copy() for network in (built, loaded)]
+    nodes = [attach_places(copy, places) for copy in copies]
+    assert nodes[0] == nodes[1]
+    assert _exactly(copies[0].graph) == _exactly(copies[1].graph)
+    _assert_same_snapshot(copies[0].graph, copies[1].graph, "cost_usd")
+    assert _exactly(table) == _exactly(built.graph)  # the shared network is untouched
+
+
+def test_two_processes_map_the_same_files(tmp_path: Path) -> None:
+    write_table(_odd_graph(), tmp_path / "t")
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from planner.network.edge_table import read_table\n"
+        "table = read_table(Path(sys.argv[1]))\n"
+        "assert table.number_of_edges() == 7\n"
+        "print(open('/proc/self/maps').read())\n"
+    )
+
+    def mapped(text: str) -> set[tuple[str, str]]:
+        """(inode, path) of every shared read-only mapping of the table's files."""
+        found = set()
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) >= 6 and fields[5].startswith(str(tmp_path / "t")):
+                assert fields[1] == "r--s", line  # read-only, shared with other processes
+                found.add((fields[4], fields[5]))
+        return found
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", program, str(tmp_path / "t")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+            cwd=REPO,
+        ).stdout
+        for _ in range(2)
+    ]
+    first, second = mapped(runs[0]), mapped(runs[1])
+    arrays = {str(p) for p in (tmp_path / "t").glob("*.npy") if p.stat().st_size > 128}
+    assert arrays and {path for _, path in first} >= arrays
+    assert first == second  # the same files (same inodes), mapped by both
+
+
+def test_the_edge_index_answers_as_the_tree() -> None:
+    # 2,000 random short lines and 20 long ones; 300 random points, some on a line's end
+    rng = np.random.default_rng(3)
+    start = rng.uniform([-94.0, 17.0], [-92.0, 19.0], (2000, 2))
+    lines = list(shapely.linestrings(np.stack([start, start + rng.normal(0, 0.02, (2000, 2))], 1)))
+    far = rng.uniform([-94.0, 17.0], [-92.0, 19.0], (20, 2))
+    lines += list(shapely.linestrings(np.stack([far, far[::-1]], 1)))
+    projected = project(np.asarray(lines, dtype=object))
+    tree = shapely.STRtree(projected)
+    index = EdgeIndex(
+        projected_bounds(lines), lambda i: lines[i], lambda: np.asarray(lines, dtype=object)
+    )
+    points = project(shapely.points(rng.uniform([-94.2, 16.8], [-91.8, 19.2], (300, 2))))
+    ends = shapely.get_coordinates(projected[2000:])  # the long lines' corners, just outside
+    beyond = shapely.points(
+        ends + np.sign(ends - ends.mean(axis=0)) * rng.uniform(1, 50, ends.shape)
+    )
+    points = np.concatenate(
+        [points, [shapely.get_point(projected[i], 0) for i in range(10)], beyond]
+    )
+    expected = tree.query_nearest(points)
+    got = index.query_nearest(points)
+    first = lambda found: {int(p): int(e) for p, e in found.T[::-1]}  # noqa: E731
+    assert first(got) == first(expected)
+    for point in points[:50]:
+        for km in (0.5, 5.0, 40.0):
+            want = np.sort(tree.query(point, predicate="dwithin", distance=km * 1000))
+            assert np.array_equal(np.sort(index.query(point, distance=km * 1000)), want)
