@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import pickle
 import threading
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -45,6 +45,8 @@ import numpy.typing as npt
 import shapely
 
 from planner.network.corridor_graph import CorridorGraph
+
+V = TypeVar("V")
 
 TABLE_VERSION = 1
 """Bump when the files' layout changes."""
@@ -394,55 +396,27 @@ class _Arrays(Mapping[str, Any]):
         return sum(1 for _ in self)
 
 
-class _Nodes(Mapping[Hashable, dict[str, Any]]):
-    """Node id to attribute dict, each made when first asked for (the graph's ``_node``)."""
+class _MadeOnDemand(Mapping[Hashable, V]):
+    """Node id to a value made from the node's row when first asked for, then kept.
 
-    def __init__(self, table: TableGraph) -> None:
-        self._table = table
-        self._made: dict[int, dict[str, Any]] = {}
-
-    def __getitem__(self, node: Hashable) -> dict[str, Any]:
-        row = self._table.row(node)
-        found = self._made.get(row)
-        if found is None:
-            with self._table.lock:
-                found = self._made.get(row)
-                if found is None:
-                    found = self._made[row] = self._table.node_records.record(row)
-        return found
-
-    def __contains__(self, node: object) -> bool:
-        return self._table.has_node_id(node)
-
-    def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._table.node_list())
-
-    def __len__(self) -> int:
-        return self._table.n
-
-    def __reduce__(self) -> Any:
-        return (dict, (dict(self.items()),))
-
-
-class _Adjacency(Mapping[Hashable, dict[Hashable, dict[Any, dict[str, Any]]]]):
-    """Node id to ``{neighbour: {key: edge dict}}``, made when first asked for (``_adj``).
-
-    The parallel-edge dict of a node pair and each edge's attribute dict are made once and
-    shared by both ends, as networkx shares them.
+    The graph's ``_node`` (attribute dicts) and ``_adj`` (``{neighbour: {key: edge
+    dict}}``, whose parallel-edge and attribute dicts the table shares between both
+    ends, as networkx does) are both such mappings; only how a row's value is made differs.
     """
 
-    def __init__(self, table: TableGraph) -> None:
+    def __init__(self, table: TableGraph, make: Callable[[int], V]) -> None:
         self._table = table
-        self._made: dict[int, dict[Hashable, dict[Any, dict[str, Any]]]] = {}
+        self._make = make
+        self._made: dict[int, V] = {}
 
-    def __getitem__(self, node: Hashable) -> dict[Hashable, dict[Any, dict[str, Any]]]:
+    def __getitem__(self, node: Hashable) -> V:
         row = self._table.row(node)
         found = self._made.get(row)
         if found is None:
             with self._table.lock:
                 found = self._made.get(row)
                 if found is None:
-                    found = self._made[row] = self._table.neighbours(row)
+                    found = self._made[row] = self._make(row)
         return found
 
     def __contains__(self, node: object) -> bool:
@@ -503,8 +477,8 @@ class TableGraph(CorridorGraph):
         self._pairs: dict[tuple[int, int], dict[Any, dict[str, Any]]] = {}
         self._edges: dict[int, dict[str, Any]] = {}
         self._index: Any = None
-        self._node = _Nodes(self)
-        self._adj = _Adjacency(self)
+        self._node = _MadeOnDemand(self, self.node_records.record)
+        self._adj = _MadeOnDemand(self, self.neighbours)
 
     def _changed(self) -> None:
         # every change of a CorridorGraph passes here first
