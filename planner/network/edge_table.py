@@ -396,7 +396,26 @@ class _Arrays(Mapping[str, Any]):
         return sum(1 for _ in self)
 
 
-class _MadeOnDemand(Mapping[Hashable, V]):
+class _KeyedByNode(Mapping[Hashable, V]):
+    """A mapping whose keys are the table's node ids, in the graph's node order."""
+
+    def __init__(self, table: TableGraph) -> None:
+        self._table = table
+
+    def __getitem__(self, node: Hashable) -> V:
+        raise NotImplementedError
+
+    def __contains__(self, node: object) -> bool:
+        return self._table.has_node_id(node)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._table.node_list())
+
+    def __len__(self) -> int:
+        return self._table.n
+
+
+class _MadeOnDemand(_KeyedByNode[V]):
     """Node id to a value made from the node's row when first asked for, then kept.
 
     The graph's ``_node`` (attribute dicts) and ``_adj`` (``{neighbour: {key: edge
@@ -405,7 +424,7 @@ class _MadeOnDemand(Mapping[Hashable, V]):
     """
 
     def __init__(self, table: TableGraph, make: Callable[[int], V]) -> None:
-        self._table = table
+        super().__init__(table)
         self._make = make
         self._made: dict[int, V] = {}
 
@@ -418,15 +437,6 @@ class _MadeOnDemand(Mapping[Hashable, V]):
                 if found is None:
                     found = self._made[row] = self._make(row)
         return found
-
-    def __contains__(self, node: object) -> bool:
-        return self._table.has_node_id(node)
-
-    def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._table.node_list())
-
-    def __len__(self) -> int:
-        return self._table.n
 
     def __reduce__(self) -> Any:
         return (dict, (dict(self.items()),))
@@ -667,23 +677,11 @@ class NodeIds(Sequence[Hashable]):
     __hash__ = None  # type: ignore[assignment]
 
 
-class NodeRows(Mapping[Hashable, int]):
+class NodeRows(_KeyedByNode[int]):
     """The row of each node id of a table's snapshot."""
-
-    def __init__(self, table: TableGraph) -> None:
-        self._table = table
 
     def __getitem__(self, node: Hashable) -> int:
         return self._table.row(node)
-
-    def __contains__(self, node: object) -> bool:
-        return self._table.has_node_id(node)
-
-    def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._table.node_list())
-
-    def __len__(self) -> int:
-        return self._table.n
 
 
 class EdgeTriples(Sequence[tuple[Hashable, Hashable, Any]]):
