@@ -45,6 +45,7 @@ import numpy.typing as npt
 import shapely
 
 from planner.network.corridor_graph import CorridorGraph
+from planner.search.csr_graph import ArrayView
 
 V = TypeVar("V")
 
@@ -651,7 +652,7 @@ class TableGraph(CorridorGraph):
         )
 
 
-class NodeIds(Sequence[Hashable]):
+class NodeIds(ArrayView[Hashable]):
     """The node id of each row of a table's snapshot (a list would cost a million ints)."""
 
     def __init__(self, table: TableGraph) -> None:
@@ -660,21 +661,13 @@ class NodeIds(Sequence[Hashable]):
     def __len__(self) -> int:
         return self._table.n
 
-    def __getitem__(self, row: Any) -> Any:
-        if isinstance(row, slice):
-            return [self._table.node_id(r) for r in range(*row.indices(len(self)))]
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(row)
-        return self._table.node_id(int(row))
+    def _item(self, row: int) -> Hashable:
+        return self._table.node_id(row)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, NodeIds):
             return other._table is self._table
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
+        return super().__eq__(other)
 
 
 class NodeRows(_KeyedByNode[int]):
@@ -684,7 +677,7 @@ class NodeRows(_KeyedByNode[int]):
         return self._table.row(node)
 
 
-class EdgeTriples(Sequence[tuple[Hashable, Hashable, Any]]):
+class EdgeTriples(ArrayView[tuple[Hashable, Hashable, Any]]):
     """``(u, v, key)`` of a snapshot's chosen edges, from rows ``(u row, v row, key)``."""
 
     def __init__(self, table: TableGraph, rows: npt.NDArray[np.int64]) -> None:
@@ -694,19 +687,12 @@ class EdgeTriples(Sequence[tuple[Hashable, Hashable, Any]]):
     def __len__(self) -> int:
         return int(self._rows.shape[0])
 
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        u, v, key = self._rows[i].tolist()
+    def _item(self, row: int) -> tuple[Hashable, Hashable, Any]:
+        u, v, key = self._rows[row].tolist()
         return (self._table.node_id(u), self._table.node_id(v), key)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
 
-    __hash__ = None  # type: ignore[assignment]
-
-
-class EdgeNumbers(Sequence[tuple[int, int, int]]):
+class EdgeNumbers(ArrayView[tuple[int, int, int]]):
     """``(u, v, key)`` of the table's edges numbered ``edges``."""
 
     def __init__(self, table: TableGraph, edges: npt.NDArray[np.int64]) -> None:
@@ -716,10 +702,8 @@ class EdgeNumbers(Sequence[tuple[int, int, int]]):
     def __len__(self) -> int:
         return int(self._edges.size)
 
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return self._table.edge_triple(int(self._edges[i]))
+    def _item(self, row: int) -> tuple[int, int, int]:
+        return self._table.edge_triple(int(self._edges[row]))
 
 
 def read_table(folder: Path) -> TableGraph:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -23,8 +23,38 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
+T = TypeVar("T")
+
 # Relative slack taken off ``alpha`` so rounding never makes the potential overestimate.
 ALPHA_SLACK = 1e-9
+
+
+class ArrayView(Sequence[T]):
+    """A read-only sequence whose items are made when asked for, from arrays.
+
+    A snapshot's node and edge lists of a million-edge network would cost more than the
+    arrays they are read from; views stand in for them. A view gives its length and
+    :meth:`_item` for a row in range; negative rows, slices, bounds and equality with any
+    sequence of the same items are handled here once.
+    """
+
+    def _item(self, row: int) -> T:
+        raise NotImplementedError
+
+    def __getitem__(self, row: Any) -> Any:
+        n = len(self)
+        if isinstance(row, slice):
+            return [self._item(r) for r in range(*row.indices(n))]
+        if row < 0:
+            row += n
+        if not 0 <= row < n:
+            raise IndexError(row)
+        return self._item(int(row))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, eq=False)

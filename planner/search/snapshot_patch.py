@@ -20,7 +20,7 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
-from planner.search.csr_graph import CSRGraph, potential_scale, unit_positions
+from planner.search.csr_graph import ArrayView, CSRGraph, potential_scale, unit_positions
 
 
 def patched_snapshot(
@@ -215,7 +215,7 @@ def _merge(
     )
 
 
-class _Rows(Sequence[Hashable]):
+class _Rows(ArrayView[Hashable]):
     """The base snapshot's nodes, then ``added``: no list of a million node ids."""
 
     def __init__(self, base: Sequence[Hashable], added: list[Hashable]) -> None:
@@ -225,18 +225,9 @@ class _Rows(Sequence[Hashable]):
     def __len__(self) -> int:
         return len(self._base) + len(self._added)
 
-    def __getitem__(self, row: Any) -> Any:
-        if isinstance(row, slice):
-            return [self[r] for r in range(*row.indices(len(self)))]
+    def _item(self, row: int) -> Hashable:
         n0 = len(self._base)
-        if row < 0:
-            row += len(self)
         return self._base[row] if row < n0 else self._added[row - n0]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class _Index(Mapping[Hashable, int]):
@@ -261,7 +252,7 @@ class _Index(Mapping[Hashable, int]):
         return len(self._base) + len(self._added)
 
 
-class _Edges(Sequence[tuple[Hashable, Hashable, Any]]):
+class _Edges(ArrayView[tuple[Hashable, Hashable, Any]]):
     """The chosen edges: each a base edge (by number) or a new one (``-1 - position``)."""
 
     def __init__(
@@ -277,16 +268,9 @@ class _Edges(Sequence[tuple[Hashable, Hashable, Any]]):
     def __len__(self) -> int:
         return int(self._source.size)
 
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        at = int(self._source[i])
+    def _item(self, row: int) -> tuple[Hashable, Hashable, Any]:
+        at = int(self._source[row])
         return self._base[at] if at >= 0 else self._new[-1 - at]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _positions(
