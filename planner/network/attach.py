@@ -32,8 +32,10 @@ from planner.network.corridor_graph import (
     GRAPH_CRS,
     CorridorGraph,
     geodesic_km,
+    project,
     to_analysis_crs,
 )
+from planner.network.edge_index import joins_places
 from planner.network.edge_table import TableGraph
 from planner.network.land import (
     Land,
@@ -48,13 +50,6 @@ LinkCost = Callable[[Sequence[Piece]], float]
 
 WATER_SEARCH_KM = 10.0
 """A drop that would cross water also looks this much farther for a corridor over land."""
-
-
-def _project(geoms: Any) -> Any:
-    transformer = to_analysis_crs()
-    return shapely.transform(
-        geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
-    )
 
 
 def _project_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.object_]:
@@ -134,16 +129,13 @@ def _build_corridor_index(graph: nx.MultiGraph) -> tuple[list[EdgeKey], shapely.
     keys: list[EdgeKey] = []
     geoms = []
     for u, v, k, d in graph.edges(keys=True, data=True):
-        # places join land corridors: never a drop, never a cable out at sea
-        if d.get("kind") == "connector" or d.get("geometry") is None:
-            continue
-        if d.get("deployment_type") == "subsea" or d.get("kind") == "subsea":
+        if not joins_places(d):
             continue
         keys.append((u, v, k))
         geoms.append(d["geometry"])
     if not keys:
         raise NoRouteError("the corridor graph has no edges to attach places to")
-    return keys, shapely.STRtree(_project(np.asarray(geoms, dtype=object)))
+    return keys, shapely.STRtree(project(np.asarray(geoms, dtype=object)))
 
 
 class _EdgeIndex:
@@ -184,7 +176,7 @@ class _EdgeIndex:
         missing = [i for i, line in enumerate(lines) if line is None]
         if missing:
             # projected when first asked for: most split corridors are not asked again
-            found = _project(np.asarray([self.graph.edges[pieces[i]]["geometry"] for i in missing]))
+            found = project(np.asarray([self.graph.edges[pieces[i]]["geometry"] for i in missing]))
             for i, line in zip(missing, found, strict=True):
                 lines[i] = line
         geoms = np.asarray(lines, dtype=object)

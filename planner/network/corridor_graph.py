@@ -132,6 +132,14 @@ def to_analysis_crs() -> Transformer:
     return transformer
 
 
+def project(geoms: Any) -> Any:
+    """Lon/lat geometries in EPSG:6372 (:func:`to_analysis_crs`), one transformer call."""
+    transformer = to_analysis_crs()
+    return shapely.transform(
+        geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+    )
+
+
 def geodesic_km(
     lon: npt.ArrayLike, lat: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike
 ) -> Any:
@@ -320,11 +328,8 @@ def _snap_to_lines(
     empty = (np.empty(0, dtype=np.int64), np.empty((0, 2)))
     if dangling.size == 0:
         return empty
-    transformer = to_analysis_crs()
-    projected = shapely.transform(
-        parts, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
-    )
-    px, py = transformer.transform(xy[dangling, 0], xy[dangling, 1])
+    projected = project(parts)
+    px, py = to_analysis_crs().transform(xy[dangling, 0], xy[dangling, 1])
     points = shapely.points(px, py)
     owner = np.searchsorted(starts, dangling, side="right") - 1
     tree = shapely.STRtree(projected)

@@ -17,7 +17,7 @@ is the one it gives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,33 +25,25 @@ import numpy.typing as npt
 import shapely
 from scipy.spatial import cKDTree
 
-from planner.network.corridor_graph import to_analysis_crs
+from planner.network.corridor_graph import project, to_analysis_crs
 
 _FIRST_GUESSES = 8
 """Nearest centres whose exact distance bounds the search."""
 
 
+def joins_places(data: Mapping[str, Any]) -> bool:
+    """Whether places may join this edge: a land corridor, never a drop or a cable at sea."""
+    return (
+        data.get("kind") != "connector"
+        and data.get("geometry") is not None
+        and data.get("deployment_type") != "subsea"
+        and data.get("kind") != "subsea"
+    )
+
+
 def attachable(records: Sequence[dict[str, Any]]) -> npt.NDArray[np.bool_]:
-    """Which edges places may join: land corridors, never a drop or a cable at sea."""
-    return np.fromiter(
-        (
-            d.get("kind") != "connector"
-            and d.get("geometry") is not None
-            and d.get("deployment_type") != "subsea"
-            and d.get("kind") != "subsea"
-            for d in records
-        ),
-        dtype=bool,
-        count=len(records),
-    )
-
-
-def project(geoms: Any) -> Any:
-    """Lon/lat geometries in EPSG:6372."""
-    transformer = to_analysis_crs()
-    return shapely.transform(
-        geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
-    )
+    """Which of ``records`` places may join (:func:`joins_places`)."""
+    return np.fromiter((joins_places(d) for d in records), dtype=bool, count=len(records))
 
 
 def projected_bounds(lines: Sequence[Any]) -> npt.NDArray[np.float64]:

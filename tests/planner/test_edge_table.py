@@ -19,8 +19,8 @@ import pytest
 import shapely
 from shapely import LineString, Point
 
-from planner.network.corridor_graph import CorridorGraph
-from planner.network.edge_index import EdgeIndex, project, projected_bounds
+from planner.network.corridor_graph import CorridorGraph, project
+from planner.network.edge_index import EdgeIndex, projected_bounds
 from planner.network.edge_table import TableGraph, read_table, write_table
 from planner.network.overlay import nodes_and_edges, overlay
 from planner.network.places import Place
