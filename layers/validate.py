@@ -571,13 +571,14 @@ def _typed_in_bulk(series: pd.Series, attribute: AttributeSpec) -> pd.Series | N
             return None
         present = pd.notna(values)
         stripped = pd.Series(values[present], dtype=object).str.strip()
+        filled = (stripped != "").to_numpy()
         keep = np.zeros(values.size, dtype=bool)
-        keep[present] = (stripped != "").to_numpy()
+        keep[present] = filled
         texts = np.full(values.size, None, dtype=object)
         if attribute.allowed is None:
             texts[keep] = values[keep]
         else:
-            lowered = stripped[(stripped != "").to_numpy()].str.lower().to_numpy()
+            lowered = stripped[filled].str.lower().to_numpy()
             if not pd.Series(lowered, dtype=object).isin(list(attribute.allowed)).all():
                 return None
             texts[keep] = lowered
