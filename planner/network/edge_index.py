@@ -17,6 +17,7 @@ is the one it gives.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -69,20 +70,37 @@ def _box_distance(bounds: npt.NDArray[np.float64], x: float, y: float) -> Any:
 
 
 class _Geometries:
-    """EPSG:6372 line of each indexed edge, projected when first asked for."""
+    """EPSG:6372 line of each of ``size`` indexed edges, projected when first asked for."""
 
-    def __init__(self, line: Callable[[int], Any]) -> None:
+    def __init__(
+        self,
+        line: Callable[[int], Any],
+        size: int,
+        lines_at: Callable[[npt.NDArray[np.intp]], Any] | None = None,
+    ) -> None:
         self._line = line
-        self._done: dict[int, Any] = {}
+        self._lines_at = lines_at
+        self._done = np.full(size, None, dtype=object)
 
     def __getitem__(self, i: int) -> Any:
-        found = self._done.get(i)
+        found = self._done[i]
         if found is None:
             found = self._done[i] = project(self._line(int(i)))
         return found
 
     def many(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.object_]:
-        return np.asarray([self[int(i)] for i in rows], dtype=object)
+        rows = np.asarray(rows, dtype=np.intp)
+        chosen = self._done[rows]
+        missing = np.unique(rows[chosen == None])  # noqa: E711 - elementwise test of objects
+        if missing.size:
+            # one transformer call for all (it projects point by point: the same lines)
+            if self._lines_at is not None:
+                lines = np.asarray(self._lines_at(missing), dtype=object)
+            else:
+                lines = np.asarray([self._line(int(i)) for i in missing], dtype=object)
+            self._done[missing] = project(lines)
+            chosen = self._done[rows]
+        return chosen
 
 
 class EdgeIndex:
@@ -96,6 +114,9 @@ class EdgeIndex:
         The lon/lat line of entry ``i`` (projected when its exact distance is needed).
     lines
         Every entry's lon/lat line, in order (for the tree of equally near entries).
+    lines_at
+        The lon/lat lines of the entries at given positions, made at once (default: one
+        by one with ``line``).
     """
 
     def __init__(
@@ -103,9 +124,10 @@ class EdgeIndex:
         bounds: npt.NDArray[np.float64],
         line: Callable[[int], Any],
         lines: Callable[[], Any],
+        lines_at: Callable[[npt.NDArray[np.intp]], Any] | None = None,
     ) -> None:
         bounds = np.asarray(bounds, dtype=np.float64)
-        self.geometries = _Geometries(line)
+        self.geometries = _Geometries(line, len(bounds), lines_at)
         self._lines = lines
         self._strtree: shapely.STRtree | None = None
         centre = (bounds[:, :2] + bounds[:, 2:]) / 2.0
@@ -116,6 +138,7 @@ class EdgeIndex:
         self.short = np.flatnonzero(short)
         self.long = np.flatnonzero(~short)
         self.long_bounds = bounds[self.long]
+        self.bounds = bounds
         self.reach = float(half[short].max()) if self.short.size else 0.0
         self.tree = cKDTree(centre[short]) if self.short.size else None
         self.centre = centre
@@ -171,12 +194,79 @@ class EdgeIndex:
         """
         if isinstance(points, shapely.Geometry):
             return self._nearest_one(points)
-        pairs = [
-            (i, int(row))
-            for i, point in enumerate(np.asarray(points, dtype=object))
-            for row in self._nearest_one(point)
-        ]
+        points = np.asarray(points, dtype=object)
+        pairs = [(i, int(row)) for i, rows in enumerate(self._nearest_many(points)) for row in rows]
         return np.asarray(pairs, dtype=np.intp).reshape(-1, 2).T
+
+    def _nearest_many(self, points: npt.NDArray[np.object_]) -> list[npt.NDArray[np.intp]]:
+        """:meth:`_nearest_one` of each of ``points``, each step taken for all at once.
+
+        The same answers: the exact distances of the same first guesses bound each
+        point's search, every entry whose bounds lie within it is measured, and equally
+        near entries are left to the ``STRtree``. Entries found by their centre whose
+        bounds lie beyond the bound are not measured: they cannot be nearest.
+        """
+        n = len(points)
+        if n == 0:
+            return []
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        xy = np.column_stack([x, y])
+        guesses = []
+        if self.tree is not None:
+            k = min(_FIRST_GUESSES, self.short.size)
+            _, first = self.tree.query(xy, k=k)
+            guesses.append(self.short[np.asarray(first).reshape(n, -1)])
+        box = self._long_box_distances(x, y)
+        if self.long.size:
+            guesses.append(self.long[np.argsort(box, axis=1, kind="stable")[:, :_FIRST_GUESSES]])
+        rows = np.concatenate(guesses, axis=1)
+        who = np.repeat(np.arange(n), rows.shape[1])
+        best = self._distances(rows.ravel(), points[who]).reshape(n, -1).min(axis=1)
+        # the slack of _within: GEOS and the bounds round differently in the last bit
+        within = best * (1.0 + 1e-9) + 1e-6
+        found_who, found_rows = [], []
+        if self.tree is not None:
+            hits = self.tree.query_ball_point(xy, within + self.reach)
+            counts = np.fromiter(map(len, hits), dtype=np.intp, count=n)
+            near = np.fromiter(itertools.chain.from_iterable(hits), np.intp, int(counts.sum()))
+            found_who.append(np.repeat(np.arange(n), counts))
+            found_rows.append(self.short[near])
+        if self.long.size:
+            point, entry = np.nonzero(box <= within[:, None])
+            found_who.append(point)
+            found_rows.append(self.long[entry])
+        who = np.concatenate(found_who)
+        rows = np.concatenate(found_rows)
+        bounds = self.bounds[rows]
+        dx = np.maximum(np.maximum(bounds[:, 0] - x[who], x[who] - bounds[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(bounds[:, 1] - y[who], y[who] - bounds[:, 3]), 0.0)
+        keep = np.hypot(dx, dy) <= within[who]
+        order = np.argsort(who[keep], kind="stable")
+        who, rows = who[keep][order], rows[keep][order]
+        dist = self._distances(rows, points[who])
+        counts = np.bincount(who, minlength=n)
+        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        least = np.minimum.reduceat(dist, starts)
+        nearest = dist == least[who]
+        out = np.split(rows[nearest], np.cumsum(np.bincount(who[nearest], minlength=n))[:-1])
+        tied = np.flatnonzero(np.array([len(rows) > 1 for rows in out]))
+        if tied.size:
+            # equally near: the tree's order of equals decides, as for one point
+            which, entries = self.strtree().query_nearest(points[tied])
+            for k, i in enumerate(tied.tolist()):
+                out[i] = entries[which == k]
+        return out
+
+    def _long_box_distances(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> Any:
+        """:func:`_box_distance` from each point to each long entry, one row per point."""
+        bounds = self.long_bounds
+        dx = np.maximum(np.maximum(bounds[:, 0] - x[:, None], x[:, None] - bounds[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(bounds[:, 1] - y[:, None], y[:, None] - bounds[:, 3]), 0.0)
+        return np.hypot(dx, dy)
+
+    def _distances(self, rows: npt.NDArray[np.intp], points: npt.NDArray[np.object_]) -> Any:
+        """GEOS distance from entry ``rows[i]`` to ``points[i]``, for every ``i``."""
+        return shapely.distance(self.geometries.many(rows), points)
 
     def query(self, point: Any, predicate: str = "dwithin", distance: float = 0.0) -> Any:
         """Like ``STRtree.query(point, predicate="dwithin", distance=...)``: entries within."""
