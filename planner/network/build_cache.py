@@ -45,7 +45,7 @@ from planner.network.edge_table import TableError, read_table, write_table
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bump when what is persisted changes shape in a way the source hash would not show."""
 
 T = TypeVar("T")

@@ -22,8 +22,9 @@ What is written (:func:`write_table`):
   same nodes, neighbours, edges and keys in the same order;
 - the CSR snapshot of each stable weight (:data:`planner.search.shortest_paths.STABLE_WEIGHTS`)
   as :meth:`planner.search.csr_graph.CSRGraph.from_networkx` takes it;
-- the corridor edges places attach to, with their EPSG:6372 bounds
-  (:class:`planner.network.edge_index.EdgeIndex`), and the corridor lines' lon/lat bounds.
+- the corridor edges places attach to, with their EPSG:6372 bounds and the grid that
+  finds the nearest of them (:class:`planner.network.edge_index.EdgeIndex`, in its own
+  subfolder), and the corridor lines' lon/lat bounds.
 
 :class:`TableGraph` reads it back as a :class:`~planner.network.corridor_graph.CorridorGraph`
 that makes a node's neighbours or an edge's attribute dict only when first asked for:
@@ -53,6 +54,8 @@ TABLE_VERSION = 1
 """Bump when the files' layout changes."""
 
 _META = "table.pickle"
+_EDGE_INDEX = "edge_index"
+"""Subfolder of the index of edges places join (:func:`~.edge_index.write_edge_index`)."""
 _SCALARS = (bool, int, float, str)
 _MISSING = object()
 _INT64 = (-(2**63), 2**63 - 1)
@@ -163,6 +166,31 @@ def _float_column(spec: tuple[Any, ...], arrays: Mapping[str, Any]) -> Any:
     return None
 
 
+def _objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:
+    """``values`` in an object array, tuples kept whole (numpy would make them columns)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def _column_values(spec: tuple[Any, ...], arrays: Mapping[str, Any], n: int) -> Any:
+    """The whole column of ``spec`` as the Python values its decoder gives, one per row."""
+    kind = spec[0]
+    if kind in ("float", "bool", "int"):
+        return _objects(np.asarray(arrays[spec[1]]).tolist())
+    if kind == "cat":
+        if not spec[2]:  # every row missing (under an "opt" mask, or a layout without it)
+            return np.full(n, None, dtype=object)
+        return _objects(spec[2])[np.asarray(arrays[spec[1]])]
+    if kind == "opt":
+        out = _column_values(spec[2], arrays, n)
+        out[np.asarray(arrays[spec[1]], dtype=bool)] = None
+        return out
+    parts = [_column_values(part, arrays, n) for part in spec[1]]
+    return _objects([tuple(row) for row in zip(*parts, strict=True)] if parts else [()] * n)
+
+
 def _records_spec(
     records: Sequence[dict[str, Any]], writer: _Writer, *, geometry: bool
 ) -> dict[str, Any]:
@@ -245,6 +273,26 @@ class _Records:
             return dict(self.side[row])
         return {key: decode(row) for key, decode in self.layouts[code]}
 
+    def has(self, key: str) -> npt.NDArray[np.bool_]:
+        """Which records hold ``key`` (with any value, None included)."""
+        codes = [code for code, keys in enumerate(self.layouts) if any(k == key for k, _ in keys)]
+        present = np.isin(np.asarray(self.layout), codes)
+        for row, record in self.side.items():
+            present[row] = key in record
+        return present
+
+    def values(self, key: str) -> npt.NDArray[np.object_]:
+        """``record.get(key)`` of every record but the geometry, in one object array (no
+        dicts made)."""
+        out = np.full(self.n, None, dtype=object)
+        spec = self.specs.get(key)
+        if spec is not None:
+            present = self.has(key)
+            out[present] = _column_values(spec, self.arrays, self.n)[present]
+        for row, record in self.side.items():
+            out[row] = record.get(key)
+        return out
+
     def floats(self, key: str) -> npt.NDArray[np.float64] | None:
         """Column ``key`` as float64 for every record (NaN where absent), or None."""
         spec = self.specs.get(key)
@@ -276,7 +324,7 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
         If a node id or an edge key is not an integer, or the graph is not an undirected
         multigraph.
     """
-    from planner.network.edge_index import attachable, projected_bounds
+    from planner.network.edge_index import attachable, projected_bounds, write_edge_index
     from planner.search.csr_graph import CSRGraph
     from planner.search.shortest_paths import STABLE_WEIGHTS
 
@@ -355,7 +403,8 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
     lines = [record.get("geometry") for record in records]
     attach = attachable(records)
     meta["attachable"] = writer.add(np.flatnonzero(attach), np.int64)
-    meta["attach_bounds"] = writer.add(projected_bounds([lines[i] for i in np.flatnonzero(attach)]))
+    attach_bounds = projected_bounds([lines[i] for i in np.flatnonzero(attach)])
+    meta["attach_bounds"] = writer.add(attach_bounds)
     corridor = np.asarray(
         [record.get("kind") in {"rights_of_way", "fiber_routes"} for record in records], bool
     )
@@ -368,6 +417,7 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, array in writer.arrays.items():
         np.save(folder / f"{name}.npy", array, allow_pickle=False)
+    write_edge_index(attach_bounds, folder / _EDGE_INDEX)
     with (folder / _META).open("wb") as handle:
         pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -573,6 +623,15 @@ class TableGraph(CorridorGraph):
         """Attribute ``key`` of every edge as float64 (NaN where absent), or None."""
         return self.edge_records.floats(key)
 
+    def edge_values(self, key: str) -> npt.NDArray[np.object_]:
+        """``data.get(key)`` of every edge's attribute dict, in edge number order."""
+        if key != "geometry":
+            return self.edge_records.values(key)
+        out = np.full(self.m, None, dtype=object)
+        rows = np.flatnonzero(self.edge_records.has(key))
+        out[rows] = self.lines(rows)
+        return out
+
     def edge_line(self, edge: int) -> shapely.LineString | None:
         """Geometry of edge number ``edge`` (None where it has none)."""
         return self.edge_data(edge).get("geometry")
@@ -611,19 +670,28 @@ class TableGraph(CorridorGraph):
     def corridor_index(self) -> tuple[Sequence[tuple[int, int, int]], Any]:
         """The edges places may attach to and their :class:`~planner.network.edge_index.EdgeIndex`
         (what :mod:`planner.network.attach` would otherwise build by walking every edge)."""
-        from planner.network.edge_index import EdgeIndex
+        from planner.network.edge_index import EdgeIndex, read_edge_index
 
         with self.lock:
             if self._index is None:
                 edges, bounds = self.attachable()
-                self._index = (
-                    EdgeNumbers(self, edges),
-                    EdgeIndex(
-                        bounds,
-                        lambda i: self.edge_line(int(edges[i])),
-                        lambda: self.lines(edges),
-                    ),
-                )
+
+                def line(i: int) -> Any:
+                    return self.edge_line(int(edges[i]))
+
+                def lines() -> Any:
+                    return self.lines(edges)
+
+                def lines_at(rows: npt.NDArray[np.intp]) -> Any:
+                    return self.lines(edges[rows])
+
+                try:
+                    index = read_edge_index(
+                        self.folder / _EDGE_INDEX, line, lines, lines_at=lines_at, bounds=bounds
+                    )
+                except OSError:  # written before the index was kept, or pruned since
+                    index = EdgeIndex(bounds, line, lines, lines_at=lines_at)
+                self._index = (EdgeNumbers(self, edges), index)
             return self._index
 
     def lines(self, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
