@@ -144,8 +144,9 @@ def test_the_trazo_program_freezes_what_a_route_loaded_out_of_the_collectors_sig
     scanned again by the garbage collector (nor at exit) in the ``trazo`` program; the
     collector runs again for what the command makes after its start-up."""
     after = _collector_after(_route(warm_store, "main"))
-    # a network of one road and its imports are well over 100,000 objects
-    assert isinstance(after["frozen"], int) and after["frozen"] > 100_000
+    # a network of one road and a route's imports are some 100,000 objects (without
+    # pandas and geopandas, which a warm route does not import)
+    assert isinstance(after["frozen"], int) and after["frozen"] > 50_000
     assert after["enabled"] is True
 
 
