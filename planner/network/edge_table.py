@@ -91,15 +91,16 @@ class _Writer:
     """Arrays to write, named by a counter: kept in :attr:`arrays`, or with a ``folder``
     saved there as they come (so a table is never whole in memory while written)."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, prefix: str = "a") -> None:
         self.arrays: dict[str, npt.NDArray[Any]] = {}
         self.folder = folder
+        self.prefix = prefix
         self.count = 0
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
 
     def add(self, array: npt.ArrayLike, dtype: Any = None) -> str:
-        name = f"a{self.count}"
+        name = f"{self.prefix}{self.count}"
         self.count += 1
         data = np.ascontiguousarray(np.asarray(array, dtype=dtype))
         if self.folder is None:
