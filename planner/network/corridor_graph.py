@@ -424,34 +424,58 @@ def _intersections(
     a, b = _skip_plain_joints(parts, a, b)
     if a.size == 0:
         return np.empty(0, dtype=np.int64), np.empty((0, 2))
-    inter = shapely.intersection(parts[a], parts[b])
+    del tree
+    found: list[list[npt.NDArray[Any]]] = [[], [], [], [], [], []]
+    # in chunks: each pair's intersection is a GEOS geometry, a few hundred bytes that a
+    # national road layer's millions of pairs would all hold at once
+    for start in range(0, a.size, _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        for i, array in enumerate(_meeting_points(parts[a[chunk]], parts[b[chunk]])):
+            found[i].append(array + start if i % 2 else array)
+    points, point_pairs, starts, start_pairs, stops, stop_pairs = (
+        np.concatenate(arrays) for arrays in found
+    )
+    # in the order of one call over every pair: points, overlap starts, overlap stops
+    where = np.concatenate([points, starts, stops])
+    owner = np.concatenate([point_pairs, start_pairs, stop_pairs])
+    return np.concatenate([a[owner], b[owner]]), np.concatenate([where, where])
+
+
+_CHUNK = 100_000
+"""Pairs of lines (or cut points) handled at once where each makes a GEOS geometry."""
+
+
+def _meeting_points(first: npt.NDArray[Any], second: npt.NDArray[Any]) -> list[Any]:
+    """Where each pair of lines meets: crossing or touching points, the ends of overlap
+    runs where they start, where they stop, each with the pair it belongs to."""
+    inter = shapely.intersection(first, second)
     pieces, pair = shapely.get_parts(inter, return_index=True)
+    del inter
     # GEOS can return empty parts (e.g. LINESTRING EMPTY) in a collection: they have no ends
     solid = ~shapely.is_empty(pieces)
-    pieces, pair = pieces[solid], pair[solid]
+    pieces, pair = pieces[solid], pair[solid].astype(np.int64)
     kinds = shapely.get_type_id(pieces)
     point = kinds == 0
     line = kinds == 1
-    pts = [shapely.get_coordinates(pieces[point])]
-    owners = [pair[point]]
-    if line.any():
-        # ends of an overlap run, not of each of its segments: drop ends seen twice
-        lines = pieces[line]
-        ends = np.concatenate(
-            [
-                shapely.get_coordinates(shapely.get_point(lines, 0)),
-                shapely.get_coordinates(shapely.get_point(lines, -1)),
-            ]
-        )
-        owner_of_end = np.concatenate([pair[line], pair[line]])
+    out = [shapely.get_coordinates(pieces[point]).reshape(-1, 2), pair[point]]
+    lines = pieces[line]
+    # ends of an overlap run, not of each of its segments: drop ends seen twice
+    ends = np.concatenate(
+        [
+            shapely.get_coordinates(shapely.get_point(lines, 0)),
+            shapely.get_coordinates(shapely.get_point(lines, -1)),
+        ]
+    ).reshape(-1, 2)
+    owner_of_end = np.concatenate([pair[line], pair[line]])
+    once = np.zeros(owner_of_end.size, dtype=bool)
+    if owner_of_end.size:
         key = np.column_stack([owner_of_end, ends])
         _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
         once = counts[inverse.ravel()] == 1
-        pts.append(ends[once])
-        owners.append(owner_of_end[once])
-    where = np.concatenate(pts)
-    owner = np.concatenate(owners)
-    return np.concatenate([a[owner], b[owner]]), np.concatenate([where, where])
+    half = lines.size
+    for part in (slice(0, half), slice(half, 2 * half)):
+        out += [ends[part][once[part]], owner_of_end[part][once[part]]]
+    return out
 
 
 def _skip_plain_joints(
@@ -491,7 +515,12 @@ def _cut(
     cut_part = np.concatenate([c[0] for c in cuts])
     cut_xy = np.concatenate([c[1] for c in cuts]).reshape(-1, 2)
     length = shapely.length(parts)
-    cut_pos = shapely.line_locate_point(parts[cut_part], shapely.points(cut_xy))
+    cut_pos = np.empty(cut_part.size)
+    for start in range(0, cut_part.size, _CHUNK):  # a GEOS point per cut: in chunks
+        chunk = slice(start, start + _CHUNK)
+        cut_pos[chunk] = shapely.line_locate_point(
+            parts[cut_part[chunk]], shapely.points(cut_xy[chunk])
+        )
     inside = (cut_pos > 0) & (cut_pos < length[cut_part])
     cut_part, cut_xy, cut_pos = cut_part[inside], cut_xy[inside], cut_pos[inside]
     seg = np.zeros(part_of.size)
