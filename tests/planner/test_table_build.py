@@ -12,6 +12,7 @@ CRS.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import geopandas as gpd
@@ -83,7 +84,7 @@ def test_the_table_is_the_networkx_build(tmp_path: Path, bridge_km: float) -> No
     write_table(built.graph, tmp_path / "reference")
     reference = read_table(tmp_path / "reference")
     network = build_network_table(
-        {name: (lambda frame=frame: frame) for name, frame in layers.items()},
+        {name: functools.partial(gpd.GeoDataFrame.copy, frame) for name, frame in layers.items()},
         model,
         tmp_path / "arrays",
         max_bridge_km=bridge_km,
