@@ -15,10 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
@@ -30,6 +27,9 @@ from planner.network.land import Land
 from planner.network.places import PlaceIndex
 from planner.network.planning_network import PlanningNetwork, build_network
 from planner.network.table_build import build_network_table
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
@@ -344,6 +344,10 @@ def _concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
         return None
     if len(frames) == 1:
         return frames[0]
+    # joined when the inputs are built; a warm command reads them from the planning cache
+    import geopandas as gpd
+    import pandas as pd
+
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
 
 

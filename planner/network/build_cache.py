@@ -46,7 +46,7 @@ from planner.network.edge_table import TableError, TableGraph, read_table, write
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bump when what is persisted changes shape in a way the source hash would not show."""
 
 T = TypeVar("T")

@@ -32,19 +32,22 @@ import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import shapely
 from pyproj import Geod, Transformer
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from layers.errors import GraphBuildError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+# Building reads frames (geopandas) and clusters ends (scipy's k-d tree and components);
+# a plan on a network read from the planning cache does neither, so those are imported
+# where the build uses them and a warm command never waits for them.
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ _ROW_ATTRIBUTES = ("row_type", "road_class", "status", "name", "owner")
 _FIBER_ATTRIBUTES = ("operator", "status", "lease_available", "fibers", "name")
 
 LineInput: TypeAlias = (
-    gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame] | Mapping[str, gpd.GeoDataFrame]
+    "gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame] | Mapping[str, gpd.GeoDataFrame]"
 )
 
 
@@ -278,6 +281,8 @@ def _lines(xy: npt.NDArray[np.float64], index: npt.NDArray[np.int64]) -> npt.NDA
 
 def _collect(lines: LineInput) -> tuple[npt.NDArray[Any], list[dict[str, Any]]]:
     """Geometries and per-feature attribute records of every input frame."""
+    import geopandas as gpd
+
     if isinstance(lines, gpd.GeoDataFrame):
         if "layer" in lines.columns:
             frames = [(str(name), frame) for name, frame in lines.groupby("layer", sort=False)]
@@ -360,6 +365,10 @@ def _snap_ends(
     tolerance_m: float,
 ) -> npt.NDArray[np.int64]:
     """Merge line ends within ``tolerance_m``; return the vertex rows of lone ends."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
     rows = np.concatenate([starts, ends])
     px, py = to_analysis_crs().transform(xy[rows, 0], xy[rows, 1])
     tree = cKDTree(np.column_stack([px, py]))
@@ -569,6 +578,10 @@ def _pieces(
     piece_feature: npt.NDArray[np.int64],
 ) -> Pieces:
     """Join piece ends into nodes; drop zero-length loops; key parallel edges."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
     first = np.flatnonzero(np.r_[True, piece_of[1:] != piece_of[:-1]])
     last = np.r_[first[1:], piece_of.size] - 1
     ends = np.concatenate([xy[first], xy[last]])

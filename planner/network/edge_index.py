@@ -4,10 +4,14 @@ Attaching a place asks which corridor edge lies nearest to it (EPSG:6372 metres)
 ``shapely.STRtree`` answers that, but building it over a million projected edges costs
 each process seconds. :class:`EdgeIndex` answers the same questions from the edges'
 EPSG:6372 bounds, computed once when the network is written
-(:mod:`planner.network.edge_table`), with a k-d tree over the bounds' centres: an edge
-lies at least its centre's distance less its half diagonal from a point, so only the
-edges whose centres fall within the best distance found plus the largest half diagonal
-need their exact distance (GEOS, as the tree measures it). Edges much longer than the
+(:mod:`planner.network.edge_table`), with a grid over the bounds' centres: an edge lies
+at least its centre's distance less its half diagonal from a point, so only the edges
+whose centres fall within the best distance found plus the largest half diagonal need
+their exact distance (GEOS, as the tree measures it). Any index that finds those centres
+gives the same answer; a grid is one sort to make and plain arrays to keep, so the
+network's writer stores it beside the network (:func:`write_edge_index`) and every
+process maps it (:func:`read_edge_index`) instead of building a k-d tree over a million
+centres (a third of a second each time). Edges much longer than the
 rest (a bridge, a long highway piece) are kept apart and checked by their bounds, so
 they do not widen every search. Where two edges are exactly equally near (parallel
 corridors on one line, a place nearest a shared end) the ``STRtree``'s order of equals
@@ -18,12 +22,12 @@ is the one it gives.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy.spatial import cKDTree
 
 from planner.network.corridor_graph import project, to_analysis_crs
 
@@ -85,6 +89,89 @@ class _Geometries:
         return np.asarray([self[int(i)] for i in rows], dtype=object)
 
 
+class _Grid:
+    """The short entries' bounds centres bucketed by square cell: a k-d tree as flat arrays.
+
+    ``order`` lists the entries cell by cell (cells numbered row by row, ``cy * nx + cx``),
+    ``start[cell]:start[cell + 1]`` are the cell's entries in ``order``, and ``x``/``y``
+    their centres in that order. Built with one sort, kept as ``.npy`` files and read back
+    memory-mapped, so a process asks it questions without building anything.
+    """
+
+    def __init__(self, arrays: Mapping[str, Any]) -> None:
+        self.order = arrays["order"]
+        self.x = arrays["x"]
+        self.y = arrays["y"]
+        self.start = arrays["start"]
+        x0, y0, cell, nx, ny = (float(v) for v in arrays["frame"])
+        self.x0, self.y0, self.cell, self.nx, self.ny = x0, y0, cell, int(nx), int(ny)
+
+    @staticmethod
+    def arrays(
+        rows: npt.NDArray[np.intp], centre: npt.NDArray[np.float64], reach: float
+    ) -> dict[str, Any]:
+        """The grid of entries ``rows`` with centres ``centre`` (what :meth:`__init__` reads)."""
+        lo, hi = centre.min(axis=0), centre.max(axis=0)
+        extent = np.maximum(hi - lo, 1.0)
+        # about two entries a cell, never finer than the reach a search adds anyway
+        cell = max(float(np.sqrt(extent[0] * extent[1] * 2.0 / rows.size)), reach, 1.0)
+        nx, ny = (int(v) for v in np.floor(extent / cell) + 1)
+        cx = np.minimum(((centre[:, 0] - lo[0]) / cell).astype(np.int64), nx - 1)
+        cy = np.minimum(((centre[:, 1] - lo[1]) / cell).astype(np.int64), ny - 1)
+        key = cy * nx + cx
+        order = np.argsort(key, kind="stable")
+        start = np.zeros(nx * ny + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=nx * ny), out=start[1:])
+        return {
+            "order": rows[order].astype(np.int64),
+            "x": np.ascontiguousarray(centre[order, 0]),
+            "y": np.ascontiguousarray(centre[order, 1]),
+            "start": start,
+            "frame": np.asarray([lo[0], lo[1], cell, nx, ny], dtype=np.float64),
+        }
+
+    def _cells(self, x: float, y: float, r: float) -> npt.NDArray[np.intp] | None:
+        """Positions (in ``order``) of the entries in the cells the square ``r`` around
+        ``(x, y)`` touches; None when it touches none."""
+        cx0 = max(int(np.floor((x - r - self.x0) / self.cell)), 0)
+        cx1 = min(int(np.floor((x + r - self.x0) / self.cell)), self.nx - 1)
+        cy0 = max(int(np.floor((y - r - self.y0) / self.cell)), 0)
+        cy1 = min(int(np.floor((y + r - self.y0) / self.cell)), self.ny - 1)
+        if cx0 > cx1 or cy0 > cy1:
+            return None
+        first = np.arange(cy0, cy1 + 1, dtype=np.int64) * self.nx
+        begin = self.start[first + cx0]
+        count = self.start[first + cx1 + 1] - begin
+        total = int(count.sum())
+        # the runs begin[i] .. begin[i] + count[i] - 1, one after another
+        offset = np.repeat(begin - np.r_[0, np.cumsum(count)[:-1]], count)
+        return np.arange(total, dtype=np.int64) + offset
+
+    def within(self, x: float, y: float, r: float) -> npt.NDArray[np.intp]:
+        """Entries whose centre lies within ``r`` of ``(x, y)`` (as ``query_ball_point``)."""
+        at = self._cells(x, y, r)
+        if at is None or not at.size:
+            return np.empty(0, dtype=np.intp)
+        near = np.hypot(self.x[at] - x, self.y[at] - y) <= r
+        return np.asarray(self.order[at[near]], dtype=np.intp)
+
+    def some_nearest(self, x: float, y: float, k: int) -> npt.NDArray[np.intp]:
+        """Up to ``k`` entries near ``(x, y)``: the nearest centres of the first square,
+        doubling from one cell, that holds ``k`` (or all there are)."""
+        r = self.cell
+        span = self.cell * (self.nx + self.ny) + abs(x - self.x0) + abs(y - self.y0)
+        while True:
+            at = self._cells(x, y, r)
+            if (at is not None and at.size >= k) or r > span:
+                break
+            r *= 2.0
+        if at is None or not at.size:
+            return np.empty(0, dtype=np.intp)
+        d = np.hypot(self.x[at] - x, self.y[at] - y)
+        nearest = np.argsort(d, kind="stable")[:k]
+        return np.asarray(self.order[at[nearest]], dtype=np.intp)
+
+
 class EdgeIndex:
     """The ``query_nearest`` / ``query`` / ``geometries`` of a ``shapely.STRtree`` of lines.
 
@@ -96,41 +183,40 @@ class EdgeIndex:
         The lon/lat line of entry ``i`` (projected when its exact distance is needed).
     lines
         Every entry's lon/lat line, in order (for the tree of equally near entries).
+    arrays
+        The index's arrays as :func:`index_arrays` makes them from ``bounds`` (read back
+        by :func:`read_edge_index`); made here when not given.
     """
 
     def __init__(
         self,
-        bounds: npt.NDArray[np.float64],
+        bounds: npt.NDArray[np.float64] | None,
         line: Callable[[int], Any],
         lines: Callable[[], Any],
+        *,
+        arrays: Mapping[str, Any] | None = None,
     ) -> None:
-        bounds = np.asarray(bounds, dtype=np.float64)
+        if arrays is None:
+            arrays = index_arrays(np.asarray(bounds, dtype=np.float64))
         self.geometries = _Geometries(line)
         self._lines = lines
         self._strtree: shapely.STRtree | None = None
-        centre = (bounds[:, :2] + bounds[:, 2:]) / 2.0
-        half = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / 2.0
-        # the longest hundredth (and anything over 4x the rest's longest) checked by bounds
-        cut = float(np.quantile(half, 0.99)) if half.size else 0.0
-        short = half <= cut
-        self.short = np.flatnonzero(short)
-        self.long = np.flatnonzero(~short)
-        self.long_bounds = bounds[self.long]
-        self.reach = float(half[short].max()) if self.short.size else 0.0
-        self.tree = cKDTree(centre[short]) if self.short.size else None
-        self.centre = centre
+        self.long = arrays["long"]
+        self.long_bounds = arrays["long_bounds"]
+        self.reach = float(arrays["reach"][0])
+        self.grid = _Grid(arrays) if arrays["order"].size else None
+        self._size = int(arrays["order"].size + self.long.size)
 
     def __len__(self) -> int:
-        return int(self.short.size + self.long.size)
+        return self._size
 
     def _within(self, x: float, y: float, distance: float) -> npt.NDArray[np.intp]:
         """Entries whose line may lie within ``distance`` of ``(x, y)``."""
         # a little slack: GEOS and these bounds round distances differently in the last bit
         distance = distance * (1.0 + 1e-9) + 1e-6
         found = []
-        if self.tree is not None:
-            hits = self.tree.query_ball_point((x, y), distance + self.reach)
-            found.append(self.short[np.asarray(hits, dtype=np.intp)])
+        if self.grid is not None:
+            found.append(self.grid.within(x, y, distance + self.reach))
         if self.long.size:
             near = _box_distance(self.long_bounds, x, y) <= distance
             found.append(self.long[near])
@@ -139,10 +225,8 @@ class EdgeIndex:
     def _nearest_one(self, point: Any) -> npt.NDArray[np.intp]:
         x, y = shapely.get_x(point), shapely.get_y(point)
         guesses = []
-        if self.tree is not None:
-            k = min(_FIRST_GUESSES, self.short.size)
-            _, first = self.tree.query((x, y), k=k)
-            guesses.append(self.short[np.atleast_1d(first)])
+        if self.grid is not None:
+            guesses.append(self.grid.some_nearest(x, y, _FIRST_GUESSES))
         if self.long.size:
             box = _box_distance(self.long_bounds, x, y)
             guesses.append(self.long[np.argsort(box, kind="stable")[:_FIRST_GUESSES]])
@@ -186,3 +270,63 @@ class EdgeIndex:
         if not rows.size:
             return rows
         return rows[shapely.dwithin(self.geometries.many(rows), point, distance)]
+
+
+_INDEX_ARRAYS = ("order", "x", "y", "start", "frame", "long", "long_bounds", "reach")
+
+
+def index_arrays(bounds: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[Any]]:
+    """The arrays of an :class:`EdgeIndex` over lines with EPSG:6372 ``bounds``."""
+    bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 4)
+    centre = (bounds[:, :2] + bounds[:, 2:]) / 2.0
+    half = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / 2.0
+    # the longest hundredth (and anything over 4x the rest's longest) checked by bounds
+    cut = float(np.quantile(half, 0.99)) if half.size else 0.0
+    short = half <= cut
+    rows = np.flatnonzero(short)
+    long = np.flatnonzero(~short)
+    reach = float(half[short].max()) if rows.size else 0.0
+    if rows.size:
+        grid = _Grid.arrays(rows, centre[short], reach)
+    else:
+        empty = np.empty(0, dtype=np.float64)
+        grid = {
+            "order": np.empty(0, dtype=np.int64),
+            "x": empty,
+            "y": empty,
+            "start": np.zeros(1, dtype=np.int64),
+            "frame": np.zeros(5),
+        }
+    return {
+        **grid,
+        "long": long.astype(np.int64),
+        "long_bounds": np.ascontiguousarray(bounds[long]),
+        "reach": np.asarray([reach]),
+    }
+
+
+def write_edge_index(bounds: npt.NDArray[np.float64], folder: Path) -> None:
+    """Write the index of lines with EPSG:6372 ``bounds`` as ``.npy`` files into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in index_arrays(bounds).items():
+        np.save(folder / f"{name}.npy", array, allow_pickle=False)
+
+
+def read_edge_index(
+    folder: Path, line: Callable[[int], Any], lines: Callable[[], Any]
+) -> EdgeIndex:
+    """The index :func:`write_edge_index` wrote into ``folder``, its arrays memory-mapped.
+
+    ``line`` and ``lines`` are as for :class:`EdgeIndex`. Raises ``OSError`` when a file
+    is missing.
+    """
+    return EdgeIndex(
+        None, line, lines, arrays={n: _mapped(folder / f"{n}.npy") for n in _INDEX_ARRAYS}
+    )
+
+
+def _mapped(path: Path) -> npt.NDArray[Any]:
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+    except ValueError:  # an empty array: nothing to map
+        return np.load(path, allow_pickle=False)

@@ -22,8 +22,9 @@ What is written (:func:`write_table`):
   same nodes, neighbours, edges and keys in the same order;
 - the CSR snapshot of each stable weight (:data:`planner.search.shortest_paths.STABLE_WEIGHTS`)
   as :meth:`planner.search.csr_graph.CSRGraph.from_networkx` takes it;
-- the corridor edges places attach to, with their EPSG:6372 bounds
-  (:class:`planner.network.edge_index.EdgeIndex`), and the corridor lines' lon/lat bounds.
+- the corridor edges places attach to, with their EPSG:6372 bounds and the grid that
+  finds the nearest of them (:class:`planner.network.edge_index.EdgeIndex`, in its own
+  subfolder), and the corridor lines' lon/lat bounds.
 
 :class:`TableGraph` reads it back as a :class:`~planner.network.corridor_graph.CorridorGraph`
 that makes a node's neighbours or an edge's attribute dict only when first asked for:
@@ -53,6 +54,8 @@ TABLE_VERSION = 1
 """Bump when the files' layout changes."""
 
 _META = "table.pickle"
+_EDGE_INDEX = "edge_index"
+"""Subfolder of the index of edges places join (:func:`~.edge_index.write_edge_index`)."""
 _SCALARS = (bool, int, float, str)
 _MISSING = object()
 _INT64 = (-(2**63), 2**63 - 1)
@@ -460,7 +463,7 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
         If a node id or an edge key is not an integer, or the graph is not an undirected
         multigraph.
     """
-    from planner.network.edge_index import attachable, projected_bounds
+    from planner.network.edge_index import attachable, projected_bounds, write_edge_index
     from planner.search.csr_graph import CSRGraph
     from planner.search.shortest_paths import STABLE_WEIGHTS
 
@@ -531,7 +534,8 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
     lines = [record.get("geometry") for record in records]
     attach = attachable(records)
     meta["attachable"] = writer.add(np.flatnonzero(attach), np.int64)
-    meta["attach_bounds"] = writer.add(projected_bounds([lines[i] for i in np.flatnonzero(attach)]))
+    attach_bounds = projected_bounds([lines[i] for i in np.flatnonzero(attach)])
+    meta["attach_bounds"] = writer.add(attach_bounds)
     corridor = np.asarray(
         [record.get("kind") in {"rights_of_way", "fiber_routes"} for record in records], bool
     )
@@ -541,6 +545,7 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
             np.asarray([lines[i] for i in np.flatnonzero(corridor)], dtype=object)
         ).reshape(-1, 4)
     )
+    write_edge_index(attach_bounds, folder / _EDGE_INDEX)
     write_meta(meta, folder)
 
 
@@ -801,19 +806,23 @@ class TableGraph(CorridorGraph):
     def corridor_index(self) -> tuple[Sequence[tuple[int, int, int]], Any]:
         """The edges places may attach to and their :class:`~planner.network.edge_index.EdgeIndex`
         (what :mod:`planner.network.attach` would otherwise build by walking every edge)."""
-        from planner.network.edge_index import EdgeIndex
+        from planner.network.edge_index import EdgeIndex, read_edge_index
 
         with self.lock:
             if self._index is None:
                 edges, bounds = self.attachable()
-                self._index = (
-                    EdgeNumbers(self, edges),
-                    EdgeIndex(
-                        bounds,
-                        lambda i: self.edge_line(int(edges[i])),
-                        lambda: self.lines(edges),
-                    ),
-                )
+
+                def line(i: int) -> Any:
+                    return self.edge_line(int(edges[i]))
+
+                def lines() -> Any:
+                    return self.lines(edges)
+
+                try:
+                    index = read_edge_index(self.folder / _EDGE_INDEX, line, lines)
+                except OSError:  # written before the index was kept, or pruned since
+                    index = EdgeIndex(bounds, line, lines)
+                self._index = (EdgeNumbers(self, edges), index)
             return self._index
 
     def lines(self, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:

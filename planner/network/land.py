@@ -28,9 +28,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from shapely import LineString
@@ -45,6 +44,9 @@ from planner.network.corridor_graph import (
     GRAPH_CRS,
     geodesic_km,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 COASTAL_TOLERANCE_KM = 1.0
 """How far a land deployment may run outside the land polygons (bridges, causeways)."""
@@ -97,6 +99,9 @@ class Land:
         margin_km: float = AREA_MARGIN_KM,
         name: str = "Mexico's states",
     ) -> None:
+        # made from a frame when the network is built; a plan reads it from the cache
+        import geopandas as gpd
+
         series = gpd.GeoSeries(polygons.geometry, crs=polygons.crs)
         if series.crs is None:
             raise TrazoError("the land polygons have no CRS")
@@ -204,6 +209,8 @@ class Land:
         lead out to the line's end or cross open water are dropped. Rows left without a
         line are dropped.
         """
+        import geopandas as gpd  # clipping is building: the corridors are frames then
+
         if frame.crs is not None and not frame.crs.equals(GRAPH_CRS):
             frame = frame.to_crs(GRAPH_CRS)
         geometry = np.asarray(frame.geometry.values, dtype=object)
@@ -239,6 +246,7 @@ class Land:
 
         Examples
         --------
+        >>> import geopandas as gpd
         >>> island = gpd.GeoSeries([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)],
         ...     crs="EPSG:4326")
         >>> land = Land(island, margin_km=50)

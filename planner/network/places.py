@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from layers.bundled_data import BUNDLED_DATA_DIR
@@ -63,6 +62,8 @@ from layers.errors import (
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy.typing as npt
+    import pandas as pd
 
     from planner.network.land import Land
 
@@ -318,7 +319,7 @@ def parse_lon_lat(text: str) -> tuple[float, float] | None:
 
 
 def _as_int(value: Any) -> int | None:
-    if value is None or value is pd.NA:
+    if value is None:
         return None
     try:
         number = float(value)
@@ -328,8 +329,11 @@ def _as_int(value: Any) -> int | None:
 
 
 def _clean(value: Any) -> Any:
-    """Return a JSON-friendly attribute value (numpy scalars unwrapped, NaN/NA to None)."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    """Return a JSON-friendly attribute value (numpy scalars unwrapped, NaN to None).
+
+    A frame's missing values (pandas' NA, NaT) are None by then: :func:`_column_values`.
+    """
+    if value is None:
         return None
     if isinstance(value, np.generic):
         value = value.item()
@@ -392,10 +396,24 @@ class NameIndex(Mapping[str, list[int]]):
             yield name, self._at(position)
 
 
+def _column_values(values: pd.Series) -> npt.NDArray[Any] | list[Any]:
+    """A frame column as the place index keeps it, with no pandas type left in it.
+
+    Numbers stay a numpy array; anything else becomes plain values (:func:`_clean`, every
+    missing value None). The index is read from the planning cache by every command that
+    resolves a place, and these load without importing pandas.
+    """
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+        return values.to_numpy()
+    return [_clean(v) for v in values.astype(object).where(values.notna(), None).tolist()]
+
+
 class _Table:
     """One point layer prepared for name lookups."""
 
     def __init__(self, frame: gpd.GeoDataFrame, kind: PlaceKind) -> None:
+        import pandas as pd  # building reads a frame; lookups need only what is kept here
+
         if frame.crs is not None and frame.crs.to_epsg() != 4326:
             frame = frame.to_crs(4326)
         frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
@@ -406,17 +424,18 @@ class _Table:
         points = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
         # the attributes only: a place's position is in lon/lat, and 190,000 geometries
         # would take most of the time of loading the index from its cache
-        self.frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        attributes = frame.drop(columns=frame.geometry.name)
+        self.columns = {str(c): _column_values(attributes[c]) for c in attributes.columns}
         self.lon = shapely.get_x(points)
         self.lat = shapely.get_y(points)
-        self.names = [str(n) for n in self.frame["name"].fillna("")]
+        self.names = [str(n) for n in attributes["name"].fillna("")]
         self.populations: list[float] = (
-            pd.to_numeric(self.frame["population"], errors="coerce").fillna(0).tolist()
-            if "population" in self.frame.columns
-            else [0.0] * len(self.frame)
+            pd.to_numeric(attributes["population"], errors="coerce").fillna(0).tolist()
+            if "population" in attributes.columns
+            else [0.0] * len(attributes)
         )
-        self.states = self._text_column("state")
-        self.municipalities = self._text_column("municipality")
+        self.states = self._text_column(attributes, "state")
+        self.municipalities = self._text_column(attributes, "municipality")
         by_name: dict[str, list[int]] = {}
         normal: dict[str, str] = {}  # names repeat a lot; normalise each spelling once
         for index, name in enumerate(self.names):
@@ -432,15 +451,16 @@ class _Table:
         # built here, not on first lookup: the index is built once and kept beside the
         # store (planner.network.build_cache), so a command that resolves a key does not rebuild it
         self._by_code: dict[str, int] = (
-            {str(c): i for i, c in enumerate(self.frame["cvegeo"]) if _clean(c)}
-            if "cvegeo" in self.frame.columns
+            {str(c): i for i, c in enumerate(self.columns["cvegeo"]) if _clean(c)}
+            if "cvegeo" in self.columns
             else {}
         )
 
-    def _text_column(self, column: str) -> list[str | None]:
-        if column not in self.frame.columns:
-            return [None] * len(self.frame)
-        values = self.frame[column]
+    @staticmethod
+    def _text_column(frame: pd.DataFrame, column: str) -> list[str | None]:
+        if column not in frame.columns:
+            return [None] * len(frame)
+        values = frame[column]
         present = values.notna().tolist()
         # a state or municipality name repeats on thousands of rows: one string object
         # each, so the index pickles (and loads) each name once
@@ -455,14 +475,13 @@ class _Table:
         return self._by_code.get(code)
 
     def population(self, index: int) -> int | None:
-        if "population" not in self.frame.columns:
+        if "population" not in self.columns:
             return None
-        return _as_int(self.frame["population"].iloc[index])
+        return _as_int(self.columns["population"][index])
 
     def place(self, index: int) -> Place:
-        row = self.frame.iloc[index]
         skip = {"name", "population", "state"}
-        attributes = {str(k): _clean(v) for k, v in row.items() if k not in skip}
+        attributes = {k: _clean(v[index]) for k, v in self.columns.items() if k not in skip}
         return Place(
             name=self.names[index],
             lon=float(self.lon[index]),
@@ -479,7 +498,7 @@ class _Table:
         text = ", ".join(p for p in parts if p)
         population = self.population(index)
         details = [f"pop. {population:,}"] if population is not None else []
-        if "cvegeo" in self.frame.columns and _clean(key := self.frame["cvegeo"].iloc[index]):
+        if "cvegeo" in self.columns and _clean(key := self.columns["cvegeo"][index]):
             details.append(f"INEGI {key}")
         return f"{text} ({'; '.join(details)})" if details else text
 
@@ -768,12 +787,12 @@ def _municipal_seat(table: _Table, indices: list[int]) -> int | None:
     town's name ("Cárdenas, Tabasco" is the city of 80,000, not the hamlet of 186 with the
     same name); across states the name stays ambiguous.
     """
-    if table.kind != "locality" or "cvegeo" not in table.frame.columns:
+    if table.kind != "locality" or "cvegeo" not in table.columns:
         return None
     if len({table.states[i] for i in indices}) != 1:
         return None
-    codes = table.frame["cvegeo"]
-    seats = [i for i in indices if _clean(codes.iloc[i]) and str(codes.iloc[i]).endswith("0001")]
+    codes = table.columns["cvegeo"]
+    seats = [i for i in indices if _clean(codes[i]) and str(codes[i]).endswith("0001")]
     return seats[0] if len(seats) == 1 else None
 
 

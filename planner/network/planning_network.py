@@ -31,8 +31,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 from shapely import LineString
 
 from layers.errors import TrazoError
@@ -493,6 +491,9 @@ class _JoinedNodes:
     """
 
     def __init__(self, metric: np.ndarray, rows: Sequence[int]) -> None:
+        # scipy's k-d tree is for building (bridging): a warm plan never imports it
+        from scipy.spatial import cKDTree
+
         self.metric = metric
         self.settled = np.asarray(rows, dtype=np.int64)
         self.recent = np.empty(0, dtype=np.int64)
@@ -500,6 +501,8 @@ class _JoinedNodes:
         self.recent_tree: cKDTree | None = None
 
     def extend(self, rows: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
         self.recent = np.concatenate([self.recent, rows.astype(np.int64)])
         if self.recent.size * 4 > self.settled.size:
             self.settled = np.concatenate([self.settled, self.recent])
@@ -613,6 +616,9 @@ def add_greenfield_candidates(
     over land become ``greenfield`` edges of kind ``candidate``, priced at the flat rate
     here and re-routed over the terrain if a proposal uses them.
     """
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
     graph = network.graph
     model = network.cost_model
     order = list(graph.nodes)

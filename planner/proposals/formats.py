@@ -14,11 +14,9 @@ import math
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely.geometry
 from shapely import LineString
 from shapely.geometry import shape
@@ -36,6 +34,14 @@ from planner.proposals.proposal import (
     utc_now,
 )
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+# pandas and geopandas are imported by the two table forms alone (proposal_frame,
+# bill_of_quantities): storing a proposal or writing its GeoJSON, what every plan does,
+# must not wait for them to import.
+
 
 def _jsonable(value: Any) -> Any:
     """Return ``value`` with numpy/pandas scalars, NaN, paths and tuples made JSON-friendly."""
@@ -51,11 +57,12 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, PurePath):
         return str(value)
-    if isinstance(value, datetime | pd.Timestamp):
+    if isinstance(value, datetime):  # pandas' Timestamp and NaT are datetimes too
         return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
+    # any other value came from a frame (pandas is loaded then): its missing value is None
+    from pandas import NA
+
+    return None if value is NA else str(value)
 
 
 def _segment_properties(seg: Segment) -> dict[str, Any]:
@@ -255,6 +262,9 @@ def proposal_frame(proposal: Proposal) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
     """
+    import geopandas as gpd
+    import pandas as pd
+
     rows = [
         {
             "proposal": proposal.name,
@@ -330,6 +340,8 @@ def bill_of_quantities(proposal: Proposal, metrics: ProposalMetrics | None = Non
         Columns ``item``, ``category`` (``"segment"``, ``"node"`` or ``"total"``), ``km``,
         ``usd_per_km`` and ``usd``.
     """
+    import pandas as pd
+
     if metrics is None:
         metrics = compute_metrics(proposal)
 

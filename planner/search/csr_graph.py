@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_array
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -103,6 +105,9 @@ class CSRGraph:
     @property
     def matrix(self) -> csr_array:
         """The weights as a ``scipy.sparse.csr_array`` (explicit zeros are edges)."""
+        # the compiled searches read the arrays; only scipy's own (csgraph) take the matrix
+        from scipy.sparse import csr_array
+
         return csr_array((self.data, self.indices, self.indptr), shape=(self.n, self.n))
 
     @classmethod

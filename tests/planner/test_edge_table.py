@@ -20,7 +20,12 @@ import shapely
 from shapely import LineString, Point
 
 from planner.network.corridor_graph import CorridorGraph, project
-from planner.network.edge_index import EdgeIndex, projected_bounds
+from planner.network.edge_index import (
+    EdgeIndex,
+    projected_bounds,
+    read_edge_index,
+    write_edge_index,
+)
 from planner.network.edge_table import TableGraph, read_table, write_table
 from planner.network.overlay import nodes_and_edges, overlay
 from planner.network.places import Place
@@ -131,6 +136,8 @@ def test_the_bundled_network_reads_back_equal(bundled_store: Path) -> None:
     assert _exactly(copies[0].graph) == _exactly(copies[1].graph)
     _assert_same_snapshot(copies[0].graph, copies[1].graph, "cost_usd")
     assert _exactly(table) == _exactly(built.graph)  # the shared network is untouched
+    # the attachments asked the index kept with the network, not one built from it
+    assert isinstance(table.corridor_index()[1].grid.order.base, np.memmap)
 
 
 def test_two_processes_map_the_same_files(tmp_path: Path) -> None:
@@ -172,7 +179,8 @@ def test_two_processes_map_the_same_files(tmp_path: Path) -> None:
     assert first == second  # the same files (same inodes), mapped by both
 
 
-def test_the_edge_index_answers_as_the_tree() -> None:
+@pytest.mark.parametrize("kept", [False, True], ids=["built", "written and read back"])
+def test_the_edge_index_answers_as_the_tree(kept: bool, tmp_path: Path) -> None:
     # 2,000 random short lines and 20 long ones; 300 random points, some on a line's end
     rng = np.random.default_rng(3)
     start = rng.uniform([-94.0, 17.0], [-92.0, 19.0], (2000, 2))
@@ -184,6 +192,12 @@ def test_the_edge_index_answers_as_the_tree() -> None:
     index = EdgeIndex(
         projected_bounds(lines), lambda i: lines[i], lambda: np.asarray(lines, dtype=object)
     )
+    if kept:
+        write_edge_index(projected_bounds(lines), tmp_path / "index")
+        index = read_edge_index(
+            tmp_path / "index", lambda i: lines[i], lambda: np.asarray(lines, dtype=object)
+        )
+        assert isinstance(index.grid.order.base, np.memmap)  # mapped, not built
     points = project(shapely.points(rng.uniform([-94.2, 16.8], [-91.8, 19.2], (300, 2))))
     ends = shapely.get_coordinates(projected[2000:])  # the long lines' corners, just outside
     beyond = shapely.points(
@@ -200,3 +214,26 @@ def test_the_edge_index_answers_as_the_tree() -> None:
         for km in (0.5, 5.0, 40.0):
             want = np.sort(tree.query(point, predicate="dwithin", distance=km * 1000))
             assert np.array_equal(np.sort(index.query(point, distance=km * 1000)), want)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [LineString([(-93.0, 18.0), (-92.9, 18.1)])],  # one line
+        [LineString([(-93.0, 18.0 + i * 1e-3), (-92.9, 18.0 + i * 1e-3)]) for i in range(5)],
+        [LineString([(-93.0, 18.0), (-92.9, 18.1)])] * 4,  # one centre, four equal lines
+    ],
+    ids=["one line", "five parallel", "four equal"],
+)
+def test_the_edge_index_answers_as_the_tree_on_few_lines(lines: list[LineString]) -> None:
+    # points on, beside and 1,000 km away from the lines: a grid of one cell or a few
+    projected = project(np.asarray(lines, dtype=object))
+    tree = shapely.STRtree(projected)
+    index = EdgeIndex(
+        projected_bounds(lines), lambda i: lines[i], lambda: np.asarray(lines, dtype=object)
+    )
+    points = project(shapely.points([(-93.0, 18.0), (-92.95, 18.02), (-92.0, 17.0), (-83.0, 25.0)]))
+    assert np.array_equal(index.query_nearest(points), tree.query_nearest(points))
+    for point in points:
+        want = np.sort(tree.query(point, predicate="dwithin", distance=5_000.0))
+        assert np.array_equal(np.sort(index.query(point, distance=5_000.0)), want)
