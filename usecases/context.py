@@ -26,7 +26,6 @@ from planner.network.cost_model import CostModel, load_cost_model
 from planner.network.land import Land
 from planner.network.places import PlaceIndex
 from planner.network.planning_network import PlanningNetwork, build_network
-from planner.network.table_build import build_network_table
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -237,6 +236,8 @@ def _build_network(
     built as a networkx graph, the reference the table is tested against."""
     paths = [store.raster_path(info.name) for info in elevations]
     if builds is not None:
+        from planner.network.table_build import build_network_table
+
         return build_network_table(
             {info.name: functools.partial(store.read, info.name) for info in corridors},
             cost_model,

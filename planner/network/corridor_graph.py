@@ -269,8 +269,10 @@ def node_parts(
     cuts.append(_snap_to_lines(xy, parts, starts, ends, dangling, snap_tolerance_m))
     parts = _lines(xy, part_of)
     cuts.append(_intersections(parts))
-    piece_xy, piece_of, piece_part = _cut(xy, part_of, parts, cuts)
-    del xy, part_of, parts, cuts
+    located = _locate_cuts(parts, cuts)
+    del parts, cuts
+    piece_xy, piece_of, piece_part = _cut(xy, part_of, located)
+    del xy, part_of, located
     return _pieces(piece_xy, piece_of, part_feature[piece_part])
 
 
@@ -514,13 +516,11 @@ def _skip_plain_joints(
     return a[keep], b[keep]
 
 
-def _cut(
-    xy: npt.NDArray[np.float64],
-    part_of: npt.NDArray[np.int64],
+def _locate_cuts(
     parts: npt.NDArray[Any],
     cuts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Split parts at cut points; return piece vertices, piece of each and part of each piece."""
+) -> tuple[Any, ...]:
+    """Each cut's part, point and position along the part, and each part's length."""
     cut_part = np.concatenate([c[0] for c in cuts])
     cut_xy = np.concatenate([c[1] for c in cuts]).reshape(-1, 2)
     length = shapely.length(parts)
@@ -530,42 +530,68 @@ def _cut(
         cut_pos[chunk] = shapely.line_locate_point(
             parts[cut_part[chunk]], shapely.points(cut_xy[chunk])
         )
+    return cut_part, cut_xy, cut_pos, length
+
+
+def _cut(
+    xy: npt.NDArray[np.float64], part_of: npt.NDArray[np.int64], located: tuple[Any, ...]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Split parts at cut points; return piece vertices, piece of each and part of each piece."""
+    cut_part, cut_xy, cut_pos, length = located
     inside = (cut_pos > 0) & (cut_pos < length[cut_part])
     cut_part, cut_xy, cut_pos = cut_part[inside], cut_xy[inside], cut_pos[inside]
-    seg = np.zeros(part_of.size)
-    step = np.hypot(*(xy[1:] - xy[:-1]).T)
+    # a few arrays the size of all vertices at a time (each let go once used): a national
+    # road layer has millions of vertices
     same = part_of[1:] == part_of[:-1]
-    seg[1:] = np.where(same, step, 0.0)
+    seg = np.zeros(part_of.size)
+    seg[1:] = np.where(same, np.hypot(*(xy[1:] - xy[:-1]).T), 0.0)
     starts = np.flatnonzero(np.r_[True, ~same])
+    del same
     csum = np.cumsum(seg)
+    del seg
     vpos = csum - csum[starts][part_of]
+    del csum, starts
     # rows: vertices (flag 1) and cuts (flag 0 = start of next piece, 2 = end of previous)
     part = np.concatenate([part_of, cut_part])
     pos = np.concatenate([vpos, cut_pos])
+    del vpos
     is_cut = np.r_[np.zeros(part_of.size, dtype=np.int64), np.ones(cut_part.size, dtype=np.int64)]
     order = np.lexsort((is_cut, pos, part))
     part, pos, is_cut = part[order], pos[order], is_cut[order]
     coords = np.concatenate([xy, cut_xy])[order]
+    del order
     before = np.cumsum(is_cut) - is_cut
     first_row = np.searchsorted(part, part, side="left")
     local = before - before[first_row]
+    del before, first_row
     c = is_cut == 1
+    del is_cut
     all_part = np.concatenate([part, part[c]])
+    del part
     all_piece = np.concatenate([local, local[c] + 1])
+    del local
     all_pos = np.concatenate([pos, pos[c]])
+    del pos
     all_flag = np.concatenate([np.where(c, 2, 1), np.zeros(int(c.sum()), dtype=np.int64)])
     all_xy = np.concatenate([coords, coords[c]])
+    del coords, c
     order = np.lexsort((all_flag, all_pos, all_piece, all_part))
+    del all_flag, all_pos
     all_part, all_piece, all_xy = all_part[order], all_piece[order], all_xy[order]
-    key = np.column_stack([all_part, all_piece])
-    new_piece = np.r_[True, np.any(key[1:] != key[:-1], axis=1)]
+    del order
+    new_piece = np.r_[True, (all_part[1:] != all_part[:-1]) | (all_piece[1:] != all_piece[:-1])]
+    del all_piece
     piece = np.cumsum(new_piece) - 1
     repeat = np.zeros(piece.size, dtype=bool)
     repeat[1:] = (~new_piece[1:]) & np.all(all_xy[1:] == all_xy[:-1], axis=1)
-    all_xy, piece, all_part = all_xy[~repeat], piece[~repeat], all_part[~repeat]
+    del new_piece
+    keep = ~repeat
+    del repeat
+    all_xy, piece, all_part = all_xy[keep], piece[keep], all_part[keep]
     counts = np.bincount(piece)
     ok = counts[piece] >= 2
     all_xy, piece, all_part = all_xy[ok], piece[ok], all_part[ok]
+    del ok, keep
     _, piece = np.unique(piece, return_inverse=True)
     piece = piece.ravel().astype(np.int64)
     first = np.r_[True, piece[1:] != piece[:-1]]

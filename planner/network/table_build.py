@@ -28,9 +28,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import shapely
@@ -45,8 +44,9 @@ from planner.network.corridor_graph import (
     to_analysis_crs,
 )
 from planner.network.cost_model import CostModel
-from planner.network.edge_index import joins_places
+from planner.network.edge_index import joins_places, write_edge_index
 from planner.network.edge_table import (
+    _EDGE_INDEX,
     _MISSING,
     TABLE_VERSION,
     _category_key,
@@ -69,6 +69,9 @@ from planner.network.planning_network import (
     link_records,
     price_edge,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
@@ -491,7 +494,8 @@ class _Edges:
         meta["edges"] = layout_spec
         meta["snapshots"] = self._snapshots(order, lo, hi, key, writer)
         del lo, hi, key
-        self._bounds(order, side, meta, writer)
+        attach_bounds = self._bounds(order, side, meta, writer)
+        write_edge_index(attach_bounds, folder / _EDGE_INDEX)
         write_meta(meta, folder)
 
     def _set_keys(self) -> None:
@@ -699,8 +703,9 @@ class _Edges:
         side: dict[int, dict[str, Any]],
         meta: dict[str, Any],
         writer: _Writer,
-    ) -> None:
-        """The edges places may attach to and the corridor lines, with their bounds."""
+    ) -> npt.NDArray[np.float64]:
+        """The edges places may attach to and the corridor lines, with their bounds (the
+        attachable edges' EPSG:6372 bounds returned)."""
         m = self.m
         kinds = np.asarray([kind for kind, _, _, _ in self.features.layers])
         layer_rows = self._layer_rows()
@@ -717,15 +722,15 @@ class _Edges:
         attach = np.flatnonzero(joins)
         meta["attachable"] = writer.add(attach, np.int64)
         x, y = to_analysis_crs().transform(coords[:, 0], coords[:, 1])
-        meta["attach_bounds"] = writer.add(
-            _line_bounds(np.column_stack([x, y]), offsets, attach, side, projected=True)
-        )
+        attach_bounds = _line_bounds(np.column_stack([x, y]), offsets, attach, side, projected=True)
+        meta["attach_bounds"] = writer.add(attach_bounds)
         del x, y
         lines = np.flatnonzero(corridor)
         meta["corridor_lines"] = writer.add(lines, np.int64)
         meta["corridor_bounds"] = writer.add(
             _line_bounds(coords, offsets, lines, side, projected=False)
         )
+        return attach_bounds
 
 
 def _line_bounds(
