@@ -21,6 +21,7 @@ is the one it gives.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,10 @@ from planner.network.corridor_graph import project, to_analysis_crs
 
 _FIRST_GUESSES = 8
 """Nearest centres whose exact distance bounds the search."""
+
+_MANY_POINTS = 32
+"""Points asked at once from which each step is taken for all of them (plus one for
+every thousand entries: a k-d tree of the centres is built for them)."""
 
 
 def joins_places(data: Mapping[str, Any]) -> bool:
@@ -73,20 +78,37 @@ def _box_distance(bounds: npt.NDArray[np.float64], x: float, y: float) -> Any:
 
 
 class _Geometries:
-    """EPSG:6372 line of each indexed edge, projected when first asked for."""
+    """EPSG:6372 line of each of ``size`` indexed edges, projected when first asked for."""
 
-    def __init__(self, line: Callable[[int], Any]) -> None:
+    def __init__(
+        self,
+        line: Callable[[int], Any],
+        size: int,
+        lines_at: Callable[[npt.NDArray[np.intp]], Any] | None = None,
+    ) -> None:
         self._line = line
-        self._done: dict[int, Any] = {}
+        self._lines_at = lines_at
+        self._done = np.full(size, None, dtype=object)
 
     def __getitem__(self, i: int) -> Any:
-        found = self._done.get(i)
+        found = self._done[i]
         if found is None:
             found = self._done[i] = project(self._line(int(i)))
         return found
 
     def many(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.object_]:
-        return np.asarray([self[int(i)] for i in rows], dtype=object)
+        rows = np.asarray(rows, dtype=np.intp)
+        chosen = self._done[rows]
+        missing = np.unique(rows[chosen == None])  # noqa: E711 - elementwise test of objects
+        if missing.size:
+            # one transformer call for all (it projects point by point: the same lines)
+            if self._lines_at is not None:
+                lines = np.asarray(self._lines_at(missing), dtype=object)
+            else:
+                lines = np.asarray([self._line(int(i)) for i in missing], dtype=object)
+            self._done[missing] = project(lines)
+            chosen = self._done[rows]
+        return chosen
 
 
 class _Grid:
@@ -186,6 +208,9 @@ class EdgeIndex:
     arrays
         The index's arrays as :func:`index_arrays` makes them from ``bounds`` (read back
         by :func:`read_edge_index`); made here when not given.
+    lines_at
+        The lon/lat lines of the entries at given positions, made at once (default: one
+        by one with ``line``).
     """
 
     def __init__(
@@ -195,17 +220,21 @@ class EdgeIndex:
         lines: Callable[[], Any],
         *,
         arrays: Mapping[str, Any] | None = None,
+        lines_at: Callable[[npt.NDArray[np.intp]], Any] | None = None,
     ) -> None:
         if arrays is None:
             arrays = index_arrays(np.asarray(bounds, dtype=np.float64))
-        self.geometries = _Geometries(line)
-        self._lines = lines
-        self._strtree: shapely.STRtree | None = None
         self.long = arrays["long"]
         self.long_bounds = arrays["long_bounds"]
         self.reach = float(arrays["reach"][0])
         self.grid = _Grid(arrays) if arrays["order"].size else None
         self._size = int(arrays["order"].size + self.long.size)
+        self.geometries = _Geometries(line, self._size, lines_at)
+        self._lines = lines
+        self._strtree: shapely.STRtree | None = None
+        self.bounds = None if bounds is None else np.asarray(bounds, dtype=np.float64)
+        """Every entry's bounds when given (many points at once skip lines beyond them)."""
+        self._centres: Any = None
 
     def __len__(self) -> int:
         return self._size
@@ -255,12 +284,94 @@ class EdgeIndex:
         """
         if isinstance(points, shapely.Geometry):
             return self._nearest_one(points)
-        pairs = [
-            (i, int(row))
-            for i, point in enumerate(np.asarray(points, dtype=object))
-            for row in self._nearest_one(point)
-        ]
+        points = np.asarray(points, dtype=object)
+        if len(points) >= _MANY_POINTS + len(self) // 1000:
+            found = self._nearest_many(points)
+        else:
+            found = [self._nearest_one(point) for point in points]
+        pairs = [(i, int(row)) for i, rows in enumerate(found) for row in rows]
         return np.asarray(pairs, dtype=np.intp).reshape(-1, 2).T
+
+    def _centre_tree(self) -> Any:
+        """A k-d tree of the grid's centres, in the grid's order (built when first asked)."""
+        if self._centres is None:
+            from scipy.spatial import cKDTree
+
+            assert self.grid is not None
+            self._centres = cKDTree(np.column_stack([self.grid.x, self.grid.y]))
+        return self._centres
+
+    def _nearest_many(self, points: npt.NDArray[np.object_]) -> list[npt.NDArray[np.intp]]:
+        """:meth:`_nearest_one` of each of ``points``, each step taken for all at once.
+
+        The same answers: the exact distance of a few entries near each point bounds its
+        search, every entry whose centre lies within reach of that bound is measured
+        (but those whose bounds, when known, lie beyond it: they cannot be nearest), and
+        equally near entries are left to the ``STRtree``. Which first guesses bound the
+        search changes only how many entries are measured, not the nearest.
+        """
+        n = len(points)
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        xy = np.column_stack([x, y])
+        guesses = []
+        order = np.asarray(self.grid.order, dtype=np.intp) if self.grid is not None else None
+        if order is not None:
+            k = min(_FIRST_GUESSES, order.size)
+            _, first = self._centre_tree().query(xy, k=k)
+            guesses.append(order[np.asarray(first).reshape(n, -1)])
+        box = self._long_box_distances(x, y)
+        if self.long.size:
+            long = np.asarray(self.long, dtype=np.intp)
+            guesses.append(long[np.argsort(box, axis=1, kind="stable")[:, :_FIRST_GUESSES]])
+        rows = np.concatenate(guesses, axis=1)
+        who = np.repeat(np.arange(n), rows.shape[1])
+        best = self._distances(rows.ravel(), points[who]).reshape(n, -1).min(axis=1)
+        # the slack of _within: GEOS and the bounds round differently in the last bit
+        within = best * (1.0 + 1e-9) + 1e-6
+        found_who, found_rows = [], []
+        if order is not None:
+            hits = self._centre_tree().query_ball_point(xy, within + self.reach)
+            counts = np.fromiter(map(len, hits), dtype=np.intp, count=n)
+            near = np.fromiter(itertools.chain.from_iterable(hits), np.intp, int(counts.sum()))
+            found_who.append(np.repeat(np.arange(n), counts))
+            found_rows.append(order[near])
+        if self.long.size:
+            point, entry = np.nonzero(box <= within[:, None])
+            found_who.append(point)
+            found_rows.append(long[entry])
+        who = np.concatenate(found_who)
+        rows = np.concatenate(found_rows)
+        if self.bounds is not None:
+            bounds = self.bounds[rows]
+            dx = np.maximum(np.maximum(bounds[:, 0] - x[who], x[who] - bounds[:, 2]), 0.0)
+            dy = np.maximum(np.maximum(bounds[:, 1] - y[who], y[who] - bounds[:, 3]), 0.0)
+            keep = np.hypot(dx, dy) <= within[who]
+            who, rows = who[keep], rows[keep]
+        order_by_point = np.argsort(who, kind="stable")
+        who, rows = who[order_by_point], rows[order_by_point]
+        dist = self._distances(rows, points[who])
+        counts = np.bincount(who, minlength=n)
+        least = np.minimum.reduceat(dist, np.r_[0, np.cumsum(counts)[:-1]])
+        nearest = dist == least[who]
+        out = np.split(rows[nearest], np.cumsum(np.bincount(who[nearest], minlength=n))[:-1])
+        tied = np.flatnonzero(np.fromiter(map(len, out), dtype=np.intp, count=n) > 1)
+        if tied.size:
+            # equally near: the tree's order of equals decides, as for one point
+            which, entries = self.strtree().query_nearest(points[tied])
+            for k, i in enumerate(tied.tolist()):
+                out[i] = entries[which == k]
+        return out
+
+    def _long_box_distances(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> Any:
+        """:func:`_box_distance` from each point to each long entry, one row per point."""
+        bounds = self.long_bounds
+        dx = np.maximum(np.maximum(bounds[:, 0] - x[:, None], x[:, None] - bounds[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(bounds[:, 1] - y[:, None], y[:, None] - bounds[:, 3]), 0.0)
+        return np.hypot(dx, dy)
+
+    def _distances(self, rows: npt.NDArray[np.intp], points: npt.NDArray[np.object_]) -> Any:
+        """GEOS distance from entry ``rows[i]`` to ``points[i]``, for every ``i``."""
+        return shapely.distance(self.geometries.many(rows), points)
 
     def query(self, point: Any, predicate: str = "dwithin", distance: float = 0.0) -> Any:
         """Like ``STRtree.query(point, predicate="dwithin", distance=...)``: entries within."""
@@ -313,15 +424,24 @@ def write_edge_index(bounds: npt.NDArray[np.float64], folder: Path) -> None:
 
 
 def read_edge_index(
-    folder: Path, line: Callable[[int], Any], lines: Callable[[], Any]
+    folder: Path,
+    line: Callable[[int], Any],
+    lines: Callable[[], Any],
+    *,
+    lines_at: Callable[[npt.NDArray[np.intp]], Any] | None = None,
+    bounds: npt.NDArray[np.float64] | None = None,
 ) -> EdgeIndex:
     """The index :func:`write_edge_index` wrote into ``folder``, its arrays memory-mapped.
 
-    ``line`` and ``lines`` are as for :class:`EdgeIndex`. Raises ``OSError`` when a file
-    is missing.
+    ``line``, ``lines``, ``lines_at`` and the ``bounds`` it was written from (optional)
+    are as for :class:`EdgeIndex`. Raises ``OSError`` when a file is missing.
     """
     return EdgeIndex(
-        None, line, lines, arrays={n: _mapped(folder / f"{n}.npy") for n in _INDEX_ARRAYS}
+        bounds,
+        line,
+        lines,
+        arrays={n: _mapped(folder / f"{n}.npy") for n in _INDEX_ARRAYS},
+        lines_at=lines_at,
     )
 
 

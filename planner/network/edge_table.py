@@ -177,6 +177,31 @@ def _float_column(spec: tuple[Any, ...], arrays: Mapping[str, Any]) -> Any:
     return None
 
 
+def _objects(values: Sequence[Any]) -> npt.NDArray[np.object_]:
+    """``values`` in an object array, tuples kept whole (numpy would make them columns)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def _column_values(spec: tuple[Any, ...], arrays: Mapping[str, Any], n: int) -> Any:
+    """The whole column of ``spec`` as the Python values its decoder gives, one per row."""
+    kind = spec[0]
+    if kind in ("float", "bool", "int"):
+        return _objects(np.asarray(arrays[spec[1]]).tolist())
+    if kind == "cat":
+        if not spec[2]:  # every row missing (under an "opt" mask, or a layout without it)
+            return np.full(n, None, dtype=object)
+        return _objects(spec[2])[np.asarray(arrays[spec[1]])]
+    if kind == "opt":
+        out = _column_values(spec[2], arrays, n)
+        out[np.asarray(arrays[spec[1]], dtype=bool)] = None
+        return out
+    parts = [_column_values(part, arrays, n) for part in spec[1]]
+    return _objects([tuple(row) for row in zip(*parts, strict=True)] if parts else [()] * n)
+
+
 def _records_spec(
     records: Sequence[dict[str, Any]], writer: _Writer, *, geometry: bool
 ) -> dict[str, Any]:
@@ -431,6 +456,26 @@ class _Records:
         if code < 0:
             return dict(self.side[row])
         return {key: decode(row) for key, decode in self.layouts[code]}
+
+    def has(self, key: str) -> npt.NDArray[np.bool_]:
+        """Which records hold ``key`` (with any value, None included)."""
+        codes = [code for code, keys in enumerate(self.layouts) if any(k == key for k, _ in keys)]
+        present = np.isin(np.asarray(self.layout), codes)
+        for row, record in self.side.items():
+            present[row] = key in record
+        return present
+
+    def values(self, key: str) -> npt.NDArray[np.object_]:
+        """``record.get(key)`` of every record but the geometry, in one object array (no
+        dicts made)."""
+        out = np.full(self.n, None, dtype=object)
+        spec = self.specs.get(key)
+        if spec is not None:
+            present = self.has(key)
+            out[present] = _column_values(spec, self.arrays, self.n)[present]
+        for row, record in self.side.items():
+            out[row] = record.get(key)
+        return out
 
     def floats(self, key: str) -> npt.NDArray[np.float64] | None:
         """Column ``key`` as float64 for every record (NaN where absent), or None."""
@@ -768,6 +813,15 @@ class TableGraph(CorridorGraph):
         """Attribute ``key`` of every edge as float64 (NaN where absent), or None."""
         return self.edge_records.floats(key)
 
+    def edge_values(self, key: str) -> npt.NDArray[np.object_]:
+        """``data.get(key)`` of every edge's attribute dict, in edge number order."""
+        if key != "geometry":
+            return self.edge_records.values(key)
+        out = np.full(self.m, None, dtype=object)
+        rows = np.flatnonzero(self.edge_records.has(key))
+        out[rows] = self.lines(rows)
+        return out
+
     def edge_line(self, edge: int) -> shapely.LineString | None:
         """Geometry of edge number ``edge`` (None where it has none)."""
         return self.edge_data(edge).get("geometry")
@@ -818,10 +872,15 @@ class TableGraph(CorridorGraph):
                 def lines() -> Any:
                     return self.lines(edges)
 
+                def lines_at(rows: npt.NDArray[np.intp]) -> Any:
+                    return self.lines(edges[rows])
+
                 try:
-                    index = read_edge_index(self.folder / _EDGE_INDEX, line, lines)
+                    index = read_edge_index(
+                        self.folder / _EDGE_INDEX, line, lines, lines_at=lines_at, bounds=bounds
+                    )
                 except OSError:  # written before the index was kept, or pruned since
-                    index = EdgeIndex(bounds, line, lines)
+                    index = EdgeIndex(bounds, line, lines, lines_at=lines_at)
                 self._index = (EdgeNumbers(self, edges), index)
             return self._index
 

@@ -68,11 +68,14 @@ import shapely
 from layers.errors import NoBackboneError, TrazoError
 from planner.network.corridor_graph import GRAPH_CRS, to_analysis_crs
 from planner.network.cost_model import CostModel
+from planner.network.edge_table import TableGraph
+from planner.network.overlay import OverlayGraph
 from planner.network.places import Place
 from planner.network.planning_network import PlanningNetwork, attach_places
 from planner.plans.demand import (
     COUNTED_AS_SERVED,
     DEFAULT_CONNECTED_WITHIN_KM,
+    anchor_points,
     apply_coverage,
     demand_method_counts,
     estimate_demand,
@@ -336,8 +339,7 @@ def _plan(
     given = request.backbone_nodes is not None
     backbone = _initial_backbone(graph, request.backbone_nodes)
     lines, points = _backbone_shapes(graph, backbone)
-    anchor = shapely.point_on_surface(np.asarray(localities.geometry.values, dtype=object))
-    lon, lat = shapely.get_x(anchor), shapely.get_y(anchor)
+    lon, lat = anchor_points(localities.geometry.values)
     backbone_km = _distance_km(lon, lat, lines + points)
 
     household_internet = request.household_internet
@@ -587,10 +589,7 @@ def _initial_backbone(graph: nx.MultiGraph, given: Sequence[Hashable] | None) ->
                 "use the existing fiber in the network"
             )
         return set(given)
-    nodes: set[Hashable] = set()
-    for u, v, data in graph.edges(data=True):
-        if _is_existing_fiber(data):
-            nodes.update((u, v))
+    nodes = _existing_fiber_nodes(graph)
     if not nodes:
         raise NoBackboneError(
             "the network has no existing fiber to connect localities to: load a fiber_routes "
@@ -599,8 +598,49 @@ def _initial_backbone(graph: nx.MultiGraph, given: Sequence[Hashable] | None) ->
     return nodes
 
 
+def _existing_fiber_nodes(graph: nx.MultiGraph) -> set[Hashable]:
+    """The ends of every existing-fiber edge (:func:`_is_existing_fiber`).
+
+    A copy of a network read from its table (an overlay) answers from the table's
+    columns, and looks at the edges only of the nodes the copy changed: walking every
+    edge would make every edge's attribute dict.
+    """
+    table = graph.base if isinstance(graph, OverlayGraph) else None
+    if not isinstance(table, TableGraph) or graph.lost_base_nodes():
+        nodes: set[Hashable] = set()
+        for u, v, data in graph.edges(data=True):
+            if _is_existing_fiber(data):
+                nodes.update((u, v))
+        return nodes
+    reuses = np.fromiter(map(bool, table.edge_values("reuses_fiber")), dtype=bool, count=table.m)
+    kind, status = table.edge_values("kind"), table.edge_values("status")
+    fiber = reuses | ((kind == "fiber_routes") & (status != "planned"))
+    rows = np.unique(np.concatenate([table.edge_u[fiber], table.edge_v[fiber]]))
+    nodes = set(np.asarray(table.node_ids)[rows].tolist())
+    adjacency = graph.adj
+    for node in graph.changed_nodes():
+        if any(_is_existing_fiber(d) for keys in adjacency[node].values() for d in keys.values()):
+            nodes.add(node)
+        else:
+            nodes.discard(node)
+    return nodes
+
+
 def _backbone_shapes(graph: nx.MultiGraph, backbone: set[Hashable]) -> tuple[list[Any], list[Any]]:
     """The backbone's lines (edges between backbone nodes that are not drops) and points."""
+    table = graph.base if isinstance(graph, OverlayGraph) else None
+    if isinstance(table, TableGraph) and not graph.changed_nodes() and not graph.lost_base_nodes():
+        # a copy not changed yet: the table's columns, in the same edge order
+        inside = np.zeros(table.n, dtype=bool)
+        rows = np.array([table.row(n) for n in backbone], dtype=np.int64)
+        inside[rows] = True
+        keep = inside[table.edge_u] & inside[table.edge_v]
+        keep &= table.edge_values("kind") != "connector"
+        lines = table.edge_values("geometry")[keep]
+        x, y = table.node_records.floats("x"), table.node_records.floats("y")
+        assert x is not None and y is not None
+        points = np.asarray(shapely.points(x[rows], y[rows]), dtype=object).tolist()
+        return [line for line in lines if line is not None], points
     lines = [
         data["geometry"]
         for u, v, data in graph.edges(data=True)

@@ -106,6 +106,23 @@ def test_every_value_comes_back_as_it_was(tmp_path: Path) -> None:
         table.add_edge(0, 2)
 
 
+def test_a_column_of_every_edge_is_what_each_dict_holds(tmp_path: Path) -> None:
+    graph = _odd_graph()
+    write_table(graph, tmp_path / "t")
+    table = read_table(tmp_path / "t")
+    datas = [data for _, _, data in graph.edges(data=True)]
+    for key in {key for data in datas for key in data} | {"absent"}:
+        column = table.edge_values(key)
+        expected = [data.get(key) for data in datas]
+        assert len(column) == len(expected)
+        for got, want in zip(column, expected, strict=True):
+            assert type(got) is type(want), key
+            if isinstance(want, shapely.Geometry):
+                assert shapely.equals_exact(got, want, tolerance=0.0), key
+            else:
+                assert got == want, key
+
+
 def test_the_bundled_network_reads_back_equal(bundled_store: Path) -> None:
     from layers.store import Store
     from usecases.context import planning_context
@@ -210,10 +227,45 @@ def test_the_edge_index_answers_as_the_tree(kept: bool, tmp_path: Path) -> None:
     got = index.query_nearest(points)
     first = lambda found: {int(p): int(e) for p, e in found.T[::-1]}  # noqa: E731
     assert first(got) == first(expected)
+    # all of a point's equally near lines, as the tree gives them and as one point asks
+    assert np.array_equal(got, expected)
+    for i in range(0, len(points), 7):
+        assert np.array_equal(index.query_nearest(points[i]), got[1, got[0] == i])
+    # lines made many at once answer the same
+    at_once = EdgeIndex(
+        projected_bounds(lines),
+        lambda i: lines[i],
+        lambda: np.asarray(lines, dtype=object),
+        lines_at=lambda rows: np.asarray(lines, dtype=object)[rows],
+    )
+    assert np.array_equal(at_once.query_nearest(points), expected)
     for point in points[:50]:
         for km in (0.5, 5.0, 40.0):
             want = np.sort(tree.query(point, predicate="dwithin", distance=km * 1000))
             assert np.array_equal(np.sort(index.query(point, distance=km * 1000)), want)
+
+
+def test_the_edge_index_leaves_equally_near_lines_to_the_tree() -> None:
+    # three lines leave one corner outwards: a point beyond the corner is equally near
+    # all three (the corner), and the tree's order of equals says which one it joins
+    corner = (-93.0, 18.0)
+    lines = [
+        LineString([corner, (-92.9, 18.0)]),
+        LineString([corner, (-93.0, 18.1)]),
+        LineString([corner, (-92.95, 18.05)]),
+        LineString([(-92.0, 17.0), (-91.9, 17.1)]),
+    ]
+    projected = project(np.asarray(lines, dtype=object))
+    index = EdgeIndex(
+        projected_bounds(lines), lambda i: lines[i], lambda: np.asarray(lines, dtype=object)
+    )
+    points = project(shapely.points([(-93.01, 17.99), (-93.05, 17.95), (-92.9, 18.01)] * 20))
+    got = index.query_nearest(points)  # many points: each step taken for all at once
+    assert np.array_equal(got, shapely.STRtree(projected).query_nearest(points))
+    assert sorted(got[1, got[0] == 0].tolist()) == [0, 1, 2]
+    assert got[1, got[0] == 2].tolist() == [0]
+    for i in range(3):
+        assert np.array_equal(index.query_nearest(points[i]), got[1, got[0] == i])
 
 
 @pytest.mark.parametrize(

@@ -558,3 +558,71 @@ def test_a_finer_dem_holding_the_towns_is_used_and_its_ridge_splits_the_site(
     assert {r["technology"] for r in recs.values()} == {"fixed_wireless"}
     assert recs["S"]["site_id"] != recs["N"]["site_id"]
     assert capex(proposal) == pytest.approx(2 * (60_000 + 50_000) + 2 * 84 * 150)
+
+
+def test_the_backbone_of_a_network_read_from_its_table_is_the_walked_one(
+    bundled_store: Path,
+) -> None:
+    # the existing fiber's nodes and lines answered from the table's columns (and, once
+    # places are attached, from the nodes the copy changed) must be what walking every
+    # edge dict finds
+    import numpy as np
+    import shapely
+
+    from layers.store import Store
+    from planner.network.edge_table import TableGraph
+    from planner.network.places import Place
+    from planner.network.planning_network import attach_places
+    from planner.plans import last_mile
+    from usecases.context import planning_context
+
+    def walked(graph: nx.MultiGraph) -> set[object]:
+        return {
+            node
+            for u, v, data in graph.edges(data=True)
+            if last_mile._is_existing_fiber(data)
+            for node in (u, v)
+        }
+
+    network = planning_context(Store(bundled_store)).network
+    assert isinstance(network.graph, TableGraph)
+    copy = network.copy()
+    backbone = last_mile._initial_backbone(copy.graph, None)
+    assert backbone == walked(copy.graph) and len(backbone) > 1000
+    lines, points = last_mile._backbone_shapes(copy.graph, backbone)
+    expected = [
+        data["geometry"]
+        for u, v, data in copy.graph.edges(data=True)
+        if u in backbone and v in backbone and data.get("kind") != "connector"
+    ]
+    assert len(lines) == len(expected) and all(
+        shapely.equals_exact(a, b, tolerance=0.0) for a, b in zip(lines, expected, strict=True)
+    )
+    xy = sorted((copy.graph.nodes[n]["x"], copy.graph.nodes[n]["y"]) for n in backbone)
+    assert sorted(shapely.get_coordinates(points).tolist()) == [list(p) for p in xy]
+    # localities along the Tabasco fiber split its edges: the joints join the backbone
+    rng = np.random.default_rng(5)
+    places = [
+        Place(f"p{i}", float(x), float(y))
+        for i, (x, y) in enumerate(rng.uniform([-93.6, 17.8], [-92.6, 18.4], (300, 2)))
+    ]
+    attach_places(copy, places)
+    after = last_mile._initial_backbone(copy.graph, None)
+    assert after == walked(copy.graph) and len(after) > len(backbone)
+
+
+@pytest.mark.parametrize("area", ["Tabasco", "Centro, Tabasco", "Baja California Sur"])
+def test_an_areas_localities_from_their_coordinates_are_the_clipped_layer(
+    bundled_store: Path, area: str
+) -> None:
+    from geopandas.testing import assert_geodataframe_equal
+
+    from layers.store import Store
+    from planner.plans.demand import localities_in_area
+    from usecases.context import planning_context
+    from usecases.last_mile import area_localities
+
+    context = planning_context(Store(bundled_store))
+    selection, inside = area_localities(area, context)
+    assert context.locality_points is not None and len(inside) > 100
+    assert_geodataframe_equal(inside, localities_in_area(context.localities, selection))
