@@ -181,7 +181,7 @@ def planning_context(
     network = cached(
         "network",
         [*corridors, *state_infos, *elevations],
-        lambda: _build_network(store, corridors, cost_model, elevations, land()),
+        lambda: _build_network(store, corridors, cost_model, elevations, land(), builds),
         cost_model=cost_model.model_dump(mode="json"),
         caveats=layer_caveats(store),
     )
@@ -249,9 +249,24 @@ def _build_network(
     cost_model: CostModel,
     elevations: list[LayerInfo],
     land: Land | None,
+    builds: BuildCache | None,
 ) -> PlanningNetwork:
-    frames = {info.name: store.read(info.name) for info in corridors}
+    """The priced network: written straight into a table of the cache, or (cache off)
+    built as a networkx graph, the reference the table is tested against."""
     paths = [store.raster_path(info.name) for info in elevations]
+    if builds is not None:
+        from planner.network.table_build import build_network_table
+
+        return build_network_table(
+            {info.name: functools.partial(store.read, info.name) for info in corridors},
+            cost_model,
+            builds.scratch(),
+            elevation=paths[0] if paths else None,
+            elevations=paths,
+            caveats=layer_caveats(store),
+            land=land,
+        )
+    frames = {info.name: store.read(info.name) for info in corridors}
     return build_network(
         frames,
         cost_model,
