@@ -14,10 +14,21 @@ from planner.search._heap import pop, push
 from planner.search.csr_graph import BoolArray, FloatArray, IntArray
 
 
-def chord(xyz: FloatArray, a: int, b: int) -> float:
-    dx = xyz[a, 0] - xyz[b, 0]
-    dy = xyz[a, 1] - xyz[b, 1]
-    dz = xyz[a, 2] - xyz[b, 2]
+def chord(xyz: FloatArray, extra: FloatArray, a: int, b: int) -> float:
+    """Straight distance between rows ``a`` and ``b`` on the unit sphere: the rows of
+    ``xyz``, then those of ``extra`` (a planning copy's added nodes)."""
+    n0 = xyz.shape[0]
+    if a < n0:
+        ax, ay, az = xyz[a, 0], xyz[a, 1], xyz[a, 2]
+    else:
+        ax, ay, az = extra[a - n0, 0], extra[a - n0, 1], extra[a - n0, 2]
+    if b < n0:
+        bx, by, bz = xyz[b, 0], xyz[b, 1], xyz[b, 2]
+    else:
+        bx, by, bz = extra[b - n0, 0], extra[b - n0, 1], extra[b - n0, 2]
+    dx = ax - bx
+    dy = ay - by
+    dz = az - bz
     return float(np.sqrt(dx * dx + dy * dy + dz * dz))
 
 
@@ -25,18 +36,33 @@ def bidirectional(
     indptr: IntArray,
     indices: IntArray,
     data: FloatArray,
+    over: IntArray,
+    over_ptr: IntArray,
+    over_indices: IntArray,
+    over_data: FloatArray,
     s: int,
     t: int,
     xyz: FloatArray,
+    extra_xyz: FloatArray,
     alpha: float,
     node_blocked: BoolArray,
     entry_blocked: BoolArray,
 ) -> tuple[float, IntArray]:
-    """Bidirectional Dijkstra with average potentials; returns (cost, node path)."""
-    n = indptr.size - 1
+    """Bidirectional Dijkstra with average potentials; returns (cost, node path).
+
+    The graph is a CSR snapshot (``indptr``, ``indices``, ``data``) whose rows may be
+    replaced: where ``over[row] >= 0`` the row's entries are
+    ``over_ptr[over[row]]:over_ptr[over[row] + 1]`` of ``over_indices`` / ``over_data``
+    instead (a planning copy's changed rows and added nodes, numbered after the
+    snapshot's rows; ``over`` is empty when nothing is replaced). Entries are numbered
+    the snapshot's first, then the replacing ones (``entry_blocked``); positions are
+    ``xyz``'s rows, then ``extra_xyz``'s.
+    """
+    n = indptr.size - 1 if over.size == 0 else over.size
     if s == t:
         return 0.0, np.array([s], dtype=np.int64)
-    cap = indices.size + 2
+    shift_over = indices.size
+    cap = indices.size + over_indices.size + 2
     gf = np.full(n, np.inf)
     gr = np.full(n, np.inf)
     pf = np.full(n, -1, dtype=np.int64)
@@ -51,8 +77,8 @@ def bidirectional(
     gf[s] = 0.0
     gr[t] = 0.0
     half = 0.5 * alpha
-    pot_s = half * (chord(xyz, s, t) - 0.0)
-    pot_t = half * (0.0 - chord(xyz, t, s))
+    pot_s = half * (chord(xyz, extra_xyz, s, t) - 0.0)
+    pot_t = half * (0.0 - chord(xyz, extra_xyz, t, s))
     pot[s] = pot_s
     pot[t] = pot_t
     nf = push(kf, vf, 0, pot_s, s)
@@ -75,18 +101,28 @@ def bidirectional(
                 continue
             done_r[u] = True
             g_here, g_mine, g_other, p_mine, done_mine = gr[u], gr, gf, pr, done_r
-        for k in range(indptr[u], indptr[u + 1]):
-            if entry_blocked[k]:
+        o = -1 if over.size == 0 else over[u]
+        if o < 0:
+            start, stop, shift = indptr[u], indptr[u + 1], 0
+        else:
+            start, stop, shift = over_ptr[o], over_ptr[o + 1], shift_over
+        for k in range(start, stop):
+            if entry_blocked[k + shift]:
                 continue
-            v = indices[k]
+            if o < 0:
+                v = indices[k]
+                w = data[k]
+            else:
+                v = over_indices[k]
+                w = over_data[k]
             if node_blocked[v] or done_mine[v]:
                 continue
-            g = g_here + data[k]
+            g = g_here + w
             if g < g_mine[v]:
                 g_mine[v] = g
                 p_mine[v] = u
                 if np.isnan(pot[v]):
-                    pot[v] = half * (chord(xyz, v, t) - chord(xyz, v, s))
+                    pot[v] = half * (chord(xyz, extra_xyz, v, t) - chord(xyz, extra_xyz, v, s))
                 if forward:
                     nf = push(kf, vf, nf, g + pot[v], v)
                 else:

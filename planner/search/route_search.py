@@ -29,6 +29,7 @@ from planner.search.shortest_paths import (
     arc_search,
     astar,
     csr_of,
+    search_snapshot,
     shortest_path_rows,
 )
 
@@ -184,11 +185,11 @@ def shortest_route(
     ('a', 'b', 'c')
     """
     _check_nodes(graph, source, target)
-    csr = csr if csr is not None else csr_of(graph, weight)
-    _, rows = shortest_path_rows(csr, csr.row(source), csr.row(target))
+    found = csr if csr is not None else search_snapshot(graph, weight)
+    _, rows = shortest_path_rows(found, found.row(source), found.row(target))
     if rows.size == 0:
         raise _no_route(source, target)
-    return route_from_nodes(graph, [csr.nodes[i] for i in rows], weight)
+    return route_from_nodes(graph, [found.nodes[i] for i in rows], weight)
 
 
 # ---------------------------------------------------------------------------- k alternatives

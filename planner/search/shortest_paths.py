@@ -39,7 +39,10 @@ import numpy as np
 
 from planner.search import _plain_searches
 from planner.search.csr_graph import BoolArray, CSRGraph, FloatArray, IntArray
-from planner.search.snapshot_patch import patched_snapshot
+from planner.search.snapshot_patch import LayeredSnapshot, layered_snapshot, patched_snapshot
+
+Snapshot = CSRGraph | LayeredSnapshot
+"""What a point-to-point search runs on (:func:`search_snapshot`)."""
 
 STABLE_WEIGHTS = frozenset({"cost_usd", "length_km"})
 """Weights set when an edge is priced and never changed in place. Only these have their
@@ -88,6 +91,70 @@ def csr_of(graph: nx.Graph, weight: str) -> CSRGraph:
     return csr
 
 
+_LAYERED: weakref.WeakKeyDictionary[nx.Graph, dict[str, tuple[int, LayeredSnapshot]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def search_snapshot(graph: nx.Graph, weight: str) -> Snapshot:
+    """What a point-to-point search on ``graph`` runs on: :func:`csr_of`'s snapshot, or
+    for a planning copy whose snapshot is not taken yet, the shared network's snapshot
+    with the copy's changed rows beside it (:func:`.snapshot_patch.layered_snapshot`),
+    made in time proportional to what the copy changed. Kept per version of the copy.
+    """
+    base = getattr(graph, "base", None)
+    version = getattr(graph, "version", None)
+    if base is None or version is None or weight not in STABLE_WEIGHTS:
+        return csr_of(graph, weight)
+    with _SNAPSHOTS_GUARD:
+        whole = _SNAPSHOTS.get(graph, {}).get(weight)
+        layered = _LAYERED.get(graph, {}).get(weight)
+    if whole is not None and whole[0] == version:
+        return whole[1]
+    if layered is not None and layered[0] == version:
+        return layered[1]
+    found = layered_snapshot(csr_of(base, weight), graph, graph.changed_nodes(), weight)
+    if found is None:
+        return csr_of(graph, weight)
+    with _SNAPSHOTS_GUARD:
+        _LAYERED.setdefault(graph, {})[weight] = (version, found)
+    return found
+
+
+def search_arrays(csr: Snapshot) -> tuple[Any, ...]:
+    """The arrays :func:`~planner.search._plain_searches.bidirectional` reads before ``s``
+    and ``t`` (``indptr`` to ``over_data``), then after them (``xyz`` to ``alpha``)."""
+    if isinstance(csr, LayeredSnapshot):
+        base = csr.base
+        return (
+            base.indptr,
+            base.indices,
+            base.data,
+            csr.over,
+            csr.over_ptr,
+            csr.over_indices,
+            csr.over_data,
+        ), (base.xyz, csr.extra_xyz, csr.alpha)
+    return (
+        csr.indptr,
+        csr.indices,
+        csr.data,
+        _NO_ROWS,
+        _NO_ROWS,
+        _NO_ROWS,
+        _NO_WEIGHTS,
+    ), (csr.xyz, _NO_POSITIONS, csr.alpha)
+
+
+_NO_ROWS = np.empty(0, dtype=np.int64)
+_NO_WEIGHTS = np.empty(0, dtype=np.float64)
+_NO_POSITIONS = np.empty((0, 3), dtype=np.float64)
+
+
+def _entries(csr: Snapshot) -> int:
+    return csr.entries if isinstance(csr, LayeredSnapshot) else int(csr.indices.size)
+
+
 # ---------------------------------------------------------------------------- kernels
 
 
@@ -120,11 +187,11 @@ _first_search = [True]
 """Whether no point-to-point search has run in this process yet."""
 
 
-def _point_to_point(csr: CSRGraph) -> Any:
+def _point_to_point(csr: Snapshot) -> Any:
     """The bidirectional search to run on ``csr``: interpreted for a process's first search
     on a small graph, else compiled (see the module doc)."""
     first, _first_search[0] = _first_search[0], False
-    if first and csr.indices.size <= INTERPRETED_MAX_ENTRIES:
+    if first and _entries(csr) <= INTERPRETED_MAX_ENTRIES:
         return _plain_searches.bidirectional
     from planner.search.kernels import bidirectional
 
@@ -135,7 +202,7 @@ def _point_to_point(csr: CSRGraph) -> Any:
 
 
 def shortest_path_rows(
-    csr: CSRGraph,
+    csr: Snapshot,
     s: int,
     t: int,
     *,
@@ -144,29 +211,23 @@ def shortest_path_rows(
 ) -> tuple[float, IntArray]:
     """Least-weight path between rows ``s`` and ``t``; ``(inf, [])`` if none.
 
-    ``node_blocked`` and ``entry_blocked`` (boolean, one per row / CSR entry) remove nodes
-    and directed entries from the search.
+    ``node_blocked`` and ``entry_blocked`` (boolean, one per row / entry: a layered
+    snapshot numbers its base's entries first, then its own) remove nodes and directed
+    entries from the search.
     """
     if node_blocked is None:
         node_blocked = np.zeros(csr.n, dtype=np.bool_)
     if entry_blocked is None:
-        entry_blocked = np.zeros(csr.indices.size, dtype=np.bool_)
+        entry_blocked = np.zeros(_entries(csr), dtype=np.bool_)
+    graph, positions = search_arrays(csr)
     cost, path = _point_to_point(csr)(
-        csr.indptr,
-        csr.indices,
-        csr.data,
-        int(s),
-        int(t),
-        csr.xyz,
-        csr.alpha,
-        node_blocked,
-        entry_blocked,
+        *graph, int(s), int(t), *positions, node_blocked, entry_blocked
     )
     return float(cost), path
 
 
 def shortest_path(
-    csr: CSRGraph, source: Hashable, target: Hashable
+    csr: Snapshot, source: Hashable, target: Hashable
 ) -> tuple[float, list[Hashable]]:
     """Least-weight path from ``source`` to ``target`` as ``(cost, node ids)``.
 

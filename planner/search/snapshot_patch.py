@@ -1,5 +1,14 @@
 """The CSR snapshot of a changed copy of a graph, from the snapshot of the graph it copies.
 
+Two forms. :func:`layered_snapshot` leaves the shared network's snapshot as it is and
+puts beside it only the rows of the nodes the copy changed or added
+(:class:`LayeredSnapshot`): a point-to-point search reads a row from one or the other,
+so a request on a million-edge network costs what it changed, not a pass over every
+edge. :func:`patched_snapshot` assembles a whole new snapshot, for the searches that
+need one set of arrays (scipy's, Yen's, Steiner's). Both give the rows
+:meth:`~planner.search.csr_graph.CSRGraph.from_networkx` would, entry for entry, so every
+search answers the same on any of the three.
+
 A request attaches its places to an overlay of the shared network
 (:mod:`planner.network.overlay`): a few edges split, a few drops added. Taking the overlay's
 snapshot with :meth:`planner.search.csr_graph.CSRGraph.from_networkx` walks every edge of the
@@ -14,13 +23,22 @@ the same answer on either.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
-from planner.search.csr_graph import ArrayView, CSRGraph, potential_scale, unit_positions
+from planner.search.csr_graph import (
+    ALPHA_SLACK,
+    ArrayView,
+    CSRGraph,
+    FloatArray,
+    IntArray,
+    potential_scale,
+    unit_positions,
+)
 
 
 def patched_snapshot(
@@ -43,6 +61,26 @@ def patched_snapshot(
         None when the copy lost a node of the base graph or is not a multigraph (the
         caller then takes a snapshot from scratch).
     """
+    rows = _changed_rows(base, graph, changed, weight)
+    if rows is None:
+        return None
+    nodes, index, touched = rows
+    xyz = _positions(base, graph, nodes, touched)
+    if xyz is None:
+        return None
+
+    n = len(nodes)
+    hit = np.zeros(n, dtype=bool)
+    hit[list(touched)] = True
+    new_lo, new_hi, new_w, new_edges = _edges_at(graph, nodes, index, sorted(touched), weight)
+    return _merge(base, nodes, index, hit, new_lo, new_hi, new_w, new_edges, xyz, weight)
+
+
+def _changed_rows(
+    base: CSRGraph, graph: nx.MultiGraph, changed: Iterable[Hashable], weight: str
+) -> tuple[_Rows, _Index, set[int]] | None:
+    """The copy's rows (the base's, then added nodes') and the rows that changed; None
+    when the copy cannot be taken from ``base`` (see :func:`patched_snapshot`)."""
     if base.weight != weight or not graph.is_multigraph():
         return None
     n0 = base.n
@@ -62,15 +100,7 @@ def patched_snapshot(
     index = _Index(base.index, {node: row for row, node in enumerate(added, start=n0)})
     touched = {index[node] for node in changed if node in index}
     touched.update(range(n0, n0 + len(added)))
-    xyz = _positions(base, graph, nodes, touched)
-    if xyz is None:
-        return None
-
-    n = len(nodes)
-    hit = np.zeros(n, dtype=bool)
-    hit[list(touched)] = True
-    new_lo, new_hi, new_w, new_edges = _edges_at(graph, nodes, index, sorted(touched), weight)
-    return _merge(base, nodes, index, hit, new_lo, new_hi, new_w, new_edges, xyz, weight)
+    return nodes, index, touched
 
 
 def _edges_at(
@@ -292,3 +322,187 @@ def _positions(
     if changed:
         xyz[np.asarray(changed, dtype=np.int64)] = read
     return xyz
+
+
+# ---------------------------------------------------------------------------- layered
+
+
+@dataclass(frozen=True, eq=False)
+class LayeredSnapshot:
+    """A copy's snapshot as the base's plus the copy's own rows, nothing copied.
+
+    Row ``r`` of the copy is the base snapshot's row ``r`` unless ``over[r] >= 0``; then
+    its entries are ``over_ptr[over[r]]:over_ptr[over[r] + 1]`` of ``over_indices`` (rows,
+    ascending) and ``over_data`` (the cheapest parallel edge's weight), and
+    ``over_edges`` names each entry's edge. These are exactly the rows
+    :func:`patched_snapshot` (and ``CSRGraph.from_networkx``) would give the copy.
+
+    Attributes
+    ----------
+    base
+        The shared network's snapshot.
+    nodes, index
+        Node id of each row of the copy and row of each node id.
+    over, over_ptr, over_indices, over_data, over_edges
+        The replaced rows, as above (``over`` has one item per row of the copy).
+    extra_xyz
+        Unit-sphere positions of the added nodes (rows ``base.n`` on).
+    alpha
+        The potential's scale over the copy's edges, as ``from_networkx`` finds it.
+    weight
+        The edge attribute searched.
+    """
+
+    base: CSRGraph
+    nodes: Sequence[Hashable]
+    index: Mapping[Hashable, int]
+    over: IntArray
+    over_ptr: IntArray
+    over_indices: IntArray
+    over_data: FloatArray
+    over_edges: list[tuple[Hashable, Hashable, Any]]
+    extra_xyz: FloatArray
+    alpha: float
+    weight: str
+
+    @property
+    def n(self) -> int:
+        """Number of rows (nodes) of the copy."""
+        return len(self.nodes)
+
+    @property
+    def entries(self) -> int:
+        """Entries a search may number: the base's, then the replacing rows'."""
+        return int(self.base.indices.size + self.over_indices.size)
+
+    def row(self, node: Hashable) -> int:
+        """Row of ``node``; ``KeyError`` naming it if it is not in the copy."""
+        try:
+            return self.index[node]
+        except KeyError:
+            raise KeyError(f"node {node!r} is not in the graph") from None
+
+
+def layered_snapshot(
+    base: CSRGraph, graph: nx.MultiGraph, changed: Iterable[Hashable], weight: str
+) -> LayeredSnapshot | None:
+    """The snapshot of the copy ``graph`` as ``base``'s plus the rows of ``changed``.
+
+    Parameters are those of :func:`patched_snapshot`; so is None (take the snapshot
+    another way). Also None when a changed base node moved (its position differs from
+    the base's), which a planning copy never does.
+    """
+    rows = _changed_rows(base, graph, changed, weight)
+    if rows is None:
+        return None
+    nodes, index, touched = rows
+    n0, n = base.n, len(nodes)
+    if base.n and not base.xyz.any():
+        return None  # the base graph's nodes have no positions
+    hit = np.asarray(sorted(touched), dtype=np.int64)
+    read = unit_positions(graph, [nodes[r] for r in hit.tolist()])
+    if read is None:
+        return None
+    moved = hit < n0
+    if not np.array_equal(read[moved], np.asarray(base.xyz)[hit[moved]]):
+        return None
+    extra_xyz = np.ascontiguousarray(read[~moved])
+    lo, hi, w, edges = _edges_at(graph, nodes, index, hit.tolist(), weight)
+    # each edge at a changed row, both ways; the rows replaced are the changed ones
+    entry_rows = np.concatenate([lo, hi])
+    entry_cols = np.concatenate([hi, lo])
+    entry_edge = np.concatenate([np.arange(lo.size), np.arange(lo.size)])
+    over = np.full(n, -1, dtype=np.int64)
+    over[hit] = np.arange(hit.size)
+    mine = over[entry_rows] >= 0
+    order = np.lexsort((entry_cols[mine], entry_rows[mine]))
+    slot = over[entry_rows[mine]][order]
+    over_ptr = np.zeros(hit.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(slot, minlength=hit.size), out=over_ptr[1:])
+    kept_edges = entry_edge[mine][order]
+    return LayeredSnapshot(
+        base=base,
+        nodes=nodes,
+        index=index,
+        over=over,
+        over_ptr=over_ptr,
+        over_indices=np.ascontiguousarray(entry_cols[mine][order]),
+        over_data=np.ascontiguousarray(w[kept_edges]),
+        over_edges=[edges[i] for i in kept_edges.tolist()],
+        extra_xyz=extra_xyz.reshape(-1, 3),
+        alpha=_layered_alpha(base, hit[moved], lo, hi, w, extra_xyz.reshape(-1, 3)),
+        weight=weight,
+    )
+
+
+def _layered_alpha(
+    base: CSRGraph,
+    hit: IntArray,
+    lo: IntArray,
+    hi: IntArray,
+    w: FloatArray,
+    extra_xyz: FloatArray,
+) -> float:
+    """:func:`~planner.search.csr_graph.potential_scale` over the copy's edges: the base's
+    edges away from the changed base rows ``hit`` and the new edges ``lo``-``hi``.
+
+    The base's own scale stands for its edges unless an edge at a changed row is as
+    steep as the steepest (then the base's kept edges are measured, one pass): the
+    rounded product with ``1 - ALPHA_SLACK`` is monotone, so the least of the scales is
+    the scale of the least ratio, bit for bit.
+    """
+    slack = 1.0 - ALPHA_SLACK
+    xyz = np.asarray(base.xyz)
+    n0 = base.n
+
+    def at(rows: IntArray) -> FloatArray:
+        out = np.empty((rows.size, 3))
+        inside = rows < n0
+        out[inside] = xyz[rows[inside]]
+        out[~inside] = extra_xyz[rows[~inside] - n0]
+        return out
+
+    found: list[float] = []  # the scale (least ratio times slack) of each part
+    new_chord = np.linalg.norm(at(lo) - at(hi), axis=1)
+    apart = new_chord > 0
+    if apart.any():
+        found.append(float(np.min(w[apart] / new_chord[apart])) * slack)
+    indptr = np.asarray(base.indptr)
+    starts, stops = indptr[hit], indptr[hit + 1]
+    count = stops - starts
+    at_hit = np.arange(int(count.sum())) + np.repeat(
+        starts - np.r_[0, np.cumsum(count)[:-1]], count
+    )
+    rows_at_hit = np.repeat(hit, count)
+    cols_at_hit = np.asarray(base.indices)[at_hit]
+    gone_chord = np.linalg.norm(xyz[rows_at_hit] - xyz[cols_at_hit], axis=1)
+    gone = gone_chord > 0
+    gone_scale = (
+        float(np.min(np.asarray(base.data)[at_hit][gone] / gone_chord[gone])) * slack
+        if gone.any()
+        else np.inf
+    )
+    if base.alpha > 0 and gone_scale > base.alpha:
+        found.append(base.alpha)  # the base's steepest edge is kept
+    else:
+        kept = _kept_scale(base, hit)
+        if kept is not None:
+            found.append(kept)
+    return max(min(found), 0.0) if found else 0.0
+
+
+def _kept_scale(base: CSRGraph, hit: IntArray) -> float | None:
+    """The scale of the base's edges with neither end in ``hit`` (None: no such edge
+    with ends apart)."""
+    indptr = np.asarray(base.indptr)
+    cols = np.asarray(base.indices)
+    rows = np.repeat(np.arange(base.n, dtype=np.int64), np.diff(indptr))
+    changed = np.zeros(base.n, dtype=bool)
+    changed[hit] = True
+    keep = (rows < cols) & ~changed[rows] & ~changed[cols]
+    xyz = np.asarray(base.xyz)
+    chord = np.linalg.norm(xyz[rows[keep]] - xyz[cols[keep]], axis=1)
+    apart = chord > 0
+    if not apart.any():
+        return None
+    return float(np.min(np.asarray(base.data)[keep][apart] / chord[apart])) * (1.0 - ALPHA_SLACK)

@@ -20,6 +20,7 @@ from planner.search.shortest_paths import (
     csr_of,
     distances_from,
     nearest_sources,
+    search_arrays,
     shortest_path,
 )
 from tests.planner.nx_reference import nx_arc_search, nx_nearest_sources, nx_shortest_path
@@ -181,9 +182,10 @@ def test_the_interpreted_and_compiled_searches_give_the_same_path_ties_included(
     blocked = data.draw(st.lists(st.booleans(), min_size=csr.indices.size))
     entry_blocked = np.asarray(blocked[: csr.indices.size], dtype=np.bool_)
     node_blocked = np.zeros(csr.n, dtype=np.bool_)
-    args = (csr.indptr, csr.indices, csr.data, s, t, csr.xyz, csr.alpha)
-    plain_cost, plain_path = _plain_searches.bidirectional(*args, node_blocked, entry_blocked)
-    cost, path = kernels.bidirectional(*args, node_blocked, entry_blocked)
+    graph, positions = search_arrays(csr)
+    args = (*graph, s, t, *positions, node_blocked, entry_blocked)
+    plain_cost, plain_path = _plain_searches.bidirectional(*args)
+    cost, path = kernels.bidirectional(*args)
     assert plain_cost == cost or (math.isinf(plain_cost) and math.isinf(cost))
     assert plain_path.tolist() == path.tolist()
 

@@ -8,6 +8,9 @@ import pickle
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import LineString
 
 from planner.network.corridor_graph import CorridorGraph
@@ -176,3 +179,98 @@ def test_alternatives_write_their_penalties_on_the_requests_own_edges() -> None:
     assert [(s.role, s.cost_usd, s.geometry.wkb) for s in on_overlay.segments] == [
         (s.role, s.cost_usd, s.geometry.wkb) for s in on_copy.segments
     ]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_a_layered_snapshot_searches_as_one_taken_from_scratch(seed: int) -> None:
+    # A random network with lon/lat, weights 0-3 (many equal-cost paths: the tie-breaks
+    # count) and a few parallel edges; a copy splits edges, adds drops and new nodes,
+    # and sometimes adds a shortcut or removes an edge, as attaching does. Its layered
+    # snapshot must give every row, the potential's scale and every search (cost and
+    # path, ties included) exactly as the snapshot taken from scratch.
+    from planner.search import _plain_searches
+    from planner.search.shortest_paths import search_arrays
+    from planner.search.snapshot_patch import layered_snapshot
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 30))
+    base = CorridorGraph()
+    for i in range(n):
+        base.add_node(i, x=-93.0 + rng.random(), y=17.0 + rng.random())
+    for _ in range(int(rng.integers(n, 3 * n))):
+        u, v = (int(x) for x in rng.integers(0, n, 2))
+        base.add_edge(u, v, w=float(rng.integers(0, 4)))
+    copy = overlay(base)
+    edges = list(copy.edges(keys=True))
+    for _ in range(int(rng.integers(1, 4))):
+        if edges and rng.random() < 0.8:  # split an edge at a new node
+            u, v, k = edges.pop(int(rng.integers(0, len(edges))))
+            if not copy.has_edge(u, v, k):
+                continue
+            w = copy.edges[u, v, k]["w"]
+            copy.remove_edge(u, v, k)
+            new = len(copy) + 100
+            copy.add_node(new, x=-93.0 + rng.random(), y=17.0 + rng.random())
+            copy.add_edge(u, new, w=w / 2)
+            copy.add_edge(new, v, w=w - w / 2)
+        drop = len(copy) + 200  # a place and its drop
+        copy.add_node(drop, x=-93.0 + rng.random(), y=17.0 + rng.random())
+        copy.add_edge(drop, int(rng.integers(0, n)), w=float(rng.integers(0, 4)))
+    if rng.random() < 0.3:
+        u, v = (int(x) for x in rng.integers(0, n, 2))
+        copy.add_edge(u, v, w=0.0)
+    if edges and rng.random() < 0.3:
+        u, v, k = edges[int(rng.integers(0, len(edges)))]
+        if copy.has_edge(u, v, k):
+            copy.remove_edge(u, v, k)
+    fresh = CSRGraph.from_networkx(copy, "w")
+    layered = layered_snapshot(CSRGraph.from_networkx(base, "w"), copy, copy.changed_nodes(), "w")
+    assert layered is not None and layered.alpha == fresh.alpha
+    assert list(layered.nodes) == list(fresh.nodes)
+    for row in range(fresh.n):
+        at = layered.over[row]
+        if at < 0:
+            lo, hi = layered.base.indptr[row], layered.base.indptr[row + 1]
+            cols, data = layered.base.indices[lo:hi], layered.base.data[lo:hi]
+        else:
+            lo, hi = layered.over_ptr[at], layered.over_ptr[at + 1]
+            cols, data = layered.over_indices[lo:hi], layered.over_data[lo:hi]
+        span = slice(fresh.indptr[row], fresh.indptr[row + 1])
+        assert cols.tolist() == fresh.indices[span].tolist()
+        assert data.tolist() == fresh.data[span].tolist()
+    for _ in range(10):
+        s, t = (int(x) for x in rng.integers(0, fresh.n, 2))
+        answers = []
+        for snap in (fresh, layered):
+            graph, positions = search_arrays(snap)
+            blocked = np.zeros(snap.entries if snap is layered else snap.indices.size, bool)
+            cost, path = _plain_searches.bidirectional(
+                *graph, s, t, *positions, np.zeros(fresh.n, bool), blocked
+            )
+            answers.append((cost, path.tolist()))
+        assert answers[0] == answers[1]
+
+
+def test_a_layered_snapshot_rescales_the_potential_when_the_steepest_edge_goes() -> None:
+    # The potential's scale is the least cost per unit of straight distance over the
+    # edges: here edge 0-1 (1 per 0.01 degree) against 1-2 (4 per 0.01 degree). Removing
+    # 0-1 from a copy leaves 1-2 and a new drop 1-3 of 8 per 0.01 degree, so the copy's
+    # scale is 1-2's: four times the base's (to the chord's rounding).
+    from planner.search.snapshot_patch import layered_snapshot
+
+    base = CorridorGraph()
+    for node, x in enumerate([0.0, 0.01, 0.02]):
+        base.add_node(node, x=-93.0 + x, y=17.0)
+    base.add_edge(0, 1, w=1.0)
+    base.add_edge(1, 2, w=4.0)
+    copy = overlay(base)
+    copy.remove_edge(0, 1)
+    copy.add_node(3, x=-93.0 + 0.01, y=17.01)
+    copy.add_edge(1, 3, w=8.0)
+    snap = CSRGraph.from_networkx(base, "w")
+    layered = layered_snapshot(snap, copy, copy.changed_nodes(), "w")
+    fresh = CSRGraph.from_networkx(copy, "w")
+    assert layered is not None
+    assert layered.alpha == fresh.alpha
+    assert layered.alpha == pytest.approx(4.0 * snap.alpha, rel=1e-6)
