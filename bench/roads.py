@@ -322,7 +322,9 @@ def road_layer(segments: int, seed: int = 11) -> tuple[object, tuple[str, str]]:
     return frame, far
 
 
-def synthetic(segments: int) -> None:
+def synthetic(segments: int, before: Path | None = None) -> None:
+    """Load the synthetic layer, build cold and route warm; ``before``: an earlier
+    checkout whose cold build (its own cache entry) runs as a same-run baseline."""
     with tempfile.TemporaryDirectory(prefix="trazo-bench-") as tmp:
         start = time.perf_counter()
         frame, (origin, destination) = road_layer(segments)
@@ -333,13 +335,32 @@ def synthetic(segments: int) -> None:
         print(f"  generated {n:,} segments in {time.perf_counter() - start:.1f} s", flush=True)
         store = Path(tmp) / "store.gpkg"
         size = f"{n:,} segments"
+        millions = n / 1e6
         load, load_peak, _ = trazo(store, "layers", "load", str(layer), "--kind", "rights_of_way")
         load_cpu = CPU[-1]
         row("load the layer (trazo layers load)", size, load, None, f"s; peak {load_peak:,.0f} MB")
         route = ["plan", "route", f"--from={origin}", f"--to={destination}"]
-        cold, cold_peak, _ = trazo(store, *route)
+        cold, cold_peak, _ = trazo(store, *route, "--out", str(Path(tmp) / "ours.geojson"))
         cold_cpu = CPU[-1]
-        row("first build + route (cold)", size, cold, None, f"s; peak {cold_peak:,.0f} MB")
+        old: tuple[float, float, float] | None = None
+        if before is not None:
+            # the earlier code's key differs (the code is hashed into it): its own cold build
+            theirs = Path(tmp) / "before.geojson"
+            wall, old_peak, _ = trazo(store, *route, "--out", str(theirs), "--replace", code=before)
+            old = (wall, old_peak, CPU[-1])
+            ours_usd, old_usd = capex(Path(tmp) / "ours.geojson"), capex(theirs)
+            same = math.isclose(ours_usd, old_usd, rel_tol=1e-9)
+            print(f"  route USD {ours_usd:,.2f}, before {old_usd:,.2f}: same {same}", flush=True)
+        per = f"{cold_peak / millions:,.0f} MB per million segments"
+        row(
+            "first build + route (cold)",
+            size,
+            cold,
+            old[0] if old else None,
+            f"wall s; peak {cold_peak:,.0f} MB ({per})"
+            + (f"; before {old[1]:,.0f} MB ({old[1] / millions:,.0f} per million)" if old else ""),
+        )
+        row("first build + route (cold)", size, cold_cpu, old[2] if old else None, "CPU s")
         peak = max(load_peak, cold_peak)
         row("load + first build", size, load + cold, None, f"wall s; peak {peak:,.0f} MB")
         row("load + first build", size, load_cpu + cold_cpu, None, "CPU s (user+system)")
@@ -356,9 +377,8 @@ def synthetic(segments: int) -> None:
         row("route, warm (median of 3)", size, statistics.median(warm_cpu), cold_cpu, "CPU s")
         cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").rglob("*") if p.is_file())
         print(f"  cache beside the store: {cache / 1e6:,.0f} MB", flush=True)
-    print_table(
-        f"Synthetic road layer, {n:,} segments (baseline: the cold first build); {load_average()}"
-    )
+    baseline = f"the checkout before ({before.name})" if before else "the cold first build"
+    print_table(f"Synthetic road layer, {n:,} segments (baseline: {baseline}); {load_average()}")
 
 
 # ---------------------------------------------------------------------------- service
@@ -532,7 +552,7 @@ def main() -> None:
     elif args.part == "service":
         service(args.segments, args.before)
     else:
-        synthetic(args.segments or 1_000_000)
+        synthetic(args.segments or 1_000_000, args.before)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from planner.network.planning_network import PlanningNetwork, build_network
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from planner.plans.demand import PointLayer
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -81,7 +83,8 @@ class PlanningContext:
     store: LayerStore
     network: PlanningNetwork
     lookups: Callable[[str], Any] = field(repr=False)
-    """Loads ``"places"``, ``"admin"`` (states, municipalities) or ``"localities"``."""
+    """Loads ``"places"``, ``"admin"`` (states, municipalities), ``"localities"`` or
+    ``"locality_points"``."""
     cost_model_path: Path | None = None
     """The cost model file the network was priced with (None: the bundled one)."""
 
@@ -111,6 +114,14 @@ class PlanningContext:
         """Every stored localities layer, concatenated."""
         localities: gpd.GeoDataFrame | None = self.lookups("localities")
         return localities
+
+    @cached_property
+    def locality_points(self) -> PointLayer | None:
+        """The stored localities as coordinates beside their columns (None without a
+        localities layer, or one not all of points): an area's are found without making
+        every point (:meth:`planner.plans.demand.PointLayer.in_area`)."""
+        points: PointLayer | None = self.lookups("locality_points")
+        return points
 
     @cached_property
     def coverage(self) -> gpd.GeoDataFrame | None:
@@ -170,7 +181,7 @@ def planning_context(
     network = cached(
         "network",
         [*corridors, *state_infos, *elevations],
-        lambda: _build_network(store, corridors, cost_model, elevations, land()),
+        lambda: _build_network(store, corridors, cost_model, elevations, land(), builds),
         cost_model=cost_model.model_dump(mode="json"),
         caveats=layer_caveats(store),
     )
@@ -181,6 +192,8 @@ def planning_context(
     def lookups(name: str) -> Any:
         if name == "localities":
             return localities()
+        if name == "locality_points":
+            return cached("locality_points", localities_infos, lambda: _point_layer(localities()))
         if name == "places":
             return cached(
                 "places",
@@ -201,6 +214,12 @@ def planning_context(
         lookups=functools.cache(lookups),
         cost_model_path=cost_model_path,
     )
+
+
+def _point_layer(frame: gpd.GeoDataFrame | None) -> PointLayer | None:
+    from planner.plans.demand import PointLayer
+
+    return None if frame is None else PointLayer.of(frame)
 
 
 def layer_caveats(store: LayerStore) -> dict[str, str]:
@@ -230,9 +249,24 @@ def _build_network(
     cost_model: CostModel,
     elevations: list[LayerInfo],
     land: Land | None,
+    builds: BuildCache | None,
 ) -> PlanningNetwork:
-    frames = {info.name: store.read(info.name) for info in corridors}
+    """The priced network: written straight into a table of the cache, or (cache off)
+    built as a networkx graph, the reference the table is tested against."""
     paths = [store.raster_path(info.name) for info in elevations]
+    if builds is not None:
+        from planner.network.table_build import build_network_table
+
+        return build_network_table(
+            {info.name: functools.partial(store.read, info.name) for info in corridors},
+            cost_model,
+            builds.scratch(),
+            elevation=paths[0] if paths else None,
+            elevations=paths,
+            caveats=layer_caveats(store),
+            land=land,
+        )
+    frames = {info.name: store.read(info.name) for info in corridors}
     return build_network(
         frames,
         cost_model,

@@ -104,12 +104,17 @@ def area_localities(
     (:func:`planner.plans.demand.require_localities`). ``field`` names the request field in
     errors about the area itself.
     """
-    localities = stored_localities(layers.localities)
+    # a planning context finds the area's localities from their coordinates
+    points = layers.locality_points if isinstance(layers, PlanningContext) else None
+    localities = None if points is not None else stored_localities(layers.localities)
     states, municipalities = layers.states, layers.municipalities
     _require_admin_layers(area, states, municipalities)  # about the store, not the field
     with in_field(field):
         selection = find_area(area, states, municipalities)
-        inside = localities_in_area(localities, selection)
+        if points is not None:
+            inside = points.in_area(selection)
+        else:
+            inside = localities_in_area(stored_localities(localities), selection)
         if min_population is not None:
             require_localities(inside, area_name=selection.name, min_population=min_population)
     return selection, inside

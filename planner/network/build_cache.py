@@ -32,6 +32,7 @@ import logging
 import pickle
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -41,7 +42,7 @@ import numpy as np
 import shapely
 
 from planner.network.corridor_graph import CorridorGraph
-from planner.network.edge_table import TableError, read_table, write_table
+from planner.network.edge_table import TableError, TableGraph, read_table, write_table
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +94,25 @@ class BuildCache:
     def __init__(self, folder: Path, *, keep: int = 2) -> None:
         self.folder = folder
         self.keep = keep
+        self._local = threading.local()
 
     def entry(self, name: str, key: str) -> Path:
         """The folder of entry ``name`` under ``key``."""
         return self.folder / f"{name}-{key}"
+
+    def scratch(self) -> Path:
+        """A new folder for a build to write a table into (see :meth:`get`)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=_SCRATCH, dir=self.folder))
+        self._made().append(folder)
+        return folder
+
+    def _made(self) -> list[Path]:
+        """The scratch folders made by this thread's builds."""
+        made: list[Path] | None = getattr(self._local, "made", None)
+        if made is None:
+            made = self._local.made = []
+        return made
 
     def path(self, name: str, key: str) -> Path:
         """The pickle of entry ``name`` under ``key`` (in its folder, beside its tables)."""
@@ -106,7 +122,8 @@ class BuildCache:
         """The entry ``name`` for ``key``: loaded if present, else built, stored and returned.
 
         A value built here is returned as it is read back from its entry, so the process
-        that built it plans on the same memory-mapped network as every later one.
+        that built it plans on the same memory-mapped network as every later one. A
+        table the build wrote into a :meth:`scratch` folder moves into the entry as it is.
         """
         entry = self.entry(name, key)
         found = self._load(entry)
@@ -117,9 +134,16 @@ class BuildCache:
             found = self._load(entry)  # built by another process while we waited
             if found is not None:
                 return found
-            value = build()
-            self._write(entry, value)
-            del value
+            made = len(self._made())
+            try:
+                value = build()
+                self._write(entry, value)
+                del value
+            finally:
+                # whatever of this build's scratch was not moved into the entry
+                for left in self._made()[made:]:
+                    shutil.rmtree(left, ignore_errors=True)
+                del self._made()[made:]
             found = self._load(entry)
             if found is None:  # pragma: no cover - just written
                 raise RuntimeError(f"cache entry {entry.name} unreadable right after writing")
@@ -181,6 +205,7 @@ class BuildCache:
 
 
 _PICKLE = "entry.pickle"
+_SCRATCH = ".scratch-"
 
 
 # Unpickling a shapely geometry is one GEOS call each: an entry's geometries are instead
@@ -200,6 +225,16 @@ class _EntryPickler(pickle.Pickler):
         if isinstance(obj, shapely.Geometry):
             self.geometries.append(obj)
             return len(self.geometries) - 1
+        if (
+            isinstance(obj, TableGraph)
+            and obj.folder.parent == self.folder.parent
+            and obj.folder.name.startswith(_SCRATCH)
+        ):
+            # written by the build (BuildCache.scratch): moved in, not written again
+            name = f"graph{self.tables}"
+            obj.folder.rename(self.folder / name)
+            self.tables += 1
+            return ("table", name)
         if type(obj) is CorridorGraph:
             name = f"graph{self.tables}"
             try:

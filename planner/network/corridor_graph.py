@@ -31,6 +31,7 @@ import logging
 import math
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import networkx as nx
@@ -57,7 +58,6 @@ _NODE_EPSILON_DEG = 1e-7  # about 1 cm: ends closer than this are one node
 _GEOD = Geod(ellps="WGS84")
 _ROW_ATTRIBUTES = ("row_type", "road_class", "status", "name", "owner")
 _FIBER_ATTRIBUTES = ("operator", "status", "lease_available", "fibers", "name")
-_EDGE_ATTRIBUTES = (*_ROW_ATTRIBUTES, "operator", "lease_available", "fibers")
 
 LineInput: TypeAlias = (
     "gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame] | Mapping[str, gpd.GeoDataFrame]"
@@ -195,13 +195,67 @@ def build_corridor_graph(
     >>> g.number_of_nodes(), g.number_of_edges()
     (5, 4)
     """
-    if snap_tolerance_m < 0 or not math.isfinite(snap_tolerance_m):
-        raise GraphBuildError("snap_tolerance_m must be a finite distance of 0 metres or more")
     geoms, records = _collect(lines)
+    pieces = node_parts(*layer_parts(geoms), snap_tolerance_m=snap_tolerance_m)
+    return _assemble(pieces, records, snap_tolerance_m)
+
+
+@dataclass
+class Pieces:
+    """The noded lines as arrays: the nodes, and each edge (a piece of a feature) in order.
+
+    The networkx build (:func:`build_corridor_graph`) adds the edges in this order;
+    :mod:`planner.network.table_build` writes them as a table without making a graph.
+    """
+
+    node_xy: npt.NDArray[np.float64]
+    """Lon/lat of each node (the node id is the row)."""
+    u: npt.NDArray[np.int64]
+    v: npt.NDArray[np.int64]
+    key: npt.NDArray[np.int64]
+    """Key of each edge among those between its two nodes (0, 1, ... in order)."""
+    feature: npt.NDArray[np.int64]
+    """Row of the feature (over all layers, in order) each edge is a piece of."""
+    length_km: npt.NDArray[np.float64]
+    coords: npt.NDArray[np.float64]
+    offsets: npt.NDArray[np.int64]
+    """Edge ``i``'s vertices are ``coords[offsets[i]:offsets[i + 1]]``."""
+
+    @property
+    def n(self) -> int:
+        return int(self.node_xy.shape[0])
+
+    def lines(self) -> npt.NDArray[Any]:
+        """The edges' geometries as LineStrings."""
+        counts = np.diff(self.offsets)
+        return _lines(self.coords, np.repeat(np.arange(counts.size), counts))
+
+
+def layer_parts(
+    geoms: npt.NDArray[Any],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The vertices of the single lines in ``geoms``: ``(xy, part of each, feature of each part)``.
+
+    Taken layer by layer and concatenated (part and feature rows shifted), it is what the
+    layers' geometries together give.
+    """
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     keep = shapely.get_type_id(parts) == 1
     parts, part_feature = parts[keep], part_feature[keep]
     xy, part_of = shapely.get_coordinates(parts, return_index=True)
+    return xy, part_of.astype(np.int64), part_feature.astype(np.int64)
+
+
+def node_parts(
+    xy: npt.NDArray[np.float64],
+    part_of: npt.NDArray[np.int64],
+    part_feature: npt.NDArray[np.int64],
+    *,
+    snap_tolerance_m: float,
+) -> Pieces:
+    """Node the parts (steps 1-5 of the module doc) into :class:`Pieces`."""
+    if snap_tolerance_m < 0 or not math.isfinite(snap_tolerance_m):
+        raise GraphBuildError("snap_tolerance_m must be a finite distance of 0 metres or more")
     xy, part_of, part_feature = _drop_repeats(xy, part_of, part_feature)
     if part_feature.size == 0:
         raise GraphBuildError(
@@ -215,8 +269,11 @@ def build_corridor_graph(
     cuts.append(_snap_to_lines(xy, parts, starts, ends, dangling, snap_tolerance_m))
     parts = _lines(xy, part_of)
     cuts.append(_intersections(parts))
-    piece_xy, piece_of, piece_part = _cut(xy, part_of, parts, cuts)
-    return _assemble(piece_xy, piece_of, part_feature[piece_part], records, snap_tolerance_m)
+    located = _locate_cuts(parts, cuts)
+    del parts, cuts
+    piece_xy, piece_of, piece_part = _cut(xy, part_of, located)
+    del xy, part_of, located
+    return _pieces(piece_xy, piece_of, part_feature[piece_part])
 
 
 def _lines(xy: npt.NDArray[np.float64], index: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
@@ -257,28 +314,36 @@ def _collect(lines: LineInput) -> tuple[npt.NDArray[Any], list[dict[str, Any]]]:
 
 
 def _records(layer: str, frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """One attribute dict per feature, with ``None`` for absent or null values."""
+    """One attribute dict per feature (see :func:`feature_columns`)."""
+    _, columns = feature_columns(layer, frame)
+    keys = list(columns)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def feature_columns(layer: str, frame: gpd.GeoDataFrame) -> tuple[str, dict[str, list[Any]]]:
+    """The layer's kind and each feature's attributes as columns, in an edge's key order.
+
+    ``layer``, ``feature_id``, ``kind``, ``corridor`` (layer, feature id), the attributes
+    of the layer's kind (``None`` for absent or null values) and ``deployment``.
+    """
     n = len(frame)
     ids = frame["id"].tolist() if "id" in frame.columns else frame.index.tolist()
     kind = "rights_of_way" if "row_type" in frame.columns else "fiber_routes"
-    columns: dict[str, list[Any]] = {}
-    for col in _EDGE_ATTRIBUTES:
-        if col in frame.columns:
-            values = frame[col].astype(object).where(frame[col].notna(), None).tolist()
-        else:
-            values = [None] * n
-        columns[col] = values
     # only the attributes of the layer's kind: a million edges pay for every key
     wanted = _ROW_ATTRIBUTES if kind == "rights_of_way" else _FIBER_ATTRIBUTES
-    out = []
-    for i in range(n):
-        rec: dict[str, Any] = {"layer": layer, "feature_id": ids[i], "kind": kind}
-        rec["corridor"] = (layer, ids[i])
-        for col in wanted:
-            rec[col] = columns[col][i]
-        rec["deployment"] = rec["row_type"] if kind == "rights_of_way" else "fiber"
-        out.append(rec)
-    return out
+    columns: dict[str, list[Any]] = {
+        "layer": [layer] * n,
+        "feature_id": ids,
+        "kind": [kind] * n,
+        "corridor": [(layer, i) for i in ids],
+    }
+    for col in wanted:
+        if col in frame.columns:
+            columns[col] = frame[col].astype(object).where(frame[col].notna(), None).tolist()
+        else:
+            columns[col] = [None] * n
+    columns["deployment"] = columns["row_type"] if kind == "rights_of_way" else ["fiber"] * n
+    return kind, columns
 
 
 def _drop_repeats(
@@ -370,34 +435,58 @@ def _intersections(
     a, b = _skip_plain_joints(parts, a, b)
     if a.size == 0:
         return np.empty(0, dtype=np.int64), np.empty((0, 2))
-    inter = shapely.intersection(parts[a], parts[b])
+    del tree
+    found: list[list[npt.NDArray[Any]]] = [[], [], [], [], [], []]
+    # in chunks: each pair's intersection is a GEOS geometry, a few hundred bytes that a
+    # national road layer's millions of pairs would all hold at once
+    for start in range(0, a.size, _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        for i, array in enumerate(_meeting_points(parts[a[chunk]], parts[b[chunk]])):
+            found[i].append(array + start if i % 2 else array)
+    points, point_pairs, starts, start_pairs, stops, stop_pairs = (
+        np.concatenate(arrays) for arrays in found
+    )
+    # in the order of one call over every pair: points, overlap starts, overlap stops
+    where = np.concatenate([points, starts, stops])
+    owner = np.concatenate([point_pairs, start_pairs, stop_pairs])
+    return np.concatenate([a[owner], b[owner]]), np.concatenate([where, where])
+
+
+_CHUNK = 100_000
+"""Pairs of lines (or cut points) handled at once where each makes a GEOS geometry."""
+
+
+def _meeting_points(first: npt.NDArray[Any], second: npt.NDArray[Any]) -> list[Any]:
+    """Where each pair of lines meets: crossing or touching points, the ends of overlap
+    runs where they start, where they stop, each with the pair it belongs to."""
+    inter = shapely.intersection(first, second)
     pieces, pair = shapely.get_parts(inter, return_index=True)
+    del inter
     # GEOS can return empty parts (e.g. LINESTRING EMPTY) in a collection: they have no ends
     solid = ~shapely.is_empty(pieces)
-    pieces, pair = pieces[solid], pair[solid]
+    pieces, pair = pieces[solid], pair[solid].astype(np.int64)
     kinds = shapely.get_type_id(pieces)
     point = kinds == 0
     line = kinds == 1
-    pts = [shapely.get_coordinates(pieces[point])]
-    owners = [pair[point]]
-    if line.any():
-        # ends of an overlap run, not of each of its segments: drop ends seen twice
-        lines = pieces[line]
-        ends = np.concatenate(
-            [
-                shapely.get_coordinates(shapely.get_point(lines, 0)),
-                shapely.get_coordinates(shapely.get_point(lines, -1)),
-            ]
-        )
-        owner_of_end = np.concatenate([pair[line], pair[line]])
+    out = [shapely.get_coordinates(pieces[point]).reshape(-1, 2), pair[point]]
+    lines = pieces[line]
+    # ends of an overlap run, not of each of its segments: drop ends seen twice
+    ends = np.concatenate(
+        [
+            shapely.get_coordinates(shapely.get_point(lines, 0)),
+            shapely.get_coordinates(shapely.get_point(lines, -1)),
+        ]
+    ).reshape(-1, 2)
+    owner_of_end = np.concatenate([pair[line], pair[line]])
+    once = np.zeros(owner_of_end.size, dtype=bool)
+    if owner_of_end.size:
         key = np.column_stack([owner_of_end, ends])
         _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
         once = counts[inverse.ravel()] == 1
-        pts.append(ends[once])
-        owners.append(owner_of_end[once])
-    where = np.concatenate(pts)
-    owner = np.concatenate(owners)
-    return np.concatenate([a[owner], b[owner]]), np.concatenate([where, where])
+    half = lines.size
+    for part in (slice(0, half), slice(half, 2 * half)):
+        out += [ends[part][once[part]], owner_of_end[part][once[part]]]
+    return out
 
 
 def _skip_plain_joints(
@@ -427,67 +516,94 @@ def _skip_plain_joints(
     return a[keep], b[keep]
 
 
-def _cut(
-    xy: npt.NDArray[np.float64],
-    part_of: npt.NDArray[np.int64],
+def _locate_cuts(
     parts: npt.NDArray[Any],
     cuts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Split parts at cut points; return piece vertices, piece of each and part of each piece."""
+) -> tuple[Any, ...]:
+    """Each cut's part, point and position along the part, and each part's length."""
     cut_part = np.concatenate([c[0] for c in cuts])
     cut_xy = np.concatenate([c[1] for c in cuts]).reshape(-1, 2)
     length = shapely.length(parts)
-    cut_pos = shapely.line_locate_point(parts[cut_part], shapely.points(cut_xy))
+    cut_pos = np.empty(cut_part.size)
+    for start in range(0, cut_part.size, _CHUNK):  # a GEOS point per cut: in chunks
+        chunk = slice(start, start + _CHUNK)
+        cut_pos[chunk] = shapely.line_locate_point(
+            parts[cut_part[chunk]], shapely.points(cut_xy[chunk])
+        )
+    return cut_part, cut_xy, cut_pos, length
+
+
+def _cut(
+    xy: npt.NDArray[np.float64], part_of: npt.NDArray[np.int64], located: tuple[Any, ...]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Split parts at cut points; return piece vertices, piece of each and part of each piece."""
+    cut_part, cut_xy, cut_pos, length = located
     inside = (cut_pos > 0) & (cut_pos < length[cut_part])
     cut_part, cut_xy, cut_pos = cut_part[inside], cut_xy[inside], cut_pos[inside]
-    seg = np.zeros(part_of.size)
-    step = np.hypot(*(xy[1:] - xy[:-1]).T)
+    # a few arrays the size of all vertices at a time (each let go once used): a national
+    # road layer has millions of vertices
     same = part_of[1:] == part_of[:-1]
-    seg[1:] = np.where(same, step, 0.0)
+    seg = np.zeros(part_of.size)
+    seg[1:] = np.where(same, np.hypot(*(xy[1:] - xy[:-1]).T), 0.0)
     starts = np.flatnonzero(np.r_[True, ~same])
+    del same
     csum = np.cumsum(seg)
+    del seg
     vpos = csum - csum[starts][part_of]
+    del csum, starts
     # rows: vertices (flag 1) and cuts (flag 0 = start of next piece, 2 = end of previous)
     part = np.concatenate([part_of, cut_part])
     pos = np.concatenate([vpos, cut_pos])
+    del vpos
     is_cut = np.r_[np.zeros(part_of.size, dtype=np.int64), np.ones(cut_part.size, dtype=np.int64)]
     order = np.lexsort((is_cut, pos, part))
     part, pos, is_cut = part[order], pos[order], is_cut[order]
     coords = np.concatenate([xy, cut_xy])[order]
+    del order
     before = np.cumsum(is_cut) - is_cut
     first_row = np.searchsorted(part, part, side="left")
     local = before - before[first_row]
+    del before, first_row
     c = is_cut == 1
+    del is_cut
     all_part = np.concatenate([part, part[c]])
+    del part
     all_piece = np.concatenate([local, local[c] + 1])
+    del local
     all_pos = np.concatenate([pos, pos[c]])
+    del pos
     all_flag = np.concatenate([np.where(c, 2, 1), np.zeros(int(c.sum()), dtype=np.int64)])
     all_xy = np.concatenate([coords, coords[c]])
+    del coords, c
     order = np.lexsort((all_flag, all_pos, all_piece, all_part))
+    del all_flag, all_pos
     all_part, all_piece, all_xy = all_part[order], all_piece[order], all_xy[order]
-    key = np.column_stack([all_part, all_piece])
-    new_piece = np.r_[True, np.any(key[1:] != key[:-1], axis=1)]
+    del order
+    new_piece = np.r_[True, (all_part[1:] != all_part[:-1]) | (all_piece[1:] != all_piece[:-1])]
+    del all_piece
     piece = np.cumsum(new_piece) - 1
     repeat = np.zeros(piece.size, dtype=bool)
     repeat[1:] = (~new_piece[1:]) & np.all(all_xy[1:] == all_xy[:-1], axis=1)
-    all_xy, piece, all_part = all_xy[~repeat], piece[~repeat], all_part[~repeat]
+    del new_piece
+    keep = ~repeat
+    del repeat
+    all_xy, piece, all_part = all_xy[keep], piece[keep], all_part[keep]
     counts = np.bincount(piece)
     ok = counts[piece] >= 2
     all_xy, piece, all_part = all_xy[ok], piece[ok], all_part[ok]
+    del ok, keep
     _, piece = np.unique(piece, return_inverse=True)
     piece = piece.ravel().astype(np.int64)
     first = np.r_[True, piece[1:] != piece[:-1]]
     return all_xy, piece, all_part[first]
 
 
-def _assemble(
+def _pieces(
     xy: npt.NDArray[np.float64],
     piece_of: npt.NDArray[np.int64],
     piece_feature: npt.NDArray[np.int64],
-    records: list[dict[str, Any]],
-    snap_tolerance_m: float,
-) -> nx.MultiGraph:
-    """Turn pieces into nodes and edges of a MultiGraph."""
+) -> Pieces:
+    """Join piece ends into nodes; drop zero-length loops; key parallel edges."""
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
@@ -506,32 +622,20 @@ def _assemble(
     np.minimum.at(node_first, label, np.arange(m))
     node_xy = ends[node_first]
     n_pieces = first.size
-    u, v = label[:n_pieces], label[n_pieces:]
+    u, v = label[:n_pieces].astype(np.int64), label[n_pieces:].astype(np.int64)
     same = np.zeros(piece_of.size, dtype=bool)
     same[1:] = piece_of[1:] == piece_of[:-1]
     seg_km = np.zeros(piece_of.size)
     seg_km[1:] = geodesic_km(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
     seg_km[~same] = 0.0
     length_km = np.add.reduceat(seg_km, first)
-    geometry = _lines(xy, piece_of)
-    drop = (u == v) & (length_km <= 1e-9)
-    graph = CorridorGraph(
-        crs=GRAPH_CRS,
-        analysis_crs=ANALYSIS_CRS,
-        length_units="km",
-        snap_tolerance_m=snap_tolerance_m,
-    )
-    graph.add_nodes_from(
-        (i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(node_xy.tolist())
-    )
-    keep = ~drop
-    u, v, piece_feature, length_km, geometry = (
-        u[keep],
-        v[keep],
-        piece_feature[keep],
-        length_km[keep],
-        geometry[keep],
-    )
+    del seg_km, same
+    keep = ~((u == v) & (length_km <= 1e-9))
+    counts = np.diff(np.r_[first, piece_of.size])[keep]
+    coords = xy[keep[piece_of]]
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    u, v, piece_feature, length_km = u[keep], v[keep], piece_feature[keep], length_km[keep]
     # explicit keys (0, 1, ... per node pair) spare networkx a key search per edge
     pair = np.minimum(u, v) * n_nodes + np.maximum(u, v)
     order = np.argsort(pair, kind="stable")
@@ -540,20 +644,44 @@ def _assemble(
     first_of_run = np.maximum.accumulate(np.where(run_start, np.arange(pair.size), 0))
     key = np.empty(pair.size, dtype=np.int64)
     key[order] = np.arange(pair.size) - first_of_run
+    return Pieces(node_xy, u, v, key, piece_feature.astype(np.int64), length_km, coords, offsets)
+
+
+def new_graph(snap_tolerance_m: float) -> CorridorGraph:
+    """An empty corridor graph with the graph attributes every build sets."""
+    return CorridorGraph(
+        crs=GRAPH_CRS,
+        analysis_crs=ANALYSIS_CRS,
+        length_units="km",
+        snap_tolerance_m=snap_tolerance_m,
+    )
+
+
+def _assemble(
+    pieces: Pieces, records: list[dict[str, Any]], snap_tolerance_m: float
+) -> nx.MultiGraph:
+    """Turn pieces into nodes and edges of a MultiGraph."""
+    graph = new_graph(snap_tolerance_m)
+    graph.add_nodes_from(
+        (i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(pieces.node_xy.tolist())
+    )
     graph.add_edges_from(
         (a, b, k, {**records[f], "length_km": km, "geometry": g})
         for a, b, k, f, km, g in zip(
-            u.tolist(),
-            v.tolist(),
-            key.tolist(),
-            piece_feature.tolist(),
-            length_km.tolist(),
-            geometry,
+            pieces.u.tolist(),
+            pieces.v.tolist(),
+            pieces.key.tolist(),
+            pieces.feature.tolist(),
+            pieces.length_km.tolist(),
+            pieces.lines(),
             strict=True,
         )
     )
-    graph.graph["next_node"] = n_nodes
+    graph.graph["next_node"] = pieces.n
     logger.info(
-        "corridor graph: %d nodes, %d edges from %d features", n_nodes, u.size, len(records)
+        "corridor graph: %d nodes, %d edges from %d features",
+        pieces.n,
+        pieces.u.size,
+        len(records),
     )
     return graph

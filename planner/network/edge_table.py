@@ -91,14 +91,25 @@ def _category_key(value: Any) -> Any:
 
 
 class _Writer:
-    """Collects arrays to write, named by a counter."""
+    """Arrays to write, named by a counter: kept in :attr:`arrays`, or with a ``folder``
+    saved there as they come (so a table is never whole in memory while written)."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None, prefix: str = "a") -> None:
         self.arrays: dict[str, npt.NDArray[Any]] = {}
+        self.folder = folder
+        self.prefix = prefix
+        self.count = 0
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
 
     def add(self, array: npt.ArrayLike, dtype: Any = None) -> str:
-        name = f"a{len(self.arrays)}"
-        self.arrays[name] = np.ascontiguousarray(np.asarray(array, dtype=dtype))
+        name = f"{self.prefix}{self.count}"
+        self.count += 1
+        data = np.ascontiguousarray(np.asarray(array, dtype=dtype))
+        if self.folder is None:
+            self.arrays[name] = data
+        else:
+            np.save(self.folder / f"{name}.npy", data, allow_pickle=False)
         return name
 
 
@@ -231,22 +242,195 @@ def _records_spec(
             if column is None:
                 column = columns[key] = [_MISSING] * n
             column[i] = value
-    specs = {key: _encode(values, writer) for key, values in columns.items()}
+    coords_array = np.concatenate(coords) if coords else np.empty((0, 2))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return table_spec(
+        n,
+        layouts,
+        layout,
+        columns,
+        side,
+        writer,
+        geometry=(coords_array, offsets) if geometry else None,
+    )
+
+
+def table_spec(
+    n: int,
+    layouts: list[tuple[str, ...]],
+    layout: npt.NDArray[np.int32],
+    columns: Mapping[str, list[Any] | Callable[[], tuple[Any, ...]]],
+    side: dict[int, dict[str, Any]],
+    writer: _Writer,
+    *,
+    geometry: tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]] | None = None,
+) -> dict[str, Any]:
+    """The spec of ``n`` records given as columns.
+
+    ``layout`` is each record's code into ``layouts`` (its keys in order; -1 for a record
+    kept whole in ``side``); ``columns`` gives each key's values (``_MISSING`` where a
+    record lacks it), or a function that writes the column and returns its spec;
+    ``geometry`` the records' coordinates and offsets.
+    """
+    specs = {
+        key: values() if callable(values) else _encode(values, writer)
+        for key, values in columns.items()
+    }
     spec: dict[str, Any] = {
         "n": n,
         "layouts": layouts,
-        "layout": writer.add(layout),
+        "layout": writer.add(layout, np.int32),
         "columns": specs,
         "side": side,
     }
-    if geometry:
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        spec["coords"] = writer.add(
-            np.concatenate(coords) if coords else np.empty((0, 2)), np.float64
-        )
-        spec["offsets"] = writer.add(offsets)
+    if geometry is not None:
+        spec["coords"] = writer.add(geometry[0], np.float64)
+        spec["offsets"] = writer.add(geometry[1], np.int64)
     return spec
+
+
+def gather(spec: tuple[Any, ...], arrays: Mapping[str, Any], rows: Any, writer: _Writer) -> Any:
+    """The column ``spec`` (its arrays in ``arrays``) taken at ``rows``, written by ``writer``."""
+    kind = spec[0]
+    if kind in ("float", "bool", "int"):
+        return (kind, writer.add(np.asarray(arrays[spec[1]])[rows]))
+    if kind == "cat":
+        return ("cat", writer.add(np.asarray(arrays[spec[1]])[rows]), spec[2])
+    if kind == "opt":
+        mask = writer.add(np.asarray(arrays[spec[1]])[rows])
+        return ("opt", mask, gather(spec[2], arrays, rows, writer))
+    return ("tuple", [gather(part, arrays, rows, writer) for part in spec[1]])
+
+
+def column_values(spec: tuple[Any, ...] | None, arrays: Mapping[str, Any], n: int) -> list[Any]:
+    """Every value of column ``spec`` over ``n`` rows (``_MISSING`` for every row if None)."""
+    if spec is None:
+        return [_MISSING] * n
+    decode = _decoder(spec, arrays)
+    return [decode(row) for row in range(n)]
+
+
+def concat_columns(
+    parts: Sequence[tuple[tuple[Any, ...] | None, Mapping[str, Any], int]], writer: _Writer
+) -> tuple[Any, ...]:
+    """One column made of ``parts`` one after the other, each ``(spec, arrays, rows)``.
+
+    A part without the column (``spec`` None) is missing from every row. Parts of one
+    shape are joined array by array (categories merged); others are decoded and encoded
+    again, as :func:`_encode` would encode the values together.
+    """
+    shape: Any = None
+    for spec, _, _ in parts:
+        if spec is not None:
+            shape = _shape(spec) if shape is None else _merge_shapes(shape, _shape(spec))
+            if shape is False:
+                break
+    if shape is None or shape is False:
+        values: list[Any] = []
+        for spec, arrays, rows in parts:
+            values.extend(column_values(spec, arrays, rows))
+        return _encode(values, writer)
+    lifted = [
+        (_lift(spec, arrays, rows) if spec is not None else None, rows)
+        for spec, arrays, rows in parts
+    ]
+    return _join(lifted, writer, shape)
+
+
+def _merge_shapes(a: Any, b: Any) -> Any:
+    """The shape of two columns' values encoded together, or False if not array by array."""
+    if a is False or b is False:
+        return False
+    if a[0] == "opt" or b[0] == "opt":
+        inner = _merge_shapes(a[1] if a[0] == "opt" else a, b[1] if b[0] == "opt" else b)
+        return False if inner is False else ("opt", inner)
+    if a[0] == "tuple" and b[0] == "tuple":
+        if len(a[1]) != len(b[1]):
+            return False
+        parts = tuple(_merge_shapes(x, y) for x, y in zip(a[1], b[1], strict=True))
+        return False if any(p is False for p in parts) else ("tuple", parts)
+    return a if a == b else False
+
+
+def _shape(spec: tuple[Any, ...]) -> Any:
+    """What must agree for two columns to be joined array by array."""
+    kind = spec[0]
+    if kind == "opt":
+        return ("opt", _shape(spec[2]))
+    if kind == "tuple":
+        return ("tuple", tuple(_shape(part) for part in spec[1]))
+    return (kind,)
+
+
+def _lift(spec: tuple[Any, ...], arrays: Mapping[str, Any], rows: int) -> Any:
+    """``spec`` with its arrays resolved (names replaced by the arrays themselves)."""
+    kind = spec[0]
+    if kind in ("float", "bool", "int"):
+        return (kind, np.asarray(arrays[spec[1]]))
+    if kind == "cat":
+        return ("cat", np.asarray(arrays[spec[1]]), spec[2])
+    if kind == "opt":
+        return ("opt", np.asarray(arrays[spec[1]]), _lift(spec[2], arrays, rows))
+    return ("tuple", [_lift(part, arrays, rows) for part in spec[1]])
+
+
+_FILL = {"float": np.float64, "bool": np.bool_, "int": np.int64, "cat": np.int32}
+
+
+def _join(parts: list[tuple[Any, int]], writer: _Writer, shape: Any) -> tuple[Any, ...]:
+    """Join lifted columns of one shape (a part may be None: missing, or plain where
+    ``shape`` is optional: present on every row)."""
+    kind = shape[0]
+    if kind == "opt":
+        masks, inner = [], []
+        for part, rows in parts:
+            if part is None:
+                masks.append(np.ones(rows, dtype=bool))
+                inner.append((None, rows))
+            elif part[0] == "opt":
+                masks.append(part[1])
+                inner.append((part[2], rows))
+            else:
+                masks.append(np.zeros(rows, dtype=bool))
+                inner.append((part, rows))
+        mask = writer.add(np.concatenate(masks) if masks else np.zeros(0, bool), bool)
+        return ("opt", mask, _join(inner, writer, shape[1]))
+    if kind == "tuple":
+        width = len(shape[1])
+        return (
+            "tuple",
+            [
+                _join(
+                    [(None if p is None else p[1][i], rows) for p, rows in parts],
+                    writer,
+                    shape[1][i],
+                )
+                for i in range(width)
+            ],
+        )
+    if kind == "cat":
+        categories: list[Any] = []
+        code_of: dict[Any, int] = {}
+        chunks = []
+        for part, rows in parts:
+            if part is None:
+                chunks.append(np.zeros(rows, dtype=np.int32))
+                continue
+            remap = np.empty(len(part[2]), dtype=np.int32)
+            for i, value in enumerate(part[2]):
+                key = _category_key(value)
+                code = code_of.get(key)
+                if code is None:
+                    code = code_of[key] = len(categories)
+                    categories.append(value)
+                remap[i] = code
+            chunks.append(remap[part[1]] if remap.size else np.zeros(rows, dtype=np.int32))
+        codes = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+        return ("cat", writer.add(codes, np.int32), categories)
+    dtype = _FILL[kind]
+    chunks = [np.zeros(rows, dtype=dtype) if p is None else p[1] for p, rows in parts]
+    return (kind, writer.add(np.concatenate(chunks) if chunks else np.zeros(0, dtype), dtype))
 
 
 class _Records:
@@ -333,7 +517,7 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
     nodes = list(graph._node)
     if any(type(node) is not int for node in nodes):
         raise TableError("node ids must be integers")
-    writer = _Writer()
+    writer = _Writer(folder)
     node_ids = np.asarray(nodes, dtype=np.int64)
     row_of = {node: i for i, node in enumerate(nodes)}
     node_spec = _records_spec([graph._node[n] for n in nodes], writer, geometry=False)
@@ -390,15 +574,7 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
         except ValueError:
             continue  # an edge without this weight: it is snapshot from the graph if asked
         ends = np.asarray([(csr.index[u], csr.index[v], k) for u, v, k in csr.edges])
-        ends = ends.reshape(-1, 3).astype(np.int64)
-        snapshots[weight] = {
-            "alpha": csr.alpha,
-            **{
-                name: writer.add(getattr(csr, name))
-                for name in ("indptr", "indices", "data", "entry_edge", "twin", "xyz")
-            },
-            "edge_rows": writer.add(ends),
-        }
+        snapshots[weight] = snapshot_spec(csr, ends, writer)
     meta["snapshots"] = snapshots
     lines = [record.get("geometry") for record in records]
     attach = attachable(records)
@@ -414,10 +590,24 @@ def write_table(graph: nx.MultiGraph, folder: Path) -> None:
             np.asarray([lines[i] for i in np.flatnonzero(corridor)], dtype=object)
         ).reshape(-1, 4)
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, array in writer.arrays.items():
-        np.save(folder / f"{name}.npy", array, allow_pickle=False)
     write_edge_index(attach_bounds, folder / _EDGE_INDEX)
+    write_meta(meta, folder)
+
+
+def snapshot_spec(csr: Any, ends: npt.ArrayLike, writer: _Writer) -> dict[str, Any]:
+    """Write the arrays of CSR snapshot ``csr`` whose edges are rows ``(u row, v row, key)``."""
+    return {
+        "alpha": csr.alpha,
+        **{
+            name: writer.add(getattr(csr, name))
+            for name in ("indptr", "indices", "data", "entry_edge", "twin", "xyz")
+        },
+        "edge_rows": writer.add(np.asarray(ends).reshape(-1, 3).astype(np.int64)),
+    }
+
+
+def write_meta(meta: dict[str, Any], folder: Path) -> None:
+    """Write the table's description last: a folder without it is no table."""
     with (folder / _META).open("wb") as handle:
         pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -119,16 +119,7 @@ class PlanningNetwork:
 
     def link_cost(self, pieces: Sequence[Piece]) -> float:
         """Flat price of a new link made of land and water pieces (see the module doc)."""
-        model = self.cost_model
-        total = 0.0
-        for piece in pieces:
-            km = _line_km(piece.geometry)
-            if piece.on_land:
-                total += model.edge_cost_usd("greenfield", km)
-            else:
-                total += model.edge_cost_usd("subsea", km)
-                total += piece.landings * model.nodes.landing.usd_each
-        return total
+        return link_cost(self.cost_model, pieces)
 
     def copy(self) -> PlanningNetwork:
         """A working copy that a request may change without changing this network.
@@ -235,6 +226,19 @@ class PlanningNetwork:
             state["corridor_lines"] = None
         state["_lines_in"] = {}
         return state
+
+
+def link_cost(model: CostModel, pieces: Sequence[Piece]) -> float:
+    """Flat price of a new link made of land and water pieces (see the module doc)."""
+    total = 0.0
+    for piece in pieces:
+        km = _line_km(piece.geometry)
+        if piece.on_land:
+            total += model.edge_cost_usd("greenfield", km)
+        else:
+            total += model.edge_cost_usd("subsea", km)
+            total += piece.landings * model.nodes.landing.usd_each
+    return total
 
 
 def _table_of(graph: nx.MultiGraph) -> TableGraph | None:
@@ -417,38 +421,63 @@ def bridge_components(
     components = sorted(nx.connected_components(graph), key=len, reverse=True)
     if len(components) < 2:
         return 0, 0
-    land = network.land if network is not None else None
-    to_metric = to_analysis_crs()
     nodes = np.array(list(graph.nodes))
     xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
+    land = network.land if network is not None else None
+    links = choose_bridges(
+        nodes, xy, components, cost_model, max_bridge_km=max_bridge_km, land=land
+    )
+    for a, b, pieces in links:
+        add_link(graph, a, b, pieces, cost_model, kind="bridge")
+    return len(links), sum(any(not p.on_land for p in pieces) for _, _, pieces in links)
+
+
+def choose_bridges(
+    nodes: np.ndarray,
+    xy: np.ndarray,
+    components: Sequence[Any],
+    cost_model: CostModel,
+    *,
+    max_bridge_km: float,
+    land: Land | None,
+) -> list[tuple[Any, Any, list[Piece]]]:
+    """The bridges :func:`bridge_components` builds: ``(a, b, pieces)`` in order.
+
+    ``nodes`` are the node ids, ``xy`` their lon/lat, ``components`` the connected
+    components (node ids, largest first, each in the order networkx gives them: a
+    tie between equally near nodes goes to the first).
+    """
+    to_metric = to_analysis_crs()
     mx, my = to_metric.transform(xy[:, 0], xy[:, 1])
     metric = np.column_stack([mx, my])
     row_of = {node: i for i, node in enumerate(nodes.tolist())}
     joined = _JoinedNodes(metric, [row_of[n] for n in components[0]])
-    added = subsea = 0
+    links: list[tuple[Any, Any, list[Piece]]] = []
     for component in components[1:]:
         rows = np.array([row_of[n] for n in component])
         distance, nearest = joined.nearest(rows)
         best = int(np.argmin(distance))
         if distance[best] / 1000.0 > max_bridge_km:
             continue
-        if land is None or network is None:
+        if land is None:
             a, b = nodes[rows[best]].item(), nodes[nearest[best]].item()
-            add_link(graph, a, b, [Piece(_straight(graph, a, b), True)], cost_model, kind="bridge")
+            links.append((a, b, [Piece(_line(xy, rows[best], nearest[best]), True)]))
         else:
             order = np.argsort(distance, kind="stable")[:BRIDGE_CANDIDATES]
             options = []
             for i in order.tolist():
                 a, b = nodes[rows[i]].item(), nodes[nearest[i]].item()
-                pieces = land.pieces(_straight(graph, a, b))
-                options.append((network.link_cost(pieces), i, a, b, pieces))
+                pieces = land.pieces(_line(xy, rows[i], nearest[i]))
+                options.append((link_cost(cost_model, pieces), i, a, b, pieces))
             _, _, a, b, pieces = min(options, key=lambda option: (option[0], option[1]))
-            if any(not piece.on_land for piece in pieces):
-                subsea += 1
-            add_link(graph, a, b, pieces, cost_model, kind="bridge")
+            links.append((a, b, pieces))
         joined.extend(rows)
-        added += 1
-    return added, subsea
+    return links
+
+
+def _line(xy: np.ndarray, a: int, b: int) -> LineString:
+    """The straight line between rows ``a`` and ``b`` of ``xy`` (as :func:`_straight`)."""
+    return LineString([(float(xy[a, 0]), float(xy[a, 1])), (float(xy[b, 0]), float(xy[b, 1]))])
 
 
 class _JoinedNodes:
@@ -524,7 +553,8 @@ def add_link(
     ``shore`` is added where one piece meets the next.
     """
     here = a
-    for i, piece in enumerate(pieces):
+    records = link_records(pieces, cost_model, kind=kind)
+    for i, (piece, data) in enumerate(zip(pieces, records, strict=True)):
         end = piece.geometry.coords[-1]
         if i == len(pieces) - 1:
             there = b
@@ -534,6 +564,16 @@ def add_link(
                 there += 1
             graph.graph["next_node"] = there + 1
             graph.add_node(there, x=float(end[0]), y=float(end[1]), kind="shore")
+        graph.add_edge(here, there, **data)
+        here = there
+
+
+def link_records(
+    pieces: Sequence[Piece], cost_model: CostModel, *, kind: str
+) -> list[dict[str, Any]]:
+    """The priced edge of each piece of a new link (:func:`add_link`), in order."""
+    records = []
+    for piece in pieces:
         water = not piece.on_land
         data: dict[str, Any] = {
             "layer": None,
@@ -548,8 +588,8 @@ def add_link(
         if water:
             data["landings"] = piece.landings
         price_edge(data, cost_model)
-        graph.add_edge(here, there, **data)
-        here = there
+        records.append(data)
+    return records
 
 
 DEFAULT_CANDIDATE_KM = 75.0

@@ -336,6 +336,19 @@ def _suggest(text: str, choices: Sequence[str]) -> list[str]:
     return [spelled[c] for c in close]
 
 
+def anchor_points(geometries: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Lon and lat of a point on each geometry's surface (``shapely.point_on_surface``).
+
+    A point is its own such point: locality layers are points, so their coordinates are
+    read as they are instead of asking GEOS for each.
+    """
+    geometries = np.asarray(geometries, dtype=object)
+    if geometries.size and bool((shapely.get_type_id(geometries) == 0).all()):
+        return shapely.get_x(geometries), shapely.get_y(geometries)
+    points = shapely.point_on_surface(geometries)
+    return shapely.get_x(points), shapely.get_y(points)
+
+
 def localities_in_area(localities: gpd.GeoDataFrame, area: AreaSelection) -> gpd.GeoDataFrame:
     """Return the localities whose point lies in (or on the edge of) ``area``.
 
@@ -353,9 +366,61 @@ def localities_in_area(localities: gpd.GeoDataFrame, area: AreaSelection) -> gpd
     localities = _in_4326(localities)
     geometry = area.geometry
     shapely.prepare(geometry)
-    points = shapely.point_on_surface(np.asarray(localities.geometry.values, dtype=object))
-    inside = shapely.intersects_xy(geometry, shapely.get_x(points), shapely.get_y(points))
+    lon, lat = anchor_points(localities.geometry.values)
+    inside = shapely.intersects_xy(geometry, lon, lat)
     return localities[np.asarray(inside, dtype=bool)]
+
+
+@dataclass(frozen=True)
+class PointLayer:
+    """A layer of points kept as coordinates beside its other columns.
+
+    A shapely point costs about a microsecond to make, and the national localities layer
+    holds 190,000 of them: reading it whole to keep one state's few thousand made every
+    point. Here an area's rows are found from the coordinates and only they are made
+    points (:meth:`in_area`), the frame :func:`localities_in_area` gives for the layer.
+    Made with :meth:`of`, in EPSG:4326.
+    """
+
+    attributes: pd.DataFrame
+    """Every column but the geometry, with the layer's index."""
+    xy: npt.NDArray[np.float64]
+    """Each row's point, ``(n, 2)`` lon/lat."""
+    crs: Any
+    columns: tuple[str, ...]
+    """The layer's columns in order, the geometry's among them."""
+    geometry_name: str
+
+    @classmethod
+    def of(cls, frame: gpd.GeoDataFrame) -> PointLayer | None:
+        """The layer of ``frame``; None unless every geometry is a non-empty 2D point."""
+        frame = _in_4326(frame)
+        geometries = np.asarray(frame.geometry.values, dtype=object)
+        if not geometries.size:
+            return None
+        plain = (shapely.get_type_id(geometries) == 0) & ~shapely.is_empty(geometries)
+        if not plain.all() or shapely.has_z(geometries).any():
+            return None
+        name = frame.geometry.name
+        return cls(
+            attributes=pd.DataFrame(frame.drop(columns=name)),
+            xy=shapely.get_coordinates(geometries),
+            crs=frame.crs,
+            columns=tuple(frame.columns),
+            geometry_name=name,
+        )
+
+    def in_area(self, area: AreaSelection) -> gpd.GeoDataFrame:
+        """The rows whose point lies in (or on the edge of) ``area``, index kept."""
+        geometry = area.geometry
+        shapely.prepare(geometry)
+        inside = np.asarray(shapely.intersects_xy(geometry, self.xy[:, 0], self.xy[:, 1]))
+        rows = np.flatnonzero(inside)
+        points = gpd.points_from_xy(self.xy[rows, 0], self.xy[rows, 1], crs=self.crs)
+        frame = gpd.GeoDataFrame(self.attributes.iloc[rows], geometry=points)
+        if self.geometry_name != frame.geometry.name:
+            frame = frame.rename_geometry(self.geometry_name)
+        return frame[list(self.columns)]
 
 
 def require_localities(

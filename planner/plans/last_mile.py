@@ -75,6 +75,7 @@ from planner.network.planning_network import PlanningNetwork, attach_places
 from planner.plans.demand import (
     COUNTED_AS_SERVED,
     DEFAULT_CONNECTED_WITHIN_KM,
+    anchor_points,
     apply_coverage,
     demand_method_counts,
     estimate_demand,
@@ -338,8 +339,7 @@ def _plan(
     given = request.backbone_nodes is not None
     backbone = _initial_backbone(graph, request.backbone_nodes)
     lines, points = _backbone_shapes(graph, backbone)
-    anchor = shapely.point_on_surface(np.asarray(localities.geometry.values, dtype=object))
-    lon, lat = shapely.get_x(anchor), shapely.get_y(anchor)
+    lon, lat = anchor_points(localities.geometry.values)
     backbone_km = _distance_km(lon, lat, lines + points)
 
     household_internet = request.household_internet

@@ -9,11 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from geopandas.testing import assert_geodataframe_equal
 from shapely import Point, box
 
 from layers.errors import AmbiguousAreaError, AreaNotFoundError, InvalidAreaError, NotFoundError
 from planner.plans.demand import (
     AreaSelection,
+    PointLayer,
     demand_method_counts,
     estimate_demand,
     load_household_internet,
@@ -153,6 +155,41 @@ def test_localities_in_area() -> None:
     )
     area = AreaSelection("box", box(-93, 17.9, -92.8, 18.1), "polygon")
     assert localities_in_area(frame, area)["name"].tolist() == ["in", "edge"]
+
+
+def test_a_point_layer_keeps_the_rows_in_an_area_as_the_frame_does() -> None:
+    # the geometry between other columns, under another name, a gappy index, in UTM
+    points = [Point(-92.9, 18.0), Point(-92.8, 18.0), Point(-92.0, 18.0), Point(-92.85, 17.95)]
+    frame = gpd.GeoDataFrame(
+        {
+            "name": pd.array(["in", "edge", "out", "in too"], dtype="string"),
+            "where": gpd.GeoSeries(points, crs="EPSG:4326").to_crs(32615).values,
+            "population": pd.array([300, 1_200, 40, None], dtype="Int64"),
+        },
+        geometry="where",
+        index=[7, 3, 11, 5],
+    )
+    area = AreaSelection("box", box(-93, 17.9, -92.8, 18.1), "polygon")
+    layer = PointLayer.of(frame)
+    assert layer is not None
+    kept = layer.in_area(area)
+    # rows in (and on the edge of) the box, index, columns, types and points as the frame's
+    assert kept.index.tolist() == [7, 3, 5]
+    assert kept["name"].tolist() == ["in", "edge", "in too"]
+    assert_geodataframe_equal(kept, localities_in_area(frame, area))
+    assert kept.geometry.name == "where" and kept.crs == "EPSG:4326"
+    assert PointLayer.of(frame.iloc[:0]) is None
+
+
+def test_a_layer_not_all_of_points_has_no_point_layer() -> None:
+    frame = gpd.GeoDataFrame(
+        {"name": ["town", "district"]},
+        geometry=[Point(-92.9, 18.0), box(-93, 17.9, -92.8, 18.1)],
+        crs="EPSG:4326",
+    )
+    assert PointLayer.of(frame) is None
+    assert PointLayer.of(frame.iloc[:1]) is not None
+    assert PointLayer.of(frame.iloc[:1].set_geometry([Point()], crs="EPSG:4326")) is None
 
 
 def test_household_internet_skips_withheld_and_empty(tmp_path: Path) -> None:

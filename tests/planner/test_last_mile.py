@@ -609,3 +609,20 @@ def test_the_backbone_of_a_network_read_from_its_table_is_the_walked_one(
     attach_places(copy, places)
     after = last_mile._initial_backbone(copy.graph, None)
     assert after == walked(copy.graph) and len(after) > len(backbone)
+
+
+@pytest.mark.parametrize("area", ["Tabasco", "Centro, Tabasco", "Baja California Sur"])
+def test_an_areas_localities_from_their_coordinates_are_the_clipped_layer(
+    bundled_store: Path, area: str
+) -> None:
+    from geopandas.testing import assert_geodataframe_equal
+
+    from layers.store import Store
+    from planner.plans.demand import localities_in_area
+    from usecases.context import planning_context
+    from usecases.last_mile import area_localities
+
+    context = planning_context(Store(bundled_store))
+    selection, inside = area_localities(area, context)
+    assert context.locality_points is not None and len(inside) > 100
+    assert_geodataframe_equal(inside, localities_in_area(context.localities, selection))
