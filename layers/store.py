@@ -383,6 +383,20 @@ class Store:
         """Return every stored proposal (documents included), sorted by name."""
         return [proposal_from_record(record) for record in self._proposal_records()]
 
+    def proposal_names(self) -> list[str]:
+        """Return the names of every stored proposal, sorted (no documents read)."""
+        if not self.path.exists():
+            return []
+        with self._connect() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (PROPOSALS_TABLE,),
+            ).fetchone()
+            if found is None:
+                return []
+            rows = conn.execute(f"SELECT name FROM {PROPOSALS_TABLE} ORDER BY name").fetchall()
+        return [str(row[0]) for row in rows]
+
     def proposal(self, name: str) -> StoredProposal:
         """Return proposal ``name``; ``NotFoundError`` if there is none."""
         return found_proposal(

@@ -194,6 +194,10 @@ class LayerStore(LayerWriter, Protocol):
         """Every stored proposal, sorted by name."""
         ...
 
+    def proposal_names(self) -> list[str]:
+        """The names of every stored proposal, sorted (no documents read)."""
+        ...
+
     def proposal(self, name: str) -> StoredProposal:
         """Proposal ``name``; ``NotFoundError`` if there is none."""
         ...

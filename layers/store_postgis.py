@@ -702,6 +702,14 @@ class PostgisStore:
         """Return every stored proposal (documents included), sorted by name."""
         return [proposal_from_record(r) for r in self._proposal_records()]
 
+    def proposal_names(self) -> list[str]:
+        """Return the names of every stored proposal, sorted (no documents read)."""
+        with self._connection() as conn:
+            if not self._has_table(conn, PROPOSALS_TABLE):
+                return []
+            rows = conn.execute(f"SELECT name FROM {PROPOSALS_TABLE} ORDER BY name").fetchall()
+        return [str(row[0]) for row in rows]
+
     def proposal(self, name: str) -> StoredProposal:
         """Return proposal ``name``; ``NotFoundError`` if there is none."""
         return found_proposal(

@@ -25,8 +25,8 @@ def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:
     """The proposal's metrics, with states and municipalities crossed."""
     return compute_metrics(
         proposal,
-        context.states,
-        context.municipalities,
+        context.state_areas,
+        context.municipality_areas,
         latency_us_per_km=context.network.cost_model.latency.us_per_km,
     )
 
@@ -64,12 +64,19 @@ def store_proposal(
     if name is not None or replace:
         name = name or base
         return name, save_proposal(store, proposal, metrics, name, replace=replace)
+    # the document once, and the names taken read once: trying name after name, each a
+    # write of the whole document, made every job slower than the last of its name
+    document = proposal_to_geojson(proposal, metrics)
+    taken = set(store.proposal_names())
     for n in range(1, MAX_SUFFIX):
         candidate = base if n == 1 else f"{base[:58]}_{n}"
-        try:
-            return candidate, save_proposal(store, proposal, metrics, candidate, replace=False)
-        except AlreadyExistsError:
+        if candidate in taken:
             continue
+        try:
+            store.write_proposal(candidate, proposal.kind, document, replace=False)
+        except AlreadyExistsError:
+            continue  # taken meanwhile by another process: the next one
+        return candidate, document
     raise AlreadyExistsError(f"too many proposals named {base!r}; give a name")
 
 

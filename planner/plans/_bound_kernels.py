@@ -12,6 +12,9 @@ over the sorted pairs for ``np.cumsum``, a stable sort by site then by reduced c
 person for ``np.lexsort``), so the bound is the same to the last bit. The sums over all
 localities or sites (numpy's pairwise summation) stay in numpy.
 
+They release the GIL, so the two bounds of :func:`planner.plans.site_selection.relaxation_bound`
+run side by side on two cores.
+
 numba compiles them once per checkout into its on-disk cache (``cache=True``, beside this
 file); a process loads them from there on first use. Only
 :mod:`planner.plans.site_selection` imports this module, and only when it needs a bound,
@@ -27,7 +30,7 @@ _LIGHTEST = 1e-12
 """Weights are taken as at least this, so the reduced cost per person stays finite."""
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reduced_costs(  # type: ignore[no-untyped-def]
     lam,
     serve_usd,
@@ -139,7 +142,7 @@ def reduced_costs(  # type: ignore[no-untyped-def]
             cover[pair_locality[p]] += share[p]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dual_ascent(site_usd, serve_usd, alternative_usd, locality_start, locality_site, passes):  # type: ignore[no-untyped-def]
     """Erlenkotter's dual ascent (see :func:`planner.plans.site_selection.dual_ascent`);
     ``locality_site[locality_start[l]:locality_start[l + 1]]`` are the sites reaching

@@ -45,6 +45,15 @@ if TYPE_CHECKING:
 
 def _jsonable(value: Any) -> Any:
     """Return ``value`` with numpy/pandas scalars, NaN, paths and tuples made JSON-friendly."""
+    kind = type(value)  # the plain types first: a proposal holds tens of thousands of them
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset | np.ndarray):

@@ -25,7 +25,7 @@ from planner.search.kernels import pop, push_growing
 _EPS = 1e-9
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _grow_i(a, need):  # type: ignore[no-untyped-def]
     if need <= a.shape[0]:
         return a
@@ -34,7 +34,7 @@ def _grow_i(a, need):  # type: ignore[no-untyped-def]
     return b
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _grow_f(a, need):  # type: ignore[no-untyped-def]
     if need <= a.shape[0]:
         return a
@@ -43,7 +43,7 @@ def _grow_f(a, need):  # type: ignore[no-untyped-def]
     return b
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _find(uf, x):  # type: ignore[no-untyped-def]
     r = x
     while uf[r] != r:
@@ -58,7 +58,7 @@ def _find(uf, x):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- basics
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reach(indptr, indices, start):  # type: ignore[no-untyped-def]
     """Boolean mask of the nodes reachable from ``start``."""
     n = indptr.shape[0] - 1
@@ -80,7 +80,7 @@ def reach(indptr, indices, start):  # type: ignore[no-untyped-def]
     return seen
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _relabel(tu, tv, loc, capacity):  # type: ignore[no-untyped-def]
     """Number the endpoints of an edge list 0, 1, ... in order of first appearance.
 
@@ -109,7 +109,7 @@ def _relabel(tu, tv, loc, capacity):  # type: ignore[no-untyped-def]
     return nodes, cu, cv, k
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _local_adjacency(cu, cv, keep, k):  # type: ignore[no-untyped-def]
     """Edge ids by local node (CSR ``ptr``, ``adj``) over the edges with ``keep[i]``."""
     m = cu.shape[0]
@@ -133,7 +133,7 @@ def _local_adjacency(cu, cv, keep, k):  # type: ignore[no-untyped-def]
     return ptr, adj
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def kruskal_prune(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
     """Minimum spanning forest of an edge list, then prune non-terminal leaves.
 
@@ -200,7 +200,7 @@ def kruskal_prune(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- constructions
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untyped-def]
     """Mehlhorn's 2-approximation: MST of the Voronoi-boundary distance network.
 
@@ -299,7 +299,7 @@ def mehlhorn(indptr, indices, w, terms, is_term, loc):  # type: ignore[no-untype
     return tu, tv, tw, joined == nt
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore[no-untyped-def]
     """Shortest-path heuristic (Takahashi & Matsuyama) grown from ``root``.
 
@@ -365,7 +365,7 @@ def sph(indptr, indices, w, wsearch, terms, is_term, root, loc):  # type: ignore
 # --------------------------------------------------------------------------- rooted tree
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def root_tree(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
     """Root the tree at a terminal and number its nodes in preorder.
 
@@ -422,12 +422,12 @@ def root_tree(tu, tv, tw, is_term, loc):  # type: ignore[no-untyped-def]
     return nodes, parent, pw, size, depth, deg
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _is_key(x, nodes, deg, is_term):  # type: ignore[no-untyped-def]
     return is_term[nodes[x]] or deg[x] >= 3
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _edges_without(nodes, parent, pw, drop, au, av, aw, na):  # type: ignore[no-untyped-def]
     """Tree edges whose child end is not flagged in ``drop``, plus ``na`` added edges."""
     k = nodes.shape[0]
@@ -456,7 +456,7 @@ def _edges_without(nodes, parent, pw, drop, au, av, aw, na):  # type: ignore[no-
 # --------------------------------------------------------------------------- reconnection
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _reconnect(  # type: ignore[no-untyped-def]
     indptr, indices, w, nodes, comp, ncomp, big, limit, loc, dist, lab, pred, done, max_settle
 ):
@@ -618,7 +618,7 @@ def _reconnect(  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- local search
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _near(start, label, lim, comp, parent, pw, size, near):  # type: ignore[no-untyped-def]
     """Flag tree nodes of component ``label`` within tree distance ``lim`` of ``start``."""
     k = comp.shape[0]
@@ -660,7 +660,7 @@ def _near(start, label, lim, comp, parent, pw, size, near):  # type: ignore[no-u
     return near
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _apply(nodes, parent, pw, drop, au, av, aw, is_term, loc):  # type: ignore[no-untyped-def]
     nu, nv, nw = _edges_without(nodes, parent, pw, drop, au, av, aw, au.shape[0])
     for x in range(nodes.shape[0]):
@@ -668,7 +668,7 @@ def _apply(nodes, parent, pw, drop, au, av, aw, is_term, loc):  # type: ignore[n
     return kruskal_prune(nu, nv, nw, is_term, loc)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def key_pass(  # type: ignore[no-untyped-def]
     indptr,
     indices,
@@ -826,7 +826,7 @@ def key_pass(  # type: ignore[no-untyped-def]
     return tu, tv, tw, moves, stop
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def insertion_pass(  # type: ignore[no-untyped-def]
     indptr, indices, w, is_term, tu, tv, tw, loc, mark, max_moves, max_walk
 ):
@@ -977,7 +977,7 @@ def insertion_pass(  # type: ignore[no-untyped-def]
     return tu, tv, tw, moves
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mst_induced(indptr, indices, w, is_term, tu, tv, tw, loc):  # type: ignore[no-untyped-def]
     """MST of the subgraph induced by the tree's nodes, then prune (MST-prune)."""
     m = tu.shape[0]

@@ -31,7 +31,9 @@ terminals it takes about 3.5 s and improves on Mehlhorn's tree by about 3%. See
 ``bench/steiner.py`` and ``bench/steiner_large.py``.
 
 The kernels are compiled with numba and cached on disk: the first call in a process
-loads them (about 0.5 s), the first ever on a machine compiles them (15-20 s).
+loads them (about 0.5 s), the first ever on a machine compiles them (15-20 s). They
+release the GIL: without a time budget the next random restart is searched in a thread
+while the last one is compared, two cores' worth of restarts with the same trees.
 
 The graph is a symmetric scipy sparse matrix with node indices; :func:`steiner_tree` wraps
 a networkx graph with arbitrary node labels.
@@ -44,6 +46,7 @@ import math
 import sys
 import time
 from collections.abc import Hashable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,6 +313,65 @@ def _local_search(
     return (tu, tv, tw), passes
 
 
+class _restarts:  # noqa: N801 - used as a function that keeps a thread
+    """The random restarts of the multi-start search, in order, each improved.
+
+    Restart ``k`` draws its noise and root from ``rng`` in turn, as one loop would. Without
+    a deadline the next restart is already searched in a thread while the caller looks at
+    this one (the kernels release the GIL): each has its own workspace and its own draws,
+    so the trees are those of the loop, and a restart the caller does not ask for is
+    dropped unseen. With a deadline they run one at a time, so none outlives it.
+    """
+
+    def __init__(
+        self,
+        g: _Graph,
+        is_term: np.ndarray,
+        terms: np.ndarray,
+        rng: np.random.Generator,
+        work: _Work,
+        deadline: float,
+    ) -> None:
+        self.g, self.is_term, self.terms, self.rng = g, is_term, terms, rng
+        self.deadline = deadline
+        self.works = [work]
+        self.pool: ThreadPoolExecutor | None = None
+        self.ahead: Future[tuple[_Tree, int]] | None = None
+        if math.isinf(deadline):
+            self.works.append(_Work.for_nodes(g.n))
+            self.pool = ThreadPoolExecutor(max_workers=2)
+        self.count = 0
+
+    def _submit(self) -> Future[tuple[_Tree, int]]:
+        noise = 0.1 + 0.4 * self.rng.random()
+        wsearch = self.g.weights * self.rng.uniform(1.0, 1.0 + noise, self.g.weights.size)
+        root = int(self.terms[self.rng.integers(self.terms.size)])
+        work = self.works[self.count % len(self.works)]
+        self.count += 1
+        if self.pool is None:
+            done: Future[tuple[_Tree, int]] = Future()
+            done.set_result(self._search(wsearch, root, work))
+            return done
+        return self.pool.submit(self._search, wsearch, root, work)
+
+    def _search(self, wsearch: np.ndarray, root: int, work: _Work) -> tuple[_Tree, int]:
+        g = self.g
+        tree = _k.sph(
+            g.indptr, g.indices, g.weights, wsearch, self.terms, self.is_term, root, work.loc
+        )
+        return _local_search(g, self.is_term, tree, work, self.deadline, large=False)
+
+    def next(self, *, ahead: bool) -> tuple[_Tree, int]:
+        """The next restart's tree and passes; ``ahead``: start searching the one after."""
+        current = self.ahead if self.ahead is not None else self._submit()
+        self.ahead = self._submit() if ahead and self.pool is not None else None
+        return current.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)  # a restart searched ahead still holds a workspace
+
+
 def _solution(tree: _Tree, terms: np.ndarray, stats: dict[str, Any], n: int) -> SteinerSolution:
     tu, tv, tw = tree
     a = np.minimum(tu, tv)
@@ -462,21 +524,21 @@ def steiner_tree_csr(
     best_start = 0
     if small and terms.size > 2:
         rng = np.random.default_rng(seed)
-        while (
-            starts < max_starts
-            and time.perf_counter() < deadline
-            and starts - best_start <= STAGNATION_STARTS
-        ):
-            noise = 0.1 + 0.4 * rng.random()
-            wsearch = g.weights * rng.uniform(1.0, 1.0 + noise, g.weights.size)
-            root = int(terms[rng.integers(terms.size)])
-            tree = _k.sph(g.indptr, g.indices, g.weights, wsearch, terms, is_term, root, work.loc)
-            tree, p = _local_search(g, is_term, tree, work, deadline, large=False)
-            passes += p
-            cost = _cost(tree)
-            if cost < best_cost - 1e-9 * max(1.0, best_cost):
-                best, best_cost, best_start = tree, cost, starts
-            starts += 1
+        restarts = _restarts(g, is_term, terms, rng, work, deadline)
+        try:
+            while (
+                starts < max_starts
+                and time.perf_counter() < deadline
+                and starts - best_start <= STAGNATION_STARTS
+            ):
+                tree, p = restarts.next(ahead=starts + 1 < max_starts)
+                passes += p
+                cost = _cost(tree)
+                if cost < best_cost - 1e-9 * max(1.0, best_cost):
+                    best, best_cost, best_start = tree, cost, starts
+                starts += 1
+        finally:
+            restarts.close()
     stats = {
         "mehlhorn_cost": mehlhorn_cost,
         "starts": starts,

@@ -175,3 +175,31 @@ def test_a_taken_default_name_gets_a_suffix_as_over_http(tiny_store: Path) -> No
     assert replaced.exit_code == 0 and "stored as 'route_sur_norte'" in replaced.output
     listed = runner.invoke(app, ["proposals", "list"]).output
     assert "route_sur_norte_3" not in listed
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["names read", "names read stale"])
+def test_a_taken_default_name_costs_one_write(
+    tiny_store: Path, monkeypatch: pytest.MonkeyPatch, listed: bool
+) -> None:
+    # the free name is found from the stored names, not by writing the proposal under
+    # each taken one; a name taken after they were read (another job) is skipped
+    from layers.store import Store
+
+    route = ["plan", "route", "--from", "Sur", "--to", "Norte"]
+    for _ in range(3):
+        assert runner.invoke(app, route).exit_code == 0
+    writes: list[str] = []
+    write = Store.write_proposal
+
+    def counted(self: Store, name: str, *args: object, **kwargs: object) -> object:
+        writes.append(name)
+        return write(self, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "write_proposal", counted)
+    if not listed:
+        monkeypatch.setattr(Store, "proposal_names", lambda self: ["route_sur_norte"])
+    result = runner.invoke(app, route)
+    assert result.exit_code == 0, result.output
+    assert "stored as 'route_sur_norte_4'" in result.output
+    expected = ["route_sur_norte_4"] if listed else [f"route_sur_norte_{n}" for n in (2, 3, 4)]
+    assert writes == expected

@@ -90,6 +90,7 @@ def content(store: LayerStore) -> dict[str, Any]:
 def test_new_store_is_empty(any_store: LayerStore) -> None:
     assert any_store.list_layers() == []
     assert any_store.list_proposals() == []
+    assert any_store.proposal_names() == []
     with pytest.raises(NotFoundError, match="no layers yet"):
         any_store.info("localities")
 
@@ -428,7 +429,13 @@ def test_proposals(any_store: LayerStore) -> None:
     assert any_store.proposal("north").kind == "backbone"
     assert any_store.proposal("north").document["x"] == 1
     assert [p.name for p in any_store.list_proposals()] == ["north"]
+    any_store.write_proposal("east", "route", document)
+    assert any_store.proposal_names() == ["east", "north"]
     any_store.delete_proposal("north")
+    assert any_store.proposal_names() == ["east"]
+    with pytest.raises(NotFoundError, match=r"\(stored: east\)"):
+        any_store.proposal("north")
+    any_store.delete_proposal("east")
     with pytest.raises(NotFoundError, match="none stored"):
         any_store.proposal("north")
 

@@ -280,3 +280,45 @@ def test_ring_refuses_edges_not_in_the_graph() -> None:
     m = csr(3, [(0, 1, 1), (1, 2, 1)])
     with pytest.raises(ValueError, match=r"\(0, 2\) is not an edge"):
         two_edge_connect(m, np.array([[0, 2]]))
+
+
+def test_restarts_searched_ahead_give_the_tree_of_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the next restart is searched in a thread while this one is looked at; run one at a
+    # time instead (an executor that runs each restart when it is submitted), the same
+    # restarts must give the same tree, stopping at the same start
+    from concurrent.futures import Future
+
+    import planner.search.steiner as steiner
+
+    class OneAtATime:
+        def __init__(self, max_workers: int) -> None:
+            pass
+
+        def submit(self, fn: object, *args: object) -> Future[object]:
+            done: Future[object] = Future()
+            done.set_result(fn(*args))  # type: ignore[operator]
+            return done
+
+        def shutdown(self, wait: bool) -> None:
+            pass
+
+    rng = np.random.default_rng(11)
+    n = 600
+    u, v = rng.integers(0, n, 2400), rng.integers(0, n, 2400)
+    chain = np.arange(n - 1)
+    rows, cols = np.r_[u, chain], np.r_[v, chain + 1]
+    keep = rows != cols
+    m = sp.coo_array(
+        (rng.uniform(1, 10, keep.sum()), (rows[keep], cols[keep])), shape=(n, n)
+    ).tocsr()
+    m = (m + m.T).tocsr()
+    terms = rng.choice(n, 30, replace=False)
+    ahead = steiner_tree_csr(m, terms)
+    monkeypatch.setattr(steiner, "ThreadPoolExecutor", OneAtATime)
+    alone = steiner_tree_csr(m, terms)
+    assert np.array_equal(ahead.edges, alone.edges) and ahead.cost == alone.cost
+    for key in ("starts", "best_start", "passes"):
+        assert ahead.stats[key] == alone.stats[key]
+    assert ahead.stats["starts"] > 2
