@@ -242,8 +242,9 @@ def slope_degrees(elevation: np.ndarray, transform: Affine, crs: CRS | str | int
     Central differences use true metric spacing: on a geographic grid the east-west cell
     width is the geodesic distance across the cell on its row's latitude (so it shrinks
     with cos(latitude)) and the north-south height is measured along the meridian. Missing
-    cells (NaN) are filled from their nearest neighbour for the differences, so land next
-    to the sea keeps a slope, and are NaN in the result.
+    cells (NaN) next to a valid one take its elevation for the differences
+    (:func:`fill_gap_edges`), so land next to the sea keeps a slope, and are NaN in the
+    result.
 
     Parameters
     ----------
@@ -274,10 +275,7 @@ def slope_degrees(elevation: np.ndarray, transform: Affine, crs: CRS | str | int
     if not valid.any():
         return np.full(z.shape, np.nan)
     if not valid.all():
-        from scipy.ndimage import distance_transform_edt
-
-        _, (ri, ci) = distance_transform_edt(~valid, return_indices=True)
-        z = z[ri, ci]
+        z = fill_gap_edges(z, valid)
     rows = np.arange(z.shape[0])
     if crs.is_geographic:
         lat = transform.f + (rows + 0.5) * transform.e
@@ -295,6 +293,41 @@ def slope_degrees(elevation: np.ndarray, transform: Affine, crs: CRS | str | int
     slope = np.degrees(np.arctan(rise))
     slope[~valid] = np.nan
     return slope
+
+
+_NEIGHBOURS = ((0, -1), (-1, 0), (1, 0), (0, 1))
+"""Row and column steps to a cell's left, upper, lower and right neighbours, in the order
+a missing cell takes its elevation from them (:func:`fill_gap_edges`)."""
+
+
+def fill_gap_edges(z: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``z`` with each missing cell next to a valid one given that neighbour's elevation.
+
+    A valid cell's slope reads only its four neighbours (central differences), so only
+    the missing cells beside valid ones need a value; each takes its nearest valid cell's,
+    one at distance 1: the left, upper, lower or right neighbour, the first of them that is
+    valid, as the exact Euclidean nearest-cell fill chooses among equally near ones
+    (``scipy.ndimage.distance_transform_edt``, whose import a warm plan does not pay).
+    Other missing cells keep their value.
+
+    Examples
+    --------
+    >>> z = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 6.0]])
+    >>> fill_gap_edges(z, np.isfinite(z))
+    array([[1., 1., 3.],
+           [1., 6., 6.]])
+    """
+    filled = z.copy()
+    todo = ~valid
+    rows, cols = z.shape
+    for dr, dc in _NEIGHBOURS:
+        # cell (r, c) looks at (r + dr, c + dc): the slices where both are on the grid
+        here = (slice(max(0, -dr), rows - max(0, dr)), slice(max(0, -dc), cols - max(0, dc)))
+        there = (slice(max(0, dr), rows - max(0, -dr)), slice(max(0, dc), cols - max(0, -dc)))
+        take = todo[here] & valid[there]
+        filled[here][take] = z[there][take]
+        todo[here] &= ~take
+    return filled
 
 
 def build_friction_surface(

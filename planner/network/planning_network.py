@@ -40,6 +40,7 @@ from planner.network.corridor_graph import (
     CorridorGraph,
     build_corridor_graph,
     geodesic_km,
+    project,
     to_analysis_crs,
 )
 from planner.network.cost_model import CostModel
@@ -259,10 +260,16 @@ class PlanningNetwork:
 GRAPH_EPSG = 4326
 """The EPSG code of :data:`planner.network.corridor_graph.GRAPH_CRS` (lon/lat)."""
 
+ANALYSIS_EPSG = 6372
+"""The EPSG code of :data:`planner.network.corridor_graph.ANALYSIS_CRS` (metres)."""
+
 
 def _reprojected(lines: npt.NDArray[np.object_], epsg: int) -> npt.NDArray[np.object_]:
     """Lon/lat lines in EPSG ``epsg``: the coordinates reprojecting them as a frame gives
     (one always-xy transformer; PROJ goes point by point)."""
+    if epsg == ANALYSIS_EPSG:  # the surfaces' CRS: the transformer this thread keeps
+        projected: npt.NDArray[np.object_] = project(lines)
+        return projected
     transformer = Transformer.from_crs(GRAPH_CRS, epsg, always_xy=True)
     reprojected: npt.NDArray[np.object_] = shapely.transform(
         lines, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
