@@ -26,6 +26,7 @@ from planner.network.cost_model import CostModel, load_cost_model
 from planner.network.land import Land
 from planner.network.places import PlaceIndex
 from planner.network.planning_network import PlanningNetwork, build_network
+from planner.proposals.areas import Areas
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -83,8 +84,8 @@ class PlanningContext:
     store: LayerStore
     network: PlanningNetwork
     lookups: Callable[[str], Any] = field(repr=False)
-    """Loads ``"places"``, ``"admin"`` (states, municipalities), ``"localities"`` or
-    ``"locality_points"``."""
+    """Loads ``"places"``, ``"admin"`` (states, municipalities), ``"areas"`` (their
+    :class:`~planner.proposals.areas.Areas`), ``"localities"`` or ``"locality_points"``."""
     cost_model_path: Path | None = None
     """The cost model file the network was priced with (None: the bundled one)."""
 
@@ -108,6 +109,21 @@ class PlanningContext:
     def municipalities(self) -> gpd.GeoDataFrame | None:
         """Every stored municipalities layer, concatenated."""
         return self._admin[1]
+
+    @cached_property
+    def _areas(self) -> tuple[Areas | None, Areas | None]:
+        areas: tuple[Areas | None, Areas | None] = self.lookups("areas")
+        return areas
+
+    @property
+    def state_areas(self) -> Areas | None:
+        """The states' labels, codes and polygons: what a proposal is measured against."""
+        return self._areas[0]
+
+    @property
+    def municipality_areas(self) -> Areas | None:
+        """The municipalities' labels, codes and polygons."""
+        return self._areas[1]
 
     @cached_property
     def localities(self) -> gpd.GeoDataFrame | None:
@@ -162,6 +178,7 @@ def planning_context(
         return _cached(builds, name, layers, build, **extra)
 
     state_infos = _of_kind(infos, LayerKind.STATES)
+    municipality_infos = _of_kind(infos, LayerKind.MUNICIPALITIES)
     localities_infos = _of_kind(infos, LayerKind.LOCALITIES)
     landing_infos = _of_kind(infos, LayerKind.SUBSEA_LANDINGS)
 
@@ -202,6 +219,12 @@ def planning_context(
             )
         if name == "admin":
             return states(), frames(LayerKind.MUNICIPALITIES)
+        if name == "areas":
+            # kept apart from the frames: measuring a proposal then loads neither the
+            # frames nor pandas
+            return cached(
+                "areas", [*state_infos, *municipality_infos], lambda: _areas(*lookups("admin"))
+            )
         if name in {"coverage", "sites"}:
             kind = LayerKind.COVERAGE if name == "coverage" else LayerKind.SITES
             return _concat(store, _of_kind(infos, kind))
@@ -357,6 +380,15 @@ def _cached_frames(
     if not infos:
         return None
     return _cached(builds, _CACHED_FRAMES[infos[0].kind], infos, lambda: _concat(store, infos))
+
+
+def _areas(
+    states: gpd.GeoDataFrame | None, municipalities: gpd.GeoDataFrame | None
+) -> tuple[Areas | None, Areas | None]:
+    return (
+        None if states is None else Areas.of_states(states),
+        None if municipalities is None else Areas.of_municipalities(municipalities),
+    )
 
 
 def _concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:

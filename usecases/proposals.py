@@ -25,8 +25,8 @@ def measure(context: PlanningContext, proposal: Proposal) -> ProposalMetrics:
     """The proposal's metrics, with states and municipalities crossed."""
     return compute_metrics(
         proposal,
-        context.states,
-        context.municipalities,
+        context.state_areas,
+        context.municipality_areas,
         latency_us_per_km=context.network.cost_model.latency.us_per_km,
     )
 

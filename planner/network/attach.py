@@ -16,9 +16,8 @@ import math
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +41,9 @@ from planner.network.land import (
     Piece,
 )
 from planner.network.overlay import OverlayGraph
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 EdgeKey = tuple[Hashable, Hashable, Any]
 ADDITIVE_ATTRIBUTES = ("length_km", "cost_usd")
@@ -282,11 +284,36 @@ def attach_points(
         points = points.to_crs(GRAPH_CRS)
     if len(points) == 0:
         return []
-    index = _edge_index(graph)
-    xy = shapely.get_coordinates(points.geometry.values)
     names: Iterable[Any] = (
         points[name_column].tolist() if name_column in points.columns else points.index.tolist()
     )
+    return attach_coordinates(
+        graph,
+        shapely.get_coordinates(points.geometry.values),
+        names,
+        max_connector_km=max_connector_km,
+        land=land,
+        link_cost=link_cost,
+    )
+
+
+def attach_coordinates(
+    graph: nx.MultiGraph,
+    xy: npt.NDArray[np.float64],
+    names: Iterable[Any],
+    *,
+    max_connector_km: float | None = None,
+    land: Land | None = None,
+    link_cost: LinkCost | None = None,
+) -> list[Hashable]:
+    """Attach lon/lat points (rows of ``xy``), named ``names``; return their node ids in order.
+
+    :func:`attach_points` for points that are not a frame (places a plan resolved);
+    ``land`` and ``link_cost`` as in :func:`attach_point`.
+    """
+    if len(xy) == 0:
+        return []
+    index = _edge_index(graph)
     # what does not depend on earlier attachments is done for all points at once: their
     # EPSG:6372 positions and the original corridor edge nearest each (the index holds the
     # originals; which piece of a split original is nearest is asked point by point)

@@ -25,7 +25,9 @@ others can write to.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import gc
 import hashlib
 import json
 import logging
@@ -139,6 +141,7 @@ class BuildCache:
                 value = build()
                 self._write(entry, value)
                 del value
+                _give_back_freed_memory()
             finally:
                 # whatever of this build's scratch was not moved into the entry
                 for left in self._made()[made:]:
@@ -202,6 +205,24 @@ class BuildCache:
         for old in others[self.keep :]:
             shutil.rmtree(old, ignore_errors=True)
             old.with_name(old.name + ".lock").unlink(missing_ok=True)
+
+
+def _give_back_freed_memory() -> None:
+    """Return what a build freed to the system before the process goes on to plan.
+
+    A build makes and drops millions of small objects (GEOS geometries, attribute
+    values); glibc keeps the freed pages for reuse, so the process that built a
+    million-segment network went on planning with about 600 MB of them held, on top
+    of what planning needs. ``malloc_trim`` hands them back (elsewhere: nothing to do).
+    """
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 _PICKLE = "entry.pickle"

@@ -30,9 +30,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely import LineString
 
@@ -58,6 +59,32 @@ _TO_LONLAT = Transformer.from_crs(SURFACE_EPSG, 4326, always_xy=True)
 
 LonLat = tuple[float, float]
 Bounds = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, eq=False)
+class CorridorLines:
+    """Corridor lines to burn into a friction surface, each with its deployment type.
+
+    What a plan passes
+    (:meth:`planner.network.planning_network.PlanningNetwork.corridor_lines_near`):
+    the lines near a link, taken from the network's arrays, with no frame to make.
+
+    Attributes
+    ----------
+    deployments : sequence of str
+        The deployment type of each line (its along-right-of-way rate is burned in).
+    lines : sequence of shapely.LineString
+        The lines, in EPSG code ``epsg``.
+    epsg : int
+        Their CRS.
+    """
+
+    deployments: Sequence[str]
+    lines: Sequence[Any]
+    epsg: int
+
+    def __len__(self) -> int:
+        return len(self.lines)
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,8 +242,9 @@ def slope_degrees(elevation: np.ndarray, transform: Affine, crs: CRS | str | int
     Central differences use true metric spacing: on a geographic grid the east-west cell
     width is the geodesic distance across the cell on its row's latitude (so it shrinks
     with cos(latitude)) and the north-south height is measured along the meridian. Missing
-    cells (NaN) are filled from their nearest neighbour for the differences, so land next
-    to the sea keeps a slope, and are NaN in the result.
+    cells (NaN) next to a valid one take its elevation for the differences
+    (:func:`fill_gap_edges`), so land next to the sea keeps a slope, and are NaN in the
+    result.
 
     Parameters
     ----------
@@ -247,10 +275,7 @@ def slope_degrees(elevation: np.ndarray, transform: Affine, crs: CRS | str | int
     if not valid.any():
         return np.full(z.shape, np.nan)
     if not valid.all():
-        from scipy.ndimage import distance_transform_edt
-
-        _, (ri, ci) = distance_transform_edt(~valid, return_indices=True)
-        z = z[ri, ci]
+        z = fill_gap_edges(z, valid)
     rows = np.arange(z.shape[0])
     if crs.is_geographic:
         lat = transform.f + (rows + 0.5) * transform.e
@@ -270,9 +295,44 @@ def slope_degrees(elevation: np.ndarray, transform: Affine, crs: CRS | str | int
     return slope
 
 
+_NEIGHBOURS = ((0, -1), (-1, 0), (1, 0), (0, 1))
+"""Row and column steps to a cell's left, upper, lower and right neighbours, in the order
+a missing cell takes its elevation from them (:func:`fill_gap_edges`)."""
+
+
+def fill_gap_edges(z: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``z`` with each missing cell next to a valid one given that neighbour's elevation.
+
+    A valid cell's slope reads only its four neighbours (central differences), so only
+    the missing cells beside valid ones need a value; each takes its nearest valid cell's,
+    one at distance 1: the left, upper, lower or right neighbour, the first of them that is
+    valid, as the exact Euclidean nearest-cell fill chooses among equally near ones
+    (``scipy.ndimage.distance_transform_edt``, whose import a warm plan does not pay).
+    Other missing cells keep their value.
+
+    Examples
+    --------
+    >>> z = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 6.0]])
+    >>> fill_gap_edges(z, np.isfinite(z))
+    array([[1., 1., 3.],
+           [1., 6., 6.]])
+    """
+    filled = z.copy()
+    todo = ~valid
+    rows, cols = z.shape
+    for dr, dc in _NEIGHBOURS:
+        # cell (r, c) looks at (r + dr, c + dc): the slices where both are on the grid
+        here = (slice(max(0, -dr), rows - max(0, dr)), slice(max(0, -dc), cols - max(0, dc)))
+        there = (slice(max(0, dr), rows - max(0, -dr)), slice(max(0, dc), cols - max(0, -dc)))
+        take = todo[here] & valid[there]
+        filled[here][take] = z[there][take]
+        todo[here] &= ~take
+    return filled
+
+
 def build_friction_surface(
     elevation_tif: Path,
-    corridors: gpd.GeoDataFrame | None,
+    corridors: gpd.GeoDataFrame | CorridorLines | None,
     bounds: Bounds | None,
     cost_model: CostModel,
     resolution: float | None = None,
@@ -289,10 +349,11 @@ def build_friction_surface(
     ----------
     elevation_tif : pathlib.Path
         Elevation raster in metres (any CRS; nodata honoured).
-    corridors : geopandas.GeoDataFrame or None
+    corridors : geopandas.GeoDataFrame, CorridorLines or None
         Corridor lines with a CRS and either a ``deployment`` column (a deployment type), a
         ``row_type`` column (rights of way) or a ``lease_available`` column (fiber routes;
-        only leasable ones are burned in).
+        only leasable ones are burned in); or :class:`CorridorLines`, each with its
+        deployment type.
     bounds : tuple of float or None
         (min_lon, min_lat, max_lon, max_lat) of the region; None for the whole raster.
     cost_model : CostModel
@@ -660,7 +721,6 @@ def _transformer_to_surface(src_crs: CRS, src_wkt: str) -> Transformer:
 
 def _land_cells(land: Land, shape: tuple[int, int], transform: Affine) -> np.ndarray:
     """Cells whose centre lies on land or within its coastal tolerance."""
-    import shapely
     from rasterio.features import rasterize
 
     rows, cols = shape
@@ -681,10 +741,55 @@ def _land_cells(land: Land, shape: tuple[int, int], transform: Affine) -> np.nda
 
 
 def _burn_corridors(
-    corridors: gpd.GeoDataFrame, cost_model: CostModel, shape: tuple[int, int], transform: Affine
+    corridors: gpd.GeoDataFrame | CorridorLines,
+    cost_model: CostModel,
+    shape: tuple[int, int],
+    transform: Affine,
 ) -> np.ndarray:
     from rasterio.features import rasterize
 
+    if isinstance(corridors, CorridorLines):
+        geometries, ratios = _line_ratios(corridors, cost_model)
+    else:
+        geometries, ratios = _frame_ratios(corridors, cost_model)
+    shapes = [
+        (geom, ratio)
+        for geom, ratio in zip(geometries, ratios, strict=True)
+        if ratio is not None and geom is not None and not geom.is_empty
+    ]
+    if not shapes:
+        return np.full(shape, np.inf)
+    # Burn the most expensive first so the cheapest corridor wins where lines cross.
+    shapes.sort(key=lambda item: -item[1])
+    burned = rasterize(shapes, out_shape=shape, transform=transform, fill=np.inf, dtype="float64")
+    return np.asarray(burned, dtype="float64")
+
+
+def _line_ratios(
+    corridors: CorridorLines, cost_model: CostModel
+) -> tuple[Sequence[Any], list[float | None]]:
+    """The lines in EPSG:6372 and each one's rate as a multiple of the greenfield rate."""
+    lines = list(corridors.lines)
+    if corridors.epsg != SURFACE_EPSG:
+        to_surface = Transformer.from_crs(corridors.epsg, SURFACE_EPSG, always_xy=True)
+        lines = shapely.transform(
+            np.asarray(lines, dtype=object),
+            lambda c: np.column_stack(to_surface.transform(c[:, 0], c[:, 1])),
+        ).tolist()
+    greenfield = cost_model.usd_per_km("greenfield")
+    try:
+        ratios: list[float | None] = [
+            cost_model.usd_per_km(str(v)) / greenfield for v in corridors.deployments
+        ]
+    except CostModelError as err:
+        raise GreenfieldError(f"corridor layer: {err.message}") from None
+    return lines, ratios
+
+
+def _frame_ratios(
+    corridors: gpd.GeoDataFrame, cost_model: CostModel
+) -> tuple[Sequence[Any], list[float | None]]:
+    """The frame's lines in EPSG:6372 and each one's rate as a multiple of greenfield."""
     if corridors.crs is None:
         raise GreenfieldError("the corridor layer has no CRS; set it (e.g. EPSG:4326) first")
     frame = corridors.to_crs(SURFACE_EPSG)
@@ -711,14 +816,4 @@ def _burn_corridors(
             )
     except CostModelError as err:
         raise GreenfieldError(f"corridor layer: {err.message}") from None
-    shapes = [
-        (geom, ratio)
-        for geom, ratio in zip(frame.geometry, ratios, strict=True)
-        if ratio is not None and geom is not None and not geom.is_empty
-    ]
-    if not shapes:
-        return np.full(shape, np.inf)
-    # Burn the most expensive first so the cheapest corridor wins where lines cross.
-    shapes.sort(key=lambda item: -item[1])
-    burned = rasterize(shapes, out_shape=shape, transform=transform, fill=np.inf, dtype="float64")
-    return np.asarray(burned, dtype="float64")
+    return list(frame.geometry), ratios

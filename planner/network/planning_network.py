@@ -24,30 +24,35 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
 import shapely
+from pyproj import Transformer
 from shapely import LineString
 
 from layers.errors import TrazoError
-from planner.network.attach import attach_point, attach_points
+from planner.network.attach import attach_coordinates, attach_point
 from planner.network.corridor_graph import (
     GRAPH_CRS,
     CorridorGraph,
     build_corridor_graph,
     geodesic_km,
+    project,
     to_analysis_crs,
 )
 from planner.network.cost_model import CostModel
 from planner.network.edge_table import TableGraph
+from planner.network.greenfield import CorridorLines
 from planner.network.land import Land, Piece
 from planner.network.overlay import OverlayGraph, overlay
 from planner.network.places import Place
 from planner.search.shortest_paths import CSRGraph
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
@@ -148,18 +153,54 @@ class PlanningNetwork:
     ) -> gpd.GeoDataFrame | None:
         """Corridor lines (with their ``deployment`` type) within ``margin_deg`` of ``bounds``.
 
+        :meth:`corridor_lines_near` as a frame, indexed by the lines' rows in
+        :attr:`corridor_lines`.
+        """
+        found = self._near(bounds, margin_deg, crs)
+        if found is None:
+            return None
+        import geopandas as gpd
+        import pandas as pd
+
+        rows, near = found
+        return gpd.GeoDataFrame(
+            {"deployment": list(near.deployments)},
+            geometry=list(near.lines),
+            index=pd.Index(rows),
+            crs=near.epsg,
+        )
+
+    def corridor_lines_near(
+        self,
+        bounds: tuple[float, float, float, float],
+        margin_deg: float,
+        crs: int | None = None,
+    ) -> CorridorLines | None:
+        """Corridor lines (with their deployment type) within ``margin_deg`` of ``bounds``.
+
         Greenfield links are routed over a friction surface on which these are cheaper
         ground, so a new trench may run alongside an existing right of way. ``bounds`` are
         lon/lat; the lines come in EPSG:4326, or in the EPSG code ``crs`` (the surface's),
-        each line reprojected once however many links of a plan ask for it.
+        each line reprojected once however many links of a plan ask for it. They come in
+        the order of :attr:`corridor_lines` (layer order).
         """
+        found = self._near(bounds, margin_deg, crs)
+        return None if found is None else found[1]
+
+    def _near(
+        self,
+        bounds: tuple[float, float, float, float],
+        margin_deg: float,
+        crs: int | None,
+    ) -> tuple[npt.NDArray[np.intp], CorridorLines] | None:
+        """The rows (of :attr:`corridor_lines`) and lines of :meth:`corridor_lines_near`."""
         west, south, east, north = bounds
         window = shapely.box(
             west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg
         )
         table = _table_of(self.graph) if self.corridor_lines is None else None
         if table is not None:
-            return self._table_corridors_near(table, window, crs)
+            return self._table_near(table, window, crs)
         if self.corridor_lines is None:
             self.corridor_lines = _corridor_lines(self.graph)
         # the rows ``.cx[...]`` gives (lines meeting the window, in layer order), found
@@ -167,26 +208,20 @@ class PlanningNetwork:
         hits = np.sort(self.corridor_lines.sindex.query(window, predicate="intersects"))
         if not hits.size:
             return None
-        near = self.corridor_lines.iloc[hits]
+        deployments = self.corridor_lines["deployment"].iloc[hits].tolist()
+        lines = np.asarray(self.corridor_lines.geometry.values, dtype=object)
         if crs is None:
-            return near
-        lines = self.corridor_lines.geometry
+            return hits, CorridorLines(deployments, list(lines[hits]), GRAPH_EPSG)
         done = self._lines_in.setdefault(crs, np.full(len(lines), None, dtype=object))
         todo = hits[[line is None for line in done[hits]]]
         if todo.size:
-            # the coordinates reprojecting ``near`` itself gives: PROJ goes point by point
-            done[todo] = np.asarray(lines.iloc[todo].to_crs(crs).values, dtype=object)
-        return gpd.GeoDataFrame(
-            {"deployment": near["deployment"].to_numpy()},
-            geometry=list(done[hits]),
-            index=near.index,
-            crs=crs,
-        )
+            done[todo] = _reprojected(lines[todo], crs)
+        return hits, CorridorLines(deployments, list(done[hits]), crs)
 
-    def _table_corridors_near(
+    def _table_near(
         self, table: TableGraph, window: shapely.Polygon, crs: int | None
-    ) -> gpd.GeoDataFrame | None:
-        """:meth:`corridors_near` from the table's arrays: the same rows, numbered as
+    ) -> tuple[npt.NDArray[np.intp], CorridorLines] | None:
+        """:meth:`_near` from the table's arrays: the same rows, numbered as
         :attr:`corridor_lines` would number them, without making every line."""
         edges, bounds = table.corridor_lines()
         west, south, east, north = window.bounds
@@ -207,17 +242,11 @@ class PlanningNetwork:
             done = self._lines_in.setdefault(crs, {})
             todo = [i for i, r in enumerate(rows.tolist()) if r not in done]
             if todo:
-                # the coordinates reprojecting the frame gives: PROJ goes point by point
-                found = gpd.GeoSeries(lines[todo], crs=GRAPH_CRS).to_crs(crs).values
+                found = _reprojected(lines[todo], crs)
                 for i, line in zip(todo, found, strict=True):
                     done[int(rows[i])] = line
             lines = np.asarray([done[r] for r in rows.tolist()], dtype=object)
-        return gpd.GeoDataFrame(
-            {"deployment": deployment},
-            geometry=list(lines),
-            index=pd.Index(rows),
-            crs=GRAPH_CRS if crs is None else crs,
-        )
+        return rows, CorridorLines(deployment, list(lines), GRAPH_EPSG if crs is None else crs)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -226,6 +255,26 @@ class PlanningNetwork:
             state["corridor_lines"] = None
         state["_lines_in"] = {}
         return state
+
+
+GRAPH_EPSG = 4326
+"""The EPSG code of :data:`planner.network.corridor_graph.GRAPH_CRS` (lon/lat)."""
+
+ANALYSIS_EPSG = 6372
+"""The EPSG code of :data:`planner.network.corridor_graph.ANALYSIS_CRS` (metres)."""
+
+
+def _reprojected(lines: npt.NDArray[np.object_], epsg: int) -> npt.NDArray[np.object_]:
+    """Lon/lat lines in EPSG ``epsg``: the coordinates reprojecting them as a frame gives
+    (one always-xy transformer; PROJ goes point by point)."""
+    if epsg == ANALYSIS_EPSG:  # the surfaces' CRS: the transformer this thread keeps
+        projected: npt.NDArray[np.object_] = project(lines)
+        return projected
+    transformer = Transformer.from_crs(GRAPH_CRS, epsg, always_xy=True)
+    reprojected: npt.NDArray[np.object_] = shapely.transform(
+        lines, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+    )
+    return reprojected
 
 
 def link_cost(model: CostModel, pieces: Sequence[Piece]) -> float:
@@ -250,6 +299,9 @@ def _table_of(graph: nx.MultiGraph) -> TableGraph | None:
 
 def _corridor_lines(graph: nx.MultiGraph) -> gpd.GeoDataFrame:
     """The graph's corridor edges (no drops or bridges) as lines with a ``deployment``."""
+    # a network built in this process (no planning cache): geopandas is loaded already
+    import geopandas as gpd
+
     rows = [
         (data["deployment_type"], data["geometry"])
         for _, _, data in graph.edges(data=True)
@@ -778,16 +830,10 @@ def attach_places(
             [p.lat for p in fresh.values()],
         )
     if fresh:
-        frame = gpd.GeoDataFrame(
-            {"name": [p.name for p in fresh.values()]},
-            geometry=gpd.points_from_xy(
-                [p.lon for p in fresh.values()], [p.lat for p in fresh.values()]
-            ),
-            crs="EPSG:4326",
-        )
-        new_nodes = attach_points(
+        new_nodes = attach_coordinates(
             network.graph,
-            frame,
+            np.array([(p.lon, p.lat) for p in fresh.values()], dtype=np.float64),
+            [p.name for p in fresh.values()],
             max_connector_km=max_connector_km,
             land=network.land,
             link_cost=network.link_cost,

@@ -25,6 +25,7 @@ the cache off).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -112,6 +113,9 @@ def build_network_table(
             offshore_km += removed
         features.add(name, frame, cost_model)
         del frame
+        # a frame is freed only by a collection (pandas objects refer to each other), and
+        # a command builds with the collector paused (api._console.starting_up)
+        gc.collect()
     if not features.layers:
         raise GraphBuildError("no line layers given; load rights_of_way or fiber_routes")
     pieces = node_parts(*features.parts(), snap_tolerance_m=snap_tolerance_m)

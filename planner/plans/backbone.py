@@ -22,7 +22,6 @@ from planner.proposals.make import (
 )
 from planner.proposals.proposal import Proposal
 from planner.proposals.segments import segments_from_edges
-from planner.search.ring import ring_subgraph
 from planner.search.shortest_paths import (
     CSRGraph,
     csr_of,
@@ -89,6 +88,10 @@ def plan_backbone(
         "mehlhorn_cost_usd": round(float(tree.stats.get("mehlhorn_cost", tree.cost))),
     }
     if ring:
+        # the ring search (and scipy's sparse graph routines it runs on) is imported by
+        # the backbones that close rings, not by every tree
+        from planner.search.ring import ring_subgraph
+
         # a ring may close over corridors or over short new-build links between them
         offered = add_greenfield_candidates(network, [csr.nodes[int(i)] for i in tree.nodes])
         csr = CSRGraph.from_networkx(network.graph, weight=WEIGHT)  # same node rows, more edges

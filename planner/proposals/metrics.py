@@ -13,7 +13,6 @@ vertices) and measure each piece geodesically.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,8 @@ import numpy as np
 import shapely
 from pyproj import Geod
 from shapely import LineString
+
+from planner.proposals.areas import Areas
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -294,13 +295,11 @@ def _farthest(
     return node, float(km)
 
 
-def _overlay_km(
-    lines: list[LineString], areas: gpd.GeoDataFrame, labels: list[str], codes: list[str | None]
-) -> dict[tuple[str, str | None], float]:
+def _overlay_km(lines: list[LineString], areas: Areas) -> dict[tuple[str, str | None], float]:
     """Return geodesic km of the lines inside each area, keyed by (label, code)."""
-    if not lines or areas.empty:
+    if not lines or not len(areas):
         return {}
-    stored = np.asarray(areas.geometry.values, dtype=object)
+    stored = areas.polygon_array()
     geoms = np.asarray(lines, dtype=object)
     # boxes first, so only the areas near a line are made valid (a route crosses a few
     # dozen of the 2,478 national municipalities); making an area valid keeps it within
@@ -325,25 +324,9 @@ def _overlay_km(
         km = sum(float(_GEOD.geometry_length(p)) for p in parts) / 1000.0
         if km <= 1e-9:
             continue
-        key = (labels[area], codes[area])
+        key = (areas.labels[area], areas.codes[area])
         totals[key] = totals.get(key, 0.0) + km
     return totals
-
-
-def _column(frame: gpd.GeoDataFrame, name: str) -> list[str | None]:
-    if name not in frame.columns:
-        return [None] * len(frame)
-    return [None if _missing(v) else str(v) for v in frame[name]]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _in_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if frame.crs is not None and frame.crs.to_epsg() != 4326:
-        return frame.to_crs(4326)
-    return frame
 
 
 def _area_list(totals: Mapping[tuple[str, str | None], float]) -> tuple[AreaKm, ...]:
@@ -351,29 +334,29 @@ def _area_list(totals: Mapping[tuple[str, str | None], float]) -> tuple[AreaKm, 
     return tuple(sorted(items, key=lambda a: (-a.km, a.name)))
 
 
-def states_crossed(segments: Iterable[Segment], states: gpd.GeoDataFrame) -> tuple[AreaKm, ...]:
+def states_crossed(
+    segments: Iterable[Segment], states: gpd.GeoDataFrame | Areas
+) -> tuple[AreaKm, ...]:
     """Return the states a set of segments crosses, most km first.
 
     Parameters
     ----------
     segments : iterable of planner.proposals.proposal.Segment
-    states : geopandas.GeoDataFrame
-        A ``states`` layer (``name``, ``cve_ent``); reprojected to EPSG:4326 if needed.
+    states : geopandas.GeoDataFrame or planner.proposals.areas.Areas
+        A ``states`` layer (``name``, ``cve_ent``; reprojected to EPSG:4326 if needed), or
+        its :meth:`~planner.proposals.areas.Areas.of_states`.
 
     Returns
     -------
     tuple of AreaKm
         Named by ``name`` (``cve_ent`` when a name is missing), coded by ``cve_ent``.
     """
-    states = _in_4326(states)
-    codes = _column(states, "cve_ent")
-    names = [n or c or "unnamed" for n, c in zip(_column(states, "name"), codes, strict=True)]
-    lines = [s.geometry for s in segments]
-    return _area_list(_overlay_km(lines, states, names, codes))
+    areas = states if isinstance(states, Areas) else Areas.of_states(states)
+    return _area_list(_overlay_km([s.geometry for s in segments], areas))
 
 
 def municipalities_crossed(
-    segments: Iterable[Segment], municipalities: gpd.GeoDataFrame
+    segments: Iterable[Segment], municipalities: gpd.GeoDataFrame | Areas
 ) -> tuple[AreaKm, ...]:
     """Return the municipalities a set of segments crosses, most km first.
 
@@ -383,23 +366,20 @@ def municipalities_crossed(
     Parameters
     ----------
     segments : iterable of planner.proposals.proposal.Segment
-    municipalities : geopandas.GeoDataFrame
-        A ``municipalities`` layer (``cvegeo``, ``name``, ``state``).
+    municipalities : geopandas.GeoDataFrame or planner.proposals.areas.Areas
+        A ``municipalities`` layer (``cvegeo``, ``name``, ``state``), or its
+        :meth:`~planner.proposals.areas.Areas.of_municipalities`.
 
     Returns
     -------
     tuple of AreaKm
     """
-    municipalities = _in_4326(municipalities)
-    codes = _column(municipalities, "cvegeo")
-    labels = []
-    for name, state, code in zip(
-        _column(municipalities, "name"), _column(municipalities, "state"), codes, strict=True
-    ):
-        label = name or code or "unnamed"
-        labels.append(f"{label}, {state}" if state else label)
-    lines = [s.geometry for s in segments]
-    return _area_list(_overlay_km(lines, municipalities, labels, codes))
+    areas = (
+        municipalities
+        if isinstance(municipalities, Areas)
+        else Areas.of_municipalities(municipalities)
+    )
+    return _area_list(_overlay_km([s.geometry for s in segments], areas))
 
 
 def _role_metrics(proposal: Proposal, role: str, latency_us_per_km: float) -> RoleMetrics:
@@ -425,8 +405,8 @@ def is_built(role: str) -> bool:
 
 def compute_metrics(
     proposal: Proposal,
-    states: gpd.GeoDataFrame | None = None,
-    municipalities: gpd.GeoDataFrame | None = None,
+    states: gpd.GeoDataFrame | Areas | None = None,
+    municipalities: gpd.GeoDataFrame | Areas | None = None,
     latency_us_per_km: float = FIBER_LATENCY_US_PER_KM,
 ) -> ProposalMetrics:
     """Measure a proposal.
@@ -456,10 +436,11 @@ def compute_metrics(
     Parameters
     ----------
     proposal : planner.proposals.proposal.Proposal
-    states : geopandas.GeoDataFrame, optional
-        A ``states`` layer; without it the state figures are None.
-    municipalities : geopandas.GeoDataFrame, optional
-        A ``municipalities`` layer; without it the municipality figures are None.
+    states : geopandas.GeoDataFrame or planner.proposals.areas.Areas, optional
+        A ``states`` layer (or its areas); without it the state figures are None.
+    municipalities : geopandas.GeoDataFrame or planner.proposals.areas.Areas, optional
+        A ``municipalities`` layer (or its areas); without it the municipality figures
+        are None.
     latency_us_per_km : float
         One-way propagation delay per km; 4.9 us/km for single-mode fiber.
 

@@ -126,7 +126,7 @@ def follow_terrain(
         max(start[0], end[0]) + pad,
         max(start[1], end[1]) + pad,
     )
-    corridors = network.corridors_near(bounds, TERRAIN_MARGIN_DEG, crs=SURFACE_EPSG)
+    corridors = network.corridor_lines_near(bounds, TERRAIN_MARGIN_DEG, crs=SURFACE_EPSG)
     try:
         surface = build_friction_surface(
             network.elevation,

@@ -215,6 +215,27 @@ def test_slope_on_geographic_grid_uses_metric_spacing(lat: float, dx_m: float) -
     assert slopes[1, 3] == pytest.approx(math.degrees(math.atan(100.0 / measured)), rel=1e-4)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_slopes_beside_gaps_are_those_of_filling_each_gap_from_its_nearest_cell(
+    seed: int,
+) -> None:
+    # every missing cell filled from its nearest valid cell (an exact Euclidean feature
+    # transform, ties broken as scipy breaks them): a valid cell's slope reads only its
+    # four neighbours, so filling the gaps' edges alone must give exactly the same slopes
+    from scipy.ndimage import distance_transform_edt
+
+    rng = np.random.default_rng(seed)
+    z = rng.uniform(0.0, 800.0, (25, 35))  # no two neighbours equal: a tie picks a value
+    z[rng.random(z.shape) < rng.uniform(0.2, 0.7)] = np.nan
+    valid = np.isfinite(z)
+    _, (rows, cols) = distance_transform_edt(~valid, return_indices=True)
+    transform = Affine(0.01, 0.0, -93.0, 0.0, -0.01, 18.0)
+    slopes = slope_degrees(z, transform, 4326)
+    reference = slope_degrees(z[rows, cols], transform, 4326)
+    assert np.array_equal(slopes[valid], reference[valid])
+    assert np.isnan(slopes[~valid]).all()
+
+
 def test_nodata_cells_are_impassable_and_missing_slope(tmp_path: Path, model: CostModel) -> None:
     elevation = np.full((10, 10), 50.0)
     elevation[:, 6:] = NODATA  # sea to the east

@@ -25,6 +25,7 @@ from shapely import LineString, Polygon, box
 
 from planner.network.places import Place
 from planner.proposals import metrics
+from planner.proposals.areas import Areas
 from planner.proposals.formats import (
     bill_of_quantities,
     proposal_frame,
@@ -311,7 +312,7 @@ def test_overlay_km_matches_overlaying_every_line_with_every_area(seed: int) -> 
     lines = [LineString(rng.uniform(-0.5, 3.5, (int(rng.integers(2, 6)), 2))) for _ in range(40)]
     lines += [LineString([(x + 0.3, 0.4), (x + 0.6, 0.5)]) for x in range(3)]
     labels = [f"a{i}" for i in range(9)]
-    got = metrics._overlay_km(lines, areas, labels, [None] * 9)
+    got = metrics._overlay_km(lines, Areas(tuple(labels), (None,) * 9, tuple(areas.geometry)))
     expected: dict[tuple[str, str | None], float] = {}
     geod = Geod(ellps="WGS84")
     for label, area in zip(labels, areas.geometry, strict=True):
