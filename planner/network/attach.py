@@ -193,8 +193,22 @@ class _EdgeIndex:
                 found.append((piece, original))
         return found
 
-    def replace(self, original: int, old: EdgeKey, new: Sequence[EdgeKey]) -> None:
-        """Piece ``old`` of ``original`` is now the pieces ``new``."""
+    def line_m(self, original: int, piece: EdgeKey) -> Any:
+        """The EPSG:6372 line of ``piece`` of ``original``, or None if not projected yet."""
+        pieces = self.pieces.get(original)
+        if pieces is None:
+            return self.tree.geometries[original]
+        return self.pieces_m[original][pieces.index(piece)]
+
+    def replace(
+        self,
+        original: int,
+        old: EdgeKey,
+        new: Sequence[EdgeKey],
+        new_m: Sequence[Any] | None = None,
+    ) -> None:
+        """Piece ``old`` of ``original`` is now the pieces ``new`` (EPSG:6372 lines
+        ``new_m`` when known)."""
         pieces = self.pieces.get(original)
         if pieces is None:
             pieces = self.pieces[original] = [self.keys[original]]
@@ -203,7 +217,7 @@ class _EdgeIndex:
         del pieces[at]
         del self.pieces_m[original][at]
         pieces.extend(new)
-        self.pieces_m[original].extend([None] * len(new))
+        self.pieces_m[original].extend(new_m if new_m is not None else [None] * len(new))
 
 
 def attach_point(
@@ -520,8 +534,20 @@ def _split(
     cut = segment + 1 if fraction < 1.0 else segment + 2
     head = np.vstack([coords[:cut], [split_xy]])
     tail = np.vstack([[split_xy], coords[cut:]])
-    head = head[_new_points(head)]
-    tail = tail[_new_points(tail)]
+    head_kept, tail_kept = _new_points(head), _new_points(tail)
+    head, tail = head[head_kept], tail[tail_kept]
+    pieces_m = None
+    line_m = index.line_m(original, edge)
+    if line_m is not None:
+        # the halves in EPSG:6372: the piece's projected points and the split point's,
+        # which is what projecting each half gives (the projection goes point by point)
+        projected = shapely.get_coordinates(line_m)
+        if len(projected) == len(coords):
+            at = to_analysis_crs().transform(split_xy[0], split_xy[1])
+            pieces_m = [
+                LineString(np.vstack([projected[:cut], [at]])[head_kept]),
+                LineString(np.vstack([[at], projected[cut:]])[tail_kept]),
+            ]
     km_head, km_tail = _lines_km(head, tail)
     share = km_head / (km_head + km_tail) if km_head + km_tail > 0 else 0.5
     joint = _new_node(graph)
@@ -537,7 +563,9 @@ def _split(
     first["geometry"], second["geometry"] = LineString(head), LineString(tail)
     k1 = graph.add_edge(node_at[start], joint, **first)
     k2 = graph.add_edge(joint, node_at[end], **second)
-    index.replace(original, edge, [(node_at[start], joint, k1), (joint, node_at[end], k2)])
+    index.replace(
+        original, edge, [(node_at[start], joint, k1), (joint, node_at[end], k2)], pieces_m
+    )
     return joint
 
 

@@ -318,6 +318,8 @@ def path_margin_m(
     a: tuple[FloatArray, FloatArray, FloatArray],
     b: tuple[FloatArray, FloatArray, FloatArray],
     radio: RadioPath,
+    *,
+    distance_m: FloatArray | None = None,
 ) -> FloatArray:
     """Worst clearance margin (m) of each path from A to B; clear when >= 0.
 
@@ -329,6 +331,8 @@ def path_margin_m(
         ``(lon, lat, antenna height above ground in m)`` arrays of the path ends.
     radio
         Frequency, k-factor and Fresnel clearance.
+    distance_m
+        The paths' lengths (:func:`path_distance_m`) when the caller has them already.
 
     Returns
     -------
@@ -340,7 +344,10 @@ def path_margin_m(
     lon_a, lat_a, h_a = (np.atleast_1d(np.asarray(v, dtype=float)) for v in a)
     lon_b, lat_b, h_b = (np.atleast_1d(np.asarray(v, dtype=float)) for v in b)
     n = lon_a.size
-    total = path_distance_m(lon_a, lat_a, lon_b, lat_b)
+    if distance_m is None:
+        total = path_distance_m(lon_a, lat_a, lon_b, lat_b)
+    else:
+        total = np.atleast_1d(np.asarray(distance_m, dtype=float))
     top_a = grid.ground_m(lon_a, lat_a) + h_a
     top_b = grid.ground_m(lon_b, lat_b) + h_b
     step = grid.cell_m / 2.0

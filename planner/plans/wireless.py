@@ -145,6 +145,7 @@ def coverage_pairs(
         (site_lon[s], site_lat[s], np.full(s.size, radio.mast_height_m)),
         (loc_lon[loc], loc_lat[loc], np.full(s.size, radio.cpe_height_m)),
         path,
+        distance_m=distance[within],
     )
     clear = margin >= 0
     return s[clear], loc[clear], margin[clear]
@@ -196,6 +197,7 @@ def microwave_backhaul(
             (cand_lon[src], cand_lat[src], np.full(src.size, mw.mast_height_m)),
             (to_lon[dst], to_lat[dst], np.full(src.size, mw.mast_height_m)),
             path,
+            distance_m=length,
         )
         good = (margin >= 0) & (length <= range_m)
         return src[good].astype(np.int64), dst[good].astype(np.int64)

@@ -183,3 +183,23 @@ def test_ground_beyond_a_survey_comes_from_the_coarser_grid() -> None:
     lat = np.array([0.995, 0.995, 0.5])
     # in the survey; in its no-data cell; outside it
     assert survey.ground_m(lon, lat).tolist() == [7.0, 50.0, 50.0]
+
+
+def test_margins_given_the_paths_lengths_are_the_margins_measured() -> None:
+    # the planner measures its candidate paths' lengths to keep those in range, then hands
+    # them over; a rough ridge across random paths of every sample count
+    rng = np.random.default_rng(4)
+    values = rng.uniform(0, 40, (5, 400))
+    values[:, 150:160] = 120.0
+    g = grid(values)
+    n = 300
+    lon_a, lon_b = rng.uniform(0.0, 0.4, n), rng.uniform(0.0, 0.4, n)
+    lat_a, lat_b = rng.uniform(-0.002, 0.002, n), rng.uniform(-0.002, 0.002, n)
+    a = (lon_a, lat_a, np.full(n, 30.0))
+    b = (lon_b, lat_b, np.full(n, 6.0))
+    radio = RadioPath(5.8, 4 / 3, 0.6)
+    length = np.asarray(GEOD.inv(lon_a, lat_a, lon_b, lat_b)[2])
+    measured = path_margin_m(g, a, b, radio)
+    given = path_margin_m(g, a, b, radio, distance_m=length)
+    assert np.array_equal(given, measured)
+    assert np.isfinite(measured).sum() > 100 and (measured < 0).sum() > 10
