@@ -123,6 +123,15 @@ def trazo(
     return wall, peak, done.stdout
 
 
+def _segments(out: Path) -> list[tuple[Any, ...]]:
+    """Each segment of a proposal's GeoJSON: its cost, role and coordinates."""
+    document = json.loads(out.read_text(encoding="utf-8"))
+    return [
+        (f["properties"].get("cost_usd"), f["properties"].get("role"), json.dumps(f["geometry"]))
+        for f in document["features"]
+    ]
+
+
 def capex(out: Path) -> float:
     """Sum of the proposal's segment costs as written in its GeoJSON."""
     document = json.loads(out.read_text(encoding="utf-8"))
@@ -378,9 +387,38 @@ def synthetic(segments: int, before: Path | None = None) -> None:
         peak = max(load_peak, cold_peak)
         row("load + first build", size, load + cold, None, f"wall s; peak {peak:,.0f} MB")
         row("load + first build", size, load_cpu + cold_cpu, None, "CPU s (user+system)")
-        note = f"wall s vs cold; peak {warm_peak:,.0f} MB"
+        note = f"wall s vs cold; peak {warm_peak:,.0f} MB; target <= 1.5 s"
         row("route, warm (median of 3)", size, statistics.median(warm), cold, note)
         row("route, warm (median of 3)", size, statistics.median(warm_cpu), cold_cpu, "CPU s")
+        if before is not None:
+            # the earlier checkout warm on its own cache entry: same route, segment by segment
+            old_warm: list[float] = []
+            old_cpu: list[float] = []
+            old_peak = 0.0
+            ours_out, theirs = Path(tmp) / "ours.geojson", Path(tmp) / "before.geojson"
+            for i in range(3):
+                wall, peak, _ = trazo(store, *route, "--out", str(theirs), "--replace", code=before)
+                old_warm.append(wall)
+                old_cpu.append(CPU[-1])
+                old_peak = max(old_peak, peak)
+                if i == 0:
+                    trazo(store, *route, "--out", str(ours_out), "--replace")
+            same = _segments(ours_out) == _segments(theirs)
+            note = f"wall s vs before, warm; before peak {old_peak:,.0f} MB; same segments: {same}"
+            row(
+                "route, warm (median of 3)",
+                size,
+                statistics.median(warm),
+                statistics.median(old_warm),
+                note,
+            )
+            row(
+                "route, warm (median of 3)",
+                size,
+                statistics.median(warm_cpu),
+                statistics.median(old_cpu),
+                "CPU s vs before, warm",
+            )
         cache = sum(p.stat().st_size for p in (Path(tmp) / "store.cache").rglob("*") if p.is_file())
         both = " (both versions' entries)" if before else ""
         print(f"  cache beside the store{both}: {cache / 1e6:,.0f} MB", flush=True)
