@@ -172,6 +172,8 @@ class _Features:
         self.rate: list[npt.NDArray[np.float64]] = []
         self.fits: list[npt.NDArray[np.bool_]] = []
         self.joins: list[npt.NDArray[np.bool_]] = []
+        self.unfit: dict[int, dict[str, Any]] = {}
+        """Feature row to its attributes, for the features a column cannot hold."""
 
     def add(self, name: str, frame: gpd.GeoDataFrame, cost_model: CostModel) -> None:
         if frame.crs is None:
@@ -190,13 +192,18 @@ class _Features:
         self.rate.append(priced.pop("cost_usd"))
         self.joins.append(np.asarray(priced["deployment_type"], dtype=object) != "subsea")
         fits = np.ones(count, dtype=bool)
+        for values in columns.values():
+            fits &= _fitting(values)
         record_keys = tuple(columns)
+        for row in np.flatnonzero(~fits).tolist():
+            # a value no column takes (a list, a date): the feature's edges keep their
+            # records whole in the side table, as the networkx build's would be
+            self.unfit[self.n + row] = {key: columns[key][row] for key in record_keys}
+            for key in record_keys:
+                columns[key][row] = _MISSING
         specs: dict[str, Any] = {}
         for key in list(columns):
-            values = columns.pop(key)
-            fits &= _fitting(values)
-            specs[key] = _encode(values, self.writer)
-            del values
+            specs[key] = _encode(columns.pop(key), self.writer)
         for key, values in priced.items():
             specs[key] = _encode(values, self.writer)
         self.fits.append(fits)
@@ -232,14 +239,19 @@ def _price(
     done: dict[Any, dict[str, Any]] = {}
     out: dict[str, list[Any]] = {key: [] for key in _PRICED}
     for values in zip(*(columns[key] for key in present), strict=True) if present else [()] * count:
-        key = tuple(_category_key(v) for v in values)
-        priced = done.get(key)
+        try:
+            key: Any = tuple(_category_key(v) for v in values)
+            priced = done.get(key)
+        except TypeError:  # an unhashable value: priced on its own
+            key, priced = None, None
         if priced is None:
             data: dict[str, Any] = {"kind": kind, **dict(zip(present, values, strict=True))}
             data["length_km"] = 1.0
             price_edge(data, cost_model)
             # cost_usd of a km: rate x 1.0 x 1 is the rate exactly
-            priced = done[key] = {k: data[k] for k in _PRICED}
+            priced = {k: data[k] for k in _PRICED}
+            if key is not None:
+                done[key] = priced
         for k in _PRICED:
             out[k].append(priced[k])
     result: dict[str, Any] = {k: out[k] for k in _PRICED if k != "cost_usd"}
@@ -301,9 +313,12 @@ class _Edges:
         f = int(self.feature[edge])
         layer = self._layer_of(f)
         _, _, keys, _ = self.features.layers[layer]
+        unfit = self.features.unfit.get(f)
         out: dict[str, Any] = {}
         for key in keys:
-            if key == "length_km":
+            if unfit is not None and key in unfit:
+                out[key] = unfit[key]
+            elif key == "length_km":
                 out[key] = float(self.length_km[edge])
             elif key == "cost_usd":
                 out[key] = float(self.cost[edge])

@@ -6,8 +6,8 @@ reads back: every node, edge, key, attribute (key order and value types included
 graph's attributes and both CSR snapshots. The bundled layers are compared in
 ``test_edge_table.py``; here small layers hold the cases they may not: islands of streets
 on a regular grid (equally near nodes: the bridge goes where networkx's order puts it),
-fiber laid on a road (its corridor shared), ids that are text, nulls, a layer in another
-CRS.
+fiber laid on a road (its corridor shared), ids that are text, nulls, a value no column
+takes, a layer in another CRS.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def _fiber() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "id": ["f-1", "f-2"],
-            "operator": ["CFE Telecom", None],
+            # a list no column takes: f-2's edges keep their records whole
+            "operator": ["CFE Telecom", ["Telmex", "Bestel"]],
             "lease_available": [True, False],
             "status": ["operational", "planned"],
         },
@@ -98,6 +99,12 @@ def test_the_table_is_the_networkx_build(tmp_path: Path, bridge_km: float) -> No
     # f-1 runs along the first street (feature 0 of roads) from end to end
     found = [(d["corridor"], d["fiber_corridor"]) for d in shared]
     assert found == [(("roads", 0), ("fiber", "f-1"))]
+    owners = {
+        d["operator"] if d["feature_id"] == "f-1" else tuple(d["operator"])
+        for d in (d for _, _, d in table.edges(data=True) if d["layer"] == "fiber")
+    }
+    assert owners == {"CFE Telecom", ("Telmex", "Bestel")}
+    assert table.edge_records.side  # f-2's pieces
     for weight in ("cost_usd", "length_km"):
         _assert_same_snapshot(built.graph, table, weight)
     for kept in ("attachable", "corridor_lines"):

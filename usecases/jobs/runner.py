@@ -70,17 +70,63 @@ class JobStoppedError(Exception):
     """The job was failed while it ran (a shutdown): its work stops and stores nothing."""
 
 
-class JobControl:
-    """What a job's work may do with its own row: report progress, check it still runs."""
+PROGRESS_EVERY_S = 0.5
+"""A job's progress is written at most this often. Each report is a write to the store;
+a warm route job is over before its first report is due, so it writes only its start and
+its outcome, while a long job still shows what it is doing within this delay."""
 
-    def __init__(self, jobs: JobStore, job_id: str) -> None:
+
+class JobControl:
+    """What a job's work may do with its own row: report progress, check it still runs.
+
+    A report within :data:`PROGRESS_EVERY_S` of the last write (the job's start counts) is
+    held and written when that time is up, unless a later report replaces it or the job
+    ends first (:meth:`close`; its outcome then says more).
+    """
+
+    def __init__(self, jobs: JobStore, job_id: str, *, every_s: float = PROGRESS_EVERY_S) -> None:
         self._jobs = jobs
         self.job_id = job_id
+        self._every_s = every_s
+        self._guard = threading.Lock()
+        self._last = time.monotonic()
+        self._held: tuple[float, str] | None = None
+        self._timer: threading.Timer | None = None
+        self._closed = False
 
     def progress(self, fraction: float, message: str) -> None:
         """Record how far the job is (0-1) and what it is doing; never raises."""
-        with contextlib.suppress(TrazoError):
-            self._jobs.progress(self.job_id, fraction, message)
+        with self._guard:
+            if self._closed:
+                return
+            self._held = (fraction, message)
+            due = self._last + self._every_s - time.monotonic()
+            if due > 0:
+                if self._timer is None:
+                    self._timer = threading.Timer(due, self._write_held)
+                    self._timer.daemon = True
+                    self._timer.start()
+                return
+        self._write_held()
+
+    def _write_held(self) -> None:
+        with self._guard:
+            self._timer = None
+            held, self._held = self._held, None
+            if self._closed or held is None:
+                return
+            self._last = time.monotonic()
+            with contextlib.suppress(TrazoError):
+                self._jobs.progress(self.job_id, *held)
+
+    def close(self) -> None:
+        """Write no more progress (the job ends); a held report is dropped."""
+        with self._guard:
+            self._closed = True
+            self._held = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     def ensure_running(self) -> None:
         """Raise :class:`JobStoppedError` if the job was failed meanwhile (call before storing)."""
@@ -319,7 +365,11 @@ def execute_job(
     try:
         if not jobs.start(job_id, "started"):
             return  # failed while queued (a shutdown)
-        outcome = work(store, request, inputs, JobControl(jobs, job_id))
+        control = JobControl(jobs, job_id)
+        try:
+            outcome = work(store, request, inputs, control)
+        finally:
+            control.close()
         jobs.succeed(job_id, outcome.proposal, outcome.message)
         logger.info("job %s (%s): %s", job_id, kind, outcome.message)
     except JobStoppedError:

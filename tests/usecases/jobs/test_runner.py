@@ -114,3 +114,29 @@ def test_a_closed_runner_leaves_no_job_unfinished(highway_store: LayerStore) -> 
         pass
     job, created = runner.submit("echo", Echo(text="late"))
     assert created and job.status == "failed" and job.message == RESTART_MESSAGE
+
+
+def test_progress_is_written_at_most_so_often(highway_store: LayerStore) -> None:
+    # Each report is a write to the store: reports within the interval of the last
+    # write (the start counts) are held and the latest written when it is up; a job that
+    # ends first writes none (its outcome says more). Timed with a generous margin.
+    import time
+
+    jobs = JobStore(highway_store)
+    job, _ = jobs.submit("route", {"from": "a", "to": "b"})
+    assert jobs.start(job.id, "started")
+    control = JobControl(jobs, job.id, every_s=0.3)
+    control.progress(0.2, "first")
+    control.progress(0.4, "second")
+    assert jobs.get(job.id).message == "started"  # held: nothing written yet
+    deadline = time.monotonic() + 5.0
+    while jobs.get(job.id).message == "started" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    written = jobs.get(job.id)
+    assert (written.progress, written.message) == (0.4, "second")  # the latest, once
+    control.progress(0.6, "third")
+    control.close()  # the job ends before the report is due
+    time.sleep(0.5)
+    assert jobs.get(job.id).message == "second"
+    control.progress(0.8, "after the end")
+    assert jobs.get(job.id).message == "second"
