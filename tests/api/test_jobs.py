@@ -78,11 +78,13 @@ def test_the_api_answers_while_a_job_runs(highway_gpkg: Path, gate: threading.Ev
     with TestClient(make_app(highway_gpkg)) as client:
         job_id = client.post("/proposals/route", json=ROUTE, headers=PLANNER).json()["job_id"]
         assert wait_for(client, job_id, "running")["status"] == "running"
+        # the job is held at the gate for 30 s: an API that waited for it would answer only
+        # then, so 10 s tells waiting apart from a slow answer on a busy machine
         for path in ("/healthz", f"/jobs/{job_id}", "/jobs", "/proposals"):
             started = time.perf_counter()
             response = client.get(path, headers=VIEWER)
             assert response.status_code == 200, path
-            assert time.perf_counter() - started < 1.0, path
+            assert time.perf_counter() - started < 10.0, path
         assert client.get(f"/jobs/{job_id}", headers=VIEWER).json()["status"] == "running"
 
 
