@@ -385,17 +385,7 @@ class Store:
 
     def proposal_names(self) -> list[str]:
         """Return the names of every stored proposal, sorted (no documents read)."""
-        if not self.path.exists():
-            return []
-        with self._connect() as conn:
-            found = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                (PROPOSALS_TABLE,),
-            ).fetchone()
-            if found is None:
-                return []
-            rows = conn.execute(f"SELECT name FROM {PROPOSALS_TABLE} ORDER BY name").fetchall()
-        return [str(row[0]) for row in rows]
+        return [str(row[0]) for row in self._proposal_records(columns="name")]
 
     def proposal(self, name: str) -> StoredProposal:
         """Return proposal ``name``; ``NotFoundError`` if there is none."""
@@ -443,7 +433,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _proposal_records(self, name: str | None = None) -> list[tuple[Any, ...]]:
+    def _proposal_records(
+        self, name: str | None = None, columns: str = "name, kind, created_at, document"
+    ) -> list[tuple[Any, ...]]:
+        """Stored proposals' ``columns`` (all, sorted by name, or the one named)."""
         if not self.path.exists():
             return []
         with self._connect() as conn:
@@ -453,7 +446,7 @@ class Store:
             ).fetchone()
             if found is None:
                 return []
-            query = f"SELECT name, kind, created_at, document FROM {PROPOSALS_TABLE}"
+            query = f"SELECT {columns} FROM {PROPOSALS_TABLE}"
             if name is None:
                 return list(conn.execute(query + " ORDER BY name").fetchall())
             return list(conn.execute(query + " WHERE name = ?", (name,)).fetchall())

@@ -637,14 +637,26 @@ def _pieces(
     np.cumsum(counts, out=offsets[1:])
     u, v, piece_feature, length_km = u[keep], v[keep], piece_feature[keep], length_km[keep]
     # explicit keys (0, 1, ... per node pair) spare networkx a key search per edge
-    pair = np.minimum(u, v) * n_nodes + np.maximum(u, v)
+    key = pair_keys(u, v, n_nodes)
+    return Pieces(node_xy, u, v, key, piece_feature.astype(np.int64), length_km, coords, offsets)
+
+
+def pair_keys(
+    u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], n_nodes: int
+) -> npt.NDArray[np.int64]:
+    """Multigraph keys 0, 1, ... per node pair, in the order the edges come (as networkx's).
+
+    ``u`` and ``v`` are the edges' end nodes, numbered below ``n_nodes``; either direction
+    is the same pair.
+    """
+    pair = np.minimum(u, v) * max(n_nodes, 1) + np.maximum(u, v)
     order = np.argsort(pair, kind="stable")
     sorted_pair = pair[order]
     run_start = np.r_[True, sorted_pair[1:] != sorted_pair[:-1]]
     first_of_run = np.maximum.accumulate(np.where(run_start, np.arange(pair.size), 0))
     key = np.empty(pair.size, dtype=np.int64)
     key[order] = np.arange(pair.size) - first_of_run
-    return Pieces(node_xy, u, v, key, piece_feature.astype(np.int64), length_km, coords, offsets)
+    return key
 
 
 def new_graph(snap_tolerance_m: float) -> CorridorGraph:

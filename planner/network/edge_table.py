@@ -83,6 +83,16 @@ def _fits(value: Any) -> bool:
     return False
 
 
+def _category_code(value: Any, code_of: dict[Any, int], categories: list[Any]) -> int:
+    """``value``'s code in ``categories``, appended (and coded) when first seen."""
+    key = _category_key(value)
+    code = code_of.get(key)
+    if code is None:
+        code = code_of[key] = len(categories)
+        categories.append(value)
+    return code
+
+
 def _category_key(value: Any) -> Any:
     """A dict key that tells ``1``, ``1.0`` and ``True`` apart (they are equal in Python)."""
     if type(value) is tuple:
@@ -138,14 +148,8 @@ def _encode(values: list[Any], writer: _Writer) -> tuple[Any, ...]:
     code_of: dict[Any, int] = {}
     codes = np.zeros(len(values), dtype=np.int32)
     for i, value in enumerate(values):
-        if value is _MISSING:
-            continue
-        key = _category_key(value)
-        code = code_of.get(key)
-        if code is None:
-            code = code_of[key] = len(categories)
-            categories.append(value)
-        codes[i] = code
+        if value is not _MISSING:
+            codes[i] = _category_code(value, code_of, categories)
     return ("cat", writer.add(codes), categories)
 
 
@@ -417,14 +421,9 @@ def _join(parts: list[tuple[Any, int]], writer: _Writer, shape: Any) -> tuple[An
             if part is None:
                 chunks.append(np.zeros(rows, dtype=np.int32))
                 continue
-            remap = np.empty(len(part[2]), dtype=np.int32)
-            for i, value in enumerate(part[2]):
-                key = _category_key(value)
-                code = code_of.get(key)
-                if code is None:
-                    code = code_of[key] = len(categories)
-                    categories.append(value)
-                remap[i] = code
+            remap = np.array(
+                [_category_code(value, code_of, categories) for value in part[2]], np.int32
+            )
             chunks.append(remap[part[1]] if remap.size else np.zeros(rows, dtype=np.int32))
         codes = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
         return ("cat", writer.add(codes, np.int32), categories)

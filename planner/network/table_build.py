@@ -42,6 +42,7 @@ from planner.network.corridor_graph import (
     layer_parts,
     new_graph,
     node_parts,
+    pair_keys,
     to_analysis_crs,
 )
 from planner.network.cost_model import CostModel
@@ -519,15 +520,7 @@ class _Edges:
 
     def _set_keys(self) -> None:
         """Keys 0, 1, ... per node pair in the order edges were added (as networkx gives)."""
-        n = max(self.n, 1)
-        pair = np.minimum(self.u, self.v) * n + np.maximum(self.u, self.v)
-        order = np.argsort(pair, kind="stable")
-        sorted_pair = pair[order]
-        run_start = np.r_[True, sorted_pair[1:] != sorted_pair[:-1]]
-        first_of_run = np.maximum.accumulate(np.where(run_start, np.arange(pair.size), 0))
-        key = np.empty(pair.size, dtype=np.int64)
-        key[order] = np.arange(pair.size) - first_of_run
-        self.key = key
+        self.key = pair_keys(self.u, self.v, self.n)
 
     def _node_spec(self, writer: _Writer) -> dict[str, Any]:
         shore = np.asarray(self.shore, dtype=np.float64).reshape(-1, 2)
