@@ -61,6 +61,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/roads.py bundled
 	$(BIN)/python bench/roads.py synthetic --segments 1000000
+	$(BIN)/python bench/roads.py synthetic --segments 3000000
+	$(BIN)/python bench/roads.py service --segments 1000000
 	$(BIN)/python bench/store_backends.py
 
 clean:
