@@ -682,6 +682,35 @@ class _MadeOnDemand(_KeyedByNode[V]):
         return (dict, (dict(self.items()),))
 
 
+class _ParallelEdges(Mapping[Any, dict[str, Any]]):
+    """Key to attribute dict of one node pair's parallel edges, each made when first asked for.
+
+    A route reads one pair at each step, not every pair around the node (three or four
+    on a street grid): making only the dicts asked for spares decoding the others.
+    """
+
+    __slots__ = ("_edges", "_table")
+
+    def __init__(self, table: TableGraph, edges: dict[Any, int]) -> None:
+        self._table = table
+        self._edges = edges
+
+    def __getitem__(self, key: Any) -> dict[str, Any]:
+        return self._table.edge_data(self._edges[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._edges
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._edges)
+
+    def __len__(self) -> int:
+        return len(self._edges)
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self.items()),))
+
+
 class TableGraph(CorridorGraph):
     """A read-only :class:`CorridorGraph` over the files of :func:`write_table`.
 
@@ -724,7 +753,7 @@ class TableGraph(CorridorGraph):
         self.edge_u = self.arrays[meta["edge_u"]]
         self.edge_v = self.arrays[meta["edge_v"]]
         self.edge_key = self.arrays[meta["edge_key"]]
-        self._pairs: dict[tuple[int, int], dict[Any, dict[str, Any]]] = {}
+        self._pairs: dict[tuple[int, int], _ParallelEdges] = {}
         self._edges: dict[int, dict[str, Any]] = {}
         self._index: Any = None
         self._node = _MadeOnDemand(self, self.node_records.record)
@@ -783,15 +812,15 @@ class TableGraph(CorridorGraph):
                     found = self._edges[edge] = self.edge_records.record(edge)
         return found
 
-    def neighbours(self, row: int) -> dict[Hashable, dict[Any, dict[str, Any]]]:
-        out: dict[Hashable, dict[Any, dict[str, Any]]] = {}
+    def neighbours(self, row: int) -> dict[Hashable, Mapping[Any, dict[str, Any]]]:
+        out: dict[Hashable, Mapping[Any, dict[str, Any]]] = {}
         start, stop = int(self.adj_ptr[row]), int(self.adj_ptr[row + 1])
         for slot, other in zip(range(start, stop), self.adj_nbr[start:stop].tolist(), strict=True):
             pair = (min(row, other), max(row, other))
             keydict = self._pairs.get(pair)
             if keydict is None:
                 edges = self.slot_edge[self.slot_ptr[slot] : self.slot_ptr[slot + 1]].tolist()
-                keydict = {int(self.edge_key[e]): self.edge_data(e) for e in edges}
+                keydict = _ParallelEdges(self, {int(self.edge_key[e]): e for e in edges})
                 self._pairs[pair] = keydict
             out[self.node_id(other)] = keydict
         return out
