@@ -354,27 +354,22 @@ def build_network(
     """
     offshore_km = 0.0
     lines = dict(corridors)
-    if land is not None:
-        for name, frame in lines.items():
-            lines[name], removed = land.clip_lines(frame)
-            if removed > 0:
-                logger.info("%s: %.1f km at sea cut off", name, removed)
-            offshore_km += removed
+    for name, frame in lines.items():
+        lines[name], removed = cut_at_coast(name, frame, land)
+        offshore_km += removed
     graph = build_corridor_graph(lines, snap_tolerance_m=snap_tolerance_m)
     for _, _, data in graph.edges(data=True):
         price_edge(data, cost_model)
     share_physical_corridors(graph)
-    network = PlanningNetwork(
-        graph=graph,
-        cost_model=cost_model,
+    network = network_from_graph(
+        graph,
+        cost_model,
+        tuple(corridors),
         elevation=elevation,
-        elevations=tuple(
-            dict.fromkeys([*elevations, *([elevation] if elevation is not None else [])])
-        ),
-        layers=tuple(corridors),
+        elevations=elevations,
         land=land,
         offshore_km=offshore_km,
-        caveats={k: v for k, v in (caveats or {}).items() if k in corridors},
+        caveats=caveats,
     )
     network.bridges, network.subsea_bridges = bridge_components(
         graph, cost_model, max_bridge_km=max_bridge_km, network=network
@@ -390,6 +385,52 @@ def build_network(
         network.subsea_bridges,
     )
     return network
+
+
+def cut_at_coast(
+    name: str, frame: gpd.GeoDataFrame, land: Land | None
+) -> tuple[gpd.GeoDataFrame, float]:
+    """Layer ``name``'s lines cut at ``land``'s coast, and the km cut off (logged)."""
+    if land is None:
+        return frame, 0.0
+    kept, removed = land.clip_lines(frame)
+    if removed > 0:
+        logger.info("%s: %.1f km at sea cut off", name, removed)
+    return kept, removed
+
+
+def network_from_graph(
+    graph: CorridorGraph,
+    cost_model: CostModel,
+    layers: Sequence[str],
+    *,
+    elevation: Path | None,
+    elevations: Sequence[Path],
+    land: Land | None,
+    offshore_km: float,
+    caveats: Mapping[str, str] | None,
+    bridges: int = 0,
+    subsea_bridges: int = 0,
+) -> PlanningNetwork:
+    """The :class:`PlanningNetwork` of a built ``graph`` of corridor ``layers``.
+
+    Every elevation raster once (``elevation`` among them), and the caveats of the
+    layers built only.
+    """
+    return PlanningNetwork(
+        graph=graph,
+        cost_model=cost_model,
+        elevation=elevation,
+        elevations=tuple(
+            dict.fromkeys([*elevations, *([elevation] if elevation is not None else [])])
+        ),
+        layers=tuple(layers),
+        land=land,
+        offshore_km=offshore_km,
+        caveats={k: v for k, v in (caveats or {}).items() if k in layers},
+        bridges=bridges,
+        subsea_bridges=subsea_bridges,
+    )
 
 
 def price_edge(data: dict[str, Any], cost_model: CostModel) -> None:

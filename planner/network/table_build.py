@@ -68,7 +68,9 @@ from planner.network.planning_network import (
     DEFAULT_MAX_BRIDGE_KM,
     PlanningNetwork,
     choose_bridges,
+    cut_at_coast,
     link_records,
+    network_from_graph,
     price_edge,
 )
 
@@ -106,12 +108,8 @@ def build_network_table(
     features = _Features()
     offshore_km = 0.0
     for name, read in corridors.items():
-        frame = read()
-        if land is not None:
-            frame, removed = land.clip_lines(frame)
-            if removed > 0:
-                logger.info("%s: %.1f km at sea cut off", name, removed)
-            offshore_km += removed
+        frame, removed = cut_at_coast(name, read(), land)
+        offshore_km += removed
         features.add(name, frame, cost_model)
         del frame
         # a frame is freed only by a collection (pandas objects refer to each other), and
@@ -133,17 +131,15 @@ def build_network_table(
     graph_attrs = dict(new_graph(snap_tolerance_m).graph)
     graph_attrs["next_node"] = edges.n
     edges.write(folder, graph_attrs)
-    network = PlanningNetwork(
-        graph=read_table(folder),
-        cost_model=cost_model,
+    network = network_from_graph(
+        read_table(folder),
+        cost_model,
+        tuple(corridors),
         elevation=elevation,
-        elevations=tuple(
-            dict.fromkeys([*elevations, *([elevation] if elevation is not None else [])])
-        ),
-        layers=tuple(corridors),
+        elevations=elevations,
         land=land,
         offshore_km=offshore_km,
-        caveats={k: v for k, v in (caveats or {}).items() if k in corridors},
+        caveats=caveats,
         bridges=bridges,
         subsea_bridges=subsea,
     )
