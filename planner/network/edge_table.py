@@ -46,6 +46,7 @@ import numpy.typing as npt
 import shapely
 
 from planner.network.corridor_graph import CorridorGraph
+from planner.network.edge_index import mapped_array
 from planner.search.csr_graph import ArrayView
 
 V = TypeVar("V")
@@ -624,9 +625,7 @@ class _Arrays(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         array = self._open.get(name)
         if array is None:
-            mapped = np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-            # a plain read-only view of the mapping: np.memmap's indexing costs ~1 µs more
-            array = self._open[name] = mapped.view(np.ndarray)
+            array = self._open[name] = mapped_array(self.folder / f"{name}.npy")
         return array
 
     def __iter__(self) -> Iterator[str]:
