@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely import LineString
 
@@ -62,18 +63,17 @@ def segments_from_edges(
     """
     graph = network.graph
     edges = list(edges)
+    datas = [graph.edges[u, v, key] for u, v, key in edges]
+    starts = [graph.nodes[u] for u, _, _ in edges]
+    lines = _oriented([data["geometry"] for data in datas], starts)
     # a run continues only through a node where nothing else joins: a tree's branch point
     # (a drop to a terminal, another corridor) ends the segment so the branch meets a vertex
     degree = Counter(node for u, v, _ in edges for node in (u, v))
     runs: list[tuple[tuple[Any, ...], list[dict[str, Any]], list[LineString]]] = []
     last: tuple[Hashable, Hashable] | None = None
-    for u, v, key in edges:
-        data = graph.edges[u, v, key]
+    for (u, v, _), data, geometry in zip(edges, datas, lines, strict=True):
         group = (data.get("corridor"), data["deployment_type"], data.get("kind"))
-        geometry = _oriented(data["geometry"], graph.nodes[u])
-        through = set(last or ()) & {u, v}
-        chained = any(degree[node] == 2 for node in through)
-        if runs and runs[-1][0] == group and group[0] is not None and chained:
+        if runs and runs[-1][0] == group and group[0] is not None and _chained(last, u, v, degree):
             runs[-1][1].append(data)
             runs[-1][2].append(geometry)
         else:
@@ -206,12 +206,32 @@ def _note(notes: list[str] | None, text: str) -> None:
         notes.append(text)
 
 
-def _oriented(line: LineString, start_node: dict[str, Any]) -> LineString:
-    """The edge geometry running away from ``start_node``."""
-    x, y = line.coords[0]
-    if abs(x - start_node["x"]) < 1e-6 and abs(y - start_node["y"]) < 1e-6:
-        return line
-    return shapely.reverse(line)
+def _oriented(lines: list[LineString], start_nodes: list[dict[str, Any]]) -> list[LineString]:
+    """Each edge geometry running away from its start node (reversed where it runs to it).
+
+    Read for every edge at once: a million-segment route has a thousand or more edges, and
+    reading each line's first point alone cost more than making its segment.
+    """
+    if not lines:
+        return []
+    geometries = np.empty(len(lines), dtype=object)
+    geometries[:] = lines
+    first = shapely.get_coordinates(shapely.get_point(geometries, 0))
+    node_x = np.array([float(node["x"]) for node in start_nodes])
+    node_y = np.array([float(node["y"]) for node in start_nodes])
+    away = (np.abs(first[:, 0] - node_x) < 1e-6) & (np.abs(first[:, 1] - node_y) < 1e-6)
+    geometries[~away] = shapely.reverse(geometries[~away])
+    return list(geometries)
+
+
+def _chained(
+    last: tuple[Hashable, Hashable] | None, u: Hashable, v: Hashable, degree: Counter[Hashable]
+) -> bool:
+    """Whether edge ``(u, v)`` continues the run of edge ``last`` through a node where
+    nothing else joins. Asked only of an edge of the run's own corridor: on a street grid
+    nearly every edge is a corridor of its own."""
+    through = set(last or ()) & {u, v}
+    return any(degree[node] == 2 for node in through)
 
 
 def _merged(lines: list[LineString]) -> list[LineString]:

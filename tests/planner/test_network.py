@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from pathlib import Path
 
 import geopandas as gpd
@@ -160,6 +161,32 @@ def test_segments_from_edges_orients_each_piece_along_the_route() -> None:
     south = v if north_first == u else u
     (segment,) = segments_from_edges(network, [(north_first, south, key)], role="primary")
     assert list(segment.geometry.coords) == [(-93.0, 18.0), (-93.0, 17.0)]
+
+
+def test_segments_from_edges_orients_every_edge_of_a_route_either_way() -> None:
+    # four rail lines end to end along 17°N, digitised west-east and east-west in turn:
+    # a route either way must run each piece away from where the last one ended
+    lines = [
+        LineString([(-93.0, 17.0), (-92.9, 17.0)]),
+        LineString([(-92.8, 17.0), (-92.9, 17.0)]),
+        LineString([(-92.8, 17.0), (-92.7, 17.0)]),
+        LineString([(-92.6, 17.0), (-92.7, 17.0)]),
+    ]
+    network = build_network({"rail": frame(lines, row_type=["rail"] * 4)}, COSTS)
+    graph = network.graph
+    west = next(n for n in graph if graph.nodes[n]["x"] == -93.0)
+    east = next(n for n in graph if graph.nodes[n]["x"] == -92.6)
+    path = nx.shortest_path(graph, west, east)
+    for nodes in (path, path[::-1]):
+        edges = [(u, v, next(iter(graph[u][v]))) for u, v in pairwise(nodes)]
+        segments = segments_from_edges(network, edges, role="primary")
+        assert len(segments) == 4  # one corridor each
+        start = (graph.nodes[nodes[0]]["x"], graph.nodes[nodes[0]]["y"])
+        for segment, v in zip(segments, nodes[1:], strict=True):
+            coords = list(segment.geometry.coords)
+            assert coords[0] == start
+            assert coords[-1] == (graph.nodes[v]["x"], graph.nodes[v]["y"])
+            start = coords[-1]
 
 
 def test_fiber_on_a_power_line_shares_its_corridor() -> None:
