@@ -9,6 +9,7 @@ against the place and area layers alone (:func:`request_lookups`) before it queu
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -425,10 +426,27 @@ def shared_context(store: LayerStore, cost_model: Path | None) -> PlanningContex
             cached = _shared.get(key)
         if cached is not None and cached[0] == version:
             return cached[1]
+        # what an earlier load froze may hold the context this one replaces: collectable again
+        gc.unfreeze()
         context = planning_context(store, cost_model)
         with _shared_guard:
             _shared[key] = (version, context)
+        cached = None  # the replaced context is now garbage, to be collected below
+        _freeze_long_lived()
         return context
+
+
+def _freeze_long_lived() -> None:
+    """Keep what this process holds now (shared contexts, modules) out of full collections.
+
+    A job worker keeps its context for its lifetime: a few hundred thousand objects at a
+    million segments, which every full collection of the garbage collector walked (about
+    0.1 s), and a job's own allocations started one every few jobs. Garbage is collected
+    first, so nothing dead (a replaced context's cycles) is frozen; :func:`shared_context`
+    unfreezes before it loads, so a context it replaces can be collected in turn.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _store_version(store: LayerStore, cost_model: Path | None) -> tuple[Any, ...]:

@@ -199,3 +199,33 @@ def test_a_loaded_network_answers_corridor_lines_from_its_table(store: Store) ->
     assert projected is not None and expected is not None
     assert projected.crs == expected.crs
     assert projected.geometry.iloc[0].equals_exact(expected.geometry.iloc[0], 0.0)
+
+
+def test_a_shared_context_is_kept_out_of_full_collections_until_it_is_replaced(
+    store: Store, tmp_path: Path
+) -> None:
+    import gc
+    import weakref
+
+    from usecases.context import _shared, shared_context
+
+    try:
+        first = shared_context(store, None)
+        # frozen objects are in no generation the collector walks
+        assert gc.get_freeze_count() > 0
+        tracked = gc.get_objects()
+        assert not any(obj is first.network.graph for obj in tracked)
+        del tracked
+        assert shared_context(store, None) is first  # same store version: kept
+        gone = weakref.ref(first.network)
+        # a cycle through the context: frozen for good, it could never be freed
+        first.network.graph.graph["context"] = first
+        del first
+        ingest(store, _highways(tmp_path / "more.geojson", [-92.0]), "rights_of_way", name="more")
+        second = shared_context(store, None)
+        assert gone() is None  # the replaced context was collected
+        layers = {data.get("layer") for _, _, data in second.network.graph.edges(data=True)}
+        assert {"roads", "more"} <= layers  # and the new one holds both layers
+    finally:
+        _shared.clear()
+        gc.unfreeze()
