@@ -89,6 +89,9 @@ def trazo(
     :data:`CPU`.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAZO_")}
+    # Python as it runs by default: the first (cold) run writes each module's compiled
+    # bytecode and warm runs read it, instead of compiling the project's sources anew
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         TRAZO_STORE=str(store),
         TRAZO_PLANNING_CACHE="true" if cache else "false",
