@@ -263,9 +263,6 @@ def plan_wireless(
         max_radios=lm.radio.max_radios_per_site,
     )
     solution = select_sites(problem, node_limit=site_node_limit)
-    margin_of = {
-        (int(a), int(b)): float(m) for a, b, m in zip(pair_site, pair_loc, margin, strict=True)
-    }
     sites: list[WirelessSite] = []
     position = {}
     ground = grid.ground_m(candidates.lon, candidates.lat)
@@ -298,14 +295,7 @@ def plan_wireless(
     site_of = np.array(
         [position[int(c)] if c >= 0 else -1 for c in solution.site_of.tolist()], dtype=np.int64
     )
-    margins = np.array(
-        [
-            margin_of.get((int(solution.site_of[j]), j), math.nan)
-            if solution.site_of[j] >= 0
-            else math.nan
-            for j in range(people.size)
-        ]
-    )
+    margins = _path_margins(solution.site_of, pair_site, pair_loc, margin)
     return WirelessPlan(
         sites=sites,
         site_of=site_of,
@@ -316,6 +306,24 @@ def plan_wireless(
         grid_source=grid.source,
         margin_m=margins,
     )
+
+
+def _path_margins(
+    site_of: IntArray, pair_site: IntArray, pair_loc: IntArray, margin: FloatArray
+) -> FloatArray:
+    """Each locality's margin on the path to its site (nan: no site), looked up among the
+    pairs' margins in one pass (tens of thousands of pairs, a few thousand localities)."""
+    found = np.full(site_of.size, math.nan)
+    served = np.flatnonzero(site_of >= 0)
+    if served.size == 0 or pair_site.size == 0:
+        return found
+    keys = pair_site.astype(np.int64) * site_of.size + pair_loc
+    order = np.argsort(keys, kind="stable")
+    wanted = site_of[served].astype(np.int64) * site_of.size + served
+    at = np.minimum(np.searchsorted(keys[order], wanted), keys.size - 1)
+    hit = keys[order[at]] == wanted
+    found[served[hit]] = margin[order[at[hit]]]
+    return found
 
 
 def _hops(
