@@ -561,9 +561,11 @@ def _split(
             halves_xy.append(np.concatenate((projected[:cut], at))[head_kept])
             halves_xy.append(np.concatenate((at, projected[cut:]))[tail_kept])
     # the halves' lines (and their projections) made in one call
-    lines = shapely.linestrings(
-        np.concatenate(halves_xy),
-        indices=np.repeat(np.arange(len(halves_xy)), [len(xy) for xy in halves_xy]),
+    lines: npt.NDArray[np.object_] = np.asarray(
+        shapely.linestrings(
+            np.concatenate(halves_xy),
+            indices=np.repeat(np.arange(len(halves_xy)), [len(xy) for xy in halves_xy]),
+        )
     )
     pieces_m = list(lines[2:]) if len(lines) == 4 else None
     joint = _new_node(graph)
