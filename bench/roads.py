@@ -98,19 +98,22 @@ def trazo(
         COLUMNS="200",
     )
     program = (
-        "import resource, sys, time\n"
+        "import atexit, resource, sys\n"
+        # the peak is reported on the way out, whichever way the program ends (the trazo
+        # program ends its process itself once the exit handlers have run)
+        "@atexit.register\n"
+        "def report_peak():\n"
+        # ru_maxrss survives fork and exec (this script's own peak would show); VmHWM is
+        # the peak of the command's own address space
+        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM:'):\n            peak = int(line.split()[1]) / 1024\n"
+        "    print(f'@@peak {peak:.1f}', file=sys.stderr)\n"
         "import api.cli\n"
         # the trazo program itself (api.cli:main); a checkout from before it had only app
         "run = getattr(api.cli, 'main', api.cli.app)\n"
         f"sys.argv = ['trazo', *{list(args)!r}]\n"
-        "try:\n    run()\nexcept SystemExit as end:\n    code = end.code\nelse:\n    code = 0\n"
-        # ru_maxrss survives fork and exec (this script's own peak would show); VmHWM is
-        # the peak of the command's own address space
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "for line in open('/proc/self/status'):\n"
-        "    if line.startswith('VmHWM:'):\n        peak = int(line.split()[1]) / 1024\n"
-        "print(f'@@peak {peak:.1f}', file=sys.stderr)\n"
-        "sys.exit(code)\n"
+        "run()\n"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
