@@ -105,7 +105,7 @@ def exit_now(code: object) -> NoReturn:
     else:  # sys.exit("message"): the message on stderr and status 1, as Python does
         sys.stderr.write(f"{code}\n")
         status = 1
-    atexit._run_exitfuncs()
+    atexit._run_exitfuncs()  # what a normal exit runs first (and then forgets)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to write to
             stream.flush()

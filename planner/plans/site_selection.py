@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -179,6 +180,10 @@ class SiteSolution:
         if not isinstance(self._certificate, Certificate):
             self._certificate = self._certificate()
         return self._certificate
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a certificate still computing is a thread's result: it is waited for, not pickled
+        return {**self.__dict__, "_certificate": self.certificate}
 
     @property
     def bound(self) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 import threading
 
 import numpy as np
@@ -189,6 +190,8 @@ def test_the_plan_comes_before_its_bound(monkeypatch: pytest.MonkeyPatch) -> Non
     # town 3 alone: its site (10,000 + 15,000) beats its alternative (50,000)
     assert solution.site_of[3] == 2
     release.set()
+    # pickled (sent to another process) before anything read it: the bound is waited for
+    copy = pickle.loads(pickle.dumps(solution))
     first = problem([60_000, 60_000], pairs[:4], people[:3], cpe[:3], [50_000] * 3)
     # the first group's best: one site for two towns, the third on its alternative
     assert solution.cost_usd == pytest.approx(60_000 + 2 * 15_000 + 50_000 + 25_000)
@@ -198,6 +201,7 @@ def test_the_plan_comes_before_its_bound(monkeypatch: pytest.MonkeyPatch) -> Non
         (solution.cost_usd - solution.bound) / solution.cost_usd, abs=1e-6
     )
     assert solution.status == ("optimal" if solution.gap == 0 else "heuristic")
+    assert copy.certificate == solution.certificate
 
 
 @pytest.mark.parametrize("exact_pairs", [0, 400])
