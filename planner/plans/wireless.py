@@ -288,10 +288,15 @@ def plan_wireless(
             people_covered=int(people[members].sum()),
             cost_usd=cost,
         )
-        if not fiber:
-            site.hops = _hops(c, mw_chain[c], candidates, fiber_lon, fiber_lat, model)
         position[int(c)] = k
         sites.append(site)
+    relayed = [site for site in sites if site.backhaul == "microwave"]
+    chains = [mw_chain[site.candidate] for site in relayed]
+    hops = _hops(
+        [site.candidate for site in relayed], chains, candidates, fiber_lon, fiber_lat, model
+    )
+    for site, site_hops in zip(relayed, hops, strict=True):
+        site.hops = site_hops
     site_of = np.array(
         [position[int(c)] if c >= 0 else -1 for c in solution.site_of.tolist()], dtype=np.int64
     )
@@ -327,41 +332,52 @@ def _path_margins(
 
 
 def _hops(
-    start: int,
-    chain: list[tuple[str, int]],
+    starts: list[int],
+    chains: list[list[tuple[str, int]]],
     candidates: Candidates,
     fiber_lon: FloatArray,
     fiber_lat: FloatArray,
     model: CostModel,
-) -> list[dict[str, Any]]:
-    """The microwave hops from candidate ``start`` along its chain, with length and cost."""
+) -> list[list[dict[str, Any]]]:
+    """The microwave hops of each site, from candidate ``starts[i]`` along ``chains[i]``,
+    with length and cost (every hop measured in one geodesic call)."""
     mw = model.last_mile.microwave
-    hops = []
-    here = (float(candidates.lon[start]), float(candidates.lat[start]))
-    for kind, index in chain:
-        if kind == "c":
-            there = (float(candidates.lon[index]), float(candidates.lat[index]))
-        else:
-            there = (float(fiber_lon[index]), float(fiber_lat[index]))
-        km = (
-            float(
-                path_distance_m(
-                    np.array([here[0]]),
-                    np.array([here[1]]),
-                    np.array([there[0]]),
-                    np.array([there[1]]),
-                )[0]
-            )
-            / 1000.0
+    ends: list[list[tuple[tuple[float, float], tuple[float, float], bool]]] = []
+    for start, chain in zip(starts, chains, strict=True):
+        here = (float(candidates.lon[start]), float(candidates.lat[start]))
+        site_ends = []
+        for kind, index in chain:
+            if kind == "c":
+                there = (float(candidates.lon[index]), float(candidates.lat[index]))
+            else:
+                there = (float(fiber_lon[index]), float(fiber_lat[index]))
+            site_ends.append((here, there, kind == "f"))
+            here = there
+        ends.append(site_ends)
+    flat = [hop for site_ends in ends for hop in site_ends]
+    if not flat:
+        return [[] for _ in ends]
+    lengths = iter(
+        path_distance_m(
+            np.array([a[0] for a, _, _ in flat]),
+            np.array([a[1] for a, _, _ in flat]),
+            np.array([b[0] for _, b, _ in flat]),
+            np.array([b[1] for _, b, _ in flat]),
         )
-        hops.append(
-            {
-                "from": here,
-                "to": there,
-                "km": km,
-                "cost_usd": mw.usd_per_link + mw.usd_per_relay,
-                "to_backbone": kind == "f",
-            }
+        / 1000.0
+    )
+    found: list[list[dict[str, Any]]] = []
+    for site_ends in ends:
+        found.append(
+            [
+                {
+                    "from": a,
+                    "to": b,
+                    "km": float(next(lengths)),
+                    "cost_usd": mw.usd_per_link + mw.usd_per_relay,
+                    "to_backbone": to_backbone,
+                }
+                for a, b, to_backbone in site_ends
+            ]
         )
-        here = there
-    return hops
+    return found
