@@ -7,9 +7,13 @@ cluster code (see :class:`LazyGroup`).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
 import logging
-from typing import Any
+import os
+import sys
+from typing import Any, NoReturn
 
 import typer
 from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
@@ -67,13 +71,42 @@ def _configure(
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
 
 
-def main() -> None:
+def main() -> NoReturn:
     """The ``trazo`` program: run the command of ``sys.argv`` in this process and exit.
 
     One command per process, so what a command loads at its start lives until the exit
-    and may be frozen out of the garbage collector's sight (:func:`api._console.starting_up`).
+    and may be frozen out of the garbage collector's sight (:func:`api._console.starting_up`),
+    and the exit skips the interpreter's teardown (:func:`exit_now`).
     """
     from api._console import one_command_process
 
     one_command_process()
-    app()
+    try:
+        app()
+    except SystemExit as end:
+        exit_now(end.code)
+    exit_now(0)
+
+
+def exit_now(code: object) -> NoReturn:
+    """End the process as a normal exit with ``code`` would, less the interpreter's teardown.
+
+    Tearing down every module and object of a planning command (numba's compiled kernels,
+    scipy, pandas, the network read) takes 0.1-0.25 s after the command is done, for
+    nothing: the process ends anyway. The exit handlers still run (logging, temporary
+    files, a cluster's shutdown, anything registered with :mod:`atexit`) and the output is
+    flushed, as in a normal exit; mypy's ``--fast-exit`` ends the same way. Threads still
+    running end with the process, as daemon threads do.
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message on stderr and status 1, as Python does
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    atexit._run_exitfuncs()  # what a normal exit runs first (and then forgets)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to write to
+            stream.flush()
+    os._exit(status)

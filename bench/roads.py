@@ -89,25 +89,31 @@ def trazo(
     :data:`CPU`.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAZO_")}
+    # Python as it runs by default: the first (cold) run writes each module's compiled
+    # bytecode and warm runs read it, instead of compiling the project's sources anew
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         TRAZO_STORE=str(store),
         TRAZO_PLANNING_CACHE="true" if cache else "false",
         COLUMNS="200",
     )
     program = (
-        "import resource, sys, time\n"
+        "import atexit, resource, sys\n"
+        # the peak is reported on the way out, whichever way the program ends (the trazo
+        # program ends its process itself once the exit handlers have run)
+        "@atexit.register\n"
+        "def report_peak():\n"
+        # ru_maxrss survives fork and exec (this script's own peak would show); VmHWM is
+        # the peak of the command's own address space
+        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM:'):\n            peak = int(line.split()[1]) / 1024\n"
+        "    print(f'@@peak {peak:.1f}', file=sys.stderr)\n"
         "import api.cli\n"
         # the trazo program itself (api.cli:main); a checkout from before it had only app
         "run = getattr(api.cli, 'main', api.cli.app)\n"
         f"sys.argv = ['trazo', *{list(args)!r}]\n"
-        "try:\n    run()\nexcept SystemExit as end:\n    code = end.code\nelse:\n    code = 0\n"
-        # ru_maxrss survives fork and exec (this script's own peak would show); VmHWM is
-        # the peak of the command's own address space
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "for line in open('/proc/self/status'):\n"
-        "    if line.startswith('VmHWM:'):\n        peak = int(line.split()[1]) / 1024\n"
-        "print(f'@@peak {peak:.1f}', file=sys.stderr)\n"
-        "sys.exit(code)\n"
+        "run()\n"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -142,13 +148,28 @@ def median_runs(
     store: Path, args: list[str], out: Path, cache: bool, n: int, code: Path = ROOT
 ) -> tuple[float, float, float]:
     """Median wall and CPU seconds of ``n`` runs, and the proposal's segment cost."""
-    walls = []
-    cpus = []
+    return interleaved_runs(store, args, out, {"runs": (cache, code)}, n)["runs"]
+
+
+def interleaved_runs(
+    store: Path, args: list[str], out: Path, arms: dict[str, tuple[bool, Path]], n: int
+) -> dict[str, tuple[float, float, float]]:
+    """For each arm ``label: (cache on, checkout)``: median wall and CPU seconds of ``n``
+    runs and the proposal's segment cost. The arms take turns, run by run, so a burst of
+    load on this shared machine falls on all of them rather than on one arm's runs."""
+    walls: dict[str, list[float]] = {label: [] for label in arms}
+    cpus: dict[str, list[float]] = {label: [] for label in arms}
+    capexes: dict[str, float] = {}
     for _ in range(n):
-        wall, _, _ = trazo(store, *args, "--out", str(out), "--replace", cache=cache, code=code)
-        walls.append(wall)
-        cpus.append(CPU[-1])
-    return statistics.median(walls), statistics.median(cpus), capex(out)
+        for label, (cache, code) in arms.items():
+            wall, _, _ = trazo(store, *args, "--out", str(out), "--replace", cache=cache, code=code)
+            walls[label].append(wall)
+            cpus[label].append(CPU[-1])
+            capexes[label] = capex(out)
+    return {
+        label: (statistics.median(walls[label]), statistics.median(cpus[label]), capexes[label])
+        for label in arms
+    }
 
 
 # ---------------------------------------------------------------------------- bundled
@@ -184,15 +205,19 @@ def bundled(repeats: int, before: Path | None) -> None:
             out = Path(tmp) / "proposal.geojson"
             target = f"target <= {TARGETS_S[task]:.1f} s wall"
             trazo(store, *args, "--out", str(out), "--replace")  # cold: builds the cache
-            ours, ours_cpu, ours_capex = median_runs(store, args, out, True, repeats)
+            arms = {"ours": (True, ROOT), "cache off": (False, ROOT)}
             if before is not None:
                 trazo(store, *args, "--out", str(out), "--replace", code=before)  # its cache
-                old, old_cpu, old_capex = median_runs(store, args, out, True, repeats, before)
+                arms["before"] = (True, before)
+            found = interleaved_runs(store, args, out, arms, repeats)
+            ours, ours_cpu, ours_capex = found["ours"]
+            if before is not None:
+                old, old_cpu, old_capex = found["before"]
                 same = math.isclose(ours_capex, old_capex, rel_tol=1e-9)
                 row(task, "bundled, warm", ours, old, f"wall s vs before; {target}")
                 note = f"same segment cost as before: {same} (USD {ours_capex:,.2f})"
                 row(task, "bundled, warm", ours_cpu, old_cpu, f"CPU s vs before; {note}")
-            base, base_cpu, base_capex = median_runs(store, args, out, False, repeats)
+            base, base_cpu, base_capex = found["cache off"]
             same = math.isclose(ours_capex, base_capex, rel_tol=1e-9)
             row(task, "bundled", ours, base, f"wall s vs cache off; {target}")
             note = f"same segment cost as cache off: {same} (USD {ours_capex:,.2f})"

@@ -275,7 +275,13 @@ def attach_point(
     3
     """
     index = _edge_index(graph)
-    node = _attach(graph, index, float(lon), float(lat), name, max_connector_km, land, link_cost)
+    shares = _Shares()
+    try:
+        node = _attach(
+            graph, index, shares, float(lon), float(lat), name, max_connector_km, land, link_cost
+        )
+    finally:
+        shares.settle()
     _leave_index(graph, index)
     return node
 
@@ -333,22 +339,27 @@ def attach_coordinates(
     # originals; which piece of a split original is nearest is asked point by point)
     points_m = _project_points(xy[:, 0], xy[:, 1])
     originals = index.nearest_originals(points_m).tolist()
-    nodes = [
-        _attach(
-            graph,
-            index,
-            float(x),
-            float(y),
-            str(name),
-            max_connector_km,
-            land,
-            link_cost,
-            near=(point_m, original),
-        )
-        for (x, y), name, point_m, original in zip(
-            xy.tolist(), names, points_m, originals, strict=True
-        )
-    ]
+    shares = _Shares()
+    try:
+        nodes = [
+            _attach(
+                graph,
+                index,
+                shares,
+                float(x),
+                float(y),
+                str(name),
+                max_connector_km,
+                land,
+                link_cost,
+                near=(point_m, original),
+            )
+            for (x, y), name, point_m, original in zip(
+                xy.tolist(), names, points_m, originals, strict=True
+            )
+        ]
+    finally:
+        shares.settle()
     _leave_index(graph, index)
     return nodes
 
@@ -364,6 +375,7 @@ def _new_node(graph: nx.MultiGraph) -> int:
 def _attach(
     graph: nx.MultiGraph,
     index: _EdgeIndex,
+    shares: _Shares,
     lon: float,
     lat: float,
     name: str,
@@ -399,7 +411,7 @@ def _attach(
                 graph, index, lon, lat, point_m, connector_km, land, link_cost
             )
             drop = None
-    joint = _split(graph, index, original, edge, split_xy, segment, fraction)
+    joint = _split(graph, index, shares, original, edge, split_xy, segment, fraction)
     if split_xy == (lon, lat):
         # on the line itself: the place is the node there, no connector
         graph.nodes[joint].update(name=name, kind="place")
@@ -516,6 +528,7 @@ def _nearest_on_line(
 def _split(
     graph: nx.MultiGraph,
     index: _EdgeIndex,
+    shares: _Shares,
     original: int,
     edge: EdgeKey,
     split_xy: tuple[float, float],
@@ -532,41 +545,87 @@ def _split(
     if split_xy in node_at:
         return node_at[split_xy]
     cut = segment + 1 if fraction < 1.0 else segment + 2
-    head = np.vstack([coords[:cut], [split_xy]])
-    tail = np.vstack([[split_xy], coords[cut:]])
+    point = np.array([split_xy])
+    head = np.concatenate((coords[:cut], point))
+    tail = np.concatenate((point, coords[cut:]))
     head_kept, tail_kept = _new_points(head), _new_points(tail)
     head, tail = head[head_kept], tail[tail_kept]
-    pieces_m = None
+    halves_xy = [head, tail]
     line_m = index.line_m(original, edge)
     if line_m is not None:
         # the halves in EPSG:6372: the piece's projected points and the split point's,
         # which is what projecting each half gives (the projection goes point by point)
         projected = shapely.get_coordinates(line_m)
         if len(projected) == len(coords):
-            at = to_analysis_crs().transform(split_xy[0], split_xy[1])
-            pieces_m = [
-                LineString(np.vstack([projected[:cut], [at]])[head_kept]),
-                LineString(np.vstack([[at], projected[cut:]])[tail_kept]),
-            ]
-    km_head, km_tail = _lines_km(head, tail)
-    share = km_head / (km_head + km_tail) if km_head + km_tail > 0 else 0.5
+            at = np.array([to_analysis_crs().transform(split_xy[0], split_xy[1])])
+            halves_xy.append(np.concatenate((projected[:cut], at))[head_kept])
+            halves_xy.append(np.concatenate((at, projected[cut:]))[tail_kept])
+    # the halves' lines (and their projections) made in one call
+    lines: npt.NDArray[np.object_] = np.asarray(
+        shapely.linestrings(
+            np.concatenate(halves_xy),
+            indices=np.repeat(np.arange(len(halves_xy)), [len(xy) for xy in halves_xy]),
+        )
+    )
+    pieces_m = list(lines[2:]) if len(lines) == 4 else None
     joint = _new_node(graph)
     graph.add_node(joint, x=split_xy[0], y=split_xy[1])
     graph.remove_edge(u, v, key)
-    first: dict[str, Any] = {}
-    second: dict[str, Any] = {}
-    for name, value in data.items():
-        if name in ADDITIVE_ATTRIBUTES and isinstance(value, int | float):
-            first[name], second[name] = value * share, value * (1.0 - share)
-        else:
-            first[name] = second[name] = value
-    first["geometry"], second["geometry"] = LineString(head), LineString(tail)
-    k1 = graph.add_edge(node_at[start], joint, **first)
-    k2 = graph.add_edge(joint, node_at[end], **second)
+    halves = dict(data)
+    halves["geometry"] = lines[0]
+    k1 = graph.add_edge(node_at[start], joint, **halves)
+    halves["geometry"] = lines[1]
+    k2 = graph.add_edge(joint, node_at[end], **halves)
+    first, second = graph[node_at[start]][joint][k1], graph[joint][node_at[end]][k2]
+    shares.add(data, first, second, head, tail)
     index.replace(
         original, edge, [(node_at[start], joint, k1), (joint, node_at[end], k2)], pieces_m
     )
     return joint
+
+
+class _Shares:
+    """The additive attributes of split edges, shared out between the halves in one go.
+
+    A half takes its share of its edge's ``length_km`` and ``cost_usd`` in proportion to
+    the geodesic lengths of the halves. Measured split by split, that was one geodesic
+    call per split (a last mile splits a few thousand edges); the halves are measured
+    together when the places are attached, and shared out in the order they were split,
+    so a half split again shares out the value it was given. Nothing reads them in
+    between: attaching looks only at geometry.
+    """
+
+    def __init__(self) -> None:
+        self.splits: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+        self.lines: list[npt.NDArray[np.float64]] = []
+
+    def add(
+        self,
+        edge: dict[str, Any],
+        first: dict[str, Any],
+        second: dict[str, Any],
+        head: npt.NDArray[np.float64],
+        tail: npt.NDArray[np.float64],
+    ) -> None:
+        """``edge`` was split into the halves ``first`` (along ``head``) and ``second``."""
+        self.splits.append((edge, first, second))
+        self.lines += [head, tail]
+
+    def settle(self) -> None:
+        """Share out every split's additive attributes, in the order of the splits."""
+        if not self.splits:
+            return
+        km = _lines_km(*self.lines)
+        for (edge, first, second), km_head, km_tail in zip(
+            self.splits, km[0::2], km[1::2], strict=True
+        ):
+            share = km_head / (km_head + km_tail) if km_head + km_tail > 0 else 0.5
+            for name in ADDITIVE_ATTRIBUTES:
+                value = edge.get(name)
+                if isinstance(value, int | float):
+                    first[name], second[name] = value * share, value * (1.0 - share)
+        self.splits.clear()
+        self.lines.clear()
 
 
 def _new_points(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:

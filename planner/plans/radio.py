@@ -226,26 +226,56 @@ class ElevationGrid:
         out_z = self.ground_m(lon, lat)
         rows, cols = self.values.shape
         centre_row, centre_col, inside = self.cells(lon, lat)
-        for i in np.flatnonzero(inside):
-            cos_lat = max(math.cos(math.radians(lat[i])), 1e-6)
-            cell_ns_m = self.dlat * math.pi / 180 * EARTH_RADIUS_M
-            reach_r = math.ceil(radius_km * 1000 / cell_ns_m)
-            reach_c = math.ceil(reach_r * self.dlat / (self.dlon * cos_lat))
-            r0, r1 = max(centre_row[i] - reach_r, 0), min(centre_row[i] + reach_r + 1, rows)
-            c0, c1 = max(centre_col[i] - reach_c, 0), min(centre_col[i] + reach_c + 1, cols)
-            block = self.values[r0:r1, c0:c1]
-            rr, cc = np.mgrid[r0:r1, c0:c1]
+        points = np.flatnonzero(inside)
+        if not points.size:
+            return out_lon, out_lat, out_z
+        # every point's square of cells, padded to the widest: rows within reach_r of its
+        # cell, columns within its own reach_c (wider where the meridians converge);
+        # cells off the grid or beyond a point's reach are left out of its search
+        cell_ns_m = self.dlat * math.pi / 180 * EARTH_RADIUS_M
+        reach_r = math.ceil(radius_km * 1000 / cell_ns_m)
+        cos_lat = np.array([max(math.cos(math.radians(lat[i])), 1e-6) for i in points.tolist()])
+        reach_c = np.array(
+            [math.ceil(reach_r * self.dlat / (self.dlon * c)) for c in cos_lat.tolist()],
+            dtype=np.int64,
+        )
+        d_row = np.arange(-reach_r, reach_r + 1)
+        d_col = np.arange(-int(reach_c.max()), int(reach_c.max()) + 1)
+        per_point = d_row.size * d_col.size
+        step = max(1, 4_000_000 // per_point)  # cells searched at once
+        for start in range(0, points.size, step):
+            at = points[start : start + step]
+            rr = centre_row[at, None, None] + d_row[None, :, None]
+            cc = centre_col[at, None, None] + d_col[None, None, :]
+            valid = (
+                (rr >= 0)
+                & (rr < rows)
+                & (cc >= 0)
+                & (cc < cols)
+                & (np.abs(d_col)[None, None, :] <= reach_c[start : start + step, None, None])
+            )
+            block = self.values[np.clip(rr, 0, rows - 1), np.clip(cc, 0, cols - 1)]
             clon = self.west + (cc + 0.5) * self.dlon
             clat = self.north - (rr + 0.5) * self.dlat
-            dy = (clat - lat[i]) * math.pi / 180 * EARTH_RADIUS_M
-            dx = (clon - lon[i]) * math.pi / 180 * EARTH_RADIUS_M * cos_lat
-            near = (np.hypot(dx, dy) <= radius_km * 1000) & np.isfinite(block)
-            if not near.any():
-                continue
-            masked = np.where(near, block, -np.inf)
-            k = int(np.argmax(masked))
-            if masked.flat[k] > out_z[i]:
-                out_lon[i], out_lat[i], out_z[i] = clon.flat[k], clat.flat[k], masked.flat[k]
+            dy = (clat - lat[at, None, None]) * math.pi / 180 * EARTH_RADIUS_M
+            dx = (
+                (clon - lon[at, None, None])
+                * math.pi
+                / 180
+                * EARTH_RADIUS_M
+                * cos_lat[start : start + step, None, None]
+            )
+            near = valid & (np.hypot(dx, dy) <= radius_km * 1000) & np.isfinite(block)
+            masked = np.where(near, block, -np.inf).reshape(at.size, -1)
+            # the first highest cell in the order of each point's rows, then columns
+            k = np.argmax(masked, axis=1)
+            best = masked[np.arange(at.size), k]
+            higher = best > out_z[at]
+            take = at[higher]
+            shape = masked.shape
+            out_lon[take] = np.broadcast_to(clon, near.shape).reshape(shape)[higher, k[higher]]
+            out_lat[take] = np.broadcast_to(clat, near.shape).reshape(shape)[higher, k[higher]]
+            out_z[take] = best[higher]
         return out_lon, out_lat, out_z
 
 

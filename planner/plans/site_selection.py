@@ -41,8 +41,10 @@ import functools
 import heapq
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -106,6 +108,30 @@ class SiteProblem:
         return int(self.people.size)
 
 
+@dataclass(frozen=True)
+class Certificate:
+    """What is proven about a plan: a bound on its objective, the gap to it and a status.
+
+    Attributes
+    ----------
+    bound
+        Best bound on the objective (a lower bound of the cost, or an upper bound of the
+        people served with a budget).
+    gap
+        Relative optimality gap, ``|objective - bound| / |objective|`` (0: proven optimal).
+    status
+        ``"optimal"``, ``"gap"`` (HiGHS finished within its relative gap), ``"node limit"``
+        or ``"heuristic"`` (the greedy plan and a Lagrangian bound).
+    """
+
+    bound: float
+    gap: float
+    status: str
+
+
+UNCERTIFIED = Certificate(bound=math.nan, gap=math.nan, status="")
+
+
 @dataclass
 class SiteSolution:
     """Which sites open and how each locality is served.
@@ -124,14 +150,13 @@ class SiteSolution:
         The plan's cost in this model.
     people_served
         People served by a site or the alternative.
-    bound
-        Best bound on the objective (a lower bound of the cost, or an upper bound of the
-        people served with a budget).
-    gap
-        Relative optimality gap, ``|objective - bound| / |objective|`` (0: proven optimal).
     method
         ``"milp"`` (HiGHS, with ``status`` saying whether optimality was proven) or
         ``"greedy + Lagrangian bound"``.
+    seconds
+        Time taken to choose the sites (a bound still computing not included).
+    certificate
+        The plan's :class:`Certificate`; ``bound``, ``gap`` and ``status`` read it.
     """
 
     open_sites: IntArray
@@ -140,12 +165,37 @@ class SiteSolution:
     radios: IntArray
     cost_usd: float
     people_served: float
-    bound: float
-    gap: float
-    method: str
-    status: str
+    method: str = ""
     seconds: float = 0.0
     details: dict[str, float] = field(default_factory=dict)
+    _certificate: Certificate | Callable[[], Certificate] = field(default=UNCERTIFIED, repr=False)
+
+    def certify(self, certificate: Certificate | Callable[[], Certificate]) -> None:
+        """Set the certificate, or a function that gives it when first read."""
+        self._certificate = certificate
+
+    @property
+    def certificate(self) -> Certificate:
+        """The plan's certificate; reading one still computing waits for it."""
+        if not isinstance(self._certificate, Certificate):
+            self._certificate = self._certificate()
+        return self._certificate
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a certificate still computing is a thread's result: it is waited for, not pickled
+        return {**self.__dict__, "_certificate": self.certificate}
+
+    @property
+    def bound(self) -> float:
+        return self.certificate.bound
+
+    @property
+    def gap(self) -> float:
+        return self.certificate.gap
+
+    @property
+    def status(self) -> str:
+        return self.certificate.status
 
 
 def plan_cost(problem: SiteProblem, site_of: IntArray, alternative: npt.NDArray[np.bool_]) -> float:
@@ -182,13 +232,21 @@ def select_sites(
     max_exact_pairs: int = DEFAULT_MAX_EXACT_PAIRS,
     node_limit: int = DEFAULT_NODE_LIMIT,
 ) -> SiteSolution:
-    """Choose the sites; see the module documentation."""
+    """Choose the sites; see the module documentation.
+
+    A plan chosen by the greedy heuristic is returned as soon as it is chosen: its
+    Lagrangian bound (:func:`relaxation_bound`, the heavy part) is computed in a thread of
+    its own, and reading the solution's ``bound``, ``gap``, ``status`` or ``certificate``
+    waits for it. A caller with more to do (the rest of a last-mile plan) does it
+    meanwhile; the bound's compiled steps release the GIL, so it runs on another core.
+    """
     started = time.perf_counter()
     problem = _usable_pairs(problem)
     if problem.n_localities == 0:
         empty = np.zeros(0, dtype=np.int64)
         solution = _solution(problem, empty, np.zeros(0, dtype=bool))
-        solution.bound, solution.gap, solution.method, solution.status = 0.0, 0.0, "none", "optimal"
+        solution.method = "none"
+        solution.certify(Certificate(bound=0.0, gap=0.0, status="optimal"))
         return solution
     if problem.budget_usd is None:
         parts = _components(problem)
@@ -203,13 +261,27 @@ def select_sites(
         solution = _solve_milp(problem, node_limit)
     else:
         solution = greedy_sites(problem)
-        bound = relaxation_bound(problem, solution)
-        solution.bound = bound
-        solution.gap = _gap(_objective(problem, solution), bound)
         solution.method = "greedy + Lagrangian bound"
-        solution.status = "heuristic"
+        solution.certify(_in_background(_heuristic_certificate, problem, solution))
     solution.seconds = time.perf_counter() - started
     return solution
+
+
+def _heuristic_certificate(problem: SiteProblem, plan: SiteSolution) -> Certificate:
+    bound = relaxation_bound(problem, plan)
+    return Certificate(bound=bound, gap=_gap(_objective(problem, plan), bound), status="heuristic")
+
+
+def _in_background(
+    work: Callable[[SiteProblem, SiteSolution], Certificate],
+    problem: SiteProblem,
+    plan: SiteSolution,
+) -> Callable[[], Certificate]:
+    """Start ``work(problem, plan)`` in a thread of its own; return what waits for it."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(work, problem, plan)
+    pool.shutdown(wait=False)  # the thread ends with the work
+    return future.result
 
 
 def _ceiling_can_bind(problem: SiteProblem) -> bool:
@@ -265,8 +337,8 @@ def _solve_parts(
     """Solve each independent part alone and put the plans together (no budget only)."""
     site_of = np.full(problem.n_localities, -1, dtype=np.int64)
     alternative = np.zeros(problem.n_localities, dtype=bool)
-    bound = 0.0
-    statuses: set[str] = set()
+    # each part's bound, in the order they add up (a part's own may still be computing)
+    bounds: list[float | SiteSolution] = []
     methods: set[str] = set()
     # largest parts first, so the plan is assembled in one order whatever the input order
     parts = sorted(parts, key=lambda part: (-part[1].size, int(part[1][0])))
@@ -289,28 +361,40 @@ def _solve_parts(
         )
         if sub.pair_site.size == 0:
             alternative[locs] = True
-            bound += float(sub.alternative_usd.sum())
+            bounds.append(float(sub.alternative_usd.sum()))
             continue
         part = select_sites(sub, max_exact_pairs=max_exact_pairs, node_limit=node_limit)
         chosen = part.site_of >= 0
         site_of[locs[chosen]] = sites[part.site_of[chosen]]
         alternative[locs] = part.alternative
-        bound += part.bound if math.isfinite(part.bound) else math.nan
-        statuses.add(part.status)
+        bounds.append(part)
         methods.add(part.method)
     solution = _solution(problem, site_of, alternative)
-    solution.bound = bound
-    gap = _gap(solution.cost_usd, bound)
-    solution.gap = 0.0 if gap < 1e-6 else gap
     solution.method = " and ".join(sorted(methods)) or "milp"
-    if solution.gap == 0 or statuses <= {"optimal"}:
-        solution.status = "optimal"
-    elif "node limit" in statuses:
-        solution.status = "node limit"
-    else:
-        solution.status = "heuristic" if "heuristic" in statuses else "gap"
     solution.details = {"parts": float(len(parts))}
+    solution.certify(functools.partial(_parts_certificate, solution.cost_usd, bounds))
     return solution
+
+
+def _parts_certificate(cost_usd: float, bounds: list[float | SiteSolution]) -> Certificate:
+    """The certificate of a plan put together from parts, from theirs (waiting for any)."""
+    bound = 0.0
+    statuses: set[str] = set()
+    for part in bounds:
+        if isinstance(part, float):
+            bound += part
+            continue
+        bound += part.bound if math.isfinite(part.bound) else math.nan
+        statuses.add(part.status)
+    gap = _gap(cost_usd, bound)
+    gap = 0.0 if gap < 1e-6 else gap
+    if gap == 0 or statuses <= {"optimal"}:
+        status = "optimal"
+    elif "node limit" in statuses:
+        status = "node limit"
+    else:
+        status = "heuristic" if "heuristic" in statuses else "gap"
+    return Certificate(bound=bound, gap=gap, status=status)
 
 
 # ---------------------------------------------------------------------------- exact model
@@ -491,12 +575,12 @@ def _solve_milp(problem: SiteProblem, node_limit: int) -> SiteSolution:
     bound = _milp_bound(problem, lower)
     if not math.isfinite(bound):
         bound = relaxation_bound(problem, solution)
-    solution.bound = bound
     gap = _gap(_objective(problem, solution), bound)
-    solution.gap = 0.0 if gap < 1e-6 else gap
+    gap = 0.0 if gap < 1e-6 else gap
     solution.method = "milp"
     finished = result.status == 0 and lower.status == 0
-    solution.status = "optimal" if solution.gap == 0 else ("gap" if finished else "node limit")
+    status = "optimal" if gap == 0 else ("gap" if finished else "node limit")
+    solution.certify(Certificate(bound=bound, gap=gap, status=status))
     return solution
 
 
@@ -527,10 +611,6 @@ def _solution(
         radios=radios,
         cost_usd=plan_cost(problem, site_of, alternative),
         people_served=float(problem.people[served].sum()),
-        bound=math.nan,
-        gap=math.nan,
-        method="",
-        status="",
     )
 
 

@@ -263,9 +263,6 @@ def plan_wireless(
         max_radios=lm.radio.max_radios_per_site,
     )
     solution = select_sites(problem, node_limit=site_node_limit)
-    margin_of = {
-        (int(a), int(b)): float(m) for a, b, m in zip(pair_site, pair_loc, margin, strict=True)
-    }
     sites: list[WirelessSite] = []
     position = {}
     ground = grid.ground_m(candidates.lon, candidates.lat)
@@ -291,21 +288,19 @@ def plan_wireless(
             people_covered=int(people[members].sum()),
             cost_usd=cost,
         )
-        if not fiber:
-            site.hops = _hops(c, mw_chain[c], candidates, fiber_lon, fiber_lat, model)
         position[int(c)] = k
         sites.append(site)
+    relayed = [site for site in sites if site.backhaul == "microwave"]
+    chains = [mw_chain[site.candidate] for site in relayed]
+    hops = _hops(
+        [site.candidate for site in relayed], chains, candidates, fiber_lon, fiber_lat, model
+    )
+    for site, site_hops in zip(relayed, hops, strict=True):
+        site.hops = site_hops
     site_of = np.array(
         [position[int(c)] if c >= 0 else -1 for c in solution.site_of.tolist()], dtype=np.int64
     )
-    margins = np.array(
-        [
-            margin_of.get((int(solution.site_of[j]), j), math.nan)
-            if solution.site_of[j] >= 0
-            else math.nan
-            for j in range(people.size)
-        ]
-    )
+    margins = _path_margins(solution.site_of, pair_site, pair_loc, margin)
     return WirelessPlan(
         sites=sites,
         site_of=site_of,
@@ -318,42 +313,71 @@ def plan_wireless(
     )
 
 
+def _path_margins(
+    site_of: IntArray, pair_site: IntArray, pair_loc: IntArray, margin: FloatArray
+) -> FloatArray:
+    """Each locality's margin on the path to its site (nan: no site), looked up among the
+    pairs' margins in one pass (tens of thousands of pairs, a few thousand localities)."""
+    found = np.full(site_of.size, math.nan)
+    served = np.flatnonzero(site_of >= 0)
+    if served.size == 0 or pair_site.size == 0:
+        return found
+    keys = pair_site.astype(np.int64) * site_of.size + pair_loc
+    order = np.argsort(keys, kind="stable")
+    wanted = site_of[served].astype(np.int64) * site_of.size + served
+    at = np.minimum(np.searchsorted(keys[order], wanted), keys.size - 1)
+    hit = keys[order[at]] == wanted
+    found[served[hit]] = margin[order[at[hit]]]
+    return found
+
+
 def _hops(
-    start: int,
-    chain: list[tuple[str, int]],
+    starts: list[int],
+    chains: list[list[tuple[str, int]]],
     candidates: Candidates,
     fiber_lon: FloatArray,
     fiber_lat: FloatArray,
     model: CostModel,
-) -> list[dict[str, Any]]:
-    """The microwave hops from candidate ``start`` along its chain, with length and cost."""
+) -> list[list[dict[str, Any]]]:
+    """The microwave hops of each site, from candidate ``starts[i]`` along ``chains[i]``,
+    with length and cost (every hop measured in one geodesic call)."""
     mw = model.last_mile.microwave
-    hops = []
-    here = (float(candidates.lon[start]), float(candidates.lat[start]))
-    for kind, index in chain:
-        if kind == "c":
-            there = (float(candidates.lon[index]), float(candidates.lat[index]))
-        else:
-            there = (float(fiber_lon[index]), float(fiber_lat[index]))
-        km = (
-            float(
-                path_distance_m(
-                    np.array([here[0]]),
-                    np.array([here[1]]),
-                    np.array([there[0]]),
-                    np.array([there[1]]),
-                )[0]
-            )
-            / 1000.0
+    ends: list[list[tuple[tuple[float, float], tuple[float, float], bool]]] = []
+    for start, chain in zip(starts, chains, strict=True):
+        here = (float(candidates.lon[start]), float(candidates.lat[start]))
+        site_ends = []
+        for kind, index in chain:
+            if kind == "c":
+                there = (float(candidates.lon[index]), float(candidates.lat[index]))
+            else:
+                there = (float(fiber_lon[index]), float(fiber_lat[index]))
+            site_ends.append((here, there, kind == "f"))
+            here = there
+        ends.append(site_ends)
+    flat = [hop for site_ends in ends for hop in site_ends]
+    if not flat:
+        return [[] for _ in ends]
+    lengths = iter(
+        path_distance_m(
+            np.array([a[0] for a, _, _ in flat]),
+            np.array([a[1] for a, _, _ in flat]),
+            np.array([b[0] for _, b, _ in flat]),
+            np.array([b[1] for _, b, _ in flat]),
         )
-        hops.append(
-            {
-                "from": here,
-                "to": there,
-                "km": km,
-                "cost_usd": mw.usd_per_link + mw.usd_per_relay,
-                "to_backbone": kind == "f",
-            }
+        / 1000.0
+    )
+    found: list[list[dict[str, Any]]] = []
+    for site_ends in ends:
+        found.append(
+            [
+                {
+                    "from": a,
+                    "to": b,
+                    "km": float(next(lengths)),
+                    "cost_usd": mw.usd_per_link + mw.usd_per_relay,
+                    "to_backbone": to_backbone,
+                }
+                for a, b, to_backbone in site_ends
+            ]
         )
-        here = there
-    return hops
+    return found

@@ -17,9 +17,16 @@ HEAVY = ("dask", "distributed", "folium", "fastapi", "uvicorn", "numba", "highsp
 the compiled search kernels and the optimiser."""
 
 
+def _at_exit(report: str, code: str) -> str:
+    """``code`` with ``report`` run when its process exits: the ``trazo`` program ends its
+    process as soon as the command is done, after the exit handlers (api.cli.exit_now)."""
+    body = "\n".join(f"    {line}" for line in report.splitlines())
+    return f"import atexit\n\n@atexit.register\ndef _report():\n{body}\n\n{code}"
+
+
 def _imported_after(code: str) -> set[str]:
     report = "import json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    probe = f"{code}\n{report}"
+    probe = _at_exit(report, code)
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -129,7 +136,7 @@ def _collector_after(code: str) -> dict[str, object]:
         "print(json.dumps({'frozen': gc.get_freeze_count(), 'enabled': gc.isenabled()}))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", f"{code}\n{report}"],
+        [sys.executable, "-c", _at_exit(report, code)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -157,3 +164,43 @@ def test_commands_run_in_turn_in_one_process_freeze_nothing(warm_store: Path) ->
     its collector as it was: frozen garbage would never be freed."""
     after = _collector_after(_route(warm_store, "app"))
     assert after == {"frozen": 0, "enabled": True}
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [(None, 0, ""), (2, 2, ""), ("no store at /nowhere", 1, "no store at /nowhere\n")],
+)
+def test_the_trazo_program_ends_as_a_normal_exit_would(
+    code: object, status: int, stderr: str
+) -> None:
+    """Its status, its exit handlers and all of its output, unflushed included, as a
+    normal exit with ``code`` (``sys.exit(code)``) gives; only the teardown is skipped."""
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('handlers ran'))\n"
+        "sys.stdout.write('unflushed, ')\n"
+        "from api.cli import exit_now\n"
+        f"exit_now({code!r})\n"
+        "print('never')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True)
+    normal = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            program.replace("from api.cli import exit_now", "exit_now = sys.exit"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        status,
+        "unflushed, handlers ran\n",
+        stderr,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        normal.returncode,
+        normal.stdout,
+        normal.stderr,
+    )

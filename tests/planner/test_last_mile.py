@@ -24,6 +24,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -626,3 +627,28 @@ def test_an_areas_localities_from_their_coordinates_are_the_clipped_layer(
     selection, inside = area_localities(area, context)
     assert context.locality_points is not None and len(inside) > 100
     assert_geodataframe_equal(inside, localities_in_area(context.localities, selection))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.data())
+def test_each_locality_gets_the_margin_of_the_path_to_its_own_site(data: st.DataObject) -> None:
+    from planner.plans.wireless import _path_margins
+
+    n_sites, n_loc = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 8))
+    pairs = sorted(
+        data.draw(st.sets(st.tuples(st.integers(0, n_sites - 1), st.integers(0, n_loc - 1))))
+    )
+    margins = [float(data.draw(st.integers(0, 50))) for _ in pairs]
+    # each locality on one of the sites that reach it, or on none
+    site_of = [
+        data.draw(st.sampled_from([-1, *(s for s, j in pairs if j == loc)])) for loc in range(n_loc)
+    ]
+    found = _path_margins(
+        np.array(site_of, dtype=np.int64),
+        np.array([s for s, _ in pairs], dtype=np.int64),
+        np.array([j for _, j in pairs], dtype=np.int64),
+        np.array(margins),
+    )
+    by_pair = dict(zip(pairs, margins, strict=True))
+    expected = [math.nan if s < 0 else by_pair[(s, j)] for j, s in enumerate(site_of)]
+    assert found.tolist() == pytest.approx(expected, nan_ok=True)

@@ -124,6 +124,53 @@ def test_highest_point_near_a_locality() -> None:
     assert math.isclose(lat[0], 0.0, abs_tol=CELL)
 
 
+def _highest_near_one_by_one(
+    g: ElevationGrid, lon: np.ndarray, lat: np.ndarray, radius_km: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference: each point's square of cells searched on its own (the search as it was
+    written before it went over every point at once)."""
+    out_lon, out_lat, out_z = lon.copy(), lat.copy(), g.ground_m(lon, lat)
+    rows, cols = g.values.shape
+    centre_row, centre_col, inside = g.cells(lon, lat)
+    for i in np.flatnonzero(inside):
+        cos_lat = max(math.cos(math.radians(lat[i])), 1e-6)
+        reach_r = math.ceil(radius_km * 1000 / (g.dlat * math.pi / 180 * 6_371_000.0))
+        reach_c = math.ceil(reach_r * g.dlat / (g.dlon * cos_lat))
+        r0, r1 = max(centre_row[i] - reach_r, 0), min(centre_row[i] + reach_r + 1, rows)
+        c0, c1 = max(centre_col[i] - reach_c, 0), min(centre_col[i] + reach_c + 1, cols)
+        block = g.values[r0:r1, c0:c1]
+        rr, cc = np.mgrid[r0:r1, c0:c1]
+        clon = g.west + (cc + 0.5) * g.dlon
+        clat = g.north - (rr + 0.5) * g.dlat
+        dy = (clat - lat[i]) * math.pi / 180 * 6_371_000.0
+        dx = (clon - lon[i]) * math.pi / 180 * 6_371_000.0 * cos_lat
+        near = (np.hypot(dx, dy) <= radius_km * 1000) & np.isfinite(block)
+        if not near.any():
+            continue
+        masked = np.where(near, block, -np.inf)
+        k = int(np.argmax(masked))
+        if masked.flat[k] > out_z[i]:
+            out_lon[i], out_lat[i], out_z[i] = clon.flat[k], clat.flat[k], masked.flat[k]
+    return out_lon, out_lat, out_z
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_point_finds_the_highest_cell_its_own_search_finds(seed: int) -> None:
+    # whole-metre heights (ties), holes, points off the grid, cells of several shapes
+    rng = np.random.default_rng(seed)
+    rows, cols = (int(n) for n in rng.integers(5, 60, 2))
+    values = rng.integers(0, 50, (rows, cols)).astype(float)
+    values[rng.random((rows, cols)) < 0.1] = np.nan
+    dlon, dlat = (float(d) for d in rng.choice([0.008333, 0.01, 0.02], 2))
+    g = ElevationGrid(values=values, west=-94.0, north=19.0, dlon=dlon, dlat=dlat)
+    lon = -94.0 + rng.random(200) * cols * dlon * 1.2 - 0.05
+    lat = 19.0 - rng.random(200) * rows * dlat * 1.2 + 0.05
+    radius_km = float(rng.choice([0.5, 1.0, 2.0, 3.5]))
+    found = g.highest_near(lon, lat, radius_km)
+    for got, expected in zip(found, _highest_near_one_by_one(g, lon, lat, radius_km), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_missing_elevation_is_sea_level() -> None:
     values = flat(120)
     values[:, 40:60] = np.nan

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -168,6 +170,38 @@ def test_greedy_with_lp_bound_when_too_large_for_exact() -> None:
     assert solution.method == "greedy + Lagrangian bound"
     assert solution.bound <= solution.cost_usd + 1e-6
     assert 0.0 <= solution.gap < 1.0
+
+
+def test_the_plan_comes_before_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two groups of towns no site shares: the larger one gets the greedy plan and a
+    # Lagrangian bound, held back here until the plan is in hand
+    release = threading.Event()
+    direct = site_selection.relaxation_bound
+
+    def held(p: SiteProblem, plan: site_selection.SiteSolution | None = None) -> float:
+        assert release.wait(10), "the plan waited for its bound"
+        return direct(p, plan)
+
+    monkeypatch.setattr(site_selection, "relaxation_bound", held)
+    pairs = [(0, 0), (0, 1), (1, 1), (1, 2), (2, 3)]
+    people, cpe = [300] * 4, [15_000] * 4
+    p = problem([60_000, 60_000, 10_000], pairs, people, cpe, [50_000] * 4)
+    solution = select_sites(p, max_exact_pairs=1)
+    # town 3 alone: its site (10,000 + 15,000) beats its alternative (50,000)
+    assert solution.site_of[3] == 2
+    release.set()
+    # pickled (sent to another process) before anything read it: the bound is waited for
+    copy = pickle.loads(pickle.dumps(solution))
+    first = problem([60_000, 60_000], pairs[:4], people[:3], cpe[:3], [50_000] * 3)
+    # the first group's best: one site for two towns, the third on its alternative
+    assert solution.cost_usd == pytest.approx(60_000 + 2 * 15_000 + 50_000 + 25_000)
+    assert solution.bound == direct(first, greedy_sites(first)) + 25_000
+    # (a gap under 1e-6 counts as none)
+    assert solution.gap == pytest.approx(
+        (solution.cost_usd - solution.bound) / solution.cost_usd, abs=1e-6
+    )
+    assert solution.status == ("optimal" if solution.gap == 0 else "heuristic")
+    assert copy.certificate == solution.certificate
 
 
 @pytest.mark.parametrize("exact_pairs", [0, 400])
