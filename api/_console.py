@@ -109,9 +109,10 @@ def starting_up() -> Iterator[None]:
     each few thousand of them trigger a collection that scans the ever larger heap again:
     about a fifth of a warm ``trazo plan route``'s CPU time. After the start-up, in the
     ``trazo`` program (one command per process), what was loaded is frozen
-    (:func:`gc.freeze`): later collections, including the one at interpreter exit, no longer
-    scan it. Elsewhere (a test runner that invokes command after command) nothing is
-    frozen, since frozen garbage would never be freed; there the collector is only paused.
+    (:func:`gc.freeze`): later collections no longer scan it (and the program ends without
+    the interpreter's teardown, :func:`api.cli.exit_now`). Elsewhere (a test runner that
+    invokes command after command) nothing is frozen, since frozen garbage would never be
+    freed; there the collector is only paused.
     """
     enabled = gc.isenabled()
     gc.disable()
