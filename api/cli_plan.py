@@ -191,15 +191,16 @@ def last_mile(
     partition each, on a dask cluster with ``--workers N`` or ``--scheduler ADDRESS`` (see
     ``trazo plan last-mile --help`` and the README's "National runs").
     """
-    from usecases.last_mile import (
-        OptionNames,
-        check_national,
-        is_all_states,
-        propose_last_mile,
-        propose_national_last_mile,
-    )
-    from usecases.national import measure_national
-    from usecases.proposals import measure
+    with starting_up():
+        from usecases.last_mile import (
+            OptionNames,
+            check_national,
+            is_all_states,
+            propose_last_mile,
+            propose_national_last_mile,
+        )
+        from usecases.national import measure_national
+        from usecases.proposals import measure
 
     if by is not None or is_all_states(area):
         names = OptionNames(area_all="--area all", by_state="--by state", budget="--budget")
