@@ -20,6 +20,7 @@ planner changes attributes only of edges it has just added, and node attributes 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from planner.network.corridor_graph import CorridorGraph
@@ -177,6 +178,43 @@ class OverlayGraph(CorridorGraph):
             return bool(adjacency.gone)
         return any(node not in adjacency for node in self.base)
 
+    def changes(self) -> OverlayChanges:
+        """What this overlay changed of its base, to be laid again over an equal base
+        (:meth:`take`)."""
+        nodes, adjacency = self._node, self._adj
+        if not isinstance(nodes, _Layered) or not isinstance(adjacency, _Layered):
+            raise TypeError("the overlay's node and adjacency maps were replaced")
+        return OverlayChanges(
+            nodes=dict(nodes.own),
+            nodes_gone=set(nodes.gone),
+            adjacency=dict(adjacency.own),
+            adjacency_gone=set(adjacency.gone),
+            owned_adjacency=set(self._owned_adj),
+            owned_pairs=set(self._owned_pairs),
+            graph=dict(self.graph),
+            version=self.version,
+        )
+
+    def take(self, changes: OverlayChanges) -> None:
+        """Make this overlay, unchanged so far, what :meth:`changes` described: the same
+        nodes, edges, attributes and orders, as if the same changes had been made here."""
+        nodes, adjacency = self._node, self._adj
+        if self.version != 0 or not isinstance(nodes, _Layered):
+            raise ValueError("changes are taken only by an overlay not changed yet")
+        if not isinstance(adjacency, _Layered):  # pragma: no cover - as made by overlay()
+            raise TypeError("the overlay's adjacency map was replaced")
+        nodes.own.clear()
+        nodes.own.update(changes.nodes)
+        nodes.gone = set(changes.nodes_gone)
+        adjacency.own.clear()
+        adjacency.own.update(changes.adjacency)
+        adjacency.gone = set(changes.adjacency_gone)
+        self._owned_adj = set(changes.owned_adjacency)
+        self._owned_pairs = set(changes.owned_pairs)
+        self.graph.clear()
+        self.graph.update(changes.graph)
+        self.version = changes.version
+
     # -- copy on write
 
     def _own_adj(self, node: Hashable) -> None:
@@ -240,6 +278,24 @@ class OverlayGraph(CorridorGraph):
         for node in list(self._adj):
             self._own_adj(node)
         super().clear_edges()
+
+
+@dataclass
+class OverlayChanges:
+    """An overlay's own nodes, adjacency and bookkeeping (:meth:`OverlayGraph.changes`).
+
+    Picklable: the base's parallel-edge maps an owned adjacency still refers to are kept
+    as plain dicts of their (equal) attribute dicts.
+    """
+
+    nodes: dict[Hashable, Any]
+    nodes_gone: set[Hashable]
+    adjacency: dict[Hashable, Any]
+    adjacency_gone: set[Hashable]
+    owned_adjacency: set[Hashable]
+    owned_pairs: set[frozenset[Hashable]]
+    graph: dict[str, Any]
+    version: int
 
 
 def overlay(base: CorridorGraph) -> OverlayGraph:

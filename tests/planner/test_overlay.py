@@ -95,6 +95,35 @@ def test_an_overlay_of_an_overlay_and_its_pickle_are_plain_graphs() -> None:
     assert snapshot(thawed) == snapshot(second)
 
 
+def test_changes_taken_by_a_fresh_overlay_give_the_same_graph() -> None:
+    base = square()
+    before = snapshot(base)
+    changed = overlay(base)
+    change(changed)
+    fresh = overlay(base)
+    fresh.take(pickle.loads(pickle.dumps(changed.changes())))  # as a cache entry holds them
+    # the nodes, edges, attributes and their orders of a copy changed the same way (compared
+    # as lists: the pickled bytes of equal graphs differ where their values are shared)
+    copied = base.copy()
+    change(copied)
+    assert list(nodes_and_edges(fresh)) == list(nodes_and_edges(copied))
+    assert fresh.version == changed.version > 0  # a snapshot of the unchanged copy is stale
+    assert sorted(fresh.changed_nodes()) == sorted(changed.changed_nodes())
+    assert snapshot(base) == before
+    fresh.add_edge(0, 3, length_km=2.0)  # and it goes on changing without touching the base
+    assert snapshot(base) == before
+
+
+def test_only_an_unchanged_overlay_takes_changes() -> None:
+    base = square()
+    changed = overlay(base)
+    changed.add_node(9, x=0.5, y=0.5)
+    other = overlay(base)
+    other.remove_edge(0, 1, 0)
+    with pytest.raises(ValueError, match="not changed yet"):
+        other.take(changed.changes())
+
+
 def two_highways() -> PlanningNetwork:
     """Highways on 93.0° W and 92.9° W from 17° to 18° N, tied at both ends."""
     lines = [
