@@ -22,6 +22,7 @@ from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
 from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
+from planner.network.attachment_memo import AttachmentMemo
 from planner.network.build_cache import BuildCache, content_key
 from planner.network.cost_model import CostModel, load_cost_model
 from planner.network.land import Land
@@ -196,13 +197,19 @@ def planning_context(
         return Land(frame) if frame is not None else None
 
     elevations = elevation_infos(infos)
+    network_layers = [*corridors, *state_infos, *elevations]
+    network_parts = {
+        "cost_model": cost_model.model_dump(mode="json"),
+        "caveats": layer_caveats(store),
+    }
     network = cached(
         "network",
-        [*corridors, *state_infos, *elevations],
+        network_layers,
         lambda: _build_network(store, corridors, cost_model, elevations, land(), builds),
-        cost_model=cost_model.model_dump(mode="json"),
-        caveats=layer_caveats(store),
+        **network_parts,
     )
+    if builds is not None:
+        network.attachments = AttachmentMemo(builds.folder, _key(network_layers, **network_parts))
 
     def localities() -> gpd.GeoDataFrame | None:
         return frames(LayerKind.LOCALITIES)
@@ -370,8 +377,12 @@ def _cached(
     """``build()``, kept in ``builds`` under the content of ``layers`` (and ``extra``)."""
     if builds is None:
         return build()
-    key = content_key(layers=[_fingerprint(info) for info in layers], **extra)
-    return builds.get(name, key, build)
+    return builds.get(name, _key(layers, **extra), build)
+
+
+def _key(layers: list[LayerInfo], **extra: Any) -> str:
+    """The build-cache key of what is built from ``layers`` (and ``extra``)."""
+    return content_key(layers=[_fingerprint(info) for info in layers], **extra)
 
 
 def _cached_frames(

@@ -35,6 +35,7 @@ from shapely import LineString
 
 from layers.errors import TrazoError
 from planner.network.attach import attach_coordinates, attach_point
+from planner.network.attachment_memo import AttachmentMemo
 from planner.network.corridor_graph import (
     GRAPH_CRS,
     CorridorGraph,
@@ -118,6 +119,9 @@ class PlanningNetwork:
     land: Land | None = None
     offshore_km: float = 0.0
     subsea_bridges: int = 0
+    attachments: AttachmentMemo | None = field(default=None, repr=False, compare=False)
+    """Where attaching many places to a copy is kept, for this network as read from the build
+    cache (:mod:`planner.network.attachment_memo`); None: always attach."""
     _lines_in: dict[int, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Corridor lines reprojected so far, by EPSG code (None where not yet needed); each
     working copy starts with none, so nothing of it is shared or stored."""
@@ -871,16 +875,29 @@ def attach_places(
             [p.lat for p in fresh.values()],
         )
     if fresh:
-        new_nodes = attach_coordinates(
-            network.graph,
-            np.array([(p.lon, p.lat) for p in fresh.values()], dtype=np.float64),
-            [p.name for p in fresh.values()],
-            max_connector_km=max_connector_km,
-            land=network.land,
-            link_cost=network.link_cost,
-        )
-        for (key, place), node in zip(fresh.items(), new_nodes, strict=True):
-            _register(network, key, node, place.name, connector_km)
+
+        def attach() -> list[Hashable]:
+            nodes = attach_coordinates(
+                network.graph,
+                np.array([(p.lon, p.lat) for p in fresh.values()], dtype=np.float64),
+                [p.name for p in fresh.values()],
+                max_connector_km=max_connector_km,
+                land=network.land,
+                link_cost=network.link_cost,
+            )
+            for (key, place), node in zip(fresh.items(), nodes, strict=True):
+                _register(network, key, node, place.name, connector_km)
+            return nodes
+
+        if network.attachments is None:
+            new_nodes = attach()
+        else:
+            parameters = {"connector_km": connector_km, "max_connector_km": max_connector_km}
+            new_nodes = network.attachments.attach(
+                network.graph, list(fresh.values()), parameters, attach
+            )
+        for key, node in zip(fresh, new_nodes, strict=True):
+            network.places[key] = node
     return [network.places[place_key(p)] for p in places]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import threading
 import time
 from pathlib import Path
@@ -14,9 +16,11 @@ import shapely
 import usecases.context
 from layers.ingest import ingest
 from layers.store import Store
+from planner.network import attachment_memo, planning_network
 from planner.network.build_cache import BuildCache
+from planner.network.overlay import nodes_and_edges
 from planner.network.places import Place
-from planner.network.planning_network import attach_place
+from planner.network.planning_network import attach_place, attach_places, place_key
 from usecases.context import cache_folder, planning_context
 
 # Two highways on meridians -93 and -92, 17°N to 18°N: 110.67 km each on the WGS84
@@ -229,3 +233,89 @@ def test_a_shared_context_is_kept_out_of_full_collections_until_it_is_replaced(
     finally:
         _shared.clear()
         gc.unfreeze()
+
+
+# Four towns east of the road on meridian -93: each drop runs due west to it, 0.05° of
+# longitude at its latitude (111.32 km per degree at the equator x cos(latitude), spherical;
+# the ellipsoid's parallel is within 0.4% of it at 17-18°N).
+TOWNS = [Place(name=f"town {i}", lon=-92.95, lat=17.2 + 0.2 * i) for i in range(4)]
+
+
+def _drop_km(lat: float) -> float:
+    return 0.05 * 111.32 * math.cos(math.radians(lat))
+
+
+def _attach_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the places really attached (not laid over from a kept entry)."""
+    counted: list[int] = []
+    real = planning_network.attach_coordinates
+
+    def counting(graph: Any, xy: Any, names: Any, **kwargs: Any) -> Any:
+        counted.append(len(xy))
+        return real(graph, xy, names, **kwargs)
+
+    monkeypatch.setattr(planning_network, "attach_coordinates", counting)
+    return counted
+
+
+def test_many_places_attach_once_and_are_then_laid_over_each_copy(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(attachment_memo, "MIN_PLACES", len(TOWNS))
+    counted = _attach_counted(monkeypatch)
+    first = planning_context(store).network.copy()
+    nodes = attach_places(first, TOWNS)
+    assert counted == [4] and len(_entries(store, attachment_memo.ENTRY)) == 1
+
+    again = planning_context(Store(store.path)).network.copy()  # as another process would
+    assert attach_places(again, TOWNS) == nodes
+    assert counted == [4]  # laid over, not attached again
+    assert list(nodes_and_edges(again.graph)) == list(nodes_and_edges(first.graph))
+    assert again.places == first.places
+    drops = {
+        again.graph.nodes[u].get("place") or again.graph.nodes[v].get("place"): d["length_km"]
+        for u, v, d in again.graph.edges(data=True)
+        if d.get("kind") == "connector"
+    }
+    assert drops == {t.name: pytest.approx(_drop_km(t.lat), rel=5e-3) for t in TOWNS}
+    # the road is split at each town's foot: five pieces, 110.67 km together
+    road = [d["length_km"] for _, _, d in again.graph.edges(data=True) if d.get("layer")]
+    assert len(road) == 5 and sum(road) == pytest.approx(DEGREE_KM, rel=5e-4)
+
+
+def test_other_places_or_another_network_attach_again(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(attachment_memo, "MIN_PLACES", len(TOWNS))
+    counted = _attach_counted(monkeypatch)
+    attach_places(planning_context(store).network.copy(), TOWNS)
+    moved = [*TOWNS[:3], dataclasses.replace(TOWNS[3], lon=-92.94)]
+    copy = planning_context(store).network.copy()
+    attach_places(copy, moved)
+    drop = [d for *_, d in copy.graph.edges(copy.places[place_key(moved[3])], data=True)]
+    assert drop[0]["length_km"] == pytest.approx(_drop_km(moved[3].lat) * 1.2, rel=5e-3)
+    ingest(
+        store,
+        _highways(tmp_path / "roads2.geojson", [-93.0, -92.0]),
+        "rights_of_way",
+        name="roads",
+        replace=True,
+    )
+    attach_places(planning_context(store).network.copy(), TOWNS)
+    assert counted == [4, 4, 4]
+    assert len(_entries(store, attachment_memo.ENTRY)) == 3
+
+
+def test_few_places_or_a_changed_copy_attach_every_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = _attach_counted(monkeypatch)
+    for _ in range(2):  # fewer than MIN_PLACES
+        attach_places(planning_context(store).network.copy(), TOWNS)
+    monkeypatch.setattr(attachment_memo, "MIN_PLACES", len(TOWNS) - 1)
+    for _ in range(2):  # a copy that already holds a place
+        copy = planning_context(store).network.copy()
+        attach_place(copy, TOWNS[0])
+        attach_places(copy, TOWNS[1:])
+    assert counted == [4, 4, 3, 3]  # the single place attaches on its own path
+    assert _entries(store, attachment_memo.ENTRY) == []
