@@ -23,7 +23,7 @@ the cheaper plan (the cost enters with a weight below one person).
 
 :func:`select_sites` splits a problem without a budget into its independent groups of
 localities. A group with at most ``max_exact_pairs`` reachable pairs is solved with
-``scipy.optimize.milp`` (HiGHS branch and cut) within a node limit; the plan kept is the
+HiGHS (branch and cut, :mod:`planner.plans.milp`) within a node limit; the plan kept is the
 better of HiGHS's and the greedy one. HiGHS's node limit does not bound the cutting planes
 of its root node, which the sites' ceilings make costly, so a group where a site could
 reach more people than it holds goes to HiGHS only up to :data:`EXACT_RADIO_PAIRS` pairs.
@@ -49,8 +49,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 from scipy.sparse.csgraph import connected_components
+
+from planner.plans.milp import OPTIMAL, Constraint, MilpResult, solve_milp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -427,7 +428,7 @@ Mode = str  # "exact", "upper" or "lower"
 
 def _model(
     problem: SiteProblem, mode: Mode = "exact"
-) -> tuple[FloatArray, list[LinearConstraint], Bounds, FloatArray, FloatArray]:
+) -> tuple[FloatArray, list[Constraint], FloatArray, FloatArray, FloatArray]:
     """The programme in one of three forms, differing only in how radios are counted.
 
     ``exact``: ``r[s]`` integer extra radios with ``people x <= capacity (y + r)``.
@@ -471,7 +472,7 @@ def _model(
         ),
         shape=(n_p, n_cols),
     )
-    constraints = [LinearConstraint(assign, 1.0, 1.0), LinearConstraint(link, -np.inf, 0.0)]
+    constraints: list[Constraint] = [(assign, 1.0, 1.0), (link, -np.inf, 0.0)]
     upper = np.ones(n_cols)
     upper[r0:u0] = 0.0
     integrality = np.ones(n_cols)
@@ -490,7 +491,7 @@ def _model(
             ),
             shape=(n_s, n_cols),
         )
-        constraints.append(LinearConstraint(load, -np.inf, 0.0))
+        constraints.append((load, -np.inf, 0.0))
         upper[r0:u0] = max(problem.max_radios - 1, 0)
         if mode == "lower":
             integrality[r0:u0] = 0
@@ -511,27 +512,29 @@ def _model(
             ),
             shape=(n_s, n_cols),
         )
-        constraints.append(LinearConstraint(full, -np.inf, 0.0))
+        constraints.append((full, -np.inf, 0.0))
     if problem.budget_usd is not None:
-        constraints.append(LinearConstraint(cost[None, :], -np.inf, problem.budget_usd))
-    return objective, constraints, Bounds(np.zeros(n_cols), upper), cost, integrality
+        constraints.append((sp.csr_array(cost[None, :]), -np.inf, problem.budget_usd))
+    return objective, constraints, upper, cost, integrality
 
 
-def _run_milp(problem: SiteProblem, mode: Mode, node_limit: int) -> OptimizeResult:
-    objective, constraints, bounds, _, integrality = _model(problem, mode)
-    return milp(
+def _run_milp(problem: SiteProblem, mode: Mode, node_limit: int) -> MilpResult:
+    objective, constraints, upper, _, integrality = _model(problem, mode)
+    return solve_milp(
         objective,
-        constraints=constraints,
-        integrality=integrality,
-        bounds=bounds,
-        options={"node_limit": node_limit, "mip_rel_gap": 1e-4},
+        constraints,
+        np.zeros(upper.size),
+        upper,
+        integrality,
+        node_limit=node_limit,
+        mip_rel_gap=1e-4,
     )
 
 
-def _milp_bound(problem: SiteProblem, result: OptimizeResult) -> float:
+def _milp_bound(problem: SiteProblem, result: MilpResult) -> float:
     """The bound a finished or stopped HiGHS run proves, in cost or in people."""
-    bound = float(getattr(result, "mip_dual_bound", math.nan))
-    if result.status == 0 and result.fun is not None:
+    bound = result.mip_dual_bound
+    if result.status == OPTIMAL and result.fun is not None:
         bound = float(result.fun)
     if problem.budget_usd is None:
         return bound
@@ -578,7 +581,7 @@ def _solve_milp(problem: SiteProblem, node_limit: int) -> SiteSolution:
     gap = _gap(_objective(problem, solution), bound)
     gap = 0.0 if gap < 1e-6 else gap
     solution.method = "milp"
-    finished = result.status == 0 and lower.status == 0
+    finished = result.status == OPTIMAL and lower.status == OPTIMAL
     status = "optimal" if gap == 0 else ("gap" if finished else "node limit")
     solution.certify(Certificate(bound=bound, gap=gap, status=status))
     return solution
