@@ -35,7 +35,11 @@ def test_a_continuous_programme_is_a_linear_one() -> None:
     # min -x - y with x + 2y <= 4, 3x + y <= 6: the vertex (1.6, 1.2), -2.8 (by hand)
     rows = sp.csr_array(np.array([[1.0, 2.0], [3.0, 1.0]]))
     result = solve_milp(
-        -np.ones(2), [(rows, -np.inf, [4.0, 6.0])], np.zeros(2), np.full(2, 10.0), np.zeros(2)
+        -np.ones(2),
+        [(rows, -np.inf, np.array([4.0, 6.0]))],
+        np.zeros(2),
+        np.full(2, 10.0),
+        np.zeros(2),
     )
     assert result.status == OPTIMAL
     assert result.x is not None and result.x.tolist() == pytest.approx([1.6, 1.2])
