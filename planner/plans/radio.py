@@ -385,14 +385,11 @@ def path_margin_m(
     margin = np.full(n, np.inf)
     # group paths by sample count so each group is one dense array
     order = np.argsort(samples, kind="stable")
-    start = 0
-    while start < n:
-        count = int(samples[order[start]])
-        stop = start
-        while stop < n and samples[order[stop]] == count:
-            stop += 1
+    counts = samples[order]
+    edges = np.flatnonzero(np.diff(counts)) + 1
+    for start, stop in zip([0, *edges.tolist()], [*edges.tolist(), n], strict=True):
+        count = int(counts[start])
         if count == 0:
-            start = stop
             continue
         rows_per_chunk = max(1, _MAX_SAMPLES_PER_CHUNK // count)
         for chunk_start in range(start, stop, rows_per_chunk):
@@ -410,5 +407,4 @@ def path_margin_m(
                 + radio.fresnel_clearance * fresnel_radius_m(d1, d2, radio.frequency_ghz)
             )
             margin[idx] = np.min(ray - need, axis=1)
-        start = stop
     return margin
