@@ -319,9 +319,11 @@ def _components(problem: SiteProblem) -> list[tuple[IntArray, IntArray]]:
         shape=(n_s + n_l, n_s + n_l),
     )
     count, label = connected_components(graph, directed=False)
+    # each component's members in increasing order: one stable sort, not a scan per part
+    order = np.argsort(label, kind="stable")
+    ends = np.searchsorted(label[order], np.arange(1, count + 1))
     parts = []
-    for k in range(count):
-        members = np.flatnonzero(label == k)
+    for members in np.split(order, ends[:-1]):
         sites = members[members < n_s]
         locs = members[members >= n_s] - n_s
         if locs.size:
@@ -343,16 +345,26 @@ def _solve_parts(
     methods: set[str] = set()
     # largest parts first, so the plan is assembled in one order whatever the input order
     parts = sorted(parts, key=lambda part: (-part[1].size, int(part[1][0])))
-    for sites, locs in parts:
-        site_index = np.full(problem.n_sites, -1, dtype=np.int64)
+    # the parts are disjoint: one array holds every site's and locality's place in its own
+    # part, and one stable sort groups the pairs by part, each part's in their order
+    site_index = np.full(problem.n_sites, -1, dtype=np.int64)
+    loc_index = np.full(problem.n_localities, -1, dtype=np.int64)
+    part_of_site = np.full(problem.n_sites, -1, dtype=np.int64)
+    for k, (sites, locs) in enumerate(parts):
         site_index[sites] = np.arange(sites.size)
-        loc_index = np.full(problem.n_localities, -1, dtype=np.int64)
         loc_index[locs] = np.arange(locs.size)
-        keep = site_index[problem.pair_site] >= 0
+        part_of_site[sites] = k
+    pair_part = part_of_site[problem.pair_site]
+    by_part = np.argsort(pair_part, kind="stable")
+    grouped = pair_part[by_part]
+    firsts = np.searchsorted(grouped, np.arange(len(parts)), side="left")
+    lasts = np.searchsorted(grouped, np.arange(len(parts)), side="right")
+    for k, (sites, locs) in enumerate(parts):
+        pairs = by_part[firsts[k] : lasts[k]]
         sub = SiteProblem(
             site_usd=problem.site_usd[sites],
-            pair_site=site_index[problem.pair_site[keep]],
-            pair_locality=loc_index[problem.pair_locality[keep]],
+            pair_site=site_index[problem.pair_site[pairs]],
+            pair_locality=loc_index[problem.pair_locality[pairs]],
             people=problem.people[locs],
             cpe_usd=problem.cpe_usd[locs],
             alternative_usd=problem.alternative_usd[locs],
