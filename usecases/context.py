@@ -22,11 +22,11 @@ from layers.catalog import LayerInfo
 from layers.errors import NotFoundError
 from layers.kinds import CORRIDOR_KINDS, LayerKind
 from layers.store_api import LayerStore
-from planner.network.attachment_memo import AttachmentMemo
 from planner.network.build_cache import BuildCache, content_key
 from planner.network.cost_model import CostModel, load_cost_model
 from planner.network.land import Land
 from planner.network.places import PlaceIndex
+from planner.network.planning_memo import PlanningMemo
 from planner.network.planning_network import PlanningNetwork, build_network
 from planner.proposals.areas import Areas
 
@@ -209,7 +209,7 @@ def planning_context(
         **network_parts,
     )
     if builds is not None:
-        network.attachments = AttachmentMemo(builds.folder, _key(network_layers, **network_parts))
+        network.memo = PlanningMemo(builds.folder, _key(network_layers, **network_parts))
 
     def localities() -> gpd.GeoDataFrame | None:
         return frames(LayerKind.LOCALITIES)

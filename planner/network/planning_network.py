@@ -35,7 +35,6 @@ from shapely import LineString
 
 from layers.errors import TrazoError
 from planner.network.attach import attach_coordinates, attach_point
-from planner.network.attachment_memo import AttachmentMemo
 from planner.network.corridor_graph import (
     GRAPH_CRS,
     CorridorGraph,
@@ -50,6 +49,7 @@ from planner.network.greenfield import CorridorLines
 from planner.network.land import Land, Piece
 from planner.network.overlay import OverlayGraph, overlay
 from planner.network.places import Place
+from planner.network.planning_memo import PlanningMemo
 from planner.search.shortest_paths import CSRGraph
 
 if TYPE_CHECKING:
@@ -119,9 +119,10 @@ class PlanningNetwork:
     land: Land | None = None
     offshore_km: float = 0.0
     subsea_bridges: int = 0
-    attachments: AttachmentMemo | None = field(default=None, repr=False, compare=False)
-    """Where attaching many places to a copy is kept, for this network as read from the build
-    cache (:mod:`planner.network.attachment_memo`); None: always attach."""
+    memo: PlanningMemo | None = field(default=None, repr=False, compare=False)
+    """Where work repeated on this network (attaching a state's places, a radio survey) is
+    kept, for this network as read from the build cache (:mod:`planner.network.planning_memo`);
+    None: always worked out."""
     _lines_in: dict[int, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Corridor lines reprojected so far, by EPSG code (None where not yet needed); each
     working copy starts with none, so nothing of it is shared or stored."""
@@ -889,13 +890,11 @@ def attach_places(
                 _register(network, key, node, place.name, connector_km)
             return nodes
 
-        if network.attachments is None:
+        if network.memo is None:
             new_nodes = attach()
         else:
             parameters = {"connector_km": connector_km, "max_connector_km": max_connector_km}
-            new_nodes = network.attachments.attach(
-                network.graph, list(fresh.values()), parameters, attach
-            )
+            new_nodes = network.memo.attach(network.graph, list(fresh.values()), parameters, attach)
         for key, node in zip(fresh, new_nodes, strict=True):
             network.places[key] = node
     return [network.places[place_key(p)] for p in places]

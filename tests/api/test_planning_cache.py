@@ -16,7 +16,7 @@ import shapely
 import usecases.context
 from layers.ingest import ingest
 from layers.store import Store
-from planner.network import attachment_memo, planning_network
+from planner.network import planning_memo, planning_network
 from planner.network.build_cache import BuildCache
 from planner.network.overlay import nodes_and_edges
 from planner.network.places import Place
@@ -261,11 +261,11 @@ def _attach_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_many_places_attach_once_and_are_then_laid_over_each_copy(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(attachment_memo, "MIN_PLACES", len(TOWNS))
+    monkeypatch.setattr(planning_memo, "WORTH_KEEPING", len(TOWNS))
     counted = _attach_counted(monkeypatch)
     first = planning_context(store).network.copy()
     nodes = attach_places(first, TOWNS)
-    assert counted == [4] and len(_entries(store, attachment_memo.ENTRY)) == 1
+    assert counted == [4] and len(_entries(store, planning_memo.ATTACHED)) == 1
 
     again = planning_context(Store(store.path)).network.copy()  # as another process would
     assert attach_places(again, TOWNS) == nodes
@@ -286,7 +286,7 @@ def test_many_places_attach_once_and_are_then_laid_over_each_copy(
 def test_other_places_or_another_network_attach_again(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(attachment_memo, "MIN_PLACES", len(TOWNS))
+    monkeypatch.setattr(planning_memo, "WORTH_KEEPING", len(TOWNS))
     counted = _attach_counted(monkeypatch)
     attach_places(planning_context(store).network.copy(), TOWNS)
     moved = [*TOWNS[:3], dataclasses.replace(TOWNS[3], lon=-92.94)]
@@ -303,19 +303,19 @@ def test_other_places_or_another_network_attach_again(
     )
     attach_places(planning_context(store).network.copy(), TOWNS)
     assert counted == [4, 4, 4]
-    assert len(_entries(store, attachment_memo.ENTRY)) == 3
+    assert len(_entries(store, planning_memo.ATTACHED)) == 3
 
 
 def test_few_places_or_a_changed_copy_attach_every_time(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted = _attach_counted(monkeypatch)
-    for _ in range(2):  # fewer than MIN_PLACES
+    for _ in range(2):  # fewer than WORTH_KEEPING
         attach_places(planning_context(store).network.copy(), TOWNS)
-    monkeypatch.setattr(attachment_memo, "MIN_PLACES", len(TOWNS) - 1)
+    monkeypatch.setattr(planning_memo, "WORTH_KEEPING", len(TOWNS) - 1)
     for _ in range(2):  # a copy that already holds a place
         copy = planning_context(store).network.copy()
         attach_place(copy, TOWNS[0])
         attach_places(copy, TOWNS[1:])
     assert counted == [4, 4, 3, 3]  # the single place attaches on its own path
-    assert _entries(store, attachment_memo.ENTRY) == []
+    assert _entries(store, planning_memo.ATTACHED) == []
