@@ -71,6 +71,7 @@ from planner.network.cost_model import CostModel
 from planner.network.edge_table import TableGraph
 from planner.network.overlay import OverlayGraph
 from planner.network.places import Place
+from planner.network.planning_memo import PlanningMemo
 from planner.network.planning_network import PlanningNetwork, attach_places
 from planner.plans.demand import (
     COUNTED_AS_SERVED,
@@ -432,6 +433,7 @@ def _plan(
         backbone,
         budget,
         request.site_node_limit,
+        network.memo,
     )
     fiber_rows = [item.row for item in items if item.served and item.technology == "fiber"]
     fiber_rows += [int(cand_rows[s.candidate]) for s in wireless.sites if s.backhaul == "fiber"]
@@ -760,6 +762,7 @@ def _choose(
     backbone: set[Hashable],
     budget: float | None,
     site_node_limit: int,
+    memo: PlanningMemo | None,
 ) -> WirelessPlan:
     """Decide every locality's technology: shared wireless sites against fiber or satellite.
 
@@ -796,6 +799,7 @@ def _choose(
         fiber_lat=fiber_lat,
         budget_usd=budget,
         site_node_limit=site_node_limit,
+        memo=memo,
     )
     cpe = model.last_mile.fixed_wireless.usd_per_subscriber
     for k in range(n):

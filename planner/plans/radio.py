@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -121,6 +122,19 @@ class ElevationGrid:
     dlat: float
     source: str = "grid"
     beyond: ElevationGrid | None = None
+
+    def fingerprint(self) -> list[Any]:
+        """Its source, window, cell size and shape, and its coarser grid's: what tells grids
+        read from the same raster files apart (those files' content is the network's)."""
+        return [
+            self.source,
+            self.west,
+            self.north,
+            self.dlon,
+            self.dlat,
+            list(self.values.shape),
+            None if self.beyond is None else self.beyond.fingerprint(),
+        ]
 
     @property
     def cell_m(self) -> float:

@@ -31,6 +31,7 @@ from scipy.spatial import cKDTree
 
 from planner.network.corridor_graph import to_analysis_crs
 from planner.network.cost_model import CostModel
+from planner.network.planning_memo import WORTH_KEEPING, PlanningMemo, arrays_digest
 from planner.plans.radio import ElevationGrid, RadioPath, path_distance_m, path_margin_m
 from planner.plans.site_selection import SiteProblem, SiteSolution, select_sites
 
@@ -39,6 +40,14 @@ IntArray = npt.NDArray[np.int64]
 
 HOP_NEIGHBOURS = 12
 """Microwave hops are tried to the nearest this many candidates and backbone nodes in range."""
+
+SURVEYED = "radio-survey"
+"""Build-cache entry name of a kept radio survey (:func:`plan_wireless`)."""
+
+Survey = tuple[
+    tuple["IntArray", "IntArray", "FloatArray"], tuple["FloatArray", list[list[tuple[str, int]]]]
+]
+"""What :func:`coverage_pairs` and :func:`microwave_backhaul` found, in that order."""
 
 
 @dataclass(frozen=True)
@@ -236,15 +245,33 @@ def plan_wireless(
     fiber_lat: FloatArray,
     budget_usd: float | None,
     site_node_limit: int,
+    memo: PlanningMemo | None = None,
 ) -> WirelessPlan:
-    """Choose the sites; see the module documentation."""
+    """Choose the sites; see the module documentation.
+
+    ``memo``: where the radio survey (:func:`coverage_pairs`, :func:`microwave_backhaul`)
+    of many localities is kept for the network the inputs come from.
+    """
     lm = model.last_mile
-    pair_site, pair_loc, margin = coverage_pairs(
-        grid, candidates.lon, candidates.lat, loc_lon, loc_lat, model
-    )
-    mw_usd, mw_chain = microwave_backhaul(
-        grid, candidates.lon, candidates.lat, fiber_lon, fiber_lat, model
-    )
+
+    def survey() -> Survey:
+        return (
+            coverage_pairs(grid, candidates.lon, candidates.lat, loc_lon, loc_lat, model),
+            microwave_backhaul(grid, candidates.lon, candidates.lat, fiber_lon, fiber_lat, model),
+        )
+
+    if memo is None or loc_lon.size < WORTH_KEEPING:
+        coverage, microwave = survey()
+    else:
+        # the radio parameters are the cost model's, part of the network's key
+        points = arrays_digest(
+            candidates.lon, candidates.lat, loc_lon, loc_lat, fiber_lon, fiber_lat
+        )
+        coverage, microwave = memo.kept(
+            SURVEYED, {"grid": grid.fingerprint(), "points": points}, survey
+        )
+    pair_site, pair_loc, margin = coverage
+    mw_usd, mw_chain = microwave
     backhaul_usd = np.minimum(candidates.feeder_usd, mw_usd)
     feedable = np.isfinite(backhaul_usd)
     keep = feedable[pair_site]
