@@ -48,6 +48,16 @@ def store(tmp_path: Path) -> Store:
     return store
 
 
+def _replace_with_two_highways(store: Store, tmp_path: Path) -> None:
+    ingest(
+        store,
+        _highways(tmp_path / "roads2.geojson", [-93.0, -92.0]),
+        "rights_of_way",
+        name="roads",
+        replace=True,
+    )
+
+
 def _costs(context: usecases.context.PlanningContext) -> list[float]:
     return sorted(d["cost_usd"] for _, _, d in context.network.graph.edges(data=True))
 
@@ -73,13 +83,7 @@ def test_the_network_is_built_once_and_then_loaded(
 
 def test_a_replaced_layer_gives_another_network(store: Store, tmp_path: Path) -> None:
     before = planning_context(store)
-    ingest(
-        store,
-        _highways(tmp_path / "roads2.geojson", [-93.0, -92.0]),
-        "rights_of_way",
-        name="roads",
-        replace=True,
-    )
+    _replace_with_two_highways(store, tmp_path)
     after = planning_context(store)
     # two highways now, joined by a greenfield bridge of one degree of longitude at 17°N
     kinds = sorted(d["kind"] for _, _, d in after.network.graph.edges(data=True))
@@ -294,13 +298,7 @@ def test_other_places_or_another_network_attach_again(
     attach_places(copy, moved)
     drop = [d for *_, d in copy.graph.edges(copy.places[place_key(moved[3])], data=True)]
     assert drop[0]["length_km"] == pytest.approx(_drop_km(moved[3].lat) * 1.2, rel=5e-3)
-    ingest(
-        store,
-        _highways(tmp_path / "roads2.geojson", [-93.0, -92.0]),
-        "rights_of_way",
-        name="roads",
-        replace=True,
-    )
+    _replace_with_two_highways(store, tmp_path)
     attach_places(planning_context(store).network.copy(), TOWNS)
     assert counted == [4, 4, 4]
     assert len(_entries(store, planning_memo.ATTACHED)) == 3
