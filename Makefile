@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The kernels are compiled before the demo plans: compiled during a plan, in the thread of
+# site selection's bound, numba's warning handling can undo rasterio's (Python's
+# catch_warnings is not thread-safe) and a NotGeoreferencedWarning reaches the terminal.
 demo: $(STAMP)
+	$(BIN)/python tests/compile_kernels.py
 	$(BIN)/trazo demo
 
 lint: $(STAMP)
