@@ -197,19 +197,20 @@ def planning_context(
         return Land(frame) if frame is not None else None
 
     elevations = elevation_infos(infos)
-    network_layers = [*corridors, *state_infos, *elevations]
-    network_parts = {
-        "cost_model": cost_model.model_dump(mode="json"),
-        "caveats": layer_caveats(store),
-    }
-    network = cached(
-        "network",
-        network_layers,
-        lambda: _build_network(store, corridors, cost_model, elevations, land(), builds),
-        **network_parts,
-    )
-    if builds is not None:
-        network.memo = PlanningMemo(builds.folder, _key(network_layers, **network_parts))
+
+    def build() -> PlanningNetwork:
+        return _build_network(store, corridors, cost_model, elevations, land(), builds)
+
+    if builds is None:
+        network = build()
+    else:
+        network_key = _key(
+            [*corridors, *state_infos, *elevations],
+            cost_model=cost_model.model_dump(mode="json"),
+            caveats=layer_caveats(store),
+        )
+        network = builds.get("network", network_key, build)
+        network.memo = PlanningMemo(builds.folder, network_key)
 
     def localities() -> gpd.GeoDataFrame | None:
         return frames(LayerKind.LOCALITIES)
