@@ -319,16 +319,23 @@ def _components(problem: SiteProblem) -> list[tuple[IntArray, IntArray]]:
         shape=(n_s + n_l, n_s + n_l),
     )
     count, label = connected_components(graph, directed=False)
-    # each component's members in increasing order: one stable sort, not a scan per part
-    order = np.argsort(label, kind="stable")
-    ends = np.searchsorted(label[order], np.arange(1, count + 1))
     parts = []
-    for members in np.split(order, ends[:-1]):
+    for members in _grouped(label, count):
         sites = members[members < n_s]
         locs = members[members >= n_s] - n_s
         if locs.size:
             parts.append((sites.astype(np.int64), locs.astype(np.int64)))
     return parts
+
+
+def _grouped(labels: IntArray, count: int) -> list[IntArray]:
+    """For each label ``0 .. count - 1``, the positions holding it, in increasing order: one
+    stable sort, not a scan of every position per label."""
+    if count == 0:
+        return []
+    order = np.argsort(labels, kind="stable")
+    ends = np.searchsorted(labels[order], np.arange(count), side="right")
+    return np.split(order, ends[:-1])
 
 
 def _solve_parts(
@@ -346,7 +353,7 @@ def _solve_parts(
     # largest parts first, so the plan is assembled in one order whatever the input order
     parts = sorted(parts, key=lambda part: (-part[1].size, int(part[1][0])))
     # the parts are disjoint: one array holds every site's and locality's place in its own
-    # part, and one stable sort groups the pairs by part, each part's in their order
+    # part, and the pairs are grouped by part in one go
     site_index = np.full(problem.n_sites, -1, dtype=np.int64)
     loc_index = np.full(problem.n_localities, -1, dtype=np.int64)
     part_of_site = np.full(problem.n_sites, -1, dtype=np.int64)
@@ -354,13 +361,8 @@ def _solve_parts(
         site_index[sites] = np.arange(sites.size)
         loc_index[locs] = np.arange(locs.size)
         part_of_site[sites] = k
-    pair_part = part_of_site[problem.pair_site]
-    by_part = np.argsort(pair_part, kind="stable")
-    grouped = pair_part[by_part]
-    firsts = np.searchsorted(grouped, np.arange(len(parts)), side="left")
-    lasts = np.searchsorted(grouped, np.arange(len(parts)), side="right")
-    for k, (sites, locs) in enumerate(parts):
-        pairs = by_part[firsts[k] : lasts[k]]
+    part_pairs = _grouped(part_of_site[problem.pair_site], len(parts))
+    for (sites, locs), pairs in zip(parts, part_pairs, strict=True):
         sub = SiteProblem(
             site_usd=problem.site_usd[sites],
             pair_site=site_index[problem.pair_site[pairs]],
