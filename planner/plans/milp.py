@@ -58,7 +58,6 @@ class MilpResult:
     x: FloatArray | None
     fun: float | None
     mip_dual_bound: float
-    mip_gap: float
 
 
 def solve_milp(
@@ -77,18 +76,8 @@ def solve_milp(
     """
     c = np.asarray(objective, dtype=np.float64)
     matrix = sp.vstack([sp.csc_array(a) for a, _, _ in constraints], format="csc")
-    row_lower = np.concatenate(
-        [
-            np.broadcast_to(np.asarray(lo, dtype=np.float64), (a.shape[0],))
-            for a, lo, _ in constraints
-        ]
-    )
-    row_upper = np.concatenate(
-        [
-            np.broadcast_to(np.asarray(hi, dtype=np.float64), (a.shape[0],))
-            for a, _, hi in constraints
-        ]
-    )
+    row_lower = np.concatenate([_per_row(lo, a) for a, lo, _ in constraints])
+    row_upper = np.concatenate([_per_row(hi, a) for a, _, hi in constraints])
     kinds = np.asarray(integrality).astype(np.uint8)
 
     lp = highs.HighsLp()
@@ -128,11 +117,15 @@ def solve_milp(
         and info.objective_function_value != highs.kHighsInf
     )
     if not found:
-        return MilpResult(_STATUS.get(status, OTHER), None, None, math.nan, math.nan)
+        return MilpResult(_STATUS.get(status, OTHER), None, None, math.nan)
     return MilpResult(
         status=_STATUS.get(status, OTHER),
         x=np.array(solver.getSolution().col_value),
         fun=float(info.objective_function_value),
         mip_dual_bound=float(info.mip_dual_bound),
-        mip_gap=float(info.mip_gap),
     )
+
+
+def _per_row(bound: float | FloatArray, a: Any) -> FloatArray:
+    """A constraint's lower or upper bound, one per row of its matrix ``a``."""
+    return np.broadcast_to(np.asarray(bound, dtype=np.float64), (a.shape[0],))

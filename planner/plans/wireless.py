@@ -45,7 +45,7 @@ SURVEYED = "radio-survey"
 """Build-cache entry name of a kept radio survey (:func:`plan_wireless`)."""
 
 Survey = tuple[
-    tuple["IntArray", "IntArray", "FloatArray"], tuple["FloatArray", list[list[tuple[str, int]]]]
+    tuple[IntArray, IntArray, FloatArray], tuple[FloatArray, list[list[tuple[str, int]]]]
 ]
 """What :func:`coverage_pairs` and :func:`microwave_backhaul` found, in that order."""
 
